@@ -1,0 +1,435 @@
+/* config.c: the paknd.conf INI file, described by a table of keys. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+enum key_type {
+	KEY_STR,
+	KEY_INT,
+	KEY_BOOL,
+	KEY_GWTYPE,
+};
+
+/* One key: where it lives, its type, default, limits and help. */
+struct key {
+	const char *section; /* "gateway" for every [gateway.NAME] */
+	const char *name;
+	enum key_type type;
+	const char *def;
+	long min, max;
+	size_t offset; /* in struct config, or struct gw_conf for gateways */
+	const char *help;
+};
+
+#define CF(f) offsetof(struct config, f)
+#define GW(f) offsetof(struct gw_conf, f)
+
+static const struct key keys[] = {
+    {"server", "listen", KEY_STR, "127.0.0.1:8080", 0, 0, CF(listen),
+	"address:port to accept HTTP on"},
+    {"server", "max_body_size", KEY_INT, "65536", 256, 64 << 20,
+	CF(max_body_size), "largest request body in bytes (413 above)"},
+    {"server", "max_header_size", KEY_INT, "8192", 512, 1 << 20,
+	CF(max_header_size), "largest request head in bytes"},
+    {"server", "timeout", KEY_INT, "30", 1, 3600, CF(timeout),
+	"seconds to read a request or write an answer"},
+    {"server", "drain_timeout", KEY_INT, "10", 0, 3600, CF(drain_timeout),
+	"seconds to finish in-flight work on SIGTERM"},
+    {"database", "conninfo", KEY_STR, "dbname=pakn", 0, 0, CF(conninfo),
+	"libpq connection string"},
+    {"database", "pool_size", KEY_INT, "4", 1, 256, CF(pool_size),
+	"connections to PostgreSQL"},
+    {"database", "migrate", KEY_BOOL, "no", 0, 1, CF(migrate),
+	"apply pending migrations at start"},
+    {"database", "query_timeout", KEY_INT, "5", 1, 600, CF(query_timeout),
+	"seconds before a waiting request is answered 503"},
+    {"database", "max_queue", KEY_INT, "10000", 1, 10000000, CF(max_queue),
+	"requests waiting for a connection before 503"},
+    {"database", "batch_size", KEY_INT, "256", 1, 65536, CF(batch_size),
+	"most requests sharing one commit"},
+    {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
+	"longest pause in seconds between reconnection attempts"},
+    {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
+	"kannel | twilio | africastalking"},
+    {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
+	"secret expected on callbacks (token= or X-Pakn-Token)"},
+    {"gateway", "send_url", KEY_STR, "", 0, 0, GW(send_url),
+	"URL of the gateway's send API"},
+    {"gateway", "username", KEY_STR, "", 0, 0, GW(username),
+	"user name for the send API"},
+    {"gateway", "password", KEY_STR, "", 0, 0, GW(password),
+	"password for the send API"},
+    {"gateway", "sender", KEY_STR, "", 0, 0, GW(sender),
+	"our short code or number, the sender of replies"},
+    {"gateway", "auth_token", KEY_STR, "", 0, 0, GW(auth_token),
+	"Twilio-style: key of X-Twilio-Signature"},
+    {"gateway", "public_url", KEY_STR, "", 0, 0, GW(public_url),
+	"Twilio-style: our base URL as the provider calls it"},
+    {"gateway", "api_key", KEY_STR, "", 0, 0, GW(api_key),
+	"Africa's Talking: apiKey for sending"},
+};
+
+static const char *gw_types[] = {
+    [GW_KANNEL] = "kannel",
+    [GW_TWILIO] = "twilio",
+    [GW_AT] = "africastalking",
+};
+
+/* Return the configuration name of a gateway type. */
+const char *
+gw_type_name(enum gw_type t)
+{
+	return gw_types[t];
+}
+
+/* Store one value at a key's place; -1 and *cause if it is not valid. */
+static int
+key_set(const struct key *k, void *base, const char *val, char **cause)
+{
+	char *end;
+	long n;
+	void *p = (char *)base + k->offset;
+
+	switch (k->type) {
+	case KEY_STR:
+		free(*(char **)p);
+		*(char **)p = xstrdup(val);
+		return 0;
+	case KEY_INT:
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno != 0 || *val == '\0' || *end != '\0' ||
+		    n < k->min || n > k->max) {
+			set_cause(cause, "%s must be a number from %ld to %ld",
+			    k->name, k->min, k->max);
+			return -1;
+		}
+		*(long *)p = n;
+		return 0;
+	case KEY_BOOL:
+		if (!strcmp(val, "yes") || !strcmp(val, "true") ||
+		    !strcmp(val, "on") || !strcmp(val, "1"))
+			*(int *)p = 1;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") ||
+		    !strcmp(val, "off") || !strcmp(val, "0"))
+			*(int *)p = 0;
+		else {
+			set_cause(cause, "%s must be yes or no", k->name);
+			return -1;
+		}
+		return 0;
+	case KEY_GWTYPE:
+		for (size_t i = 0; i < sizeof gw_types / sizeof *gw_types; i++)
+			if (!strcmp(val, gw_types[i])) {
+				*(enum gw_type *)p = (enum gw_type)i;
+				return 0;
+			}
+		set_cause(cause, "type must be kannel, twilio or africastalking");
+		return -1;
+	}
+	return -1;
+}
+
+/* Find a key by section and name. */
+static const struct key *
+key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* Apply the defaults of one section. */
+static void
+section_defaults(const char *section, void *base)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		if (keys[i].type == KEY_GWTYPE)
+			continue;
+		if (key_set(&keys[i], base, keys[i].def, NULL) != 0)
+			fatalx("bad default for %s", keys[i].name);
+	}
+}
+
+/* Trim white space at both ends, in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Is a gateway name usable in a URL path? */
+static int
+gw_name_valid(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 64)
+		return 0;
+	for (; *name != '\0'; name++)
+		if (!isalnum((unsigned char)*name) && *name != '-' &&
+		    *name != '_')
+			return 0;
+	return 1;
+}
+
+/* Start a [gateway.NAME] section. */
+static struct gw_conf *
+gateway_add(struct config *c, const char *name, char **cause)
+{
+	struct gw_conf *gw;
+	if (!gw_name_valid(name)) {
+		set_cause(cause, "gateway name \"%s\" must be letters, digits, "
+		    "'-' or '_'", name);
+		return NULL;
+	}
+	if (config_gateway(c, name) != NULL) {
+		set_cause(cause, "gateway %s defined twice", name);
+		return NULL;
+	}
+	c->gateways = xreallocarray(c->gateways, c->ngateways + 1, sizeof *gw);
+	gw = &c->gateways[c->ngateways++];
+	memset(gw, 0, sizeof *gw);
+	gw->type = (enum gw_type)-1;
+	gw->name = xstrdup(name);
+	section_defaults("gateway", gw);
+	return gw;
+}
+
+/* Check what a single line cannot: required keys and their pairs. */
+static int
+config_validate(struct config *c, char **cause)
+{
+	const char *colon = strrchr(c->listen, ':');
+	if (colon == NULL || colon == c->listen || atoi(colon + 1) <= 0 ||
+	    atoi(colon + 1) > 65535) {
+		set_cause(cause, "[server] listen must be address:port");
+		return -1;
+	}
+	for (size_t i = 0; i < c->ngateways; i++) {
+		struct gw_conf *gw = &c->gateways[i];
+		if ((int)gw->type == -1) {
+			set_cause(cause, "[gateway.%s] needs a type", gw->name);
+			return -1;
+		}
+		if (gw->type == GW_TWILIO &&
+		    (*gw->auth_token == '\0' || *gw->public_url == '\0')) {
+			set_cause(cause, "[gateway.%s] twilio needs auth_token "
+			    "and public_url", gw->name);
+			return -1;
+		}
+		if (gw->type != GW_TWILIO && *gw->token == '\0') {
+			set_cause(cause, "[gateway.%s] needs a token", gw->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Strip one pair of double quotes around a value. */
+static char *
+unquote(char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	return v;
+}
+
+/* Handle a "[section]" line; sets *base to where its keys go. */
+static int
+parse_section(struct config *c, char *line, char *section, size_t sectsz,
+    void **base, char **cause)
+{
+	char *end = strchr(line, ']');
+	if (end == NULL || end[1] != '\0') {
+		set_cause(cause, "bad section header");
+		return -1;
+	}
+	*end = '\0';
+	line = trim(line + 1);
+	if (!strcmp(line, "server") || !strcmp(line, "database")) {
+		snprintf(section, sectsz, "%s", line);
+		*base = c;
+		return 0;
+	}
+	if (!strncmp(line, "gateway.", 8)) {
+		snprintf(section, sectsz, "gateway");
+		*base = gateway_add(c, line + 8, cause);
+		return *base == NULL ? -1 : 0;
+	}
+	set_cause(cause, "unknown section [%s]", line);
+	return -1;
+}
+
+/* Handle a "key = value" line. */
+static int
+parse_pair(char *line, const char *section, void *base, char **cause)
+{
+	char *eq = strchr(line, '='), *name, *val;
+	const struct key *k;
+	if (eq == NULL) {
+		set_cause(cause, "expected key = value");
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(line);
+	val = unquote(trim(eq + 1));
+	if (*section == '\0') {
+		set_cause(cause, "%s outside a section", name);
+		return -1;
+	}
+	if ((k = key_find(section, name)) == NULL) {
+		set_cause(cause, "unknown key %s in [%s]", name, section);
+		return -1;
+	}
+	return key_set(k, base, val, cause);
+}
+
+/* Parse configuration text; name is used in error messages. */
+struct config *
+config_parse(const char *name, const char *text, char **cause)
+{
+	struct config *c = xcalloc(1, sizeof *c);
+	char section[16] = "", *copy, *line, *next, *why = NULL;
+	void *base = NULL;
+	int lineno = 0;
+
+	c->refcnt = 1;
+	c->path = xstrdup(name);
+	section_defaults("server", c);
+	section_defaults("database", c);
+	copy = xstrdup(text);
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[' ? parse_section(c, line, section,
+				       sizeof section, &base, &why)
+				 : parse_pair(line, section, base, &why))
+			goto fail;
+	}
+	free(copy);
+	if (config_validate(c, cause) != 0) {
+		config_unref(c);
+		return NULL;
+	}
+	return c;
+fail:
+	set_cause(cause, "%s:%d: %s", name, lineno, why);
+	free(why);
+	free(copy);
+	config_unref(c);
+	return NULL;
+}
+
+/* Read and parse a file. */
+struct config *
+config_load(const char *path, char **cause)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	struct config *c;
+
+	if (f == NULL) {
+		set_cause(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f) || memchr(b.data, '\0', b.len) != NULL) {
+		set_cause(cause, "%s: cannot read a text file", path);
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	c = config_parse(path, b.data, cause);
+	buf_free(&b);
+	return c;
+}
+
+/* Take a reference. */
+struct config *
+config_ref(struct config *c)
+{
+	c->refcnt++;
+	return c;
+}
+
+/* Free every string key of a section's struct. */
+static void
+section_free(const char *section, void *base)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    keys[i].type == KEY_STR)
+			free(*(char **)((char *)base + keys[i].offset));
+}
+
+/* Drop a reference; the last one frees. */
+void
+config_unref(struct config *c)
+{
+	if (c == NULL || --c->refcnt > 0)
+		return;
+	section_free("server", c);
+	section_free("database", c);
+	for (size_t i = 0; i < c->ngateways; i++) {
+		section_free("gateway", &c->gateways[i]);
+		free(c->gateways[i].name);
+	}
+	free(c->gateways);
+	free(c->path);
+	free(c);
+}
+
+/* Find a gateway by its section name. */
+const struct gw_conf *
+config_gateway(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ngateways; i++)
+		if (!strcmp(c->gateways[i].name, name))
+			return &c->gateways[i];
+	return NULL;
+}
+
+/* Print every key with its default and help, in sample-file form. */
+void
+config_print_defaults(void)
+{
+	const char *last = "";
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const struct key *k = &keys[i];
+		if (strcmp(k->section, last) != 0)
+			printf("%s[%s]\n", *last ? "\n" : "",
+			    strcmp(k->section, "gateway") ? k->section
+							  : "gateway.NAME");
+		last = k->section;
+		printf("# %s\n%s = %s\n", k->help, k->name, k->def);
+	}
+}

@@ -1,0 +1,62 @@
+/* config.h: the paknd.conf INI file, described by a table of keys. */
+#ifndef PAKN_CONFIG_H
+#define PAKN_CONFIG_H
+
+#include <stddef.h>
+
+enum gw_type {
+	GW_KANNEL,
+	GW_TWILIO,
+	GW_AT,
+};
+
+/* One [gateway.NAME] section. */
+struct gw_conf {
+	char *name;
+	enum gw_type type;
+	char *token;      /* secret expected on callbacks */
+	char *send_url;   /* where replies are sent */
+	char *username;
+	char *password;
+	char *sender;     /* our number or short code */
+	char *auth_token; /* Twilio-style: HMAC key */
+	char *public_url; /* Twilio-style: our URL as the provider sees it */
+	char *api_key;    /* Africa's Talking */
+};
+
+struct config {
+	char *path;
+	int refcnt;
+
+	/* [server] */
+	char *listen;        /* host:port */
+	long max_body_size;   /* bytes */
+	long max_header_size; /* bytes */
+	long timeout;         /* seconds, HTTP read/write */
+	long drain_timeout;   /* seconds to finish work on SIGTERM */
+
+	/* [database] */
+	char *conninfo;
+	long pool_size;
+	int migrate;
+	long query_timeout; /* seconds before a request answers 503 */
+	long max_queue;     /* requests waiting for a connection */
+	long batch_size;    /* requests sharing one commit */
+	long reconnect_max; /* seconds, upper bound of reconnect backoff */
+
+	struct gw_conf *gateways;
+	size_t ngateways;
+};
+
+/* Parse a file; NULL with *cause ("file:line: reason") on error. */
+struct config *config_load(const char *path, char **cause);
+/* Parse text (name is used in messages). */
+struct config *config_parse(const char *name, const char *text, char **cause);
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+const struct gw_conf *config_gateway(const struct config *c, const char *name);
+const char *gw_type_name(enum gw_type t);
+/* Write every key with its default, as the sample file shows them. */
+void config_print_defaults(void);
+
+#endif

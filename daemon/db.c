@@ -1,0 +1,706 @@
+/* db.c: an asynchronous PostgreSQL pool on the event loop, with group commit.
+ *
+ * Each connection runs in libpq pipeline mode. Requests wait in one queue;
+ * an idle connection takes all of them (up to batch_size) and sends
+ *
+ *	BEGIN; EXECUTE s1; EXECUTE s2; ...; COMMIT; Sync
+ *
+ * in one write, so many callbacks share one commit. A request's callback
+ * runs only once the COMMIT has succeeded. If a statement fails, the
+ * transaction is rolled back and every request of the batch is queued
+ * again to run alone ("solo"), so one bad request costs the others only
+ * time; a solo request that fails reports DB_ERROR. A lost connection
+ * fails its batch with DB_UNAVAILABLE (the callers answer 503 and the
+ * gateway retries; storage is idempotent) and reconnects with backoff.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include "db.h"
+#include "util.h"
+
+enum conn_state {
+	CONN_DOWN,       /* waiting to reconnect */
+	CONN_CONNECTING, /* PQconnectPoll in progress */
+	CONN_PREPARING,  /* statements being prepared */
+	CONN_IDLE,
+	CONN_BUSY, /* a batch in flight */
+};
+
+struct db_req {
+	TAILQ_ENTRY(db_req) entry;
+	int stmt;
+	int nparams;
+	char **values;
+	int *lengths;
+	int *formats;
+	db_cb cb;
+	void *arg;
+	PGresult *res;
+	struct timeval queued;
+	int solo;
+};
+TAILQ_HEAD(db_reqs, db_req);
+
+struct db_conn {
+	struct db_pool *pool;
+	int id;
+	enum conn_state state;
+	PGconn *pg;
+	struct event *rev;   /* socket readable (persistent once up) */
+	struct event *wev;   /* socket writable (flush or connect) */
+	struct event *timer; /* backoff, connect and batch timeouts */
+	struct db_reqs batch;
+	int nbatch;
+	int qidx;     /* query whose results are being read: 0 is BEGIN */
+	int failed;   /* a statement of the batch failed */
+	int conn_err; /* the failure was the connection's */
+	int committed;
+	char *error;
+	double backoff;
+};
+
+struct db_pool {
+	struct event_base *base;
+	char *conninfo;
+	const struct db_stmt *stmts;
+	int nstmts;
+	struct db_opts opts;
+	struct db_conn *conns;
+	int nconns;
+	struct db_reqs queue;
+	long nqueue;
+	long ninflight;
+	struct event *kick;    /* dispatch queued requests */
+	struct event *janitor; /* expire requests waiting too long */
+	char *last_error;
+	long long commits, requests;
+};
+
+static void conn_start(struct db_conn *c);
+static void conn_fail(struct db_conn *c, const char *why);
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void pool_kick(struct db_pool *pool);
+
+/* Remember the latest connection error for /readyz and logs. */
+static void
+pool_set_error(struct db_pool *pool, const char *error)
+{
+	free(pool->last_error);
+	pool->last_error = error ? xstrdup(error) : NULL;
+}
+
+/* Return libpq's error text on one line. */
+static char *
+one_line(const char *s)
+{
+	char *p, *out = xstrdup(s && *s ? s : "unknown error");
+	while ((p = strpbrk(out, "\r\n\t")) != NULL)
+		*p = ' ';
+	for (p = out + strlen(out); p > out && p[-1] == ' ';)
+		*--p = '\0';
+	return out;
+}
+
+/* Free a request (its result too). */
+static void
+req_free(struct db_req *r)
+{
+	PQclear(r->res);
+	free(r);
+}
+
+/* Answer a request and free it. */
+static void
+req_finish(struct db_pool *pool, struct db_req *r, enum db_status st,
+    const char *error)
+{
+	r->cb(r->arg, st, st == DB_OK ? r->res : NULL, error);
+	req_free(r);
+}
+
+/* Fail every queued request: the database cannot be reached. */
+static void
+pool_fail_queue(struct db_pool *pool, const char *why)
+{
+	struct db_req *r;
+	while ((r = TAILQ_FIRST(&pool->queue)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, r, entry);
+		pool->nqueue--;
+		req_finish(pool, r, DB_UNAVAILABLE, why);
+	}
+}
+
+/* Connections ready for work. */
+int
+db_pool_up(const struct db_pool *pool)
+{
+	int n = 0;
+	for (int i = 0; i < pool->nconns; i++)
+		if (pool->conns[i].state == CONN_IDLE ||
+		    pool->conns[i].state == CONN_BUSY)
+			n++;
+	return n;
+}
+
+/* Arm the connection's timer. */
+static void
+conn_timer(struct db_conn *c, double seconds)
+{
+	struct timeval tv;
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->timer, &tv);
+}
+
+/* Drop the socket events and the libpq connection. */
+static void
+conn_close(struct db_conn *c)
+{
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	c->rev = c->wev = NULL;
+	evtimer_del(c->timer);
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+}
+
+/* Fail or requeue the requests of the batch in flight. */
+static void
+conn_end_batch(struct db_conn *c, enum db_status st, const char *why)
+{
+	struct db_pool *pool = c->pool;
+	struct db_reqs done;
+	struct db_req *r;
+
+	TAILQ_INIT(&done);
+	TAILQ_CONCAT(&done, &c->batch, entry);
+	pool->ninflight -= c->nbatch;
+	c->nbatch = 0;
+	while ((r = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, r, entry);
+		req_finish(pool, r, st, why);
+	}
+}
+
+/* Lose the connection: fail its batch, schedule a reconnection. */
+static void
+conn_fail(struct db_conn *c, const char *why)
+{
+	struct db_pool *pool = c->pool;
+	char *msg = one_line(why);
+	int was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
+
+	if (was_up || pool->last_error == NULL ||
+	    strcmp(pool->last_error, msg) != 0)
+		log_warnx("db conn %d: %s", c->id, msg);
+	pool_set_error(pool, msg);
+	conn_close(c);
+	c->state = CONN_DOWN;
+	conn_end_batch(c, DB_UNAVAILABLE, "database unavailable");
+	if (db_pool_up(pool) == 0)
+		pool_fail_queue(pool, "database unavailable");
+	c->backoff = c->backoff == 0 ? 0.1 : c->backoff * 2;
+	if (c->backoff > (double)pool->opts.reconnect_max)
+		c->backoff = (double)pool->opts.reconnect_max;
+	/* Jitter of +-25 % so instances do not reconnect in step. */
+	conn_timer(c, c->backoff * (0.75 + 0.5 * (random() / (double)RAND_MAX)));
+	free(msg);
+}
+
+/* Flush pending output; arm the write event if libpq could not. */
+static int
+conn_flush(struct db_conn *c)
+{
+	int rc = PQflush(c->pg);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		event_add(c->wev, NULL);
+	return 0;
+}
+
+/* Write event while up: flush the rest of the batch. */
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	if (conn_flush(c) != 0)
+		conn_fail(c, PQerrorMessage(c->pg));
+}
+
+/* The connection is open: go to pipeline mode and prepare statements. */
+static void
+conn_prepare(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	evutil_socket_t fd = PQsocket(c->pg);
+
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	c->rev = event_new(pool->base, fd, EV_READ | EV_PERSIST, conn_read_cb,
+	    c);
+	c->wev = event_new(pool->base, fd, EV_WRITE, conn_write_cb, c);
+	event_add(c->rev, NULL);
+	if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1)
+		goto fail;
+	for (int i = 0; i < pool->nstmts; i++)
+		if (PQsendPrepare(c->pg, pool->stmts[i].name, pool->stmts[i].sql,
+			pool->stmts[i].nparams, NULL) != 1)
+			goto fail;
+	if (PQpipelineSync(c->pg) != 1 || conn_flush(c) != 0)
+		goto fail;
+	c->state = CONN_PREPARING;
+	c->qidx = 0;
+	c->failed = 0;
+	free(c->error);
+	c->error = NULL;
+	return;
+fail:
+	conn_fail(c, PQerrorMessage(c->pg));
+}
+
+/* Socket event while connecting: advance PQconnectPoll. */
+static void
+conn_connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	PostgresPollingStatusType st;
+	short ev;
+
+	if (what & EV_TIMEOUT) {
+		conn_fail(c, "connection timed out");
+		return;
+	}
+	st = PQconnectPoll(c->pg);
+	if (st == PGRES_POLLING_FAILED) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (st == PGRES_POLLING_OK) {
+		conn_prepare(c);
+		return;
+	}
+	ev = st == PGRES_POLLING_READING ? EV_READ : EV_WRITE;
+	if (c->wev != NULL)
+		event_free(c->wev);
+	/* The socket may change between attempts (several hosts). */
+	c->wev = event_new(c->pool->base, PQsocket(c->pg), ev, conn_connect_cb,
+	    c);
+	event_add(c->wev, NULL);
+}
+
+/* Timer: reconnect after backoff, or give up on a slow connect/batch. */
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	switch (c->state) {
+	case CONN_DOWN:
+		conn_start(c);
+		break;
+	case CONN_CONNECTING:
+	case CONN_PREPARING:
+		conn_fail(c, "connection timed out");
+		break;
+	case CONN_BUSY:
+		conn_fail(c, "query timed out");
+		break;
+	case CONN_IDLE:
+		break;
+	}
+}
+
+/* Begin a non-blocking connection. */
+static void
+conn_start(struct db_conn *c)
+{
+	c->pg = PQconnectStart(c->pool->conninfo);
+	if (c->pg == NULL)
+		fatalx("PQconnectStart: out of memory");
+	c->state = CONN_CONNECTING;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_timer(c, 10);
+	c->wev = event_new(c->pool->base, PQsocket(c->pg), EV_WRITE,
+	    conn_connect_cb, c);
+	event_add(c->wev, NULL);
+}
+
+/* Send one batch: BEGIN, each request, COMMIT, Sync. */
+static void
+conn_send(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	struct db_req *r;
+
+	if (PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) !=
+	    1)
+		goto fail;
+	TAILQ_FOREACH(r, &c->batch, entry)
+	{
+		if (PQsendQueryPrepared(c->pg, pool->stmts[r->stmt].name,
+			r->nparams, (const char *const *)r->values, r->lengths,
+			r->formats, 0) != 1)
+			goto fail;
+	}
+	if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) !=
+	        1 ||
+	    PQpipelineSync(c->pg) != 1 || conn_flush(c) != 0)
+		goto fail;
+	c->state = CONN_BUSY;
+	c->qidx = 0;
+	c->failed = c->conn_err = c->committed = 0;
+	free(c->error);
+	c->error = NULL;
+	conn_timer(c, (double)pool->opts.query_timeout);
+	return;
+fail:
+	conn_fail(c, PQerrorMessage(c->pg));
+}
+
+/* Take queued requests for an idle connection and send them. */
+static void
+pool_dispatch(struct db_pool *pool)
+{
+	for (int i = 0; i < pool->nconns && pool->nqueue > 0; i++) {
+		struct db_conn *c = &pool->conns[i];
+		struct db_req *r;
+		if (c->state != CONN_IDLE)
+			continue;
+		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
+		    c->nbatch < pool->opts.batch_size) {
+			if (r->solo && c->nbatch > 0)
+				break;
+			TAILQ_REMOVE(&pool->queue, r, entry);
+			pool->nqueue--;
+			TAILQ_INSERT_TAIL(&c->batch, r, entry);
+			c->nbatch++;
+			pool->ninflight++;
+			if (r->solo)
+				break;
+		}
+		conn_send(c);
+	}
+}
+
+/* Is this SQLSTATE a failure of the connection or server, not the query? */
+static int
+sqlstate_is_conn(const char *state)
+{
+	if (state == NULL)
+		return 1;
+	return !strncmp(state, "08", 2) || !strncmp(state, "57", 2) ||
+	    !strncmp(state, "53", 2) || !strncmp(state, "58", 2);
+}
+
+/* Keep the result of query qidx of the batch in flight. */
+static void
+conn_result(struct db_conn *c, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	struct db_req *r;
+	int i = 1;
+
+	if (st == PGRES_FATAL_ERROR) {
+		if (!c->failed) {
+			c->error = one_line(PQresultErrorMessage(res));
+			c->conn_err = sqlstate_is_conn(
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		}
+		c->failed = 1;
+	} else if (st == PGRES_PIPELINE_ABORTED) {
+		c->failed = 1;
+	} else if (c->qidx == c->nbatch + 1) {
+		c->committed = st == PGRES_COMMAND_OK &&
+		    !strcmp(PQcmdStatus(res), "COMMIT");
+	} else if (c->qidx >= 1 && c->qidx <= c->nbatch) {
+		TAILQ_FOREACH(r, &c->batch, entry)
+		{
+			if (i++ == c->qidx) {
+				PQclear(r->res);
+				r->res = res;
+				return;
+			}
+		}
+	}
+	PQclear(res);
+}
+
+/* The batch's Sync arrived: answer, or queue again to run alone. */
+static void
+conn_batch_done(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	struct db_req *r;
+	struct db_reqs again;
+
+	evtimer_del(c->timer);
+	c->state = CONN_IDLE;
+	if (c->committed && !c->failed) {
+		pool->commits++;
+		pool->requests += c->nbatch;
+		conn_end_batch(c, DB_OK, NULL);
+	} else if (c->conn_err || c->nbatch == 1) {
+		log_debug("db conn %d: batch failed: %s", c->id,
+		    c->error ? c->error : "commit failed");
+		conn_end_batch(c, c->conn_err ? DB_UNAVAILABLE : DB_ERROR,
+		    c->error ? c->error : "commit failed");
+	} else {
+		/* Retry each alone, at the head of the queue, in order. */
+		TAILQ_INIT(&again);
+		TAILQ_CONCAT(&again, &c->batch, entry);
+		pool->ninflight -= c->nbatch;
+		c->nbatch = 0;
+		while ((r = TAILQ_LAST(&again, db_reqs)) != NULL) {
+			TAILQ_REMOVE(&again, r, entry);
+			PQclear(r->res);
+			r->res = NULL;
+			r->solo = 1;
+			TAILQ_INSERT_HEAD(&pool->queue, r, entry);
+			pool->nqueue++;
+		}
+	}
+	pool_kick(pool);
+}
+
+/* Read the results that have arrived, without blocking. */
+static void
+conn_read_results(struct db_conn *c)
+{
+	PGresult *res;
+	while (c->pg != NULL && !PQisBusy(c->pg)) {
+		res = PQgetResult(c->pg);
+		if (res == NULL) {
+			c->qidx++;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			if (c->state == CONN_PREPARING) {
+				if (c->failed) {
+					conn_fail(c, c->error);
+					return;
+				}
+				c->state = CONN_IDLE;
+				c->backoff = 0;
+				pool_set_error(c->pool, NULL);
+				log_info("db conn %d: ready", c->id);
+				pool_kick(c->pool);
+			} else
+				conn_batch_done(c);
+			return;
+		}
+		if (c->state == CONN_PREPARING) {
+			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			    !c->failed) {
+				c->failed = 1;
+				c->error = one_line(PQresultErrorMessage(res));
+			}
+			PQclear(res);
+		} else
+			conn_result(c, res);
+	}
+}
+
+/* Socket readable: consume input, then handle complete results. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	PGnotify *n;
+
+	if (PQconsumeInput(c->pg) != 1 || PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	while ((n = PQnotifies(c->pg)) != NULL)
+		PQfreemem(n);
+	if (c->state == CONN_IDLE) {
+		/* Nothing is expected; a closing server says so here. */
+		if (PQstatus(c->pg) == CONNECTION_BAD)
+			conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_read_results(c);
+}
+
+/* Kick handler: dispatch queued work. */
+static void
+pool_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	pool_dispatch(arg);
+}
+
+/* Dispatch soon, outside the caller's stack. */
+static void
+pool_kick(struct db_pool *pool)
+{
+	event_active(pool->kick, EV_TIMEOUT, 0);
+}
+
+/* Janitor: answer 503 to requests that waited longer than query_timeout. */
+static void
+pool_janitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *pool = arg;
+	struct timeval now, age;
+	struct db_req *r;
+
+	gettimeofday(&now, NULL);
+	while ((r = TAILQ_FIRST(&pool->queue)) != NULL) {
+		timersub(&now, &r->queued, &age);
+		if (age.tv_sec < pool->opts.query_timeout)
+			break;
+		TAILQ_REMOVE(&pool->queue, r, entry);
+		pool->nqueue--;
+		req_finish(pool, r, DB_UNAVAILABLE, "database busy");
+	}
+}
+
+/* Create the pool and start connecting. */
+struct db_pool *
+db_pool_new(struct event_base *base, const char *conninfo,
+    const struct db_stmt *stmts, int nstmts, const struct db_opts *opts)
+{
+	struct db_pool *pool = xcalloc(1, sizeof *pool);
+	struct timeval tick = {0, 250000};
+
+	pool->base = base;
+	pool->conninfo = xstrdup(conninfo);
+	pool->stmts = stmts;
+	pool->nstmts = nstmts;
+	pool->opts = *opts;
+	TAILQ_INIT(&pool->queue);
+	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
+	pool->janitor = event_new(base, -1, EV_PERSIST, pool_janitor_cb, pool);
+	evtimer_add(pool->janitor, &tick);
+	pool->nconns = (int)opts->pool_size;
+	pool->conns = xcalloc((size_t)pool->nconns, sizeof *pool->conns);
+	for (int i = 0; i < pool->nconns; i++) {
+		struct db_conn *c = &pool->conns[i];
+		c->pool = pool;
+		c->id = i;
+		TAILQ_INIT(&c->batch);
+		c->timer = evtimer_new(base, conn_timer_cb, c);
+		conn_start(c);
+	}
+	return pool;
+}
+
+/* Change the limits of a running pool. */
+void
+db_pool_set_opts(struct db_pool *pool, const struct db_opts *opts)
+{
+	long size = pool->opts.pool_size;
+	pool->opts = *opts;
+	pool->opts.pool_size = size;
+}
+
+/* Close every connection and fail what is left. */
+void
+db_pool_free(struct db_pool *pool)
+{
+	for (int i = 0; i < pool->nconns; i++) {
+		struct db_conn *c = &pool->conns[i];
+		conn_close(c);
+		c->state = CONN_DOWN;
+		conn_end_batch(c, DB_UNAVAILABLE, "shutting down");
+		event_free(c->timer);
+		free(c->error);
+	}
+	pool_fail_queue(pool, "shutting down");
+	event_free(pool->kick);
+	event_free(pool->janitor);
+	free(pool->conns);
+	free(pool->conninfo);
+	free(pool->last_error);
+	free(pool);
+}
+
+/* Queue a statement; -1 and *cause if it cannot be taken now. */
+int
+db_submit(struct db_pool *pool, int stmt, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb cb, void *arg, char **cause)
+{
+	struct db_req *r;
+	size_t size = sizeof *r, off;
+	char *p;
+
+	if (db_pool_up(pool) == 0) {
+		set_cause(cause, "database unavailable");
+		return -1;
+	}
+	if (pool->nqueue >= pool->opts.max_queue) {
+		set_cause(cause, "database queue full");
+		return -1;
+	}
+	/* One allocation: the request, the arrays, then the values. */
+	size += (size_t)nparams * (sizeof(char *) + 2 * sizeof(int));
+	off = size;
+	for (int i = 0; i < nparams; i++)
+		if (values[i] != NULL)
+			size += (formats && formats[i] ? (size_t)lengths[i]
+						       : strlen(values[i])) +
+			    1;
+	r = xcalloc(1, size);
+	r->values = (char **)(r + 1);
+	r->lengths = (int *)(r->values + nparams);
+	r->formats = r->lengths + nparams;
+	p = (char *)r + off;
+	for (int i = 0; i < nparams; i++) {
+		int bin = formats != NULL && formats[i];
+		size_t n;
+		if (values[i] == NULL)
+			continue;
+		n = bin ? (size_t)lengths[i] : strlen(values[i]);
+		memcpy(p, values[i], n);
+		r->values[i] = p;
+		r->lengths[i] = (int)n;
+		r->formats[i] = bin;
+		p += n + 1;
+	}
+	r->stmt = stmt;
+	r->nparams = nparams;
+	r->cb = cb;
+	r->arg = arg;
+	gettimeofday(&r->queued, NULL);
+	TAILQ_INSERT_TAIL(&pool->queue, r, entry);
+	pool->nqueue++;
+	pool_kick(pool);
+	return 0;
+}
+
+/* Requests queued or in flight. */
+long
+db_pool_pending(const struct db_pool *pool)
+{
+	return pool->nqueue + pool->ninflight;
+}
+
+/* The last connection error, or NULL while all is well. */
+const char *
+db_pool_last_error(const struct db_pool *pool)
+{
+	return pool->last_error;
+}
+
+/* Commits and requests so far. */
+void
+db_pool_stats(const struct db_pool *pool, long long *commits,
+    long long *requests)
+{
+	*commits = pool->commits;
+	*requests = pool->requests;
+}

@@ -1,0 +1,65 @@
+/* db.h: an asynchronous PostgreSQL pool on the event loop, with group commit. */
+#ifndef PAKN_DB_H
+#define PAKN_DB_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+enum db_status {
+	DB_OK,          /* the statement ran and its transaction committed */
+	DB_UNAVAILABLE, /* no connection, timeout, or connection lost: retry */
+	DB_ERROR,       /* the statement itself failed */
+};
+
+/*
+ * Called once per request, only after its transaction has committed (or
+ * failed). res is valid during the call only; error is a one-line reason
+ * when status is not DB_OK.
+ */
+typedef void (*db_cb)(void *arg, enum db_status status, PGresult *res,
+    const char *error);
+
+/* A statement prepared on every connection. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+struct db_opts {
+	long pool_size;
+	long query_timeout; /* seconds */
+	long max_queue;
+	long batch_size;
+	long reconnect_max; /* seconds */
+};
+
+struct db_pool;
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
+    const struct db_stmt *stmts, int nstmts, const struct db_opts *opts);
+/* Change the limits (not the size or conninfo) of a running pool. */
+void db_pool_set_opts(struct db_pool *pool, const struct db_opts *opts);
+void db_pool_free(struct db_pool *pool);
+
+/*
+ * Queue statement stmt (an index into the table given to db_pool_new)
+ * with its parameters, which are copied. Requests queued while the
+ * connections are busy share one transaction. Returns -1 and *cause when
+ * the database is unavailable or the queue is full; cb is then not called.
+ */
+int db_submit(struct db_pool *pool, int stmt, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb cb, void *arg, char **cause);
+
+/* Connections ready for work. */
+int db_pool_up(const struct db_pool *pool);
+/* Requests queued or in flight. */
+long db_pool_pending(const struct db_pool *pool);
+/* The last connection or preparation error, or NULL. */
+const char *db_pool_last_error(const struct db_pool *pool);
+/* Commits and batched requests so far (for logs and benchmarks). */
+void db_pool_stats(const struct db_pool *pool, long long *commits,
+    long long *requests);
+
+#endif

@@ -1,0 +1,215 @@
+/* http.c: the HTTP server (evhttp), its routes and limits. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "http.h"
+#include "ingest.h"
+#include "migrate.h"
+#include "stmt.h"
+#include "util.h"
+
+/* Send an answer and count the request as done. */
+void
+http_reply(struct paknd *d, struct evhttp_request *req, int code,
+    const char *type, const char *body, size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	if (out == NULL)
+		fatalx("evbuffer_new");
+	if (type != NULL)
+		evhttp_add_header(h, "Content-Type", type);
+	if (code == 503)
+		evhttp_add_header(h, "Retry-After", "5");
+	if (d->draining)
+		evhttp_add_header(h, "Connection", "close");
+	evbuffer_add(out, body, len);
+	evhttp_send_reply(req, code, NULL, out);
+	evbuffer_free(out);
+	d->inflight--;
+}
+
+/* Send a text/plain error with a one-line reason. */
+void
+http_error(struct paknd *d, struct evhttp_request *req, int code,
+    const char *reason)
+{
+	char *body = xasprintf("%s\n", reason);
+	http_reply(d, req, code, "text/plain; charset=utf-8", body,
+	    strlen(body));
+	free(body);
+}
+
+/* A database answer for /readyz. */
+struct readyz {
+	struct paknd *d;
+	struct evhttp_request *req;
+};
+
+/* Answer /readyz once the schema version is known. */
+static void
+readyz_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct readyz *r = arg;
+	char *msg;
+	int version;
+
+	if (st != DB_OK) {
+		msg = xasprintf("database unavailable: %s", error);
+		http_error(r->d, r->req, 503, msg);
+		free(msg);
+	} else if ((version = atoi(PQgetvalue(res, 0, 0))) !=
+	    migrate_latest()) {
+		msg = xasprintf("schema version %d, this build needs %d: run "
+				"paknctl migrate",
+		    version, migrate_latest());
+		http_error(r->d, r->req, 503, msg);
+		free(msg);
+	} else
+		http_reply(r->d, r->req, 200, "text/plain", "ready\n", 6);
+	free(r);
+}
+
+/* GET /readyz: the database answers and its schema is current. */
+static void
+route_readyz(struct paknd *d, struct evhttp_request *req)
+{
+	struct readyz *r = xmalloc(sizeof *r);
+	char *cause = NULL, *msg;
+	const char *last;
+
+	r->d = d;
+	r->req = req;
+	if (db_submit(d->db, STMT_SCHEMA_VERSION, 0, NULL, NULL, NULL,
+		readyz_done, r, &cause) == 0)
+		return;
+	last = db_pool_last_error(d->db);
+	msg = xasprintf("%s%s%s", cause, last ? ": " : "", last ? last : "");
+	http_error(d, req, 503, msg);
+	free(msg);
+	free(cause);
+	free(r);
+}
+
+/* Route /v1/gw/{name}/{what}. */
+static void
+route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	char *name;
+
+	if (slash == NULL || slash == rest || strcmp(slash, "/sms") != 0) {
+		http_error(d, req, 404, "no such endpoint");
+		return;
+	}
+	name = xstrndup(rest, (size_t)(slash - rest));
+	ingest_sms(d, req, name);
+	free(name);
+}
+
+/* Every request starts here. */
+static void
+http_route(struct evhttp_request *req, void *arg)
+{
+	struct paknd *d = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	d->inflight++;
+	if (path == NULL) {
+		http_error(d, req, 400, "bad request URI");
+		return;
+	}
+	if (!strcmp(path, "/healthz")) {
+		http_reply(d, req, 200, "text/plain", "ok\n", 3);
+		return;
+	}
+	if (d->draining) {
+		http_error(d, req, 503, "shutting down");
+		return;
+	}
+	if (!strcmp(path, "/readyz"))
+		route_readyz(d, req);
+	else if (!strncmp(path, "/v1/gw/", 7))
+		route_gateway(d, req, path + 7);
+	else
+		http_error(d, req, 404, "no such endpoint");
+}
+
+/* Apply the [server] limits of the current configuration. */
+void
+http_apply_limits(struct paknd *d)
+{
+	evhttp_set_max_body_size(d->http, (ev_ssize_t)d->conf->max_body_size);
+	evhttp_set_max_headers_size(d->http,
+	    (ev_ssize_t)d->conf->max_header_size);
+	evhttp_set_timeout(d->http, (int)d->conf->timeout);
+}
+
+/* Split "host:port" or "[v6]:port". */
+static int
+split_listen(const char *listen, char **host, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t n;
+	if (colon == NULL)
+		return -1;
+	n = (size_t)(colon - listen);
+	if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']')
+		*host = xstrndup(listen + 1, n - 2);
+	else
+		*host = xstrndup(listen, n);
+	*port = atoi(colon + 1);
+	return 0;
+}
+
+/* Bind the listen address and install the routes. */
+int
+http_start(struct paknd *d, char **cause)
+{
+	char *host;
+	int port;
+
+	if ((d->http = evhttp_new(d->base)) == NULL)
+		fatalx("evhttp_new");
+	evhttp_set_allowed_methods(d->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_default_content_type(d->http, "text/plain; charset=utf-8");
+	evhttp_set_gencb(d->http, http_route, d);
+	http_apply_limits(d);
+	if (split_listen(d->conf->listen, &host, &port) != 0) {
+		set_cause(cause, "bad listen address %s", d->conf->listen);
+		return -1;
+	}
+	d->bound = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
+	free(host);
+	if (d->bound == NULL) {
+		set_cause(cause, "cannot listen on %s", d->conf->listen);
+		return -1;
+	}
+	log_info("listening on %s", d->conf->listen);
+	return 0;
+}
+
+/* Stop accepting connections. */
+void
+http_stop_accepting(struct paknd *d)
+{
+	if (d->bound != NULL)
+		evhttp_del_accept_socket(d->http, d->bound);
+	d->bound = NULL;
+}
+
+/* Free the server and its connections. */
+void
+http_free(struct paknd *d)
+{
+	if (d->http != NULL)
+		evhttp_free(d->http);
+	d->http = NULL;
+}

@@ -1,0 +1,37 @@
+/* http.h: the HTTP server (evhttp), its routes and limits. */
+#ifndef PAKN_HTTP_H
+#define PAKN_HTTP_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "db.h"
+
+/* The daemon's state, shared by the modules on the event loop. */
+struct paknd {
+	struct event_base *base;
+	struct config *conf;
+	struct db_pool *db;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	long inflight; /* HTTP requests not yet answered */
+	int draining;  /* SIGTERM received: finish, accept nothing new */
+};
+
+/* Bind the listen address and install the routes; -1 and *cause. */
+int http_start(struct paknd *d, char **cause);
+/* Apply the [server] limits of the current configuration. */
+void http_apply_limits(struct paknd *d);
+/* Stop accepting connections (draining). */
+void http_stop_accepting(struct paknd *d);
+void http_free(struct paknd *d);
+
+/* Send an answer and count the request as done. */
+void http_reply(struct paknd *d, struct evhttp_request *req, int code,
+    const char *type, const char *body, size_t len);
+/* Send a text/plain error with a one-line reason. */
+void http_error(struct paknd *d, struct evhttp_request *req, int code,
+    const char *reason);
+
+#endif

@@ -1,0 +1,194 @@
+/* ingest.c: inbound SMS callbacks, stored before they are answered.
+ *
+ * The gateway adapter authenticates and parses the callback (pure code in
+ * gw_*.c); the message is then stored by one call of pakn.ingest_sms,
+ * which may share its transaction with other callbacks (db.c), and the
+ * gateway gets its 2xx only after that transaction committed. A repeated
+ * callback (same gateway message id) is stored once and answered 2xx.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "gw.h"
+#include "ingest.h"
+#include "stmt.h"
+#include "util.h"
+
+/* A callback waiting for its commit. */
+struct ingest {
+	struct paknd *d;
+	struct evhttp_request *req;
+	const struct gw_ops *ops;
+	char *gwname;
+	char *msg_id;
+};
+
+/* Look up an input header for the adapters. */
+static const char *
+req_header(const void *ctx, const char *name)
+{
+	return evhttp_find_header(ctx, name);
+}
+
+/* The client's address, for log lines. */
+static const char *
+peer_name(struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port;
+	if (conn == NULL)
+		return "?";
+	evhttp_connection_get_peer(conn, &addr, &port);
+	return addr != NULL ? addr : "?";
+}
+
+/* Describe the request for audit: method, redacted URI, headers. */
+static char *
+raw_request(struct evhttp_request *req, const char *method)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	struct buf b;
+	char *uri = gw_redact_uri(evhttp_request_get_uri(req));
+
+	buf_init(&b);
+	buf_printf(&b, "%s %s\n", method, uri);
+	free(uri);
+	TAILQ_FOREACH(kv, h, next)
+	{
+		int secret = !strcasecmp(kv->key, "X-Pakn-Token") ||
+		    !strcasecmp(kv->key, "Authorization");
+		buf_printf(&b, "%s: %s\n", kv->key,
+		    secret ? "REDACTED" : kv->value);
+	}
+	return buf_detach(&b);
+}
+
+/* The commit (or failure) of one callback: answer the gateway. */
+static void
+ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct ingest *in = arg;
+	const struct gw_ops *ops = in->ops;
+
+	switch (st) {
+	case DB_OK:
+		log_info("gw %s: message %s stored as %s%s", in->gwname,
+		    in->msg_id, PQgetvalue(res, 0, 0),
+		    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)" : "");
+		http_reply(in->d, in->req, 200, ops->reply_type,
+		    ops->reply_body, strlen(ops->reply_body));
+		break;
+	case DB_UNAVAILABLE:
+		log_warnx("gw %s: message %s not stored: %s", in->gwname,
+		    in->msg_id, error);
+		http_error(in->d, in->req, 503, "database unavailable, retry");
+		break;
+	case DB_ERROR:
+		log_warnx("gw %s: message %s not stored: %s", in->gwname,
+		    in->msg_id, error);
+		http_error(in->d, in->req, 500, "internal error, not stored");
+		break;
+	}
+	free(in->gwname);
+	free(in->msg_id);
+	free(in);
+}
+
+/* Queue the parsed message for storage; 0, or -1 and *cause. */
+static int
+ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
+    const unsigned char *body, size_t body_len, char **cause)
+{
+	char sent_at[32], segments[16];
+	const char *values[10];
+	int lengths[10] = {0}, formats[10] = {0};
+	struct tm tm;
+	time_t t = (time_t)sms->sent_at;
+
+	if (sms->sent_at != 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(sent_at, sizeof sent_at, "%Y-%m-%d %H:%M:%S+00", &tm);
+	else
+		sent_at[0] = '\0';
+	snprintf(segments, sizeof segments, "%d", sms->segments);
+	values[0] = in->gwname;
+	values[1] = sms->msg_id;
+	values[2] = sms->from;
+	values[3] = sms->to;
+	values[4] = sms->text;
+	values[5] = sent_at[0] ? sent_at : NULL;
+	values[6] = sms->segments > 0 ? segments : NULL;
+	values[7] = sms->smsc;
+	values[8] = raw;
+	values[9] = body ? (const char *)body : "";
+	lengths[9] = (int)body_len;
+	formats[9] = 1;
+	return db_submit(in->d->db, STMT_INGEST_SMS, 10, values, lengths,
+	    formats, ingest_done, in, cause);
+}
+
+/* Handle POST|GET /v1/gw/{name}/sms. */
+void
+ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
+{
+	const struct gw_conf *gw = config_gateway(d->conf, gwname);
+	struct evbuffer *input = evhttp_request_get_input_buffer(req);
+	struct gw_request r = {0};
+	struct sms_in sms = {0};
+	struct ingest *in;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char *cause = NULL, *raw;
+	const char *q;
+	int code;
+
+	if (gw == NULL) {
+		http_error(d, req, 404, "unknown gateway");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
+		http_error(d, req, 405, "use GET or POST");
+		return;
+	}
+	r.method = cmd == EVHTTP_REQ_GET ? GW_GET : GW_POST;
+	r.uri = evhttp_request_get_uri(req);
+	r.query = (q = strchr(r.uri, '?')) != NULL ? q + 1 : NULL;
+	r.header = req_header;
+	r.hctx = evhttp_request_get_input_headers(req);
+	r.content_type = req_header(r.hctx, "Content-Type");
+	r.body_len = evbuffer_get_length(input);
+	r.body = evbuffer_pullup(input, -1);
+	if ((code = gw_ops(gw->type)->parse_sms(gw, &r, &sms, &cause)) != 0) {
+		log_info("gw %s: refused callback from %s: %d %s", gwname,
+		    peer_name(req), code, cause);
+		http_error(d, req, code, cause);
+		free(cause);
+		return;
+	}
+	in = xcalloc(1, sizeof *in);
+	in->d = d;
+	in->req = req;
+	in->ops = gw_ops(gw->type);
+	in->gwname = xstrdup(gwname);
+	in->msg_id = xstrdup(sms.msg_id);
+	raw = raw_request(req, r.method == GW_GET ? "GET" : "POST");
+	if (ingest_submit(in, &sms, raw, r.body, r.body_len, &cause) != 0) {
+		log_warnx("gw %s: message %s not stored: %s", gwname,
+		    sms.msg_id, cause);
+		http_error(d, req, 503, "database unavailable, retry");
+		free(in->gwname);
+		free(in->msg_id);
+		free(in);
+		free(cause);
+	}
+	free(raw);
+	sms_in_free(&sms);
+}

@@ -1,0 +1,241 @@
+/* paknd.c: the daemon: arguments, signals, the event loop. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "http.h"
+#include "migrate.h"
+#include "stmt.h"
+#include "util.h"
+
+#ifndef PAKN_SYSCONFDIR
+#define PAKN_SYSCONFDIR "/etc"
+#endif
+
+static struct event *drain_timer;
+static struct event *drain_deadline;
+
+/* Print usage and exit. */
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: paknd [-fnv] [-c file]\n"
+			"  -c file  configuration (default %s/pakn/paknd.conf)\n"
+			"  -f       stay in the foreground, log to stderr\n"
+			"  -n       check the configuration and exit\n"
+			"  -v       more verbose logging (debug)\n",
+	    PAKN_SYSCONFDIR);
+	exit(2);
+}
+
+/* The pool limits from a configuration. */
+static struct db_opts
+db_opts_of(const struct config *c)
+{
+	struct db_opts o = {
+	    .pool_size = c->pool_size,
+	    .query_timeout = c->query_timeout,
+	    .max_queue = c->max_queue,
+	    .batch_size = c->batch_size,
+	    .reconnect_max = c->reconnect_max,
+	};
+	return o;
+}
+
+/* Apply pending migrations before serving ([database] migrate = yes). */
+static void
+migrate_at_start(const struct config *c)
+{
+	PGconn *conn = PQconnectdb(c->conninfo);
+	char *cause = NULL;
+	int n;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		fatalx("migrate: %s", PQerrorMessage(conn));
+	if ((n = migrate_apply(conn, &cause)) < 0)
+		fatalx("migrate: %s", cause);
+	log_info("schema at version %d (%d migration%s applied)",
+	    migrate_latest(), n, n == 1 ? "" : "s");
+	PQfinish(conn);
+}
+
+/* SIGHUP: load the file again; keep the running one if it is invalid. */
+static void
+reload(struct paknd *d)
+{
+	char *cause = NULL;
+	struct config *c = config_load(d->conf->path, &cause), *old = d->conf;
+	struct db_opts o;
+
+	if (c == NULL) {
+		log_warnx("reload rejected, keeping the running configuration: "
+			  "%s",
+		    cause);
+		free(cause);
+		return;
+	}
+	if (strcmp(c->listen, old->listen) != 0 ||
+	    strcmp(c->conninfo, old->conninfo) != 0 ||
+	    c->pool_size != old->pool_size)
+		log_warnx("reload: listen, conninfo and pool_size take effect "
+			  "at the next start");
+	d->conf = c;
+	http_apply_limits(d);
+	o = db_opts_of(c);
+	db_pool_set_opts(d->db, &o);
+	config_unref(old);
+	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
+	    c->ngateways == 1 ? "" : "s");
+}
+
+/* While draining: stop once nothing is left in flight. */
+static void
+drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct paknd *d = arg;
+	if (d->inflight > 0 || db_pool_pending(d->db) > 0)
+		return;
+	log_info("drained, exiting");
+	event_base_loopbreak(d->base);
+}
+
+/* Drain deadline reached: exit even with work in flight. */
+static void
+drain_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct paknd *d = arg;
+	log_warnx("drain timeout: exiting with %ld requests unanswered",
+	    d->inflight);
+	event_base_loopbreak(d->base);
+}
+
+/* SIGTERM/SIGINT: first drain, second exit now. */
+static void
+shutdown_begin(struct paknd *d)
+{
+	struct timeval tick = {0, 20000};
+	struct timeval limit = {d->conf->drain_timeout, 0};
+
+	if (d->draining) {
+		log_warnx("second signal: exiting now");
+		event_base_loopbreak(d->base);
+		return;
+	}
+	d->draining = 1;
+	log_info("shutting down: finishing %ld requests", d->inflight);
+	http_stop_accepting(d);
+	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
+	drain_deadline = evtimer_new(d->base, drain_expired, d);
+	event_add(drain_timer, &tick);
+	evtimer_add(drain_deadline, &limit);
+}
+
+/* Every signal arrives here, as an event on the loop. */
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct paknd *d = arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		shutdown_begin(d);
+		break;
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGUSR1:
+		log_reopen();
+		log_info("log reopened");
+		break;
+	}
+}
+
+/* Run the daemon until it is told to stop. */
+static int
+run(struct paknd *d, int foreground)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct event *sigev[4];
+	struct db_opts o = db_opts_of(d->conf);
+	char *cause = NULL;
+
+	if (d->conf->migrate)
+		migrate_at_start(d->conf);
+	if (!foreground && daemon(0, 0) != 0)
+		fatal("daemon");
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (int i = 0; i < 4; i++) {
+		sigev[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
+		evsignal_add(sigev[i], NULL);
+	}
+	if (http_start(d, &cause) != 0)
+		fatalx("%s", cause);
+	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	log_info("paknd %s started", PACKAGE_VERSION);
+	event_base_dispatch(d->base);
+
+	db_pool_free(d->db);
+	http_free(d);
+	for (int i = 0; i < 4; i++)
+		event_free(sigev[i]);
+	if (drain_timer != NULL)
+		event_free(drain_timer);
+	if (drain_deadline != NULL)
+		event_free(drain_deadline);
+	event_base_free(d->base);
+	config_unref(d->conf);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct paknd d = {0};
+	const char *path = PAKN_SYSCONFDIR "/pakn/paknd.conf";
+	int ch, foreground = 0, check = 0, verbose = 0;
+	char *cause = NULL;
+
+	while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if ((d.conf = config_load(path, &cause)) == NULL) {
+		fprintf(stderr, "paknd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK (%zu gateway%s)\n", path,
+		    d.conf->ngateways, d.conf->ngateways == 1 ? "" : "s");
+		config_unref(d.conf);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	log_init("paknd", foreground, verbose);
+	return run(&d, foreground);
+}
