@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "import.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -24,6 +25,10 @@ usage(void)
 	    "commands:\n"
 	    "  migrate        apply pending database migrations\n"
 	    "  check-config   check the configuration file\n"
+	    "  import-units FILE        units: code,name,parent_code,kind[,phones]\n"
+	    "  import-categories FILE   code,name,dimension,keywords[,sensitive,\n"
+	    "                           deadline_days,working_days]\n"
+	    "  import-routing FILE      category_code,area_code,unit_code\n"
 	    "  defaults       print every configuration key with its default\n"
 	    "  version        print the version and the schema it needs\n"
 	    "default file: %s/pakn/paknd.conf\n",
@@ -44,24 +49,48 @@ load(const char *path)
 	return c;
 }
 
+/* Connect to the configured database or exit with the reason. */
+static PGconn *
+db_connect(const char *path)
+{
+	struct config *c = load(path);
+	PGconn *conn = PQconnectdb(c->conninfo);
+	config_unref(c);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "paknctl: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		exit(1);
+	}
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	return conn;
+}
+
+/* paknctl import-KIND FILE: load reference data from CSV. */
+static int
+cmd_import(const char *path, const char *kind, const char *file)
+{
+	PGconn *conn = db_connect(path);
+	char *cause = NULL;
+	int rc = import_csv(conn, kind, file, &cause);
+	PQfinish(conn);
+	if (rc != 0) {
+		fprintf(stderr, "paknctl: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
 {
-	struct config *c = load(path);
-	PGconn *conn = PQconnectdb(c->conninfo);
+	PGconn *conn = db_connect(path);
 	char *cause = NULL;
 	int n;
 
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "paknctl: %s", PQerrorMessage(conn));
-		PQfinish(conn);
-		config_unref(c);
-		return 1;
-	}
 	n = migrate_apply(conn, &cause);
 	PQfinish(conn);
-	config_unref(c);
 	if (n < 0) {
 		fprintf(stderr, "paknctl: %s\n", cause);
 		free(cause);
@@ -99,10 +128,16 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (optind + 1 != argc)
+	if (optind >= argc)
 		usage();
 	cmd = argv[optind];
 	log_init("paknctl", 1, 0);
+	if (!strncmp(cmd, "import-", 7) && optind + 2 == argc &&
+	    (!strcmp(cmd + 7, "units") || !strcmp(cmd + 7, "categories") ||
+		!strcmp(cmd + 7, "routing")))
+		return cmd_import(path, cmd + 7, argv[optind + 1]);
+	if (optind + 1 != argc)
+		usage();
 	if (!strcmp(cmd, "migrate"))
 		return cmd_migrate(path);
 	if (!strcmp(cmd, "check-config"))
