@@ -57,6 +57,20 @@ static const struct key keys[] = {
 	"most requests sharing one commit"},
     {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
 	"longest pause in seconds between reconnection attempts"},
+    {"outbox", "interval", KEY_INT, "1000", 10, 600000, CF(outbox_interval),
+	"milliseconds between looks for messages to send"},
+    {"outbox", "batch", KEY_INT, "50", 1, 10000, CF(outbox_batch),
+	"messages claimed at once"},
+    {"outbox", "max_attempts", KEY_INT, "6", 1, 100,
+	CF(outbox_max_attempts), "attempts before a message is failed"},
+    {"outbox", "retry_base", KEY_INT, "30", 1, 86400, CF(outbox_retry_base),
+	"seconds before the first retry, doubled each time (with jitter)"},
+    {"outbox", "lease", KEY_INT, "120", 10, 86400, CF(outbox_lease),
+	"seconds a claimed message is ours before another instance retries"},
+    {"outbox", "send_timeout", KEY_INT, "15", 1, 600, CF(outbox_send_timeout),
+	"seconds for one send request to the gateway"},
+    {"outbox", "max_inflight", KEY_INT, "32", 1, 10000,
+	CF(outbox_max_inflight), "send requests in flight at once"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
 	"kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -72,9 +86,13 @@ static const struct key keys[] = {
     {"gateway", "auth_token", KEY_STR, "", 0, 0, GW(auth_token),
 	"Twilio-style: key of X-Twilio-Signature"},
     {"gateway", "public_url", KEY_STR, "", 0, 0, GW(public_url),
-	"Twilio-style: our base URL as the provider calls it"},
+	"our base URL as the provider calls it (signatures, delivery reports)"},
     {"gateway", "api_key", KEY_STR, "", 0, 0, GW(api_key),
 	"Africa's Talking: apiKey for sending"},
+    {"gateway", "rate", KEY_INT, "10", 1, 10000, GW(rate),
+	"messages per second sent through this gateway"},
+    {"gateway", "diacritics", KEY_BOOL, "no", 0, 1, GW(diacritics),
+	"replies keep Vietnamese diacritics (UCS-2, 70 characters a part)"},
 };
 
 static const char *gw_types[] = {
@@ -266,7 +284,8 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	}
 	*end = '\0';
 	line = trim(line + 1);
-	if (!strcmp(line, "server") || !strcmp(line, "database")) {
+	if (!strcmp(line, "server") || !strcmp(line, "database") ||
+	    !strcmp(line, "outbox")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -317,6 +336,7 @@ config_parse(const char *name, const char *text, char **cause)
 	c->path = xstrdup(name);
 	section_defaults("server", c);
 	section_defaults("database", c);
+	section_defaults("outbox", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -399,6 +419,7 @@ config_unref(struct config *c)
 		return;
 	section_free("server", c);
 	section_free("database", c);
+	section_free("outbox", c);
 	for (size_t i = 0; i < c->ngateways; i++) {
 		section_free("gateway", &c->gateways[i]);
 		free(c->gateways[i].name);

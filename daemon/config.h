@@ -22,6 +22,8 @@ struct gw_conf {
 	char *auth_token; /* Twilio-style: HMAC key */
 	char *public_url; /* Twilio-style: our URL as the provider sees it */
 	char *api_key;    /* Africa's Talking */
+	long rate;        /* messages per second sent through it */
+	int diacritics;   /* replies keep Vietnamese diacritics (UCS-2) */
 };
 
 struct config {
@@ -43,6 +45,15 @@ struct config {
 	long max_queue;     /* requests waiting for a connection */
 	long batch_size;    /* requests sharing one commit */
 	long reconnect_max; /* seconds, upper bound of reconnect backoff */
+
+	/* [outbox] */
+	long outbox_interval;     /* milliseconds between polls */
+	long outbox_batch;        /* messages claimed at once */
+	long outbox_max_attempts; /* then the message is failed */
+	long outbox_retry_base;   /* seconds before the first retry */
+	long outbox_lease;        /* seconds a claimed message stays ours */
+	long outbox_send_timeout; /* seconds for one HTTP send */
+	long outbox_max_inflight; /* HTTP sends at once */
 
 	struct gw_conf *gateways;
 	size_t ngateways;

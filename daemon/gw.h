@@ -45,7 +45,7 @@ struct gw_ops {
 	 * *cause, a one-line reason without secrets.
 	 */
 	int (*parse_sms)(const struct gw_conf *gw, const struct gw_request *req,
-	    struct sms_in *sms, char **cause);
+	                 struct sms_in *sms, char **cause);
 	const char *reply_type; /* Content-Type of the success answer */
 	const char *reply_body; /* body of the success answer */
 };
@@ -56,7 +56,7 @@ void sms_in_free(struct sms_in *sms);
 /* Check the callback secret (token= query parameter or X-Pakn-Token
  * header) in constant time. 0 if it matches; 401 if absent; 403 if wrong. */
 int gw_check_token(const struct gw_conf *gw, const struct gw_request *req,
-    const struct form *query, char **cause);
+                   const struct form *query, char **cause);
 
 /* The request URI with the value of any token= parameter replaced by
  * "REDACTED", for audit storage and logs. */
@@ -64,15 +64,14 @@ char *gw_redact_uri(const char *uri);
 
 /* Twilio-style signature: Base64(HMAC-SHA1(key, url + sorted params)). */
 char *gw_twilio_signature(const char *auth_token, const char *url,
-    const struct form *params);
+                          const struct form *params);
 
 /* Helpers shared by the gw_*.c adapters. */
 
 /* A header of the request, or NULL (also when req has no header hook). */
 const char *gw_header(const struct gw_request *req, const char *name);
 /* Parse the query of req (if any) into f; -1 and *cause on a bad escape. */
-int gw_parse_query(const struct gw_request *req, struct form *f,
-    char **cause);
+int gw_parse_query(const struct gw_request *req, struct form *f, char **cause);
 /* Is the media type of a Content-Type value (parameters ignored) type? */
 int gw_content_type_is(const char *content_type, const char *type);
 /* The charset= parameter of a Content-Type value as a new string, or NULL. */
@@ -80,7 +79,7 @@ char *gw_content_type_charset(const char *content_type);
 /* Find key in f: 0 with *out set (NULL if absent), or -1 and *cause if the
  * value is not UTF-8 text without NUL. */
 int gw_form_text(const struct form *f, const char *key, const char **out,
-    char **cause);
+                 char **cause);
 /* A short printable copy of untrusted bytes, for error messages. */
 char *gw_printable(const char *s, size_t len);
 /* Parse Unix seconds or "YYYY-MM-DD HH:MM[:SS[.fff]]" (UTC; 'T' and a
@@ -89,7 +88,7 @@ int gw_parse_time(const char *s, int64_t *t);
 /* Normalise and store the sender and receiver; 400 and *cause if one is
  * absent or not a phone number. */
 int gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
-    char **cause);
+                   char **cause);
 
 extern const struct gw_ops gw_kannel_ops;
 extern const struct gw_ops gw_twilio_ops;

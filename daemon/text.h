@@ -10,7 +10,7 @@
  * its length is stored in *outlen. NULL and *cause on a bad escape.
  */
 char *text_percent_decode(const char *src, size_t len, int plus_is_space,
-    size_t *outlen, char **cause);
+                          size_t *outlen, char **cause);
 
 /* Is s[0..len) well-formed UTF-8 (no overlongs, surrogates, NUL)? */
 int text_utf8_valid(const char *s, size_t len);
