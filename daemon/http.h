@@ -7,12 +7,14 @@
 
 #include "config.h"
 #include "db.h"
+#include "outbox.h"
 
 /* The daemon's state, shared by the modules on the event loop. */
 struct paknd {
 	struct event_base *base;
 	struct config *conf;
 	struct db_pool *db;
+	struct outbox *outbox;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	long inflight; /* HTTP requests not yet answered */

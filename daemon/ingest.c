@@ -1,10 +1,12 @@
 /* ingest.c: inbound SMS callbacks, stored before they are answered.
  *
  * The gateway adapter authenticates and parses the callback (pure code in
- * gw_*.c); the message is then stored by one call of pakn.ingest_sms,
- * which may share its transaction with other callbacks (db.c), and the
- * gateway gets its 2xx only after that transaction committed. A repeated
- * callback (same gateway message id) is stored once and answered 2xx.
+ * gw_*.c) and the grammar reads the citizen's command (grammar.c); then
+ * one call of pakn.handle_sms stores the message, acts on it and queues
+ * the replies in the outbox, in a transaction it may share with other
+ * callbacks (db.c). The gateway gets its 2xx only after that commit. A
+ * repeated callback (same gateway message id) is stored once, acted on
+ * once, and answered 2xx.
  */
 
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "grammar.h"
 #include "gw.h"
 #include "ingest.h"
 #include "stmt.h"
@@ -82,9 +85,11 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 	switch (st) {
 	case DB_OK:
-		log_info("gw %s: message %s stored as %s%s", in->gwname,
-		    in->msg_id, PQgetvalue(res, 0, 0),
-		    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)" : "");
+		log_info("gw %s: message %s stored as %s%s, %s repl%s queued",
+		    in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
+		    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)" : "",
+		    PQgetvalue(res, 0, 2),
+		    !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
 		http_reply(in->d, in->req, 200, ops->reply_type,
 		    ops->reply_body, strlen(ops->reply_body));
 		break;
@@ -104,16 +109,33 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	free(in);
 }
 
+/* The names pakn.handle_sms knows the commands by. */
+static const char *cmd_names[] = {
+    [CMD_COMPLAINT] = "complaint",
+    [CMD_STATUS] = "status",
+    [CMD_REGISTER] = "register",
+    [CMD_WITHDRAW] = "withdraw",
+    [CMD_HELP] = "help",
+    [CMD_STOP] = "stop",
+    [CMD_RATE] = "rate",
+    [CMD_ANSWER] = "answer",
+    [CMD_TRANSFER] = "transfer",
+    [CMD_CODE] = "code",
+    [CMD_DIGIT] = "digit",
+    [CMD_EMPTY] = "empty",
+};
+
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
 static int
 ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
     const unsigned char *body, size_t body_len, char **cause)
 {
-	char sent_at[32], segments[16];
-	const char *values[10];
-	int lengths[10] = {0}, formats[10] = {0};
+	char sent_at[32], segments[16], rating[4];
+	const char *values[17];
+	int lengths[17] = {0}, formats[17] = {0}, rc;
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
+	struct sms_cmd cmd;
 
 	if (sms->sent_at != 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(sent_at, sizeof sent_at, "%Y-%m-%d %H:%M:%S+00", &tm);
@@ -132,8 +154,19 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[9] = body ? (const char *)body : "";
 	lengths[9] = (int)body_len;
 	formats[9] = 1;
-	return db_submit(in->d->db, STMT_INGEST_SMS, 10, values, lengths,
+	grammar_parse(sms->text, &cmd);
+	snprintf(rating, sizeof rating, "%d", cmd.rating);
+	values[10] = cmd_names[cmd.kind];
+	values[11] = cmd.keyword ? "t" : "f";
+	values[12] = cmd.ticket;
+	values[13] = cmd.ticket_ok ? "t" : "f";
+	values[14] = cmd.unit;
+	values[15] = rating;
+	values[16] = cmd.text;
+	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 17, values, lengths,
 	    formats, ingest_done, in, cause);
+	sms_cmd_free(&cmd);
+	return rc;
 }
 
 /* Handle POST|GET /v1/gw/{name}/sms. */

@@ -4,10 +4,21 @@
 #include "stmt.h"
 
 const struct db_stmt stmts[NSTMTS] = {
-    [STMT_INGEST_SMS] = {"ingest_sms",
-	"SELECT message_id, duplicate FROM pakn.ingest_sms($1, $2, $3, $4, "
-	"$5, $6::timestamptz, $7::integer, $8, $9, $10::bytea)",
-	10},
+    [STMT_HANDLE_SMS] = {"handle_sms",
+	"SELECT message_id, duplicate, replies FROM pakn.handle_sms($1, $2, "
+	"$3, $4, $5, $6::timestamptz, $7::integer, $8, $9, $10::bytea, $11, "
+	"$12::boolean, $13, $14::boolean, $15, $16::integer, $17)",
+	17},
     [STMT_SCHEMA_VERSION] = {"schema_version",
 	"SELECT coalesce(max(version), 0) FROM pakn.schema_migration", 0},
+    [STMT_OUTBOX_CLAIM] = {"outbox_claim",
+	"SELECT id, gateway, msisdn, body, attempts "
+	"FROM pakn.outbox_claim($1::integer, $2::integer)",
+	2},
+    [STMT_OUTBOX_RESULT] = {"outbox_result",
+	"SELECT pakn.outbox_result($1::bigint, $2, $3, $4, $5::integer, $6, "
+	"$7::integer, $8::double precision)",
+	8},
+    [STMT_OUTBOX_DLR] = {"outbox_dlr",
+	"SELECT pakn.outbox_dlr($1, $2::bigint, $3, $4, $5)", 5},
 };

@@ -5,8 +5,16 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_INGEST_SMS,
-	STMT_SCHEMA_VERSION,
+	STMT_HANDLE_SMS,     /* 17 params: see ingest.c */
+	STMT_SCHEMA_VERSION, /* no params */
+	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
+				body, attempts */
+	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
+				error, segments, encoding (gsm7|ucs2),
+				max_attempts, retry_base seconds -> new state */
+	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
+				NULL, status (delivered|undelivered|other),
+				detail -> rows updated */
 	NSTMTS,
 };
 
