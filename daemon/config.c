@@ -71,6 +71,17 @@ static const struct key keys[] = {
 	"seconds for one send request to the gateway"},
     {"outbox", "max_inflight", KEY_INT, "32", 1, 10000,
 	CF(outbox_max_inflight), "send requests in flight at once"},
+    {"deadline", "interval", KEY_INT, "60", 1, 86400, CF(deadline_interval),
+	"seconds between passes of the deadline worker"},
+    {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),
+	"working days before the deadline the unit is reminded"},
+    {"deadline", "apology_days", KEY_INT, "5", 1, 60, CF(apology_days),
+	"working days from the apology to the new expected date"},
+    {"deadline", "rating_wait_days", KEY_INT, "7", 1, 365,
+	CF(rating_wait_days),
+	"days to wait for a rating before an answer is closed"},
+    {"deadline", "batch", KEY_INT, "500", 1, 100000, CF(deadline_batch),
+	"complaints handled per pass for each kind of work"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
 	"kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -285,7 +296,7 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	*end = '\0';
 	line = trim(line + 1);
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
-	    !strcmp(line, "outbox")) {
+	    !strcmp(line, "outbox") || !strcmp(line, "deadline")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -337,6 +348,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("server", c);
 	section_defaults("database", c);
 	section_defaults("outbox", c);
+	section_defaults("deadline", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -420,6 +432,7 @@ config_unref(struct config *c)
 	section_free("server", c);
 	section_free("database", c);
 	section_free("outbox", c);
+	section_free("deadline", c);
 	for (size_t i = 0; i < c->ngateways; i++) {
 		section_free("gateway", &c->gateways[i]);
 		free(c->gateways[i].name);

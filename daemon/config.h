@@ -55,6 +55,13 @@ struct config {
 	long outbox_send_timeout; /* seconds for one HTTP send */
 	long outbox_max_inflight; /* HTTP sends at once */
 
+	/* [deadline] */
+	long deadline_interval;  /* seconds between passes */
+	long remind_days;        /* working days before the deadline */
+	long apology_days;       /* working days to the new date */
+	long rating_wait_days;   /* then an unrated answer is closed */
+	long deadline_batch;     /* complaints handled per pass and kind */
+
 	struct gw_conf *gateways;
 	size_t ngateways;
 };

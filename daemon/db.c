@@ -84,6 +84,7 @@ static void conn_start(struct db_conn *c);
 static void conn_fail(struct db_conn *c, const char *why);
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void pool_kick(struct db_pool *pool);
+static int pool_may_queue(const struct db_pool *pool);
 
 /* Remember the latest connection error for /readyz and logs. */
 static void
@@ -204,9 +205,9 @@ conn_fail(struct db_conn *c, const char *why)
 	conn_close(c);
 	c->state = CONN_DOWN;
 	conn_end_batch(c, DB_UNAVAILABLE, "database unavailable");
-	if (db_pool_up(pool) == 0)
-		pool_fail_queue(pool, "database unavailable");
 	c->backoff = c->backoff == 0 ? 0.1 : c->backoff * 2;
+	if (!pool_may_queue(pool))
+		pool_fail_queue(pool, "database unavailable");
 	if (c->backoff > (double)pool->opts.reconnect_max)
 		c->backoff = (double)pool->opts.reconnect_max;
 	/* Jitter of +-25 % so instances do not reconnect in step. */
@@ -628,6 +629,23 @@ db_pool_free(struct db_pool *pool)
 	free(pool);
 }
 
+/* Can a request wait for a connection? Yes if one is up, or one is
+ * being made whose last attempt did not fail (at start). */
+static int
+pool_may_queue(const struct db_pool *pool)
+{
+	for (int i = 0; i < pool->nconns; i++) {
+		const struct db_conn *c = &pool->conns[i];
+		if (c->state == CONN_IDLE || c->state == CONN_BUSY)
+			return 1;
+		if ((c->state == CONN_CONNECTING ||
+			c->state == CONN_PREPARING) &&
+		    c->backoff == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Queue a statement; -1 and *cause if it cannot be taken now. */
 int
 db_submit(struct db_pool *pool, int stmt, int nparams,
@@ -638,7 +656,7 @@ db_submit(struct db_pool *pool, int stmt, int nparams,
 	size_t size = sizeof *r, off;
 	char *p;
 
-	if (db_pool_up(pool) == 0) {
+	if (!pool_may_queue(pool)) {
 		set_cause(cause, "database unavailable");
 		return -1;
 	}

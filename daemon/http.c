@@ -125,6 +125,15 @@ http_route(struct evhttp_request *req, void *arg)
 		http_error(d, req, 400, "bad request URI");
 		return;
 	}
+	if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    d->conf->max_body_size) {
+		char *msg = xasprintf("body over %ld bytes",
+		    d->conf->max_body_size);
+		log_info("refused a request for %s: %s", path, msg);
+		http_error(d, req, 413, msg);
+		free(msg);
+		return;
+	}
 	if (!strcmp(path, "/healthz")) {
 		http_reply(d, req, 200, "text/plain", "ok\n", 3);
 		return;
@@ -141,11 +150,19 @@ http_route(struct evhttp_request *req, void *arg)
 		http_error(d, req, 404, "no such endpoint");
 }
 
+/* libevent refuses bodies above this itself (with an HTML page); bodies
+ * above max_body_size but below it get our one-line 413. */
+static ev_ssize_t
+hard_body_limit(const struct config *c)
+{
+	return c->max_body_size * 4 > 1 << 20 ? c->max_body_size * 4 : 1 << 20;
+}
+
 /* Apply the [server] limits of the current configuration. */
 void
 http_apply_limits(struct paknd *d)
 {
-	evhttp_set_max_body_size(d->http, (ev_ssize_t)d->conf->max_body_size);
+	evhttp_set_max_body_size(d->http, hard_body_limit(d->conf));
 	evhttp_set_max_headers_size(d->http,
 	    (ev_ssize_t)d->conf->max_header_size);
 	evhttp_set_timeout(d->http, (int)d->conf->timeout);

@@ -15,6 +15,7 @@ struct paknd {
 	struct config *conf;
 	struct db_pool *db;
 	struct outbox *outbox;
+	struct deadline *deadline;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	long inflight; /* HTTP requests not yet answered */

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "deadline.h"
 #include "http.h"
 #include "migrate.h"
 #include "stmt.h"
@@ -131,6 +132,7 @@ shutdown_begin(struct paknd *d)
 	d->draining = 1;
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
+	deadline_stop(d->deadline);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
 	drain_deadline = evtimer_new(d->base, drain_expired, d);
 	event_add(drain_timer, &tick);
@@ -154,6 +156,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_reopen();
 		log_info("log reopened");
 		break;
+	case SIGUSR2:
+		log_info("deadline pass requested");
+		deadline_kick(d->deadline);
+		break;
 	}
 }
 
@@ -161,8 +167,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static int
 run(struct paknd *d, int foreground)
 {
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-	struct event *sigev[4];
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+	struct event *sigev[5];
 	struct db_opts o = db_opts_of(d->conf);
 	char *cause = NULL;
 
@@ -172,19 +178,21 @@ run(struct paknd *d, int foreground)
 		fatal("daemon");
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		sigev[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
 		evsignal_add(sigev[i], NULL);
 	}
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	d->deadline = deadline_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
 	db_pool_free(d->db);
+	deadline_free(d->deadline);
 	http_free(d);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
 	if (drain_timer != NULL)
 		event_free(drain_timer);

@@ -21,4 +21,8 @@ const struct db_stmt stmts[NSTMTS] = {
 	8},
     [STMT_OUTBOX_DLR] = {"outbox_dlr",
 	"SELECT pakn.outbox_dlr($1, $2::bigint, $3, $4, $5)", 5},
+    [STMT_DEADLINE_RUN] = {"deadline_run",
+	"SELECT locked, reminded, escalated, closed, sms FROM "
+	"pakn.deadline_run($1::integer, $2::integer, $3::integer, $4::integer)",
+	4},
 };

@@ -15,6 +15,9 @@ enum stmt_id {
 	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
 				NULL, status (delivered|undelivered|other),
 				detail -> rows updated */
+	STMT_DEADLINE_RUN, /* remind days, apology days, rating wait days,
+			      limit -> locked, reminded, escalated, closed,
+			      sms */
 	NSTMTS,
 };
 

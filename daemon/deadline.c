@@ -1,0 +1,114 @@
+/* deadline.c: the deadline worker: reminders, escalation, apologies.
+ *
+ * A timer on the loop runs pakn.deadline_run, which does everything in
+ * one transaction under an advisory lock (so one paknd at a time does the
+ * work) and guards each step with a timestamp column of the complaint (so
+ * each happens once, across restarts and instances). The SMS it queues go
+ * out through the outbox.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "deadline.h"
+#include "http.h"
+#include "stmt.h"
+#include "util.h"
+
+struct deadline {
+	struct paknd *d;
+	struct event *timer;
+	int busy;
+	int stopped;
+};
+
+/* A pass finished: log what it did, send what it queued. */
+static void
+deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct deadline *w = arg;
+	w->busy = 0;
+	if (st != DB_OK) {
+		log_warnx("deadline: pass failed: %s", error);
+		return;
+	}
+	if (*PQgetvalue(res, 0, 0) != 't') {
+		log_debug("deadline: another instance holds the lock");
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 1)) + atoi(PQgetvalue(res, 0, 2)) +
+		atoi(PQgetvalue(res, 0, 3)) >
+	    0)
+		log_info("deadline: %s reminded, %s escalated, %s closed, %s SMS",
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+}
+
+/* Start a pass unless one is in flight. */
+static void
+deadline_pass(evutil_socket_t fd, short what, void *arg)
+{
+	struct deadline *w = arg;
+	const struct config *c = w->d->conf;
+	char v[4][24];
+	const char *values[4] = {v[0], v[1], v[2], v[3]};
+	char *cause = NULL;
+
+	if (w->busy || w->stopped)
+		return;
+	snprintf(v[0], sizeof v[0], "%ld", c->remind_days);
+	snprintf(v[1], sizeof v[1], "%ld", c->apology_days);
+	snprintf(v[2], sizeof v[2], "%ld", c->rating_wait_days);
+	snprintf(v[3], sizeof v[3], "%ld", c->deadline_batch);
+	if (db_submit(w->d->db, STMT_DEADLINE_RUN, 4, values, NULL, NULL,
+		deadline_done, w, &cause) != 0) {
+		log_debug("deadline: pass skipped: %s", cause);
+		free(cause);
+		return;
+	}
+	w->busy = 1;
+}
+
+/* Start the worker's timer on d's loop. */
+struct deadline *
+deadline_new(struct paknd *d)
+{
+	struct deadline *w = xcalloc(1, sizeof *w);
+	struct timeval tv = {d->conf->deadline_interval, 0};
+	w->d = d;
+	w->timer = event_new(d->base, -1, EV_PERSIST, deadline_pass, w);
+	event_add(w->timer, &tv);
+	return w;
+}
+
+/* Run a pass now. */
+void
+deadline_kick(struct deadline *w)
+{
+	event_active(w->timer, EV_TIMEOUT, 0);
+}
+
+/* Stop starting passes. */
+void
+deadline_stop(struct deadline *w)
+{
+	w->stopped = 1;
+	event_del(w->timer);
+}
+
+/* 1 while a pass is in flight. */
+int
+deadline_busy(const struct deadline *w)
+{
+	return w->busy;
+}
+
+/* Free the worker (after the pool, which answers a pass in flight). */
+void
+deadline_free(struct deadline *w)
+{
+	event_free(w->timer);
+	free(w);
+}

@@ -1,0 +1,1295 @@
+/* harness.c: a throwaway PostgreSQL cluster, the real paknd, and the HTTP
+ * and SQL helpers the integration suite uses to talk to them. */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "harness.h"
+
+#ifndef PAKN_BUILDDIR
+#define PAKN_BUILDDIR "."
+#endif
+
+#define PG_USER     "pakn"
+#define HEALTH_WAIT 10.0
+
+static struct {
+	pid_t owner; /* the process that cleans up */
+	char dir[128];
+	char pgdata[256];
+	char pglog[256];
+	char ctllog[256];
+	char pg_ctl[600];
+	char initdb[600];
+	int pgport;
+	int drop; /* run PostgreSQL as an unprivileged user */
+	int keep; /* $PAKN_KEEP_TMP: leave the directory for a look */
+	uid_t uid;
+	gid_t gid;
+	struct paknd main;
+	char *stop_argv[10]; /* pg_ctl stop, built in advance for signals */
+	char *rm_argv[4];    /* rm -rf of the directory, likewise */
+} H;
+
+/* Return a monotonic clock in seconds. */
+double
+now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleep for ms milliseconds. */
+void
+sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* printf into a new string; abort on out of memory. */
+char *
+strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+/* Return the temporary directory. */
+const char *
+harness_dir(void)
+{
+	return H.dir;
+}
+
+/* Write "<tmpdir>/<name>" into buf. */
+void
+harness_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", H.dir, name);
+}
+
+/* Return the paknd that main() started for all tests. */
+struct paknd *
+harness_main(void)
+{
+	return &H.main;
+}
+
+/* Return the path of the daemon under test. */
+const char *
+paknd_path(void)
+{
+	return PAKN_BUILDDIR "/daemon/paknd";
+}
+
+/* Return the path of the control program under test. */
+const char *
+paknctl_path(void)
+{
+	return PAKN_BUILDDIR "/daemon/paknctl";
+}
+
+/* Remove one entry of the temporary tree. */
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+/* Stop what is still running and remove the temporary directory. */
+static void
+harness_cleanup(void)
+{
+	int status;
+
+	if (getpid() != H.owner || H.dir[0] == '\0')
+		return;
+	if (H.main.pid > 0) {
+		kill(H.main.pid, SIGKILL);
+		waitpid(H.main.pid, &status, 0);
+		H.main.pid = 0;
+	}
+	if (H.pgport > 0 && pg_is_running())
+		pg_stop();
+	if (H.keep) {
+		fprintf(stderr, "harness: kept %s\n", H.dir);
+		return;
+	}
+	nftw(H.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	H.dir[0] = '\0';
+}
+
+/* Run a program to its end with async-signal-safe calls only. */
+static void
+run_now(char *const argv[], int drop)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		if (drop && (setgroups(0, NULL) == -1 || setgid(H.gid) == -1 ||
+		             setuid(H.uid) == -1))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+}
+
+/* On SIGINT or SIGTERM, stop the servers, remove the directory, then die
+ * by the same signal. */
+static void
+harness_on_signal(int sig)
+{
+	if (getpid() == H.owner) {
+		if (H.main.pid > 0)
+			kill(H.main.pid, SIGKILL);
+		if (H.stop_argv[0] != NULL)
+			run_now(H.stop_argv, H.drop);
+		if (!H.keep)
+			run_now(H.rm_argv, 0);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Find the PostgreSQL server programs: $PG_BINDIR, else the newest
+ * /usr/lib/postgresql/N/bin, else /usr/bin. */
+static void
+pg_find_bindir(void)
+{
+	const char *env = getenv("PG_BINDIR");
+	char bindir[512] = "";
+	glob_t g;
+
+	if (env != NULL && *env != '\0')
+		snprintf(bindir, sizeof bindir, "%s", env);
+	else if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) == 0) {
+		snprintf(bindir, sizeof bindir, "%s",
+		         g.gl_pathv[g.gl_pathc - 1]);
+		*strrchr(bindir, '/') = '\0';
+		globfree(&g);
+	}
+	if (bindir[0] == '\0') {
+		snprintf(H.initdb, sizeof H.initdb, "/usr/bin/initdb");
+		snprintf(H.pg_ctl, sizeof H.pg_ctl, "/usr/bin/pg_ctl");
+	} else {
+		snprintf(H.initdb, sizeof H.initdb, "%s/initdb", bindir);
+		snprintf(H.pg_ctl, sizeof H.pg_ctl, "%s/pg_ctl", bindir);
+	}
+}
+
+/* Make the temporary directory and register the cleanup. */
+int
+harness_init(void)
+{
+	char tmpl[] = "/tmp/pakn-it-XXXXXX";
+	struct passwd *pw;
+
+	H.owner = getpid();
+	H.keep = getenv("PAKN_KEEP_TMP") != NULL;
+	if (mkdtemp(tmpl) == NULL) {
+		perror("harness: mkdtemp");
+		return -1;
+	}
+	snprintf(H.dir, sizeof H.dir, "%s", tmpl);
+	H.rm_argv[0] = "/bin/rm";
+	H.rm_argv[1] = "-rf";
+	H.rm_argv[2] = H.dir;
+	atexit(harness_cleanup);
+	signal(SIGINT, harness_on_signal);
+	signal(SIGTERM, harness_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() == 0) {
+		/* PostgreSQL refuses to run as root. */
+		pw = getpwnam("nobody");
+		H.uid = pw != NULL ? pw->pw_uid : 65534;
+		H.gid = pw != NULL ? pw->pw_gid : 65534;
+		H.drop = 1;
+		if (chown(H.dir, H.uid, H.gid) == -1 ||
+		    chmod(H.dir, 0755) == -1) {
+			perror("harness: chown");
+			return -1;
+		}
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	pg_find_bindir();
+	return 0;
+}
+
+/* Fork and exec argv with stdout to out and stderr to err (NULL: the
+ * null device), optionally as the unprivileged user, optionally killed
+ * when its parent dies. */
+static pid_t
+spawn(char *const argv[], const char *out, const char *err, int drop,
+      int deathsig)
+{
+	pid_t parent = getpid(), pid;
+	int fd;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		perror("harness: fork");
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	if (deathsig &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+		_exit(127);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	fd = open("/dev/null", O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	fd = open(out != NULL ? out : "/dev/null",
+	          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	dup2(fd, 1);
+	close(fd);
+	fd = open(err != NULL ? err : "/dev/null",
+	          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	dup2(fd, 2);
+	close(fd);
+	if (chdir(H.dir) == -1)
+		_exit(127);
+	if (drop && (setgroups(0, NULL) == -1 || setgid(H.gid) == -1 ||
+	             setuid(H.uid) == -1))
+		_exit(127);
+	execv(argv[0], argv);
+	fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Wait up to timeout seconds for pid; 0 and *status when it exited. */
+static int
+wait_timeout(pid_t pid, double timeout, int *status)
+{
+	double end = now_secs() + timeout;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_secs() > end)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+/* Run a program to its end; the wait status, or -1 if killed on timeout. */
+int
+harness_run(char *const argv[], const char *out, const char *err,
+            double timeout)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = spawn(argv, out, err, 0, 1)) == -1)
+		return -1;
+	if (wait_timeout(pid, timeout, &status) == 0)
+		return status;
+	fprintf(stderr, "harness: %s still running after %.0f s, killed\n",
+	        argv[0], timeout);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/* Run a PostgreSQL program as the server's user, output appended to
+ * pg_ctl.log; 0 if it exited 0. Unless quiet, explain a failure. */
+static int
+pg_run(char *const argv[], double timeout, int quiet)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = spawn(argv, H.ctllog, H.ctllog, H.drop, 0)) == -1)
+		return -1;
+	if (wait_timeout(pid, timeout, &status) == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		status = -1;
+	}
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (!quiet) {
+		fprintf(stderr, "harness: %s failed\n", argv[0]);
+		log_tail(H.ctllog, 20);
+		log_tail(H.pglog, 20);
+	}
+	return -1;
+}
+
+/* Return a TCP port on 127.0.0.1 that was free a moment ago. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof sin;
+	int fd, port = -1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Return the port of the test cluster. */
+int
+pg_port(void)
+{
+	return H.pgport;
+}
+
+/* Write a libpq conninfo for a database of the test cluster into buf. */
+void
+pg_conninfo(char *buf, size_t size, const char *dbname)
+{
+	snprintf(buf, size,
+	         "host=127.0.0.1 port=%d dbname=%s user=" PG_USER
+	         " connect_timeout=5",
+	         H.pgport, dbname);
+}
+
+/* Append the server settings to postgresql.conf. */
+static int
+pg_write_settings(void)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/postgresql.conf", H.pgdata);
+	if ((f = fopen(path, "a")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	fprintf(f,
+	        "\n# integration suite\n"
+	        "listen_addresses = '127.0.0.1'\n"
+	        "port = %d\n"
+	        "unix_socket_directories = '%s'\n"
+	        "fsync = off\n"
+	        "synchronous_commit = off\n"
+	        "full_page_writes = off\n"
+	        "max_connections = 60\n",
+	        H.pgport, H.dir);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Initialise a cluster, start it and create the database "pakn". */
+int
+pg_setup(void)
+{
+	char *initdb[] = {H.initdb,    "-D",    H.pgdata,
+	                  "-U",        PG_USER, "--auth=trust",
+	                  "-E",        "UTF8",  "--locale=C.UTF-8",
+	                  "--no-sync", NULL};
+
+	snprintf(H.pgdata, sizeof H.pgdata, "%s/pg", H.dir);
+	snprintf(H.pglog, sizeof H.pglog, "%s/postgresql.log", H.dir);
+	snprintf(H.ctllog, sizeof H.ctllog, "%s/pg_ctl.log", H.dir);
+	if (access(H.initdb, X_OK) == -1) {
+		fprintf(stderr,
+		        "harness: %s not found (install postgresql, "
+		        "or set PG_BINDIR)\n",
+		        H.initdb);
+		return -1;
+	}
+	if ((H.pgport = free_port()) == -1)
+		return -1;
+	if (pg_run(initdb, 120, 0) == -1 || pg_write_settings() == -1)
+		return -1;
+	H.stop_argv[0] = H.pg_ctl;
+	H.stop_argv[1] = "-D";
+	H.stop_argv[2] = H.pgdata;
+	H.stop_argv[3] = "-m";
+	H.stop_argv[4] = "immediate";
+	H.stop_argv[5] = "stop";
+	H.stop_argv[6] = NULL;
+	if (pg_start() == -1)
+		return -1;
+	return sql_exec_db("postgres", "CREATE DATABASE pakn");
+}
+
+/* Start the cluster (again) on its port and wait for connections. */
+int
+pg_start(void)
+{
+	char *argv[] = {H.pg_ctl, "-D", H.pgdata, "-l",    H.pglog,
+	                "-w",     "-t", "60",     "start", NULL};
+	char conninfo[256];
+	double end = now_secs() + 30;
+
+	if (pg_run(argv, 90, 0) == -1)
+		return -1;
+	pg_conninfo(conninfo, sizeof conninfo, "postgres");
+	while (PQping(conninfo) != PQPING_OK) {
+		if (now_secs() > end) {
+			fprintf(stderr,
+			        "harness: PostgreSQL does not answer\n");
+			log_tail(H.pglog, 20);
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/* Stop the cluster (fast shutdown: sessions are cut). */
+int
+pg_stop(void)
+{
+	char *argv[] = {H.pg_ctl, "-D", H.pgdata, "-m",   "fast",
+	                "-w",     "-t", "60",     "stop", NULL};
+
+	return pg_run(argv, 90, 0);
+}
+
+/* Return 1 while the cluster's postmaster runs. */
+int
+pg_is_running(void)
+{
+	char *argv[] = {H.pg_ctl, "-D", H.pgdata, "status", NULL};
+
+	return pg_run(argv, 30, 1) == 0;
+}
+
+/* Connect to a database of the test cluster; NULL after printing why. */
+static PGconn *
+sql_connect(const char *db)
+{
+	char conninfo[256];
+	PGconn *conn;
+
+	pg_conninfo(conninfo, sizeof conninfo, db);
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "harness: connect %s: %s", db,
+		        PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Run a query with the NULL-terminated text parameters of ap. */
+static PGresult *
+sql_vquery(const char *db, const char *query, va_list ap)
+{
+	const char *params[32];
+	PGresult *res;
+	PGconn *conn;
+	int n = 0;
+	const char *p;
+
+	while ((p = va_arg(ap, const char *)) != NULL && n < 32)
+		params[n++] = p;
+	if ((conn = sql_connect(db)) == NULL)
+		return NULL;
+	res = PQexecParams(conn, query, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "harness: SQL %s\n%s", query,
+		        PQresultErrorMessage(res));
+		PQclear(res);
+		res = NULL;
+	}
+	PQfinish(conn);
+	return res;
+}
+
+/* Run a query on the database "pakn". */
+PGresult *
+sql_query(const char *query, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, query);
+	res = sql_vquery("pakn", query, ap);
+	va_end(ap);
+	return res;
+}
+
+/* Run a query on a named database. */
+PGresult *
+sql_query_db(const char *db, const char *query, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, query);
+	res = sql_vquery(db, query, ap);
+	va_end(ap);
+	return res;
+}
+
+/* Return a column of row 0, or NULL for no row or an SQL NULL. */
+const char *
+sql_col(const PGresult *res, int col)
+{
+	if (res == NULL || PQntuples(res) < 1 || col >= PQnfields(res) ||
+	    PQgetisnull(res, 0, col))
+		return NULL;
+	return PQgetvalue(res, 0, col);
+}
+
+/* Copy the first value of a result and free the result. */
+static char *
+sql_first(PGresult *res)
+{
+	const char *v = sql_col(res, 0);
+	char *s = v != NULL ? strdup(v) : NULL;
+
+	PQclear(res);
+	return s;
+}
+
+/* Return the first value of a query on "pakn", malloc'd. */
+char *
+sql_value(const char *query, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, query);
+	res = sql_vquery("pakn", query, ap);
+	va_end(ap);
+	return sql_first(res);
+}
+
+/* Return the first value of a query on a named database, malloc'd. */
+char *
+sql_value_db(const char *db, const char *query, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, query);
+	res = sql_vquery(db, query, ap);
+	va_end(ap);
+	return sql_first(res);
+}
+
+/* Return the first value of a query on "pakn" as a number, -1 if none. */
+long
+sql_long(const char *query, ...)
+{
+	PGresult *res;
+	va_list ap;
+	char *s;
+	long v;
+
+	va_start(ap, query);
+	res = sql_vquery("pakn", query, ap);
+	va_end(ap);
+	if ((s = sql_first(res)) == NULL)
+		return -1;
+	v = strtol(s, NULL, 10);
+	free(s);
+	return v;
+}
+
+/* Run one statement without parameters on a named database. */
+int
+sql_exec_db(const char *db, const char *query)
+{
+	PGresult *res;
+	PGconn *conn;
+	int rc = 0;
+
+	if ((conn = sql_connect(db)) == NULL)
+		return -1;
+	res = PQexec(conn, query);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "harness: SQL %s\n%s", query,
+		        PQresultErrorMessage(res));
+		rc = -1;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+/* Return the text of the standard test configuration. */
+char *
+paknd_config_text(int port, const char *dbname, int migrate, const char *extra)
+{
+	return strf(
+	    "# paknd configuration written by the integration suite\n"
+	    "[server]\n"
+	    "listen = 127.0.0.1:%d\n"
+	    "max_body_size = 4096\n"
+	    "timeout = 10\n"
+	    "drain_timeout = 5\n"
+	    "\n"
+	    "[database]\n"
+	    "conninfo = \"host=127.0.0.1 port=%d dbname=%s user=" PG_USER "\"\n"
+	    "pool_size = 4\n"
+	    "migrate = %s\n"
+	    "reconnect_max = 2\n"
+	    "\n"
+	    "[gateway.kannel]\n"
+	    "type = kannel\n"
+	    "token = kannel-secret\n"
+	    "\n"
+	    "[gateway.twilio]\n"
+	    "type = twilio\n"
+	    "auth_token = 12345\n"
+	    "public_url = https://pakn.example.vn\n"
+	    "\n"
+	    "[gateway.at]\n"
+	    "type = africastalking\n"
+	    "token = at-secret\n"
+	    "%s%s",
+	    port, H.pgport, dbname, migrate ? "yes" : "no",
+	    extra != NULL ? "\n" : "", extra != NULL ? extra : "");
+}
+
+/* Write a whole file; 0 on success. */
+static int
+file_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Prepare an instance: port, config file, log file. */
+int
+paknd_config(struct paknd *d, const char *name, const char *dbname, int migrate,
+             const char *extra)
+{
+	char file[64];
+
+	memset(d, 0, sizeof *d);
+	snprintf(d->name, sizeof d->name, "%s", name);
+	if ((d->port = free_port()) == -1)
+		return -1;
+	snprintf(file, sizeof file, "paknd-%s.conf", name);
+	harness_path(d->conf, sizeof d->conf, file);
+	snprintf(file, sizeof file, "paknd-%s.log", name);
+	harness_path(d->log, sizeof d->log, file);
+	return paknd_rewrite(d, dbname, migrate, extra);
+}
+
+/* Rewrite the config file of an instance, keeping its port. */
+int
+paknd_rewrite(const struct paknd *d, const char *dbname, int migrate,
+              const char *extra)
+{
+	char *text = paknd_config_text(d->port, dbname, migrate, extra);
+	int rc = file_write(d->conf, text);
+
+	free(text);
+	return rc;
+}
+
+/* Return 1 while the instance runs (a zombie counts as gone). */
+int
+paknd_alive(struct paknd *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return 0;
+	if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		fprintf(stderr, "harness: paknd %s exited, status 0x%x\n",
+		        d->name, status);
+		d->pid = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* Start paknd on its config and wait until /healthz answers 200. */
+int
+paknd_spawn(struct paknd *d)
+{
+	char *argv[] = {(char *)paknd_path(), "-c", d->conf, "-f", "-v", NULL};
+	double end = now_secs() + HEALTH_WAIT;
+	struct http_resp r;
+	long status;
+
+	if (access(argv[0], X_OK) == -1) {
+		fprintf(stderr, "harness: %s: %s\n", argv[0], strerror(errno));
+		return -1;
+	}
+	if ((d->pid = spawn(argv, d->log, d->log, 0, 1)) == -1)
+		return -1;
+	for (;;) {
+		status = http_get(d->port, "/healthz", &r);
+		http_resp_free(&r);
+		if (status == 200)
+			return 0;
+		if (!paknd_alive(d) || now_secs() > end)
+			break;
+		sleep_ms(10);
+	}
+	fprintf(stderr,
+	        "harness: paknd %s did not answer /healthz with 200 "
+	        "(last status %ld)\n",
+	        d->name, status);
+	paknd_dump(d);
+	if (d->pid > 0)
+		paknd_stop(d, 1);
+	return -1;
+}
+
+/* Wait until GET /readyz answers 200. */
+int
+paknd_wait_ready(struct paknd *d, double timeout)
+{
+	double end = now_secs() + timeout;
+	struct http_resp r;
+	long status;
+
+	for (;;) {
+		status = http_get(d->port, "/readyz", &r);
+		if (status == 200) {
+			http_resp_free(&r);
+			return 0;
+		}
+		if (!paknd_alive(d) || now_secs() > end)
+			break;
+		http_resp_free(&r);
+		sleep_ms(20);
+	}
+	fprintf(stderr, "harness: paknd %s not ready after %.0f s: %ld %s\n",
+	        d->name, timeout, status, r.body);
+	http_resp_free(&r);
+	paknd_dump(d);
+	return -1;
+}
+
+/* Configure an instance on database "pakn" and start it. */
+int
+paknd_start(struct paknd *d, const char *name, const char *extra)
+{
+	if (paknd_config(d, name, "pakn", 1, extra) == -1)
+		return -1;
+	return paknd_spawn(d);
+}
+
+/* Send a signal to an instance. */
+int
+paknd_signal(const struct paknd *d, int sig)
+{
+	if (d->pid <= 0)
+		return -1;
+	return kill(d->pid, sig);
+}
+
+/* SIGTERM and wait; the wait status, or -1 if it had to be killed. */
+int
+paknd_stop(struct paknd *d, double timeout)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	if (wait_timeout(d->pid, timeout, &status) == 0) {
+		d->pid = 0;
+		return status;
+	}
+	fprintf(stderr,
+	        "harness: paknd %s still running %.1f s after "
+	        "SIGTERM, killed\n",
+	        d->name, timeout);
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = 0;
+	return -1;
+}
+
+/* Print the end of an instance's log to stderr. */
+void
+paknd_dump(const struct paknd *d)
+{
+	log_tail(d->log, 30);
+}
+
+/* Read a whole file into a NUL-terminated buffer; NULL if unreadable. */
+char *
+file_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap * 2 + 8192;
+			if ((buf = realloc(buf, cap)) == NULL)
+				abort();
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+/* Return the size of a file, 0 if it does not exist. */
+size_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+/* Return the lines after offset from that contain needle, or NULL. */
+char *
+log_grep(const char *path, size_t from, const char *needle)
+{
+	size_t len, n = 0;
+	char *text = file_read(path, &len), *out, *line, *end;
+
+	if (text == NULL)
+		return NULL;
+	if ((out = malloc(len + 1)) == NULL)
+		abort();
+	for (line = text + (from < len ? from : len); *line != '\0';
+	     line = end) {
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		if (memmem(line, end - line, needle, strlen(needle)) != NULL) {
+			memcpy(out + n, line, end - line);
+			n += end - line;
+		}
+	}
+	free(text);
+	out[n] = '\0';
+	if (n == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Wait until a line after from contains needle; 0 if it appeared. */
+int
+log_wait(const char *path, size_t from, const char *needle, double timeout)
+{
+	double end = now_secs() + timeout;
+	char *found;
+
+	for (;;) {
+		if ((found = log_grep(path, from, needle)) != NULL) {
+			free(found);
+			return 0;
+		}
+		if (now_secs() > end)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+/* Print the last n lines of a file to stderr. */
+void
+log_tail(const char *path, int n)
+{
+	size_t len;
+	char *text = file_read(path, &len), *p;
+
+	if (text == NULL) {
+		fprintf(stderr, "---- %s: unreadable\n", path);
+		return;
+	}
+	p = text + len;
+	if (p > text && p[-1] == '\n')
+		p--;
+	while (p > text && n > 0)
+		if (*--p == '\n')
+			n--;
+	if (*p == '\n')
+		p++;
+	fprintf(stderr, "---- last lines of %s\n%s%s---- end\n", path, p,
+	        len > 0 && text[len - 1] != '\n' ? "\n" : "");
+	free(text);
+}
+
+/* Append received bytes to a response buffer. */
+static size_t
+http_collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_resp *r = arg;
+	size_t n = size * nmemb;
+
+	if ((r->body = realloc(r->body, r->len + n + 1)) == NULL)
+		abort();
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+/* Make an easy handle for one request; *hdrs receives the header list. */
+static CURL *
+http_easy(int port, const char *method, const char *path,
+          const char *const *headers, const void *body, size_t len,
+          struct curl_slist **hdrs)
+{
+	CURL *c = curl_easy_init();
+	char url[2048];
+
+	if (c == NULL)
+		abort();
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	*hdrs = curl_slist_append(NULL, "Expect:");
+	for (; headers != NULL && *headers != NULL; headers++)
+		*hdrs = curl_slist_append(*hdrs, *headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	if (strcmp(method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+		                 body != NULL ? body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		                 (curl_off_t)len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			                 (curl_off_t)len);
+		}
+	}
+	return c;
+}
+
+/* Send one request and collect the answer into r; return the status. */
+long
+http_request(int port, const char *method, const char *path,
+             const char *const *headers, const void *body, size_t len,
+             struct http_resp *r)
+{
+	struct curl_slist *hdrs;
+	CURL *c = http_easy(port, method, path, headers, body, len, &hdrs);
+	char *ctype = NULL;
+	CURLcode rc;
+
+	memset(r, 0, sizeof *r);
+	if ((r->body = calloc(1, 1)) == NULL)
+		abort();
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->err);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK && r->err[0] == '\0')
+		snprintf(r->err, sizeof r->err, "%s", curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &r->secs);
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK &&
+	    ctype != NULL)
+		r->ctype = strdup(ctype);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	return r->status;
+}
+
+/* Send a GET and return the status. */
+long
+http_get(int port, const char *path, struct http_resp *r)
+{
+	return http_request(port, "GET", path, NULL, NULL, 0, r);
+}
+
+/* Free what a response holds. */
+void
+http_resp_free(struct http_resp *r)
+{
+	free(r->body);
+	free(r->ctype);
+	r->body = r->ctype = NULL;
+}
+
+/* Discard a response body. */
+static size_t
+http_discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	return size * nmemb;
+}
+
+/* Fire n requests at once and collect their statuses. */
+int
+http_multi(int port, const struct http_req *reqs, size_t n, long *status)
+{
+	CURLM *m = curl_multi_init();
+	CURL **easy = calloc(n, sizeof *easy);
+	struct curl_slist **hdrs = calloc(n, sizeof *hdrs);
+	int running = 1, done = 0, left;
+	CURLMsg *msg;
+	size_t i;
+
+	if (m == NULL || easy == NULL || hdrs == NULL)
+		abort();
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+	for (i = 0; i < n; i++) {
+		status[i] = 0;
+		easy[i] = http_easy(port, reqs[i].method, reqs[i].path,
+		                    reqs[i].headers, reqs[i].body, reqs[i].len,
+		                    &hdrs[i]);
+		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, http_discard);
+		curl_easy_setopt(easy[i], CURLOPT_PRIVATE, &status[i]);
+		curl_multi_add_handle(m, easy[i]);
+	}
+	while (running > 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			long *slot;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			                  (char **)&slot);
+			curl_easy_getinfo(msg->easy_handle,
+			                  CURLINFO_RESPONSE_CODE, slot);
+			done++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		curl_multi_remove_handle(m, easy[i]);
+		curl_easy_cleanup(easy[i]);
+		curl_slist_free_all(hdrs[i]);
+	}
+	curl_multi_cleanup(m);
+	free(easy);
+	free(hdrs);
+	return (size_t)done == n ? 0 : -1;
+}
+
+/* URL-encode as Kannel does. */
+char *
+url_encode(const void *data, size_t len)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	const unsigned char *p = data;
+	char *out = malloc(len * 3 + 1), *o = out;
+	size_t i;
+
+	if (out == NULL)
+		abort();
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.') {
+			*o++ = c;
+		} else if (c == ' ') {
+			*o++ = '+';
+		} else {
+			*o++ = '%';
+			*o++ = hexd[c >> 4];
+			*o++ = hexd[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Encode name, value, ..., NULL as a form body. */
+char *
+form_encode(const char *const *kv)
+{
+	char *out = strdup(""), *next, *name, *value;
+
+	for (; kv[0] != NULL && kv[1] != NULL; kv += 2) {
+		name = url_encode(kv[0], strlen(kv[0]));
+		value = url_encode(kv[1], strlen(kv[1]));
+		next = strf("%s%s%s=%s", out, *out != '\0' ? "&" : "", name,
+		            value);
+		free(out);
+		free(name);
+		free(value);
+		out = next;
+	}
+	return out;
+}
+
+/* Decode one UTF-8 sequence; the code point, or -1 if invalid. */
+static long
+utf8_next(const unsigned char **sp)
+{
+	const unsigned char *s = *sp;
+	long cp;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*sp = s + 1;
+		return s[0];
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 1, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 2, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 3, cp = s[0] & 0x07;
+	else
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*sp = s + n + 1;
+	return cp;
+}
+
+/* Convert UTF-8 to UTF-16BE. */
+unsigned char *
+utf8_to_utf16be(const char *str, size_t *len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char *out = malloc(strlen(str) * 4 + 1), *o = out;
+	long cp;
+
+	if (out == NULL)
+		abort();
+	while (*s != '\0') {
+		if ((cp = utf8_next(&s)) < 0) {
+			free(out);
+			return NULL;
+		}
+		if (cp >= 0x10000) {
+			long hi = 0xd800 + ((cp - 0x10000) >> 10);
+			long lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+
+			*o++ = hi >> 8, *o++ = hi & 0xff;
+			*o++ = lo >> 8, *o++ = lo & 0xff;
+		} else {
+			*o++ = cp >> 8, *o++ = cp & 0xff;
+		}
+	}
+	*len = o - out;
+	return out;
+}
+
+/* Encode bytes as lowercase hex. */
+char *
+hex_encode(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char *out = malloc(len * 2 + 1);
+	size_t i;
+
+	if (out == NULL)
+		abort();
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * len] = '\0';
+	return out;
+}
+
+/* Order two name/value pairs by name, then value. */
+static int
+kv_cmp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	int c = strcmp(x[0], y[0]);
+
+	return c != 0 ? c : strcmp(x[1], y[1]);
+}
+
+/* Compute the Twilio-style request signature. */
+char *
+twilio_signature(const char *key, const char *url, const char *const *kv)
+{
+	size_t n = 0, i;
+	const char **sorted;
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int mdlen = 0;
+	char *data, *next;
+
+	while (kv[2 * n] != NULL)
+		n++;
+	if ((sorted = malloc((2 * n + 1) * sizeof *sorted)) == NULL)
+		abort();
+	memcpy(sorted, kv, 2 * n * sizeof *sorted);
+	qsort(sorted, n, 2 * sizeof *sorted, kv_cmp);
+	data = strdup(url);
+	for (i = 0; i < n; i++) {
+		next = strf("%s%s%s", data, sorted[2 * i], sorted[2 * i + 1]);
+		free(data);
+		data = next;
+	}
+	HMAC(EVP_sha1(), key, (int)strlen(key), (unsigned char *)data,
+	     strlen(data), md, &mdlen);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	free(data);
+	free(sorted);
+	return strdup((char *)b64);
+}

@@ -1,0 +1,170 @@
+/* harness.h: a throwaway PostgreSQL, the real paknd, and HTTP and SQL
+ * helpers for the integration suite. No mocks: every test talks to the
+ * real daemon over HTTP and reads what it stored from the real database. */
+#ifndef PAKN_HARNESS_H
+#define PAKN_HARNESS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#define HARNESS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define HARNESS_SENTINEL     __attribute__((sentinel))
+
+/*
+ * Setup and teardown. harness_init makes the temporary directory and
+ * registers the cleanup (stop every server, remove the directory) to run
+ * when the process that called it exits, also on a failure path or
+ * SIGINT/SIGTERM; forked test processes never run it. Environment:
+ * PAKN_KEEP_TMP=1 keeps the directory (logs, configs, the cluster) for a
+ * look after the run; PG_BINDIR names the PostgreSQL server programs'
+ * directory (default: the newest /usr/lib/postgresql/N/bin).
+ */
+int harness_init(void);
+const char *harness_dir(void);
+/* Write "<tmpdir>/<name>" into buf. */
+void harness_path(char *buf, size_t size, const char *name);
+/* The paknd started by main() before the tests, shared by the tests. */
+struct paknd *harness_main(void);
+
+/* PostgreSQL: initdb, start on a free port, create the database "pakn". */
+int pg_setup(void);
+int pg_start(void);
+int pg_stop(void);
+int pg_is_running(void);
+int pg_port(void);
+/* Write a libpq conninfo for a database of the test cluster into buf. */
+void pg_conninfo(char *buf, size_t size, const char *dbname);
+
+/*
+ * SQL helpers on a fresh libpq connection per call. Parameters are text,
+ * given as a NULL-terminated list. On an SQL error the message is printed
+ * to stderr and the result is NULL (or -1).
+ */
+PGresult *sql_query(const char *query, ...) HARNESS_SENTINEL;
+PGresult *sql_query_db(const char *db, const char *query, ...) HARNESS_SENTINEL;
+/* The first column of the first row, malloc'd; NULL if no row or NULL. */
+char *sql_value(const char *query, ...) HARNESS_SENTINEL;
+char *sql_value_db(const char *db, const char *query, ...) HARNESS_SENTINEL;
+/* The first column of the first row as a number; -1 if none. */
+long sql_long(const char *query, ...) HARNESS_SENTINEL;
+/* Run one statement without parameters; 0 on success. */
+int sql_exec_db(const char *db, const char *query);
+/* A column of row 0, or NULL when there is no row or the value is NULL. */
+const char *sql_col(const PGresult *res, int col);
+
+/* A paknd process with its own config file, port and log file. */
+struct paknd {
+	pid_t pid;
+	int port;
+	char name[32];
+	char conf[PATH_MAX];
+	char log[PATH_MAX];
+};
+
+/*
+ * Prepare an instance: pick a free port, write <tmpdir>/<name>.conf with
+ * the standard gateways (kannel, twilio, at), database dbname, migrate
+ * yes or no, and extra text appended at the end.
+ */
+int paknd_config(struct paknd *d, const char *name, const char *dbname,
+                 int migrate, const char *extra);
+/* Rewrite the config file of an instance (same port) for a reload. */
+int paknd_rewrite(const struct paknd *d, const char *dbname, int migrate,
+                  const char *extra);
+/* The text of the standard config file. */
+char *paknd_config_text(int port, const char *dbname, int migrate,
+                        const char *extra);
+/* Start `paknd -c CONF -f -v` and wait until GET /healthz answers 200. */
+int paknd_spawn(struct paknd *d);
+/* Wait until GET /readyz answers 200; print the log tail if it does not. */
+int paknd_wait_ready(struct paknd *d, double timeout);
+/* paknd_config on database "pakn" with migrate = yes, then paknd_spawn. */
+int paknd_start(struct paknd *d, const char *name, const char *extra);
+/* 1 while the process runs. */
+int paknd_alive(struct paknd *d);
+int paknd_signal(const struct paknd *d, int sig);
+/* SIGTERM, then waitpid up to timeout seconds (SIGKILL after it). Returns
+ * the wait status, or -1 when it had to be killed. */
+int paknd_stop(struct paknd *d, double timeout);
+/* Print the last lines of the instance's log to stderr. */
+void paknd_dump(const struct paknd *d);
+/* The path of the paknd and paknctl programs under test. */
+const char *paknd_path(void);
+const char *paknctl_path(void);
+
+/*
+ * Run a program (argv[0] is a path), stdout to out and stderr to err
+ * (either may be NULL for /dev/null). Returns the wait status, or -1 if it
+ * had to be killed after timeout seconds.
+ */
+int harness_run(char *const argv[], const char *out, const char *err,
+                double timeout);
+
+/* Files and logs. */
+char *file_read(const char *path, size_t *len);
+size_t file_size(const char *path);
+/* The lines of a file after byte offset from that contain needle,
+ * malloc'd; NULL if none. */
+char *log_grep(const char *path, size_t from, const char *needle);
+/* Wait until a line after from contains needle; 0 if it appeared. */
+int log_wait(const char *path, size_t from, const char *needle, double timeout);
+/* Print the last n lines of a file to stderr under a heading. */
+void log_tail(const char *path, int n);
+
+/* HTTP client on libcurl. */
+struct http_resp {
+	long status; /* 0 when no answer came */
+	char *body;  /* always NUL-terminated */
+	size_t len;
+	char *ctype; /* Content-Type, NULL if absent */
+	double secs; /* total time of the exchange */
+	char err[256];
+};
+
+/*
+ * One request to http://127.0.0.1:port<path>. headers is a NULL-terminated
+ * list of "Name: value" lines (or NULL); body may be NULL. A POST without
+ * a Content-Type header is sent as application/x-www-form-urlencoded.
+ * Returns the status.
+ */
+long http_request(int port, const char *method, const char *path,
+                  const char *const *headers, const void *body, size_t len,
+                  struct http_resp *r);
+long http_get(int port, const char *path, struct http_resp *r);
+void http_resp_free(struct http_resp *r);
+
+struct http_req {
+	const char *method;
+	char *path;
+	const char *const *headers;
+	const void *body;
+	size_t len;
+};
+
+/* Fire n requests at once (curl multi, one connection each) and write each
+ * answer's status (0 if none) into status[]. Returns 0 if all finished. */
+int http_multi(int port, const struct http_req *reqs, size_t n, long *status);
+
+/* Encodings, written independently of the daemon's code. */
+/* printf into a new string; aborts on out of memory. */
+char *strf(const char *fmt, ...) HARNESS_PRINTF(1, 2);
+/* URL-encode as Kannel does: alphanumerics and "-_." kept, space as '+',
+ * every other byte as %XX. */
+char *url_encode(const void *data, size_t len);
+/* application/x-www-form-urlencoded body from name, value, ..., NULL. */
+char *form_encode(const char *const *kv);
+/* UTF-8 to UTF-16BE (surrogate pairs above U+FFFF). NULL if invalid. */
+unsigned char *utf8_to_utf16be(const char *s, size_t *len);
+/* Lowercase hex, as PostgreSQL's encode(x, 'hex'). */
+char *hex_encode(const void *data, size_t len);
+/* Base64(HMAC-SHA1(key, url + params sorted by name, name then value)). */
+char *twilio_signature(const char *key, const char *url, const char *const *kv);
+
+/* Time. */
+double now_secs(void);
+void sleep_ms(int ms);
+
+#endif
