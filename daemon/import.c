@@ -21,6 +21,8 @@ enum col_type {
 	COL_BOOL,
 	COL_LIST,   /* ';'-separated list */
 	COL_PHONES, /* ';'-separated phone numbers, normalised */
+	COL_PHONE,  /* one phone number, normalised */
+	COL_DATE,   /* YYYY-MM-DD */
 };
 
 struct column {
@@ -56,6 +58,15 @@ static const struct import_kind kinds[] = {
 	    {"sensitive", COL_BOOL, 0, "false"},
 	    {"deadline_days", COL_INT, 0, "15"},
 	    {"working_days", COL_BOOL, 0, "true"}}},
+    {"officials", "import_official",
+	"(line integer, unit_code text, name text, phone text, role text)",
+	"pakn.import_officials",
+	{{"unit_code", COL_TEXT, 1, NULL}, {"name", COL_TEXT, 1, NULL},
+	    {"phone", COL_PHONE, 1, NULL}, {"role", COL_TEXT, 1, NULL}}},
+    {"holidays", "import_holiday", "(line integer, day date, kind text, name text)",
+	"pakn.import_holidays",
+	{{"date", COL_DATE, 1, NULL}, {"kind", COL_TEXT, 1, NULL},
+	    {"name", COL_TEXT, 1, NULL}}},
     {"routing", "import_routing",
 	"(line integer, category_code text, area_code text, unit_code text)",
 	"pakn.import_routing",
@@ -118,6 +129,37 @@ list_literal(const char *s, int phones, int line, char **cause)
 	return buf_detach(&b);
 }
 
+/* A phone number in E.164, or NULL and *cause. */
+static char *
+phone_value(const char *v, int line, char **cause)
+{
+	char *why = NULL, *p = phone_normalize(v, &why);
+	if (p == NULL) {
+		set_cause(cause, "line %d: phone %s: %s", line, v, why);
+		free(why);
+	}
+	return p;
+}
+
+/* A calendar date written YYYY-MM-DD, or NULL and *cause. */
+static char *
+date_value(const char *v, int line, char **cause)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31};
+	int y, m, d, n = 0;
+	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    v[n] != '\0' || strlen(v) != 10 || y < 1900 || m < 1 || m > 12 ||
+	    d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400))))
+	{
+		set_cause(cause, "line %d: date \"%s\" is not YYYY-MM-DD", line,
+		    v);
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
 /* Check one value against its column type; a new string, or NULL. */
 static char *
 column_value(const struct column *col, const char *v, int line, char **cause)
@@ -146,6 +188,10 @@ column_value(const struct column *col, const char *v, int line, char **cause)
 	case COL_LIST:
 	case COL_PHONES:
 		return list_literal(v, col->type == COL_PHONES, line, cause);
+	case COL_PHONE:
+		return phone_value(v, line, cause);
+	case COL_DATE:
+		return date_value(v, line, cause);
 	case COL_TEXT:
 		break;
 	}

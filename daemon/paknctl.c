@@ -10,6 +10,7 @@
 #include "config.h"
 #include "import.h"
 #include "migrate.h"
+#include "phone.h"
 #include "util.h"
 
 #ifndef PAKN_SYSCONFDIR
@@ -29,6 +30,10 @@ usage(void)
 	    "  import-categories FILE   code,name,dimension,keywords[,sensitive,\n"
 	    "                           deadline_days,working_days]\n"
 	    "  import-routing FILE      category_code,area_code,unit_code\n"
+	    "  import-officials FILE    unit_code,name,phone,role\n"
+	    "  import-holidays FILE     date,kind,name (kind: holiday|workday)\n"
+	    "  token create --official PHONE   print a new API token once\n"
+	    "  token revoke --official PHONE   revoke every token of an official\n"
 	    "  defaults       print every configuration key with its default\n"
 	    "  version        print the version and the schema it needs\n"
 	    "default file: %s/pakn/paknd.conf\n",
@@ -81,6 +86,81 @@ cmd_import(const char *path, const char *kind, const char *file)
 	return 0;
 }
 
+/* Print the result of a one-row query as "label: value" or its error. */
+static int
+token_exec(PGconn *conn, const char *sql, const char *phone,
+    const char *token, PGresult **out)
+{
+	const char *params[2] = {phone, token};
+	PGresult *r = PQexecParams(conn, sql, token ? 2 : 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+/* paknctl token create|revoke --official PHONE. */
+static int
+cmd_token(const char *path, const char *action, const char *phone_in)
+{
+	unsigned char raw[24];
+	char token[64], *why = NULL, *phone = phone_normalize(phone_in, &why);
+	PGconn *conn;
+	PGresult *r;
+	FILE *f;
+	int rc = 1;
+
+	if (phone == NULL) {
+		fprintf(stderr, "paknctl: %s: %s\n", phone_in, why);
+		free(why);
+		return 1;
+	}
+	conn = db_connect(path);
+	if (!strcmp(action, "create")) {
+		if ((f = fopen("/dev/urandom", "rb")) == NULL ||
+		    fread(raw, 1, sizeof raw, f) != sizeof raw)
+			fatal("/dev/urandom");
+		fclose(f);
+		strcpy(token, "pakn_");
+		for (size_t i = 0; i < sizeof raw; i++)
+			snprintf(token + 5 + 2 * i, 3, "%02x", raw[i]);
+		if (token_exec(conn,
+			"INSERT INTO pakn.api_token (official_id, token_hash) "
+			"SELECT id, sha256(convert_to($2, 'UTF8')) "
+			"FROM pakn.official WHERE phone = $1 AND active "
+			"RETURNING official_id",
+			phone, token, &r) == 0) {
+			if (PQntuples(r) == 1) {
+				printf("%s\n", token);
+				rc = 0;
+			} else
+				fprintf(stderr, "paknctl: no active official "
+						"with phone %s\n",
+				    phone);
+			PQclear(r);
+		}
+	} else if (!strcmp(action, "revoke")) {
+		if (token_exec(conn,
+			"UPDATE pakn.api_token t SET revoked_at = now() "
+			"FROM pakn.official o WHERE o.id = t.official_id "
+			"AND o.phone = $1 AND t.revoked_at IS NULL RETURNING t.id",
+			phone, NULL, &r) == 0) {
+			printf("%d token%s revoked\n", PQntuples(r),
+			    PQntuples(r) == 1 ? "" : "s");
+			PQclear(r);
+			rc = 0;
+		}
+	} else
+		usage();
+	PQfinish(conn);
+	free(phone);
+	return rc;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
@@ -122,7 +202,7 @@ main(int argc, char **argv)
 	const char *path = PAKN_SYSCONFDIR "/pakn/paknd.conf", *cmd;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		if (ch == 'c')
 			path = optarg;
 		else
@@ -134,8 +214,12 @@ main(int argc, char **argv)
 	log_init("paknctl", 1, 0);
 	if (!strncmp(cmd, "import-", 7) && optind + 2 == argc &&
 	    (!strcmp(cmd + 7, "units") || !strcmp(cmd + 7, "categories") ||
-		!strcmp(cmd + 7, "routing")))
+		!strcmp(cmd + 7, "routing") || !strcmp(cmd + 7, "officials") ||
+		!strcmp(cmd + 7, "holidays")))
 		return cmd_import(path, cmd + 7, argv[optind + 1]);
+	if (!strcmp(cmd, "token") && optind + 4 == argc &&
+	    !strcmp(argv[optind + 2], "--official"))
+		return cmd_token(path, argv[optind + 1], argv[optind + 3]);
 	if (optind + 1 != argc)
 		usage();
 	if (!strcmp(cmd, "migrate"))
