@@ -62,8 +62,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Tickets: 6 symbols of an alphabet without 0/O/1/I/L, from a scrambled
--- sequence (so tickets are not guessable in order), and a Luhn mod 31
--- check symbol (daemon/ticket.c does the same, to catch typing errors).
+-- sequence (so tickets are not guessable in order), and a check symbol c
+-- making the weighted sum (position i weighs i) of all 7 symbol indexes 0
+-- mod 31: every single mistyped symbol and every swap of two symbols is
+-- detected (daemon/ticket.c checks tickets the same way).
 CREATE SEQUENCE pakn.ticket_seq;
 
 CREATE FUNCTION pakn.ticket_encode(n bigint) RETURNS text
@@ -73,19 +75,16 @@ DECLARE
 	x bigint := ((n % 887503681) * 387420489 + 123456789) % 887503681;
 	s text := '';
 	total integer := 0;
-	factor integer := 2;
-	addend integer;
 BEGIN
 	FOR i IN 1..6 LOOP
 		s := substr(a, (x % 31)::integer + 1, 1) || s;
 		x := x / 31;
 	END LOOP;
-	FOR i IN REVERSE 6..1 LOOP
-		addend := factor * (strpos(a, substr(s, i, 1)) - 1);
-		factor := 3 - factor;
-		total := total + addend / 31 + addend % 31;
+	FOR i IN 1..6 LOOP
+		total := total + i * (strpos(a, substr(s, i, 1)) - 1);
 	END LOOP;
-	RETURN s || substr(a, (31 - total % 31) % 31 + 1, 1);
+	-- 7 * c + total = 0 (mod 31); 9 is the inverse of 7 mod 31.
+	RETURN s || substr(a, (31 - total % 31 * 9 % 31) % 31 + 1, 1);
 END;
 $$;
 

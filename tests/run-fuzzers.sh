@@ -11,7 +11,7 @@ FUZZ_DIR=${FUZZ_DIR:-$(dirname "$0")/fuzz}
 FUZZ_SRCDIR=${FUZZ_SRCDIR:-$(dirname "$0")/fuzz}
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 FUZZ_TIME=${FUZZ_TIME:-15}
-TARGETS="fuzz_kannel fuzz_twilio fuzz_at fuzz_form fuzz_phone fuzz_config"
+TARGETS=${FUZZ_NAMES:-"fuzz_kannel fuzz_twilio fuzz_at fuzz_form fuzz_phone fuzz_config fuzz_grammar"}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pakn-fuzz.XXXXXX") || exit 1
 failed=0

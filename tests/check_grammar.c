@@ -1,0 +1,373 @@
+/* check_grammar.c: SMS keywords and Vietnamese folding. */
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grammar.h"
+#include "util.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Valid tickets (ticket_encode(ticket_scramble(1..3))) and a bad one. */
+#define T1  "KV7R48R"
+#define T2  "2DQC6CH"
+#define T3  "FX7Y8GV"
+#define BAD "KV7R48Q"
+
+/* NFD spellings: "Phản ánh", "đường hỏng". */
+#define NFD_PHAN_ANH "Pha\xcc\x89n a\xcc\x81nh"
+#define NFD_DUONG    "\xc4\x91u\xcc\x9bo\xcc\x9b\xcc\x80ng ho\xcc\x89ng"
+
+static const struct {
+	const char *in;
+	enum cmd_kind kind;
+	int keyword;
+	const char *ticket;
+	int ticket_ok;
+	const char *unit;
+	int rating;
+	const char *text;
+} parse_cases[] = {
+    /* Complaints, with and without diacritics, any case and spacing. */
+    {"Phản ánh: đường hỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường hỏng"},
+    {"PHAN ANH duong hong", CMD_COMPLAINT, 1, "", 0, "", 0, "duong hong"},
+    {"phan anh", CMD_COMPLAINT, 1, "", 0, "", 0, ""},
+    {"pa đường hỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường hỏng"},
+    {"PA: đường hỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường hỏng"},
+    {"Pa.đường hỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường hỏng"},
+    {"pA\tđường", CMD_COMPLAINT, 1, "", 0, "", 0, "đường"},
+    {"PHẢN ÁNH - đường hỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường hỏng"},
+    {"  \t pA \n\n  đường hỏng  \n", CMD_COMPLAINT, 1, "", 0, "", 0,
+     "đường hỏng"},
+    {"Phản ánh\n\nđường\nhỏng", CMD_COMPLAINT, 1, "", 0, "", 0, "đường\nhỏng"},
+    {"phananh đường", CMD_COMPLAINT, 1, "", 0, "", 0, "đường"},
+    {"Phản   ánh,,, đường", CMD_COMPLAINT, 1, "", 0, "", 0, "đường"},
+    {NFD_PHAN_ANH ": " NFD_DUONG, CMD_COMPLAINT, 1, "", 0, "", 0, NFD_DUONG},
+    {"Góp ý: nên trồng cây", CMD_COMPLAINT, 1, "", 0, "", 0, "nên trồng cây"},
+    {"GÓP Ý", CMD_COMPLAINT, 1, "", 0, "", 0, ""},
+    {"GY nen trong cay", CMD_COMPLAINT, 1, "", 0, "", 0, "nen trong cay"},
+    {"gopy: cây", CMD_COMPLAINT, 1, "", 0, "", 0, "cây"},
+    {"Kiến nghị: mở lớp học", CMD_COMPLAINT, 1, "", 0, "", 0, "mở lớp học"},
+    {"KN mo lop", CMD_COMPLAINT, 1, "", 0, "", 0, "mo lop"},
+    {"PA #0101 đèn đường hỏng", CMD_COMPLAINT, 1, "", 0, "0101", 0,
+     "#0101 đèn đường hỏng"},
+    {"PA#0101 đèn hỏng", CMD_COMPLAINT, 1, "", 0, "0101", 0, "#0101 đèn hỏng"},
+    /* Bare text is a complaint; PA must be a whole word. */
+    {"Đường hỏng", CMD_COMPLAINT, 0, "", 0, "", 0, "Đường hỏng"},
+    {"  Đường hỏng\n", CMD_COMPLAINT, 0, "", 0, "", 0, "Đường hỏng"},
+    {"Pano quảng cáo che biển", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Pano quảng cáo che biển"},
+    {"Pa-nô quảng cáo", CMD_COMPLAINT, 0, "", 0, "", 0, "Pa-nô quảng cáo"},
+    {"PAN", CMD_COMPLAINT, 0, "", 0, "", 0, "PAN"},
+    {"Pađ", CMD_COMPLAINT, 0, "", 0, "", 0, "Pađ"},
+    {"Đèn hỏng @7 và @123", CMD_COMPLAINT, 0, "", 0, "123", 0,
+     "Đèn hỏng @7 và @123"},
+    {"gửi a@123", CMD_COMPLAINT, 0, "", 0, "", 0, "gửi a@123"},
+    {"Nhà 123456 bị ngập", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Nhà 123456 bị ngập"},
+    {"#12345678901 ngập", CMD_COMPLAINT, 0, "", 0, "", 0, "#12345678901 ngập"},
+    {"7", CMD_COMPLAINT, 0, "", 0, "", 0, "7"},
+    {"0", CMD_COMPLAINT, 0, "", 0, "", 0, "0"},
+    {"#5", CMD_COMPLAINT, 0, "", 0, "", 0, "#5"},
+    {"12345678901", CMD_COMPLAINT, 0, "", 0, "", 0, "12345678901"},
+    {"...", CMD_COMPLAINT, 0, "", 0, "", 0, "..."},
+    /* Status. */
+    {"TT " T1, CMD_STATUS, 1, T1, 1, "", 0, ""},
+    {"tt kv7r-48r", CMD_STATUS, 1, T1, 1, "", 0, ""},
+    {"Tra cứu: KV7 R48R", CMD_STATUS, 1, T1, 1, "", 0, ""},
+    {"tra  cuu\t2dqc 6ch.", CMD_STATUS, 1, T2, 1, "", 0, ""},
+    {"TRACUU " BAD, CMD_STATUS, 1, BAD, 0, "", 0, ""},
+    {"TT " T1 " cảm ơn", CMD_STATUS, 1, T1, 1, "", 0, "cảm ơn"},
+    {"TT", CMD_STATUS, 1, "", 0, "", 0, ""},
+    {"TT K", CMD_STATUS, 1, "K", 0, "", 0, ""},
+    {"TT KV7R48RX", CMD_STATUS, 1, "KV7R48RX", 0, "", 0, ""},
+    {"TTT " T1, CMD_COMPLAINT, 0, "", 0, "", 0, "TTT " T1},
+    {"TT Phú Xuyên đường hỏng", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "TT Phú Xuyên đường hỏng"},
+    /* Register. */
+    {"ĐK 12345", CMD_REGISTER, 1, "", 0, "12345", 0, ""},
+    {"\xc3\x90k 12345", CMD_REGISTER, 1, "", 0, "12345", 0, ""},
+    {"Đăng ký #12345", CMD_REGISTER, 1, "", 0, "12345", 0, ""},
+    {"dang ki @0101", CMD_REGISTER, 1, "", 0, "0101", 0, ""},
+    {"DANGKY 0101.", CMD_REGISTER, 1, "", 0, "0101", 0, ""},
+    {"DK", CMD_REGISTER, 1, "", 0, "", 0, ""},
+    {"Đăng ký kết hôn bị chậm", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Đăng ký kết hôn bị chậm"},
+    {"Đăng ký 15 ngày chưa xong", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Đăng ký 15 ngày chưa xong"},
+    /* Withdraw. */
+    {"HỦY " T1, CMD_WITHDRAW, 1, T1, 1, "", 0, ""},
+    {"Huỷ kv7r48r", CMD_WITHDRAW, 1, T1, 1, "", 0, ""},
+    {"huy", CMD_WITHDRAW, 1, "", 0, "", 0, ""},
+    {"Hủy hoại rừng phòng hộ", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Hủy hoại rừng phòng hộ"},
+    /* Help and stop, only when nothing else is said. */
+    {"HD", CMD_HELP, 1, "", 0, "", 0, ""},
+    {"hd.", CMD_HELP, 1, "", 0, "", 0, ""},
+    {"Hướng dẫn", CMD_HELP, 1, "", 0, "", 0, ""},
+    {"help", CMD_HELP, 1, "", 0, "", 0, ""},
+    {"?", CMD_HELP, 1, "", 0, "", 0, ""},
+    {" ?? ", CMD_HELP, 1, "", 0, "", 0, ""},
+    {"Hướng dẫn làm sổ đỏ quá khó", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Hướng dẫn làm sổ đỏ quá khó"},
+    {"TỪ CHỐI", CMD_STOP, 1, "", 0, "", 0, ""},
+    {"tuchoi", CMD_STOP, 1, "", 0, "", 0, ""},
+    {"Stop!", CMD_STOP, 1, "", 0, "", 0, ""},
+    {"Từ chối tiếp dân", CMD_COMPLAINT, 0, "", 0, "", 0, "Từ chối tiếp dân"},
+    /* Ratings. */
+    {"DG " T1 " 5", CMD_RATE, 1, T1, 1, "", 5, ""},
+    {"Đánh giá " T1 ": 4 sao", CMD_RATE, 1, T1, 1, "", 4, "sao"},
+    {"danh gia kv7 r48r 1", CMD_RATE, 1, T1, 1, "", 1, ""},
+    {"DG " T1, CMD_RATE, 1, T1, 1, "", 0, ""},
+    {"DG " T1 " 9", CMD_RATE, 1, T1, 1, "", 0, "9"},
+    {"DG " T1 " 55", CMD_RATE, 1, T1, 1, "", 0, "55"},
+    {"DG " BAD " 3", CMD_RATE, 1, BAD, 0, "", 3, ""},
+    {"DG 5", CMD_RATE, 1, "", 0, "", 5, ""},
+    {"DG", CMD_RATE, 1, "", 0, "", 0, ""},
+    {"Đánh giá cán bộ xã thái độ kém", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Đánh giá cán bộ xã thái độ kém"},
+    /* Officials. */
+    {"TL " T1 " Đã sửa xong đường", CMD_ANSWER, 1, T1, 1, "", 0,
+     "Đã sửa xong đường"},
+    {"tl: kv7r48r - đã xử lý", CMD_ANSWER, 1, T1, 1, "", 0, "đã xử lý"},
+    {"TL " BAD " xong", CMD_ANSWER, 1, BAD, 0, "", 0, "xong"},
+    {"TL", CMD_ANSWER, 1, "", 0, "", 0, ""},
+    {"CT " T3 " 00123 Thuộc thẩm quyền huyện", CMD_TRANSFER, 1, T3, 1, "00123",
+     0, "Thuộc thẩm quyền huyện"},
+    {"ct " T3 " #00123: sai đơn vị", CMD_TRANSFER, 1, T3, 1, "00123", 0,
+     "sai đơn vị"},
+    {"CT " T3 " sai đơn vị", CMD_TRANSFER, 1, T3, 1, "", 0, "sai đơn vị"},
+    /* Codes, digits, nothing. */
+    {"12345", CMD_CODE, 0, "", 0, "12345", 0, ""},
+    {" #12345 ", CMD_CODE, 0, "", 0, "12345", 0, ""},
+    {"@12", CMD_CODE, 0, "", 0, "12", 0, ""},
+    {"1234567890", CMD_CODE, 0, "", 0, "1234567890", 0, ""},
+    {"3", CMD_DIGIT, 0, "", 0, "", 3, ""},
+    {" 5 \n", CMD_DIGIT, 0, "", 0, "", 5, ""},
+    {"1.", CMD_DIGIT, 0, "", 0, "", 1, ""},
+    {"", CMD_EMPTY, 0, "", 0, "", 0, ""},
+    {"  \t\r\n ", CMD_EMPTY, 0, "", 0, "", 0, ""},
+};
+
+static const struct {
+	const char *in;
+	const char *out;
+} fold_cases[] = {
+    {"Đường Hỏng", "duong hong"},
+    {"ĐẮK LẮK", "dak lak"},
+    {"Phản ánh", "phan anh"},
+    {NFD_PHAN_ANH, "phan anh"},
+    {NFD_DUONG, "duong hong"},
+    {"Ơ ơ Ư ư Ă ă Â â Ê ê Ô ô Đ đ", "o o u u a a a a e e o o d d"},
+    {"àáảãạ ằắẳẵặ ầấẩẫậ", "aaaaa aaaaa aaaaa"},
+    {"èéẻẽẹ ềếểễệ ìíỉĩị", "eeeee eeeee iiiii"},
+    {"òóỏõọ ồốổỗộ ờớởỡợ", "ooooo ooooo ooooo"},
+    {"ùúủũụ ừứửữự ỳýỷỹỵ", "uuuuu uuuuu yyyyy"},
+    {"ÀÁẢÃẠ ỲÝỶỸỴ ỪỨỬỮỰ", "aaaaa yyyyy uuuuu"},
+    {"\xc3\x90\xc3\xb0", "dd"},
+    {"HELLO, World! 123", "hello, world! 123"},
+    {"ß Æ × 日本 Привет", "ß Æ × 日本 Привет"},
+    {"😀 €", "😀 €"},
+    {"", ""},
+    {"a\xcc\x81\xcc\x81\xcc\x81", "a"},
+    {"\xcc\x81x", "x"},
+};
+
+/* Parse each table entry. */
+START_TEST(test_parse)
+{
+	struct sms_cmd cmd;
+	char *folded;
+
+	ck_assert_int_eq(grammar_parse(parse_cases[_i].in, &cmd), 0);
+	ck_assert_msg(cmd.kind == parse_cases[_i].kind, "'%s': kind %d",
+	              parse_cases[_i].in, cmd.kind);
+	ck_assert_int_eq(cmd.keyword, parse_cases[_i].keyword);
+	ck_assert_str_eq(cmd.ticket, parse_cases[_i].ticket);
+	ck_assert_int_eq(cmd.ticket_ok, parse_cases[_i].ticket_ok);
+	ck_assert_str_eq(cmd.unit, parse_cases[_i].unit);
+	ck_assert_int_eq(cmd.rating, parse_cases[_i].rating);
+	ck_assert_str_eq(cmd.text, parse_cases[_i].text);
+	folded = grammar_fold(cmd.text);
+	ck_assert_str_eq(cmd.folded, folded);
+	free(folded);
+	sms_cmd_free(&cmd);
+	ck_assert_ptr_null(cmd.text);
+}
+END_TEST
+
+/* Fold each table entry. */
+START_TEST(test_fold)
+{
+	char *out = grammar_fold(fold_cases[_i].in);
+
+	ck_assert_str_eq(out, fold_cases[_i].out);
+	free(out);
+}
+END_TEST
+
+/* Append code point cp to b as UTF-8. */
+static void
+put_cp(struct buf *b, uint32_t cp)
+{
+	if (cp < 0x800) {
+		buf_addc(b, (char)(0xc0 | cp >> 6));
+	} else {
+		buf_addc(b, (char)(0xe0 | cp >> 12));
+		buf_addc(b, (char)(0x80 | (cp >> 6 & 0x3f)));
+	}
+	buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+}
+
+/* Every letter of the Vietnamese block folds to one of a e i o u y, and
+ * every letter of Latin-1 and Latin Extended-A/B to one ASCII letter or
+ * to itself. */
+START_TEST(test_fold_blocks)
+{
+	struct buf b;
+	uint32_t cp;
+	char *out;
+
+	for (cp = 0xc0; cp <= 0x24f || (cp >= 0x1ea0 && cp <= 0x1ef9);
+	     cp = cp == 0x24f ? 0x1ea0 : cp + 1) {
+		buf_init(&b);
+		put_cp(&b, cp);
+		out = grammar_fold(b.data);
+		if (cp >= 0x1ea0)
+			ck_assert_msg(strlen(out) == 1 &&
+			                  strchr("aeiouy", *out),
+			              "U+%04X -> %s", cp, out);
+		else
+			ck_assert_msg(
+			    (strlen(out) == 1 && *out >= 'a' && *out <= 'z') ||
+			        strcmp(out, b.data) == 0,
+			    "U+%04X -> %s", cp, out);
+		free(out);
+		buf_free(&b);
+	}
+}
+END_TEST
+
+/* Long input: a 1000-character complaint, long runs of what scanners
+ * loop over, and malformed bytes (the caller validates, but no crash). */
+START_TEST(test_long)
+{
+	struct sms_cmd cmd;
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	buf_adds(&b, "PA ");
+	for (i = 0; i < 1000; i++)
+		buf_adds(&b, "đ");
+	grammar_parse(b.data, &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
+	ck_assert_int_eq(cmd.keyword, 1);
+	ck_assert_uint_eq(strlen(cmd.text), 2000);
+	ck_assert_uint_eq(strlen(cmd.folded), 1000);
+	sms_cmd_free(&cmd);
+	buf_free(&b);
+
+	buf_init(&b);
+	buf_adds(&b, "TT ");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&b, i % 2 ? "-" : "#1 ");
+	grammar_parse(b.data, &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
+	sms_cmd_free(&cmd);
+	buf_free(&b);
+
+	grammar_parse("PA \xff\xfe\xc3 \xe1\xbb", &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
+	ck_assert_str_eq(cmd.text, "\xff\xfe\xc3 \xe1\xbb");
+	sms_cmd_free(&cmd);
+}
+END_TEST
+
+/* NULL parses as empty; grammar_complaint turns TL into a complaint. */
+START_TEST(test_null_and_complaint)
+{
+	struct sms_cmd cmd;
+	char *s;
+
+	grammar_parse(NULL, &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_EMPTY);
+	ck_assert_str_eq(cmd.text, "");
+	sms_cmd_free(&cmd);
+
+	grammar_parse(" TL 295 sạt lở #0101 ", &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_ANSWER);
+	grammar_complaint(" TL 295 sạt lở #0101 ", &cmd);
+	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
+	ck_assert_int_eq(cmd.keyword, 0);
+	ck_assert_str_eq(cmd.text, "TL 295 sạt lở #0101");
+	ck_assert_str_eq(cmd.folded, "tl 295 sat lo #0101");
+	ck_assert_str_eq(cmd.unit, "0101");
+	ck_assert_str_eq(cmd.ticket, "");
+	sms_cmd_free(&cmd);
+
+	s = grammar_fold(NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
+/* The decoder reports malformed bytes one at a time as U+FFFD. */
+START_TEST(test_utf8_next)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		uint32_t cp;
+	} c[] = {
+	    {"", 0, 0},
+	    {"a", 1, 'a'},
+	    {"đ", 2, 0x111},
+	    {"ệ", 3, 0x1ec7},
+	    {"😀", 4, 0x1f600},
+	    {"\xc0\x80", 1, 0xfffd},         /* overlong */
+	    {"\xed\xa0\x80", 1, 0xfffd},     /* surrogate */
+	    {"\xf4\x90\x80\x80", 1, 0xfffd}, /* above U+10FFFF */
+	    {"\xe1\xbb", 1, 0xfffd},         /* truncated */
+	    {"\x80", 1, 0xfffd},
+	};
+	size_t i;
+	uint32_t cp;
+
+	for (i = 0; i < LEN(c); i++) {
+		ck_assert_uint_eq(grammar_utf8_next(c[i].s, &cp), c[i].n);
+		ck_assert_uint_eq(cp, c[i].cp);
+	}
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+grammar_suite(void)
+{
+	Suite *s = suite_create("grammar");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_parse, 0, LEN(parse_cases));
+	tcase_add_loop_test(tc, test_fold, 0, LEN(fold_cases));
+	tcase_add_test(tc, test_fold_blocks);
+	tcase_add_test(tc, test_long);
+	tcase_add_test(tc, test_null_and_complaint);
+	tcase_add_test(tc, test_utf8_next);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; exit non-zero on failure. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(grammar_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,98 @@
+/* fuzz_grammar.c: SMS grammar, folding, GSM-7/UCS-2 and tickets. */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grammar.h"
+#include "sms.h"
+#include "text.h"
+#include "ticket.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Is s a string of 0 or 2 to 10 ASCII digits? */
+static int
+unit_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return strspn(s, "0123456789") == n && n != 1 && n <= 10;
+}
+
+/* Parse s and check what the caller relies on. */
+static void
+check_parse(const char *s)
+{
+	struct sms_cmd cmd;
+	char *folded;
+
+	grammar_parse(s, &cmd);
+	if (cmd.text == NULL || cmd.folded == NULL || !unit_ok(cmd.unit))
+		abort();
+	if (cmd.ticket_ok != ticket_valid(cmd.ticket) ||
+	    strlen(cmd.ticket) > 15 || cmd.rating < 0 || cmd.rating > 5)
+		abort();
+	if (cmd.keyword && cmd.kind >= CMD_CODE)
+		abort();
+	folded = grammar_fold(cmd.text);
+	if (strcmp(folded, cmd.folded) != 0)
+		abort();
+	free(folded);
+	if (cmd.kind == CMD_ANSWER)
+		grammar_complaint(s, &cmd);
+	sms_cmd_free(&cmd);
+}
+
+/* Fold s: never longer, no ASCII capitals left. */
+static void
+check_fold(const char *s)
+{
+	char *f = grammar_fold(s), *p;
+
+	if (strlen(f) > strlen(s))
+		abort();
+	for (p = f; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			abort();
+	}
+	free(f);
+}
+
+/* Lengths and conversions of s. */
+static void
+check_sms(const char *s)
+{
+	char *g, *u, t[8];
+	size_t len;
+	int ucs2, n = sms_units(s, &ucs2);
+
+	if (n < 0 || sms_segments(s) < 1 || (n == 0) != (*s == '\0'))
+		abort();
+	g = sms_to_gsm7(s);
+	if (!sms_is_gsm7(g))
+		abort();
+	u = sms_utf16be(s, &len);
+	if (len % 2 != 0 || (ucs2 && len != 2 * (size_t)n))
+		abort();
+	if (ticket_normalize(s, t) == 0 && strlen(t) != 7)
+		abort();
+	free(u);
+	free(g);
+}
+
+/* Run everything on the input as a NUL-terminated string; the UTF-8
+ * checks only on what the gateway adapters would pass on. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = xstrndup((const char *)data, size);
+
+	check_parse(s);
+	check_fold(s);
+	if (text_utf8_valid((const char *)data, size))
+		check_sms(s);
+	free(s);
+	return 0;
+}
