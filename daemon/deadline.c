@@ -21,6 +21,7 @@ struct deadline {
 	struct paknd *d;
 	struct event *timer;
 	int busy;
+	int again; /* a pass was asked for while one was in flight */
 	int stopped;
 };
 
@@ -30,6 +31,10 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
 	struct deadline *w = arg;
 	w->busy = 0;
+	if (w->again && !w->stopped) {
+		w->again = 0;
+		event_active(w->timer, EV_TIMEOUT, 0);
+	}
 	if (st != DB_OK) {
 		log_warnx("deadline: pass failed: %s", error);
 		return;
@@ -44,6 +49,8 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		log_info("deadline: %s reminded, %s escalated, %s closed, %s SMS",
 		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+	else
+		log_debug("deadline: pass done, nothing due");
 }
 
 /* Start a pass unless one is in flight. */
@@ -56,8 +63,12 @@ deadline_pass(evutil_socket_t fd, short what, void *arg)
 	const char *values[4] = {v[0], v[1], v[2], v[3]};
 	char *cause = NULL;
 
-	if (w->busy || w->stopped)
+	if (w->stopped)
 		return;
+	if (w->busy) {
+		w->again = 1;
+		return;
+	}
 	snprintf(v[0], sizeof v[0], "%ld", c->remind_days);
 	snprintf(v[1], sizeof v[1], "%ld", c->apology_days);
 	snprintf(v[2], sizeof v[2], "%ld", c->rating_wait_days);

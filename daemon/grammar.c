@@ -264,6 +264,30 @@ code_at(const char *f, char unit[24])
 	return p + n;
 }
 
+/* Length of a unit code of any kind at f (letters, digits, '.', '_', '-',
+ * starting with a letter or digit and holding a digit: "00004-tyt"),
+ * copied to unit (folded, so lower case); 0 if none. For officials' CT,
+ * which may name a department. */
+static size_t
+any_code_at(const char *f, char unit[24])
+{
+	size_t p = (*f == '#' || *f == '@'), n = 0;
+	int digits = 0;
+
+	f += p;
+	if (!is_alnum(*f))
+		return 0;
+	while (n < 23 && (is_alnum(f[n]) || f[n] == '.' || f[n] == '_' ||
+			     f[n] == '-'))
+		digits |= is_digit(f[n++]);
+	if (!digits || is_alnum(f[n]) || f[n] == '.' || f[n] == '_' ||
+	    f[n] == '-')
+		return 0;
+	memcpy(unit, f, n);
+	unit[n] = '\0';
+	return p + n;
+}
+
 /* Find the first #code or @code in f (not inside a word) for unit. */
 static void
 find_unit(const char *f, char unit[24])
@@ -446,7 +470,7 @@ parse_transfer(struct scan *s, struct sms_cmd *cmd)
 {
 	scan_ticket(s, cmd);
 	skip_sep(s);
-	s->pos += code_at(s->f + s->pos, cmd->unit);
+	s->pos += any_code_at(s->f + s->pos, cmd->unit);
 	cmd->text = rest_text(s);
 	return 1;
 }

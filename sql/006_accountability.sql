@@ -111,6 +111,8 @@ INSERT INTO pakn.template (code, body, description) VALUES
 		'a digit without a pending question'),
 	('cannot_rate', 'Phản ánh {ticket} {status}, chưa thể đánh giá.',
 		'rating a complaint that is not answered'),
+	('unresolved', 'Chưa giải quyết: phản ánh {ticket} ({category}) của {unit} bị người dân đánh giá chưa giải quyết sau khi mở lại, đã đóng.',
+		'to the unit''s leaders when a reopened complaint is rated low again'),
 	('reminder', 'Nhắc việc: phản ánh {ticket} ({category}) hạn trả lời {due}. Trả lời: TL {ticket} <nội dung>',
 		'to the unit''s officers before the deadline'),
 	('escalation', 'Quá hạn: phản ánh {ticket} ({category}) giao {unit} hạn {due} chưa được trả lời.',
@@ -316,7 +318,9 @@ BEGIN
 	PERFORM pakn.complaint_close(p_id, 'citizen', 'unresolved');
 	RETURN pakn.reply(c.gateway, c.msisdn, 'rated_unresolved',
 		pakn.vars(p_id, jsonb_build_object('score', p_score)), p_id,
-		p_inbound);
+		p_inbound)
+	     + pakn.notify_unit(c.responsible_unit, '{leader}', 'unresolved',
+		p_id);
 END;
 $$;
 
@@ -380,6 +384,7 @@ DECLARE
 	v_phone_unit text := pakn.official_unit(p_msisdn);
 	c pakn.complaint;
 	n integer;
+	v_target text;
 BEGIN
 	IF o.id IS NULL AND v_phone_unit IS NULL THEN
 		RETURN pakn.official_refuse(p_gateway, p_msisdn,
@@ -389,8 +394,9 @@ BEGIN
 			format('mã phản ánh "%s" không đúng.', p_ticket), p_inbound);
 	END IF;
 	SELECT * INTO c FROM pakn.complaint WHERE ticket = p_ticket FOR UPDATE;
-	IF c.id IS NULL OR NOT (pakn.official_may(o, c.responsible_unit)
-			OR c.responsible_unit = v_phone_unit) THEN
+	IF c.id IS NULL OR NOT (coalesce(pakn.official_may(o, c.responsible_unit),
+				false)
+			OR coalesce(c.responsible_unit = v_phone_unit, false)) THEN
 		RETURN pakn.official_refuse(p_gateway, p_msisdn,
 			format('phản ánh %s không thuộc đơn vị của bạn.', p_ticket),
 			p_inbound);
@@ -408,12 +414,20 @@ BEGIN
 		RETURN n + pakn.reply(p_gateway, p_msisdn, 'official_done',
 			pakn.complaint_vars(c.id), c.id, p_inbound);
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pakn.unit WHERE code = p_unit) THEN
+	-- The grammar folds the code to lower case; codes may have letters.
+	SELECT code INTO v_target FROM pakn.unit
+	 WHERE lower(code) = lower(p_unit) ORDER BY code = p_unit DESC LIMIT 1;
+	IF v_target IS NULL THEN
 		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			format('không có đơn vị mã "%s".', p_unit), p_inbound);
+			format('không có đơn vị mã "%s".', coalesce(p_unit, '')),
+			p_inbound);
+	ELSIF v_target = c.responsible_unit THEN
+		RETURN pakn.official_refuse(p_gateway, p_msisdn,
+			format('phản ánh %s đã thuộc đơn vị %s.', p_ticket, v_target),
+			p_inbound);
 	END IF;
 	n := pakn.complaint_transfer(c.id, 'official',
-		coalesce(o.id::text, p_msisdn), p_unit, p_text);
+		coalesce(o.id::text, p_msisdn), v_target, p_text);
 	RETURN n + pakn.reply(p_gateway, p_msisdn, 'official_transferred',
 		pakn.complaint_vars(c.id), c.id, p_inbound);
 END;
@@ -570,7 +584,7 @@ BEGIN
 			overdue := false;
 			close_reason := NULL;
 			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'withdrawn' THEN status := 'withdrawn';
+		WHEN 'withdrawn' THEN status := 'withdrawn'; close_reason := 'withdrawn';
 		WHEN 'rejected' THEN status := 'rejected'; close_reason := 'rejected';
 		WHEN 'closed' THEN status := 'closed'; close_reason := e.reason;
 		ELSE NULL;

@@ -138,6 +138,8 @@ static const struct {
     {"ct " T3 " #00123: sai đơn vị", CMD_TRANSFER, 1, T3, 1, "00123", 0,
      "sai đơn vị"},
     {"CT " T3 " sai đơn vị", CMD_TRANSFER, 1, T3, 1, "", 0, "sai đơn vị"},
+    {"CT " T3 " 00004-TYT Thuộc trạm y tế", CMD_TRANSFER, 1, T3, 1,
+     "00004-tyt", 0, "Thuộc trạm y tế"},
     /* Codes, digits, nothing. */
     {"12345", CMD_CODE, 0, "", 0, "12345", 0, ""},
     {" #12345 ", CMD_CODE, 0, "", 0, "12345", 0, ""},
