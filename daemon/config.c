@@ -82,6 +82,18 @@ static const struct key keys[] = {
 	"days to wait for a rating before an answer is closed"},
     {"deadline", "batch", KEY_INT, "500", 1, 100000, CF(deadline_batch),
 	"complaints handled per pass for each kind of work"},
+    {"stats", "cutoff_day", KEY_INT, "0", 0, 28, CF(stats_cutoff_day),
+	"day of the period's last month that closes its data (0: month end)"},
+    {"stats", "target_on_time", KEY_INT, "99", 0, 100,
+	CF(stats_target_on_time), "target: percent answered on time"},
+    {"stats", "target_satisfaction", KEY_INT, "85", 0, 100,
+	CF(stats_target_satisfaction),
+	"target: percent of ratings that are 4 or 5"},
+    {"stats", "fold_interval", KEY_INT, "5", 1, 3600,
+	CF(stats_fold_interval),
+	"seconds between moves of new events into the rollups"},
+    {"stats", "fold_batch", KEY_INT, "50000", 100, 10000000,
+	CF(stats_fold_batch), "events moved into the rollups at once"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
 	"kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -296,7 +308,8 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	*end = '\0';
 	line = trim(line + 1);
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
-	    !strcmp(line, "outbox") || !strcmp(line, "deadline")) {
+	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
+	    !strcmp(line, "stats")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -349,6 +362,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("database", c);
 	section_defaults("outbox", c);
 	section_defaults("deadline", c);
+	section_defaults("stats", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;

@@ -62,6 +62,13 @@ struct config {
 	long rating_wait_days;   /* then an unrated answer is closed */
 	long deadline_batch;     /* complaints handled per pass and kind */
 
+	/* [stats] */
+	long stats_cutoff_day;          /* 0: calendar months; else day 1-28 */
+	long stats_target_on_time;      /* percent answered on time */
+	long stats_target_satisfaction; /* percent of ratings 4-5 */
+	long stats_fold_interval;       /* seconds between folds */
+	long stats_fold_batch;          /* deltas folded at once */
+
 	struct gw_conf *gateways;
 	size_t ngateways;
 };

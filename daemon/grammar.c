@@ -98,6 +98,8 @@ static const struct keyword keywords[] = {
     {"?", CMD_HELP, parse_alone},
     {"tu choi", CMD_STOP, parse_alone},
     {"stop", CMD_STOP, parse_alone},
+    {"bao cao", CMD_REPORT, parse_alone},
+    {"bc", CMD_REPORT, parse_alone},
     {"danh gia", CMD_RATE, parse_rate},
     {"dg", CMD_RATE, parse_rate},
     {"tl", CMD_ANSWER, parse_answer},

@@ -18,7 +18,8 @@ enum cmd_kind {
 	CMD_TRANSFER,  /* CT <ticket> <unit code> <reason> (officials) */
 	CMD_CODE,      /* only a unit code, optionally after # or @ */
 	CMD_DIGIT,     /* only one digit 1..5 (a rating reply) */
-	CMD_EMPTY      /* nothing but white space */
+	CMD_EMPTY,     /* nothing but white space */
+	CMD_REPORT     /* BC, BAO CAO: this month's figures (leaders) */
 };
 
 struct sms_cmd {

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "migrate.h"
+#include "stats.h"
 #include "stmt.h"
 #include "util.h"
 
@@ -146,6 +147,8 @@ http_route(struct evhttp_request *req, void *arg)
 		route_readyz(d, req);
 	else if (!strncmp(path, "/v1/gw/", 7))
 		route_gateway(d, req, path + 7);
+	else if (stats_route(d, req, path))
+		return;
 	else
 		http_error(d, req, 404, "no such endpoint");
 }

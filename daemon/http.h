@@ -16,6 +16,7 @@ struct paknd {
 	struct db_pool *db;
 	struct outbox *outbox;
 	struct deadline *deadline;
+	struct stats *stats;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	long inflight; /* HTTP requests not yet answered */

@@ -123,6 +123,7 @@ static const char *cmd_names[] = {
     [CMD_CODE] = "code",
     [CMD_DIGIT] = "digit",
     [CMD_EMPTY] = "empty",
+    [CMD_REPORT] = "report",
 };
 
 /* Queue the parsed message for storage; 0, or -1 and *cause. */

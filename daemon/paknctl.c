@@ -11,6 +11,7 @@
 #include "import.h"
 #include "migrate.h"
 #include "phone.h"
+#include "report.h"
 #include "util.h"
 
 #ifndef PAKN_SYSCONFDIR
@@ -34,6 +35,9 @@ usage(void)
 	    "  import-holidays FILE     date,kind,name (kind: holiday|workday)\n"
 	    "  token create --official PHONE   print a new API token once\n"
 	    "  token revoke --official PHONE   revoke every token of an official\n"
+	    "  report --month YYYY-MM [--unit CODE] [--csv]\n"
+	    "                 the public monthly report of a unit's subtree\n"
+	    "  rebuild-stats  recompute the statistics from the ledger\n"
 	    "  defaults       print every configuration key with its default\n"
 	    "  version        print the version and the schema it needs\n"
 	    "default file: %s/pakn/paknd.conf\n",
@@ -161,6 +165,46 @@ cmd_token(const char *path, const char *action, const char *phone_in)
 	return rc;
 }
 
+/* paknctl report --month YYYY-MM [--unit CODE] [--csv]. */
+static int
+cmd_report(const char *path, int argc, char **argv)
+{
+	struct config *c = load(path);
+	struct report_opts o = {c->stats_cutoff_day, c->stats_target_on_time,
+	    c->stats_target_satisfaction};
+	const char *month = NULL, *unit = NULL;
+	PGconn *conn;
+	int csv = 0, rc;
+
+	config_unref(c);
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--month") && i + 1 < argc)
+			month = argv[++i];
+		else if (!strcmp(argv[i], "--unit") && i + 1 < argc)
+			unit = argv[++i];
+		else if (!strcmp(argv[i], "--csv"))
+			csv = 1;
+		else
+			usage();
+	}
+	if (month == NULL)
+		usage();
+	conn = db_connect(path);
+	rc = report_cmd(conn, &o, month, unit, csv);
+	PQfinish(conn);
+	return rc;
+}
+
+/* paknctl rebuild-stats: recompute the rollups from the ledger. */
+static int
+cmd_rebuild_stats(const char *path)
+{
+	PGconn *conn = db_connect(path);
+	int rc = report_rebuild(conn);
+	PQfinish(conn);
+	return rc;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
@@ -220,8 +264,12 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "token") && optind + 4 == argc &&
 	    !strcmp(argv[optind + 2], "--official"))
 		return cmd_token(path, argv[optind + 1], argv[optind + 3]);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)
 		usage();
+	if (!strcmp(cmd, "rebuild-stats"))
+		return cmd_rebuild_stats(path);
 	if (!strcmp(cmd, "migrate"))
 		return cmd_migrate(path);
 	if (!strcmp(cmd, "check-config"))

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "deadline.h"
+#include "stats.h"
 #include "http.h"
 #include "migrate.h"
 #include "stmt.h"
@@ -133,6 +134,7 @@ shutdown_begin(struct paknd *d)
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
 	deadline_stop(d->deadline);
+	stats_stop(d->stats);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
 	drain_deadline = evtimer_new(d->base, drain_expired, d);
 	event_add(drain_timer, &tick);
@@ -186,11 +188,13 @@ run(struct paknd *d, int foreground)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	d->deadline = deadline_new(d);
+	d->stats = stats_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
 	db_pool_free(d->db);
 	deadline_free(d->deadline);
+	stats_free(d->stats);
 	http_free(d);
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);

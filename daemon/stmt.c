@@ -1,6 +1,7 @@
 /* stmt.c: the SQL statements paknd prepares on every connection. Each is
  * one call of a function of the pakn schema, so one round trip. */
 
+#include "report.h"
 #include "stmt.h"
 
 const struct db_stmt stmts[NSTMTS] = {
@@ -25,4 +26,7 @@ const struct db_stmt stmts[NSTMTS] = {
 	"SELECT locked, reminded, escalated, closed, sms FROM "
 	"pakn.deadline_run($1::integer, $2::integer, $3::integer, $4::integer)",
 	4},
+    [STMT_STATS_DOC] = {"stats_doc", REPORT_DOC_SQL, 10},
+    [STMT_STATS_FOLD] = {"stats_fold",
+	"SELECT pakn.stats_fold($1::integer)", 1},
 };

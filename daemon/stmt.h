@@ -18,6 +18,10 @@ enum stmt_id {
 	STMT_DEADLINE_RUN, /* remind days, apology days, rating wait days,
 			      limit -> locked, reminded, escalated, closed,
 			      sms */
+	STMT_STATS_DOC,  /* token, unit, period, by, dimension, cutoff day,
+			    on-time target, satisfaction target, public,
+			    overdue list size -> jsonb document */
+	STMT_STATS_FOLD, /* batch -> deltas folded, -1 when another folds */
 	NSTMTS,
 };
 

@@ -481,6 +481,9 @@ BEGIN
 	WHEN p_kind IN ('rate', 'digit') THEN
 		pakn.sms_rate(p_gateway, p_msisdn, p_ticket, p_ticket_ok, p_rating,
 			message_id)
+	-- pakn.sms_report is defined by 009_stats.sql.
+	WHEN p_kind = 'report' THEN
+		pakn.sms_report(p_gateway, p_msisdn, message_id)
 	ELSE
 		pakn.reply(p_gateway, p_msisdn, 'help', '{}', NULL, message_id)
 	END;

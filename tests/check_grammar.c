@@ -140,6 +140,10 @@ static const struct {
     {"CT " T3 " sai đơn vị", CMD_TRANSFER, 1, T3, 1, "", 0, "sai đơn vị"},
     {"CT " T3 " 00004-TYT Thuộc trạm y tế", CMD_TRANSFER, 1, T3, 1,
      "00004-tyt", 0, "Thuộc trạm y tế"},
+    {"BC", CMD_REPORT, 1, "", 0, "", 0, ""},
+    {"báo cáo", CMD_REPORT, 1, "", 0, "", 0, ""},
+    {"Báo cáo sai sự thật", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Báo cáo sai sự thật"},
     /* Codes, digits, nothing. */
     {"12345", CMD_CODE, 0, "", 0, "12345", 0, ""},
     {" #12345 ", CMD_CODE, 0, "", 0, "12345", 0, ""},

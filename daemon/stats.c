@@ -1,0 +1,355 @@
+/* stats.c: statistics for leaders over HTTP, and the fold timer.
+ *
+ * GET /v1/stats[.csv]         JSON, or CSV (UTF-8 with BOM) for .csv or
+ *                             Accept: text/csv; Authorization: Bearer
+ *                             token of a leader, limited to their subtree
+ * GET /public/report/YYYY-MM[.csv]  the monthly public report, no login
+ * GET /dashboard              the leaders' page (static, compiled in)
+ *
+ * Each request is one call of pakn.stats_doc, which checks the token,
+ * computes every figure from the rollups and answers a JSON document;
+ * this file only turns it into CSV or HTML (report.c). A timer calls
+ * pakn.stats_fold to move the deltas written by the ledger triggers into
+ * the rollups (one instance at a time, under an advisory lock).
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http.h"
+#include "report.h"
+#include "stats.h"
+#include "stmt.h"
+#include "util.h"
+
+/* The dashboard page, compiled in from daemon/dashboard/index.html. */
+extern const char dashboard_html[];
+extern const size_t dashboard_html_len;
+
+enum stats_out {
+	OUT_JSON,
+	OUT_CSV,
+	OUT_HTML,
+};
+
+/* A request waiting for its document. */
+struct stats_req {
+	struct paknd *d;
+	struct evhttp_request *req;
+	enum stats_out out;
+};
+
+struct stats {
+	struct paknd *d;
+	struct event *timer;
+	int busy;
+	int stopped;
+};
+
+/* Answer an error document as JSON, or as text for the public pages. */
+static void
+stats_refuse(struct stats_req *s, long code, const char *doc,
+             const char *reason)
+{
+	if (s->out == OUT_JSON)
+		http_reply(s->d, s->req, (int)code,
+		           "application/json; charset=utf-8", doc, strlen(doc));
+	else
+		http_error(s->d, s->req, (int)code, reason);
+}
+
+/* Lay out a 200 document in the requested format. */
+static void
+stats_send(struct stats_req *s, const json_t *doc, const char *text)
+{
+	struct buf b;
+
+	if (s->out == OUT_JSON) {
+		http_reply(s->d, s->req, 200, "application/json; charset=utf-8",
+		           text, strlen(text));
+		return;
+	}
+	buf_init(&b);
+	if (s->out == OUT_CSV) {
+		report_csv(doc, &b);
+		evhttp_add_header(evhttp_request_get_output_headers(s->req),
+		                  "Content-Disposition",
+		                  "attachment; filename=\"pakn.csv\"");
+		http_reply(s->d, s->req, 200, "text/csv; charset=utf-8", b.data,
+		           b.len);
+	} else {
+		report_html(doc, &b);
+		http_reply(s->d, s->req, 200, "text/html; charset=utf-8",
+		           b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+/* The document arrived: answer in the requested format. */
+static void
+stats_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct stats_req *s = arg;
+	const char *text;
+	json_t *doc = NULL;
+	json_error_t err;
+	long code;
+
+	if (st != DB_OK) {
+		log_warnx("stats: %s", error);
+		http_error(s->d, s->req, st == DB_UNAVAILABLE ? 503 : 500,
+		           "statistics unavailable");
+		free(s);
+		return;
+	}
+	text = PQgetvalue(res, 0, 0);
+	if ((doc = json_loads(text, 0, &err)) == NULL) {
+		log_warnx("stats: bad document: %s", err.text);
+		http_error(s->d, s->req, 500, "statistics unavailable");
+	} else if ((code = (long)json_integer_value(
+	                json_object_get(doc, "status"))) != 200)
+		stats_refuse(s, code, text,
+		             json_string_value(json_object_get(doc, "error")));
+	else
+		stats_send(s, doc, text);
+	json_decref(doc);
+	free(s);
+}
+
+/* A query parameter, or NULL when absent or empty. */
+static const char *
+param(struct evkeyvalq *q, const char *name)
+{
+	const char *v = evhttp_find_header(q, name);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Is v absent or a number from lo to hi? */
+static int
+number_ok(const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return 1;
+	if (!isdigit((unsigned char)*v))
+		return 0;
+	n = strtol(v, &end, 10);
+	return *end == '\0' && n >= lo && n <= hi;
+}
+
+/* Queue pakn.stats_doc with its ten parameters, or answer 503. */
+static void
+stats_submit(struct paknd *d, struct evhttp_request *req, enum stats_out out,
+             const char *const v[10])
+{
+	struct stats_req *s = xmalloc(sizeof *s);
+	char *cause = NULL;
+
+	s->d = d;
+	s->req = req;
+	s->out = out;
+	if (db_submit(d->db, STMT_STATS_DOC, 10, v, NULL, NULL, stats_done, s,
+	              &cause) == 0)
+		return;
+	log_warnx("stats: %s", cause);
+	http_error(d, req, 503, "database unavailable, retry");
+	free(cause);
+	free(s);
+}
+
+/* The bearer token of a request, or NULL. */
+static const char *
+bearer(struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	return h + 7;
+}
+
+static const char bad_params[] = "{\"status\": 400, \"error\": "
+                                 "\"dimension must be 1-8, cutoff 0-28, "
+                                 "overdue 0-500\"}";
+
+/* GET /v1/stats[.csv]?unit=&period=&by=&dimension=&cutoff=&overdue=. */
+static void
+route_stats(struct paknd *d, struct evhttp_request *req, int csv)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *accept =
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+	const char *query = evhttp_uri_get_query(uri), *v[10];
+	struct evkeyvalq q;
+	char cut[16], on[16], sat[16];
+
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+		http_error(d, req, 400, "bad query string");
+		return;
+	}
+	if (!number_ok(param(&q, "dimension"), 1, 8) ||
+	    !number_ok(param(&q, "cutoff"), 0, 28) ||
+	    !number_ok(param(&q, "overdue"), 0, 500)) {
+		evhttp_clear_headers(&q);
+		http_reply(d, req, 400, "application/json; charset=utf-8",
+		           bad_params, strlen(bad_params));
+		return;
+	}
+	snprintf(cut, sizeof cut, "%ld", d->conf->stats_cutoff_day);
+	snprintf(on, sizeof on, "%ld", d->conf->stats_target_on_time);
+	snprintf(sat, sizeof sat, "%ld", d->conf->stats_target_satisfaction);
+	v[0] = bearer(req);
+	v[1] = param(&q, "unit");
+	v[2] = param(&q, "period");
+	v[3] = param(&q, "by");
+	v[4] = param(&q, "dimension");
+	v[5] = param(&q, "cutoff") != NULL ? param(&q, "cutoff") : cut;
+	v[6] = on;
+	v[7] = sat;
+	v[8] = "f";
+	v[9] = param(&q, "overdue");
+	if (!csv && accept != NULL && strstr(accept, "text/csv") != NULL)
+		csv = 1;
+	stats_submit(d, req, csv ? OUT_CSV : OUT_JSON, v);
+	evhttp_clear_headers(&q);
+}
+
+/* GET /public/report/YYYY-MM[.csv][?unit=CODE]: no login. */
+static void
+route_report(struct paknd *d, struct evhttp_request *req, const char *rest)
+{
+	const char *query =
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	const char *v[10];
+	char month[8], cut[16], on[16], sat[16];
+	struct evkeyvalq q;
+	size_t n = strlen(rest);
+	int csv = n == 11 && !strcmp(rest + 7, ".csv");
+
+	snprintf(month, sizeof month, "%.7s", rest);
+	if ((n != 7 && !csv) || !report_month_ok(month)) {
+		http_error(d, req, 404,
+		           "no such report: use "
+		           "/public/report/YYYY-MM[.csv]");
+		return;
+	}
+	TAILQ_INIT(&q);
+	if (query != NULL)
+		evhttp_parse_query_str(query, &q);
+	snprintf(cut, sizeof cut, "%ld", d->conf->stats_cutoff_day);
+	snprintf(on, sizeof on, "%ld", d->conf->stats_target_on_time);
+	snprintf(sat, sizeof sat, "%ld", d->conf->stats_target_satisfaction);
+	v[0] = NULL;
+	v[1] = param(&q, "unit");
+	v[2] = month;
+	v[3] = "unit";
+	v[4] = NULL;
+	v[5] = cut;
+	v[6] = on;
+	v[7] = sat;
+	v[8] = "t";
+	v[9] = "0";
+	stats_submit(d, req, csv ? OUT_CSV : OUT_HTML, v);
+	evhttp_clear_headers(&q);
+}
+
+/* Answer a request whose path is one of ours; 0 if the path is not. */
+int
+stats_route(struct paknd *d, struct evhttp_request *req, const char *path)
+{
+	if (!strcmp(path, "/v1/stats") || !strcmp(path, "/v1/stats.csv"))
+		route_stats(d, req, path[9] == '.');
+	else if (!strncmp(path, "/public/report/", 15))
+		route_report(d, req, path + 15);
+	else if (!strcmp(path, "/dashboard") || !strcmp(path, "/dashboard/")) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Cache-Control", "no-cache");
+		http_reply(d, req, 200, "text/html; charset=utf-8",
+		           dashboard_html, dashboard_html_len);
+	} else
+		return 0;
+	return 1;
+}
+
+/* A fold finished: log what it moved. */
+static void
+stats_fold_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct stats *s = arg;
+
+	s->busy = 0;
+	if (st != DB_OK)
+		log_warnx("stats: fold failed: %s", error);
+	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		log_debug("stats: folded %s deltas", PQgetvalue(res, 0, 0));
+}
+
+/* Start a fold unless one is in flight. */
+static void
+stats_fold(evutil_socket_t fd, short what, void *arg)
+{
+	struct stats *s = arg;
+	char batch[24];
+	const char *v[1] = {batch};
+	char *cause = NULL;
+
+	(void)fd;
+	(void)what;
+	if (s->busy || s->stopped)
+		return;
+	snprintf(batch, sizeof batch, "%ld", s->d->conf->stats_fold_batch);
+	if (db_submit(s->d->db, STMT_STATS_FOLD, 1, v, NULL, NULL,
+	              stats_fold_done, s, &cause) != 0) {
+		log_debug("stats: fold skipped: %s", cause);
+		free(cause);
+		return;
+	}
+	s->busy = 1;
+}
+
+/* Start the fold timer on d's loop. */
+struct stats *
+stats_new(struct paknd *d)
+{
+	struct stats *s = xcalloc(1, sizeof *s);
+	struct timeval tv = {d->conf->stats_fold_interval, 0};
+
+	s->d = d;
+	s->timer = event_new(d->base, -1, EV_PERSIST, stats_fold, s);
+	event_add(s->timer, &tv);
+	return s;
+}
+
+/* Stop starting folds. */
+void
+stats_stop(struct stats *s)
+{
+	s->stopped = 1;
+	event_del(s->timer);
+}
+
+/* 1 while a fold is in flight. */
+int
+stats_busy(const struct stats *s)
+{
+	return s->busy;
+}
+
+/* Free the timer (after the pool, which answers a fold in flight). */
+void
+stats_free(struct stats *s)
+{
+	event_free(s->timer);
+	free(s);
+}

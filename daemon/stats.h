@@ -1,0 +1,22 @@
+/* stats.h: statistics for leaders over HTTP (/v1/stats, the public
+ * monthly report, the dashboard) and the timer that folds the deltas. */
+#ifndef PAKN_STATS_H
+#define PAKN_STATS_H
+
+#include <event2/http.h>
+
+struct paknd;
+struct stats;
+
+/* Answer a request whose path is one of ours; 0 if the path is not. */
+int stats_route(struct paknd *d, struct evhttp_request *req, const char *path);
+
+/* Start the fold timer on d's loop. */
+struct stats *stats_new(struct paknd *d);
+/* Stop starting folds (draining). */
+void stats_stop(struct stats *s);
+/* 1 while a fold is in flight. */
+int stats_busy(const struct stats *s);
+void stats_free(struct stats *s);
+
+#endif

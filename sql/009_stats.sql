@@ -1,0 +1,855 @@
+-- 009: statistics for leaders, per unit subtree x PAPI dimension x period.
+--
+-- Every ledger event that counts (routed, answered, apologised,
+-- transferred, reopened) and every rating appends one row to
+-- pakn.stat_delta in the same transaction, by trigger. Plain inserts never
+-- wait for each other, so busy units and batched commits cannot deadlock
+-- on shared counters. pakn.stats_fold, run by paknd's timer under an
+-- advisory lock, moves deltas into the daily rollups (pakn.stat_day and
+-- the response-time histogram pakn.stat_response) in one transaction: a
+-- delta is counted either in the deltas or in the rollups, never both.
+-- Queries read rollups plus the few unfolded deltas, and reach a subtree
+-- through the closure of the unit tree (pakn.unit_closure), so they never
+-- read raw complaints (except the live list of open, overdue ones).
+
+-- Every (ancestor, descendant) pair of the unit tree, with the distance
+-- between them (0: the unit itself).
+CREATE TABLE pakn.unit_closure (
+	ancestor   text NOT NULL,
+	descendant text NOT NULL,
+	depth      integer NOT NULL CHECK (depth >= 0),
+	PRIMARY KEY (ancestor, descendant)
+);
+CREATE INDEX unit_closure_descendant_idx
+	ON pakn.unit_closure (descendant, depth);
+
+-- A unit and every unit below it (by parent_code, whatever the closure
+-- says).
+CREATE FUNCTION pakn.unit_descendants(p_code text) RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+	WITH RECURSIVE down(code, depth) AS (
+		SELECT p_code, 0
+		UNION ALL
+		SELECT u.code, d.depth + 1 FROM pakn.unit u
+		  JOIN down d ON u.parent_code = d.code
+		 WHERE d.depth < 64)
+	SELECT DISTINCT code FROM down
+$$;
+
+-- Recompute the closure rows of a unit and everything below it.
+CREATE FUNCTION pakn.unit_closure_refresh(p_code text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM pakn.unit_closure c
+	 WHERE c.descendant IN (SELECT pakn.unit_descendants(p_code));
+	INSERT INTO pakn.unit_closure (ancestor, descendant, depth)
+	SELECT DISTINCT ON (a.code, d) a.code, d, a.distance
+	  FROM pakn.unit_descendants(p_code) d, pakn.unit_ancestors(d) a
+	 ORDER BY a.code, d, a.distance;
+END;
+$$;
+
+-- Keep the closure in step with the tree.
+CREATE FUNCTION pakn.unit_closure_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		DELETE FROM pakn.unit_closure
+		 WHERE ancestor = OLD.code OR descendant = OLD.code;
+		RETURN NULL;
+	END IF;
+	PERFORM pakn.unit_closure_refresh(NEW.code);
+	RETURN NULL;
+END;
+$$;
+CREATE TRIGGER unit_closure_insert AFTER INSERT ON pakn.unit
+	FOR EACH ROW EXECUTE FUNCTION pakn.unit_closure_trigger();
+CREATE TRIGGER unit_closure_move AFTER UPDATE OF parent_code ON pakn.unit
+	FOR EACH ROW WHEN (OLD.parent_code IS DISTINCT FROM NEW.parent_code)
+	EXECUTE FUNCTION pakn.unit_closure_trigger();
+CREATE TRIGGER unit_closure_delete AFTER DELETE ON pakn.unit
+	FOR EACH ROW EXECUTE FUNCTION pakn.unit_closure_trigger();
+
+INSERT INTO pakn.unit_closure (ancestor, descendant, depth)
+SELECT DISTINCT ON (a.code, u.code) a.code, u.code, a.distance
+  FROM pakn.unit u, pakn.unit_ancestors(u.code) a
+ ORDER BY a.code, u.code, a.distance;
+
+-- Daily rollups per unit, dimension and category ('' when a rating has no
+-- complaint). The day is the local date of the event.
+CREATE TABLE pakn.stat_day (
+	unit_code  text NOT NULL,
+	day        date NOT NULL,
+	dimension  smallint NOT NULL,
+	category   text NOT NULL,
+	received   integer NOT NULL DEFAULT 0,
+	answered   integer NOT NULL DEFAULT 0,
+	on_time    integer NOT NULL DEFAULT 0,
+	apologies  integer NOT NULL DEFAULT 0,
+	transfers  integer NOT NULL DEFAULT 0,
+	reopens    integer NOT NULL DEFAULT 0,
+	ratings    integer NOT NULL DEFAULT 0,
+	rating_sum integer NOT NULL DEFAULT 0,
+	satisfied  integer NOT NULL DEFAULT 0,
+	PRIMARY KEY (unit_code, day, dimension, category)
+);
+
+-- How many answers of a day took wdays working days (histogram for the
+-- median and the 90th percentile).
+CREATE TABLE pakn.stat_response (
+	unit_code text NOT NULL,
+	day       date NOT NULL,
+	dimension smallint NOT NULL,
+	category  text NOT NULL,
+	wdays     integer NOT NULL,
+	answers   integer NOT NULL,
+	PRIMARY KEY (unit_code, day, dimension, category, wdays)
+);
+
+-- One counted event or rating, not yet folded into the rollups.
+CREATE TABLE pakn.stat_delta (
+	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	unit_code  text NOT NULL,
+	day        date NOT NULL,
+	dimension  smallint NOT NULL,
+	category   text NOT NULL,
+	received   smallint NOT NULL DEFAULT 0,
+	answered   smallint NOT NULL DEFAULT 0,
+	on_time    smallint NOT NULL DEFAULT 0,
+	apologies  smallint NOT NULL DEFAULT 0,
+	transfers  smallint NOT NULL DEFAULT 0,
+	reopens    smallint NOT NULL DEFAULT 0,
+	ratings    smallint NOT NULL DEFAULT 0,
+	rating_sum smallint NOT NULL DEFAULT 0,
+	satisfied  smallint NOT NULL DEFAULT 0,
+	wdays      integer
+);
+CREATE INDEX stat_delta_unit_idx ON pakn.stat_delta (unit_code, day);
+
+-- Rollups and pending deltas together: what every query reads.
+CREATE VIEW pakn.stat_day_all AS
+	SELECT unit_code, day, dimension, category, received, answered,
+	       on_time, apologies, transfers, reopens, ratings, rating_sum,
+	       satisfied
+	  FROM pakn.stat_day
+	UNION ALL
+	SELECT unit_code, day, dimension, category, received::integer,
+	       answered::integer, on_time::integer, apologies::integer,
+	       transfers::integer, reopens::integer, ratings::integer,
+	       rating_sum::integer, satisfied::integer
+	  FROM pakn.stat_delta;
+
+CREATE VIEW pakn.stat_response_all AS
+	SELECT unit_code, day, dimension, category, wdays, answers
+	  FROM pakn.stat_response
+	UNION ALL
+	SELECT unit_code, day, dimension, category, wdays, 1
+	  FROM pakn.stat_delta WHERE wdays IS NOT NULL;
+
+-- Monday to Friday days from Monday 2000-01-03 to d, both included.
+CREATE FUNCTION pakn.weekday_index(d date) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT 5 * w + least(n - 7 * w + 1, 5)
+	  FROM (SELECT d - date '2000-01-03' AS n,
+		       floor((d - date '2000-01-03') / 7.0)::integer AS w) x
+$$;
+
+-- Working days after a up to b (b counted, a not); 0 when b <= a.
+CREATE FUNCTION pakn.working_days_between(a date, b date) RETURNS integer
+LANGUAGE sql STABLE STRICT AS $$
+	SELECT CASE WHEN b <= a THEN 0 ELSE
+		pakn.weekday_index(b) - pakn.weekday_index(a)
+		- (SELECT count(*) FROM pakn.holiday h
+		    WHERE h.day > a AND h.day <= b AND h.kind = 'holiday'
+		      AND extract(isodow FROM h.day) < 6)::integer
+		+ (SELECT count(*) FROM pakn.holiday h
+		    WHERE h.day > a AND h.day <= b AND h.kind = 'workday'
+		      AND extract(isodow FROM h.day) >= 6)::integer
+	END
+$$;
+
+-- The unit responsible for a complaint just before a ledger event.
+CREATE FUNCTION pakn.stat_unit_before(p_complaint bigint, p_event bigint)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(e.detail->>'to', e.detail->>'unit')
+	  FROM pakn.complaint_event e
+	 WHERE e.complaint_id = p_complaint AND e.id < p_event
+	   AND e.event IN ('routed', 'transferred')
+	 ORDER BY e.id DESC LIMIT 1
+$$;
+
+-- The delta a ledger event adds to the statistics (none for most events).
+-- Received: the unit it was routed to, on the routing day. Answered,
+-- apologised, reopened: the unit responsible at the event. Transferred:
+-- the unit it left. Response time: working days from the routing (or the
+-- last reopening) to the answer.
+CREATE FUNCTION pakn.stat_of_event(e pakn.complaint_event)
+RETURNS SETOF pakn.stat_delta
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r pakn.stat_delta;
+	v_start timestamptz;
+BEGIN
+	IF e.event NOT IN ('routed', 'answered', 'apologised', 'transferred',
+			'reopened') THEN
+		RETURN;
+	END IF;
+	SELECT c.dimension, c.category_code INTO r.dimension, r.category
+	  FROM pakn.complaint c WHERE c.id = e.complaint_id;
+	r.unit_code := CASE e.event WHEN 'routed' THEN e.detail->>'unit'
+		WHEN 'transferred' THEN e.detail->>'from'
+		ELSE pakn.stat_unit_before(e.complaint_id, e.id) END;
+	IF r.unit_code IS NULL OR r.dimension IS NULL THEN
+		RETURN;
+	END IF;
+	r.day := pakn.local_date(e.at);
+	r.received := (e.event = 'routed')::integer;
+	r.answered := (e.event = 'answered')::integer;
+	r.on_time := (e.event = 'answered'
+		AND coalesce((e.detail->>'on_time')::boolean, false))::integer;
+	r.apologies := (e.event = 'apologised')::integer;
+	r.transfers := (e.event = 'transferred')::integer;
+	r.reopens := (e.event = 'reopened')::integer;
+	r.ratings := 0; r.rating_sum := 0; r.satisfied := 0;
+	IF e.event = 'answered' THEN
+		SELECT s.at INTO v_start FROM pakn.complaint_event s
+		 WHERE s.complaint_id = e.complaint_id AND s.id < e.id
+		   AND s.event IN ('routed', 'reopened')
+		 ORDER BY s.id DESC LIMIT 1;
+		r.wdays := pakn.working_days_between(
+			pakn.local_date(coalesce(v_start, e.at)), r.day);
+	END IF;
+	RETURN NEXT r;
+END;
+$$;
+
+-- The delta a rating adds: its unit and dimension, the complaint's
+-- category; satisfied means a score of 4 or 5.
+CREATE FUNCTION pakn.stat_of_rating(g pakn.rating)
+RETURNS SETOF pakn.stat_delta
+LANGUAGE sql STABLE AS $$
+	SELECT NULL::bigint, g.unit_code, pakn.local_date(g.at), g.dimension,
+	       coalesce((SELECT c.category_code FROM pakn.complaint c
+			  WHERE c.id = g.complaint_id), ''),
+	       0::smallint, 0::smallint, 0::smallint, 0::smallint, 0::smallint,
+	       0::smallint, 1::smallint, g.score, (g.score >= 4)::integer::smallint,
+	       NULL::integer
+$$;
+
+-- Append a delta row.
+CREATE FUNCTION pakn.stat_append(r pakn.stat_delta) RETURNS integer
+LANGUAGE sql AS $$
+	INSERT INTO pakn.stat_delta (unit_code, day, dimension, category,
+		received, answered, on_time, apologies, transfers, reopens,
+		ratings, rating_sum, satisfied, wdays)
+	VALUES (r.unit_code, r.day, r.dimension, r.category, r.received,
+		r.answered, r.on_time, r.apologies, r.transfers, r.reopens,
+		r.ratings, r.rating_sum, r.satisfied, r.wdays)
+	RETURNING 1
+$$;
+
+-- Count a ledger event in the transaction that appends it.
+CREATE FUNCTION pakn.stat_event_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pakn.stat_append(d) FROM pakn.stat_of_event(NEW) d;
+	RETURN NULL;
+END;
+$$;
+CREATE TRIGGER complaint_event_stats AFTER INSERT ON pakn.complaint_event
+	FOR EACH ROW WHEN (NEW.event IN ('routed', 'answered', 'apologised',
+		'transferred', 'reopened'))
+	EXECUTE FUNCTION pakn.stat_event_trigger();
+
+-- Count a rating in the transaction that stores it.
+CREATE FUNCTION pakn.stat_rating_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pakn.stat_append(d) FROM pakn.stat_of_rating(NEW) d;
+	RETURN NULL;
+END;
+$$;
+CREATE TRIGGER rating_stats AFTER INSERT ON pakn.rating
+	FOR EACH ROW EXECUTE FUNCTION pakn.stat_rating_trigger();
+
+-- Move up to p_limit deltas (all when NULL) into the rollups, in one
+-- transaction, one folder at a time. Returns the number moved, or -1
+-- when another session is folding.
+CREATE FUNCTION pakn.stats_fold(p_limit integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(7141748) THEN
+		RETURN -1;
+	END IF;
+	WITH moved AS (
+		DELETE FROM pakn.stat_delta WHERE id IN (
+			SELECT id FROM pakn.stat_delta ORDER BY id LIMIT p_limit)
+		RETURNING *),
+	days AS (
+		INSERT INTO pakn.stat_day AS s
+		SELECT unit_code, day, dimension, category, sum(received),
+		       sum(answered), sum(on_time), sum(apologies),
+		       sum(transfers), sum(reopens), sum(ratings),
+		       sum(rating_sum), sum(satisfied)
+		  FROM moved GROUP BY unit_code, day, dimension, category
+		ON CONFLICT (unit_code, day, dimension, category) DO UPDATE SET
+			received = s.received + excluded.received,
+			answered = s.answered + excluded.answered,
+			on_time = s.on_time + excluded.on_time,
+			apologies = s.apologies + excluded.apologies,
+			transfers = s.transfers + excluded.transfers,
+			reopens = s.reopens + excluded.reopens,
+			ratings = s.ratings + excluded.ratings,
+			rating_sum = s.rating_sum + excluded.rating_sum,
+			satisfied = s.satisfied + excluded.satisfied),
+	resp AS (
+		INSERT INTO pakn.stat_response AS s
+		SELECT unit_code, day, dimension, category, wdays, count(*)
+		  FROM moved WHERE wdays IS NOT NULL
+		 GROUP BY unit_code, day, dimension, category, wdays
+		ON CONFLICT (unit_code, day, dimension, category, wdays)
+		DO UPDATE SET answers = s.answers + excluded.answers)
+	SELECT count(*) INTO n FROM moved;
+	RETURN n;
+END;
+$$;
+
+-- Recompute every rollup from the ledger and the ratings. New events
+-- wait until it commits (SHARE locks), so nothing is missed or doubled.
+CREATE FUNCTION pakn.rebuild_stats(OUT events bigint, OUT ratings bigint,
+	OUT day_rows bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(7141748);
+	LOCK TABLE pakn.complaint_event, pakn.rating IN SHARE MODE;
+	DELETE FROM pakn.stat_delta;
+	DELETE FROM pakn.stat_day;
+	DELETE FROM pakn.stat_response;
+	SELECT coalesce(sum(pakn.stat_append(d)), 0) INTO events
+	  FROM pakn.complaint_event e, pakn.stat_of_event(e) d;
+	SELECT coalesce(sum(pakn.stat_append(d)), 0) INTO ratings
+	  FROM pakn.rating g, pakn.stat_of_rating(g) d;
+	PERFORM pakn.stats_fold(NULL);
+	SELECT count(*) INTO day_rows FROM pakn.stat_day;
+END;
+$$;
+
+SELECT pakn.rebuild_stats();
+
+-- A reporting period: 2026-10 (month), 2026-Q3, 2026-H1, 2026-M9 (nine
+-- months), 2026 (year) or 2026-01-05..2026-02-20 (any dates, inclusive).
+-- With a cut-off day c (1-28; 0: calendar months) a period ends on day c
+-- of its last month and starts the day after the previous period's
+-- cut-off. The previous period is the one before (month, quarter, half)
+-- or the same months a year earlier (nine months, year); for dates, the
+-- as long period just before.
+CREATE TYPE pakn.stat_range AS (
+	label     text,
+	from_day  date,
+	to_day    date,
+	prev_from date,
+	prev_to   date
+);
+
+CREATE FUNCTION pakn.stat_period(p text, p_cutoff integer)
+RETURNS pakn.stat_range
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r pakn.stat_range;
+	m text[];
+	v_first date;
+	v_months integer;
+	v_step integer;
+BEGIN
+	r.label := upper(p);
+	IF r.label ~ '^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$' THEN
+		r.from_day := split_part(r.label, '..', 1)::date;
+		r.to_day := split_part(r.label, '..', 2)::date;
+		IF r.to_day < r.from_day THEN
+			RAISE EXCEPTION 'period %: ends before it starts', p
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		r.prev_to := r.from_day - 1;
+		r.prev_from := r.from_day - (r.to_day - r.from_day + 1);
+		RETURN r;
+	END IF;
+	m := regexp_match(r.label, '^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12])|-(M9))?$');
+	IF m IS NULL OR m[2]::integer NOT BETWEEN 1 AND 12 THEN
+		RAISE EXCEPTION 'period "%": use 2026-10, 2026-Q3, 2026-H1, 2026-M9, 2026 or 2026-01-01..2026-03-31', p
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_first := make_date(m[1]::integer, CASE WHEN m[2] IS NOT NULL
+		THEN m[2]::integer WHEN m[3] IS NOT NULL
+		THEN 3 * m[3]::integer - 2 WHEN m[4] IS NOT NULL
+		THEN 6 * m[4]::integer - 5 ELSE 1 END, 1);
+	v_months := CASE WHEN m[2] IS NOT NULL THEN 1 WHEN m[3] IS NOT NULL
+		THEN 3 WHEN m[4] IS NOT NULL THEN 6 WHEN m[5] IS NOT NULL
+		THEN 9 ELSE 12 END;
+	v_step := CASE WHEN v_months IN (9, 12) THEN 12 ELSE v_months END;
+	SELECT b.f, b.t INTO r.from_day, r.to_day
+	  FROM pakn.stat_bounds(v_first, v_months, p_cutoff) b;
+	SELECT b.f, b.t INTO r.prev_from, r.prev_to
+	  FROM pakn.stat_bounds((v_first - make_interval(months => v_step))::date,
+		v_months, p_cutoff) b;
+	RETURN r;
+END;
+$$;
+
+-- First and last day of the months from v_first, with a cut-off day.
+CREATE FUNCTION pakn.stat_bounds(v_first date, v_months integer,
+	p_cutoff integer, OUT f date, OUT t date)
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN coalesce(p_cutoff, 0) = 0 THEN v_first
+		    ELSE (v_first - interval '1 month')::date + p_cutoff END,
+	       CASE WHEN coalesce(p_cutoff, 0) = 0
+		    THEN (v_first + make_interval(months => v_months))::date - 1
+		    ELSE (v_first + make_interval(months => v_months - 1))::date
+			+ p_cutoff - 1 END
+$$;
+
+-- Counters of one group of rows (a dimension, a unit, a category).
+CREATE TYPE pakn.stat_counts AS (
+	k           text,
+	received    bigint,
+	answered    bigint,
+	on_time     bigint,
+	apologies   bigint,
+	transfers   bigint,
+	reopens     bigint,
+	ratings     bigint,
+	rating_sum  bigint,
+	satisfied   bigint,
+	median_days integer,
+	p90_days    integer,
+	overdue     bigint
+);
+
+-- The key a row of a subtree's statistics is grouped by: the child of the
+-- root it lies under (the root itself for its own rows), the dimension,
+-- the category, the child and dimension, or '' (everything).
+CREATE FUNCTION pakn.stat_key(p_by text, p_root text, p_child text,
+	p_dim smallint, p_cat text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE p_by WHEN 'unit' THEN coalesce(p_child, p_root)
+		WHEN 'unit_dimension' THEN coalesce(p_child, p_root) || '/' || p_dim
+		WHEN 'dimension' THEN p_dim::text WHEN 'category' THEN p_cat
+		ELSE '' END
+$$;
+
+-- Counters of p_root's subtree between two days, grouped by p_by, read
+-- from the rollups through the closure table; optionally one dimension.
+CREATE FUNCTION pakn.stat_raw(p_root text, p_from date, p_to date,
+	p_by text, p_dim smallint)
+RETURNS SETOF pakn.stat_counts
+LANGUAGE sql STABLE AS $$
+	WITH d AS (
+		SELECT pakn.stat_key(p_by, p_root, c2.ancestor, s.dimension,
+				s.category) AS k, s.*
+		  FROM pakn.unit_closure c1
+		  JOIN pakn.stat_day_all s ON s.unit_code = c1.descendant
+		  LEFT JOIN pakn.unit_closure c2 ON p_by LIKE 'unit%'
+			AND c2.descendant = c1.descendant AND c2.depth = c1.depth - 1
+		 WHERE c1.ancestor = p_root AND s.day BETWEEN p_from AND p_to
+		   AND (p_dim IS NULL OR s.dimension = p_dim)),
+	h AS (
+		SELECT pakn.stat_key(p_by, p_root, c2.ancestor, s.dimension,
+				s.category) AS k, s.wdays, sum(s.answers) AS n
+		  FROM pakn.unit_closure c1
+		  JOIN pakn.stat_response_all s ON s.unit_code = c1.descendant
+		  LEFT JOIN pakn.unit_closure c2 ON p_by LIKE 'unit%'
+			AND c2.descendant = c1.descendant AND c2.depth = c1.depth - 1
+		 WHERE c1.ancestor = p_root AND s.day BETWEEN p_from AND p_to
+		   AND (p_dim IS NULL OR s.dimension = p_dim)
+		 GROUP BY 1, 2),
+	cum AS (
+		SELECT k, wdays, sum(n) OVER (PARTITION BY k ORDER BY wdays) AS c,
+		       sum(n) OVER (PARTITION BY k) AS total
+		  FROM h),
+	pct AS (
+		SELECT k, min(wdays) FILTER (WHERE c >= ceil(0.5 * total)) AS med,
+		       min(wdays) FILTER (WHERE c >= ceil(0.9 * total)) AS p90
+		  FROM cum GROUP BY k)
+	SELECT d.k, sum(received), sum(answered), sum(on_time), sum(apologies),
+	       sum(transfers), sum(reopens), sum(ratings), sum(rating_sum),
+	       sum(satisfied), min(pct.med), min(pct.p90), NULL::bigint
+	  FROM d LEFT JOIN pct ON pct.k = d.k
+	 GROUP BY d.k
+$$;
+
+-- Open complaints past their deadline now, in p_root's subtree, grouped
+-- like pakn.stat_raw.
+CREATE FUNCTION pakn.stat_overdue_counts(p_root text, p_by text,
+	p_dim smallint)
+RETURNS TABLE (k text, n bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT pakn.stat_key(p_by, p_root, c2.ancestor, c.dimension,
+			c.category_code), count(*)
+	  FROM pakn.complaint c
+	  JOIN pakn.unit_closure c1 ON c1.descendant = c.responsible_unit
+	   AND c1.ancestor = p_root
+	  LEFT JOIN pakn.unit_closure c2 ON p_by LIKE 'unit%'
+	   AND c2.descendant = c1.descendant AND c2.depth = c1.depth - 1
+	 WHERE c.status = 'open' AND c.due_at <= now()
+	   AND (p_dim IS NULL OR c.dimension = p_dim)
+	 GROUP BY 1
+$$;
+
+-- The composite score on PAPI's 1-10 scale: 1 + 9 x the mean of the
+-- on-time rate and the satisfaction rate (as fractions), of whichever of
+-- the two has data; NULL when neither has.
+CREATE FUNCTION pakn.stat_score(c pakn.stat_counts) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+	-- One exact division, so 5.875 rounds to 5.88.
+	SELECT round(1 + 9 * CASE
+		WHEN c.answered > 0 AND c.ratings > 0
+		THEN (c.on_time * c.ratings + c.satisfied * c.answered)::numeric
+			/ (2 * c.answered * c.ratings)
+		WHEN c.answered > 0 THEN c.on_time::numeric / c.answered
+		WHEN c.ratings > 0 THEN c.satisfied::numeric / c.ratings END, 2)
+$$;
+
+-- A percentage with one decimal, NULL when there is nothing to divide.
+CREATE FUNCTION pakn.stat_pct(a bigint, b bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT round(100.0 * coalesce(a, 0) / nullif(b, 0), 1)
+$$;
+
+-- Every measure of a group as JSON, with its targets.
+CREATE FUNCTION pakn.stat_json(c pakn.stat_counts, p_on_time numeric,
+	p_satisfaction numeric)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object(
+		'received', coalesce(c.received, 0),
+		'answered', coalesce(c.answered, 0),
+		'answered_on_time', coalesce(c.on_time, 0),
+		'answered_late', coalesce(c.answered - c.on_time, 0),
+		'open_overdue', coalesce(c.overdue, 0),
+		'on_time_rate', pakn.stat_pct(c.on_time, c.answered),
+		'on_time_target_met', 100.0 * c.on_time / nullif(c.answered, 0)
+			>= p_on_time,
+		'median_days', c.median_days,
+		'p90_days', c.p90_days,
+		'apologies', coalesce(c.apologies, 0),
+		'transfers', coalesce(c.transfers, 0),
+		'reopens', coalesce(c.reopens, 0),
+		'reopen_rate', pakn.stat_pct(c.reopens, c.answered),
+		'ratings', coalesce(c.ratings, 0),
+		'mean_score', round(c.rating_sum::numeric / nullif(c.ratings, 0), 2),
+		'satisfaction_rate', pakn.stat_pct(c.satisfied, c.ratings),
+		'satisfaction_target_met', 100.0 * c.satisfied
+			/ nullif(c.ratings, 0) >= p_satisfaction,
+		'score', pakn.stat_score(c))
+$$;
+
+-- The measures a public report shows: no complaint, no person.
+CREATE FUNCTION pakn.stat_public_json(j jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_object_agg(key, value) FROM jsonb_each(j)
+	 WHERE key IN ('received', 'answered', 'answered_on_time',
+		'on_time_rate', 'on_time_target_met', 'ratings',
+		'satisfaction_rate', 'satisfaction_target_met', 'score')
+$$;
+
+-- PAPI's four tiers: quartiles of the rank among n ranked units.
+CREATE FUNCTION pakn.stat_tier(p_rank bigint, p_n bigint) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p_rank IS NOT NULL AND p_n > 0
+		THEN (4 * (p_rank - 1) / p_n)::integer + 1 END
+$$;
+
+-- Ranks of the children of p_parent by score (1 = best, ties share a
+-- rank), per dimension (p_by 'unit_dimension') or overall ('unit'):
+-- key, rank, number of ranked siblings, tier. Units without data are not
+-- ranked; the parent's own complaints are not a sibling.
+CREATE FUNCTION pakn.stat_ranks(p_parent text, p_from date, p_to date,
+	p_by text, p_dim smallint)
+RETURNS TABLE (k text, rnk bigint, n bigint, tier integer)
+LANGUAGE sql STABLE AS $$
+	WITH s AS MATERIALIZED (
+		SELECT r.k, split_part(r.k, '/', 2) AS grp, pakn.stat_score(r) AS score
+		  FROM pakn.stat_raw(p_parent, p_from, p_to, p_by, p_dim) r
+		 WHERE split_part(r.k, '/', 1) <> p_parent),
+	ranked AS (
+		SELECT s.k, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rnk,
+		       count(*) OVER (PARTITION BY grp) AS n
+		  FROM s WHERE score IS NOT NULL)
+	SELECT k, rnk, n, pakn.stat_tier(rnk, n) FROM ranked
+$$;
+
+-- The groups a table shows: every dimension, every child unit (and the
+-- unit itself when it has own complaints), or every category.
+CREATE FUNCTION pakn.stat_keys(p_unit text, p_by text, p_dim smallint)
+RETURNS TABLE (k text, name text, ord integer)
+LANGUAGE sql STABLE AS $$
+	SELECT d.code::text, d.name_vi, d.code::integer FROM pakn.papi_dimension d
+	 WHERE p_by = 'dimension' AND (p_dim IS NULL OR d.code = p_dim)
+	UNION ALL
+	SELECT c.code, c.name, (row_number() OVER (ORDER BY c.dimension, c.code))::integer
+	  FROM pakn.category c
+	 WHERE p_by = 'category' AND (p_dim IS NULL OR c.dimension = p_dim)
+	UNION ALL
+	SELECT u.code, u.name, (row_number() OVER (ORDER BY u.code))::integer
+	  FROM pakn.unit u WHERE p_by = 'unit' AND u.parent_code = p_unit
+	UNION ALL
+	SELECT u.code, u.name, 0 FROM pakn.unit u
+	 WHERE p_by = 'unit' AND u.code = p_unit
+	   AND EXISTS (SELECT 1 FROM pakn.stat_day_all s WHERE s.unit_code = u.code)
+$$;
+
+-- Who may read the statistics of p_unit with this token: NULL when
+-- allowed, else the HTTP status and reason. Leaders and admins read their
+-- unit's subtree; officers read nothing.
+CREATE FUNCTION pakn.stats_access(p_token text, p_unit text,
+	OUT status integer, OUT reason text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	o pakn.official;
+BEGIN
+	IF coalesce(p_token, '') = '' THEN
+		status := 401; reason := 'missing token (Authorization: Bearer)';
+		RETURN;
+	END IF;
+	o := pakn.token_official(p_token);
+	IF o.id IS NULL THEN
+		status := 401; reason := 'unknown or revoked token';
+	ELSIF o.role NOT IN ('leader', 'admin') THEN
+		status := 403; reason := 'statistics are for leaders';
+	ELSIF NOT EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = p_unit) THEN
+		status := 404; reason := format('no unit %s', p_unit);
+	ELSIF NOT EXISTS (SELECT 1 FROM pakn.unit_closure c
+			WHERE c.ancestor = o.unit_code AND c.descendant = p_unit) THEN
+		status := 403; reason := format('unit %s is outside your unit %s',
+			p_unit, o.unit_code);
+	END IF;
+END;
+$$;
+
+-- The open, overdue complaints of a subtree, most overdue first: ticket,
+-- unit, category, days late. No phone number; no text of sensitive ones.
+CREATE FUNCTION pakn.stats_overdue(p_unit text, p_limit integer)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(jsonb_agg(x ORDER BY x.due_at, x.ticket), '[]')
+	  FROM (SELECT c.ticket, c.responsible_unit AS unit, u.name AS unit_name,
+		       c.category_code AS category, cat.name AS category_name,
+		       c.dimension, c.due_at, pakn.due_vi(c.due_at) AS due,
+		       pakn.working_days_between(
+			pakn.local_date(c.due_at - interval '1 second'),
+			pakn.local_date(now())) AS days_late,
+		       c.apologized_at IS NOT NULL AS apologised,
+		       CASE WHEN c.sensitive THEN NULL ELSE left(c.text, 80) END AS text
+		  FROM pakn.complaint c
+		  JOIN pakn.unit_closure cl ON cl.descendant = c.responsible_unit
+		   AND cl.ancestor = p_unit
+		  JOIN pakn.unit u ON u.code = c.responsible_unit
+		  JOIN pakn.category cat ON cat.code = c.category_code
+		 WHERE c.status = 'open' AND c.due_at <= now()
+		 ORDER BY c.due_at, c.ticket LIMIT p_limit) x
+$$;
+
+-- The statistics table of p_unit for a period: one row per group of
+-- p_by ('dimension', 'unit', 'category'), the total, each with the
+-- previous period's figures, ranks among siblings and tiers.
+CREATE FUNCTION pakn.stats_table(p_unit text, pr pakn.stat_range, p_by text,
+	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
+	p_public boolean)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_parent text;
+	v_rows jsonb;
+	v_total jsonb;
+BEGIN
+	SELECT parent_code INTO v_parent FROM pakn.unit WHERE code = p_unit;
+	WITH cur AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.from_day, pr.to_day, p_by, p_dim)),
+	prev AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.prev_from, pr.prev_to, p_by, p_dim)),
+	od AS MATERIALIZED (SELECT * FROM pakn.stat_overdue_counts(p_unit, p_by, p_dim)),
+	rk AS MATERIALIZED (SELECT CASE WHEN p_by = 'unit' THEN r.k
+			ELSE split_part(r.k, '/', 2) END AS k, r.rnk, r.n, r.tier
+		 FROM pakn.stat_ranks(CASE WHEN p_by = 'unit' THEN p_unit
+			ELSE v_parent END, pr.from_day, pr.to_day,
+			CASE WHEN p_by = 'unit' THEN 'unit' ELSE 'unit_dimension' END, p_dim) r
+		WHERE p_by = 'unit' OR (p_by = 'dimension'
+			AND split_part(r.k, '/', 1) = p_unit)),
+	prk AS MATERIALIZED (SELECT r.k, r.rnk FROM pakn.stat_ranks(p_unit, pr.prev_from,
+			pr.prev_to, 'unit', p_dim) r WHERE p_by = 'unit')
+	SELECT jsonb_agg(jsonb_build_object('key', ks.k, 'name', ks.name,
+			'own', p_by = 'unit' AND ks.k = p_unit)
+		|| pakn.stats_cut(pakn.stat_json((cur.k, cur.received, cur.answered,
+			cur.on_time, cur.apologies, cur.transfers, cur.reopens,
+			cur.ratings, cur.rating_sum, cur.satisfied, cur.median_days,
+			cur.p90_days, od.n)::pakn.stat_counts, p_on_time,
+			p_satisfaction), p_public)
+		|| CASE WHEN p_by = 'category' OR p_public THEN '{}'::jsonb ELSE
+			jsonb_build_object('rank', rk.rnk, 'ranked', rk.n,
+				'tier', rk.tier) END
+		|| jsonb_build_object('previous', pakn.stats_cut(
+			pakn.stat_json(ROW(prev.*)::pakn.stat_counts, p_on_time,
+				p_satisfaction), p_public)
+			|| CASE WHEN p_by = 'unit' AND NOT p_public
+			   THEN jsonb_build_object('rank', prk.rnk) ELSE '{}' END)
+		ORDER BY ks.ord, ks.k)
+	  INTO v_rows
+	  FROM pakn.stat_keys(p_unit, p_by, p_dim) ks
+	  LEFT JOIN cur ON cur.k = ks.k
+	  LEFT JOIN prev ON prev.k = ks.k
+	  LEFT JOIN od ON od.k = ks.k
+	  LEFT JOIN rk ON rk.k = ks.k
+	  LEFT JOIN prk ON prk.k = ks.k;
+	v_total := pakn.stats_total(p_unit, v_parent, pr, p_dim, p_on_time,
+		p_satisfaction, p_public);
+	RETURN jsonb_build_object('rows', coalesce(v_rows, '[]'), 'total', v_total);
+END;
+$$;
+
+-- Keep only the public measures when p_public.
+CREATE FUNCTION pakn.stats_cut(j jsonb, p_public boolean) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p_public THEN pakn.stat_public_json(j) ELSE j END
+$$;
+
+-- The total of p_unit's subtree, with its rank among its siblings.
+CREATE FUNCTION pakn.stats_total(p_unit text, p_parent text, pr pakn.stat_range,
+	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
+	p_public boolean)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	WITH t AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.from_day,
+		pr.to_day, '', p_dim)),
+	p AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.prev_from,
+		pr.prev_to, '', p_dim)),
+	o AS MATERIALIZED (SELECT sum(n) AS n
+		FROM pakn.stat_overdue_counts(p_unit, '', p_dim)),
+	rk AS MATERIALIZED (SELECT * FROM pakn.stat_ranks(p_parent, pr.from_day,
+		pr.to_day, 'unit', p_dim) WHERE k = p_unit)
+	SELECT pakn.stats_cut(pakn.stat_json((t.k, t.received, t.answered,
+			t.on_time, t.apologies, t.transfers, t.reopens, t.ratings,
+			t.rating_sum, t.satisfied, t.median_days, t.p90_days,
+			o.n)::pakn.stat_counts, p_on_time, p_satisfaction), p_public)
+	     || CASE WHEN p_public THEN '{}'::jsonb ELSE jsonb_build_object(
+		'rank', rk.rnk, 'ranked', rk.n, 'tier', rk.tier) END
+	     || jsonb_build_object('previous', pakn.stats_cut(pakn.stat_json(
+		ROW(p.*)::pakn.stat_counts, p_on_time, p_satisfaction), p_public))
+	  FROM o LEFT JOIN t ON true LEFT JOIN p ON true LEFT JOIN rk ON true
+$$;
+
+-- The statistics document every reader gets (API, CSV, dashboard, public
+-- report, paknctl report): {"status": 200, ...} or {"status": 4xx,
+-- "error": reason}. p_token NULL with p_public: the public report (units,
+-- no personal data, no list of complaints).
+CREATE FUNCTION pakn.stats_doc(p_token text, p_unit text, p_period text,
+	p_by text, p_dimension integer, p_cutoff integer, p_on_time numeric,
+	p_satisfaction numeric, p_public boolean, p_overdue integer)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	a record;
+	o pakn.official;
+	u pakn.unit;
+	pr pakn.stat_range;
+	v_unit text := p_unit;
+	v_by text := coalesce(nullif(p_by, ''), CASE WHEN p_public THEN 'unit'
+		ELSE 'dimension' END);
+	t jsonb;
+BEGIN
+	IF v_by NOT IN ('dimension', 'unit', 'category') THEN
+		RETURN jsonb_build_object('status', 400, 'error',
+			'by must be dimension, unit or category');
+	ELSIF p_dimension IS NOT NULL AND p_dimension NOT BETWEEN 1 AND 8 THEN
+		RETURN jsonb_build_object('status', 400, 'error',
+			'dimension must be 1 to 8');
+	END IF;
+	IF NOT p_public THEN
+		o := pakn.token_official(coalesce(p_token, ''));
+		v_unit := coalesce(nullif(p_unit, ''), o.unit_code, p_unit);
+		a := pakn.stats_access(p_token, v_unit);
+		IF a.status IS NOT NULL THEN
+			RETURN jsonb_build_object('status', a.status, 'error', a.reason);
+		END IF;
+	ELSIF coalesce(v_unit, '') = '' THEN
+		SELECT code INTO v_unit FROM pakn.unit WHERE parent_code IS NULL
+		 ORDER BY kind <> 'province', code LIMIT 1;
+	END IF;
+	SELECT * INTO u FROM pakn.unit WHERE code = v_unit;
+	IF u.code IS NULL THEN
+		RETURN jsonb_build_object('status', 404, 'error',
+			format('no unit %s', coalesce(v_unit, '')));
+	END IF;
+	BEGIN
+		pr := pakn.stat_period(coalesce(nullif(p_period, ''),
+			to_char(pakn.local_date(now()), 'YYYY-MM')), p_cutoff);
+	EXCEPTION WHEN invalid_parameter_value OR datetime_field_overflow
+		OR invalid_datetime_format THEN
+		RETURN jsonb_build_object('status', 400, 'error', SQLERRM);
+	END;
+	t := pakn.stats_table(u.code, pr, v_by, p_dimension::smallint,
+		p_on_time, p_satisfaction, p_public);
+	RETURN jsonb_build_object('status', 200,
+		'unit', jsonb_build_object('code', u.code, 'name', u.name,
+			'kind', u.kind, 'parent', u.parent_code),
+		'viewer', CASE WHEN o.id IS NOT NULL THEN jsonb_build_object(
+			'name', o.name, 'unit', o.unit_code, 'role', o.role) END,
+		'period', jsonb_build_object('label', pr.label, 'from', pr.from_day,
+			'to', pr.to_day, 'cutoff_day', p_cutoff,
+			'final', pr.to_day < pakn.local_date(now()),
+			'previous', jsonb_build_object('from', pr.prev_from,
+				'to', pr.prev_to)),
+		'by', v_by, 'dimension', p_dimension,
+		'targets', jsonb_build_object('on_time_rate', p_on_time,
+			'satisfaction_rate', p_satisfaction),
+		'generated_at', now(),
+		'total', t->'total', 'rows', t->'rows',
+		'overdue', CASE WHEN NOT p_public AND coalesce(p_overdue, 0) > 0
+			THEN pakn.stats_overdue(u.code, p_overdue) END);
+END;
+$$;
+
+-- BC from a leader's phone: this month's figures of their unit's subtree,
+-- from the first of the month to today, in one SMS.
+INSERT INTO pakn.template (code, body, description) VALUES
+	('report', 'BC {unit} {month}: nhận {received}, trả lời {answered}, đúng hạn {on_time} (mục tiêu {t_on_time}%), hài lòng {satisfaction} (mục tiêu {t_satisfaction}%), quá hạn {overdue}.',
+		'BC: a leader''s monthly figures by SMS'),
+	('report_refused', 'Chỉ lãnh đạo đã đăng ký số điện thoại mới nhận được báo cáo BC.',
+		'BC from a phone that is not a leader''s');
+
+-- A rate for an SMS: "92,5%" or "-" without data.
+CREATE FUNCTION pakn.stat_pct_vi(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN v IS NULL OR v = 'null'::jsonb THEN '-'
+		ELSE replace(v #>> '{}', '.', ',') || '%' END
+$$;
+
+-- Queue the BC reply to a leader's phone. Returns the number queued.
+CREATE FUNCTION pakn.sms_report(p_gateway text, p_msisdn text,
+	p_inbound bigint, p_on_time numeric DEFAULT 99,
+	p_satisfaction numeric DEFAULT 85)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	o pakn.official := pakn.official_by_phone(p_msisdn);
+	v_today date := pakn.local_date(now());
+	pr pakn.stat_range;
+	t jsonb;
+BEGIN
+	IF o.id IS NULL OR o.role NOT IN ('leader', 'admin') THEN
+		RETURN pakn.reply(p_gateway, p_msisdn, 'report_refused', '{}',
+			NULL, p_inbound);
+	END IF;
+	pr := pakn.stat_period(to_char(date_trunc('month', v_today), 'YYYY-MM-DD')
+		|| '..' || to_char(v_today, 'YYYY-MM-DD'), 0);
+	t := pakn.stats_total(o.unit_code, NULL, pr, NULL, p_on_time,
+		p_satisfaction, false);
+	RETURN pakn.reply(p_gateway, p_msisdn, 'report', jsonb_build_object(
+		'unit', o.unit_code, 'month', to_char(v_today, 'MM/YYYY'),
+		'received', t->'received', 'answered', t->'answered',
+		'on_time', pakn.stat_pct_vi(t->'on_time_rate'),
+		'satisfaction', pakn.stat_pct_vi(t->'satisfaction_rate'),
+		'overdue', t->'open_overdue', 't_on_time', p_on_time,
+		't_satisfaction', p_satisfaction), NULL, p_inbound);
+END;
+$$;
