@@ -51,6 +51,8 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
 	else
 		log_debug("deadline: pass done, nothing due");
+	if (atoi(PQgetvalue(res, 0, 4)) > 0)
+		outbox_kick(w->d->outbox);
 }
 
 /* Start a pass unless one is in flight. */

@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define GW_PRINTABLE_MAX 40
+#define GW_ERROR_MAX     200
+#define GW_REF_MAX       255
 
 /* Return the functions of a gateway type, or NULL. */
 const struct gw_ops *
@@ -266,19 +268,7 @@ gw_form_text(const struct form *f, const char *key, const char **out,
 char *
 gw_printable(const char *s, size_t len)
 {
-	struct buf b;
-	size_t i;
-
-	buf_init(&b);
-	for (i = 0; i < len && i < GW_PRINTABLE_MAX; i++) {
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
-			buf_addc(&b, '?');
-		else
-			buf_addc(&b, s[i]);
-	}
-	if (len > GW_PRINTABLE_MAX)
-		buf_adds(&b, "...");
-	return buf_detach(&b);
+	return gw_printable_n(s, len, GW_PRINTABLE_MAX);
 }
 
 /* Read exactly n digits at *p into *out and advance. */
@@ -411,4 +401,208 @@ gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
 	if ((sms->to = normalize_number(to, "receiver", cause)) == NULL)
 		return 400;
 	return 0;
+}
+
+/* Free what an adapter built for a send and clear it. */
+void
+gw_call_free(struct gw_call *call)
+{
+	size_t i;
+
+	if (call == NULL)
+		return;
+	free(call->url);
+	free(call->content_type);
+	free(call->body);
+	for (i = 0; i < call->nheaders; i++)
+		free(call->headers[i]);
+	free(call->user);
+	free(call->password);
+	memset(call, 0, sizeof *call);
+}
+
+/* Free the strings of a delivery report and clear it. */
+void
+gw_dlr_free(struct gw_dlr *dlr)
+{
+	if (dlr == NULL)
+		return;
+	free(dlr->ref);
+	free(dlr->state);
+	free(dlr->detail);
+	memset(dlr, 0, sizeof *dlr);
+}
+
+/* Name a delivery status as pakn.outbox_dlr takes it. */
+const char *
+gw_dlr_status_name(enum gw_dlr_status status)
+{
+	switch (status) {
+	case GW_DLR_DELIVERED:
+		return "delivered";
+	case GW_DLR_UNDELIVERED:
+		return "undelivered";
+	case GW_DLR_OTHER:
+		break;
+	}
+	return "other";
+}
+
+/* Append s percent-encoded to b. */
+void
+gw_url_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || *p == '~') {
+			buf_addc(b, (char)*p);
+			continue;
+		}
+		buf_addc(b, '%');
+		buf_addc(b, hex[*p >> 4]);
+		buf_addc(b, hex[*p & 15]);
+	}
+}
+
+/* Append "&name=value" to a form or query, the value encoded. */
+void
+gw_form_add(struct buf *b, const char *name, const char *value)
+{
+	if (b->len > 0)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	gw_url_encode(b, value);
+}
+
+/* Add a "Name: value" header line to a call. */
+void
+gw_call_header(struct gw_call *call, const char *name, const char *value)
+{
+	if (call->nheaders == GW_CALL_HEADERS)
+		fatalx("gw_call_header: too many headers");
+	call->headers[call->nheaders++] = xasprintf("%s: %s", name, value);
+}
+
+/* The URL where this gateway should send delivery reports. */
+char *
+gw_dlr_url(const struct gw_conf *gw)
+{
+	size_t n = strlen(gw->public_url);
+
+	while (n > 0 && gw->public_url[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/v1/gw/%s/dlr", (int)n, gw->public_url, gw->name);
+}
+
+/* Is a send answer's status worth a retry? */
+int
+gw_status_retry(long status)
+{
+	if (status >= 400 && status < 500)
+		return status == 408 || status == 425 || status == 429;
+	return status < 200 || status >= 300;
+}
+
+/* The outcome and cause of a status that is not a success. */
+int
+gw_send_error(long status, const char *body, size_t len, char **cause)
+{
+	const char *nl = len > 0 ? memchr(body, '\n', len) : NULL;
+	size_t n = nl != NULL ? (size_t)(nl - body) : len;
+	char *line;
+
+	while (n > 0 && (body[n - 1] == '\r' || body[n - 1] == ' '))
+		n--;
+	line = gw_printable_n(body, n, GW_ERROR_MAX);
+	if (status == 0)
+		set_cause(cause, "no answer");
+	else if (*line == '\0')
+		set_cause(cause, "HTTP %ld", status);
+	else
+		set_cause(cause, "HTTP %ld: %s", status, line);
+	free(line);
+	return gw_status_retry(status) ? GW_RETRY : GW_FAILED;
+}
+
+/* A printable copy of at most max bytes of untrusted text. */
+char *
+gw_printable_n(const char *s, size_t len, size_t max)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < len && i < max; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			buf_addc(&b, '?');
+		else
+			buf_addc(&b, s[i]);
+	}
+	if (len > max)
+		buf_adds(&b, "...");
+	return buf_detach(&b);
+}
+
+/* Parse a decimal id in 1..INT64_MAX. */
+int
+gw_parse_id(const char *s, long long *id)
+{
+	long long v = 0;
+	size_t n;
+
+	if (s == NULL || (n = strspn(s, "0123456789")) == 0 || s[n] != '\0' ||
+	    n > 19)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (v > (INT64_MAX - (*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v == 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+/* Set a dlr's status, state and detail. */
+void
+gw_dlr_set(struct gw_dlr *dlr, enum gw_dlr_status status, const char *state,
+           const char *detail)
+{
+	dlr->status = status;
+	free(dlr->state);
+	free(dlr->detail);
+	dlr->state = state != NULL
+	                 ? gw_printable_n(state, strlen(state), GW_ERROR_MAX)
+	                 : NULL;
+	dlr->detail = detail != NULL && detail[0] != '\0'
+	                  ? gw_printable_n(detail, strlen(detail), GW_ERROR_MAX)
+	                  : NULL;
+}
+
+/* Is a configuration string set? */
+int
+gw_has(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* A copy of a gateway's message id, if it is a sensible one. */
+char *
+gw_ref_copy(const char *s)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > GW_REF_MAX)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return NULL;
+	}
+	return xstrdup(s);
 }

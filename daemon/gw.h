@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "text.h"
+#include "util.h"
 
 enum gw_method {
 	GW_GET,
@@ -37,6 +38,53 @@ struct sms_in {
 	int segments;    /* parts reported by the gateway, 0 if unknown */
 };
 
+/* An SMS to send: the text is already chosen for its encoding. */
+struct sms_out {
+	long long id;       /* pakn.outbox id */
+	const char *msisdn; /* E.164 */
+	const char *text;   /* UTF-8: GSM-7 characters only unless ucs2 */
+	int ucs2;           /* the text goes as UCS-2 (diacritics kept) */
+};
+
+#define GW_CALL_HEADERS 4
+
+/* An HTTP request to a gateway's send API, built by an adapter. */
+struct gw_call {
+	enum gw_method method;
+	char *url;
+	char *content_type; /* of the body; NULL for GET */
+	char *body;         /* NULL for GET */
+	size_t body_len;
+	char *headers[GW_CALL_HEADERS]; /* "Name: value" lines */
+	size_t nheaders;
+	char *user;     /* HTTP basic authentication, or NULL */
+	char *password; /* secret: never log it */
+};
+
+/* What an answer to a send means for the message. */
+enum gw_outcome {
+	GW_SENT,   /* accepted by the gateway */
+	GW_RETRY,  /* try again later (busy, down, rate limited) */
+	GW_FAILED, /* refused for good (bad number, opted out, bad login) */
+};
+
+/* A delivery report, normalised. */
+enum gw_dlr_status {
+	GW_DLR_DELIVERED,
+	GW_DLR_UNDELIVERED,
+	GW_DLR_OTHER, /* queued, accepted, buffered: no change */
+};
+
+struct gw_dlr {
+	long long id; /* our outbox id (Kannel), 0 if unknown */
+	char *ref;    /* the gateway's message id, NULL if unknown */
+	enum gw_dlr_status status;
+	char *state;  /* the gateway's own status word, for logs */
+	char *detail; /* why it was not delivered, or NULL */
+};
+
+#define GW_ANSWER_MAX 65536 /* bytes of a send answer that are kept */
+
 struct gw_ops {
 	enum gw_type type;
 	/*
@@ -48,10 +96,36 @@ struct gw_ops {
 	                 struct sms_in *sms, char **cause);
 	const char *reply_type; /* Content-Type of the success answer */
 	const char *reply_body; /* body of the success answer */
+	/*
+	 * Build the HTTP request that sends m. Returns 0 and fills *call,
+	 * or -1 and *cause when the gateway cannot send (no send_url).
+	 */
+	int (*build_send)(const struct gw_conf *gw, const struct sms_out *m,
+	                  struct gw_call *call, char **cause);
+	/*
+	 * Judge the answer to a send (status 0: no answer came). Returns
+	 * GW_SENT with *ref (the gateway's id for delivery reports, or
+	 * NULL), else GW_RETRY or GW_FAILED with *cause, one printable
+	 * line. *cause may also be set with GW_SENT (an odd answer).
+	 */
+	int (*send_result)(const struct gw_conf *gw, const struct sms_out *m,
+	                   long status, const char *body, size_t len,
+	                   char **ref, char **cause);
+	/*
+	 * Authenticate and parse a delivery report. Returns 0 and fills
+	 * *dlr (id or ref set), or an HTTP status (400, 401, 403, 415)
+	 * and *cause.
+	 */
+	int (*parse_dlr)(const struct gw_conf *gw, const struct gw_request *req,
+	                 struct gw_dlr *dlr, char **cause);
 };
 
 const struct gw_ops *gw_ops(enum gw_type type);
 void sms_in_free(struct sms_in *sms);
+void gw_call_free(struct gw_call *call);
+void gw_dlr_free(struct gw_dlr *dlr);
+/* "delivered", "undelivered" or "other", as pakn.outbox_dlr takes them. */
+const char *gw_dlr_status_name(enum gw_dlr_status status);
 
 /* Check the callback secret (token= query parameter or X-Pakn-Token
  * header) in constant time. 0 if it matches; 401 if absent; 403 if wrong. */
@@ -89,6 +163,34 @@ int gw_parse_time(const char *s, int64_t *t);
  * absent or not a phone number. */
 int gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
                    char **cause);
+
+/* Helpers for sending and delivery reports. */
+
+/* Append s percent-encoded (all but A-Z a-z 0-9 - _ . ~) to b. */
+void gw_url_encode(struct buf *b, const char *s);
+/* Append "&name=value" (no '&' when b is empty), the value encoded. */
+void gw_form_add(struct buf *b, const char *name, const char *value);
+/* Add a "Name: value" header line to a call. */
+void gw_call_header(struct gw_call *call, const char *name, const char *value);
+/* public_url without trailing '/', then "/v1/gw/NAME/dlr". */
+char *gw_dlr_url(const struct gw_conf *gw);
+/* Is a send answer's status worth a retry (none, 408, 429, 5xx...)? */
+int gw_status_retry(long status);
+/* The outcome of a status that is not a success, with *cause "HTTP N:
+ * first line of the body" (printable, bounded). */
+int gw_send_error(long status, const char *body, size_t len, char **cause);
+/* A printable copy of at most max bytes of untrusted text, on one line. */
+char *gw_printable_n(const char *s, size_t len, size_t max);
+/* Parse a decimal id in 1..INT64_MAX; -1 if s is not one. */
+int gw_parse_id(const char *s, long long *id);
+/* Is a configuration string set (not NULL, not empty)? */
+int gw_has(const char *s);
+/* A copy of a gateway's message id if it is 1 to 255 printable ASCII
+ * characters, else NULL. */
+char *gw_ref_copy(const char *s);
+/* Set a dlr's state, detail (either may be NULL) as printable copies. */
+void gw_dlr_set(struct gw_dlr *dlr, enum gw_dlr_status status,
+                const char *state, const char *detail);
 
 extern const struct gw_ops gw_kannel_ops;
 extern const struct gw_ops gw_twilio_ops;

@@ -1,6 +1,7 @@
 /* gw_kannel.c: Kannel sms-service callbacks (get-url and post-url). */
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -323,9 +324,161 @@ out:
 	return r;
 }
 
+/* The dlr-url of a message: our DLR endpoint, token, outbox id, %d. */
+static char *
+kannel_dlr_url(const struct gw_conf *gw, long long id)
+{
+	char *base = gw_dlr_url(gw), *url;
+	struct buf q;
+
+	buf_init(&q);
+	if (gw_has(gw->token))
+		gw_form_add(&q, "token", gw->token);
+	buf_printf(&q, "%sid=%lld&status=%%d", q.len > 0 ? "&" : "", id);
+	url = xasprintf("%s?%s", base, q.data);
+	buf_free(&q);
+	free(base);
+	return url;
+}
+
+/* Build the sendsms request (GET, every field in the query). */
+static int
+kannel_build_send(const struct gw_conf *gw, const struct sms_out *m,
+                  struct gw_call *call, char **cause)
+{
+	struct buf q;
+	char *dlr;
+
+	memset(call, 0, sizeof *call);
+	if (!gw_has(gw->send_url)) {
+		set_cause(cause, "gateway %s has no send_url", gw->name);
+		return -1;
+	}
+	buf_init(&q);
+	gw_form_add(&q, "username", gw->username ? gw->username : "");
+	gw_form_add(&q, "password", gw->password ? gw->password : "");
+	if (gw_has(gw->sender))
+		gw_form_add(&q, "from", gw->sender);
+	gw_form_add(&q, "to", m->msisdn);
+	gw_form_add(&q, "text", m->text);
+	gw_form_add(&q, "charset", "UTF-8");
+	if (m->ucs2)
+		gw_form_add(&q, "coding", "2");
+	if (gw_has(gw->public_url)) {
+		dlr = kannel_dlr_url(gw, m->id);
+		gw_form_add(&q, "dlr-mask", "3");
+		gw_form_add(&q, "dlr-url", dlr);
+		free(dlr);
+	}
+	call->method = GW_GET;
+	call->url =
+	    xasprintf("%s%c%s", gw->send_url,
+	              strchr(gw->send_url, '?') != NULL ? '&' : '?', q.data);
+	buf_free(&q);
+	return 0;
+}
+
+/* Judge sendsms's answer: 2xx accepted (the ref is our outbox id). */
+static int
+kannel_send_result(const struct gw_conf *gw, const struct sms_out *m,
+                   long status, const char *body, size_t len, char **ref,
+                   char **cause)
+{
+	(void)gw;
+	*ref = NULL;
+	if (status >= 200 && status < 300) {
+		*ref = xasprintf("%lld", m->id);
+		return GW_SENT;
+	}
+	return gw_send_error(status, body, len, cause);
+}
+
+/* Map the dlr-mask bits of a report to a status. */
+static void
+kannel_dlr_map(struct gw_dlr *dlr, const char *status, long bits)
+{
+	char detail[64];
+
+	if (bits & 1) {
+		gw_dlr_set(dlr, GW_DLR_DELIVERED, status, NULL);
+		return;
+	}
+	if (bits & (2 | 16)) {
+		snprintf(detail, sizeof detail, "kannel status %ld (%s)", bits,
+		         bits & 16 ? "rejected by the SMSC" : "undelivered");
+		gw_dlr_set(dlr, GW_DLR_UNDELIVERED, status, detail);
+		return;
+	}
+	gw_dlr_set(dlr, GW_DLR_OTHER, status, NULL);
+}
+
+/* Check and convert the fields of a delivery report. */
+static int
+kannel_dlr_fill(const struct form *q, struct gw_dlr *dlr, char **cause)
+{
+	const char *id, *status;
+	char *end, *show;
+	long bits;
+
+	if (gw_form_text(q, "id", &id, cause) != 0 ||
+	    gw_form_text(q, "status", &status, cause) != 0)
+		return 400;
+	if (id == NULL || status == NULL) {
+		set_cause(cause, "missing %s", id == NULL ? "id" : "status");
+		return 400;
+	}
+	if (gw_parse_id(id, &dlr->id) != 0) {
+		show = gw_printable(id, strlen(id));
+		set_cause(cause, "invalid id %s", show);
+		free(show);
+		return 400;
+	}
+	bits = strtol(status, &end, 10);
+	if (status[0] < '0' || status[0] > '9' || *end != '\0' || bits > 255) {
+		show = gw_printable(status, strlen(status));
+		set_cause(cause, "invalid status %s", show);
+		free(show);
+		return 400;
+	}
+	kannel_dlr_map(dlr, status, bits);
+	return 0;
+}
+
+/* Authenticate and parse a Kannel delivery report (dlr-url). */
+static int
+kannel_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
+                 struct gw_dlr *dlr, char **cause)
+{
+	struct form q = {NULL, 0};
+	char *why = NULL;
+	int r;
+
+	memset(dlr, 0, sizeof *dlr);
+	if (gw_parse_query(req, &q, cause) != 0)
+		r = 400;
+	else if ((r = gw_check_token(gw, req, &q, cause)) != 0)
+		;
+	else if (req->method == GW_POST && req->body_len > 0 &&
+	         gw_content_type_is(req->content_type, KANNEL_FORM) &&
+	         form_parse(&q, (const char *)req->body, req->body_len, &why) !=
+	             0) {
+		set_cause(cause, "body: %s", why);
+		free(why);
+		r = 400;
+	} else
+		r = kannel_dlr_fill(&q, dlr, cause);
+	form_free(&q);
+	if (r != 0)
+		gw_dlr_free(dlr);
+	return r;
+}
+
 const struct gw_ops gw_kannel_ops = {
     .type = GW_KANNEL,
     .parse_sms = kannel_parse_sms,
     .reply_type = "text/plain",
     .reply_body = "OK\n",
+    .build_send = kannel_build_send,
+    .send_result = kannel_send_result,
+    .parse_dlr = kannel_parse_dlr,
 };

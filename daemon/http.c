@@ -6,6 +6,8 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api.h"
+#include "dlr.h"
 #include "http.h"
 #include "ingest.h"
 #include "migrate.h"
@@ -104,12 +106,16 @@ route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
 	const char *slash = strchr(rest, '/');
 	char *name;
 
-	if (slash == NULL || slash == rest || strcmp(slash, "/sms") != 0) {
+	if (slash == NULL || slash == rest ||
+	    (strcmp(slash, "/sms") != 0 && strcmp(slash, "/dlr") != 0)) {
 		http_error(d, req, 404, "no such endpoint");
 		return;
 	}
 	name = xstrndup(rest, (size_t)(slash - rest));
-	ingest_sms(d, req, name);
+	if (!strcmp(slash, "/sms"))
+		ingest_sms(d, req, name);
+	else
+		dlr_handle(d, req, name);
 	free(name);
 }
 
@@ -124,6 +130,10 @@ http_route(struct evhttp_request *req, void *arg)
 	d->inflight++;
 	if (path == NULL) {
 		http_error(d, req, 400, "bad request URI");
+		return;
+	}
+	if (api_path(path)) {
+		api_request(d, req, path);
 		return;
 	}
 	if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >

@@ -90,6 +90,8 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)" : "",
 		    PQgetvalue(res, 0, 2),
 		    !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
+		if (atoi(PQgetvalue(res, 0, 2)) > 0)
+			outbox_kick(in->d->outbox);
 		http_reply(in->d, in->req, 200, ops->reply_type,
 		    ops->reply_body, strlen(ops->reply_body));
 		break;

@@ -90,6 +90,7 @@ reload(struct paknd *d)
 			  "at the next start");
 	d->conf = c;
 	http_apply_limits(d);
+	outbox_reload(d->outbox);
 	o = db_opts_of(c);
 	db_pool_set_opts(d->db, &o);
 	config_unref(old);
@@ -102,7 +103,8 @@ static void
 drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct paknd *d = arg;
-	if (d->inflight > 0 || db_pool_pending(d->db) > 0)
+	if (d->inflight > 0 || db_pool_pending(d->db) > 0 ||
+	    outbox_pending(d->outbox) > 0)
 		return;
 	log_info("drained, exiting");
 	event_base_loopbreak(d->base);
@@ -134,6 +136,7 @@ shutdown_begin(struct paknd *d)
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
 	deadline_stop(d->deadline);
+	outbox_stop(d->outbox);
 	stats_stop(d->stats);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
 	drain_deadline = evtimer_new(d->base, drain_expired, d);
@@ -188,10 +191,12 @@ run(struct paknd *d, int foreground)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	d->deadline = deadline_new(d);
+	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
+	outbox_free(d->outbox);
 	db_pool_free(d->db);
 	deadline_free(d->deadline);
 	stats_free(d->stats);

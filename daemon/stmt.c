@@ -29,4 +29,17 @@ const struct db_stmt stmts[NSTMTS] = {
     [STMT_STATS_DOC] = {"stats_doc", REPORT_DOC_SQL, 10},
     [STMT_STATS_FOLD] = {"stats_fold",
 	"SELECT pakn.stats_fold($1::integer)", 1},
+    [STMT_API_LIST] = {"api_list",
+	"SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+	"FROM pakn.api_list($1, $2, $3::boolean, $4, $5::integer, "
+	"$6::integer, $7::integer, $8) r",
+	8},
+    [STMT_API_SHOW] = {"api_show",
+	"SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+	"FROM pakn.api_show($1, $2) r",
+	2},
+    [STMT_API_ACT] = {"api_act",
+	"SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+	"FROM pakn.api_act($1, $2, $3, $4::jsonb) r",
+	4},
 };

@@ -22,6 +22,11 @@ enum stmt_id {
 			    on-time target, satisfaction target, public,
 			    overdue list size -> jsonb document */
 	STMT_STATS_FOLD, /* batch -> deltas folded, -1 when another folds */
+	STMT_API_LIST, /* token, status, overdue, category, dimension, limit,
+			  offset, sort -> status, body, sms */
+	STMT_API_SHOW, /* token, ticket -> status, body, sms */
+	STMT_API_ACT,  /* token, ticket, action, args (jsonb) -> status, body,
+			  sms */
 	NSTMTS,
 };
 

@@ -678,6 +678,16 @@ DECLARE
 	o pakn.outbox;
 BEGIN
 	SELECT * INTO o FROM pakn.outbox WHERE id = p_id FOR UPDATE;
+	-- A delivery report may commit before our own 'sent' (Kannel's fake
+	-- SMSC reports at once): keep its state, record what we know.
+	IF o.state IN ('delivered', 'undelivered') AND p_outcome = 'sent' THEN
+		UPDATE pakn.outbox SET sent_at = coalesce(sent_at, now()),
+			gateway_ref = coalesce(gateway_ref, p_gateway_ref),
+			segments = p_segments, encoding = p_encoding,
+			lease_until = NULL
+		 WHERE id = p_id;
+		RETURN o.state;
+	END IF;
 	IF o.id IS NULL OR o.state <> 'sending' THEN
 		RETURN coalesce(o.state, 'missing');
 	END IF;

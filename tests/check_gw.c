@@ -838,6 +838,600 @@ START_TEST(test_content_type)
 }
 END_TEST
 
+/* Sending and delivery reports. */
+
+#define SEND_MSISDN "+84912345678"
+#define KANNEL_SEND "http://127.0.0.1:13013/cgi-bin/sendsms"
+
+static struct gw_conf kannel_send_gw = {.name = "kannel",
+                                        .type = GW_KANNEL,
+                                        .token = "t k&",
+                                        .send_url = KANNEL_SEND,
+                                        .username = "pakn",
+                                        .password = "p&ss w",
+                                        .sender = "1022",
+                                        .public_url = "https://pakn.vn/"};
+static struct gw_conf twilio_send_gw = {
+    .name = "tw",
+    .type = GW_TWILIO,
+    .send_url = "https://api.example/2010-04-01/Accounts/AC1/Messages.json",
+    .username = "AC1",
+    .password = "secret",
+    .sender = "+15005550006",
+    .auth_token = "12345",
+    .public_url = "https://mycompany.com"};
+static struct gw_conf at_send_gw = {
+    .name = "at",
+    .type = GW_AT,
+    .token = TOKEN,
+    .send_url = "https://api.example/version1/messaging",
+    .username = "sandbox",
+    .api_key = "atkey",
+    .sender = "8079"};
+
+/* Decode a query or form into f; fail the test if it does not parse. */
+static void
+form_of(struct form *f, const char *s)
+{
+	char *why = NULL;
+
+	memset(f, 0, sizeof *f);
+	ck_assert_msg(form_parse(f, s, strlen(s), &why) == 0, "%s: %s", s,
+	              why ? why : "");
+}
+
+/* The value of key in f, or NULL. */
+static const char *
+form_val(const struct form *f, const char *key)
+{
+	const struct kv *kv = form_get(f, key);
+
+	return kv != NULL ? kv->val : NULL;
+}
+
+/* Build a send request, failing the test if it cannot be built. */
+static void
+build(const struct gw_conf *gw, const struct sms_out *m, struct gw_call *c)
+{
+	char *cause = NULL;
+
+	ck_assert_msg(gw_ops(gw->type)->build_send(gw, m, c, &cause) == 0,
+	              "build_send: %s", cause ? cause : "");
+	ck_assert_ptr_null(cause);
+}
+
+static const struct {
+	const char *in;
+	const char *out;
+} enc_cases[] = {
+    {"", ""},
+    {"aZ09-_.~", "aZ09-_.~"},
+    {"a b+c", "a%20b%2Bc"},
+    {"&=?%d/", "%26%3D%3F%25d%2F"},
+    {"Đà", "%C4%90%C3%A0"},
+    {"\t\n", "%09%0A"},
+};
+
+/* Percent-encoding keeps only unreserved characters. */
+START_TEST(test_url_encode)
+{
+	struct buf b;
+
+	buf_init(&b);
+	gw_url_encode(&b, enc_cases[_i].in);
+	ck_assert_str_eq(b.data, enc_cases[_i].out);
+	buf_free(&b);
+}
+END_TEST
+
+/* Kannel sendsms: GET, GSM-7 text as UTF-8, no DLR without public_url. */
+START_TEST(test_kannel_build_plain)
+{
+	struct gw_conf gw = kannel_send_gw;
+	struct sms_out m = {7, SEND_MSISDN, "Da nhan phan anh, ma K7M4Q9X", 0};
+	struct gw_call c;
+
+	gw.public_url = "";
+	build(&gw, &m, &c);
+	ck_assert_int_eq(c.method, GW_GET);
+	ck_assert_str_eq(c.url, KANNEL_SEND
+	                 "?username=pakn&password=p%26ss%20w&from=1022"
+	                 "&to=%2B84912345678"
+	                 "&text=Da%20nhan%20phan%20anh%2C%20ma%20K7M4Q9X"
+	                 "&charset=UTF-8");
+	ck_assert_ptr_null(c.body);
+	ck_assert_ptr_null(c.content_type);
+	ck_assert_ptr_null(c.user);
+	ck_assert_uint_eq(c.nheaders, 0);
+	gw_call_free(&c);
+	ck_assert_ptr_null(c.url);
+}
+END_TEST
+
+/* Kannel sendsms: UCS-2 adds coding=2; public_url adds the dlr-url. */
+START_TEST(test_kannel_build_ucs2_dlr)
+{
+	struct sms_out m = {42, SEND_MSISDN, VI_UTF8, 1};
+	struct gw_call c;
+	struct form f;
+	const char *q;
+
+	build(&kannel_send_gw, &m, &c);
+	ck_assert_ptr_nonnull(q = strchr(c.url, '?'));
+	ck_assert_int_eq(
+	    strncmp(c.url, KANNEL_SEND "?", strlen(KANNEL_SEND) + 1), 0);
+	form_of(&f, q + 1);
+	ck_assert_str_eq(form_val(&f, "username"), "pakn");
+	ck_assert_str_eq(form_val(&f, "password"), "p&ss w");
+	ck_assert_str_eq(form_val(&f, "from"), "1022");
+	ck_assert_str_eq(form_val(&f, "to"), SEND_MSISDN);
+	ck_assert_str_eq(form_val(&f, "text"), VI_UTF8);
+	ck_assert_str_eq(form_val(&f, "charset"), "UTF-8");
+	ck_assert_str_eq(form_val(&f, "coding"), "2");
+	ck_assert_str_eq(form_val(&f, "dlr-mask"), "3");
+	ck_assert_str_eq(form_val(&f, "dlr-url"),
+	                 "https://pakn.vn/v1/gw/kannel/dlr?token=t%20k%26"
+	                 "&id=42&status=%d");
+	ck_assert_ptr_nonnull(strstr(c.url, "%26status%3D%25d"));
+	form_free(&f);
+	gw_call_free(&c);
+}
+END_TEST
+
+/* A send_url with a query of its own; no send_url at all. */
+START_TEST(test_kannel_build_url)
+{
+	struct gw_conf gw = kannel_send_gw;
+	struct sms_out m = {1, SEND_MSISDN, "x", 0};
+	struct gw_call c;
+	char *cause = NULL;
+
+	gw.send_url = "http://k/cgi-bin/sendsms?smsc=viettel";
+	gw.public_url = NULL;
+	gw.sender = NULL;
+	build(&gw, &m, &c);
+	ck_assert_int_eq(
+	    strncmp(c.url,
+	            "http://k/cgi-bin/sendsms?smsc=viettel&username=", 46),
+	    0);
+	ck_assert_ptr_null(strstr(c.url, "from="));
+	gw_call_free(&c);
+	gw.send_url = "";
+	ck_assert_int_eq(gw_kannel_ops.build_send(&gw, &m, &c, &cause), -1);
+	ck_assert_str_eq(cause, "gateway kannel has no send_url");
+	free(cause);
+}
+END_TEST
+
+/* One answer to a send and what it must mean. */
+struct result_case {
+	long status;
+	const char *body;
+	int want;
+	const char *ref;   /* NULL: no ref */
+	const char *cause; /* substring, NULL: no cause */
+};
+
+/* Judge an answer with a gateway and check the outcome. */
+static void
+check_result(const struct gw_conf *gw, const struct result_case *rc)
+{
+	struct sms_out m = {42, SEND_MSISDN, "x", 0};
+	char *ref = (char *)"junk", *cause = NULL;
+	int r = gw_ops(gw->type)->send_result(gw, &m, rc->status, rc->body,
+	                                      strlen(rc->body), &ref, &cause);
+
+	ck_assert_msg(r == rc->want, "%ld %s: outcome %d, want %d (%s)",
+	              rc->status, rc->body, r, rc->want, cause ? cause : "");
+	if (rc->ref != NULL)
+		ck_assert_str_eq(ref, rc->ref);
+	else
+		ck_assert_ptr_null(ref);
+	if (rc->cause != NULL) {
+		ck_assert_ptr_nonnull(cause);
+		ck_assert_msg(strstr(cause, rc->cause) != NULL,
+		              "cause \"%s\", want \"%s\"", cause, rc->cause);
+		ck_assert_ptr_null(strchr(cause, '\n'));
+	} else
+		ck_assert_ptr_null(cause);
+	if (r != GW_SENT)
+		ck_assert_ptr_nonnull(cause);
+	free(ref);
+	free(cause);
+}
+
+static const struct result_case kannel_result_cases[] = {
+    {202, "0: Accepted for delivery", GW_SENT, "42", NULL},
+    {202, "3: Queued for later delivery", GW_SENT, "42", NULL},
+    {200, "", GW_SENT, "42", NULL},
+    {503, "Service Unavailable", GW_RETRY, NULL, "HTTP 503: Service"},
+    {500, "", GW_RETRY, NULL, "HTTP 500"},
+    {429, "slow down", GW_RETRY, NULL, "HTTP 429: slow down"},
+    {408, "", GW_RETRY, NULL, "HTTP 408"},
+    {0, "", GW_RETRY, NULL, "no answer"},
+    {302, "", GW_RETRY, NULL, "HTTP 302"},
+    {403, "Authorization failed for sendsms\r\nmore", GW_FAILED, NULL,
+     "HTTP 403: Authorization failed for sendsms"},
+    {400, "Missing receiver number", GW_FAILED, NULL,
+     "HTTP 400: Missing receiver number"},
+    {404, "\x01\xff", GW_FAILED, NULL, "HTTP 404: ??"},
+};
+
+/* Kannel's sendsms answers. */
+START_TEST(test_kannel_result)
+{
+	check_result(&kannel_send_gw, &kannel_result_cases[_i]);
+}
+END_TEST
+
+/* Twilio Messages: form POST, basic authentication, StatusCallback. */
+START_TEST(test_twilio_build)
+{
+	struct sms_out m = {5, SEND_MSISDN, "Ngập nước & hơn", 1};
+	struct gw_call c;
+	struct form f;
+
+	build(&twilio_send_gw, &m, &c);
+	ck_assert_int_eq(c.method, GW_POST);
+	ck_assert_str_eq(c.url, twilio_send_gw.send_url);
+	ck_assert_str_eq(c.content_type, "application/x-www-form-urlencoded");
+	ck_assert_str_eq(c.user, "AC1");
+	ck_assert_str_eq(c.password, "secret");
+	ck_assert_uint_eq(c.body_len, strlen(c.body));
+	form_of(&f, c.body);
+	ck_assert_uint_eq(f.n, 4);
+	ck_assert_str_eq(form_val(&f, "To"), SEND_MSISDN);
+	ck_assert_str_eq(form_val(&f, "From"), "+15005550006");
+	ck_assert_str_eq(form_val(&f, "Body"), "Ngập nước & hơn");
+	ck_assert_str_eq(form_val(&f, "StatusCallback"),
+	                 "https://mycompany.com/v1/gw/tw/dlr");
+	ck_assert_uint_eq(c.nheaders, 1);
+	ck_assert_str_eq(c.headers[0], "Accept: application/json");
+	form_free(&f);
+	gw_call_free(&c);
+}
+END_TEST
+
+static const struct result_case twilio_result_cases[] = {
+    {201, "{\"sid\":\"SM1a2b\",\"status\":\"queued\"}", GW_SENT, "SM1a2b",
+     NULL},
+    {200, "{\"sid\":\"SM9\"}", GW_SENT, "SM9", NULL},
+    {201, "{\"status\":\"queued\"}", GW_SENT, NULL, "without a usable sid"},
+    {201, "{\"sid\":\"a b\"}", GW_SENT, NULL, "without a usable sid"},
+    {201, "<html>", GW_RETRY, NULL, "HTTP 201: <html>"},
+    {400,
+     "{\"code\":21610,\"message\":\"Attempt to send to unsubscribed "
+     "recipient\",\"more_info\":\"https://www.twilio.com/docs/errors/"
+     "21610\",\"status\":400}",
+     GW_FAILED, NULL,
+     "HTTP 400: error 21610: Attempt to send to unsubscribed recipient"},
+    {401, "{\"code\":20003,\"message\":\"Authenticate\"}", GW_FAILED, NULL,
+     "error 20003: Authenticate"},
+    {429, "{\"code\":20429,\"message\":\"Too Many Requests\"}", GW_RETRY, NULL,
+     "error 20429"},
+    {400, "{\"message\":\"bad\"}", GW_FAILED, NULL, "HTTP 400: bad"},
+    {503, "Service Unavailable", GW_RETRY, NULL, "HTTP 503"},
+    {0, "", GW_RETRY, NULL, "no answer"},
+};
+
+/* Twilio's Messages answers. */
+START_TEST(test_twilio_result)
+{
+	check_result(&twilio_send_gw, &twilio_result_cases[_i]);
+}
+END_TEST
+
+/* Africa's Talking: form POST, apiKey and Accept headers. */
+START_TEST(test_at_build)
+{
+	struct sms_out m = {5, SEND_MSISDN, "Da nhan", 0};
+	struct gw_call c;
+	struct form f;
+
+	build(&at_send_gw, &m, &c);
+	ck_assert_int_eq(c.method, GW_POST);
+	ck_assert_str_eq(c.url, at_send_gw.send_url);
+	ck_assert_str_eq(c.content_type, "application/x-www-form-urlencoded");
+	ck_assert_ptr_null(c.user);
+	ck_assert_str_eq(c.body,
+	                 "username=sandbox&to=%2B84912345678&message=Da%20nhan"
+	                 "&from=8079");
+	form_of(&f, c.body);
+	ck_assert_str_eq(form_val(&f, "message"), "Da nhan");
+	ck_assert_uint_eq(c.nheaders, 2);
+	ck_assert_str_eq(c.headers[0], "apiKey: atkey");
+	ck_assert_str_eq(c.headers[1], "Accept: application/json");
+	form_free(&f);
+	gw_call_free(&c);
+}
+END_TEST
+
+#define AT_ANSWER(rcpt)                                                        \
+	"{\"SMSMessageData\":{\"Message\":\"Sent to 1/1 Total Cost: VND "      \
+	"250\",\"Recipients\":[" rcpt "]}}"
+
+static const struct result_case at_result_cases[] = {
+    {201,
+     AT_ANSWER("{\"statusCode\":101,\"number\":\"+84912345678\",\"status\":"
+               "\"Success\",\"cost\":\"VND 250\",\"messageId\":\"ATXid_7\"}"),
+     GW_SENT, "ATXid_7", NULL},
+    {201, AT_ANSWER("{\"statusCode\":102,\"messageId\":\"ATXid_8\"}"), GW_SENT,
+     "ATXid_8", NULL},
+    {201, AT_ANSWER("{\"status\":\"Success\",\"messageId\":\"None\"}"), GW_SENT,
+     "None", NULL},
+    {201, AT_ANSWER("{\"status\":\"Success\"}"), GW_SENT, NULL,
+     "without a usable messageId"},
+    {201,
+     AT_ANSWER("{\"statusCode\":403,\"status\":\"InvalidPhoneNumber\","
+               "\"messageId\":\"None\"}"),
+     GW_FAILED, NULL, "recipient status InvalidPhoneNumber (403)"},
+    {201, AT_ANSWER("{\"statusCode\":406,\"status\":\"UserInBlacklist\"}"),
+     GW_FAILED, NULL, "UserInBlacklist"},
+    {201, AT_ANSWER("{\"statusCode\":500,\"status\":\"InternalServerError\"}"),
+     GW_RETRY, NULL, "InternalServerError"},
+    {201, AT_ANSWER("{}"), GW_FAILED, NULL, "recipient status missing (0)"},
+    {201,
+     "{\"SMSMessageData\":{\"Message\":\"InvalidSenderId\","
+     "\"Recipients\":[]}}",
+     GW_FAILED, NULL, "not sent: InvalidSenderId"},
+    {201, "not json", GW_RETRY, NULL, "HTTP 201: not json"},
+    {401, "The supplied authentication is invalid", GW_FAILED, NULL,
+     "HTTP 401: The supplied authentication is invalid"},
+    {500, "", GW_RETRY, NULL, "HTTP 500"},
+};
+
+/* Africa's Talking's answers. */
+START_TEST(test_at_result)
+{
+	check_result(&at_send_gw, &at_result_cases[_i]);
+}
+END_TEST
+
+/* One delivery report and what it must give. */
+struct dlr_case {
+	enum gw_method method;
+	const char *uri;
+	const char *body; /* form body, or NULL */
+	int want;
+	long long id;
+	const char *ref;
+	enum gw_dlr_status status;
+	const char *detail; /* substring of the detail, or the cause */
+};
+
+/* Parse a report with a gateway (signing it for Twilio) and check it. */
+static void
+check_dlr(const struct gw_conf *gw, const struct dlr_case *dc, int sign)
+{
+	struct gw_dlr dlr;
+	struct treq t;
+	char *cause = NULL, *sig = NULL;
+	int r;
+
+	treq_init(&t, dc->method, dc->uri,
+	          dc->body != NULL ? "application/x-www-form-urlencoded" : NULL,
+	          dc->body, dc->body != NULL ? strlen(dc->body) : 0);
+	if (sign) {
+		sig = twilio_sign(dc->uri,
+		                  dc->method == GW_POST ? dc->body : NULL);
+		treq_header(&t, "X-Twilio-Signature", sig);
+	}
+	r = gw_ops(gw->type)->parse_dlr(gw, &t.req, &dlr, &cause);
+	ck_assert_msg(r == dc->want, "%s: %d, want %d (%s)", dc->uri, r,
+	              dc->want, cause ? cause : "");
+	if (r != 0) {
+		ck_assert_ptr_nonnull(cause);
+		ck_assert_msg(strstr(cause, dc->detail) != NULL,
+		              "cause \"%s\", want \"%s\"", cause, dc->detail);
+		ck_assert_ptr_null(dlr.ref);
+	} else {
+		ck_assert_ptr_null(cause);
+		ck_assert_int_eq(dlr.id, dc->id);
+		if (dc->ref != NULL)
+			ck_assert_str_eq(dlr.ref, dc->ref);
+		else
+			ck_assert_ptr_null(dlr.ref);
+		ck_assert_int_eq(dlr.status, dc->status);
+		if (dc->detail != NULL) {
+			ck_assert_ptr_nonnull(dlr.detail);
+			ck_assert_msg(strstr(dlr.detail, dc->detail) != NULL,
+			              "detail \"%s\", want \"%s\"", dlr.detail,
+			              dc->detail);
+		} else
+			ck_assert_ptr_null(dlr.detail);
+	}
+	gw_dlr_free(&dlr);
+	free(cause);
+	free(sig);
+}
+
+#define KQ "/v1/gw/kannel/dlr?token=" TOKEN
+
+static const struct dlr_case kannel_dlr_cases[] = {
+    {GW_GET, KQ "&id=42&status=1", NULL, 0, 42, NULL, GW_DLR_DELIVERED, NULL},
+    {GW_GET, KQ "&id=42&status=9", NULL, 0, 42, NULL, GW_DLR_DELIVERED, NULL},
+    {GW_GET, KQ "&id=42&status=2", NULL, 0, 42, NULL, GW_DLR_UNDELIVERED,
+     "kannel status 2 (undelivered)"},
+    {GW_GET, KQ "&id=42&status=16", NULL, 0, 42, NULL, GW_DLR_UNDELIVERED,
+     "rejected by the SMSC"},
+    {GW_GET, KQ "&id=42&status=8", NULL, 0, 42, NULL, GW_DLR_OTHER, NULL},
+    {GW_GET, KQ "&id=42&status=4", NULL, 0, 42, NULL, GW_DLR_OTHER, NULL},
+    {GW_GET, KQ "&id=9223372036854775807&status=1", NULL, 0,
+     9223372036854775807LL, NULL, GW_DLR_DELIVERED, NULL},
+    {GW_POST, KQ, "id=7&status=1", 0, 7, NULL, GW_DLR_DELIVERED, NULL},
+    {GW_GET, "/v1/gw/kannel/dlr?id=42&status=1", NULL, 401, 0, NULL, 0,
+     "missing token"},
+    {GW_GET, "/v1/gw/kannel/dlr?token=no&id=42&status=1", NULL, 403, 0, NULL, 0,
+     "wrong token"},
+    {GW_GET, KQ "&status=1", NULL, 400, 0, NULL, 0, "missing id"},
+    {GW_GET, KQ "&id=42", NULL, 400, 0, NULL, 0, "missing status"},
+    {GW_GET, KQ "&id=0&status=1", NULL, 400, 0, NULL, 0, "invalid id 0"},
+    {GW_GET, KQ "&id=-1&status=1", NULL, 400, 0, NULL, 0, "invalid id"},
+    {GW_GET, KQ "&id=9223372036854775808&status=1", NULL, 400, 0, NULL, 0,
+     "invalid id"},
+    {GW_GET, KQ "&id=42&status=%25d", NULL, 400, 0, NULL, 0,
+     "invalid status %d"},
+    {GW_GET, KQ "&id=42&status=-1", NULL, 400, 0, NULL, 0, "invalid status"},
+    {GW_GET, KQ "&id=42&status=256", NULL, 400, 0, NULL, 0, "invalid status"},
+    {GW_GET, KQ "&id=42&status=%", NULL, 400, 0, NULL, 0,
+     "bad percent-encoding"},
+    {GW_POST, KQ, "id=7&status=%", 400, 0, NULL, 0, "body:"},
+};
+
+/* Kannel delivery reports (the dlr-url pakn sets). */
+START_TEST(test_kannel_dlr)
+{
+	check_dlr(&kannel_gw, &kannel_dlr_cases[_i], 0);
+}
+END_TEST
+
+#define TWP "/v1/gw/twilio/dlr"
+
+static const struct dlr_case twilio_dlr_cases[] = {
+    {GW_POST, TWP, "MessageSid=SM1&MessageStatus=delivered&AccountSid=AC1", 0,
+     0, "SM1", GW_DLR_DELIVERED, NULL},
+    {GW_POST, TWP, "MessageSid=SM2&MessageStatus=undelivered&ErrorCode=30003",
+     0, 0, "SM2", GW_DLR_UNDELIVERED, "undelivered, ErrorCode 30003"},
+    {GW_POST, TWP, "SmsSid=SM3&SmsStatus=failed", 0, 0, "SM3",
+     GW_DLR_UNDELIVERED, "failed"},
+    {GW_POST, TWP, "MessageSid=SM4&MessageStatus=sent", 0, 0, "SM4",
+     GW_DLR_OTHER, NULL},
+    {GW_POST, TWP, "MessageSid=SM5&MessageStatus=queued", 0, 0, "SM5",
+     GW_DLR_OTHER, NULL},
+    {GW_GET, TWP "?MessageSid=SM6&MessageStatus=delivered", NULL, 0, 0, "SM6",
+     GW_DLR_DELIVERED, NULL},
+    {GW_POST, TWP, "MessageStatus=delivered", 400, 0, NULL, 0,
+     "missing MessageSid"},
+    {GW_POST, TWP, "MessageSid=SM1", 400, 0, NULL, 0, "missing MessageStatus"},
+    {GW_POST, TWP, "MessageSid=S%20M&MessageStatus=sent", 400, 0, NULL, 0,
+     "invalid MessageSid"},
+};
+
+/* Twilio-style status callbacks, signed. */
+START_TEST(test_twilio_dlr)
+{
+	check_dlr(&twilio_gw, &twilio_dlr_cases[_i], 1);
+}
+END_TEST
+
+/* Twilio-style status callbacks without or with a wrong signature. */
+START_TEST(test_twilio_dlr_unsigned)
+{
+	static const char body[] = "MessageSid=SM1&MessageStatus=delivered";
+	struct gw_dlr dlr;
+	struct treq t;
+	char *cause = NULL;
+
+	treq_init(&t, GW_POST, TWP, NULL, body, sizeof body - 1);
+	ck_assert_int_eq(
+	    gw_twilio_ops.parse_dlr(&twilio_gw, &t.req, &dlr, &cause), 401);
+	ck_assert_str_eq(cause, "missing X-Twilio-Signature");
+	free(cause);
+	cause = NULL;
+	treq_header(&t, "X-Twilio-Signature", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+	ck_assert_int_eq(
+	    gw_twilio_ops.parse_dlr(&twilio_gw, &t.req, &dlr, &cause), 403);
+	ck_assert_str_eq(cause, "bad signature");
+	ck_assert_ptr_null(dlr.ref);
+	free(cause);
+}
+END_TEST
+
+#define ATQ "/v1/gw/at/dlr?token=" TOKEN
+
+static const struct dlr_case at_dlr_cases[] = {
+    {GW_POST, ATQ, "id=ATXid_1&status=Success&phoneNumber=%2B84912345678", 0, 0,
+     "ATXid_1", GW_DLR_DELIVERED, NULL},
+    {GW_POST, ATQ, "id=ATXid_2&status=Failed&failureReason=UserInBlacklist", 0,
+     0, "ATXid_2", GW_DLR_UNDELIVERED, "UserInBlacklist"},
+    {GW_POST, ATQ, "id=ATXid_3&status=Rejected", 0, 0, "ATXid_3",
+     GW_DLR_UNDELIVERED, "Rejected"},
+    {GW_POST, ATQ, "id=ATXid_4&status=Expired&failureReason=", 0, 0, "ATXid_4",
+     GW_DLR_UNDELIVERED, "Expired"},
+    {GW_POST, ATQ, "id=ATXid_5&status=Buffered", 0, 0, "ATXid_5", GW_DLR_OTHER,
+     NULL},
+    {GW_POST, ATQ, "id=ATXid_6&status=Sent", 0, 0, "ATXid_6", GW_DLR_OTHER,
+     NULL},
+    {GW_GET, ATQ "&id=ATXid_7&status=Success", NULL, 0, 0, "ATXid_7",
+     GW_DLR_DELIVERED, NULL},
+    {GW_POST, "/v1/gw/at/dlr?token=x", "id=ATXid_1&status=Success", 403, 0,
+     NULL, 0, "wrong token"},
+    {GW_POST, "/v1/gw/at/dlr", "id=ATXid_1&status=Success", 401, 0, NULL, 0,
+     "missing token"},
+    {GW_POST, ATQ, "status=Success", 400, 0, NULL, 0, "missing id"},
+    {GW_POST, ATQ, "id=ATXid_1", 400, 0, NULL, 0, "missing status"},
+    {GW_POST, ATQ, "id=&status=Success", 400, 0, NULL, 0, "invalid id"},
+    {GW_POST, ATQ, "id=1&status=%C0%80", 400, 0, NULL, 0, "invalid status"},
+};
+
+/* Africa's Talking delivery reports. */
+START_TEST(test_at_dlr)
+{
+	check_dlr(&at_gw, &at_dlr_cases[_i], 0);
+}
+END_TEST
+
+static const struct {
+	const char *s;
+	int rc;
+	long long id;
+} id_cases[] = {
+    {"1", 0, 1},
+    {"0042", 0, 42},
+    {"9223372036854775807", 0, 9223372036854775807LL},
+    {"9223372036854775808", -1, 0},
+    {"99999999999999999999", -1, 0},
+    {"0", -1, 0},
+    {"", -1, 0},
+    {"12a", -1, 0},
+    {"-1", -1, 0},
+    {"+1", -1, 0},
+    {" 1", -1, 0},
+};
+
+/* Outbox ids in delivery reports. */
+START_TEST(test_parse_id)
+{
+	long long id = 0;
+
+	ck_assert_int_eq(gw_parse_id(id_cases[_i].s, &id), id_cases[_i].rc);
+	if (id_cases[_i].rc == 0)
+		ck_assert_int_eq(id, id_cases[_i].id);
+	ck_assert_int_eq(gw_parse_id(NULL, &id), -1);
+}
+END_TEST
+
+/* Status classes, names, refs and the DLR URL. */
+START_TEST(test_send_helpers)
+{
+	struct gw_conf gw = {.name = "g", .public_url = "http://x:8080//"};
+	char *url = gw_dlr_url(&gw), *long_ref = xmalloc(300);
+
+	ck_assert_str_eq(url, "http://x:8080/v1/gw/g/dlr");
+	ck_assert(gw_status_retry(0));
+	ck_assert(gw_status_retry(429));
+	ck_assert(gw_status_retry(502));
+	ck_assert(!gw_status_retry(400));
+	ck_assert(!gw_status_retry(403));
+	ck_assert_str_eq(gw_dlr_status_name(GW_DLR_DELIVERED), "delivered");
+	ck_assert_str_eq(gw_dlr_status_name(GW_DLR_UNDELIVERED), "undelivered");
+	ck_assert_str_eq(gw_dlr_status_name(GW_DLR_OTHER), "other");
+	memset(long_ref, 'a', 299);
+	long_ref[299] = '\0';
+	ck_assert_ptr_null(gw_ref_copy(long_ref));
+	ck_assert_ptr_null(gw_ref_copy(NULL));
+	ck_assert_ptr_null(gw_ref_copy("a\tb"));
+	long_ref[255] = '\0';
+	free(url);
+	ck_assert_ptr_nonnull(url = gw_ref_copy(long_ref));
+	ck_assert(gw_has("x") && !gw_has("") && !gw_has(NULL));
+	gw_call_free(NULL);
+	gw_dlr_free(NULL);
+	free(url);
+	free(long_ref);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 gw_suite(void)
@@ -866,6 +1460,29 @@ gw_suite(void)
 	tcase_add_test(tc, test_at_get);
 	tcase_add_loop_test(tc, test_parse_time, 0, LEN(time_cases));
 	tcase_add_test(tc, test_content_type);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("send");
+	tcase_add_loop_test(tc, test_url_encode, 0, LEN(enc_cases));
+	tcase_add_test(tc, test_kannel_build_plain);
+	tcase_add_test(tc, test_kannel_build_ucs2_dlr);
+	tcase_add_test(tc, test_kannel_build_url);
+	tcase_add_loop_test(tc, test_kannel_result, 0,
+	                    LEN(kannel_result_cases));
+	tcase_add_test(tc, test_twilio_build);
+	tcase_add_loop_test(tc, test_twilio_result, 0,
+	                    LEN(twilio_result_cases));
+	tcase_add_test(tc, test_at_build);
+	tcase_add_loop_test(tc, test_at_result, 0, LEN(at_result_cases));
+	tcase_add_test(tc, test_send_helpers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dlr");
+	tcase_add_loop_test(tc, test_kannel_dlr, 0, LEN(kannel_dlr_cases));
+	tcase_add_loop_test(tc, test_twilio_dlr, 0, LEN(twilio_dlr_cases));
+	tcase_add_test(tc, test_twilio_dlr_unsigned);
+	tcase_add_loop_test(tc, test_at_dlr, 0, LEN(at_dlr_cases));
+	tcase_add_loop_test(tc, test_parse_id, 0, LEN(id_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

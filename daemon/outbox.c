@@ -1,0 +1,867 @@
+/* outbox.c: the sender of pakn.outbox.
+ *
+ * A poll timer and outbox_kick claim due messages with pakn.outbox_claim,
+ * which leases them to this process: never two claims in flight, never
+ * more than max_inflight messages held at once. A claimed message waits
+ * in its gateway's queue until the gateway's token bucket ([gateway] rate
+ * messages a second) lets it go, is sent with libcurl's multi interface on
+ * the event loop (the way curl's hiperfifo example drives it), and its
+ * outcome is recorded with pakn.outbox_result. If that cannot be recorded
+ * (database down), the lease running out brings the message back.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "gw.h"
+#include "http.h"
+#include "outbox.h"
+#include "sms.h"
+#include "stmt.h"
+#include "util.h"
+
+enum msg_stage {
+	MSG_WAITING,   /* in its gateway's queue */
+	MSG_SENDING,   /* an HTTP transfer in flight */
+	MSG_RECORDING, /* its outcome on the way to the database */
+};
+
+/* One claimed message. */
+struct msg {
+	TAILQ_ENTRY(msg) entry;
+	struct outbox *o; /* NULL once outbox_free left it to its callback */
+	enum msg_stage stage;
+	long long id;
+	char *gateway;
+	char *msisdn;
+	char *body; /* as queued */
+	int attempts;
+	double claimed; /* monotonic seconds: the lease started about then */
+	enum gw_type type;
+	char *text; /* as sent: folded to GSM-7, or body for UCS-2 */
+	int ucs2;
+	int segments;
+	struct sms_out out;
+	struct gw_call call;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf answer;
+	char errbuf[CURL_ERROR_SIZE];
+	int outcome;
+	char *ref;
+	char *error;
+};
+TAILQ_HEAD(msgs, msg);
+
+/* A gateway's queue and token bucket. */
+struct bucket {
+	TAILQ_ENTRY(bucket) entry;
+	struct outbox *o;
+	char *name;
+	double tokens;
+	double last; /* monotonic seconds of the last refill */
+	struct msgs waiting;
+	long nwaiting;
+	struct event *timer;
+};
+
+/* A socket libcurl asked us to watch. */
+struct sock {
+	LIST_ENTRY(sock) entry;
+	struct event *ev;
+};
+
+/* A claim in flight (NULL o: outbox_free ran before its answer). */
+struct claim {
+	struct outbox *o;
+	long limit;
+};
+
+struct outbox {
+	struct paknd *d;
+	CURLM *multi;
+	struct event *poll;
+	struct event *kick;
+	struct event *curl_timer;
+	TAILQ_HEAD(, bucket) buckets;
+	LIST_HEAD(, sock) socks;
+	struct msgs sending;
+	struct msgs recording;
+	long held; /* messages claimed and not yet recorded */
+	struct claim *claim;
+	int backlog; /* the last claim was full: more may be due */
+	int again;   /* kicked while a claim was in flight */
+	int stopped;
+};
+
+static void bucket_run(struct bucket *b);
+static void bucket_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Return a monotonic clock in seconds. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Turn seconds into a timeval. */
+static struct timeval
+tv_of(double seconds)
+{
+	struct timeval tv;
+
+	if (seconds < 0)
+		seconds = 0;
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+/* Free a message and everything it holds. */
+static void
+msg_free(struct msg *m)
+{
+	if (m->o != NULL)
+		m->o->held--;
+	if (m->easy != NULL)
+		curl_easy_cleanup(m->easy);
+	curl_slist_free_all(m->headers);
+	gw_call_free(&m->call);
+	buf_free(&m->answer);
+	free(m->gateway);
+	free(m->msisdn);
+	free(m->body);
+	free(m->text);
+	free(m->ref);
+	free(m->error);
+	free(m);
+}
+
+/* Find or make the queue of a gateway. */
+static struct bucket *
+bucket_get(struct outbox *o, const char *name)
+{
+	const struct gw_conf *gw = config_gateway(o->d->conf, name);
+	struct bucket *b;
+
+	TAILQ_FOREACH(b, &o->buckets, entry)
+	{
+		if (strcmp(b->name, name) == 0)
+			return b;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->o = o;
+	b->name = xstrdup(name);
+	b->tokens = gw != NULL ? (double)gw->rate : 1;
+	b->last = mono_now();
+	TAILQ_INIT(&b->waiting);
+	b->timer = evtimer_new(o->d->base, bucket_timer_cb, b);
+	if (b->timer == NULL)
+		fatalx("evtimer_new");
+	TAILQ_INSERT_TAIL(&o->buckets, b, entry);
+	return b;
+}
+
+/* Replace every configured secret in s by stars. */
+static void
+scrub(char *s, const struct gw_conf *gw)
+{
+	const char *secrets[4];
+	size_t i, n;
+	char *p;
+
+	if (s == NULL || gw == NULL)
+		return;
+	secrets[0] = gw->password;
+	secrets[1] = gw->api_key;
+	secrets[2] = gw->token;
+	secrets[3] = gw->auth_token;
+	for (i = 0; i < 4; i++) {
+		if (secrets[i] == NULL || (n = strlen(secrets[i])) < 3)
+			continue;
+		while ((p = strstr(s, secrets[i])) != NULL)
+			memset(p, '*', n);
+	}
+}
+
+/* Log what became of a message once its outcome is recorded. */
+static void
+msg_log(const struct msg *m, const char *state)
+{
+	const char *why = m->error != NULL ? m->error : "unknown error";
+
+	if (m->outcome == GW_SENT) {
+		log_info("outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
+		         m->id, m->gateway, m->segments,
+		         m->segments == 1 ? "" : "s", m->ucs2 ? "ucs2" : "gsm7",
+		         m->ref != NULL ? ", ref " : "", m->ref ? m->ref : "",
+		         strcmp(state, "sent") != 0 ? ", now " : "",
+		         strcmp(state, "sent") != 0 ? state : "");
+		if (m->error != NULL)
+			log_warnx("outbox %lld: %s: %s", m->id, m->gateway,
+			          m->error);
+	} else if (strcmp(state, "queued") == 0)
+		log_warnx("outbox %lld: not sent via %s (attempt %d): %s; "
+		          "will retry",
+		          m->id, m->gateway, m->attempts, why);
+	else
+		log_warnx("outbox %lld: not sent via %s (attempt %d): %s; %s",
+		          m->id, m->gateway, m->attempts, why,
+		          strcmp(state, "failed") == 0 ? "failed" : state);
+}
+
+/* The outcome was recorded (or not): log it, free the message. */
+static void
+record_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct msg *m = arg;
+	struct outbox *o = m->o;
+
+	if (o != NULL)
+		TAILQ_REMOVE(&o->recording, m, entry);
+	if (st == DB_OK)
+		msg_log(m,
+		        PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "missing");
+	else
+		log_warnx("outbox %lld: outcome not recorded (%s): %s; it is "
+		          "sent again when its lease runs out",
+		          m->id, m->outcome == GW_SENT ? "sent" : "not sent",
+		          error);
+	msg_free(m);
+	if (o != NULL && o->backlog)
+		event_active(o->kick, EV_TIMEOUT, 0);
+}
+
+/* Name an outcome as pakn.outbox_result takes it. */
+static const char *
+outcome_name(int outcome)
+{
+	switch (outcome) {
+	case GW_SENT:
+		return "sent";
+	case GW_RETRY:
+		return "retry";
+	}
+	return "failed";
+}
+
+/* Record the outcome of a message; it is freed once that is done. */
+static void
+msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
+{
+	const struct config *c = o->d->conf;
+	char id[24], segs[16], max[16], base[16];
+	const char *values[8];
+	char *cause = NULL;
+
+	m->outcome = outcome;
+	m->ref = ref;
+	m->error = error;
+	gw_call_free(&m->call);
+	snprintf(id, sizeof id, "%lld", m->id);
+	snprintf(segs, sizeof segs, "%d", m->segments);
+	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
+	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
+	values[0] = id;
+	values[1] = outcome_name(outcome);
+	values[2] = ref;
+	values[3] = error;
+	values[4] = m->segments > 0 ? segs : NULL;
+	values[5] = m->text != NULL ? (m->ucs2 ? "ucs2" : "gsm7") : NULL;
+	values[6] = max;
+	values[7] = base;
+	m->stage = MSG_RECORDING;
+	TAILQ_INSERT_TAIL(&o->recording, m, entry);
+	if (db_submit(o->d->db, STMT_OUTBOX_RESULT, 8, values, NULL, NULL,
+	              record_done, m, &cause) == 0)
+		return;
+	TAILQ_REMOVE(&o->recording, m, entry);
+	log_warnx("outbox %lld: outcome not recorded (%s): %s; it is sent "
+	          "again when its lease runs out",
+	          m->id, outcome == GW_SENT ? "sent" : "not sent", cause);
+	free(cause);
+	msg_free(m);
+}
+
+/* Choose the text and encoding: UCS-2 only if the gateway keeps
+ * diacritics and the text needs it, else GSM-7 (folded). */
+static void
+msg_encode(struct msg *m, const struct gw_conf *gw)
+{
+	free(m->text);
+	if (gw->diacritics && !sms_is_gsm7(m->body)) {
+		m->text = xstrdup(m->body);
+		m->ucs2 = 1;
+	} else {
+		m->text = sms_to_gsm7(m->body);
+		m->ucs2 = 0;
+	}
+	m->segments = sms_segments(m->text);
+	m->out.id = m->id;
+	m->out.msisdn = m->msisdn;
+	m->out.text = m->text;
+	m->out.ucs2 = m->ucs2;
+}
+
+/* Keep (a bounded part of) the answer's body. */
+static size_t
+transfer_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct msg *m = arg;
+	size_t len = size * n, room = GW_ANSWER_MAX - m->answer.len;
+
+	if (m->answer.len < GW_ANSWER_MAX)
+		buf_add(&m->answer, data, len < room ? len : room);
+	return len;
+}
+
+/* Set the options of a transfer from the call the adapter built. */
+static int
+transfer_setup(struct outbox *o, struct msg *m)
+{
+	CURL *e = m->easy;
+	struct gw_call *call = &m->call;
+	char *ct;
+	size_t i;
+
+	m->headers = curl_slist_append(m->headers, "Expect:");
+	if (call->content_type != NULL) {
+		ct = xasprintf("Content-Type: %s", call->content_type);
+		m->headers = curl_slist_append(m->headers, ct);
+		free(ct);
+	}
+	for (i = 0; i < call->nheaders; i++)
+		m->headers = curl_slist_append(m->headers, call->headers[i]);
+	if (m->headers == NULL)
+		return -1;
+	curl_easy_setopt(e, CURLOPT_URL, call->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, m);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, m->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, o->d->conf->outbox_send_timeout);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
+	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "paknd/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, transfer_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, m);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, m->headers);
+	if (call->method == GW_POST) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+		                 (long)call->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
+	}
+	if (call->user != NULL) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, call->user);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, call->password);
+	}
+	return 0;
+}
+
+/* Send a message through its gateway now. */
+static void
+msg_send(struct outbox *o, struct msg *m, const struct gw_conf *gw)
+{
+	char *cause = NULL;
+
+	m->type = gw->type;
+	msg_encode(m, gw);
+	if (gw_ops(gw->type)->build_send(gw, &m->out, &m->call, &cause) != 0) {
+		msg_finish(o, m, GW_RETRY, NULL, cause);
+		return;
+	}
+	if ((m->easy = curl_easy_init()) == NULL || transfer_setup(o, m) != 0 ||
+	    curl_multi_add_handle(o->multi, m->easy) != CURLM_OK) {
+		msg_finish(o, m, GW_RETRY, NULL,
+		           xstrdup("cannot start an HTTP transfer"));
+		return;
+	}
+	m->stage = MSG_SENDING;
+	TAILQ_INSERT_TAIL(&o->sending, m, entry);
+	log_debug("outbox %lld: sending via %s (attempt %d, %d segment%s, %s)",
+	          m->id, m->gateway, m->attempts, m->segments,
+	          m->segments == 1 ? "" : "s", m->ucs2 ? "ucs2" : "gsm7");
+}
+
+/* Give back every waiting message of a gateway that is gone. */
+static void
+bucket_orphan(struct bucket *b)
+{
+	struct msg *m;
+
+	while ((m = TAILQ_FIRST(&b->waiting)) != NULL) {
+		TAILQ_REMOVE(&b->waiting, m, entry);
+		b->nwaiting--;
+		msg_finish(b->o, m, GW_RETRY, NULL,
+		           xasprintf("no gateway %s configured", b->name));
+	}
+}
+
+/* Has a waiting message held its lease so long that another sender may
+ * claim it before this one's send ends? Then it is left to that one. */
+static int
+msg_expired(struct outbox *o, struct msg *m, double now)
+{
+	const struct config *c = o->d->conf;
+	double limit = (double)(c->outbox_lease - c->outbox_send_timeout) - 1;
+
+	if (limit < (double)c->outbox_lease / 2)
+		limit = (double)c->outbox_lease / 2;
+	if (now - m->claimed < limit)
+		return 0;
+	log_warnx("outbox %lld: its lease ran out while it waited for the "
+	          "rate of %s; it is sent after the next claim",
+	          m->id, m->gateway);
+	msg_free(m);
+	return 1;
+}
+
+/* Send what the gateway's rate allows; come back for the rest. */
+static void
+bucket_run(struct bucket *b)
+{
+	const struct gw_conf *gw = config_gateway(b->o->d->conf, b->name);
+	double now = mono_now(), rate;
+	struct timeval tv;
+	struct msg *m;
+
+	if (gw == NULL) {
+		bucket_orphan(b);
+		return;
+	}
+	rate = (double)gw->rate;
+	b->tokens += (now - b->last) * rate;
+	if (b->tokens > rate)
+		b->tokens = rate;
+	b->last = now;
+	while (b->tokens >= 1 && (m = TAILQ_FIRST(&b->waiting)) != NULL) {
+		TAILQ_REMOVE(&b->waiting, m, entry);
+		b->nwaiting--;
+		if (msg_expired(b->o, m, now))
+			continue;
+		b->tokens -= 1;
+		msg_send(b->o, m, gw);
+	}
+	if (!TAILQ_EMPTY(&b->waiting)) {
+		tv = tv_of((1 - b->tokens) / rate);
+		evtimer_add(b->timer, &tv);
+	}
+}
+
+/* The bucket's timer: its next message may go. */
+static void
+bucket_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bucket_run(arg);
+}
+
+/* Order messages by id: the order they were queued in. */
+static int
+msg_cmp(const void *a, const void *b)
+{
+	const struct msg *x = *(struct msg *const *)a;
+	const struct msg *y = *(struct msg *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Make a message of one claimed row. */
+static struct msg *
+msg_take(struct outbox *o, PGresult *res, int row)
+{
+	struct msg *m = xcalloc(1, sizeof *m);
+
+	m->o = o;
+	m->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	m->gateway = xstrdup(PQgetvalue(res, row, 1));
+	m->msisdn = xstrdup(PQgetvalue(res, row, 2));
+	m->body = xstrdup(PQgetvalue(res, row, 3));
+	m->attempts = atoi(PQgetvalue(res, row, 4));
+	m->claimed = mono_now();
+	m->stage = MSG_WAITING;
+	o->held++;
+	return m;
+}
+
+/* Queue the claimed rows in their gateways' queues, oldest first. */
+static void
+claim_queue(struct outbox *o, PGresult *res, int n)
+{
+	struct msg **ms = xreallocarray(NULL, (size_t)n, sizeof *ms);
+	struct bucket *b;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ms[i] = msg_take(o, res, i);
+	qsort(ms, (size_t)n, sizeof *ms, msg_cmp);
+	for (i = 0; i < n; i++) {
+		b = bucket_get(o, ms[i]->gateway);
+		TAILQ_INSERT_TAIL(&b->waiting, ms[i], entry);
+		b->nwaiting++;
+	}
+	free(ms);
+}
+
+/* The claim's answer: queue the rows, send what the rates allow. */
+static void
+claim_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct claim *c = arg;
+	struct outbox *o = c->o;
+	struct bucket *b;
+	int n;
+
+	if (o == NULL) {
+		free(c);
+		return;
+	}
+	o->claim = NULL;
+	if (st != DB_OK) {
+		log_warnx("outbox: claim failed: %s", error);
+		free(c);
+		return;
+	}
+	n = PQntuples(res);
+	claim_queue(o, res, n);
+	o->backlog = n == c->limit;
+	free(c);
+	if (n > 0)
+		log_debug("outbox: claimed %d message%s", n, n == 1 ? "" : "s");
+	TAILQ_FOREACH(b, &o->buckets, entry)
+	{
+		bucket_run(b);
+	}
+	if (o->backlog || o->again)
+		event_active(o->kick, EV_TIMEOUT, 0);
+}
+
+/* Is a gateway's queue longer than its rate sends in half a lease? */
+static int
+outbox_backlogged(const struct outbox *o)
+{
+	const struct config *c = o->d->conf;
+	const struct gw_conf *gw;
+	struct bucket *b;
+
+	TAILQ_FOREACH(b, &o->buckets, entry)
+	{
+		gw = config_gateway(c, b->name);
+		if (gw != NULL && b->nwaiting > gw->rate * c->outbox_lease / 2)
+			return 1;
+	}
+	return 0;
+}
+
+/* Claim due messages unless a claim is in flight or no room is left. */
+static void
+outbox_claim(struct outbox *o)
+{
+	const struct config *conf = o->d->conf;
+	long n = conf->outbox_max_inflight - o->held;
+	char limit[24], lease[24];
+	const char *values[2] = {limit, lease};
+	char *cause = NULL;
+
+	if (o->stopped || o->claim != NULL || outbox_backlogged(o))
+		return;
+	if (n > conf->outbox_batch)
+		n = conf->outbox_batch;
+	if (n <= 0)
+		return;
+	snprintf(limit, sizeof limit, "%ld", n);
+	snprintf(lease, sizeof lease, "%ld", conf->outbox_lease);
+	o->claim = xcalloc(1, sizeof *o->claim);
+	o->claim->o = o;
+	o->claim->limit = n;
+	o->again = 0;
+	if (db_submit(o->d->db, STMT_OUTBOX_CLAIM, 2, values, NULL, NULL,
+	              claim_done, o->claim, &cause) == 0)
+		return;
+	/* The pool logs why the database is unavailable. */
+	log_debug("outbox: cannot claim: %s", cause);
+	free(cause);
+	free(o->claim);
+	o->claim = NULL;
+}
+
+/* Poll timer and kick: look for due messages. */
+static void
+outbox_claim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	outbox_claim(arg);
+}
+
+/* Judge a finished transfer and record its outcome. */
+static void
+transfer_done(struct outbox *o, struct msg *m, CURLcode rc)
+{
+	const struct gw_conf *gw = config_gateway(o->d->conf, m->gateway);
+	struct gw_conf gone = {.name = m->gateway, .type = m->type};
+	char *ref = NULL, *cause = NULL;
+	long status = 0;
+	int outcome;
+
+	TAILQ_REMOVE(&o->sending, m, entry);
+	curl_easy_getinfo(m->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(o->multi, m->easy);
+	curl_easy_cleanup(m->easy);
+	m->easy = NULL;
+	if (rc != CURLE_OK) {
+		outcome = GW_RETRY;
+		cause = xasprintf("%s", m->errbuf[0] != '\0'
+		                            ? m->errbuf
+		                            : curl_easy_strerror(rc));
+	} else
+		outcome = gw_ops(m->type)->send_result(
+		    gw != NULL ? gw : &gone, &m->out, status,
+		    m->answer.data != NULL ? m->answer.data : "", m->answer.len,
+		    &ref, &cause);
+	scrub(cause, gw);
+	msg_finish(o, m, outcome, ref, cause);
+}
+
+/* Handle the transfers libcurl has finished. */
+static void
+transfers_check(struct outbox *o)
+{
+	struct msg *m = NULL;
+	CURLMsg *cm;
+	int left;
+
+	while ((cm = curl_multi_info_read(o->multi, &left)) != NULL) {
+		if (cm->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, &m);
+		transfer_done(o, m, cm->data.result);
+	}
+}
+
+/* A watched socket is ready: let libcurl work on it. */
+static void
+curl_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox *o = arg;
+	int flags = 0, running = 0;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(o->multi, fd, flags, &running);
+	transfers_check(o);
+	if (running == 0)
+		evtimer_del(o->curl_timer);
+}
+
+/* libcurl's timeout expired. */
+static void
+curl_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox *o = arg;
+	int running = 0;
+
+	curl_multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	transfers_check(o);
+}
+
+/* libcurl wants its timeout set (it must not be acted on in here). */
+static int
+curl_timer_fn(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct outbox *o = arg;
+	struct timeval tv;
+
+	if (timeout_ms < 0) {
+		evtimer_del(o->curl_timer);
+		return 0;
+	}
+	tv = tv_of((double)timeout_ms / 1000);
+	evtimer_add(o->curl_timer, &tv);
+	return 0;
+}
+
+/* libcurl wants a socket watched differently, or no longer. */
+static int
+curl_socket_fn(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct outbox *o = arg;
+	struct sock *s = sockp;
+	short kind = EV_PERSIST;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s != NULL) {
+			LIST_REMOVE(s, entry);
+			event_free(s->ev);
+			free(s);
+		}
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		kind |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		kind |= EV_WRITE;
+	if (s == NULL) {
+		s = xcalloc(1, sizeof *s);
+		if ((s->ev = event_new(o->d->base, fd, kind, curl_event_cb,
+		                       o)) == NULL)
+			fatalx("event_new");
+		LIST_INSERT_HEAD(&o->socks, s, entry);
+		curl_multi_assign(o->multi, fd, s);
+	} else {
+		event_del(s->ev);
+		event_assign(s->ev, o->d->base, fd, kind, curl_event_cb, o);
+	}
+	event_add(s->ev, NULL);
+	return 0;
+}
+
+/* Arm the poll timer with the configured interval. */
+static void
+outbox_arm(struct outbox *o)
+{
+	struct timeval tv = tv_of((double)o->d->conf->outbox_interval / 1000);
+
+	evtimer_del(o->poll);
+	if (!o->stopped)
+		event_add(o->poll, &tv);
+}
+
+/* Start the sender on d's loop. */
+struct outbox *
+outbox_new(struct paknd *d)
+{
+	struct outbox *o = xcalloc(1, sizeof *o);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	o->d = d;
+	TAILQ_INIT(&o->buckets);
+	LIST_INIT(&o->socks);
+	TAILQ_INIT(&o->sending);
+	TAILQ_INIT(&o->recording);
+	if ((o->multi = curl_multi_init()) == NULL)
+		fatalx("curl_multi_init failed");
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_fn);
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+	o->poll = event_new(d->base, -1, EV_PERSIST, outbox_claim_cb, o);
+	o->kick = event_new(d->base, -1, 0, outbox_claim_cb, o);
+	o->curl_timer = evtimer_new(d->base, curl_timeout_cb, o);
+	if (o->poll == NULL || o->kick == NULL || o->curl_timer == NULL)
+		fatalx("event_new");
+	outbox_arm(o);
+	return o;
+}
+
+/* Messages were queued: look for them now. */
+void
+outbox_kick(struct outbox *o)
+{
+	if (o == NULL || o->stopped)
+		return;
+	if (o->claim != NULL)
+		o->again = 1; /* the claim in flight may miss the new rows */
+	else
+		event_active(o->kick, EV_TIMEOUT, 0);
+}
+
+/* The configuration changed: new interval; rates apply at the next run. */
+void
+outbox_reload(struct outbox *o)
+{
+	struct bucket *b;
+
+	outbox_arm(o);
+	TAILQ_FOREACH(b, &o->buckets, entry)
+	{
+		bucket_run(b);
+	}
+}
+
+/* Stop claiming; what is held is still sent and recorded. */
+void
+outbox_stop(struct outbox *o)
+{
+	o->stopped = 1;
+	evtimer_del(o->poll);
+	event_del(o->kick);
+}
+
+/* Messages held (waiting, sending, recording) and a claim in flight. */
+long
+outbox_pending(const struct outbox *o)
+{
+	if (o == NULL)
+		return 0;
+	return o->held + (o->claim != NULL);
+}
+
+/* Free the queues; messages whose outcome is being recorded are left to
+ * their database callback. */
+static void
+outbox_free_queues(struct outbox *o)
+{
+	struct bucket *b;
+	struct msg *m;
+
+	while ((m = TAILQ_FIRST(&o->sending)) != NULL) {
+		TAILQ_REMOVE(&o->sending, m, entry);
+		curl_multi_remove_handle(o->multi, m->easy);
+		msg_free(m);
+	}
+	while ((b = TAILQ_FIRST(&o->buckets)) != NULL) {
+		TAILQ_REMOVE(&o->buckets, b, entry);
+		while ((m = TAILQ_FIRST(&b->waiting)) != NULL) {
+			TAILQ_REMOVE(&b->waiting, m, entry);
+			msg_free(m);
+		}
+		event_free(b->timer);
+		free(b->name);
+		free(b);
+	}
+	while ((m = TAILQ_FIRST(&o->recording)) != NULL) {
+		TAILQ_REMOVE(&o->recording, m, entry);
+		m->o = NULL;
+	}
+	if (o->claim != NULL)
+		o->claim->o = NULL;
+}
+
+/* Abort transfers and free; leases bring back what was not recorded. */
+void
+outbox_free(struct outbox *o)
+{
+	struct sock *s;
+
+	if (o == NULL)
+		return;
+	if (o->held > 0)
+		log_info("outbox: %ld message%s left to their lease", o->held,
+		         o->held == 1 ? "" : "s");
+	outbox_free_queues(o);
+	curl_multi_cleanup(o->multi);
+	while ((s = LIST_FIRST(&o->socks)) != NULL) {
+		LIST_REMOVE(s, entry);
+		event_free(s->ev);
+		free(s);
+	}
+	event_free(o->poll);
+	event_free(o->kick);
+	event_free(o->curl_timer);
+	free(o);
+	curl_global_cleanup();
+}

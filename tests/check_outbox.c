@@ -1,0 +1,1169 @@
+/*
+ * check_outbox.c: every SMS pakn sends leaves through the outbox. The real
+ * paknd against a real PostgreSQL and fake SMS gateways (tests/fakegw):
+ * each test queues messages (by an inbound SMS or by SQL), then asserts
+ * what reaches the gateway, what the outbox row says, and what delivery
+ * reports do to it.
+ *
+ * main() starts the cluster, one fakegw per behaviour, a port where
+ * nothing listens, a socket that never answers, and one paknd whose
+ * gateways point at them. Check forks every test; each uses its own
+ * phone numbers, so the tests can share the servers.
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#ifndef PAKN_SRCDIR
+#define PAKN_SRCDIR "."
+#endif
+
+#define FAKEGW       PAKN_BUILDDIR "/tests/fakegw"
+#define TWILIO_KEY   "12345"
+#define TWILIO_URL   "https://pakn.example.vn"
+#define TWILIO_BASIC "Basic QUMxMjM6dHdpbGlvLXBhc3M=" /* AC123:twilio-pass */
+#define WAIT         10.0 /* seconds for a message to reach a state */
+
+/* The fake gateways, one per behaviour. */
+enum {
+	FG_KANNEL,    /* Kannel, accepts everything */
+	FG_TWILIO,    /* Twilio-style, accepts everything */
+	FG_AT,        /* Africa's Talking, accepts everything */
+	FG_FLAKY,     /* Kannel, 503 to the first two sends */
+	FG_OPTOUT,    /* Twilio-style, 400 error 21610 to every send */
+	FG_BLACKLIST, /* Africa's Talking, recipient UserInBlacklist */
+	NFG,
+};
+
+static struct fakegw {
+	const char *name;
+	const char *mode;
+	const char *opt; /* one extra option and its value, or NULL */
+	const char *arg;
+	int port;
+	pid_t pid;
+	char file[PATH_MAX];
+} fgs[NFG] = {
+    [FG_KANNEL] = {"kannel", "kannel", NULL, NULL, 0, 0, ""},
+    [FG_TWILIO] = {"twilio", "twilio", NULL, NULL, 0, 0, ""},
+    [FG_AT] = {"at", "at", NULL, NULL, 0, 0, ""},
+    [FG_FLAKY] = {"flaky", "kannel", "-f", "2", 0, 0, ""},
+    [FG_OPTOUT] = {"optout", "twilio", "-s", "400", 0, 0, ""},
+    [FG_BLACKLIST] = {"blacklist", "at", "-b",
+                      "{\"SMSMessageData\":{\"Message\":\"Sent to 0/1\","
+                      "\"Recipients\":[{\"statusCode\":406,\"number\":"
+                      "\"+84900000702\",\"status\":\"UserInBlacklist\","
+                      "\"cost\":\"0\",\"messageId\":\"None\"}]}}",
+                      0, 0, ""},
+};
+
+static struct paknd D; /* the paknd under test */
+static int down_port;  /* nothing listens here */
+static int hole_port;  /* accepts connections, never answers */
+static int hole_fd = -1;
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", (needle));           \
+	} while (0)
+
+/* Fail unless the answer has status want; show the daemon's log if not. */
+#define assert_status(r, want)                                                 \
+	do {                                                                   \
+		const struct http_resp *r_ = (r);                              \
+		if (r_->status != (want))                                      \
+			paknd_dump(&D);                                        \
+		ck_assert_msg(r_->status == (want),                            \
+		              "HTTP status %ld, want %d; body \"%s\"",         \
+		              r_->status, (want),                              \
+		              r_->body != NULL ? r_->body : "");               \
+	} while (0)
+
+/* Return a TCP port of 127.0.0.1 that is free now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd != -1)
+		close(fd);
+	return port;
+}
+
+/* Listen on a free port and never accept: sends there time out. */
+static int
+hole_open(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	hole_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (hole_fd == -1 || bind(hole_fd, (struct sockaddr *)&sa, sizeof sa) ||
+	    listen(hole_fd, 64) != 0 ||
+	    getsockname(hole_fd, (struct sockaddr *)&sa, &len) != 0)
+		return -1;
+	hole_port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* Start one fake gateway and wait until it has bound its port. */
+static int
+fakegw_start(struct fakegw *g)
+{
+	char port[16], log[PATH_MAX], name[64];
+	char *argv[] = {FAKEGW,          "-p", port,    "-m",
+	                (char *)g->mode, "-o", g->file, (char *)g->opt,
+	                (char *)g->arg,  NULL};
+	double end = now_secs() + 5;
+	pid_t parent = getpid();
+	int fd;
+
+	if ((g->port = free_port()) == -1)
+		return -1;
+	snprintf(port, sizeof port, "%d", g->port);
+	snprintf(name, sizeof name, "fakegw-%s.txt", g->name);
+	harness_path(g->file, sizeof g->file, name);
+	snprintf(name, sizeof name, "fakegw-%s.log", g->name);
+	harness_path(log, sizeof log, name);
+	fflush(NULL);
+	if ((g->pid = fork()) == -1)
+		return -1;
+	if (g->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (access(g->file, F_OK) != 0 && now_secs() < end)
+		sleep_ms(20);
+	if (access(g->file, F_OK) != 0) {
+		fprintf(stderr, "outbox: fakegw %s did not start\n", g->name);
+		log_tail(log, 20);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop a fake gateway; 0 if it exited cleanly (sanitizers quiet). */
+static int
+fakegw_stop(struct fakegw *g)
+{
+	int status = 0;
+
+	if (g->pid <= 0)
+		return 0;
+	kill(g->pid, SIGTERM);
+	if (waitpid(g->pid, &status, 0) != g->pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "outbox: fakegw %s: wait status 0x%x\n",
+		        g->name, status);
+		return -1;
+	}
+	return 0;
+}
+
+/* The [gateway.*] sections: every gateway points at a fake one. */
+static char *
+gateways_conf(void)
+{
+	return strf(
+	    "[gateway.kannel]\ntype = kannel\ntoken = kannel-secret\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	    "username = pakn\npassword = kannel-pass\nsender = 1022\n"
+	    "public_url = http://127.0.0.1:%d\n\n"
+	    "[gateway.kannelvi]\ntype = kannel\ntoken = kannelvi-secret\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	    "username = pakn\npassword = kannel-pass\nsender = 1022\n"
+	    "diacritics = yes\n\n"
+	    "[gateway.slow]\ntype = kannel\ntoken = slow-secret\nrate = 2\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
+	    "[gateway.flaky]\ntype = kannel\ntoken = flaky-secret\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
+	    "[gateway.down]\ntype = kannel\ntoken = down-secret\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
+	    "[gateway.hole]\ntype = kannel\ntoken = hole-secret\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
+	    "[gateway.twilio]\ntype = twilio\nauth_token = " TWILIO_KEY "\n"
+	    "public_url = " TWILIO_URL "\n"
+	    "send_url = http://127.0.0.1:%d/2010-04-01/Accounts/AC123/"
+	    "Messages.json\n"
+	    "username = AC123\npassword = twilio-pass\nsender = "
+	    "+15005550006\n\n"
+	    "[gateway.optout]\ntype = twilio\nauth_token = " TWILIO_KEY "\n"
+	    "public_url = " TWILIO_URL "\n"
+	    "send_url = http://127.0.0.1:%d/Messages.json\n"
+	    "username = AC123\npassword = twilio-pass\n\n"
+	    "[gateway.at]\ntype = africastalking\ntoken = at-secret\n"
+	    "send_url = http://127.0.0.1:%d/version1/messaging\n"
+	    "username = sandbox\napi_key = at-api-key\nsender = 8079\n\n"
+	    "[gateway.blacklist]\ntype = africastalking\ntoken = bl-secret\n"
+	    "send_url = http://127.0.0.1:%d/version1/messaging\n"
+	    "username = sandbox\napi_key = at-api-key\n",
+	    fgs[FG_KANNEL].port, D.port, fgs[FG_KANNEL].port,
+	    fgs[FG_KANNEL].port, fgs[FG_FLAKY].port, down_port, hole_port,
+	    fgs[FG_TWILIO].port, fgs[FG_OPTOUT].port, fgs[FG_AT].port,
+	    fgs[FG_BLACKLIST].port);
+}
+
+/* Write the daemon's configuration over the harness's standard one. */
+static int
+write_conf(void)
+{
+	char conninfo[256], *gws, *text;
+	FILE *f;
+	int rc;
+
+	pg_conninfo(conninfo, sizeof conninfo, "pakn");
+	gws = gateways_conf();
+	text = strf("[server]\nlisten = 127.0.0.1:%d\ntimeout = 10\n"
+	            "drain_timeout = 5\n\n"
+	            "[database]\nconninfo = \"%s\"\npool_size = 4\n"
+	            "migrate = yes\nreconnect_max = 2\n\n"
+	            "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
+	            "retry_base = 1\nlease = 30\nsend_timeout = 1\n"
+	            "max_inflight = 32\n\n%s",
+	            D.port, conninfo, gws);
+	if ((f = fopen(D.conf, "w")) == NULL)
+		return -1;
+	fputs(text, f);
+	rc = fclose(f);
+	free(gws);
+	free(text);
+	return rc;
+}
+
+/* Load the sample units and routing with paknctl. */
+static int
+import_samples(void)
+{
+	static const char *const kinds[][2] = {
+	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	};
+	char out[PATH_MAX];
+	size_t i;
+
+	harness_path(out, sizeof out, "paknctl-import.log");
+	for (i = 0; i < 2; i++) {
+		char *argv[] = {
+		    (char *)paknctl_path(), "-c", D.conf, (char *)kinds[i][0],
+		    (char *)kinds[i][1],    NULL};
+		if (harness_run(argv, out, out, 30) != 0) {
+			log_tail(out, 20);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One line of a fake gateway's file, split into fields. */
+struct fg_line {
+	char *raw;
+	double t;
+};
+
+/* Copy the value of the field name= of a line, unescaped; NULL if none. */
+static char *
+fg_field(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = line, *end;
+	char *out, *o;
+
+	while ((p = strchr(p, '\t')) != NULL) {
+		p++;
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			break;
+	}
+	if (p == NULL)
+		return NULL;
+	p += n + 1;
+	end = p + strcspn(p, "\t\n");
+	out = o = malloc((size_t)(end - p) + 1);
+	ck_assert_ptr_nonnull(out);
+	for (; p < end; p++) {
+		if (*p != '\\' || p + 1 == end) {
+			*o++ = *p;
+			continue;
+		}
+		p++;
+		*o++ = *p == 't'   ? '\t'
+		       : *p == 'n' ? '\n'
+		       : *p == 'r' ? '\r'
+		                   : *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The n-th field (0: time, 1: method, 2: path) of a line, copied. */
+static char *
+fg_column(const char *line, int n)
+{
+	const char *p = line;
+
+	while (n-- > 0 && (p = strchr(p, '\t')) != NULL)
+		p++;
+	if (p == NULL)
+		return NULL;
+	return strndup(p, strcspn(p, "\t\n"));
+}
+
+/* The lines of a fake gateway whose field name equals value; returns
+ * how many, storing at most max of them. */
+static int
+fg_find(int g, const char *name, const char *value, struct fg_line *out,
+        int max)
+{
+	char *text = file_read(fgs[g].file, NULL), *line, *next, *v;
+	int n = 0;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if ((v = fg_field(line, name)) != NULL &&
+		    strcmp(v, value) == 0) {
+			if (n < max) {
+				out[n].raw = strdup(line);
+				out[n].t = atof(line);
+			}
+			n++;
+		}
+		free(v);
+	}
+	free(text);
+	return n;
+}
+
+/* Free the lines fg_find stored. */
+static void
+fg_free(struct fg_line *lines, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(lines[i].raw);
+}
+
+/* Wait until a fake gateway has received want lines for a recipient. */
+static int
+fg_wait(int g, const char *name, const char *value, int want,
+        struct fg_line *out, int max)
+{
+	double end = now_secs() + WAIT;
+	int n;
+
+	while ((n = fg_find(g, name, value, out, max)) < want &&
+	       now_secs() < end) {
+		fg_free(out, n < max ? n : max);
+		sleep_ms(50);
+	}
+	return n;
+}
+
+/* Queue one SMS by SQL, as the SQL functions do; returns its id. */
+static long
+enqueue(const char *gw, const char *msisdn, const char *body)
+{
+	long id = sql_long("INSERT INTO pakn.outbox (gateway, msisdn, body, "
+	                   "kind) VALUES ($1, $2, $3, 'test') RETURNING id",
+	                   gw, msisdn, body, NULL);
+
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+/* A column of an outbox row as text (malloc'd), NULL if NULL. */
+static char *
+outbox_col(long id, const char *col)
+{
+	char ids[24],
+	    *q = strf("SELECT %s::text FROM pakn.outbox WHERE id = $1", col),
+	    *v;
+
+	snprintf(ids, sizeof ids, "%ld", id);
+	v = sql_value(q, ids, NULL);
+	free(q);
+	return v;
+}
+
+/* Wait until an outbox row is in state want; fail with its error if not. */
+static void
+wait_state(long id, const char *want)
+{
+	double end = now_secs() + WAIT;
+	char *st = NULL, *err;
+
+	for (;;) {
+		free(st);
+		st = outbox_col(id, "state");
+		if ((st != NULL && strcmp(st, want) == 0) || now_secs() > end)
+			break;
+		sleep_ms(50);
+	}
+	if (st == NULL || strcmp(st, want) != 0) {
+		err = outbox_col(id, "last_error");
+		paknd_dump(&D);
+		ck_abort_msg("outbox %ld: state %s, want %s (last_error %s)",
+		             id, st ? st : "(none)", want,
+		             err ? err : "(none)");
+	}
+	free(st);
+}
+
+/* Wait until an outbox row has a last_error; return it. */
+static char *
+wait_error(long id)
+{
+	double end = now_secs() + WAIT;
+	char *err;
+
+	while ((err = outbox_col(id, "last_error")) == NULL && now_secs() < end)
+		sleep_ms(50);
+	ck_assert_msg(err != NULL, "outbox %ld: no last_error", id);
+	return err;
+}
+
+/* Fail unless an outbox column has a value. */
+static void
+assert_col(long id, const char *col, const char *want)
+{
+	char *v = outbox_col(id, col);
+
+	ck_assert_msg(v != NULL && strcmp(v, want) == 0,
+	              "outbox %ld: %s is %s, want %s", id, col, v ? v : "NULL",
+	              want);
+	free(v);
+}
+
+/* Send an inbound SMS through a Kannel gateway's get-url callback. */
+static void
+kannel_sms(const char *gw, const char *token, const char *from,
+           const char *text, const char *id)
+{
+	struct http_resp r;
+	char *f = url_encode(from, strlen(from)),
+	     *t = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/%s/sms?token=%s&from=%s&to=1022&text=%s"
+	                  "&id=%s",
+	                  gw, token, f, t, id);
+
+	http_get(D.port, path, &r);
+	assert_status(&r, 200);
+	http_resp_free(&r);
+	free(path);
+	free(f);
+	free(t);
+}
+
+/* The id of the newest outbox row for a number and kind; waits for it. */
+static long
+outbox_of(const char *msisdn, const char *kind)
+{
+	double end = now_secs() + WAIT;
+	long id;
+
+	while ((id = sql_long("SELECT max(id) FROM pakn.outbox WHERE msisdn = "
+	                      "$1 AND kind = $2",
+	                      msisdn, kind, NULL)) <= 0 &&
+	       now_secs() < end)
+		sleep_ms(50);
+	ck_assert_msg(id > 0, "no %s queued for %s", kind, msisdn);
+	return id;
+}
+
+/* Segments of a GSM-7 text of plain ASCII (no extension characters). */
+static int
+gsm_segments(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n <= 160 ? 1 : (int)((n + 152) / 153);
+}
+
+/* Segments of a text sent as UCS-2. */
+static int
+ucs2_segments(const char *s)
+{
+	size_t len;
+	unsigned char *u = utf8_to_utf16be(s, &len);
+
+	free(u);
+	return len / 2 <= 70 ? 1 : (int)((len / 2 + 66) / 67);
+}
+
+/* Is every byte of s a printable ASCII character? */
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* GET a path of the daemon; return the status. */
+static long
+get_status(const char *path)
+{
+	struct http_resp r;
+	long status = http_get(D.port, path, &r);
+
+	http_resp_free(&r);
+	return status;
+}
+
+/* Fail unless field name of a fake gateway's line is want (NULL: absent). */
+static void
+assert_field(const char *line, const char *name, const char *want)
+{
+	char *v = fg_field(line, name);
+
+	if (want == NULL)
+		ck_assert_msg(v == NULL, "%s=%s, want none", name, v);
+	else
+		ck_assert_msg(v != NULL && strcmp(v, want) == 0,
+		              "%s=%s, want %s", name, v ? v : "(none)", want);
+	free(v);
+}
+
+/* Fail unless the method and path of a line are these. */
+static void
+assert_request(const char *line, const char *method, const char *path)
+{
+	char *m = fg_column(line, 1), *p = fg_column(line, 2);
+
+	ck_assert_str_eq(m, method);
+	ck_assert_str_eq(p, path);
+	free(m);
+	free(p);
+}
+
+/* Fail unless a text field starts with the prefix. */
+static void
+assert_prefix(const char *line, const char *name, const char *prefix)
+{
+	char *v = fg_field(line, name);
+
+	ck_assert_msg(v != NULL && strncmp(v, prefix, strlen(prefix)) == 0,
+	              "%s=%s, want it to start with %s", name, v, prefix);
+	free(v);
+}
+
+/* Check the sendsms request of an ack and the row it came from. */
+static void
+check_ack(const char *line, const char *ticket, long id)
+{
+	char *text = fg_field(line, "text"), *want;
+
+	assert_request(line, "GET", "/cgi-bin/sendsms");
+	assert_field(line, "username", "pakn");
+	assert_field(line, "password", "kannel-pass");
+	assert_field(line, "from", "1022");
+	assert_field(line, "charset", "UTF-8");
+	assert_field(line, "coding", NULL);
+	want = strf("Da nhan phan anh, ma %s (", ticket);
+	assert_prefix(line, "text", want);
+	free(want);
+	assert_contains(text, "Tra cuu: TT");
+	ck_assert_msg(is_ascii(text), "not folded: %s", text);
+	assert_col(id, "encoding", "gsm7");
+	want = strf("%d", gsm_segments(text));
+	assert_col(id, "segments", want);
+	free(want);
+	want = strf("%ld", id);
+	assert_col(id, "gateway_ref", want);
+	free(want);
+	assert_col(id, "attempts", "1");
+	assert_field(line, "dlr-mask", "3");
+	want = strf("http://127.0.0.1:%d/v1/gw/kannel/dlr?token=kannel-secret"
+	            "&id=%ld&status=%%d",
+	            D.port, id);
+	assert_field(line, "dlr-url", want);
+	free(want);
+	free(text);
+}
+
+/* The path of the dlr-url in a sendsms request, %d replaced by status. */
+static char *
+dlr_path(const char *line, const char *status)
+{
+	char *url = fg_field(line, "dlr-url"), *path, *p;
+
+	ck_assert_ptr_nonnull(url);
+	/* Skip "http://host:port". */
+	path = url + 7 + strcspn(url + 7, "/");
+	ck_assert_ptr_nonnull(p = strstr(path, "%d"));
+	*p = '\0';
+	path = strf("%s%s%s", path, status, p + 2);
+	free(url);
+	return path;
+}
+
+/* A complaint by SMS: the ack reaches the gateway with the ticket, folded
+ * to GSM-7; then TT <ticket> gets the status; the dlr-url marks it
+ * delivered. */
+START_TEST(test_complaint_ack)
+{
+	const char *msisdn = "+84900000101";
+	struct fg_line l[4];
+	char *ticket, *v;
+	long id, st;
+
+	kannel_sms("kannel", "kannel-secret", msisdn,
+	           "PA #00004 Duong Hoang Hoa Tham ngap nuoc", "ob-ack-1");
+	ticket =
+	    sql_value("SELECT ticket FROM pakn.complaint WHERE msisdn = $1",
+	              msisdn, NULL);
+	ck_assert_ptr_nonnull(ticket);
+	wait_state(id = outbox_of(msisdn, "ack"), "sent");
+	ck_assert_int_eq(fg_wait(FG_KANNEL, "to", msisdn, 1, l, 4), 1);
+	check_ack(l[0].raw, ticket, id);
+
+	/* The citizen asks for the status. */
+	v = strf("TT %s", ticket);
+	kannel_sms("kannel", "kannel-secret", msisdn, v, "ob-ack-2");
+	free(v);
+	wait_state(st = outbox_of(msisdn, "status"), "sent");
+	ck_assert_int_eq(fg_wait(FG_KANNEL, "to", msisdn, 2, l + 1, 3), 2);
+	v = strf("Phan anh %s: ", ticket);
+	assert_prefix(l[2].raw, "text", v);
+	free(v);
+
+	/* Kannel reports the ack delivered through the dlr-url it got. */
+	v = dlr_path(l[0].raw, "1");
+	ck_assert_int_eq(get_status(v), 200);
+	wait_state(id, "delivered");
+	free(v);
+	ck_assert_ptr_nonnull(v = outbox_col(id, "delivered_at"));
+	free(v);
+	assert_col(st, "state", "sent");
+	fg_free(l, 3);
+	free(ticket);
+}
+END_TEST
+
+/* A gateway with diacritics = yes: coding=2 and the Vietnamese intact. */
+START_TEST(test_complaint_diacritics)
+{
+	const char *msisdn = "+84900000102";
+	struct fg_line l[2];
+	char *ticket, *body, *want, *v;
+	long id;
+
+	kannel_sms("kannelvi", "kannelvi-secret", msisdn,
+	           "PA #00004 Đường Hoàng Hoa Thám ngập nước", "ob-vi-1");
+	ticket =
+	    sql_value("SELECT ticket FROM pakn.complaint WHERE msisdn = $1",
+	              msisdn, NULL);
+	ck_assert_ptr_nonnull(ticket);
+	wait_state(id = outbox_of(msisdn, "ack"), "sent");
+	ck_assert_int_eq(fg_wait(FG_KANNEL, "to", msisdn, 1, l, 2), 1);
+	assert_field(l[0].raw, "coding", "2");
+	assert_field(l[0].raw, "charset", "UTF-8");
+	body = outbox_col(id, "body");
+	assert_field(l[0].raw, "text", body);
+	want = strf("Đã nhận phản ánh, mã %s (", ticket);
+	assert_prefix(l[0].raw, "text", want);
+	assert_col(id, "encoding", "ucs2");
+	v = strf("%d", ucs2_segments(body));
+	assert_col(id, "segments", v);
+	/* No public_url: no delivery reports asked for. */
+	assert_field(l[0].raw, "dlr-url", NULL);
+	free(v);
+	free(want);
+	free(body);
+	free(ticket);
+	fg_free(l, 1);
+}
+END_TEST
+
+/* Post a signed Twilio-style status callback; return the status. */
+static long
+twilio_dlr(const char *sid, const char *status, const char *code,
+           int sign_right)
+{
+	const char *kv[] = {
+	    "MessageSid", sid,     "MessageStatus",           status,
+	    "AccountSid", "AC123", code ? "ErrorCode" : NULL, code,
+	    NULL};
+	char *body = form_encode(kv);
+	char *sig = twilio_signature(sign_right ? TWILIO_KEY : "wrong",
+	                             TWILIO_URL "/v1/gw/twilio/dlr", kv);
+	char *hdr = strf("X-Twilio-Signature: %s", sig);
+	const char *headers[] = {hdr, NULL};
+	struct http_resp r;
+	long st = http_request(D.port, "POST", "/v1/gw/twilio/dlr", headers,
+	                       body, strlen(body), &r);
+
+	http_resp_free(&r);
+	free(body);
+	free(sig);
+	free(hdr);
+	return st;
+}
+
+/* Twilio-style sending: form POST with basic authentication; the sid
+ * comes back in status callbacks. */
+START_TEST(test_twilio_send)
+{
+	const char *msisdn = "+84900000201";
+	struct fg_line l[2];
+	char *ref, *v;
+	long id =
+	    enqueue("twilio", msisdn, "Phản ánh K7M4Q9X: đã được trả lời");
+	long id2;
+
+	wait_state(id, "sent");
+	ck_assert_int_eq(fg_wait(FG_TWILIO, "To", msisdn, 1, l, 2), 1);
+	assert_request(l[0].raw, "POST",
+	               "/2010-04-01/Accounts/AC123/Messages.json");
+	assert_field(l[0].raw, "From", "+15005550006");
+	assert_field(l[0].raw, "Body", "Phan anh K7M4Q9X: da duoc tra loi");
+	assert_field(l[0].raw, "StatusCallback",
+	             TWILIO_URL "/v1/gw/twilio/dlr");
+	assert_field(l[0].raw, "Authorization", TWILIO_BASIC);
+	assert_field(l[0].raw, "Accept", "application/json");
+	fg_free(l, 1);
+	ref = outbox_col(id, "gateway_ref");
+	ck_assert_msg(ref != NULL && strncmp(ref, "SM", 2) == 0, "ref %s", ref);
+	assert_col(id, "segments", "1");
+
+	/* Wrongly signed reports and intermediate states change nothing. */
+	ck_assert_int_eq(twilio_dlr(ref, "delivered", NULL, 0), 403);
+	ck_assert_int_eq(twilio_dlr(ref, "sent", NULL, 1), 200);
+	assert_col(id, "state", "sent");
+	ck_assert_int_eq(twilio_dlr(ref, "delivered", NULL, 1), 200);
+	wait_state(id, "delivered");
+	free(ref);
+
+	id2 = enqueue("twilio", "+84900000202", "Tin thu hai");
+	wait_state(id2, "sent");
+	ref = outbox_col(id2, "gateway_ref");
+	ck_assert_int_eq(twilio_dlr(ref, "undelivered", "30005", 1), 200);
+	wait_state(id2, "undelivered");
+	assert_contains(v = outbox_col(id2, "last_error"), "30005");
+	free(v);
+	free(ref);
+}
+END_TEST
+
+/* Post an Africa's Talking delivery report; return the status. */
+static long
+at_dlr(const char *token, const char *ref, const char *status,
+       const char *reason)
+{
+	const char *kv[] = {"id",
+	                    ref,
+	                    "status",
+	                    status,
+	                    "phoneNumber",
+	                    "+84900000301",
+	                    reason ? "failureReason" : NULL,
+	                    reason,
+	                    NULL};
+	char *body = form_encode(kv),
+	     *path = strf("/v1/gw/at/dlr?token=%s", token);
+	struct http_resp r;
+	long st =
+	    http_request(D.port, "POST", path, NULL, body, strlen(body), &r);
+
+	http_resp_free(&r);
+	free(body);
+	free(path);
+	return st;
+}
+
+/* Africa's Talking sending: apiKey header, form fields; messageId is the
+ * reference its delivery reports carry. */
+START_TEST(test_at_send)
+{
+	const char *msisdn = "+84900000301";
+	struct fg_line l[2];
+	char *ref, *v;
+	long id = enqueue("at", msisdn, "Đã nhận phản ánh");
+	long id2;
+
+	wait_state(id, "sent");
+	ck_assert_int_eq(fg_wait(FG_AT, "to", msisdn, 1, l, 2), 1);
+	assert_request(l[0].raw, "POST", "/version1/messaging");
+	assert_field(l[0].raw, "username", "sandbox");
+	assert_field(l[0].raw, "message", "Da nhan phan anh");
+	assert_field(l[0].raw, "from", "8079");
+	assert_field(l[0].raw, "apiKey", "at-api-key");
+	assert_field(l[0].raw, "Accept", "application/json");
+	assert_field(l[0].raw, "Authorization", NULL);
+	fg_free(l, 1);
+	ref = outbox_col(id, "gateway_ref");
+	ck_assert_msg(ref != NULL && strncmp(ref, "ATXid_", 6) == 0, "ref %s",
+	              ref);
+
+	ck_assert_int_eq(at_dlr("wrong", ref, "Success", NULL), 403);
+	ck_assert_int_eq(at_dlr("at-secret", ref, "Buffered", NULL), 200);
+	assert_col(id, "state", "sent");
+	ck_assert_int_eq(at_dlr("at-secret", ref, "Failed", "UserInBlacklist"),
+	                 200);
+	wait_state(id, "undelivered");
+	assert_contains(v = outbox_col(id, "last_error"), "UserInBlacklist");
+	free(v);
+	free(ref);
+
+	id2 = enqueue("at", "+84900000302", "Tin thu hai");
+	wait_state(id2, "sent");
+	ref = outbox_col(id2, "gateway_ref");
+	ck_assert_int_eq(at_dlr("at-secret", ref, "Success", NULL), 200);
+	wait_state(id2, "delivered");
+	free(ref);
+}
+END_TEST
+
+/* Kannel reports: a wrong token is refused and changes nothing; an
+ * intermediate status changes nothing; 2 is undelivered. */
+START_TEST(test_kannel_dlr)
+{
+	long id = enqueue("kannel", "+84900000401", "Kiem tra DLR");
+	char *path, *v;
+
+	wait_state(id, "sent");
+	path = strf("/v1/gw/kannel/dlr?token=wrong&id=%ld&status=1", id);
+	ck_assert_int_eq(get_status(path), 403);
+	free(path);
+	path = strf("/v1/gw/kannel/dlr?id=%ld&status=1", id);
+	ck_assert_int_eq(get_status(path), 401);
+	free(path);
+	path =
+	    strf("/v1/gw/kannel/dlr?token=kannel-secret&id=%ld&status=8", id);
+	ck_assert_int_eq(get_status(path), 200);
+	free(path);
+	sleep_ms(200);
+	assert_col(id, "state", "sent");
+	ck_assert_int_eq(get_status("/v1/gw/kannel/dlr?token=kannel-secret"
+	                            "&id=abc&status=1"),
+	                 400);
+	ck_assert_int_eq(get_status("/v1/gw/nosuch/dlr?token=x&id=1&status=1"),
+	                 404);
+	path =
+	    strf("/v1/gw/kannel/dlr?token=kannel-secret&id=%ld&status=2", id);
+	ck_assert_int_eq(get_status(path), 200);
+	free(path);
+	wait_state(id, "undelivered");
+	assert_contains(v = outbox_col(id, "last_error"), "kannel status 2");
+	free(v);
+	/* A report for a message that does not exist is acknowledged. */
+	ck_assert_int_eq(get_status("/v1/gw/kannel/dlr?token=kannel-secret"
+	                            "&id=999999999&status=1"),
+	                 200);
+}
+END_TEST
+
+/* The gateway fails the first two sends: retried with backoff, sent at
+ * the third attempt. */
+START_TEST(test_retry_then_sent)
+{
+	const char *msisdn = "+84900000501";
+	struct fg_line l[4];
+	long id = enqueue("flaky", msisdn, "Thu lai");
+	double end = now_secs() + 15;
+	char *st = NULL;
+
+	while (now_secs() < end) {
+		free(st);
+		if ((st = outbox_col(id, "state")) != NULL &&
+		    strcmp(st, "sent") == 0)
+			break;
+		sleep_ms(100);
+	}
+	ck_assert_msg(st != NULL && strcmp(st, "sent") == 0, "state %s", st);
+	free(st);
+	assert_col(id, "attempts", "3");
+	ck_assert_ptr_null(outbox_col(id, "last_error"));
+	ck_assert_int_eq(fg_find(FG_FLAKY, "to", msisdn, l, 4), 3);
+	/* Backoff: at least 0.5 s, then 1 s (retry_base 1, jitter 0.5-1.5). */
+	ck_assert_msg(l[1].t - l[0].t >= 0.4 && l[2].t - l[0].t >= 1.2,
+	              "attempts at +%.2f s and +%.2f s", l[1].t - l[0].t,
+	              l[2].t - l[0].t);
+	fg_free(l, 3);
+	ck_assert_int_eq(log_wait(D.log, 0, "HTTP 503", 1), 0);
+}
+END_TEST
+
+/* Refusals for good: Twilio error 21610 (the citizen sent STOP) and an
+ * Africa's Talking recipient on the blacklist fail at the first try. */
+START_TEST(test_permanent_failure)
+{
+	long id = enqueue("optout", "+84900000701", "Khong gui duoc");
+	long id2 = enqueue("blacklist", "+84900000702", "Khong gui duoc");
+	char *err;
+
+	wait_state(id, "failed");
+	assert_col(id, "attempts", "1");
+	assert_contains(err = outbox_col(id, "last_error"), "21610");
+	assert_contains(err, "unsubscribed");
+	free(err);
+	wait_state(id2, "failed");
+	assert_col(id2, "attempts", "1");
+	assert_contains(err = outbox_col(id2, "last_error"), "UserInBlacklist");
+	free(err);
+	ck_assert_ptr_null(outbox_col(id, "sent_at"));
+}
+END_TEST
+
+/* A gateway that cannot be reached: retried until max_attempts (3), then
+ * failed with the connection error. */
+START_TEST(test_attempts_exhausted)
+{
+	long id = enqueue("down", "+84900000801", "Khong toi duoc");
+	double end = now_secs() + 15;
+	char *st = NULL, *err;
+
+	while (now_secs() < end) {
+		free(st);
+		if ((st = outbox_col(id, "state")) != NULL &&
+		    strcmp(st, "failed") == 0)
+			break;
+		sleep_ms(100);
+	}
+	ck_assert_msg(st != NULL && strcmp(st, "failed") == 0, "state %s", st);
+	free(st);
+	assert_col(id, "attempts", "3");
+	err = outbox_col(id, "last_error");
+	ck_assert_msg(err != NULL && strcasestr(err, "connect") != NULL,
+	              "last_error %s", err);
+	free(err);
+}
+END_TEST
+
+/* A gateway that never answers: the send times out (send_timeout 1 s)
+ * and the message goes back to the queue. */
+START_TEST(test_send_timeout)
+{
+	long id = enqueue("hole", "+84900000901", "Cham qua");
+	double t0 = now_secs();
+	char *err = wait_error(id);
+
+	ck_assert_msg(strcasestr(err, "timed out") != NULL, "last_error %s",
+	              err);
+	ck_assert_msg(now_secs() - t0 >= 0.9, "gave up after %.2f s",
+	              now_secs() - t0);
+	free(err);
+}
+END_TEST
+
+/* A message for a gateway that is not configured waits for it. */
+START_TEST(test_no_gateway)
+{
+	long id = enqueue("nosuch", "+84900001001", "Khong co cong");
+	char *err = wait_error(id);
+
+	ck_assert_str_eq(err, "no gateway nosuch configured");
+	free(err);
+}
+END_TEST
+
+/* rate = 2 per second: six messages take at least about two seconds. */
+START_TEST(test_rate_limit)
+{
+	struct fg_line l[6];
+	char num[16];
+	double first = 1e18, last = 0;
+	long ids[6];
+	int i;
+
+	PQclear(
+	    sql_query("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	              "SELECT 'slow', '+849000011' || lpad(i::text, 2, '0'), "
+	              "'Tin ' || i, 'test' FROM generate_series(1, 6) i",
+	              NULL));
+	for (i = 0; i < 6; i++) {
+		snprintf(num, sizeof num, "+849000011%02d", i + 1);
+		wait_state(ids[i] = outbox_of(num, "test"), "sent");
+	}
+	for (i = 0; i < 6; i++) {
+		snprintf(num, sizeof num, "+849000011%02d", i + 1);
+		ck_assert_int_eq(fg_find(FG_KANNEL, "to", num, &l[i], 1), 1);
+		if (l[i].t < first)
+			first = l[i].t;
+		if (l[i].t > last)
+			last = l[i].t;
+	}
+	ck_assert_msg(last - first >= 1.5, "six sends in %.2f s", last - first);
+	ck_assert_msg(last - first < 8, "six sends in %.2f s", last - first);
+	fg_free(l, 6);
+}
+END_TEST
+
+/* The log names each sent message and never a password or key. */
+START_TEST(test_log)
+{
+	char *hit;
+
+	ck_assert_int_eq(log_wait(D.log, 0, ": sent via kannel, ", 1), 0);
+	ck_assert_int_eq(log_wait(D.log, 0, ": sent via twilio, ", 1), 0);
+	ck_assert_int_eq(log_wait(D.log, 0, ": sent via at, ", 1), 0);
+	hit = log_grep(D.log, 0, "kannel-pass");
+	ck_assert_msg(hit == NULL, "password logged: %s", hit);
+	hit = log_grep(D.log, 0, "twilio-pass");
+	ck_assert_msg(hit == NULL, "password logged: %s", hit);
+	hit = log_grep(D.log, 0, "at-api-key");
+	ck_assert_msg(hit == NULL, "API key logged: %s", hit);
+}
+END_TEST
+
+/* SIGTERM with messages waiting for the rate: paknd sends them all
+ * before it exits (main() checks that it exits 0). Runs last. */
+START_TEST(test_drain)
+{
+	size_t from = file_size(D.log);
+	double end = now_secs() + WAIT;
+	char *text, *stop;
+
+	PQclear(
+	    sql_query("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	              "SELECT 'slow', '+849000012' || lpad(i::text, 2, '0'), "
+	              "'Tin ' || i, 'drain' FROM generate_series(1, 4) i",
+	              NULL));
+	while (sql_long("SELECT count(*) FROM pakn.outbox WHERE kind = 'drain' "
+	                "AND state = 'queued'",
+	                NULL) != 0 &&
+	       now_secs() < end)
+		sleep_ms(20);
+	ck_assert_int_eq(kill(D.pid, SIGTERM), 0);
+	ck_assert_int_eq(log_wait(D.log, from, "drained, exiting", WAIT), 0);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.outbox WHERE kind "
+	                          "= 'drain' AND state = 'sent'",
+	                          NULL),
+	                 4);
+	/* At 2 a second, the last of them left after the signal. */
+	text = file_read(D.log, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(stop = strstr(text + from, "shutting down"));
+	ck_assert_ptr_nonnull(strstr(stop, ": sent via slow"));
+	free(text);
+}
+END_TEST
+
+/* Build the suite; the log test runs last. */
+static Suite *
+outbox_suite(void)
+{
+	Suite *s = suite_create("outbox");
+	TCase *tc = tcase_create("send");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_complaint_ack);
+	tcase_add_test(tc, test_complaint_diacritics);
+	tcase_add_test(tc, test_twilio_send);
+	tcase_add_test(tc, test_at_send);
+	tcase_add_test(tc, test_kannel_dlr);
+	tcase_add_test(tc, test_retry_then_sent);
+	tcase_add_test(tc, test_permanent_failure);
+	tcase_add_test(tc, test_attempts_exhausted);
+	tcase_add_test(tc, test_send_timeout);
+	tcase_add_test(tc, test_no_gateway);
+	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_log);
+	tcase_add_test(tc, test_drain);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Start the fake gateways and the daemon, with the sample units. */
+static int
+setup(void)
+{
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "outbox: cannot start PostgreSQL\n");
+		return 99;
+	}
+	for (int i = 0; i < NFG; i++)
+		if (fakegw_start(&fgs[i]) == -1)
+			return 99;
+	if ((down_port = free_port()) == -1 || hole_open() == -1)
+		return 99;
+	if (paknd_config(&D, "outbox", "pakn", 1, NULL) == -1 ||
+	    write_conf() == -1 || paknd_spawn(&D) == -1 ||
+	    paknd_wait_ready(&D, 10) == -1) {
+		fprintf(stderr, "outbox: paknd does not start\n");
+		return 1;
+	}
+	if (import_samples() == -1) {
+		fprintf(stderr, "outbox: cannot import the sample units\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* Stop the daemon (it must drain and exit 0, logging no error) and the
+ * fake gateways. */
+static int
+finish(void)
+{
+	int status = paknd_stop(&D, 10), rc = 0;
+	char *errors;
+
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "paknd outbox: wait status 0x%x\n", status);
+		paknd_dump(&D);
+		rc = -1;
+	}
+	if ((errors = log_grep(D.log, 0, "[error]")) != NULL) {
+		fprintf(stderr, "paknd outbox logged errors:\n%s", errors);
+		free(errors);
+		rc = -1;
+	}
+	for (int i = 0; i < NFG; i++)
+		if (fakegw_stop(&fgs[i]) != 0)
+			rc = -1;
+	if (hole_fd != -1)
+		close(hole_fd);
+	return rc;
+}
+
+/* Run the suite against the servers. */
+int
+main(void)
+{
+	SRunner *sr;
+	int failed, rc;
+
+	if ((rc = setup()) != 0)
+		return rc;
+	sr = srunner_create(outbox_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (finish() == -1)
+		failed++;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
