@@ -94,6 +94,10 @@ static const struct key keys[] = {
 	"seconds between moves of new events into the rollups"},
     {"stats", "fold_batch", KEY_INT, "50000", 100, 10000000,
 	CF(stats_fold_batch), "events moved into the rollups at once"},
+    {"ussd", "session_idle", KEY_INT, "120", 1, 86400, CF(ussd_session_idle),
+	"seconds without input after which a USSD session expires"},
+    {"ussd", "diacritics", KEY_BOOL, "no", 0, 1, CF(ussd_diacritics),
+	"USSD menus keep Vietnamese diacritics (many handsets cannot show them)"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
 	"kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -309,6 +313,7 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	line = trim(line + 1);
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
 	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
+	    !strcmp(line, "ussd") ||
 	    !strcmp(line, "stats")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
@@ -362,6 +367,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("database", c);
 	section_defaults("outbox", c);
 	section_defaults("deadline", c);
+	section_defaults("ussd", c);
 	section_defaults("stats", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {

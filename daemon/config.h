@@ -69,6 +69,10 @@ struct config {
 	long stats_fold_interval;       /* seconds between folds */
 	long stats_fold_batch;          /* deltas folded at once */
 
+	/* [ussd] */
+	long ussd_session_idle; /* seconds before an idle session expires */
+	int ussd_diacritics;    /* menus keep Vietnamese diacritics */
+
 	struct gw_conf *gateways;
 	size_t ngateways;
 };

@@ -13,6 +13,7 @@
 #include "migrate.h"
 #include "stats.h"
 #include "stmt.h"
+#include "ussd_http.h"
 #include "util.h"
 
 /* Send an answer and count the request as done. */
@@ -66,11 +67,10 @@ readyz_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		msg = xasprintf("database unavailable: %s", error);
 		http_error(r->d, r->req, 503, msg);
 		free(msg);
-	} else if ((version = atoi(PQgetvalue(res, 0, 0))) !=
-	    migrate_latest()) {
-		msg = xasprintf("schema version %d, this build needs %d: run "
+	} else if ((version = atoi(PQgetvalue(res, 0, 0))) != nmigrations) {
+		msg = xasprintf("%d of this build's %d migrations applied: run "
 				"paknctl migrate",
-		    version, migrate_latest());
+		    version, nmigrations);
 		http_error(r->d, r->req, 503, msg);
 		free(msg);
 	} else
@@ -84,11 +84,11 @@ route_readyz(struct paknd *d, struct evhttp_request *req)
 {
 	struct readyz *r = xmalloc(sizeof *r);
 	char *cause = NULL, *msg;
-	const char *last;
+	const char *last, *versions = migrate_versions();
 
 	r->d = d;
 	r->req = req;
-	if (db_submit(d->db, STMT_SCHEMA_VERSION, 0, NULL, NULL, NULL,
+	if (db_submit(d->db, STMT_SCHEMA_VERSION, 1, &versions, NULL, NULL,
 		readyz_done, r, &cause) == 0)
 		return;
 	last = db_pool_last_error(d->db);
@@ -107,13 +107,16 @@ route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
 	char *name;
 
 	if (slash == NULL || slash == rest ||
-	    (strcmp(slash, "/sms") != 0 && strcmp(slash, "/dlr") != 0)) {
+	    (strcmp(slash, "/sms") != 0 && strcmp(slash, "/dlr") != 0 &&
+		strcmp(slash, "/ussd") != 0)) {
 		http_error(d, req, 404, "no such endpoint");
 		return;
 	}
 	name = xstrndup(rest, (size_t)(slash - rest));
 	if (!strcmp(slash, "/sms"))
 		ingest_sms(d, req, name);
+	else if (!strcmp(slash, "/ussd"))
+		ussd_http(d, req, name);
 	else
 		dlr_handle(d, req, name);
 	free(name);

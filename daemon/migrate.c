@@ -31,26 +31,22 @@ exec_ok(PGconn *conn, const char *sql, char **cause)
 	return 0;
 }
 
-/* The version the database has (0 if none), or -1 and *cause. */
-int
-migrate_current(PGconn *conn, char **cause)
+/* The versions this build has, as a PostgreSQL array literal. */
+const char *
+migrate_versions(void)
 {
-	PGresult *r = PQexec(conn,
-	    "SELECT coalesce(max(version), 0) FROM pakn.schema_migration");
-	int v;
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (state != NULL && !strcmp(state, "42P01")) {
-			PQclear(r);
-			return 0;
-		}
-		set_cause(cause, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		return -1;
-	}
-	v = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return v;
+	static char lit[1024];
+	size_t n = 0;
+
+	if (lit[0] != '\0')
+		return lit;
+	lit[n++] = '{';
+	for (int i = 0; i < nmigrations && n < sizeof lit - 16; i++)
+		n += (size_t)snprintf(lit + n, sizeof lit - n, "%s%d",
+		    i ? "," : "", migrations[i].version);
+	lit[n++] = '}';
+	lit[n] = '\0';
+	return lit;
 }
 
 /* Apply one migration and record it, in one transaction. */
@@ -82,11 +78,36 @@ fail:
 	return -1;
 }
 
-/* Apply every pending migration; the count applied, or -1 and *cause. */
+/* Has migration version v been recorded? -1 and *cause on error. */
+static int
+migrate_applied(PGconn *conn, int v, char **cause)
+{
+	char version[16];
+	const char *params[1] = {version};
+	PGresult *r;
+	int n;
+
+	snprintf(version, sizeof version, "%d", v);
+	r = PQexecParams(conn,
+	    "SELECT 1 FROM pakn.schema_migration WHERE version = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_cause(cause, "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	n = PQntuples(r);
+	PQclear(r);
+	return n > 0;
+}
+
+/* Apply every migration not yet recorded, in order (a gap left by a
+ * migration added below the newest is filled too); the count applied,
+ * or -1 and *cause. */
 int
 migrate_apply(PGconn *conn, char **cause)
 {
-	int current, applied = 0;
+	int done, applied = 0;
 	char *why = NULL;
 
 	if (exec_ok(conn, "SET client_min_messages = warning", cause) != 0 ||
@@ -98,14 +119,17 @@ migrate_apply(PGconn *conn, char **cause)
 		"CREATE TABLE IF NOT EXISTS pakn.schema_migration ("
 		" version integer PRIMARY KEY, name text NOT NULL,"
 		" applied_at timestamptz NOT NULL DEFAULT now())",
-		cause) != 0 ||
-	    (current = migrate_current(conn, cause)) < 0) {
+		cause) != 0) {
 		applied = -1;
 		goto out;
 	}
 	for (int i = 0; i < nmigrations; i++) {
 		const struct migration *m = &migrations[i];
-		if (m->version <= current)
+		if ((done = migrate_applied(conn, m->version, cause)) < 0) {
+			applied = -1;
+			goto out;
+		}
+		if (done)
 			continue;
 		if (migrate_one(conn, m, &why) != 0) {
 			set_cause(cause, "migration %s: %s", m->name, why);

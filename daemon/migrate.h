@@ -22,7 +22,7 @@ int migrate_latest(void);
  * applied, or -1 and *cause.
  */
 int migrate_apply(PGconn *conn, char **cause);
-/* The version the database has (0 if none), or -1 and *cause. */
-int migrate_current(PGconn *conn, char **cause);
+/* The versions this build has, as a PostgreSQL array literal "{1,2}". */
+const char *migrate_versions(void);
 
 #endif

@@ -11,7 +11,9 @@ const struct db_stmt stmts[NSTMTS] = {
 	"$12::boolean, $13, $14::boolean, $15, $16::integer, $17)",
 	17},
     [STMT_SCHEMA_VERSION] = {"schema_version",
-	"SELECT coalesce(max(version), 0) FROM pakn.schema_migration", 0},
+	"SELECT count(*) FROM pakn.schema_migration "
+	"WHERE version = ANY ($1::integer[])",
+	1},
     [STMT_OUTBOX_CLAIM] = {"outbox_claim",
 	"SELECT id, gateway, msisdn, body, attempts "
 	"FROM pakn.outbox_claim($1::integer, $2::integer)",
@@ -42,4 +44,12 @@ const struct db_stmt stmts[NSTMTS] = {
 	"SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
 	"FROM pakn.api_act($1, $2, $3, $4::jsonb) r",
 	4},
+    [STMT_USSD_LOAD] = {"ussd_load",
+	"SELECT replay, expired, step, prev, state, ctx FROM "
+	"pakn.ussd_load($1, $2, $3, $4, $5, $6::integer)",
+	6},
+    [STMT_USSD_SAVE] = {"ussd_save",
+	"SELECT pakn.ussd_save($1, $2, $3, $4, $5, $6::integer, $7::jsonb, $8, "
+	"$9::jsonb, $10::integer)",
+	10},
 };

@@ -6,7 +6,7 @@
 
 enum stmt_id {
 	STMT_HANDLE_SMS,     /* 17 params: see ingest.c */
-	STMT_SCHEMA_VERSION, /* no params */
+	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 				body, attempts */
 	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
@@ -27,6 +27,10 @@ enum stmt_id {
 	STMT_API_SHOW, /* token, ticket -> status, body, sms */
 	STMT_API_ACT,  /* token, ticket, action, args (jsonb) -> status, body,
 			  sms */
+	STMT_USSD_LOAD, /* gateway, session, msisdn, text, code, idle seconds ->
+			   replay, expired, step, prev, state, ctx */
+	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
+			   state, answer, action, idle seconds -> answer */
 	NSTMTS,
 };
 

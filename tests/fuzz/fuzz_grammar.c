@@ -12,13 +12,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Is s a string of 0 or 2 to 10 ASCII digits? */
+/* Is s a unit code the SQL side can take: empty, 2 to 10 ASCII digits,
+ * or (CT) up to 23 lower-case letters, digits, '.', '_', '-' with a
+ * digit? */
 static int
 unit_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return strspn(s, "0123456789") == n && n != 1 && n <= 10;
+	if (strspn(s, "0123456789") == n)
+		return n != 1 && n <= 10;
+	return n <= 23 && strpbrk(s, "0123456789") != NULL &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
 /* Parse s and check what the caller relies on. */

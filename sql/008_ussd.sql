@@ -1,0 +1,270 @@
+-- 008: USSD menus (daemon/ussd.c). A session's state lives here, so any
+-- paknd instance can answer any step; each step is two calls:
+-- pakn.ussd_load (the answer of a replayed step, or the state and what
+-- the menus need to know) and pakn.ussd_save (the new state and answer,
+-- and the action, done once). Sessions matter for seconds: the table is
+-- UNLOGGED (a crash ends the sessions in progress, nothing else), and
+-- steps remove expired sessions as they go.
+
+-- Services of a commune that citizens rate without a complaint.
+CREATE TABLE pakn.public_service (
+	code      text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{0,31}$'),
+	name      text NOT NULL CHECK (name <> ''),
+	dimension smallint NOT NULL REFERENCES pakn.papi_dimension (code),
+	position  integer NOT NULL DEFAULT 0
+);
+INSERT INTO pakn.public_service (code, name, dimension, position) VALUES
+	('one_stop', 'Bộ phận một cửa', 5, 1),
+	('health_station', 'Trạm y tế', 6, 2),
+	('school', 'Trường học', 6, 3),
+	('security', 'An ninh trật tự', 6, 4),
+	('infrastructure', 'Đường, điện, nước', 6, 5),
+	('waste', 'Thu gom rác', 7, 6),
+	('online_service', 'Dịch vụ công trực tuyến', 8, 7);
+
+-- A rating without a complaint names the service it is about.
+ALTER TABLE pakn.rating
+	ADD COLUMN service text REFERENCES pakn.public_service (code);
+
+CREATE UNLOGGED TABLE pakn.ussd_session (
+	gateway      text NOT NULL,
+	session_id   text NOT NULL,
+	msisdn       text NOT NULL,
+	service_code text,
+	step         integer NOT NULL,
+	last_text    text NOT NULL,
+	state        jsonb NOT NULL,
+	answers      jsonb NOT NULL,
+	created_at   timestamptz NOT NULL DEFAULT now(),
+	updated_at   timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (gateway, session_id)
+);
+CREATE INDEX ussd_session_idle_idx ON pakn.ussd_session (updated_at);
+COMMENT ON COLUMN pakn.ussd_session.answers IS
+	'the answer given to each text of the session, for replayed steps';
+
+-- Remove up to 100 sessions idle for p_idle seconds (the janitor, run by
+-- every step). Returns how many.
+CREATE FUNCTION pakn.ussd_janitor(p_idle integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	DELETE FROM pakn.ussd_session s
+	 WHERE (s.gateway, s.session_id) IN (
+		SELECT x.gateway, x.session_id FROM pakn.ussd_session x
+		 WHERE x.updated_at < now() - make_interval(secs => p_idle)
+		 ORDER BY x.updated_at LIMIT 100
+		   FOR UPDATE SKIP LOCKED);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+
+-- What the menus need to know about a citizen, and p_code (this step's
+-- input) as a commune, as JSON for ussd_ctx_parse.
+CREATE FUNCTION pakn.ussd_context(p_msisdn text, p_code text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.citizen c JOIN pakn.unit u ON u.code = c.home_unit
+			  WHERE c.msisdn = p_msisdn),
+		'example', pakn.example_commune(),
+		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.unit u
+			  WHERE u.code = p_code AND u.kind = 'commune'),
+		'dims', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', d.code::text, 'label', d.short_vi) ORDER BY d.code),
+				'[]')
+			   FROM pakn.papi_dimension d),
+		'cats', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', c.code, 'label', c.name, 'dim', c.dimension)
+				ORDER BY c.dimension, c.code = 'general', c.name), '[]')
+			   FROM pakn.category c),
+		'svcs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', s.code, 'label', s.name, 'dim', s.dimension)
+				ORDER BY s.position, s.code), '[]')
+			   FROM pakn.public_service s),
+		'open', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'ticket', t.ticket, 'status', pakn.status_vi(t.status),
+				'due', coalesce(pakn.due_vi(t.due_at), ''))
+				ORDER BY t.id DESC), '[]')
+			   FROM (SELECT * FROM pakn.complaint
+				  WHERE msisdn = p_msisdn
+				    AND status IN ('needs_location', 'open', 'answered')
+				  ORDER BY id DESC LIMIT 5) t),
+		'answered', (SELECT jsonb_build_object('id', c.id, 'ticket', c.ticket)
+			   FROM pakn.complaint c
+			  WHERE c.msisdn = p_msisdn AND c.status = 'answered'
+			  ORDER BY c.answered_at DESC, c.id DESC LIMIT 1))
+$$;
+
+-- The first call of a step: the stored answer of a replayed text, or
+-- expired (an unknown, idle, foreign or overlong session), or the step
+-- number, the previous text, the state and the context.
+CREATE FUNCTION pakn.ussd_load(p_gateway text, p_session text, p_msisdn text,
+	p_text text, p_code text, p_idle integer,
+	OUT replay text, OUT expired boolean, OUT step integer, OUT prev text,
+	OUT state jsonb, OUT ctx jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+	s pakn.ussd_session;
+BEGIN
+	PERFORM pakn.ussd_janitor(p_idle);
+	SELECT * INTO s FROM pakn.ussd_session x
+	 WHERE x.gateway = p_gateway AND x.session_id = p_session
+	   AND x.updated_at >= now() - make_interval(secs => p_idle);
+	expired := (s.session_id IS NULL AND p_text <> '')
+		OR coalesce(s.msisdn <> p_msisdn OR s.step >= 60, false);
+	IF expired THEN
+		RETURN;
+	END IF;
+	replay := s.answers->>p_text;
+	IF replay IS NOT NULL THEN
+		RETURN;
+	END IF;
+	step := coalesce(s.step, 0);
+	prev := s.last_text;
+	state := s.state;
+	ctx := pakn.ussd_context(p_msisdn, p_code);
+END;
+$$;
+
+-- Register a home commune by USSD; a complaint waiting for its location
+-- is routed there, as after DK by SMS. Returns the SMS queued.
+CREATE FUNCTION pakn.ussd_register(p_msisdn text, p_unit text)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_pending bigint := pakn.pending_location(p_msisdn);
+BEGIN
+	UPDATE pakn.citizen SET home_unit = p_unit, updated_at = now()
+	 WHERE msisdn = p_msisdn;
+	IF v_pending IS NULL THEN
+		RETURN 0;
+	END IF;
+	PERFORM pakn.ledger(v_pending, 'citizen', NULL, 'located', NULL,
+		jsonb_build_object('unit', p_unit));
+	RETURN pakn.complaint_route(v_pending, p_unit, 'ack', NULL);
+END;
+$$;
+
+-- A complaint made in the USSD menus: category and commune chosen by the
+-- citizen; stored, routed and acknowledged by SMS (so the ticket outlives
+-- the session). Returns the ticket.
+CREATE FUNCTION pakn.ussd_complaint(p_gateway text, p_msisdn text,
+	p_category text, p_unit text, p_text text)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_cat pakn.category;
+	v_id bigint;
+	v_ticket text;
+BEGIN
+	SELECT * INTO STRICT v_cat FROM pakn.category WHERE code = p_category;
+	v_ticket := pakn.ticket_encode(nextval('pakn.ticket_seq'));
+	INSERT INTO pakn.complaint (ticket, msisdn, gateway, inbound_id,
+		category_code, dimension, sensitive, status, text)
+	VALUES (v_ticket, p_msisdn, p_gateway, NULL, v_cat.code,
+		v_cat.dimension, v_cat.sensitive, 'needs_location', p_text)
+	RETURNING id INTO v_id;
+	PERFORM pakn.ledger(v_id, 'citizen', NULL, 'received', NULL,
+		jsonb_build_object('category', v_cat.code, 'channel', 'ussd'));
+	PERFORM pakn.complaint_route(v_id, p_unit, 'ack', NULL);
+	RETURN v_ticket;
+END;
+$$;
+
+-- Do the action of a final step (ussd_action_json); returns the answer,
+-- with the ticket filled in, or the action's "fail" answer.
+CREATE FUNCTION pakn.ussd_act(p_gateway text, p_msisdn text, p_action jsonb,
+	p_answer text)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	c pakn.complaint;
+BEGIN
+	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
+	ON CONFLICT (msisdn) DO NOTHING;
+	CASE p_action->>'kind'
+	WHEN 'complaint' THEN
+		RETURN replace(p_answer, '{ticket}', pakn.ussd_complaint(p_gateway,
+			p_msisdn, p_action->>'category', p_action->>'unit',
+			p_action->>'text'));
+	WHEN 'rate' THEN
+		SELECT * INTO c FROM pakn.complaint
+		 WHERE id = (p_action->>'complaint')::bigint AND msisdn = p_msisdn
+		   FOR UPDATE;
+		IF c.id IS NULL OR c.status <> 'answered' THEN
+			RETURN coalesce(p_action->>'fail', p_answer);
+		END IF;
+		PERFORM pakn.complaint_rate(c.id, (p_action->>'score')::integer,
+			NULL);
+	WHEN 'rate_service' THEN
+		INSERT INTO pakn.rating (complaint_id, unit_code, dimension, msisdn,
+			score, service)
+		SELECT NULL, p_action->>'unit', s.dimension, p_msisdn,
+			(p_action->>'score')::smallint, s.code
+		  FROM pakn.public_service s WHERE s.code = p_action->>'service';
+	WHEN 'register' THEN
+		PERFORM pakn.ussd_register(p_msisdn, p_action->>'unit');
+	ELSE
+		RAISE EXCEPTION 'unknown USSD action %', p_action->>'kind';
+	END CASE;
+	RETURN p_answer;
+END;
+$$;
+
+-- The second call of a step: store the new state and answer if the
+-- session is still at step p_step (0: a new session), then do the action.
+-- When another instance did this step first, nothing is done and its
+-- answer is returned (NULL if there is none: the session is gone).
+CREATE FUNCTION pakn.ussd_save(p_gateway text, p_session text, p_msisdn text,
+	p_service text, p_text text, p_step integer, p_state jsonb,
+	p_answer text, p_action jsonb, p_idle integer)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	s pakn.ussd_session;
+	v_answer text;
+BEGIN
+	IF p_step = 0 THEN
+		INSERT INTO pakn.ussd_session AS x (gateway, session_id, msisdn,
+			service_code, step, last_text, state, answers)
+		VALUES (p_gateway, p_session, p_msisdn, p_service, 1, p_text,
+			p_state, jsonb_build_object(p_text, p_answer))
+		ON CONFLICT (gateway, session_id) DO UPDATE
+		   SET msisdn = excluded.msisdn, service_code = excluded.service_code,
+		       step = 1, last_text = excluded.last_text,
+		       state = excluded.state, answers = excluded.answers,
+		       created_at = now(), updated_at = now()
+		 WHERE x.updated_at < now() - make_interval(secs => p_idle)
+		RETURNING * INTO s;
+	ELSE
+		UPDATE pakn.ussd_session x SET step = x.step + 1,
+			last_text = p_text, state = p_state,
+			answers = x.answers || jsonb_build_object(p_text, p_answer),
+			updated_at = now()
+		 WHERE x.gateway = p_gateway AND x.session_id = p_session
+		   AND x.step = p_step AND x.msisdn = p_msisdn
+		RETURNING * INTO s;
+	END IF;
+	IF s.session_id IS NULL THEN
+		SELECT coalesce(x.answers->>p_text, x.answers->>x.last_text)
+		  INTO v_answer FROM pakn.ussd_session x
+		 WHERE x.gateway = p_gateway AND x.session_id = p_session
+		   AND x.msisdn = p_msisdn;
+		RETURN v_answer;
+	END IF;
+	IF p_action IS NULL THEN
+		RETURN p_answer;
+	END IF;
+	v_answer := pakn.ussd_act(p_gateway, p_msisdn, p_action, p_answer);
+	IF v_answer IS DISTINCT FROM p_answer THEN
+		UPDATE pakn.ussd_session x
+		   SET answers = x.answers || jsonb_build_object(p_text, v_answer)
+		 WHERE x.gateway = p_gateway AND x.session_id = p_session;
+	END IF;
+	RETURN v_answer;
+END;
+$$;
