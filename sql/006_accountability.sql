@@ -433,6 +433,31 @@ BEGIN
 END;
 $$;
 
+-- TT on a complaint that waits for its commune asks for the commune.
+CREATE OR REPLACE FUNCTION pakn.sms_status(p_gateway text, p_msisdn text,
+	p_ticket text, p_ticket_ok boolean, p_inbound bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	p record;
+BEGIN
+	p := pakn.ticket_problem(p_gateway, p_msisdn, 'TT', p_ticket,
+		p_ticket_ok, p_inbound);
+	IF p.replies IS NOT NULL THEN
+		RETURN p.replies;
+	ELSIF (p.c).status = 'needs_location' THEN
+		RETURN pakn.reply(p_gateway, p_msisdn, 'ask_location_again',
+			jsonb_build_object('ticket', (p.c).ticket,
+				'example', pakn.example_commune()), (p.c).id, p_inbound);
+	END IF;
+	RETURN pakn.reply(p_gateway, p_msisdn,
+		CASE WHEN (p.c).status IN ('answered', 'closed')
+			AND (p.c).answer_text IS NOT NULL
+		     THEN 'status_answered' ELSE 'status' END,
+		pakn.complaint_vars((p.c).id), (p.c).id, p_inbound);
+END;
+$$;
+
 -- Route ratings into handle_sms: a digit or DG from a citizen.
 CREATE OR REPLACE FUNCTION pakn.handle_sms(
 	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
@@ -460,6 +485,11 @@ BEGIN
 	WHEN p_kind = 'complaint' AND (p_keyword OR v_pending IS NULL) THEN
 		pakn.complaint_new(p_gateway, p_msisdn, message_id, p_text,
 			p_unit, p_keyword)
+	-- A waiting complaint's location given inside a sentence ("Nhà tôi
+	-- ở phường Ba Đình #00004").
+	WHEN p_kind = 'complaint' AND EXISTS (SELECT 1 FROM pakn.unit
+			WHERE code = p_unit) THEN
+		pakn.sms_register(p_gateway, p_msisdn, p_unit, message_id, false)
 	WHEN p_kind = 'complaint' THEN
 		pakn.reply(p_gateway, p_msisdn, 'ask_location_again',
 			jsonb_build_object('ticket', (SELECT ticket FROM pakn.complaint

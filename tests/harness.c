@@ -992,12 +992,14 @@ http_easy(int port, const char *method, const char *path,
           struct curl_slist **hdrs)
 {
 	CURL *c = curl_easy_init();
-	char url[2048];
+	char *url;
 
 	if (c == NULL)
 		abort();
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	/* libcurl copies the URL; any length. */
+	url = strf("http://127.0.0.1:%d%s", port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	free(url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
