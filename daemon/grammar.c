@@ -285,6 +285,10 @@ any_code_at(const char *f, char unit[24])
 	if (!digits || is_alnum(f[n]) || f[n] == '.' || f[n] == '_' ||
 	    f[n] == '-')
 		return 0;
+	/* All digits: a statistical code, 2 to 10 digits as code_at. */
+	if (strspn(f, "0123456789") >= n &&
+	    (n < UNIT_MIN_DIGITS || n > UNIT_MAX_DIGITS))
+		return 0;
 	memcpy(unit, f, n);
 	unit[n] = '\0';
 	return p + n;

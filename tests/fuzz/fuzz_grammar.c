@@ -39,7 +39,8 @@ check_parse(const char *s)
 	if (cmd.ticket_ok != ticket_valid(cmd.ticket) ||
 	    strlen(cmd.ticket) > 15 || cmd.rating < 0 || cmd.rating > 5)
 		abort();
-	if (cmd.keyword && cmd.kind >= CMD_CODE)
+	if (cmd.keyword && (cmd.kind == CMD_CODE || cmd.kind == CMD_DIGIT ||
+	                    cmd.kind == CMD_EMPTY))
 		abort();
 	folded = grammar_fold(cmd.text);
 	if (strcmp(folded, cmd.folded) != 0)
