@@ -34,92 +34,90 @@ struct key {
 
 static const struct key keys[] = {
     {"server", "listen", KEY_STR, "127.0.0.1:8080", 0, 0, CF(listen),
-	"address:port to accept HTTP on"},
+     "address:port to accept HTTP on"},
     {"server", "max_body_size", KEY_INT, "65536", 256, 64 << 20,
-	CF(max_body_size), "largest request body in bytes (413 above)"},
+     CF(max_body_size), "largest request body in bytes (413 above)"},
     {"server", "max_header_size", KEY_INT, "8192", 512, 1 << 20,
-	CF(max_header_size), "largest request head in bytes"},
+     CF(max_header_size), "largest request head in bytes"},
     {"server", "timeout", KEY_INT, "30", 1, 3600, CF(timeout),
-	"seconds to read a request or write an answer"},
+     "seconds to read a request or write an answer"},
     {"server", "drain_timeout", KEY_INT, "10", 0, 3600, CF(drain_timeout),
-	"seconds to finish in-flight work on SIGTERM"},
+     "seconds to finish in-flight work on SIGTERM"},
     {"database", "conninfo", KEY_STR, "dbname=pakn", 0, 0, CF(conninfo),
-	"libpq connection string"},
+     "libpq connection string"},
     {"database", "pool_size", KEY_INT, "4", 1, 256, CF(pool_size),
-	"connections to PostgreSQL"},
+     "connections to PostgreSQL"},
     {"database", "migrate", KEY_BOOL, "no", 0, 1, CF(migrate),
-	"apply pending migrations at start"},
+     "apply pending migrations at start"},
     {"database", "query_timeout", KEY_INT, "5", 1, 600, CF(query_timeout),
-	"seconds before a waiting request is answered 503"},
+     "seconds before a waiting request is answered 503"},
     {"database", "max_queue", KEY_INT, "10000", 1, 10000000, CF(max_queue),
-	"requests waiting for a connection before 503"},
+     "requests waiting for a connection before 503"},
     {"database", "batch_size", KEY_INT, "256", 1, 65536, CF(batch_size),
-	"most requests sharing one commit"},
+     "most requests sharing one commit"},
     {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
-	"longest pause in seconds between reconnection attempts"},
+     "longest pause in seconds between reconnection attempts"},
     {"outbox", "interval", KEY_INT, "1000", 10, 600000, CF(outbox_interval),
-	"milliseconds between looks for messages to send"},
+     "milliseconds between looks for messages to send"},
     {"outbox", "batch", KEY_INT, "50", 1, 10000, CF(outbox_batch),
-	"messages claimed at once"},
-    {"outbox", "max_attempts", KEY_INT, "6", 1, 100,
-	CF(outbox_max_attempts), "attempts before a message is failed"},
+     "messages claimed at once"},
+    {"outbox", "max_attempts", KEY_INT, "6", 1, 100, CF(outbox_max_attempts),
+     "attempts before a message is failed"},
     {"outbox", "retry_base", KEY_INT, "30", 1, 86400, CF(outbox_retry_base),
-	"seconds before the first retry, doubled each time (with jitter)"},
+     "seconds before the first retry, doubled each time (with jitter)"},
     {"outbox", "lease", KEY_INT, "120", 10, 86400, CF(outbox_lease),
-	"seconds a claimed message is ours before another instance retries"},
+     "seconds a claimed message is ours before another instance retries"},
     {"outbox", "send_timeout", KEY_INT, "15", 1, 600, CF(outbox_send_timeout),
-	"seconds for one send request to the gateway"},
-    {"outbox", "max_inflight", KEY_INT, "32", 1, 10000,
-	CF(outbox_max_inflight), "send requests in flight at once"},
+     "seconds for one send request to the gateway"},
+    {"outbox", "max_inflight", KEY_INT, "32", 1, 10000, CF(outbox_max_inflight),
+     "send requests in flight at once"},
     {"deadline", "interval", KEY_INT, "60", 1, 86400, CF(deadline_interval),
-	"seconds between passes of the deadline worker"},
+     "seconds between passes of the deadline worker"},
     {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),
-	"working days before the deadline the unit is reminded"},
+     "working days before the deadline the unit is reminded"},
     {"deadline", "apology_days", KEY_INT, "5", 1, 60, CF(apology_days),
-	"working days from the apology to the new expected date"},
-    {"deadline", "rating_wait_days", KEY_INT, "7", 1, 365,
-	CF(rating_wait_days),
-	"days to wait for a rating before an answer is closed"},
+     "working days from the apology to the new expected date"},
+    {"deadline", "rating_wait_days", KEY_INT, "7", 1, 365, CF(rating_wait_days),
+     "days to wait for a rating before an answer is closed"},
     {"deadline", "batch", KEY_INT, "500", 1, 100000, CF(deadline_batch),
-	"complaints handled per pass for each kind of work"},
+     "complaints handled per pass for each kind of work"},
     {"stats", "cutoff_day", KEY_INT, "0", 0, 28, CF(stats_cutoff_day),
-	"day of the period's last month that closes its data (0: month end)"},
-    {"stats", "target_on_time", KEY_INT, "99", 0, 100,
-	CF(stats_target_on_time), "target: percent answered on time"},
+     "day of the period's last month that closes its data (0: month end)"},
+    {"stats", "target_on_time", KEY_INT, "99", 0, 100, CF(stats_target_on_time),
+     "target: percent answered on time"},
     {"stats", "target_satisfaction", KEY_INT, "85", 0, 100,
-	CF(stats_target_satisfaction),
-	"target: percent of ratings that are 4 or 5"},
-    {"stats", "fold_interval", KEY_INT, "5", 1, 3600,
-	CF(stats_fold_interval),
-	"seconds between moves of new events into the rollups"},
+     CF(stats_target_satisfaction),
+     "target: percent of ratings that are 4 or 5"},
+    {"stats", "fold_interval", KEY_INT, "5", 1, 3600, CF(stats_fold_interval),
+     "seconds between moves of new events into the rollups"},
     {"stats", "fold_batch", KEY_INT, "50000", 100, 10000000,
-	CF(stats_fold_batch), "events moved into the rollups at once"},
+     CF(stats_fold_batch), "events moved into the rollups at once"},
     {"ussd", "session_idle", KEY_INT, "120", 1, 86400, CF(ussd_session_idle),
-	"seconds without input after which a USSD session expires"},
+     "seconds without input after which a USSD session expires"},
     {"ussd", "diacritics", KEY_BOOL, "no", 0, 1, CF(ussd_diacritics),
-	"USSD menus keep Vietnamese diacritics (many handsets cannot show them)"},
+     "USSD menus keep Vietnamese diacritics (many handsets cannot show them)"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
-	"kannel | twilio | africastalking"},
+     "kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
-	"secret expected on callbacks (token= or X-Pakn-Token)"},
+     "secret expected on callbacks (token= or X-Pakn-Token)"},
     {"gateway", "send_url", KEY_STR, "", 0, 0, GW(send_url),
-	"URL of the gateway's send API"},
+     "URL of the gateway's send API"},
     {"gateway", "username", KEY_STR, "", 0, 0, GW(username),
-	"user name for the send API"},
+     "user name for the send API"},
     {"gateway", "password", KEY_STR, "", 0, 0, GW(password),
-	"password for the send API"},
+     "password for the send API"},
     {"gateway", "sender", KEY_STR, "", 0, 0, GW(sender),
-	"our short code or number, the sender of replies"},
+     "our short code or number, the sender of replies"},
     {"gateway", "auth_token", KEY_STR, "", 0, 0, GW(auth_token),
-	"Twilio-style: key of X-Twilio-Signature"},
+     "Twilio-style: key of X-Twilio-Signature"},
     {"gateway", "public_url", KEY_STR, "", 0, 0, GW(public_url),
-	"our base URL as the provider calls it (signatures, delivery reports)"},
+     "our base URL as the provider calls it (signatures, delivery reports)"},
     {"gateway", "api_key", KEY_STR, "", 0, 0, GW(api_key),
-	"Africa's Talking: apiKey for sending"},
+     "Africa's Talking: apiKey for sending"},
     {"gateway", "rate", KEY_INT, "10", 1, 10000, GW(rate),
-	"messages per second sent through this gateway"},
+     "messages per second sent through this gateway"},
     {"gateway", "diacritics", KEY_BOOL, "no", 0, 1, GW(diacritics),
-	"replies keep Vietnamese diacritics (UCS-2, 70 characters a part)"},
+     "replies keep Vietnamese diacritics (UCS-2, 70 characters a part)"},
 };
 
 static const char *gw_types[] = {
@@ -151,10 +149,10 @@ key_set(const struct key *k, void *base, const char *val, char **cause)
 	case KEY_INT:
 		errno = 0;
 		n = strtol(val, &end, 10);
-		if (errno != 0 || *val == '\0' || *end != '\0' ||
-		    n < k->min || n > k->max) {
+		if (errno != 0 || *val == '\0' || *end != '\0' || n < k->min ||
+		    n > k->max) {
 			set_cause(cause, "%s must be a number from %ld to %ld",
-			    k->name, k->min, k->max);
+			          k->name, k->min, k->max);
 			return -1;
 		}
 		*(long *)p = n;
@@ -164,7 +162,7 @@ key_set(const struct key *k, void *base, const char *val, char **cause)
 		    !strcmp(val, "on") || !strcmp(val, "1"))
 			*(int *)p = 1;
 		else if (!strcmp(val, "no") || !strcmp(val, "false") ||
-		    !strcmp(val, "off") || !strcmp(val, "0"))
+		         !strcmp(val, "off") || !strcmp(val, "0"))
 			*(int *)p = 0;
 		else {
 			set_cause(cause, "%s must be yes or no", k->name);
@@ -177,7 +175,8 @@ key_set(const struct key *k, void *base, const char *val, char **cause)
 				*(enum gw_type *)p = (enum gw_type)i;
 				return 0;
 			}
-		set_cause(cause, "type must be kannel, twilio or africastalking");
+		set_cause(cause,
+		          "type must be kannel, twilio or africastalking");
 		return -1;
 	}
 	return -1;
@@ -240,8 +239,10 @@ gateway_add(struct config *c, const char *name, char **cause)
 {
 	struct gw_conf *gw;
 	if (!gw_name_valid(name)) {
-		set_cause(cause, "gateway name \"%s\" must be letters, digits, "
-		    "'-' or '_'", name);
+		set_cause(cause,
+		          "gateway name \"%s\" must be letters, digits, "
+		          "'-' or '_'",
+		          name);
 		return NULL;
 	}
 	if (config_gateway(c, name) != NULL) {
@@ -251,7 +252,7 @@ gateway_add(struct config *c, const char *name, char **cause)
 	c->gateways = xreallocarray(c->gateways, c->ngateways + 1, sizeof *gw);
 	gw = &c->gateways[c->ngateways++];
 	memset(gw, 0, sizeof *gw);
-	gw->type = (enum gw_type)-1;
+	gw->type = (enum gw_type) - 1;
 	gw->name = xstrdup(name);
 	section_defaults("gateway", gw);
 	return gw;
@@ -275,12 +276,15 @@ config_validate(struct config *c, char **cause)
 		}
 		if (gw->type == GW_TWILIO &&
 		    (*gw->auth_token == '\0' || *gw->public_url == '\0')) {
-			set_cause(cause, "[gateway.%s] twilio needs auth_token "
-			    "and public_url", gw->name);
+			set_cause(cause,
+			          "[gateway.%s] twilio needs auth_token "
+			          "and public_url",
+			          gw->name);
 			return -1;
 		}
 		if (gw->type != GW_TWILIO && *gw->token == '\0') {
-			set_cause(cause, "[gateway.%s] needs a token", gw->name);
+			set_cause(cause, "[gateway.%s] needs a token",
+			          gw->name);
 			return -1;
 		}
 	}
@@ -302,7 +306,7 @@ unquote(char *v)
 /* Handle a "[section]" line; sets *base to where its keys go. */
 static int
 parse_section(struct config *c, char *line, char *section, size_t sectsz,
-    void **base, char **cause)
+              void **base, char **cause)
 {
 	char *end = strchr(line, ']');
 	if (end == NULL || end[1] != '\0') {
@@ -313,8 +317,7 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	line = trim(line + 1);
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
 	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
-	    !strcmp(line, "ussd") ||
-	    !strcmp(line, "stats")) {
+	    !strcmp(line, "ussd") || !strcmp(line, "stats")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -378,8 +381,8 @@ config_parse(const char *name, const char *text, char **cause)
 		if (*line == '\0' || *line == '#' || *line == ';')
 			continue;
 		if (*line == '[' ? parse_section(c, line, section,
-				       sizeof section, &base, &why)
-				 : parse_pair(line, section, base, &why))
+		                                 sizeof section, &base, &why)
+		                 : parse_pair(line, section, base, &why))
 			goto fail;
 	}
 	free(copy);
@@ -481,8 +484,8 @@ config_print_defaults(void)
 		const struct key *k = &keys[i];
 		if (strcmp(k->section, last) != 0)
 			printf("%s[%s]\n", *last ? "\n" : "",
-			    strcmp(k->section, "gateway") ? k->section
-							  : "gateway.NAME");
+			       strcmp(k->section, "gateway") ? k->section
+			                                     : "gateway.NAME");
 		last = k->section;
 		printf("# %s\n%s = %s\n", k->help, k->name, k->def);
 	}

@@ -14,8 +14,8 @@ enum gw_type {
 struct gw_conf {
 	char *name;
 	enum gw_type type;
-	char *token;      /* secret expected on callbacks */
-	char *send_url;   /* where replies are sent */
+	char *token;    /* secret expected on callbacks */
+	char *send_url; /* where replies are sent */
 	char *username;
 	char *password;
 	char *sender;     /* our number or short code */
@@ -31,7 +31,7 @@ struct config {
 	int refcnt;
 
 	/* [server] */
-	char *listen;        /* host:port */
+	char *listen;         /* host:port */
 	long max_body_size;   /* bytes */
 	long max_header_size; /* bytes */
 	long timeout;         /* seconds, HTTP read/write */
@@ -56,11 +56,11 @@ struct config {
 	long outbox_max_inflight; /* HTTP sends at once */
 
 	/* [deadline] */
-	long deadline_interval;  /* seconds between passes */
-	long remind_days;        /* working days before the deadline */
-	long apology_days;       /* working days to the new date */
-	long rating_wait_days;   /* then an unrated answer is closed */
-	long deadline_batch;     /* complaints handled per pass and kind */
+	long deadline_interval; /* seconds between passes */
+	long remind_days;       /* working days before the deadline */
+	long apology_days;      /* working days to the new date */
+	long rating_wait_days;  /* then an unrated answer is closed */
+	long deadline_batch;    /* complaints handled per pass and kind */
 
 	/* [stats] */
 	long stats_cutoff_day;          /* 0: calendar months; else day 1-28 */

@@ -55,16 +55,17 @@ csv_field(struct csv *c, struct buf *b, int *eol, char **cause)
 		if (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
 		    *c->p != '\r') {
 			set_cause(cause, "line %d: text after a closing quote",
-			    c->line);
+			          c->line);
 			return -1;
 		}
 	} else {
 		while (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-		    *c->p != '\r') {
+		       *c->p != '\r') {
 			if (*c->p == '"') {
-				set_cause(cause, "line %d: quote inside an "
-						 "unquoted field",
-				    c->line);
+				set_cause(cause,
+				          "line %d: quote inside an "
+				          "unquoted field",
+				          c->line);
 				return -1;
 			}
 			buf_addc(b, *c->p++);
@@ -112,15 +113,15 @@ csv_next(struct csv *c, char ***fields, int *n, char **cause)
 	while (!eol) {
 		buf_init(&b);
 		if (*n == CSV_MAX_FIELDS) {
-			set_cause(cause, "line %d: more than %d fields", c->line,
-			    CSV_MAX_FIELDS);
+			set_cause(cause, "line %d: more than %d fields",
+			          c->line, CSV_MAX_FIELDS);
 			goto fail;
 		}
 		if (csv_field(c, &b, &eol, cause) != 0)
 			goto fail;
 		if (!text_utf8_valid(b.data, b.len)) {
 			set_cause(cause, "line %d: field %d is not valid UTF-8",
-			    c->line, *n + 1);
+			          c->line, *n + 1);
 			goto fail;
 		}
 		(*fields)[(*n)++] = buf_detach(&b);

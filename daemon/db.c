@@ -117,7 +117,7 @@ req_free(struct db_req *r)
 /* Answer a request and free it. */
 static void
 req_finish(struct db_pool *pool, struct db_req *r, enum db_status st,
-    const char *error)
+           const char *error)
 {
 	r->cb(r->arg, st, st == DB_OK ? r->res : NULL, error);
 	req_free(r);
@@ -211,7 +211,8 @@ conn_fail(struct db_conn *c, const char *why)
 	if (c->backoff > (double)pool->opts.reconnect_max)
 		c->backoff = (double)pool->opts.reconnect_max;
 	/* Jitter of +-25 % so instances do not reconnect in step. */
-	conn_timer(c, c->backoff * (0.75 + 0.5 * (random() / (double)RAND_MAX)));
+	conn_timer(c,
+	           c->backoff * (0.75 + 0.5 * (random() / (double)RAND_MAX)));
 	free(msg);
 }
 
@@ -247,15 +248,16 @@ conn_prepare(struct db_conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
-	c->rev = event_new(pool->base, fd, EV_READ | EV_PERSIST, conn_read_cb,
-	    c);
+	c->rev =
+	    event_new(pool->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(pool->base, fd, EV_WRITE, conn_write_cb, c);
 	event_add(c->rev, NULL);
 	if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1)
 		goto fail;
 	for (int i = 0; i < pool->nstmts; i++)
-		if (PQsendPrepare(c->pg, pool->stmts[i].name, pool->stmts[i].sql,
-			pool->stmts[i].nparams, NULL) != 1)
+		if (PQsendPrepare(c->pg, pool->stmts[i].name,
+		                  pool->stmts[i].sql, pool->stmts[i].nparams,
+		                  NULL) != 1)
 			goto fail;
 	if (PQpipelineSync(c->pg) != 1 || conn_flush(c) != 0)
 		goto fail;
@@ -294,8 +296,8 @@ conn_connect_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->wev != NULL)
 		event_free(c->wev);
 	/* The socket may change between attempts (several hosts). */
-	c->wev = event_new(c->pool->base, PQsocket(c->pg), ev, conn_connect_cb,
-	    c);
+	c->wev =
+	    event_new(c->pool->base, PQsocket(c->pg), ev, conn_connect_cb, c);
 	event_add(c->wev, NULL);
 }
 
@@ -334,7 +336,7 @@ conn_start(struct db_conn *c)
 	}
 	conn_timer(c, 10);
 	c->wev = event_new(c->pool->base, PQsocket(c->pg), EV_WRITE,
-	    conn_connect_cb, c);
+	                   conn_connect_cb, c);
 	event_add(c->wev, NULL);
 }
 
@@ -351,8 +353,9 @@ conn_send(struct db_conn *c)
 	TAILQ_FOREACH(r, &c->batch, entry)
 	{
 		if (PQsendQueryPrepared(c->pg, pool->stmts[r->stmt].name,
-			r->nparams, (const char *const *)r->values, r->lengths,
-			r->formats, 0) != 1)
+		                        r->nparams,
+		                        (const char *const *)r->values,
+		                        r->lengths, r->formats, 0) != 1)
 			goto fail;
 	}
 	if (PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) !=
@@ -380,7 +383,7 @@ pool_dispatch(struct db_pool *pool)
 		if (c->state != CONN_IDLE)
 			continue;
 		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
-		    c->nbatch < pool->opts.batch_size) {
+		       c->nbatch < pool->opts.batch_size) {
 			if (r->solo && c->nbatch > 0)
 				break;
 			TAILQ_REMOVE(&pool->queue, r, entry);
@@ -402,7 +405,7 @@ sqlstate_is_conn(const char *state)
 	if (state == NULL)
 		return 1;
 	return !strncmp(state, "08", 2) || !strncmp(state, "57", 2) ||
-	    !strncmp(state, "53", 2) || !strncmp(state, "58", 2);
+	       !strncmp(state, "53", 2) || !strncmp(state, "58", 2);
 }
 
 /* Keep the result of query qidx of the batch in flight. */
@@ -424,7 +427,7 @@ conn_result(struct db_conn *c, PGresult *res)
 		c->failed = 1;
 	} else if (c->qidx == c->nbatch + 1) {
 		c->committed = st == PGRES_COMMAND_OK &&
-		    !strcmp(PQcmdStatus(res), "COMMIT");
+		               !strcmp(PQcmdStatus(res), "COMMIT");
 	} else if (c->qidx >= 1 && c->qidx <= c->nbatch) {
 		TAILQ_FOREACH(r, &c->batch, entry)
 		{
@@ -454,9 +457,9 @@ conn_batch_done(struct db_conn *c)
 		conn_end_batch(c, DB_OK, NULL);
 	} else if (c->conn_err || c->nbatch == 1) {
 		log_debug("db conn %d: batch failed: %s", c->id,
-		    c->error ? c->error : "commit failed");
+		          c->error ? c->error : "commit failed");
 		conn_end_batch(c, c->conn_err ? DB_UNAVAILABLE : DB_ERROR,
-		    c->error ? c->error : "commit failed");
+		               c->error ? c->error : "commit failed");
 	} else {
 		/* Retry each alone, at the head of the queue, in order. */
 		TAILQ_INIT(&again);
@@ -572,7 +575,7 @@ pool_janitor_cb(evutil_socket_t fd, short what, void *arg)
 /* Create the pool and start connecting. */
 struct db_pool *
 db_pool_new(struct event_base *base, const char *conninfo,
-    const struct db_stmt *stmts, int nstmts, const struct db_opts *opts)
+            const struct db_stmt *stmts, int nstmts, const struct db_opts *opts)
 {
 	struct db_pool *pool = xcalloc(1, sizeof *pool);
 	struct timeval tick = {0, 250000};
@@ -639,7 +642,7 @@ pool_may_queue(const struct db_pool *pool)
 		if (c->state == CONN_IDLE || c->state == CONN_BUSY)
 			return 1;
 		if ((c->state == CONN_CONNECTING ||
-			c->state == CONN_PREPARING) &&
+		     c->state == CONN_PREPARING) &&
 		    c->backoff == 0)
 			return 1;
 	}
@@ -649,8 +652,8 @@ pool_may_queue(const struct db_pool *pool)
 /* Queue a statement; -1 and *cause if it cannot be taken now. */
 int
 db_submit(struct db_pool *pool, int stmt, int nparams,
-    const char *const *values, const int *lengths, const int *formats,
-    db_cb cb, void *arg, char **cause)
+          const char *const *values, const int *lengths, const int *formats,
+          db_cb cb, void *arg, char **cause)
 {
 	struct db_req *r;
 	size_t size = sizeof *r, off;
@@ -670,8 +673,8 @@ db_submit(struct db_pool *pool, int stmt, int nparams,
 	for (int i = 0; i < nparams; i++)
 		if (values[i] != NULL)
 			size += (formats && formats[i] ? (size_t)lengths[i]
-						       : strlen(values[i])) +
-			    1;
+			                               : strlen(values[i])) +
+			        1;
 	r = xcalloc(1, size);
 	r->values = (char **)(r + 1);
 	r->lengths = (int *)(r->values + nparams);
@@ -717,7 +720,7 @@ db_pool_last_error(const struct db_pool *pool)
 /* Commits and requests so far. */
 void
 db_pool_stats(const struct db_pool *pool, long long *commits,
-    long long *requests)
+              long long *requests)
 {
 	*commits = pool->commits;
 	*requests = pool->requests;

@@ -1,4 +1,5 @@
-/* db.h: an asynchronous PostgreSQL pool on the event loop, with group commit. */
+/* db.h: an asynchronous PostgreSQL pool on the event loop, with group commit.
+ */
 #ifndef PAKN_DB_H
 #define PAKN_DB_H
 
@@ -17,7 +18,7 @@ enum db_status {
  * when status is not DB_OK.
  */
 typedef void (*db_cb)(void *arg, enum db_status status, PGresult *res,
-    const char *error);
+                      const char *error);
 
 /* A statement prepared on every connection. */
 struct db_stmt {
@@ -37,7 +38,8 @@ struct db_opts {
 struct db_pool;
 
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
-    const struct db_stmt *stmts, int nstmts, const struct db_opts *opts);
+                            const struct db_stmt *stmts, int nstmts,
+                            const struct db_opts *opts);
 /* Change the limits (not the size or conninfo) of a running pool. */
 void db_pool_set_opts(struct db_pool *pool, const struct db_opts *opts);
 void db_pool_free(struct db_pool *pool);
@@ -49,8 +51,8 @@ void db_pool_free(struct db_pool *pool);
  * the database is unavailable or the queue is full; cb is then not called.
  */
 int db_submit(struct db_pool *pool, int stmt, int nparams,
-    const char *const *values, const int *lengths, const int *formats,
-    db_cb cb, void *arg, char **cause);
+              const char *const *values, const int *lengths, const int *formats,
+              db_cb cb, void *arg, char **cause);
 
 /* Connections ready for work. */
 int db_pool_up(const struct db_pool *pool);
@@ -60,6 +62,6 @@ long db_pool_pending(const struct db_pool *pool);
 const char *db_pool_last_error(const struct db_pool *pool);
 /* Commits and batched requests so far (for logs and benchmarks). */
 void db_pool_stats(const struct db_pool *pool, long long *commits,
-    long long *requests);
+                   long long *requests);
 
 #endif

@@ -44,9 +44,10 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		return;
 	}
 	if (atoi(PQgetvalue(res, 0, 1)) + atoi(PQgetvalue(res, 0, 2)) +
-		atoi(PQgetvalue(res, 0, 3)) >
+	        atoi(PQgetvalue(res, 0, 3)) >
 	    0)
-		log_info("deadline: %s reminded, %s escalated, %s closed, %s SMS",
+		log_info(
+		    "deadline: %s reminded, %s escalated, %s closed, %s SMS",
 		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
 	else
@@ -76,7 +77,7 @@ deadline_pass(evutil_socket_t fd, short what, void *arg)
 	snprintf(v[2], sizeof v[2], "%ld", c->rating_wait_days);
 	snprintf(v[3], sizeof v[3], "%ld", c->deadline_batch);
 	if (db_submit(w->d->db, STMT_DEADLINE_RUN, 4, values, NULL, NULL,
-		deadline_done, w, &cause) != 0) {
+	              deadline_done, w, &cause) != 0) {
 		log_debug("deadline: pass skipped: %s", cause);
 		free(cause);
 		return;

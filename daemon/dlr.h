@@ -6,6 +6,6 @@
 
 /* Handle GET|POST /v1/gw/{name}/dlr: authenticate, parse, record. */
 void dlr_handle(struct paknd *d, struct evhttp_request *req,
-    const char *gwname);
+                const char *gwname);
 
 #endif

@@ -279,8 +279,8 @@ any_code_at(const char *f, char unit[24])
 	f += p;
 	if (!is_alnum(*f))
 		return 0;
-	while (n < 23 && (is_alnum(f[n]) || f[n] == '.' || f[n] == '_' ||
-			     f[n] == '-'))
+	while (n < 23 &&
+	       (is_alnum(f[n]) || f[n] == '.' || f[n] == '_' || f[n] == '-'))
 		digits |= is_digit(f[n++]);
 	if (!digits || is_alnum(f[n]) || f[n] == '.' || f[n] == '_' ||
 	    f[n] == '-')

@@ -19,7 +19,7 @@
 /* Send an answer and count the request as done. */
 void
 http_reply(struct paknd *d, struct evhttp_request *req, int code,
-    const char *type, const char *body, size_t len)
+           const char *type, const char *body, size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -41,11 +41,11 @@ http_reply(struct paknd *d, struct evhttp_request *req, int code,
 /* Send a text/plain error with a one-line reason. */
 void
 http_error(struct paknd *d, struct evhttp_request *req, int code,
-    const char *reason)
+           const char *reason)
 {
 	char *body = xasprintf("%s\n", reason);
 	http_reply(d, req, code, "text/plain; charset=utf-8", body,
-	    strlen(body));
+	           strlen(body));
 	free(body);
 }
 
@@ -69,8 +69,8 @@ readyz_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		free(msg);
 	} else if ((version = atoi(PQgetvalue(res, 0, 0))) != nmigrations) {
 		msg = xasprintf("%d of this build's %d migrations applied: run "
-				"paknctl migrate",
-		    version, nmigrations);
+		                "paknctl migrate",
+		                version, nmigrations);
 		http_error(r->d, r->req, 503, msg);
 		free(msg);
 	} else
@@ -89,7 +89,7 @@ route_readyz(struct paknd *d, struct evhttp_request *req)
 	r->d = d;
 	r->req = req;
 	if (db_submit(d->db, STMT_SCHEMA_VERSION, 1, &versions, NULL, NULL,
-		readyz_done, r, &cause) == 0)
+	              readyz_done, r, &cause) == 0)
 		return;
 	last = db_pool_last_error(d->db);
 	msg = xasprintf("%s%s%s", cause, last ? ": " : "", last ? last : "");
@@ -108,7 +108,7 @@ route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
 
 	if (slash == NULL || slash == rest ||
 	    (strcmp(slash, "/sms") != 0 && strcmp(slash, "/dlr") != 0 &&
-		strcmp(slash, "/ussd") != 0)) {
+	     strcmp(slash, "/ussd") != 0)) {
 		http_error(d, req, 404, "no such endpoint");
 		return;
 	}
@@ -141,8 +141,8 @@ http_route(struct evhttp_request *req, void *arg)
 	}
 	if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    d->conf->max_body_size) {
-		char *msg = xasprintf("body over %ld bytes",
-		    d->conf->max_body_size);
+		char *msg =
+		    xasprintf("body over %ld bytes", d->conf->max_body_size);
 		log_info("refused a request for %s: %s", path, msg);
 		http_error(d, req, 413, msg);
 		free(msg);
@@ -180,7 +180,7 @@ http_apply_limits(struct paknd *d)
 {
 	evhttp_set_max_body_size(d->http, hard_body_limit(d->conf));
 	evhttp_set_max_headers_size(d->http,
-	    (ev_ssize_t)d->conf->max_header_size);
+	                            (ev_ssize_t)d->conf->max_header_size);
 	evhttp_set_timeout(d->http, (int)d->conf->timeout);
 }
 
@@ -210,8 +210,8 @@ http_start(struct paknd *d, char **cause)
 
 	if ((d->http = evhttp_new(d->base)) == NULL)
 		fatalx("evhttp_new");
-	evhttp_set_allowed_methods(d->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	                                        EVHTTP_REQ_HEAD);
 	evhttp_set_default_content_type(d->http, "text/plain; charset=utf-8");
 	evhttp_set_gencb(d->http, http_route, d);
 	http_apply_limits(d);
@@ -219,7 +219,8 @@ http_start(struct paknd *d, char **cause)
 		set_cause(cause, "bad listen address %s", d->conf->listen);
 		return -1;
 	}
-	d->bound = evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
+	d->bound =
+	    evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
 	free(host);
 	if (d->bound == NULL) {
 		set_cause(cause, "cannot listen on %s", d->conf->listen);

@@ -33,9 +33,9 @@ void http_free(struct paknd *d);
 
 /* Send an answer and count the request as done. */
 void http_reply(struct paknd *d, struct evhttp_request *req, int code,
-    const char *type, const char *body, size_t len);
+                const char *type, const char *body, size_t len);
 /* Send a text/plain error with a one-line reason. */
 void http_error(struct paknd *d, struct evhttp_request *req, int code,
-    const char *reason);
+                const char *reason);
 
 #endif

@@ -41,37 +41,51 @@ struct import_kind {
 };
 
 static const struct import_kind kinds[] = {
-    {"units", "import_unit",
-	"(line integer, code text, name text, parent_code text, kind text, "
-	"phones text[])",
-	"pakn.import_units",
-	{{"code", COL_TEXT, 1, NULL}, {"name", COL_TEXT, 1, NULL},
-	    {"parent_code", COL_TEXT, 1, NULL}, {"kind", COL_TEXT, 1, NULL},
-	    {"phones", COL_PHONES, 0, NULL}}},
-    {"categories", "import_category",
-	"(line integer, code text, name text, dimension integer, "
-	"keywords text[], sensitive boolean, deadline_days integer, "
-	"working_days boolean)",
-	"pakn.import_categories",
-	{{"code", COL_TEXT, 1, NULL}, {"name", COL_TEXT, 1, NULL},
-	    {"dimension", COL_INT, 1, NULL}, {"keywords", COL_LIST, 1, NULL},
-	    {"sensitive", COL_BOOL, 0, "false"},
-	    {"deadline_days", COL_INT, 0, "15"},
-	    {"working_days", COL_BOOL, 0, "true"}}},
-    {"officials", "import_official",
-	"(line integer, unit_code text, name text, phone text, role text)",
-	"pakn.import_officials",
-	{{"unit_code", COL_TEXT, 1, NULL}, {"name", COL_TEXT, 1, NULL},
-	    {"phone", COL_PHONE, 1, NULL}, {"role", COL_TEXT, 1, NULL}}},
-    {"holidays", "import_holiday", "(line integer, day date, kind text, name text)",
-	"pakn.import_holidays",
-	{{"date", COL_DATE, 1, NULL}, {"kind", COL_TEXT, 1, NULL},
-	    {"name", COL_TEXT, 1, NULL}}},
-    {"routing", "import_routing",
-	"(line integer, category_code text, area_code text, unit_code text)",
-	"pakn.import_routing",
-	{{"category_code", COL_TEXT, 1, NULL}, {"area_code", COL_TEXT, 1, NULL},
-	    {"unit_code", COL_TEXT, 1, NULL}}},
+    {"units",
+     "import_unit",
+     "(line integer, code text, name text, parent_code text, kind text, "
+     "phones text[])",
+     "pakn.import_units",
+     {{"code", COL_TEXT, 1, NULL},
+      {"name", COL_TEXT, 1, NULL},
+      {"parent_code", COL_TEXT, 1, NULL},
+      {"kind", COL_TEXT, 1, NULL},
+      {"phones", COL_PHONES, 0, NULL}}},
+    {"categories",
+     "import_category",
+     "(line integer, code text, name text, dimension integer, "
+     "keywords text[], sensitive boolean, deadline_days integer, "
+     "working_days boolean)",
+     "pakn.import_categories",
+     {{"code", COL_TEXT, 1, NULL},
+      {"name", COL_TEXT, 1, NULL},
+      {"dimension", COL_INT, 1, NULL},
+      {"keywords", COL_LIST, 1, NULL},
+      {"sensitive", COL_BOOL, 0, "false"},
+      {"deadline_days", COL_INT, 0, "15"},
+      {"working_days", COL_BOOL, 0, "true"}}},
+    {"officials",
+     "import_official",
+     "(line integer, unit_code text, name text, phone text, role text)",
+     "pakn.import_officials",
+     {{"unit_code", COL_TEXT, 1, NULL},
+      {"name", COL_TEXT, 1, NULL},
+      {"phone", COL_PHONE, 1, NULL},
+      {"role", COL_TEXT, 1, NULL}}},
+    {"holidays",
+     "import_holiday",
+     "(line integer, day date, kind text, name text)",
+     "pakn.import_holidays",
+     {{"date", COL_DATE, 1, NULL},
+      {"kind", COL_TEXT, 1, NULL},
+      {"name", COL_TEXT, 1, NULL}}},
+    {"routing",
+     "import_routing",
+     "(line integer, category_code text, area_code text, unit_code text)",
+     "pakn.import_routing",
+     {{"category_code", COL_TEXT, 1, NULL},
+      {"area_code", COL_TEXT, 1, NULL},
+      {"unit_code", COL_TEXT, 1, NULL}}},
 };
 
 /* Run a statement; -1 and *cause with the server's message. */
@@ -80,7 +94,8 @@ exec_ok(PGconn *conn, PGresult *r, char **cause)
 {
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		const char *msg =
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		set_cause(cause, "%s", msg ? msg : PQerrorMessage(conn));
 		PQclear(r);
 		return -1;
@@ -108,7 +123,8 @@ list_literal(const char *s, int phones, int line, char **cause)
 		if (*item == '\0')
 			continue;
 		if (phones && (p = phone_normalize(item, &why)) == NULL) {
-			set_cause(cause, "line %d: phone %s: %s", line, item, why);
+			set_cause(cause, "line %d: phone %s: %s", line, item,
+			          why);
 			free(why);
 			free(copy);
 			buf_free(&b);
@@ -145,16 +161,15 @@ phone_value(const char *v, int line, char **cause)
 static char *
 date_value(const char *v, int line, char **cause)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31};
+	static const int mdays[] = {31, 29, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
 	int y, m, d, n = 0;
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    v[n] != '\0' || strlen(v) != 10 || y < 1900 || m < 1 || m > 12 ||
-	    d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400))))
-	{
+	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || v[n] != '\0' ||
+	    strlen(v) != 10 || y < 1900 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400)))) {
 		set_cause(cause, "line %d: date \"%s\" is not YYYY-MM-DD", line,
-		    v);
+		          v);
 		return NULL;
 	}
 	return xstrdup(v);
@@ -173,7 +188,7 @@ column_value(const struct column *col, const char *v, int line, char **cause)
 		(void)strtol(v, &end, 10);
 		if (errno != 0 || *end != '\0') {
 			set_cause(cause, "line %d: %s must be a number", line,
-			    col->name);
+			          col->name);
 			return NULL;
 		}
 		return xstrdup(v);
@@ -183,7 +198,7 @@ column_value(const struct column *col, const char *v, int line, char **cause)
 		if (strchr("nNfF0", *v) != NULL)
 			return xstrdup("false");
 		set_cause(cause, "line %d: %s must be yes or no", line,
-		    col->name);
+		          col->name);
 		return NULL;
 	case COL_LIST:
 	case COL_PHONES:
@@ -201,7 +216,7 @@ column_value(const struct column *col, const char *v, int line, char **cause)
 /* Map the header's columns to the kind's; -1 on unknown or missing. */
 static int
 map_header(const struct import_kind *k, char **hdr, int nhdr, int *map,
-    char **cause)
+           char **cause)
 {
 	for (int c = 0; c < 8 && k->cols[c].name; c++) {
 		map[c] = -1;
@@ -210,7 +225,7 @@ map_header(const struct import_kind *k, char **hdr, int nhdr, int *map,
 				map[c] = h;
 		if (map[c] < 0 && k->cols[c].required) {
 			set_cause(cause, "line 1: missing column %s",
-			    k->cols[c].name);
+			          k->cols[c].name);
 			return -1;
 		}
 	}
@@ -228,8 +243,8 @@ map_header(const struct import_kind *k, char **hdr, int nhdr, int *map,
 
 /* Insert one record into the temporary table. */
 static int
-insert_row(PGconn *conn, const struct import_kind *k, const int *map,
-    char **f, int nf, int line, char **cause)
+insert_row(PGconn *conn, const struct import_kind *k, const int *map, char **f,
+           int nf, int line, char **cause)
 {
 	char *vals[9] = {NULL}, *sql, lineno[16];
 	int ncols = 0, rc = -1;
@@ -253,9 +268,9 @@ insert_row(PGconn *conn, const struct import_kind *k, const int *map,
 	buf_adds(&b, ")");
 	sql = buf_detach(&b);
 	rc = exec_ok(conn,
-	    PQexecParams(conn, sql, ncols + 1, NULL, (const char *const *)vals,
-		NULL, NULL, 0),
-	    cause);
+	             PQexecParams(conn, sql, ncols + 1, NULL,
+	                          (const char *const *)vals, NULL, NULL, 0),
+	             cause);
 	free(sql);
 out:
 	buf_free(&b);
@@ -287,15 +302,16 @@ read_file(const char *path, size_t *len, char **cause)
 
 /* Load every record into the temporary table. */
 static int
-load_rows(PGconn *conn, const struct import_kind *k, struct csv *csv,
-    int *rows, char **cause)
+load_rows(PGconn *conn, const struct import_kind *k, struct csv *csv, int *rows,
+          char **cause)
 {
 	char **f;
 	int nf, r, map[8];
 
 	if ((r = csv_next(csv, &f, &nf, cause)) <= 0) {
 		if (r == 0)
-			set_cause(cause, "line 1: empty file, expected a header");
+			set_cause(cause,
+			          "line 1: empty file, expected a header");
 		return -1;
 	}
 	r = map_header(k, f, nf, map, cause);
@@ -333,7 +349,7 @@ import_csv(PGconn *conn, const char *kind, const char *path, char **cause)
 		goto fail;
 	csv_init(&csv, text, len);
 	sql = xasprintf("BEGIN; CREATE TEMPORARY TABLE %s %s ON COMMIT DROP",
-	    k->table, k->ddl);
+	                k->table, k->ddl);
 	if (exec_ok(conn, PQexec(conn, sql), &why) != 0 ||
 	    load_rows(conn, k, &csv, &rows, &why) != 0) {
 		free(sql);
@@ -344,9 +360,10 @@ import_csv(PGconn *conn, const char *kind, const char *path, char **cause)
 	res = PQexec(conn, sql);
 	free(sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
-		summary = xasprintf("%s: %d row%s: %s new, %s updated", path,
-		    rows, rows == 1 ? "" : "s", PQgetvalue(res, 0, 0),
-		    PQgetvalue(res, 0, 1));
+		summary =
+		    xasprintf("%s: %d row%s: %s new, %s updated", path, rows,
+		              rows == 1 ? "" : "s", PQgetvalue(res, 0, 0),
+		              PQgetvalue(res, 0, 1));
 	if (exec_ok(conn, res, &why) != 0 ||
 	    exec_ok(conn, PQexec(conn, "COMMIT"), &why) != 0)
 		goto fail;

@@ -9,7 +9,6 @@
  * in one transaction. Returns 0 and prints a summary, or -1 and *cause
  * ("FILE: line N: reason"); then nothing was imported.
  */
-int import_csv(PGconn *conn, const char *kind, const char *path,
-    char **cause);
+int import_csv(PGconn *conn, const char *kind, const char *path, char **cause);
 
 #endif

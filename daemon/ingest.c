@@ -69,9 +69,9 @@ raw_request(struct evhttp_request *req, const char *method)
 	TAILQ_FOREACH(kv, h, next)
 	{
 		int secret = !strcasecmp(kv->key, "X-Pakn-Token") ||
-		    !strcasecmp(kv->key, "Authorization");
+		             !strcasecmp(kv->key, "Authorization");
 		buf_printf(&b, "%s: %s\n", kv->key,
-		    secret ? "REDACTED" : kv->value);
+		           secret ? "REDACTED" : kv->value);
 	}
 	return buf_detach(&b);
 }
@@ -86,23 +86,24 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	switch (st) {
 	case DB_OK:
 		log_info("gw %s: message %s stored as %s%s, %s repl%s queued",
-		    in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
-		    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)" : "",
-		    PQgetvalue(res, 0, 2),
-		    !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
+		         in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
+		         !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)"
+		                                             : "",
+		         PQgetvalue(res, 0, 2),
+		         !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
 		if (atoi(PQgetvalue(res, 0, 2)) > 0)
 			outbox_kick(in->d->outbox);
 		http_reply(in->d, in->req, 200, ops->reply_type,
-		    ops->reply_body, strlen(ops->reply_body));
+		           ops->reply_body, strlen(ops->reply_body));
 		break;
 	case DB_UNAVAILABLE:
 		log_warnx("gw %s: message %s not stored: %s", in->gwname,
-		    in->msg_id, error);
+		          in->msg_id, error);
 		http_error(in->d, in->req, 503, "database unavailable, retry");
 		break;
 	case DB_ERROR:
 		log_warnx("gw %s: message %s not stored: %s", in->gwname,
-		    in->msg_id, error);
+		          in->msg_id, error);
 		http_error(in->d, in->req, 500, "internal error, not stored");
 		break;
 	}
@@ -113,25 +114,19 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 /* The names pakn.handle_sms knows the commands by. */
 static const char *cmd_names[] = {
-    [CMD_COMPLAINT] = "complaint",
-    [CMD_STATUS] = "status",
-    [CMD_REGISTER] = "register",
-    [CMD_WITHDRAW] = "withdraw",
-    [CMD_HELP] = "help",
-    [CMD_STOP] = "stop",
-    [CMD_RATE] = "rate",
-    [CMD_ANSWER] = "answer",
-    [CMD_TRANSFER] = "transfer",
-    [CMD_CODE] = "code",
-    [CMD_DIGIT] = "digit",
-    [CMD_EMPTY] = "empty",
+    [CMD_COMPLAINT] = "complaint", [CMD_STATUS] = "status",
+    [CMD_REGISTER] = "register",   [CMD_WITHDRAW] = "withdraw",
+    [CMD_HELP] = "help",           [CMD_STOP] = "stop",
+    [CMD_RATE] = "rate",           [CMD_ANSWER] = "answer",
+    [CMD_TRANSFER] = "transfer",   [CMD_CODE] = "code",
+    [CMD_DIGIT] = "digit",         [CMD_EMPTY] = "empty",
     [CMD_REPORT] = "report",
 };
 
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
 static int
 ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
-    const unsigned char *body, size_t body_len, char **cause)
+              const unsigned char *body, size_t body_len, char **cause)
 {
 	char sent_at[32], segments[16], rating[4];
 	const char *values[17];
@@ -166,8 +161,8 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[14] = cmd.unit;
 	values[15] = rating;
 	values[16] = cmd.text;
-	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 17, values, lengths,
-	    formats, ingest_done, in, cause);
+	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 17, values, lengths, formats,
+	               ingest_done, in, cause);
 	sms_cmd_free(&cmd);
 	return rc;
 }
@@ -204,7 +199,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	r.body = evbuffer_pullup(input, -1);
 	if ((code = gw_ops(gw->type)->parse_sms(gw, &r, &sms, &cause)) != 0) {
 		log_info("gw %s: refused callback from %s: %d %s", gwname,
-		    peer_name(req), code, cause);
+		         peer_name(req), code, cause);
 		http_error(d, req, code, cause);
 		free(cause);
 		return;
@@ -218,7 +213,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	raw = raw_request(req, r.method == GW_GET ? "GET" : "POST");
 	if (ingest_submit(in, &sms, raw, r.body, r.body_len, &cause) != 0) {
 		log_warnx("gw %s: message %s not stored: %s", gwname,
-		    sms.msg_id, cause);
+		          sms.msg_id, cause);
 		http_error(d, req, 503, "database unavailable, retry");
 		free(in->gwname);
 		free(in->msg_id);

@@ -6,6 +6,6 @@
 
 /* Handle POST|GET /v1/gw/{name}/sms. */
 void ingest_sms(struct paknd *d, struct evhttp_request *req,
-    const char *gwname);
+                const char *gwname);
 
 #endif

@@ -54,8 +54,9 @@ log_vwrite(int pri, int err, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	static const char *names[] = {[LOG_ERR] = "error",
-	    [LOG_WARNING] = "warning", [LOG_INFO] = "info",
-	    [LOG_DEBUG] = "debug"};
+	                              [LOG_WARNING] = "warning",
+	                              [LOG_INFO] = "info",
+	                              [LOG_DEBUG] = "debug"};
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (!log_foreground) {
@@ -73,11 +74,11 @@ log_vwrite(int pri, int err, const char *fmt, va_list ap)
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (err)
 		fprintf(stderr, "%s.%03ldZ %s[%s] %s: %s\n", ts,
-		    now.tv_nsec / 1000000, log_ident, names[pri], msg,
-		    strerror(err));
+		        now.tv_nsec / 1000000, log_ident, names[pri], msg,
+		        strerror(err));
 	else
 		fprintf(stderr, "%s.%03ldZ %s[%s] %s\n", ts,
-		    now.tv_nsec / 1000000, log_ident, names[pri], msg);
+		        now.tv_nsec / 1000000, log_ident, names[pri], msg);
 }
 
 #define LOG_BODY(pri, err)                                                     \

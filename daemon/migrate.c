@@ -43,7 +43,7 @@ migrate_versions(void)
 	lit[n++] = '{';
 	for (int i = 0; i < nmigrations && n < sizeof lit - 16; i++)
 		n += (size_t)snprintf(lit + n, sizeof lit - n, "%s%d",
-		    i ? "," : "", migrations[i].version);
+		                      i ? "," : "", migrations[i].version);
 	lit[n++] = '}';
 	lit[n] = '\0';
 	return lit;
@@ -63,9 +63,9 @@ migrate_one(PGconn *conn, const struct migration *m, char **cause)
 		goto fail;
 	snprintf(version, sizeof version, "%d", m->version);
 	r = PQexecParams(conn,
-	    "INSERT INTO pakn.schema_migration (version, name) "
-	    "VALUES ($1, $2)",
-	    2, NULL, params, NULL, NULL, 0);
+	                 "INSERT INTO pakn.schema_migration (version, name) "
+	                 "VALUES ($1, $2)",
+	                 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		set_cause(cause, "%s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -88,9 +88,9 @@ migrate_applied(PGconn *conn, int v, char **cause)
 	int n;
 
 	snprintf(version, sizeof version, "%d", v);
-	r = PQexecParams(conn,
-	    "SELECT 1 FROM pakn.schema_migration WHERE version = $1", 1, NULL,
-	    params, NULL, NULL, 0);
+	r = PQexecParams(
+	    conn, "SELECT 1 FROM pakn.schema_migration WHERE version = $1", 1,
+	    NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		set_cause(cause, "%s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -111,15 +111,15 @@ migrate_apply(PGconn *conn, char **cause)
 	char *why = NULL;
 
 	if (exec_ok(conn, "SET client_min_messages = warning", cause) != 0 ||
-	    exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")",
-		cause) != 0)
+	    exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", cause) !=
+	        0)
 		return -1;
 	if (exec_ok(conn,
-		"CREATE SCHEMA IF NOT EXISTS pakn; "
-		"CREATE TABLE IF NOT EXISTS pakn.schema_migration ("
-		" version integer PRIMARY KEY, name text NOT NULL,"
-		" applied_at timestamptz NOT NULL DEFAULT now())",
-		cause) != 0) {
+	            "CREATE SCHEMA IF NOT EXISTS pakn; "
+	            "CREATE TABLE IF NOT EXISTS pakn.schema_migration ("
+	            " version integer PRIMARY KEY, name text NOT NULL,"
+	            " applied_at timestamptz NOT NULL DEFAULT now())",
+	            cause) != 0) {
 		applied = -1;
 		goto out;
 	}

@@ -19,22 +19,26 @@
 #endif
 
 /* Print usage and exit. */
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr,
+	fprintf(
+	    stderr,
 	    "usage: paknctl [-c file] command\n"
 	    "commands:\n"
 	    "  migrate        apply pending database migrations\n"
 	    "  check-config   check the configuration file\n"
-	    "  import-units FILE        units: code,name,parent_code,kind[,phones]\n"
-	    "  import-categories FILE   code,name,dimension,keywords[,sensitive,\n"
+	    "  import-units FILE        units: "
+	    "code,name,parent_code,kind[,phones]\n"
+	    "  import-categories FILE   "
+	    "code,name,dimension,keywords[,sensitive,\n"
 	    "                           deadline_days,working_days]\n"
 	    "  import-routing FILE      category_code,area_code,unit_code\n"
 	    "  import-officials FILE    unit_code,name,phone,role\n"
-	    "  import-holidays FILE     date,kind,name (kind: holiday|workday)\n"
+	    "  import-holidays FILE     date,kind,name (kind: "
+	    "holiday|workday)\n"
 	    "  token create --official PHONE   print a new API token once\n"
-	    "  token revoke --official PHONE   revoke every token of an official\n"
+	    "  token revoke --official PHONE   revoke every token of an "
+	    "official\n"
 	    "  report --month YYYY-MM [--unit CODE] [--csv]\n"
 	    "                 the public monthly report of a unit's subtree\n"
 	    "  rebuild-stats  recompute the statistics from the ledger\n"
@@ -92,12 +96,12 @@ cmd_import(const char *path, const char *kind, const char *file)
 
 /* Print the result of a one-row query as "label: value" or its error. */
 static int
-token_exec(PGconn *conn, const char *sql, const char *phone,
-    const char *token, PGresult **out)
+token_exec(PGconn *conn, const char *sql, const char *phone, const char *token,
+           PGresult **out)
 {
 	const char *params[2] = {phone, token};
-	PGresult *r = PQexecParams(conn, sql, token ? 2 : 1, NULL, params,
-	    NULL, NULL, 0);
+	PGresult *r =
+	    PQexecParams(conn, sql, token ? 2 : 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -132,29 +136,33 @@ cmd_token(const char *path, const char *action, const char *phone_in)
 		strcpy(token, "pakn_");
 		for (size_t i = 0; i < sizeof raw; i++)
 			snprintf(token + 5 + 2 * i, 3, "%02x", raw[i]);
-		if (token_exec(conn,
-			"INSERT INTO pakn.api_token (official_id, token_hash) "
-			"SELECT id, sha256(convert_to($2, 'UTF8')) "
-			"FROM pakn.official WHERE phone = $1 AND active "
-			"RETURNING official_id",
-			phone, token, &r) == 0) {
+		if (token_exec(
+		        conn,
+		        "INSERT INTO pakn.api_token (official_id, token_hash) "
+		        "SELECT id, sha256(convert_to($2, 'UTF8')) "
+		        "FROM pakn.official WHERE phone = $1 AND active "
+		        "RETURNING official_id",
+		        phone, token, &r) == 0) {
 			if (PQntuples(r) == 1) {
 				printf("%s\n", token);
 				rc = 0;
 			} else
-				fprintf(stderr, "paknctl: no active official "
-						"with phone %s\n",
-				    phone);
+				fprintf(stderr,
+				        "paknctl: no active official "
+				        "with phone %s\n",
+				        phone);
 			PQclear(r);
 		}
 	} else if (!strcmp(action, "revoke")) {
-		if (token_exec(conn,
-			"UPDATE pakn.api_token t SET revoked_at = now() "
-			"FROM pakn.official o WHERE o.id = t.official_id "
-			"AND o.phone = $1 AND t.revoked_at IS NULL RETURNING t.id",
-			phone, NULL, &r) == 0) {
+		if (token_exec(
+		        conn,
+		        "UPDATE pakn.api_token t SET revoked_at = now() "
+		        "FROM pakn.official o WHERE o.id = t.official_id "
+		        "AND o.phone = $1 AND t.revoked_at IS NULL RETURNING "
+		        "t.id",
+		        phone, NULL, &r) == 0) {
 			printf("%d token%s revoked\n", PQntuples(r),
-			    PQntuples(r) == 1 ? "" : "s");
+			       PQntuples(r) == 1 ? "" : "s");
 			PQclear(r);
 			rc = 0;
 		}
@@ -171,7 +179,7 @@ cmd_report(const char *path, int argc, char **argv)
 {
 	struct config *c = load(path);
 	struct report_opts o = {c->stats_cutoff_day, c->stats_target_on_time,
-	    c->stats_target_satisfaction};
+	                        c->stats_target_satisfaction};
 	const char *month = NULL, *unit = NULL;
 	PGconn *conn;
 	int csv = 0, rc;
@@ -221,7 +229,7 @@ cmd_migrate(const char *path)
 		return 1;
 	}
 	printf("schema at version %d: %d migration%s applied\n",
-	    migrate_latest(), n, n == 1 ? "" : "s");
+	       migrate_latest(), n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -231,11 +239,11 @@ cmd_check_config(const char *path)
 {
 	struct config *c = load(path);
 	printf("%s: configuration OK (%zu gateway%s)\n", path, c->ngateways,
-	    c->ngateways == 1 ? "" : "s");
+	       c->ngateways == 1 ? "" : "s");
 	for (size_t i = 0; i < c->ngateways; i++)
 		printf("  gateway %s: %s, callbacks at /v1/gw/%s/sms\n",
-		    c->gateways[i].name, gw_type_name(c->gateways[i].type),
-		    c->gateways[i].name);
+		       c->gateways[i].name, gw_type_name(c->gateways[i].type),
+		       c->gateways[i].name);
 	config_unref(c);
 	return 0;
 }
@@ -258,8 +266,8 @@ main(int argc, char **argv)
 	log_init("paknctl", 1, 0);
 	if (!strncmp(cmd, "import-", 7) && optind + 2 == argc &&
 	    (!strcmp(cmd + 7, "units") || !strcmp(cmd + 7, "categories") ||
-		!strcmp(cmd + 7, "routing") || !strcmp(cmd + 7, "officials") ||
-		!strcmp(cmd + 7, "holidays")))
+	     !strcmp(cmd + 7, "routing") || !strcmp(cmd + 7, "officials") ||
+	     !strcmp(cmd + 7, "holidays")))
 		return cmd_import(path, cmd + 7, argv[optind + 1]);
 	if (!strcmp(cmd, "token") && optind + 4 == argc &&
 	    !strcmp(argv[optind + 2], "--official"))
@@ -280,7 +288,7 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "version")) {
 		printf("paknctl %s (schema version %d)\n", PACKAGE_VERSION,
-		    migrate_latest());
+		       migrate_latest());
 		return 0;
 	}
 	fprintf(stderr, "paknctl: unknown command %s\n", cmd);

@@ -25,15 +25,15 @@ static struct event *drain_timer;
 static struct event *drain_deadline;
 
 /* Print usage and exit. */
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: paknd [-fnv] [-c file]\n"
-			"  -c file  configuration (default %s/pakn/paknd.conf)\n"
-			"  -f       stay in the foreground, log to stderr\n"
-			"  -n       check the configuration and exit\n"
-			"  -v       more verbose logging (debug)\n",
-	    PAKN_SYSCONFDIR);
+	fprintf(stderr,
+	        "usage: paknd [-fnv] [-c file]\n"
+	        "  -c file  configuration (default %s/pakn/paknd.conf)\n"
+	        "  -f       stay in the foreground, log to stderr\n"
+	        "  -n       check the configuration and exit\n"
+	        "  -v       more verbose logging (debug)\n",
+	        PAKN_SYSCONFDIR);
 	exit(2);
 }
 
@@ -64,7 +64,7 @@ migrate_at_start(const struct config *c)
 	if ((n = migrate_apply(conn, &cause)) < 0)
 		fatalx("migrate: %s", cause);
 	log_info("schema at version %d (%d migration%s applied)",
-	    migrate_latest(), n, n == 1 ? "" : "s");
+	         migrate_latest(), n, n == 1 ? "" : "s");
 	PQfinish(conn);
 }
 
@@ -78,8 +78,8 @@ reload(struct paknd *d)
 
 	if (c == NULL) {
 		log_warnx("reload rejected, keeping the running configuration: "
-			  "%s",
-		    cause);
+		          "%s",
+		          cause);
 		free(cause);
 		return;
 	}
@@ -87,7 +87,7 @@ reload(struct paknd *d)
 	    strcmp(c->conninfo, old->conninfo) != 0 ||
 	    c->pool_size != old->pool_size)
 		log_warnx("reload: listen, conninfo and pool_size take effect "
-			  "at the next start");
+		          "at the next start");
 	d->conf = c;
 	http_apply_limits(d);
 	outbox_reload(d->outbox);
@@ -95,7 +95,7 @@ reload(struct paknd *d)
 	db_pool_set_opts(d->db, &o);
 	config_unref(old);
 	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
-	    c->ngateways == 1 ? "" : "s");
+	         c->ngateways == 1 ? "" : "s");
 }
 
 /* While draining: stop once nothing is left in flight. */
@@ -116,7 +116,7 @@ drain_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct paknd *d = arg;
 	log_warnx("drain timeout: exiting with %ld requests unanswered",
-	    d->inflight);
+	          d->inflight);
 	event_base_loopbreak(d->base);
 }
 
@@ -248,7 +248,7 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		printf("%s: configuration OK (%zu gateway%s)\n", path,
-		    d.conf->ngateways, d.conf->ngateways == 1 ? "" : "s");
+		       d.conf->ngateways, d.conf->ngateways == 1 ? "" : "s");
 		config_unref(d.conf);
 		return 0;
 	}

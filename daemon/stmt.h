@@ -8,29 +8,29 @@ enum stmt_id {
 	STMT_HANDLE_SMS,     /* 17 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
-				body, attempts */
+	                        body, attempts */
 	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
-				error, segments, encoding (gsm7|ucs2),
-				max_attempts, retry_base seconds -> new state */
+	                        error, segments, encoding (gsm7|ucs2),
+	                        max_attempts, retry_base seconds -> new state */
 	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
-				NULL, status (delivered|undelivered|other),
-				detail -> rows updated */
-	STMT_DEADLINE_RUN, /* remind days, apology days, rating wait days,
-			      limit -> locked, reminded, escalated, closed,
-			      sms */
-	STMT_STATS_DOC,  /* token, unit, period, by, dimension, cutoff day,
-			    on-time target, satisfaction target, public,
-			    overdue list size -> jsonb document */
-	STMT_STATS_FOLD, /* batch -> deltas folded, -1 when another folds */
-	STMT_API_LIST, /* token, status, overdue, category, dimension, limit,
-			  offset, sort -> status, body, sms */
-	STMT_API_SHOW, /* token, ticket -> status, body, sms */
-	STMT_API_ACT,  /* token, ticket, action, args (jsonb) -> status, body,
-			  sms */
+	                        NULL, status (delivered|undelivered|other),
+	                        detail -> rows updated */
+	STMT_DEADLINE_RUN,   /* remind days, apology days, rating wait days,
+	                        limit -> locked, reminded, escalated, closed,
+	                        sms */
+	STMT_STATS_DOC,      /* token, unit, period, by, dimension, cutoff day,
+	                        on-time target, satisfaction target, public,
+	                        overdue list size -> jsonb document */
+	STMT_STATS_FOLD,     /* batch -> deltas folded, -1 when another folds */
+	STMT_API_LIST,  /* token, status, overdue, category, dimension, limit,
+	                   offset, sort -> status, body, sms */
+	STMT_API_SHOW,  /* token, ticket -> status, body, sms */
+	STMT_API_ACT,   /* token, ticket, action, args (jsonb) -> status, body,
+	                   sms */
 	STMT_USSD_LOAD, /* gateway, session, msisdn, text, code, idle seconds ->
-			   replay, expired, step, prev, state, ctx */
+	                   replay, expired, step, prev, state, ctx */
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
-			   state, answer, action, idle seconds -> answer */
+	                   state, answer, action, idle seconds -> answer */
 	NSTMTS,
 };
 

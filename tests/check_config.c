@@ -9,26 +9,26 @@
 #include "util.h"
 
 static const char *good = "# a comment\n"
-			  "; another\n"
-			  "[server]\n"
-			  "listen = 0.0.0.0:9090\n"
-			  "max_body_size = 1024\n"
-			  "\n"
-			  "[database]\n"
-			  "conninfo = \"host=127.0.0.1 port=5 dbname=pakn\"\n"
-			  "pool_size = 2\n"
-			  "migrate = yes\n"
-			  "[gateway.kannel]\n"
-			  "type = kannel\n"
-			  "token = s3cret\n"
-			  "[gateway.tw-1]\n"
-			  "type = twilio\n"
-			  "auth_token = 12345\n"
-			  "public_url = https://pakn.example.vn\n"
-			  "[gateway.at]\n"
-			  "  type=africastalking  \n"
-			  "token=t\n"
-			  "api_key = k\n";
+                          "; another\n"
+                          "[server]\n"
+                          "listen = 0.0.0.0:9090\n"
+                          "max_body_size = 1024\n"
+                          "\n"
+                          "[database]\n"
+                          "conninfo = \"host=127.0.0.1 port=5 dbname=pakn\"\n"
+                          "pool_size = 2\n"
+                          "migrate = yes\n"
+                          "[gateway.kannel]\n"
+                          "type = kannel\n"
+                          "token = s3cret\n"
+                          "[gateway.tw-1]\n"
+                          "type = twilio\n"
+                          "auth_token = 12345\n"
+                          "public_url = https://pakn.example.vn\n"
+                          "[gateway.at]\n"
+                          "  type=africastalking  \n"
+                          "token=t\n"
+                          "api_key = k\n";
 
 /* Every key given is stored; every other key has its default. */
 START_TEST(test_good)
@@ -95,13 +95,13 @@ static const struct {
     {"[server]\njust words\n", "t.conf:2: expected key = value"},
     {"[gateway.a b]\n", "t.conf:1: gateway name \"a b\""},
     {"[gateway.x]\ntype = kannel\ntoken = a\n[gateway.x]\n",
-	"t.conf:4: gateway x defined twice"},
+     "t.conf:4: gateway x defined twice"},
     {"[gateway.x]\ntype = smpp\n", "t.conf:2: type must be kannel"},
     {"[gateway.x]\ntoken = a\n", "[gateway.x] needs a type"},
     {"[gateway.x]\ntype = kannel\n", "[gateway.x] needs a token"},
     {"[gateway.x]\ntype = africastalking\n", "[gateway.x] needs a token"},
     {"[gateway.x]\ntype = twilio\nauth_token = a\n",
-	"twilio needs auth_token and public_url"},
+     "twilio needs auth_token and public_url"},
 };
 
 START_TEST(test_bad)
@@ -111,7 +111,8 @@ START_TEST(test_bad)
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, bad[_i].cause) != NULL,
-	    "case %d: got \"%s\", want \"%s\"", _i, cause, bad[_i].cause);
+	              "case %d: got \"%s\", want \"%s\"", _i, cause,
+	              bad[_i].cause);
 	free(cause);
 }
 END_TEST
@@ -119,8 +120,8 @@ END_TEST
 /* The shipped sample is valid and shows every key with its default. */
 START_TEST(test_sample)
 {
-	char *cause = NULL, *path = xasprintf("%s/config/paknd.conf.sample",
-				       PAKN_SRCDIR);
+	char *cause = NULL,
+	     *path = xasprintf("%s/config/paknd.conf.sample", PAKN_SRCDIR);
 	struct config *c = config_load(path, &cause);
 	char line[512];
 	FILE *defaults, *sample;
@@ -150,8 +151,8 @@ START_TEST(test_sample)
 		ck_assert_ptr_nonnull(sample);
 		while (!found && fgets(have, sizeof have, sample) != NULL)
 			found = !strcmp(have, want) ||
-			    (strstr(want, "gateway") == NULL &&
-				!strncmp(have, want, strcspn(want, "=") + 1));
+			        (strstr(want, "gateway") == NULL &&
+			         !strncmp(have, want, strcspn(want, "=") + 1));
 		fclose(sample);
 		ck_assert_msg(found, "sample lacks: %s", want);
 		n++;
@@ -165,9 +166,10 @@ END_TEST
 /* References keep a configuration alive across a reload. */
 START_TEST(test_refcount)
 {
-	struct config *c = config_parse("r", "[gateway.k]\ntype=kannel\n"
-					     "token=x\n",
-	    NULL);
+	struct config *c = config_parse("r",
+	                                "[gateway.k]\ntype=kannel\n"
+	                                "token=x\n",
+	                                NULL);
 	ck_assert_ptr_nonnull(c);
 	config_ref(c);
 	config_unref(c);
@@ -182,7 +184,7 @@ START_TEST(test_missing_file)
 	char *cause = NULL;
 	ck_assert_ptr_null(config_load("/nonexistent/paknd.conf", &cause));
 	ck_assert_str_eq(cause,
-	    "/nonexistent/paknd.conf: No such file or directory");
+	                 "/nonexistent/paknd.conf: No such file or directory");
 	free(cause);
 }
 END_TEST
