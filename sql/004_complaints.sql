@@ -1,6 +1,8 @@
 -- 004: citizens, complaints and their tickets, the ledger, reply
--- templates, the outbox, and pakn.handle_sms: one call per inbound SMS
--- that stores it, acts on it and queues the reply, in one transaction.
+-- templates, the outbox, and the citizens' SMS commands that need no
+-- official (complaint, location, withdrawal, STOP). pakn.handle_sms, which
+-- dispatches an inbound SMS to them, is in 006 with the officials' and
+-- the rating commands.
 
 CREATE TABLE pakn.citizen (
 	msisdn     text PRIMARY KEY,
@@ -313,38 +315,6 @@ LANGUAGE sql STABLE AS $$
 		'00004')
 $$;
 
--- Route a complaint that knows its location; ledger, ack and a note to the
--- responsible unit's phones. Returns the number of SMS queued.
-CREATE FUNCTION pakn.complaint_route(p_id bigint, p_location text,
-	p_template text, p_inbound bigint)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	c pakn.complaint;
-	v_unit text;
-	n integer := 0;
-	ph text;
-BEGIN
-	SELECT * INTO STRICT c FROM pakn.complaint WHERE id = p_id FOR UPDATE;
-	v_unit := pakn.route(c.category_code, p_location);
-	UPDATE pakn.complaint SET location_unit = p_location,
-		responsible_unit = v_unit, status = 'open', routed_at = now(),
-		due_at = pakn.due_at(c.category_code, c.created_at)
-	 WHERE id = p_id;
-	PERFORM pakn.ledger(p_id, 'system', NULL, 'routed', NULL,
-		jsonb_build_object('location', p_location, 'unit', v_unit));
-	PERFORM pakn.ledger(p_id, 'system', NULL, 'assigned', NULL,
-		jsonb_build_object('unit', v_unit));
-	n := pakn.reply(c.gateway, c.msisdn, p_template, pakn.complaint_vars(p_id),
-		p_id, p_inbound);
-	FOR ph IN SELECT unnest(u.phones) FROM pakn.unit u WHERE u.code = v_unit LOOP
-		n := n + pakn.reply(c.gateway, ph, 'new_complaint',
-			pakn.complaint_vars(p_id), p_id, NULL, false);
-	END LOOP;
-	RETURN n;
-END;
-$$;
-
 -- A new complaint from a citizen. Returns the number of SMS queued.
 CREATE FUNCTION pakn.complaint_new(p_gateway text, p_msisdn text,
 	p_inbound bigint, p_text text, p_unit text, p_keyword boolean)
@@ -421,52 +391,6 @@ BEGIN
 END;
 $$;
 
--- TT <ticket>: the status of one's own complaint.
-CREATE FUNCTION pakn.sms_status(p_gateway text, p_msisdn text, p_ticket text,
-	p_ticket_ok boolean, p_inbound bigint)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	p record;
-BEGIN
-	p := pakn.ticket_problem(p_gateway, p_msisdn, 'TT', p_ticket,
-		p_ticket_ok, p_inbound);
-	IF p.replies IS NOT NULL THEN
-		RETURN p.replies;
-	END IF;
-	RETURN pakn.reply(p_gateway, p_msisdn,
-		CASE WHEN (p.c).status IN ('answered', 'closed')
-			AND (p.c).answer_text IS NOT NULL
-		     THEN 'status_answered' ELSE 'status' END,
-		pakn.complaint_vars((p.c).id), (p.c).id, p_inbound);
-END;
-$$;
-
--- HUY <ticket>: withdraw one's own complaint while it is not answered.
-CREATE FUNCTION pakn.sms_withdraw(p_gateway text, p_msisdn text,
-	p_ticket text, p_ticket_ok boolean, p_inbound bigint)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	p record;
-BEGIN
-	p := pakn.ticket_problem(p_gateway, p_msisdn, 'HUY', p_ticket,
-		p_ticket_ok, p_inbound);
-	IF p.replies IS NOT NULL THEN
-		RETURN p.replies;
-	END IF;
-	IF (p.c).status NOT IN ('needs_location', 'open') THEN
-		RETURN pakn.reply(p_gateway, p_msisdn, 'cannot_withdraw',
-			pakn.complaint_vars((p.c).id), (p.c).id, p_inbound);
-	END IF;
-	UPDATE pakn.complaint SET status = 'withdrawn', closed_at = now()
-	 WHERE id = (p.c).id;
-	PERFORM pakn.ledger((p.c).id, 'citizen', NULL, 'withdrawn');
-	RETURN pakn.reply(p_gateway, p_msisdn, 'withdrawn',
-		pakn.complaint_vars((p.c).id), (p.c).id, p_inbound);
-END;
-$$;
-
 -- DK <code>, or a bare code: register the home commune and complete a
 -- complaint waiting for its location.
 CREATE FUNCTION pakn.sms_register(p_gateway text, p_msisdn text, p_unit text,
@@ -507,25 +431,6 @@ LANGUAGE sql STABLE AS $$
 	 ORDER BY code LIMIT 1
 $$;
 
--- Answer a complaint (by SMS from a unit's phone, later the API too):
--- record it, relay it to the citizen.
-CREATE FUNCTION pakn.complaint_answer(p_id bigint, p_actor_id text,
-	p_text text, p_inbound bigint)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	c pakn.complaint;
-BEGIN
-	UPDATE pakn.complaint SET status = 'answered', answer_text = p_text,
-		answered_at = now()
-	 WHERE id = p_id RETURNING * INTO STRICT c;
-	PERFORM pakn.ledger(p_id, 'official', p_actor_id, 'answered', NULL,
-		jsonb_build_object('text', p_text));
-	RETURN pakn.reply(c.gateway, c.msisdn, 'answer',
-		pakn.complaint_vars(p_id), p_id, p_inbound);
-END;
-$$;
-
 -- An official's SMS command is refused, with the reason.
 CREATE FUNCTION pakn.official_refuse(p_gateway text, p_msisdn text,
 	p_reason text, p_inbound bigint)
@@ -533,107 +438,6 @@ RETURNS integer
 LANGUAGE sql AS $$
 	SELECT pakn.reply(p_gateway, p_msisdn, 'official_refused',
 		jsonb_build_object('reason', p_reason), NULL, p_inbound)
-$$;
-
--- TL <ticket> <answer> / CT <ticket> <unit> <reason> from a unit's phone.
-CREATE FUNCTION pakn.sms_official(p_gateway text, p_msisdn text,
-	p_kind text, p_ticket text, p_ticket_ok boolean, p_unit text,
-	p_text text, p_inbound bigint)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_unit text := pakn.official_unit(p_msisdn);
-	c pakn.complaint;
-	n integer;
-BEGIN
-	IF v_unit IS NULL THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			'số điện thoại này chưa đăng ký là của cán bộ.', p_inbound);
-	ELSIF NOT coalesce(p_ticket_ok, false) THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			format('mã phản ánh "%s" không đúng.', p_ticket), p_inbound);
-	END IF;
-	SELECT * INTO c FROM pakn.complaint WHERE ticket = p_ticket FOR UPDATE;
-	IF c.id IS NULL OR c.responsible_unit IS DISTINCT FROM v_unit THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			format('phản ánh %s không thuộc đơn vị của bạn.', p_ticket),
-			p_inbound);
-	ELSIF c.status <> 'open' THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			format('phản ánh %s %s.', p_ticket, pakn.status_vi(c.status)),
-			p_inbound);
-	ELSIF p_text IS NULL OR p_text = '' THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			'thiếu nội dung.', p_inbound);
-	END IF;
-	IF p_kind = 'answer' THEN
-		n := pakn.complaint_answer(c.id, p_msisdn, p_text, p_inbound);
-		RETURN n + pakn.reply(p_gateway, p_msisdn, 'official_done',
-			pakn.complaint_vars(c.id), c.id, p_inbound);
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pakn.unit WHERE code = p_unit) THEN
-		RETURN pakn.official_refuse(p_gateway, p_msisdn,
-			format('không có đơn vị mã "%s".', p_unit), p_inbound);
-	END IF;
-	UPDATE pakn.complaint SET responsible_unit = p_unit WHERE id = c.id;
-	PERFORM pakn.ledger(c.id, 'official', p_msisdn, 'transferred', p_text,
-		jsonb_build_object('from', v_unit, 'to', p_unit));
-	RETURN pakn.reply(p_gateway, p_msisdn, 'official_transferred',
-		pakn.complaint_vars(c.id), c.id, p_inbound);
-END;
-$$;
-
--- One inbound SMS, parsed by paknd's grammar (daemon/grammar.c): store it
--- (idempotent on the gateway's id), act on it, queue the replies. A
--- duplicate does nothing more. Returns the number of SMS queued.
-CREATE FUNCTION pakn.handle_sms(
-	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
-	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
-	p_raw_request text, p_raw_body bytea,
-	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
-	p_unit text, p_rating integer, p_text text,
-	OUT message_id bigint, OUT duplicate boolean, OUT replies integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_pending bigint;
-BEGIN
-	SELECT i.message_id, i.duplicate INTO message_id, duplicate
-	  FROM pakn.ingest_sms(p_gateway, p_msg_id, p_msisdn, p_shortcode,
-		p_body, p_sent_at, p_segments, p_smsc, p_raw_request,
-		p_raw_body) i;
-	replies := 0;
-	IF duplicate THEN
-		RETURN;
-	END IF;
-	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
-	ON CONFLICT (msisdn) DO NOTHING;
-	v_pending := pakn.pending_location(p_msisdn);
-	replies := CASE
-	WHEN p_kind = 'complaint' AND (p_keyword OR v_pending IS NULL) THEN
-		pakn.complaint_new(p_gateway, p_msisdn, message_id, p_text,
-			p_unit, p_keyword)
-	WHEN p_kind = 'complaint' THEN
-		pakn.reply(p_gateway, p_msisdn, 'ask_location_again',
-			jsonb_build_object('ticket', (SELECT ticket FROM pakn.complaint
-				WHERE id = v_pending), 'example', pakn.example_commune()),
-			v_pending, message_id)
-	WHEN p_kind = 'code' AND v_pending IS NOT NULL OR p_kind = 'register' THEN
-		pakn.sms_register(p_gateway, p_msisdn, p_unit, message_id,
-			p_kind = 'register')
-	WHEN p_kind = 'status' THEN
-		pakn.sms_status(p_gateway, p_msisdn, p_ticket, p_ticket_ok, message_id)
-	WHEN p_kind = 'withdraw' THEN
-		pakn.sms_withdraw(p_gateway, p_msisdn, p_ticket, p_ticket_ok,
-			message_id)
-	WHEN p_kind = 'stop' THEN
-		pakn.sms_stop(p_gateway, p_msisdn, message_id)
-	WHEN p_kind IN ('answer', 'transfer') THEN
-		pakn.sms_official(p_gateway, p_msisdn, p_kind, p_ticket,
-			p_ticket_ok, p_unit, p_text, message_id)
-	ELSE
-		pakn.reply(p_gateway, p_msisdn, 'help', '{}', NULL, message_id)
-	END;
-END;
 $$;
 
 -- TU CHOI / STOP: no more non-essential messages.

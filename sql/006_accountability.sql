@@ -160,9 +160,9 @@ BEGIN
 END;
 $$;
 
--- Answer a complaint: record it, relay it to the citizen, ask for a
--- rating. Returns the number of SMS queued.
-CREATE OR REPLACE FUNCTION pakn.complaint_answer(p_id bigint, p_actor_id text,
+-- Answer a complaint (by SMS from an official, or the API): record it,
+-- relay it to the citizen, ask for a rating. Returns the number of SMS queued.
+CREATE FUNCTION pakn.complaint_answer(p_id bigint, p_actor_id text,
 	p_text text, p_inbound bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -374,7 +374,7 @@ $$;
 
 -- TL <ticket> <answer> / CT <ticket> <unit> <reason> from an official's
 -- registered phone (or, for units without officials yet, a unit phone).
-CREATE OR REPLACE FUNCTION pakn.sms_official(p_gateway text, p_msisdn text,
+CREATE FUNCTION pakn.sms_official(p_gateway text, p_msisdn text,
 	p_kind text, p_ticket text, p_ticket_ok boolean, p_unit text,
 	p_text text, p_inbound bigint)
 RETURNS integer
@@ -433,8 +433,9 @@ BEGIN
 END;
 $$;
 
--- TT on a complaint that waits for its commune asks for the commune.
-CREATE OR REPLACE FUNCTION pakn.sms_status(p_gateway text, p_msisdn text,
+-- TT <ticket>: the status of one's own complaint; for one that waits for
+-- its commune, the question again.
+CREATE FUNCTION pakn.sms_status(p_gateway text, p_msisdn text,
 	p_ticket text, p_ticket_ok boolean, p_inbound bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -458,8 +459,10 @@ BEGIN
 END;
 $$;
 
--- Route ratings into handle_sms: a digit or DG from a citizen.
-CREATE OR REPLACE FUNCTION pakn.handle_sms(
+-- One inbound SMS, parsed by paknd's grammar (daemon/grammar.c): store it
+-- (idempotent on the gateway's id), act on it, queue the replies. A
+-- duplicate does nothing more. Returns the number of SMS queued.
+CREATE FUNCTION pakn.handle_sms(
 	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
 	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
 	p_raw_request text, p_raw_body bytea,
@@ -626,8 +629,10 @@ BEGIN
 END;
 $$;
 
--- Routing records its due date in the ledger, so replays know it.
-CREATE OR REPLACE FUNCTION pakn.complaint_route(p_id bigint, p_location text,
+-- Route a complaint that knows its location: ledger (with the due date,
+-- so replays know it), ack, and a note to the responsible unit. Returns
+-- the number of SMS queued.
+CREATE FUNCTION pakn.complaint_route(p_id bigint, p_location text,
 	p_template text, p_inbound bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -652,8 +657,8 @@ BEGIN
 END;
 $$;
 
--- Withdrawal closes with a reason, through the ledger.
-CREATE OR REPLACE FUNCTION pakn.sms_withdraw(p_gateway text, p_msisdn text,
+-- HUY <ticket>: withdraw one's own complaint while it is not answered.
+CREATE FUNCTION pakn.sms_withdraw(p_gateway text, p_msisdn text,
 	p_ticket text, p_ticket_ok boolean, p_inbound bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
