@@ -388,19 +388,22 @@ report_cmd(PGconn *conn, const struct report_opts *o, const char *month,
 	return rc;
 }
 
-/* paknctl rebuild-stats: recompute the rollups from the ledger. */
+/* paknctl rebuild-stats: recompute the daily and monthly rollups from the
+ * ledger. */
 int
 report_rebuild(PGconn *conn)
 {
-	PGresult *r = PQexec(conn, "SELECT events, ratings, day_rows "
-	                           "FROM pakn.rebuild_stats()");
+	PGresult *r = PQexec(conn, "SELECT events, ratings, day_rows, "
+	                           "month_rows FROM pakn.rebuild_stats()");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return 1;
 	}
-	printf("statistics rebuilt: %s events, %s ratings, %s daily rows\n",
-	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+	printf("statistics rebuilt: %s events, %s ratings, %s daily rows, %s "
+	       "monthly rows\n",
+	       PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+	       PQgetvalue(r, 0, 3));
 	PQclear(r);
 	return 0;
 }

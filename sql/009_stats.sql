@@ -6,11 +6,17 @@
 -- wait for each other, so busy units and batched commits cannot deadlock
 -- on shared counters. pakn.stats_fold, run by paknd's timer under an
 -- advisory lock, moves deltas into the daily rollups (pakn.stat_day and
--- the response-time histogram pakn.stat_response) in one transaction: a
+-- the response-time histogram pakn.stat_response) and the monthly ones
+-- (pakn.stat_month, pakn.stat_response_month) in one transaction: a
 -- delta is counted either in the deltas or in the rollups, never both.
 -- Queries read rollups plus the few unfolded deltas, and reach a subtree
 -- through the closure of the unit tree (pakn.unit_closure), so they never
--- read raw complaints (except the live list of open, overdue ones).
+-- read raw complaints (except the live list of open, overdue ones): whole
+-- months from the monthly rollups, the days of partial months from the
+-- daily ones, each unit through the primary keys, and every figure of a
+-- document (rows, total, previous period, ranks) from one read per
+-- period (pakn.stat_figures). contrib/bench/README.md has the plans at
+-- national scale.
 
 -- Every (ancestor, descendant) pair of the unit tree, with the distance
 -- between them (0: the unit itself).
@@ -105,6 +111,45 @@ CREATE TABLE pakn.stat_response (
 	answers   integer NOT NULL,
 	PRIMARY KEY (unit_code, day, dimension, category, wdays)
 );
+
+-- The same rollups per calendar month (month: its first day), kept by the
+-- same fold: a month's row is the sum of its days' rows. Long periods read
+-- whole months here and only the days of partial months from the daily
+-- tables, about 10 times fewer rows for a quarter or a year.
+CREATE TABLE pakn.stat_month (
+	unit_code  text NOT NULL,
+	month      date NOT NULL CHECK (extract(day FROM month) = 1),
+	dimension  smallint NOT NULL,
+	category   text NOT NULL,
+	received   integer NOT NULL DEFAULT 0,
+	answered   integer NOT NULL DEFAULT 0,
+	on_time    integer NOT NULL DEFAULT 0,
+	apologies  integer NOT NULL DEFAULT 0,
+	transfers  integer NOT NULL DEFAULT 0,
+	reopens    integer NOT NULL DEFAULT 0,
+	ratings    integer NOT NULL DEFAULT 0,
+	rating_sum integer NOT NULL DEFAULT 0,
+	satisfied  integer NOT NULL DEFAULT 0,
+	PRIMARY KEY (unit_code, month, dimension, category)
+);
+
+CREATE TABLE pakn.stat_response_month (
+	unit_code text NOT NULL,
+	month     date NOT NULL CHECK (extract(day FROM month) = 1),
+	dimension smallint NOT NULL,
+	category  text NOT NULL,
+	wdays     integer NOT NULL,
+	answers   integer NOT NULL,
+	PRIMARY KEY (unit_code, month, dimension, category, wdays)
+);
+
+-- The first day of the month of d, or of the month n months later.
+CREATE FUNCTION pakn.stat_month_of(d date, n integer DEFAULT 0) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT make_date(m / 12, m % 12 + 1, 1)
+	  FROM (SELECT (extract(year FROM d) * 12 + extract(month FROM d) - 1
+		+ n)::integer AS m) x
+$$;
 
 -- One counted event or rating, not yet folded into the rollups.
 CREATE TABLE pakn.stat_delta (
@@ -273,9 +318,9 @@ $$;
 CREATE TRIGGER rating_stats AFTER INSERT ON pakn.rating
 	FOR EACH ROW EXECUTE FUNCTION pakn.stat_rating_trigger();
 
--- Move up to p_limit deltas (all when NULL) into the rollups, in one
--- transaction, one folder at a time. Returns the number moved, or -1
--- when another session is folding.
+-- Move up to p_limit deltas (all when NULL) into the daily and the
+-- monthly rollups, in one transaction, one folder at a time. Returns the
+-- number moved, or -1 when another session is folding.
 CREATE FUNCTION pakn.stats_fold(p_limit integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -311,6 +356,31 @@ BEGIN
 		  FROM moved WHERE wdays IS NOT NULL
 		 GROUP BY unit_code, day, dimension, category, wdays
 		ON CONFLICT (unit_code, day, dimension, category, wdays)
+		DO UPDATE SET answers = s.answers + excluded.answers),
+	months AS (
+		INSERT INTO pakn.stat_month AS s
+		SELECT unit_code, pakn.stat_month_of(day), dimension,
+		       category, sum(received), sum(answered), sum(on_time),
+		       sum(apologies), sum(transfers), sum(reopens),
+		       sum(ratings), sum(rating_sum), sum(satisfied)
+		  FROM moved GROUP BY 1, 2, 3, 4
+		ON CONFLICT (unit_code, month, dimension, category) DO UPDATE SET
+			received = s.received + excluded.received,
+			answered = s.answered + excluded.answered,
+			on_time = s.on_time + excluded.on_time,
+			apologies = s.apologies + excluded.apologies,
+			transfers = s.transfers + excluded.transfers,
+			reopens = s.reopens + excluded.reopens,
+			ratings = s.ratings + excluded.ratings,
+			rating_sum = s.rating_sum + excluded.rating_sum,
+			satisfied = s.satisfied + excluded.satisfied),
+	resp_months AS (
+		INSERT INTO pakn.stat_response_month AS s
+		SELECT unit_code, pakn.stat_month_of(day), dimension,
+		       category, wdays, count(*)
+		  FROM moved WHERE wdays IS NOT NULL
+		 GROUP BY 1, 2, 3, 4, 5
+		ON CONFLICT (unit_code, month, dimension, category, wdays)
 		DO UPDATE SET answers = s.answers + excluded.answers)
 	SELECT count(*) INTO n FROM moved;
 	RETURN n;
@@ -320,7 +390,7 @@ $$;
 -- Recompute every rollup from the ledger and the ratings. New events
 -- wait until it commits (SHARE locks), so nothing is missed or doubled.
 CREATE FUNCTION pakn.rebuild_stats(OUT events bigint, OUT ratings bigint,
-	OUT day_rows bigint)
+	OUT day_rows bigint, OUT month_rows bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM pg_advisory_xact_lock(7141748);
@@ -328,12 +398,15 @@ BEGIN
 	DELETE FROM pakn.stat_delta;
 	DELETE FROM pakn.stat_day;
 	DELETE FROM pakn.stat_response;
+	DELETE FROM pakn.stat_month;
+	DELETE FROM pakn.stat_response_month;
 	SELECT coalesce(sum(pakn.stat_append(d)), 0) INTO events
 	  FROM pakn.complaint_event e, pakn.stat_of_event(e) d;
 	SELECT coalesce(sum(pakn.stat_append(d)), 0) INTO ratings
 	  FROM pakn.rating g, pakn.stat_of_rating(g) d;
 	PERFORM pakn.stats_fold(NULL);
 	SELECT count(*) INTO day_rows FROM pakn.stat_day;
+	SELECT count(*) INTO month_rows FROM pakn.stat_month;
 END;
 $$;
 
@@ -429,59 +502,112 @@ CREATE TYPE pakn.stat_counts AS (
 
 -- The key a row of a subtree's statistics is grouped by: the child of the
 -- root it lies under (the root itself for its own rows), the dimension,
--- the category, the child and dimension, or '' (everything).
+-- the category, or '' (everything). Only immutable operations, so that
+-- the planner inlines it instead of calling it for every row.
 CREATE FUNCTION pakn.stat_key(p_by text, p_root text, p_child text,
 	p_dim smallint, p_cat text)
 RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE p_by WHEN 'unit' THEN coalesce(p_child, p_root)
-		WHEN 'unit_dimension' THEN coalesce(p_child, p_root) || '/' || p_dim
 		WHEN 'dimension' THEN p_dim::text WHEN 'category' THEN p_cat
 		ELSE '' END
 $$;
 
--- Counters of p_root's subtree between two days, grouped by p_by, read
--- from the rollups through the closure table; optionally one dimension.
-CREATE FUNCTION pakn.stat_raw(p_root text, p_from date, p_to date,
-	p_by text, p_dim smallint)
-RETURNS SETOF pakn.stat_counts
+-- How a period is read: its whole calendar months from the monthly
+-- rollups (monthly, f and t the first days of its first and last whole
+-- month), and its other days, at most two stretches before and after the
+-- whole months (or the whole period when it has none), from the daily
+-- ones. 2026-06-11..2026-09-10 reads June 11-30 and September 1-10 by
+-- day, July and August by month.
+CREATE FUNCTION pakn.stat_pieces(p_from date, p_to date)
+RETURNS TABLE (monthly boolean, f date, t date)
+LANGUAGE sql IMMUTABLE ROWS 3 AS $$
+	WITH m AS (
+		SELECT pakn.stat_month_of(p_from - 1, 1) AS first_month,
+		       pakn.stat_month_of(p_to + 1) AS after_months)
+	SELECT true, first_month, pakn.stat_month_of(after_months, -1)
+	  FROM m WHERE first_month < after_months
+	UNION ALL
+	SELECT false, p_from, CASE WHEN first_month < after_months
+		THEN first_month - 1 ELSE p_to END
+	  FROM m WHERE p_from < first_month OR first_month >= after_months
+	UNION ALL
+	SELECT false, after_months, p_to
+	  FROM m WHERE first_month < after_months AND after_months <= p_to
+$$;
+
+-- The counters of p_root's subtree between two days, optionally of one
+-- dimension: whole months from pakn.stat_month, other days from
+-- pakn.stat_day, and the unfolded deltas; several rows per unit,
+-- dimension and category, to be summed. Each unit of the subtree (from
+-- the closure) is read through the rollups' primary keys (unit_code,
+-- month or day first), so the cost follows the subtree and the period,
+-- not the size of the tables.
+CREATE FUNCTION pakn.stat_span(p_root text, p_from date, p_to date,
+	p_dim smallint)
+RETURNS TABLE (unit_code text, dimension smallint, category text,
+	received integer, answered integer, on_time integer,
+	apologies integer, transfers integer, reopens integer,
+	ratings integer, rating_sum integer, satisfied integer)
 LANGUAGE sql STABLE AS $$
-	WITH d AS (
-		SELECT pakn.stat_key(p_by, p_root, c2.ancestor, s.dimension,
-				s.category) AS k, s.*
-		  FROM pakn.unit_closure c1
-		  JOIN pakn.stat_day_all s ON s.unit_code = c1.descendant
-		  LEFT JOIN pakn.unit_closure c2 ON p_by LIKE 'unit%'
-			AND c2.descendant = c1.descendant AND c2.depth = c1.depth - 1
-		 WHERE c1.ancestor = p_root AND s.day BETWEEN p_from AND p_to
-		   AND (p_dim IS NULL OR s.dimension = p_dim)),
-	h AS (
-		SELECT pakn.stat_key(p_by, p_root, c2.ancestor, s.dimension,
-				s.category) AS k, s.wdays, sum(s.answers) AS n
-		  FROM pakn.unit_closure c1
-		  JOIN pakn.stat_response_all s ON s.unit_code = c1.descendant
-		  LEFT JOIN pakn.unit_closure c2 ON p_by LIKE 'unit%'
-			AND c2.descendant = c1.descendant AND c2.depth = c1.depth - 1
-		 WHERE c1.ancestor = p_root AND s.day BETWEEN p_from AND p_to
-		   AND (p_dim IS NULL OR s.dimension = p_dim)
-		 GROUP BY 1, 2),
-	cum AS (
-		SELECT k, wdays, sum(n) OVER (PARTITION BY k ORDER BY wdays) AS c,
-		       sum(n) OVER (PARTITION BY k) AS total
-		  FROM h),
-	pct AS (
-		SELECT k, min(wdays) FILTER (WHERE c >= ceil(0.5 * total)) AS med,
-		       min(wdays) FILTER (WHERE c >= ceil(0.9 * total)) AS p90
-		  FROM cum GROUP BY k)
-	SELECT d.k, sum(received), sum(answered), sum(on_time), sum(apologies),
-	       sum(transfers), sum(reopens), sum(ratings), sum(rating_sum),
-	       sum(satisfied), min(pct.med), min(pct.p90), NULL::bigint
-	  FROM d LEFT JOIN pct ON pct.k = d.k
-	 GROUP BY d.k
+	SELECT s.unit_code, s.dimension, s.category, s.received, s.answered,
+	       s.on_time, s.apologies, s.transfers, s.reopens, s.ratings,
+	       s.rating_sum, s.satisfied
+	  FROM pakn.stat_pieces(p_from, p_to) p
+	  JOIN pakn.unit_closure c ON c.ancestor = p_root
+	  JOIN pakn.stat_month s ON s.unit_code = c.descendant
+	   AND s.month BETWEEN p.f AND p.t
+	 WHERE p.monthly AND (p_dim IS NULL OR s.dimension = p_dim)
+	UNION ALL
+	SELECT s.unit_code, s.dimension, s.category, s.received, s.answered,
+	       s.on_time, s.apologies, s.transfers, s.reopens, s.ratings,
+	       s.rating_sum, s.satisfied
+	  FROM pakn.stat_pieces(p_from, p_to) p
+	  JOIN pakn.unit_closure c ON c.ancestor = p_root
+	  JOIN pakn.stat_day s ON s.unit_code = c.descendant
+	   AND s.day BETWEEN p.f AND p.t
+	 WHERE NOT p.monthly AND (p_dim IS NULL OR s.dimension = p_dim)
+	UNION ALL
+	SELECT s.unit_code, s.dimension, s.category, s.received, s.answered,
+	       s.on_time, s.apologies, s.transfers, s.reopens, s.ratings,
+	       s.rating_sum, s.satisfied
+	  FROM pakn.unit_closure c
+	  JOIN pakn.stat_delta s ON s.unit_code = c.descendant
+	   AND s.day BETWEEN p_from AND p_to
+	 WHERE c.ancestor = p_root AND (p_dim IS NULL OR s.dimension = p_dim)
+$$;
+
+-- The response-time histogram of p_root's subtree between two days, read
+-- like pakn.stat_span: answers that took wdays working days.
+CREATE FUNCTION pakn.stat_span_response(p_root text, p_from date,
+	p_to date, p_dim smallint)
+RETURNS TABLE (unit_code text, dimension smallint, category text,
+	wdays integer, answers integer)
+LANGUAGE sql STABLE AS $$
+	SELECT s.unit_code, s.dimension, s.category, s.wdays, s.answers
+	  FROM pakn.stat_pieces(p_from, p_to) p
+	  JOIN pakn.unit_closure c ON c.ancestor = p_root
+	  JOIN pakn.stat_response_month s ON s.unit_code = c.descendant
+	   AND s.month BETWEEN p.f AND p.t
+	 WHERE p.monthly AND (p_dim IS NULL OR s.dimension = p_dim)
+	UNION ALL
+	SELECT s.unit_code, s.dimension, s.category, s.wdays, s.answers
+	  FROM pakn.stat_pieces(p_from, p_to) p
+	  JOIN pakn.unit_closure c ON c.ancestor = p_root
+	  JOIN pakn.stat_response s ON s.unit_code = c.descendant
+	   AND s.day BETWEEN p.f AND p.t
+	 WHERE NOT p.monthly AND (p_dim IS NULL OR s.dimension = p_dim)
+	UNION ALL
+	SELECT s.unit_code, s.dimension, s.category, s.wdays, 1
+	  FROM pakn.unit_closure c
+	  JOIN pakn.stat_delta s ON s.unit_code = c.descendant
+	   AND s.day BETWEEN p_from AND p_to
+	 WHERE c.ancestor = p_root AND s.wdays IS NOT NULL
+	   AND (p_dim IS NULL OR s.dimension = p_dim)
 $$;
 
 -- Open complaints past their deadline now, in p_root's subtree, grouped
--- like pakn.stat_raw.
+-- like the rows of pakn.stat_figures.
 CREATE FUNCTION pakn.stat_overdue_counts(p_root text, p_by text,
 	p_dim smallint)
 RETURNS TABLE (k text, n bigint)
@@ -562,23 +688,143 @@ LANGUAGE sql IMMUTABLE AS $$
 		THEN (4 * (p_rank - 1) / p_n)::integer + 1 END
 $$;
 
--- Ranks of the children of p_parent by score (1 = best, ties share a
--- rank), per dimension (p_by 'unit_dimension') or overall ('unit'):
--- key, rank, number of ranked siblings, tier. Units without data are not
--- ranked; the parent's own complaints are not a sibling.
-CREATE FUNCTION pakn.stat_ranks(p_parent text, p_from date, p_to date,
-	p_by text, p_dim smallint)
-RETURNS TABLE (k text, rnk bigint, n bigint, tier integer)
+-- One figure of a statistics document (see pakn.stat_figures).
+CREATE TYPE pakn.stat_figure AS (
+	g    text,
+	cur  boolean,
+	k    text,
+	part text,
+	c    pakn.stat_counts,
+	rnk  bigint,
+	n    bigint,
+	tier integer
+);
+
+-- Every figure a statistics document of p_unit shows, from one read of
+-- the rollups per period: the current period over the scope (p_parent's
+-- subtree when p_rank and p_unit has a parent, to rank it among its
+-- siblings; else p_unit's), the previous period over p_unit's subtree.
+-- cur tells the period; g the grouping:
+--   row     the table's rows, keyed by p_by like pakn.stat_key (the child
+--           of p_unit, p_unit for its own complaints; the dimension; the
+--           category; '' for none); by unit, ranked among the children;
+--   total   p_unit's subtree;
+--   sib     each child of p_parent (p_rank only), ranked;
+--   sibdim  each child of p_parent per dimension (part; p_rank and by
+--           dimension only), ranked per dimension.
+-- Ranks: 1 = best score, ties share a rank; units without a score and
+-- the parent's own complaints are not ranked. Medians for row and total.
+-- Callers run it with the settings of pakn.stats_table (no SET here: the
+-- planner must inline it to see the unit and the days).
+CREATE FUNCTION pakn.stat_figures(p_unit text, p_parent text,
+	pr pakn.stat_range, p_by text, p_dim smallint, p_rank boolean)
+RETURNS SETOF pakn.stat_figure
 LANGUAGE sql STABLE AS $$
-	WITH s AS MATERIALIZED (
-		SELECT r.k, split_part(r.k, '/', 2) AS grp, pakn.stat_score(r) AS score
-		  FROM pakn.stat_raw(p_parent, p_from, p_to, p_by, p_dim) r
-		 WHERE split_part(r.k, '/', 1) <> p_parent),
+	WITH map AS MATERIALIZED (
+		-- Every unit of the scope: the child of the scope's root it lies
+		-- under (sib, NULL for the root itself) and, when it is in
+		-- p_unit's subtree (mine), the child of p_unit it lies under
+		-- (sub, NULL for p_unit itself).
+		SELECT c1.descendant AS u,
+		       (SELECT c2.ancestor FROM pakn.unit_closure c2
+			 WHERE c2.descendant = c1.descendant
+			   AND c2.depth = c1.depth - 1) AS sib,
+		       cu.depth IS NOT NULL AS mine,
+		       (SELECT c3.ancestor FROM pakn.unit_closure c3
+			 WHERE c3.descendant = c1.descendant
+			   AND c3.depth = cu.depth - 1) AS sub
+		  FROM pakn.unit_closure c1
+		  LEFT JOIN pakn.unit_closure cu ON cu.ancestor = p_unit
+		   AND cu.descendant = c1.descendant
+		 WHERE c1.ancestor = CASE WHEN p_rank AND p_parent IS NOT NULL
+			THEN p_parent ELSE p_unit END),
+	base AS MATERIALIZED (
+		-- The counters per period, unit grouping, dimension and
+		-- category: one read of the rollups per period.
+		SELECT x.cur, m.sib, m.mine, m.sub, x.dimension, x.category,
+		       sum(x.received) AS received, sum(x.answered) AS answered,
+		       sum(x.on_time) AS on_time, sum(x.apologies) AS apologies,
+		       sum(x.transfers) AS transfers, sum(x.reopens) AS reopens,
+		       sum(x.ratings) AS ratings, sum(x.rating_sum) AS rating_sum,
+		       sum(x.satisfied) AS satisfied
+		  FROM (SELECT true AS cur, s.*
+			  FROM pakn.stat_span(CASE WHEN p_rank
+				AND p_parent IS NOT NULL THEN p_parent
+				ELSE p_unit END, pr.from_day, pr.to_day, p_dim) s
+			UNION ALL
+			SELECT false, s.*
+			  FROM pakn.stat_span(p_unit, pr.prev_from, pr.prev_to,
+				p_dim) s) x
+		  JOIN map m ON m.u = x.unit_code
+		 GROUP BY 1, 2, 3, 4, 5, 6),
+	hbase AS MATERIALIZED (
+		-- The response-time histograms of p_unit's subtree, likewise.
+		SELECT x.cur, m.sub, x.dimension, x.category, x.wdays,
+		       sum(x.answers) AS answers
+		  FROM (SELECT true AS cur, s.*
+			  FROM pakn.stat_span_response(p_unit, pr.from_day,
+				pr.to_day, p_dim) s
+			UNION ALL
+			SELECT false, s.*
+			  FROM pakn.stat_span_response(p_unit, pr.prev_from,
+				pr.prev_to, p_dim) s) x
+		  JOIN map m ON m.u = x.unit_code
+		 GROUP BY 1, 2, 3, 4, 5),
+	sums AS (
+		-- Each summed row under every grouping it counts in.
+		SELECT x.g, b.cur, x.k, x.part, sum(b.received) AS received,
+		       sum(b.answered) AS answered, sum(b.on_time) AS on_time,
+		       sum(b.apologies) AS apologies, sum(b.transfers) AS transfers,
+		       sum(b.reopens) AS reopens, sum(b.ratings) AS ratings,
+		       sum(b.rating_sum) AS rating_sum, sum(b.satisfied) AS satisfied
+		  FROM base b, LATERAL (VALUES
+			('row', pakn.stat_key(p_by, p_unit, b.sub, b.dimension,
+				b.category), ''),
+			('total', '', ''),
+			('sib', b.sib, ''),
+			('sibdim', b.sib, b.dimension::text)) x(g, k, part)
+		 WHERE CASE x.g
+			WHEN 'sib' THEN p_rank AND p_parent IS NOT NULL AND b.cur
+				AND b.sib IS NOT NULL
+			WHEN 'sibdim' THEN p_rank AND p_parent IS NOT NULL
+				AND p_by = 'dimension' AND b.cur AND b.sib IS NOT NULL
+			ELSE b.mine END
+		 GROUP BY 1, 2, 3, 4),
+	hist AS (
+		SELECT x.g, h.cur, x.k, h.wdays, sum(h.answers) AS n
+		  FROM hbase h, LATERAL (VALUES
+			('row', pakn.stat_key(p_by, p_unit, h.sub, h.dimension,
+				h.category)),
+			('total', '')) x(g, k)
+		 GROUP BY 1, 2, 3, 4),
+	cum AS (
+		SELECT g, cur, k, wdays,
+		       sum(n) OVER (PARTITION BY g, cur, k ORDER BY wdays) AS c,
+		       sum(n) OVER (PARTITION BY g, cur, k) AS total
+		  FROM hist),
+	pct AS (
+		SELECT g, cur, k,
+		       min(wdays) FILTER (WHERE c >= ceil(0.5 * total)) AS med,
+		       min(wdays) FILTER (WHERE c >= ceil(0.9 * total)) AS p90
+		  FROM cum GROUP BY 1, 2, 3),
+	figs AS (
+		SELECT s.g, s.cur, s.k, s.part, (s.k, s.received, s.answered,
+			s.on_time, s.apologies, s.transfers, s.reopens, s.ratings,
+			s.rating_sum, s.satisfied, p.med, p.p90,
+			NULL)::pakn.stat_counts AS c
+		  FROM sums s
+		  LEFT JOIN pct p ON p.g = s.g AND p.cur = s.cur AND p.k = s.k),
 	ranked AS (
-		SELECT s.k, rank() OVER (PARTITION BY grp ORDER BY score DESC) AS rnk,
-		       count(*) OVER (PARTITION BY grp) AS n
-		  FROM s WHERE score IS NOT NULL)
-	SELECT k, rnk, n, pakn.stat_tier(rnk, n) FROM ranked
+		SELECT g, cur, k, part,
+		       rank() OVER (w ORDER BY pakn.stat_score(c) DESC) AS rnk,
+		       count(*) OVER w AS n
+		  FROM figs
+		 WHERE pakn.stat_score(c) IS NOT NULL AND (g IN ('sib', 'sibdim')
+			OR g = 'row' AND p_by = 'unit' AND k <> p_unit)
+		WINDOW w AS (PARTITION BY g, cur, part))
+	SELECT f.g, f.cur, f.k, f.part, f.c, r.rnk, r.n,
+	       pakn.stat_tier(r.rnk, r.n)
+	  FROM figs f LEFT JOIN ranked r USING (g, cur, k, part)
 $$;
 
 -- The groups a table shows: every dimension, every child unit (and the
@@ -652,90 +898,132 @@ LANGUAGE sql STABLE AS $$
 		 ORDER BY c.due_at, c.ticket LIMIT p_limit) x
 $$;
 
--- The statistics table of p_unit for a period: one row per group of
--- p_by ('dimension', 'unit', 'category'), the total, each with the
--- previous period's figures, ranks among siblings and tiers.
-CREATE FUNCTION pakn.stats_table(p_unit text, pr pakn.stat_range, p_by text,
-	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
-	p_public boolean)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v_parent text;
-	v_rows jsonb;
-	v_total jsonb;
-BEGIN
-	SELECT parent_code INTO v_parent FROM pakn.unit WHERE code = p_unit;
-	WITH cur AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.from_day, pr.to_day, p_by, p_dim)),
-	prev AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.prev_from, pr.prev_to, p_by, p_dim)),
-	od AS MATERIALIZED (SELECT * FROM pakn.stat_overdue_counts(p_unit, p_by, p_dim)),
-	rk AS MATERIALIZED (SELECT CASE WHEN p_by = 'unit' THEN r.k
-			ELSE split_part(r.k, '/', 2) END AS k, r.rnk, r.n, r.tier
-		 FROM pakn.stat_ranks(CASE WHEN p_by = 'unit' THEN p_unit
-			ELSE v_parent END, pr.from_day, pr.to_day,
-			CASE WHEN p_by = 'unit' THEN 'unit' ELSE 'unit_dimension' END, p_dim) r
-		WHERE p_by = 'unit' OR (p_by = 'dimension'
-			AND split_part(r.k, '/', 1) = p_unit)),
-	prk AS MATERIALIZED (SELECT r.k, r.rnk FROM pakn.stat_ranks(p_unit, pr.prev_from,
-			pr.prev_to, 'unit', p_dim) r WHERE p_by = 'unit')
-	SELECT jsonb_agg(jsonb_build_object('key', ks.k, 'name', ks.name,
-			'own', p_by = 'unit' AND ks.k = p_unit)
-		|| pakn.stats_cut(pakn.stat_json((cur.k, cur.received, cur.answered,
-			cur.on_time, cur.apologies, cur.transfers, cur.reopens,
-			cur.ratings, cur.rating_sum, cur.satisfied, cur.median_days,
-			cur.p90_days, od.n)::pakn.stat_counts, p_on_time,
-			p_satisfaction), p_public)
-		|| CASE WHEN p_by = 'category' OR p_public THEN '{}'::jsonb ELSE
-			jsonb_build_object('rank', rk.rnk, 'ranked', rk.n,
-				'tier', rk.tier) END
-		|| jsonb_build_object('previous', pakn.stats_cut(
-			pakn.stat_json(ROW(prev.*)::pakn.stat_counts, p_on_time,
-				p_satisfaction), p_public)
-			|| CASE WHEN p_by = 'unit' AND NOT p_public
-			   THEN jsonb_build_object('rank', prk.rnk) ELSE '{}' END)
-		ORDER BY ks.ord, ks.k)
-	  INTO v_rows
-	  FROM pakn.stat_keys(p_unit, p_by, p_dim) ks
-	  LEFT JOIN cur ON cur.k = ks.k
-	  LEFT JOIN prev ON prev.k = ks.k
-	  LEFT JOIN od ON od.k = ks.k
-	  LEFT JOIN rk ON rk.k = ks.k
-	  LEFT JOIN prk ON prk.k = ks.k;
-	v_total := pakn.stats_total(p_unit, v_parent, pr, p_dim, p_on_time,
-		p_satisfaction, p_public);
-	RETURN jsonb_build_object('rows', coalesce(v_rows, '[]'), 'total', v_total);
-END;
-$$;
-
 -- Keep only the public measures when p_public.
 CREATE FUNCTION pakn.stats_cut(j jsonb, p_public boolean) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN p_public THEN pakn.stat_public_json(j) ELSE j END
 $$;
 
--- The total of p_unit's subtree, with its rank among its siblings.
+-- The counters c with their open, overdue count.
+CREATE FUNCTION pakn.stat_with_overdue(c pakn.stat_counts, p_n bigint)
+RETURNS pakn.stat_counts
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	c.overdue := p_n;
+	RETURN c;
+END;
+$$;
+
+-- The total of a subtree as JSON: its figures (t) with the open, overdue
+-- count, its rank among its siblings, and the previous period's figures
+-- (p).
+CREATE FUNCTION pakn.stat_total_json(t pakn.stat_counts, p pakn.stat_counts,
+	p_overdue bigint, p_rank bigint, p_ranked bigint, p_tier integer,
+	p_on_time numeric, p_satisfaction numeric, p_public boolean)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT pakn.stats_cut(pakn.stat_json(pakn.stat_with_overdue(t,
+			p_overdue), p_on_time, p_satisfaction), p_public)
+	     || CASE WHEN p_public THEN '{}'::jsonb ELSE jsonb_build_object(
+		'rank', p_rank, 'ranked', p_ranked, 'tier', p_tier) END
+	     || jsonb_build_object('previous', pakn.stats_cut(pakn.stat_json(
+		p, p_on_time, p_satisfaction), p_public))
+$$;
+
+-- The total of p_unit's subtree, with its rank among its siblings (the
+-- children of p_parent; none when NULL). Settings as pakn.stats_table's.
 CREATE FUNCTION pakn.stats_total(p_unit text, p_parent text, pr pakn.stat_range,
 	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
 	p_public boolean)
 RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	WITH t AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.from_day,
-		pr.to_day, '', p_dim)),
-	p AS MATERIALIZED (SELECT * FROM pakn.stat_raw(p_unit, pr.prev_from,
-		pr.prev_to, '', p_dim)),
-	o AS MATERIALIZED (SELECT sum(n) AS n
-		FROM pakn.stat_overdue_counts(p_unit, '', p_dim)),
-	rk AS MATERIALIZED (SELECT * FROM pakn.stat_ranks(p_parent, pr.from_day,
-		pr.to_day, 'unit', p_dim) WHERE k = p_unit)
-	SELECT pakn.stats_cut(pakn.stat_json((t.k, t.received, t.answered,
-			t.on_time, t.apologies, t.transfers, t.reopens, t.ratings,
-			t.rating_sum, t.satisfied, t.median_days, t.p90_days,
-			o.n)::pakn.stat_counts, p_on_time, p_satisfaction), p_public)
-	     || CASE WHEN p_public THEN '{}'::jsonb ELSE jsonb_build_object(
-		'rank', rk.rnk, 'ranked', rk.n, 'tier', rk.tier) END
-	     || jsonb_build_object('previous', pakn.stats_cut(pakn.stat_json(
-		ROW(p.*)::pakn.stat_counts, p_on_time, p_satisfaction), p_public))
-	  FROM o LEFT JOIN t ON true LEFT JOIN p ON true LEFT JOIN rk ON true
+LANGUAGE plpgsql STABLE
+SET jit = off SET plan_cache_mode = force_custom_plan SET work_mem = '64MB'
+AS $$
+DECLARE
+	v jsonb;
+BEGIN
+	WITH f AS MATERIALIZED (SELECT * FROM pakn.stat_figures(p_unit,
+		p_parent, pr, '', p_dim, NOT p_public))
+	SELECT pakn.stat_total_json(t.c, p.c, (SELECT sum(o.n)::bigint
+			FROM pakn.stat_overdue_counts(p_unit, '', p_dim) o),
+		rk.rnk, rk.n, rk.tier, p_on_time, p_satisfaction, p_public)
+	  INTO v
+	  FROM (SELECT 1) one
+	  LEFT JOIN f t ON t.g = 'total' AND t.cur
+	  LEFT JOIN f p ON p.g = 'total' AND NOT p.cur
+	  LEFT JOIN f rk ON rk.g = 'sib' AND rk.k = p_unit;
+	RETURN v;
+END;
+$$;
+
+-- The statistics table of p_unit for a period: one row per group of
+-- p_by ('dimension', 'unit', 'category'), the total, each with the
+-- previous period's figures, ranks among siblings and tiers. Every
+-- figure comes from one call of pakn.stat_figures. Settings (measured
+-- with contrib/bench/stats):
+--   plan_cache_mode: plan it for this unit and these days every time. A
+--     generic plan cannot see how many units a subtree has, guesses 3 for
+--     a province's 177 and joins them by nested loop, yet looks cheaper,
+--     so PL/pgSQL switched to it from the sixth call of a session: 1.3 s
+--     instead of 0.13 s for a province-year.
+--   jit: the planner cannot tell how few rows the pieces of a period
+--     select, its cost estimate passes jit_above_cost, and LLVM compiling
+--     took 180 ms of a 230 ms province document.
+--   work_mem: the planner expects about as many groups as rows read
+--     (54 000 for a province-year, 528 in fact) and, with 4 MB, sorted
+--     them instead of hashing them: 120 ms instead of 35.
+CREATE FUNCTION pakn.stats_table(p_unit text, pr pakn.stat_range, p_by text,
+	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
+	p_public boolean)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET jit = off SET plan_cache_mode = force_custom_plan SET work_mem = '64MB'
+AS $$
+DECLARE
+	v_parent text;
+	v_fig pakn.stat_figure[];
+	v_rows jsonb;
+	v_overdue bigint;
+	v_total jsonb;
+BEGIN
+	SELECT parent_code INTO v_parent FROM pakn.unit WHERE code = p_unit;
+	SELECT array_agg(f) INTO v_fig FROM pakn.stat_figures(p_unit, v_parent,
+		pr, p_by, p_dim, NOT p_public) f;
+	WITH f AS MATERIALIZED (SELECT * FROM unnest(v_fig)),
+	od AS MATERIALIZED (SELECT * FROM pakn.stat_overdue_counts(p_unit,
+		p_by, p_dim))
+	SELECT (SELECT jsonb_agg(jsonb_build_object('key', ks.k, 'name', ks.name,
+			'own', p_by = 'unit' AND ks.k = p_unit)
+		|| pakn.stats_cut(pakn.stat_json(pakn.stat_with_overdue(cur.c,
+			od.n), p_on_time, p_satisfaction), p_public)
+		|| CASE WHEN p_by = 'category' OR p_public THEN '{}'::jsonb
+		   WHEN p_by = 'unit' THEN jsonb_build_object('rank', cur.rnk,
+			'ranked', cur.n, 'tier', cur.tier)
+		   ELSE jsonb_build_object('rank', sd.rnk, 'ranked', sd.n,
+			'tier', sd.tier) END
+		|| jsonb_build_object('previous', pakn.stats_cut(
+			pakn.stat_json(prev.c, p_on_time, p_satisfaction), p_public)
+			|| CASE WHEN p_by = 'unit' AND NOT p_public
+			   THEN jsonb_build_object('rank', prev.rnk) ELSE '{}' END)
+		ORDER BY ks.ord, ks.k)
+		  FROM pakn.stat_keys(p_unit, p_by, p_dim) ks
+		  LEFT JOIN f cur ON cur.g = 'row' AND cur.cur AND cur.k = ks.k
+		  LEFT JOIN f prev ON prev.g = 'row' AND NOT prev.cur
+		   AND prev.k = ks.k
+		  LEFT JOIN f sd ON sd.g = 'sibdim' AND sd.k = p_unit
+		   AND sd.part = ks.k
+		  LEFT JOIN od ON od.k = ks.k),
+	       (SELECT sum(n) FROM od)
+	  INTO v_rows, v_overdue;
+	SELECT pakn.stat_total_json(t.c, p.c, v_overdue, rk.rnk, rk.n, rk.tier,
+		p_on_time, p_satisfaction, p_public)
+	  INTO v_total
+	  FROM (SELECT 1) one
+	  LEFT JOIN unnest(v_fig) t ON t.g = 'total' AND t.cur
+	  LEFT JOIN unnest(v_fig) p ON p.g = 'total' AND NOT p.cur
+	  LEFT JOIN unnest(v_fig) rk ON rk.g = 'sib' AND rk.k = p_unit;
+	RETURN jsonb_build_object('rows', coalesce(v_rows, '[]'), 'total', v_total);
+END;
 $$;
 
 -- The statistics document every reader gets (API, CSV, dashboard, public

@@ -658,7 +658,7 @@ START_TEST(test_live_events_and_bc)
 }
 END_TEST
 
-/* Every rollup figure, as one text, in a stable order. */
+/* Every rollup figure, daily and monthly, as one text, in a stable order. */
 #define ROLLUP_SQL                                                             \
 	"SELECT string_agg(x::text, ';' ORDER BY x::text) FROM ("              \
 	"SELECT unit_code, day, dimension, category, sum(received), "          \
@@ -667,7 +667,91 @@ END_TEST
 	"FROM pakn.stat_day_all GROUP BY 1, 2, 3, 4 UNION ALL "                \
 	"SELECT unit_code, day, dimension, category || '/' || wdays, "         \
 	"sum(answers), 0, 0, 0, 0, 0, 0, 0, 0 FROM pakn.stat_response_all "    \
-	"GROUP BY 1, 2, 3, 4) x"
+	"GROUP BY 1, 2, 3, 4 UNION ALL "                                       \
+	"SELECT unit_code, month, dimension, 'month/' || category, received, " \
+	"answered, on_time, apologies, transfers, reopens, ratings, "          \
+	"rating_sum, satisfied FROM pakn.stat_month UNION ALL "                \
+	"SELECT unit_code, month, dimension, 'month/' || category || '/' || "  \
+	"wdays, answers, 0, 0, 0, 0, 0, 0, 0, 0 "                              \
+	"FROM pakn.stat_response_month) x"
+
+/* Rows of the counters of P01's subtree between $1 and $2 that the
+ * monthly-plus-daily read (pakn.stat_span, pakn.stat_span_response) and
+ * a daily-only read of the same rollups do not share; 0 when equal. One
+ * statement, so a fold in between cannot tell them apart. */
+#define SPAN_DIFF_SQL                                                          \
+	"WITH a AS (SELECT unit_code, dimension, category, sum(received), "    \
+	"sum(answered), sum(on_time), sum(apologies), sum(transfers), "        \
+	"sum(reopens), sum(ratings), sum(rating_sum), sum(satisfied) "         \
+	"FROM pakn.stat_span('P01', $1, $2, NULL) GROUP BY 1, 2, 3 UNION ALL " \
+	"SELECT unit_code, dimension, category || '/' || wdays, "              \
+	"sum(answers), 0, 0, 0, 0, 0, 0, 0, 0 "                                \
+	"FROM pakn.stat_span_response('P01', $1, $2, NULL) "                   \
+	"GROUP BY 1, 2, 3), "                                                  \
+	"b AS (SELECT s.unit_code, dimension, category, sum(received), "       \
+	"sum(answered), sum(on_time), sum(apologies), sum(transfers), "        \
+	"sum(reopens), sum(ratings), sum(rating_sum), sum(satisfied) "         \
+	"FROM pakn.stat_day_all s JOIN pakn.unit_closure c "                   \
+	"ON c.descendant = s.unit_code AND c.ancestor = 'P01' "                \
+	"WHERE day BETWEEN $1 AND $2 GROUP BY 1, 2, 3 UNION ALL "              \
+	"SELECT s.unit_code, dimension, category || '/' || wdays, "            \
+	"sum(answers), 0, 0, 0, 0, 0, 0, 0, 0 FROM pakn.stat_response_all s "  \
+	"JOIN pakn.unit_closure c ON c.descendant = s.unit_code "              \
+	"AND c.ancestor = 'P01' WHERE day BETWEEN $1 AND $2 "                  \
+	"GROUP BY 1, 2, 3) "                                                   \
+	"SELECT (SELECT count(*) FROM (TABLE a EXCEPT ALL TABLE b) x) + "      \
+	"(SELECT count(*) FROM (TABLE b EXCEPT ALL TABLE a) y) + "             \
+	"(SELECT CASE WHEN count(*) > 0 THEN 0 ELSE 1000 END FROM a)"
+
+START_TEST(test_monthly_equals_daily)
+{
+	/* Whole months from pakn.stat_month, the days of partial months
+	 * from pakn.stat_day: the same counters as reading every day. The
+	 * data lies from 8/9 to 13/10 and today. */
+	static const char *ranges[][2] = {
+	    {"2026-09-01", "2026-11-30"}, /* three whole months */
+	    {"2026-10-01", "2026-10-31"}, /* one */
+	    {"2026-09-11", "2026-10-10"}, /* none: two partial months */
+	    {"2026-09-09", "2026-11-10"}, /* partial, whole, partial */
+	    {"2026-09-15", "2026-10-31"}, /* partial, whole */
+	    {"2026-10-05", "2026-10-09"}, /* within one month */
+	    {"2025-12-31", "2027-01-01"}, /* a day, a year, a day */
+	};
+	char *n;
+
+	for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+		n = sql_value(SPAN_DIFF_SQL, ranges[i][0], ranges[i][1], NULL);
+		ck_assert_msg(n != NULL && !strcmp(n, "0"),
+		              "%s..%s: %s rows differ (1000: no rows)",
+		              ranges[i][0], ranges[i][1], n ? n : "NULL");
+		free(n);
+	}
+	/* Hà Nội's third quarter: June 11-30 and September 1-10 by day, July
+	 * and August by month. */
+	assert_sql_str("SELECT string_agg(p::text, ' ' ORDER BY p.f) FROM "
+	               "pakn.stat_pieces('2026-06-11', '2026-09-10') p",
+	               "(f,2026-06-11,2026-06-30) (t,2026-07-01,2026-08-01) "
+	               "(f,2026-09-01,2026-09-10)");
+	assert_sql_str("SELECT string_agg(p::text, ' ' ORDER BY p.f) FROM "
+	               "pakn.stat_pieces('2026-01-05', '2026-02-10') p",
+	               "(f,2026-01-05,2026-02-10)");
+	/* A month's rollups are the sum of its days' (in one snapshot: the
+	 * fold writes both in one transaction). */
+	ck_assert_int_eq(
+	    sql_long("WITH m AS (SELECT unit_code, pakn.stat_month_of(day), "
+	             "dimension, category, sum(received)::integer, "
+	             "sum(answered)::integer, sum(on_time)::integer, "
+	             "sum(apologies)::integer, sum(transfers)::integer, "
+	             "sum(reopens)::integer, sum(ratings)::integer, "
+	             "sum(rating_sum)::integer, sum(satisfied)::integer "
+	             "FROM pakn.stat_day GROUP BY 1, 2, 3, 4) "
+	             "SELECT (SELECT count(*) FROM (TABLE m EXCEPT ALL "
+	             "TABLE pakn.stat_month) x) + (SELECT count(*) FROM "
+	             "(TABLE pakn.stat_month EXCEPT ALL TABLE m) y)",
+	             NULL),
+	    0);
+}
+END_TEST
 
 START_TEST(test_rebuild_equals_incremental)
 {
@@ -695,6 +779,7 @@ START_TEST(test_rebuild_equals_incremental)
 	 * the live complaint's included), 1 apology, 1 transfer, 1
 	 * reopening; 8 ratings. */
 	assert_contains(text, "25 events, 8 ratings");
+	assert_contains(text, "monthly rows");
 	free(before);
 	free(after);
 	free(text);
@@ -737,6 +822,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_district_by_dimension);
 	tcase_add_test(tc, test_cutoff_day);
 	tcase_add_test(tc, test_subtree_sums);
+	tcase_add_test(tc, test_monthly_equals_daily);
 	tcase_add_test(tc, test_permissions);
 	tcase_add_test(tc, test_csv);
 	tcase_add_test(tc, test_public_report);
