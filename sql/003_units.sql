@@ -85,11 +85,28 @@ LANGUAGE sql STABLE AS $$
 		WHERE a.code = p_root)
 $$;
 
+-- Text folded to " word word ", so whole words match with strpos.
+CREATE FUNCTION pakn.fold_words(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT ' ' || btrim(regexp_replace(pakn.fold(s), '[^a-z0-9]+', ' ', 'g'))
+		|| ' '
+$$;
+
+-- The non-empty keywords of a category, folded as pakn.fold_words.
+CREATE FUNCTION pakn.keyword_patterns(keywords text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT coalesce(array_agg(p), '{}') FROM (
+		SELECT pakn.fold_words(k) AS p FROM unnest(keywords) k) x
+	 WHERE p <> '  '
+$$;
+
 CREATE TABLE pakn.category (
 	code          text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{0,31}$'),
 	name          text NOT NULL,
 	dimension     smallint NOT NULL REFERENCES pakn.papi_dimension (code),
 	keywords      text[] NOT NULL DEFAULT '{}',
+	patterns      text[] GENERATED ALWAYS AS
+			(pakn.keyword_patterns(keywords)) STORED,
 	sensitive     boolean NOT NULL DEFAULT false,
 	deadline_days integer NOT NULL DEFAULT 15 CHECK (deadline_days BETWEEN 1 AND 365),
 	working_days  boolean NOT NULL DEFAULT true,
@@ -156,16 +173,14 @@ $$;
 
 -- The category a complaint's text belongs to: the category with the
 -- longest keyword found as whole words in the folded text; 'general' if
--- none.
+-- none. Keywords are folded once, when a category is written
+-- (category.patterns), so a complaint costs one fold of its own text.
 CREATE FUNCTION pakn.classify(p_text text) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(
 		(SELECT c.code
-		   FROM pakn.category c, unnest(c.keywords) k
-		  WHERE k <> '' AND (' ' || regexp_replace(pakn.fold(p_text),
-				'[^a-z0-9]+', ' ', 'g') || ' ')
-			LIKE ('% ' || regexp_replace(pakn.fold(k), '[^a-z0-9]+',
-				' ', 'g') || ' %')
+		   FROM pakn.category c, unnest(c.patterns) k
+		  WHERE strpos(pakn.fold_words(p_text), k) > 0
 		  ORDER BY length(k) DESC, c.code
 		  LIMIT 1),
 		'general')

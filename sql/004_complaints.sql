@@ -113,6 +113,9 @@ CREATE TABLE pakn.complaint (
 	CHECK (status = 'needs_location' OR responsible_unit IS NOT NULL)
 );
 CREATE INDEX complaint_msisdn_idx ON pakn.complaint (msisdn, created_at);
+-- The complaint a citizen's next message may complete with its commune.
+CREATE INDEX complaint_needs_location_idx ON pakn.complaint (msisdn, id)
+	WHERE status = 'needs_location';
 CREATE INDEX complaint_unit_idx ON pakn.complaint (responsible_unit, status);
 COMMENT ON TABLE pakn.complaint IS
 	'Complaints; change them only through the pakn.complaint_* functions';

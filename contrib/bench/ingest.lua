@@ -18,8 +18,10 @@ end
 function request()
 	counter = counter + 1
 	local id = string.format("b%s-%d-%d", run, tid, counter)
+	-- Many citizens, each with a few complaints, as in life.
+	local from = string.format("09%d%07d", tid, counter % 5000000)
 	return wrk.format("GET", "/v1/gw/kannel/sms?token=" .. token ..
-		"&from=0912345678&to=8079&text=PA+Duong+ngap+nuoc&coding=0" ..
+		"&from=" .. from .. "&to=8079&text=PA+Duong+ngap+nuoc&coding=0" ..
 		"&charset=UTF-8&ts=1795401558&id=" .. id)
 end
 
