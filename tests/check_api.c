@@ -1059,31 +1059,6 @@ seed(void)
 	return 0;
 }
 
-/* Stop the shared paknd; 0 if it exited 0 and logged no error. */
-static int
-finish_main(struct paknd *d)
-{
-	int status = paknd_stop(d, 10), rc = 0;
-	char *errors;
-
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "paknd main: wait status 0x%x\n", status);
-		paknd_dump(d);
-		rc = -1;
-	}
-	if ((errors = log_grep(d->log, 0, "[error]")) != NULL) {
-		fprintf(stderr, "paknd main logged errors:\n%s", errors);
-		free(errors);
-		rc = -1;
-	}
-	if ((errors = log_grep(d->log, 0, "tok-")) != NULL) {
-		fprintf(stderr, "paknd main logged a token:\n%s", errors);
-		free(errors);
-		rc = -1;
-	}
-	return rc;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -1105,7 +1080,7 @@ main(void)
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	if (finish_main(d) == -1)
+	if (paknd_finish(d, "tok-", NULL) == -1)
 		failed++;
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

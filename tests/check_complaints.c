@@ -1304,27 +1304,6 @@ import_samples(void)
 	return 0;
 }
 
-/* Stop the shared paknd; 0 if it exited 0 and logged no error. */
-static int
-finish_main(struct paknd *d)
-{
-	int status = paknd_stop(d, 10), rc = 0;
-	char *errors;
-
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "paknd main: wait status 0x%x after SIGTERM\n",
-		        status);
-		paknd_dump(d);
-		rc = -1;
-	}
-	if ((errors = log_grep(d->log, 0, "[error]")) != NULL) {
-		fprintf(stderr, "paknd main logged errors:\n%s", errors);
-		free(errors);
-		rc = -1;
-	}
-	return rc;
-}
-
 /* Start the servers, load the sample data, run the suite. */
 int
 main(void)
@@ -1348,7 +1327,7 @@ main(void)
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	if (finish_main(d) == -1)
+	if (paknd_finish(d, NULL) == -1)
 		failed++;
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -857,6 +857,39 @@ paknd_stop(struct paknd *d, double timeout)
 	return -1;
 }
 
+/* Stop an instance and check how it ended and what it logged. */
+int
+paknd_finish(struct paknd *d, ...)
+{
+	int status = paknd_stop(d, 10), rc = 0;
+	const char *secret;
+	char *found;
+	va_list ap;
+
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "paknd %s: wait status 0x%x after SIGTERM\n",
+		        d->name, status);
+		paknd_dump(d);
+		rc = -1;
+	}
+	if ((found = log_grep(d->log, 0, "[error]")) != NULL) {
+		fprintf(stderr, "paknd %s logged errors:\n%s", d->name, found);
+		free(found);
+		rc = -1;
+	}
+	va_start(ap, d);
+	while ((secret = va_arg(ap, const char *)) != NULL) {
+		if ((found = log_grep(d->log, 0, secret)) != NULL) {
+			fprintf(stderr, "paknd %s logged a secret:\n%s",
+			        d->name, found);
+			free(found);
+			rc = -1;
+		}
+	}
+	va_end(ap);
+	return rc;
+}
+
 /* Print the end of an instance's log to stderr. */
 void
 paknd_dump(const struct paknd *d)

@@ -89,6 +89,10 @@ int paknd_signal(const struct paknd *d, int sig);
 /* SIGTERM, then waitpid up to timeout seconds (SIGKILL after it). Returns
  * the wait status, or -1 when it had to be killed. */
 int paknd_stop(struct paknd *d, double timeout);
+/* SIGTERM the instance; 0 if it exited 0 within 10 s and its log has no
+ * "[error]" line nor any of the NULL-terminated secrets; else print why
+ * and return -1. */
+int paknd_finish(struct paknd *d, ...) HARNESS_SENTINEL;
 /* Print the last lines of the instance's log to stderr. */
 void paknd_dump(const struct paknd *d);
 /* The path of the paknd and paknctl programs under test. */
