@@ -576,9 +576,9 @@ deadline_round(struct paknd *const *ds, int n)
 		 * did). */
 		if (log_wait(ds[i]->log, off[i], "deadline: ", 30) != 0)
 			paknd_dump(ds[i]);
-		ck_assert_msg(log_wait(ds[i]->log, off[i], "deadline: ", 0) == 0,
-		              "paknd %s finished no deadline pass",
-		              ds[i]->name);
+		ck_assert_msg(
+		    log_wait(ds[i]->log, off[i], "deadline: ", 0) == 0,
+		    "paknd %s finished no deadline pass", ds[i]->name);
 	}
 }
 
