@@ -94,93 +94,6 @@ struct complaint {
 	char ticket[16];
 };
 
-/* Return this test process's own connection for reading results. */
-static PGconn *
-db(void)
-{
-	static PGconn *conn;
-	static pid_t owner;
-	char ci[512];
-
-	/* A forked test opens its own; it never uses its parent's. */
-	if (conn != NULL && owner == getpid() &&
-	    PQstatus(conn) == CONNECTION_OK)
-		return conn;
-	pg_conninfo(ci, sizeof ci, "pakn");
-	conn = PQconnectdb(ci);
-	owner = getpid();
-	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "connect: %s",
-	              PQerrorMessage(conn));
-	return conn;
-}
-
-/* Run a query with NULL-terminated text parameters; fail on an error. */
-static PGresult *
-qv(const char *sql, va_list ap)
-{
-	const char *params[8], *p;
-	ExecStatusType st;
-	PGresult *res;
-	int n = 0;
-
-	while ((p = va_arg(ap, const char *)) != NULL) {
-		ck_assert_int_lt(n, 8);
-		params[n++] = p;
-	}
-	res = PQexecParams(db(), sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	ck_assert_msg(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "%s\n%s",
-	              sql, PQresultErrorMessage(res));
-	return res;
-}
-
-/* Return the result of a query; the caller clears it. */
-static HARNESS_SENTINEL PGresult *
-q(const char *sql, ...)
-{
-	PGresult *res;
-	va_list ap;
-
-	va_start(ap, sql);
-	res = qv(sql, ap);
-	va_end(ap);
-	return res;
-}
-
-/* Return the first value of a query, malloc'd, or NULL. */
-static HARNESS_SENTINEL char *
-qval(const char *sql, ...)
-{
-	PGresult *res;
-	va_list ap;
-	char *v = NULL;
-
-	va_start(ap, sql);
-	res = qv(sql, ap);
-	va_end(ap);
-	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
-/* Return the first value of a query as a number, or -1. */
-static HARNESS_SENTINEL long
-qlong(const char *sql, ...)
-{
-	PGresult *res;
-	va_list ap;
-	long v = -1;
-
-	va_start(ap, sql);
-	res = qv(sql, ap);
-	va_end(ap);
-	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = atol(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
 /* Send one SMS from a phone through Kannel's get-url to an instance. */
 static void
 sms_to(const struct paknd *d, const char *from, const char *text)
@@ -1397,17 +1310,6 @@ START_TEST(test_replay)
 	              "replay differs from the row (row/replay): %s", diff);
 }
 END_TEST
-
-/* Add a test case with a timeout in seconds. */
-static TCase *
-tcase(Suite *s, const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
 
 /* Build the suite, in the order the tests must run. */
 static Suite *

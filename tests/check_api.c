@@ -982,17 +982,6 @@ ensure_database(void)
 		fprintf(stderr, "check_api: cannot restart PostgreSQL\n");
 }
 
-/* Add a test case with a timeout in seconds. */
-static TCase *
-tcase(Suite *s, const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 /* Build the suite, in the order the tests must run. */
 static Suite *
 api_suite(void)

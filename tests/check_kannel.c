@@ -1153,17 +1153,6 @@ START_TEST(test_logs_clean)
 }
 END_TEST
 
-/* Add a test case with a timeout in seconds. */
-static TCase *
-tcase(Suite *s, const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 /* Build the suite, in the order the tests must run. */
 static Suite *
 kannel_suite(void)

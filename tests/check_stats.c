@@ -798,17 +798,6 @@ START_TEST(test_dashboard_served)
 }
 END_TEST
 
-/* A test case with a timeout, added to s. */
-static TCase *
-tcase(Suite *s, const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 /* Build the suite, in the order the tests must run. */
 static Suite *
 stats_suite(void)

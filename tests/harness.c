@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -1327,4 +1328,102 @@ twilio_signature(const char *key, const char *url, const char *const *kv)
 	free(data);
 	free(sorted);
 	return strdup((char *)b64);
+}
+
+/* Return this test process's own connection for reading results. */
+PGconn *
+test_db(void)
+{
+	static PGconn *conn;
+	static pid_t owner;
+	char ci[512];
+
+	/* A forked test opens its own; it never uses its parent's. */
+	if (conn != NULL && owner == getpid() &&
+	    PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	pg_conninfo(ci, sizeof ci, "pakn");
+	conn = PQconnectdb(ci);
+	owner = getpid();
+	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "connect: %s",
+	              PQerrorMessage(conn));
+	return conn;
+}
+
+/* Run a query with NULL-terminated text parameters; fail on an error. */
+static PGresult *
+qv(const char *sql, va_list ap)
+{
+	const char *params[8], *p;
+	ExecStatusType st;
+	PGresult *res;
+	int n = 0;
+
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		ck_assert_int_lt(n, 8);
+		params[n++] = p;
+	}
+	res = PQexecParams(test_db(), sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	ck_assert_msg(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "%s\n%s",
+	              sql, PQresultErrorMessage(res));
+	return res;
+}
+
+/* Return the result of a query; the caller clears it. */
+PGresult *
+q(const char *sql, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, sql);
+	res = qv(sql, ap);
+	va_end(ap);
+	return res;
+}
+
+/* Return the first value of a query, malloc'd, or NULL. */
+char *
+qval(const char *sql, ...)
+{
+	PGresult *res;
+	va_list ap;
+	char *v = NULL;
+
+	va_start(ap, sql);
+	res = qv(sql, ap);
+	va_end(ap);
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Return the first value of a query as a number, or -1. */
+long
+qlong(const char *sql, ...)
+{
+	PGresult *res;
+	va_list ap;
+	long v = -1;
+
+	va_start(ap, sql);
+	res = qv(sql, ap);
+	va_end(ap);
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Add a test case with a timeout in seconds. */
+TCase *
+tcase(Suite *s, const char *name, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
 }

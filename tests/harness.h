@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <libpq-fe.h>
 
 #define HARNESS_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -170,5 +171,18 @@ char *twilio_signature(const char *key, const char *url, const char *const *kv);
 /* Time. */
 double now_secs(void);
 void sleep_ms(int ms);
+
+/*
+ * Inside a test (Check, forked): a connection of this test process to the
+ * test database, and queries with NULL-terminated text parameters that
+ * fail the test on an SQL error. qval's value is malloc'd (NULL if no row
+ * or NULL); qlong gives -1 then.
+ */
+PGconn *test_db(void);
+PGresult *q(const char *sql, ...) HARNESS_SENTINEL;
+char *qval(const char *sql, ...) HARNESS_SENTINEL;
+long qlong(const char *sql, ...) HARNESS_SENTINEL;
+/* Add a test case with a timeout in seconds to s. */
+TCase *tcase(Suite *s, const char *name, double timeout);
 
 #endif
