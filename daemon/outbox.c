@@ -54,6 +54,7 @@ struct msg {
 	struct buf answer;
 	char errbuf[CURL_ERROR_SIZE];
 	int outcome;
+	int quiet; /* its gateway sends nothing (no send_url): not a fault */
 	char *ref;
 	char *error;
 };
@@ -209,7 +210,10 @@ msg_log(const struct msg *m, const char *state)
 		if (m->error != NULL)
 			log_warnx("outbox %lld: %s: %s", m->id, m->gateway,
 			          m->error);
-	} else if (strcmp(state, "queued") == 0)
+	} else if (strcmp(state, "queued") == 0 && m->quiet)
+		log_info("outbox %lld: waits for %s (attempt %d): %s", m->id,
+		         m->gateway, m->attempts, why);
+	else if (strcmp(state, "queued") == 0)
 		log_warnx("outbox %lld: not sent via %s (attempt %d): %s; "
 		          "will retry",
 		          m->id, m->gateway, m->attempts, why);
@@ -378,6 +382,7 @@ msg_send(struct outbox *o, struct msg *m, const struct gw_conf *gw)
 	char *cause = NULL;
 
 	m->type = gw->type;
+	m->quiet = !gw_has(gw->send_url);
 	msg_encode(m, gw);
 	if (gw_ops(gw->type)->build_send(gw, &m->out, &m->call, &cause) != 0) {
 		msg_finish(o, m, GW_RETRY, NULL, cause);

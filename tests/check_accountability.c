@@ -1202,6 +1202,7 @@ START_TEST(test_ledger_append_only)
 	char *before, *after, *msg, *want, state[6];
 	size_t i;
 
+	harness_expect_pg("is append-only");
 	before = qval("SELECT count(*) || ' ' || md5(string_agg("
 	              "complaint_event::text, '' ORDER BY id)) FROM "
 	              "pakn.complaint_event",

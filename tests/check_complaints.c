@@ -465,6 +465,8 @@ START_TEST(test_import_units_errors)
 {
 	const char *t = "pakn.unit";
 
+	/* Each bad file is refused by the import function, line named. */
+	harness_expect_pg("ERROR:  line ");
 	/* Line 3 of the file is the second line of a quoted name, so
 	 * the bad record starts on line 4. */
 	import_fails("units", t, "u-parent.csv",
@@ -529,6 +531,7 @@ START_TEST(test_import_other_errors)
 {
 	const char *r = "pakn.routing_rule";
 
+	harness_expect_pg("ERROR:  line ");
 	import_fails("routing", r, "r-cat.csv",
 	             "category_code,area_code,unit_code\n"
 	             "roads,98,98-DV\n"

@@ -858,6 +858,148 @@ paknd_stop(struct paknd *d, double timeout)
 	return -1;
 }
 
+/* What marks a fault in paknd's log, and in PostgreSQL's. */
+static const char *const paknd_faults[] = {"[warning]",      "[error]",
+                                           "runtime error:", "AddressSanitizer",
+                                           "LeakSanitizer",  NULL};
+static const char *const pg_faults[] = {"ERROR:", "PANIC:", "WARNING:", NULL};
+
+/* Where the expected lines of paknd's and PostgreSQL's logs are kept:
+ * a file, so that what a forked test expects reaches its parent. */
+static void
+expect_path(char *buf, size_t size, int pg)
+{
+	snprintf(buf, size, "%s/expected-%s", H.dir, pg ? "pg" : "paknd");
+}
+
+/* Append one expected needle to a file. */
+static void
+expect_add(int pg, const char *needle)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	expect_path(path, sizeof path, pg);
+	if ((f = fopen(path, "a")) == NULL)
+		abort();
+	fprintf(f, "%s\n", needle);
+	fclose(f);
+}
+
+/* Say that paknd may log a warning or error containing needle (from now
+ * until the end of the suite). */
+void
+harness_expect_log(const char *needle)
+{
+	expect_add(0, needle);
+}
+
+/* Say that PostgreSQL may log an ERROR containing needle. */
+void
+harness_expect_pg(const char *needle)
+{
+	expect_add(1, needle);
+}
+
+/* Does line[0..len) contain one of the expected needles? */
+static int
+line_expected(const char *line, size_t len, const char *expected)
+{
+	const char *p = expected, *nl;
+
+	for (; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (nl > p && memmem(line, len, p, (size_t)(nl - p)) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* The lines after from that hold a fault and no expected needle. */
+static char *
+log_unexpected(const char *path, size_t from, const char *const *faults, int pg)
+{
+	char epath[PATH_MAX], *text, *expected, *line, *end;
+	struct buf_s {
+		char *p;
+		size_t n;
+	} out = {NULL, 0};
+	size_t len;
+
+	expect_path(epath, sizeof epath, pg);
+	if ((text = file_read(path, &len)) == NULL)
+		return NULL;
+	expected = file_read(epath, NULL);
+	for (line = text + (from < len ? from : len); *line != '\0';
+	     line = end) {
+		size_t n;
+		int fault = 0;
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		n = (size_t)(end - line);
+		for (int i = 0; faults[i] != NULL && !fault; i++)
+			fault = memmem(line, n, faults[i], strlen(faults[i])) !=
+			        NULL;
+		if (!fault || line_expected(line, n, expected))
+			continue;
+		if ((out.p = realloc(out.p, out.n + n + 1)) == NULL)
+			abort();
+		memcpy(out.p + out.n, line, n);
+		out.n += n;
+		out.p[out.n] = '\0';
+	}
+	free(text);
+	free(expected);
+	return out.p;
+}
+
+/* Sizes of the shared logs when the running test started. */
+static size_t mark_paknd, mark_pg;
+
+/* Checked fixture: remember where the logs stood before the test. */
+static void
+harness_mark(void)
+{
+	if (H.dir[0] == '\0')
+		return;
+	mark_paknd = file_size(H.main.log);
+	mark_pg = file_size(H.pglog);
+}
+
+/* Checked fixture: fail the test if paknd or PostgreSQL logged a fault
+ * it did not say to expect. */
+static void
+harness_check(void)
+{
+	char *bad;
+
+	if (H.dir[0] == '\0')
+		return;
+	/* Let lines written just before the test ended reach the files. */
+	sleep_ms(50);
+	if (H.main.log[0] != '\0' &&
+	    (bad = log_unexpected(H.main.log, mark_paknd, paknd_faults, 0)))
+		ck_abort_msg("paknd logged what the test did not expect:\n%s",
+		             bad);
+	if ((bad = log_unexpected(H.pglog, mark_pg, pg_faults, 1)) != NULL)
+		ck_abort_msg(
+		    "PostgreSQL logged what the test did not expect:\n%s", bad);
+}
+
+/* Check a whole PostgreSQL log at the end of a suite; 0 if clean. */
+int
+harness_pg_clean(void)
+{
+	char *bad = log_unexpected(H.pglog, 0, pg_faults, 1);
+
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr, "PostgreSQL logged unexpected lines:\n%s", bad);
+	free(bad);
+	return -1;
+}
+
 /* Stop an instance and check how it ended and what it logged. */
 int
 paknd_finish(struct paknd *d, ...)
@@ -873,11 +1015,14 @@ paknd_finish(struct paknd *d, ...)
 		paknd_dump(d);
 		rc = -1;
 	}
-	if ((found = log_grep(d->log, 0, "[error]")) != NULL) {
-		fprintf(stderr, "paknd %s logged errors:\n%s", d->name, found);
+	if ((found = log_unexpected(d->log, 0, paknd_faults, 0)) != NULL) {
+		fprintf(stderr, "paknd %s logged unexpected lines:\n%s",
+		        d->name, found);
 		free(found);
 		rc = -1;
 	}
+	if (d == &H.main && harness_pg_clean() != 0)
+		rc = -1;
 	va_start(ap, d);
 	while ((secret = va_arg(ap, const char *)) != NULL) {
 		if ((found = log_grep(d->log, 0, secret)) != NULL) {
@@ -1424,6 +1569,7 @@ tcase(Suite *s, const char *name, double timeout)
 	TCase *tc = tcase_create(name);
 
 	tcase_set_timeout(tc, timeout);
+	tcase_add_checked_fixture(tc, harness_mark, harness_check);
 	suite_add_tcase(s, tc);
 	return tc;
 }

@@ -182,7 +182,20 @@ PGconn *test_db(void);
 PGresult *q(const char *sql, ...) HARNESS_SENTINEL;
 char *qval(const char *sql, ...) HARNESS_SENTINEL;
 long qlong(const char *sql, ...) HARNESS_SENTINEL;
-/* Add a test case with a timeout in seconds to s. */
+/*
+ * Add a test case with a timeout in seconds to s. After each of its tests
+ * the case fails if the suite's paknd logged a [warning] or [error] (or a
+ * sanitizer report) or PostgreSQL an ERROR, WARNING or PANIC that the
+ * test did not say to expect with harness_expect_log / _pg. paknd_finish
+ * checks whole logs the same way.
+ */
 TCase *tcase(Suite *s, const char *name, double timeout);
+/* paknd may log a warning or error line containing needle, from now to
+ * the end of the suite (work such as outbox retries outlives a test). */
+void harness_expect_log(const char *needle);
+/* PostgreSQL may log an ERROR or WARNING line containing needle. */
+void harness_expect_pg(const char *needle);
+/* Check the whole PostgreSQL log at the end of a suite; 0 if clean. */
+int harness_pg_clean(void);
 
 #endif
