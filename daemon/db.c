@@ -6,12 +6,33 @@
  *	BEGIN; EXECUTE s1; EXECUTE s2; ...; COMMIT; Sync
  *
  * in one write, so many callbacks share one commit. A request's callback
- * runs only once the COMMIT has succeeded. If a statement fails, the
- * transaction is rolled back and every request of the batch is queued
- * again to run alone ("solo"), so one bad request costs the others only
- * time; a solo request that fails reports DB_ERROR. A lost connection
- * fails its batch with DB_UNAVAILABLE (the callers answer 503 and the
- * gateway retries; storage is idempotent) and reconnects with backoff.
+ * runs only once the COMMIT has succeeded.
+ *
+ * When a statement fails, the rest of the pipeline is skipped up to the
+ * Sync, but a Sync does not end an explicit BEGIN block: the session is
+ * left in an aborted transaction. So a failed batch is followed by
+ * ROLLBACK (and its own Sync) before the connection takes other work, and
+ * a connection is only given a batch while PQtransactionStatus says idle.
+ * Then:
+ *  - a transient error (deadlock 40P01, serialization failure 40001, lock
+ *    not available 55P03) re-runs the same batch after a short jittered
+ *    backoff, up to DB_RETRIES times, then each request alone with the
+ *    same budget; only then does a request get DB_ERROR;
+ *  - a permanent error isolates the request that raised it: it runs
+ *    alone ("solo") and answers DB_ERROR if it fails again; the others of
+ *    the batch go back to the head of the queue and commit without it.
+ * A lost connection fails its batch with DB_UNAVAILABLE (the callers
+ * answer 503 and the gateway retries; storage is idempotent) and
+ * reconnects with backoff.
+ *
+ * Lock order: concurrent batches must take the row locks they share in
+ * one order, or they deadlock. Each request may carry an order key (the
+ * citizen's phone for callbacks and USSD steps); a batch is sent sorted
+ * by key, requests with the same key (or none) keeping their order, and
+ * the SQL functions lock the rows of one key before any other (the
+ * citizen row, then that citizen's messages and complaints). Rows shared
+ * by every key (statistics, counters) are not updated in these
+ * transactions: they are appended as deltas and folded later.
  */
 
 #include <stdlib.h>
@@ -27,8 +48,16 @@ enum conn_state {
 	CONN_CONNECTING, /* PQconnectPoll in progress */
 	CONN_PREPARING,  /* statements being prepared */
 	CONN_IDLE,
-	CONN_BUSY, /* a batch in flight */
+	CONN_BUSY,     /* a batch in flight */
+	CONN_ROLLBACK, /* ending the aborted transaction of a failed batch */
+	CONN_WAIT,     /* holding a batch for a retry after a transient error */
 };
+
+/* Re-runs of a batch (then of each of its requests alone) after a
+ * transient error, and the first backoff in seconds (doubled each time,
+ * with jitter). */
+#define DB_RETRIES       5
+#define DB_RETRY_BACKOFF 0.005
 
 struct db_req {
 	TAILQ_ENTRY(db_req) entry;
@@ -41,7 +70,10 @@ struct db_req {
 	void *arg;
 	PGresult *res;
 	struct timeval queued;
+	unsigned long long seq; /* submission order */
+	char *key;              /* lock order key, or NULL */
 	int solo;
+	int attempts; /* transient failures so far */
 };
 TAILQ_HEAD(db_reqs, db_req);
 
@@ -58,6 +90,8 @@ struct db_conn {
 	int qidx;     /* query whose results are being read: 0 is BEGIN */
 	int failed;   /* a statement of the batch failed */
 	int conn_err; /* the failure was the connection's */
+	int fail_idx; /* query that failed first (1 is the first request) */
+	char sqlstate[6];
 	int committed;
 	char *error;
 	double backoff;
@@ -78,6 +112,8 @@ struct db_pool {
 	struct event *janitor; /* expire requests waiting too long */
 	char *last_error;
 	long long commits, requests;
+	unsigned long long seq;
+	struct db_counters counters;
 };
 
 static void conn_start(struct db_conn *c);
@@ -85,6 +121,7 @@ static void conn_fail(struct db_conn *c, const char *why);
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void pool_kick(struct db_pool *pool);
 static int pool_may_queue(const struct db_pool *pool);
+static void conn_send(struct db_conn *c);
 
 /* Remember the latest connection error for /readyz and logs. */
 static void
@@ -111,6 +148,7 @@ static void
 req_free(struct db_req *r)
 {
 	PQclear(r->res);
+	free(r->key);
 	free(r);
 }
 
@@ -315,7 +353,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(c, "connection timed out");
 		break;
 	case CONN_BUSY:
+	case CONN_ROLLBACK:
 		conn_fail(c, "query timed out");
+		break;
+	case CONN_WAIT:
+		conn_send(c);
 		break;
 	case CONN_IDLE:
 		break;
@@ -364,13 +406,67 @@ conn_send(struct db_conn *c)
 		goto fail;
 	c->state = CONN_BUSY;
 	c->qidx = 0;
-	c->failed = c->conn_err = c->committed = 0;
+	c->failed = c->conn_err = c->committed = c->fail_idx = 0;
+	c->sqlstate[0] = '\0';
 	free(c->error);
 	c->error = NULL;
 	conn_timer(c, (double)pool->opts.query_timeout);
 	return;
 fail:
 	conn_fail(c, PQerrorMessage(c->pg));
+}
+
+/* Order requests by lock key (none first), then by submission. */
+static int
+req_cmp(const void *a, const void *b)
+{
+	const struct db_req *x = *(struct db_req *const *)a;
+	const struct db_req *y = *(struct db_req *const *)b;
+	int k;
+
+	if (x->key != NULL && y->key != NULL)
+		k = strcmp(x->key, y->key);
+	else
+		k = (x->key != NULL) - (y->key != NULL);
+	if (k != 0)
+		return k;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort the connection's batch by lock key (see the header comment). */
+static void
+conn_sort_batch(struct db_conn *c)
+{
+	struct db_req **v, *r;
+	int n = 0;
+
+	if (c->nbatch < 2)
+		return;
+	v = xcalloc((size_t)c->nbatch, sizeof *v);
+	while ((r = TAILQ_FIRST(&c->batch)) != NULL) {
+		TAILQ_REMOVE(&c->batch, r, entry);
+		v[n++] = r;
+	}
+	qsort(v, (size_t)n, sizeof *v, req_cmp);
+	for (int i = 0; i < n; i++)
+		TAILQ_INSERT_TAIL(&c->batch, v[i], entry);
+	free(v);
+}
+
+/* Is the idle connection outside any transaction? It must be before it
+ * takes a batch; one that is not is dropped and made again. */
+static int
+conn_clean(struct db_conn *c)
+{
+	PGTransactionStatusType st = PQtransactionStatus(c->pg);
+
+	if (st == PQTRANS_IDLE)
+		return 1;
+	c->pool->counters.unclean++;
+	log_warnx("db conn %d: idle in transaction state %d, reconnecting",
+	          c->id, (int)st);
+	conn_fail(c, "connection left in a transaction");
+	return 0;
 }
 
 /* Take queued requests for an idle connection and send them. */
@@ -380,7 +476,7 @@ pool_dispatch(struct db_pool *pool)
 	for (int i = 0; i < pool->nconns && pool->nqueue > 0; i++) {
 		struct db_conn *c = &pool->conns[i];
 		struct db_req *r;
-		if (c->state != CONN_IDLE)
+		if (c->state != CONN_IDLE || !conn_clean(c))
 			continue;
 		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
 		       c->nbatch < pool->opts.batch_size) {
@@ -394,6 +490,7 @@ pool_dispatch(struct db_pool *pool)
 			if (r->solo)
 				break;
 		}
+		conn_sort_batch(c);
 		conn_send(c);
 	}
 }
@@ -418,9 +515,13 @@ conn_result(struct db_conn *c, PGresult *res)
 
 	if (st == PGRES_FATAL_ERROR) {
 		if (!c->failed) {
+			const char *state =
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			c->error = one_line(PQresultErrorMessage(res));
-			c->conn_err = sqlstate_is_conn(
-			    PQresultErrorField(res, PG_DIAG_SQLSTATE));
+			c->conn_err = sqlstate_is_conn(state);
+			c->fail_idx = c->qidx;
+			snprintf(c->sqlstate, sizeof c->sqlstate, "%s",
+			         state ? state : "");
 		}
 		c->failed = 1;
 	} else if (st == PGRES_PIPELINE_ABORTED) {
@@ -441,13 +542,158 @@ conn_result(struct db_conn *c, PGresult *res)
 	PQclear(res);
 }
 
-/* The batch's Sync arrived: answer, or queue again to run alone. */
+/* Is this SQLSTATE worth running the same work again for? */
+static int
+sqlstate_is_transient(const char *state)
+{
+	return !strcmp(state, "40P01") || !strcmp(state, "40001") ||
+	       !strcmp(state, "55P03");
+}
+
+/* Put requests back at the head of the queue, in their order. */
+static void
+pool_requeue_head(struct db_pool *pool, struct db_reqs *reqs)
+{
+	struct db_req *r;
+
+	while ((r = TAILQ_LAST(reqs, db_reqs)) != NULL) {
+		TAILQ_REMOVE(reqs, r, entry);
+		PQclear(r->res);
+		r->res = NULL;
+		TAILQ_INSERT_HEAD(&pool->queue, r, entry);
+		pool->nqueue++;
+	}
+}
+
+/* Hold the batch on this connection and send it again after a backoff
+ * that doubles with each attempt (+-50 % jitter). */
+static void
+conn_retry_later(struct db_conn *c, int attempt)
+{
+	double wait = DB_RETRY_BACKOFF * (double)(1 << (attempt - 1));
+	struct db_req *r;
+
+	TAILQ_FOREACH(r, &c->batch, entry)
+	{
+		PQclear(r->res);
+		r->res = NULL;
+	}
+	c->pool->counters.retries++;
+	wait *= 0.5 + random() / (double)RAND_MAX;
+	log_info("db conn %d: %s (%s); batch of %d again in %.0f ms, "
+	         "attempt %d",
+	         c->id, c->error, c->sqlstate, c->nbatch, wait * 1000,
+	         attempt + 1);
+	c->state = CONN_WAIT;
+	conn_timer(c, wait);
+}
+
+/* A transient error: the same batch again, later; past the budget,
+ * each request alone; past that too, the error. */
+static void
+conn_transient(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	struct db_reqs again;
+	struct db_req *r;
+	int attempt = 0;
+
+	TAILQ_FOREACH(r, &c->batch, entry)
+	{
+		r->attempts++;
+		if (r->attempts > attempt)
+			attempt = r->attempts;
+	}
+	if (attempt <= DB_RETRIES) {
+		conn_retry_later(c, attempt);
+		return;
+	}
+	if (c->nbatch == 1) {
+		log_warnx("db conn %d: %s (%s), still after %d attempts", c->id,
+		          c->error, c->sqlstate, attempt);
+		conn_end_batch(c, DB_ERROR, c->error);
+		return;
+	}
+	/* Each alone, with a fresh budget. */
+	TAILQ_INIT(&again);
+	TAILQ_CONCAT(&again, &c->batch, entry);
+	pool->ninflight -= c->nbatch;
+	c->nbatch = 0;
+	TAILQ_FOREACH(r, &again, entry)
+	{
+		r->solo = 1;
+		r->attempts = 0;
+	}
+	pool_requeue_head(pool, &again);
+}
+
+/* A permanent error: the request that raised it runs again alone (and
+ * answers the error if it fails there too); the others go back to the
+ * queue as they were and commit without it. */
+static void
+conn_permanent(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	struct db_reqs again;
+	struct db_req *r;
+	int i = 1;
+
+	if (c->nbatch == 1) {
+		pool->counters.errors++;
+		log_debug("db conn %d: request failed: %s", c->id, c->error);
+		conn_end_batch(c, DB_ERROR, c->error);
+		return;
+	}
+	TAILQ_INIT(&again);
+	TAILQ_CONCAT(&again, &c->batch, entry);
+	pool->ninflight -= c->nbatch;
+	c->nbatch = 0;
+	TAILQ_FOREACH(r, &again, entry)
+	{
+		/* An error in BEGIN or COMMIT names no request: all alone. */
+		if (i++ == c->fail_idx || c->fail_idx < 1 ||
+		    c->fail_idx > c->nbatch)
+			r->solo = 1;
+	}
+	log_debug("db conn %d: request %d of a batch failed (%s): %s", c->id,
+	          c->fail_idx, c->sqlstate, c->error);
+	pool_requeue_head(pool, &again);
+}
+
+/* The failed batch's transaction is over: retry, isolate or answer. */
+static void
+conn_after_failure(struct db_conn *c)
+{
+	c->state = CONN_IDLE;
+	if (c->error == NULL)
+		c->error = xstrdup("commit failed");
+	if (sqlstate_is_transient(c->sqlstate))
+		conn_transient(c);
+	else
+		conn_permanent(c);
+	if (c->state == CONN_IDLE)
+		pool_kick(c->pool);
+}
+
+/* End the aborted transaction a failed batch left behind. */
+static void
+conn_rollback(struct db_conn *c)
+{
+	if (PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL,
+	                      0) != 1 ||
+	    PQpipelineSync(c->pg) != 1 || conn_flush(c) != 0) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->state = CONN_ROLLBACK;
+	conn_timer(c, (double)c->pool->opts.query_timeout);
+}
+
+/* The batch's Sync arrived: answer, or end the failed transaction. */
 static void
 conn_batch_done(struct db_conn *c)
 {
 	struct db_pool *pool = c->pool;
-	struct db_req *r;
-	struct db_reqs again;
 
 	evtimer_del(c->timer);
 	c->state = CONN_IDLE;
@@ -455,27 +701,36 @@ conn_batch_done(struct db_conn *c)
 		pool->commits++;
 		pool->requests += c->nbatch;
 		conn_end_batch(c, DB_OK, NULL);
-	} else if (c->conn_err || c->nbatch == 1) {
+		pool_kick(pool);
+		return;
+	}
+	if (c->failed && c->sqlstate[0] != '\0')
+		pool->counters.failed_batches++;
+	if (c->conn_err) {
 		log_debug("db conn %d: batch failed: %s", c->id,
 		          c->error ? c->error : "commit failed");
-		conn_end_batch(c, c->conn_err ? DB_UNAVAILABLE : DB_ERROR,
+		conn_end_batch(c, DB_UNAVAILABLE,
 		               c->error ? c->error : "commit failed");
-	} else {
-		/* Retry each alone, at the head of the queue, in order. */
-		TAILQ_INIT(&again);
-		TAILQ_CONCAT(&again, &c->batch, entry);
-		pool->ninflight -= c->nbatch;
-		c->nbatch = 0;
-		while ((r = TAILQ_LAST(&again, db_reqs)) != NULL) {
-			TAILQ_REMOVE(&again, r, entry);
-			PQclear(r->res);
-			r->res = NULL;
-			r->solo = 1;
-			TAILQ_INSERT_HEAD(&pool->queue, r, entry);
-			pool->nqueue++;
-		}
+		pool_kick(pool);
+		return;
 	}
-	pool_kick(pool);
+	if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		conn_rollback(c);
+		return;
+	}
+	conn_after_failure(c);
+}
+
+/* ROLLBACK's Sync arrived: the connection must be idle now. */
+static void
+conn_rollback_done(struct db_conn *c)
+{
+	evtimer_del(c->timer);
+	if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		conn_fail(c, "ROLLBACK left the connection in a transaction");
+		return;
+	}
+	conn_after_failure(c);
 }
 
 /* Read the results that have arrived, without blocking. */
@@ -501,11 +756,15 @@ conn_read_results(struct db_conn *c)
 				pool_set_error(c->pool, NULL);
 				log_info("db conn %d: ready", c->id);
 				pool_kick(c->pool);
-			} else
+			} else if (c->state == CONN_ROLLBACK)
+				conn_rollback_done(c);
+			else
 				conn_batch_done(c);
 			return;
 		}
-		if (c->state == CONN_PREPARING) {
+		if (c->state == CONN_ROLLBACK) {
+			PQclear(res);
+		} else if (c->state == CONN_PREPARING) {
 			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			    !c->failed) {
 				c->failed = 1;
@@ -530,7 +789,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	while ((n = PQnotifies(c->pg)) != NULL)
 		PQfreemem(n);
-	if (c->state == CONN_IDLE) {
+	if (c->state == CONN_IDLE || c->state == CONN_WAIT) {
 		/* Nothing is expected; a closing server says so here. */
 		if (PQstatus(c->pg) == CONNECTION_BAD)
 			conn_fail(c, PQerrorMessage(c->pg));
@@ -655,6 +914,16 @@ db_submit(struct db_pool *pool, int stmt, int nparams,
           const char *const *values, const int *lengths, const int *formats,
           db_cb cb, void *arg, char **cause)
 {
+	return db_submit_key(pool, NULL, stmt, nparams, values, lengths,
+	                     formats, cb, arg, cause);
+}
+
+/* Queue a statement that locks the rows of key first. */
+int
+db_submit_key(struct db_pool *pool, const char *key, int stmt, int nparams,
+              const char *const *values, const int *lengths, const int *formats,
+              db_cb cb, void *arg, char **cause)
+{
 	struct db_req *r;
 	size_t size = sizeof *r, off;
 	char *p;
@@ -696,6 +965,8 @@ db_submit(struct db_pool *pool, int stmt, int nparams,
 	r->nparams = nparams;
 	r->cb = cb;
 	r->arg = arg;
+	r->key = key != NULL ? xstrdup(key) : NULL;
+	r->seq = pool->seq++;
 	gettimeofday(&r->queued, NULL);
 	TAILQ_INSERT_TAIL(&pool->queue, r, entry);
 	pool->nqueue++;
@@ -724,4 +995,11 @@ db_pool_stats(const struct db_pool *pool, long long *commits,
 {
 	*commits = pool->commits;
 	*requests = pool->requests;
+}
+
+/* What the pool retried, isolated and failed so far. */
+void
+db_pool_counters(const struct db_pool *pool, struct db_counters *out)
+{
+	*out = pool->counters;
 }

@@ -53,6 +53,14 @@ void db_pool_free(struct db_pool *pool);
 int db_submit(struct db_pool *pool, int stmt, int nparams,
               const char *const *values, const int *lengths, const int *formats,
               db_cb cb, void *arg, char **cause);
+/*
+ * The same, for a statement whose SQL locks the rows of key (a citizen's
+ * phone) before others: batches are sent sorted by key so that
+ * concurrent batches take those locks in one order (see db.c).
+ */
+int db_submit_key(struct db_pool *pool, const char *key, int stmt, int nparams,
+                  const char *const *values, const int *lengths,
+                  const int *formats, db_cb cb, void *arg, char **cause);
 
 /* Connections ready for work. */
 int db_pool_up(const struct db_pool *pool);
@@ -63,5 +71,14 @@ const char *db_pool_last_error(const struct db_pool *pool);
 /* Commits and batched requests so far (for logs and benchmarks). */
 void db_pool_stats(const struct db_pool *pool, long long *commits,
                    long long *requests);
+
+/* What went wrong and was dealt with, for logs and metrics. */
+struct db_counters {
+	long long failed_batches; /* batches a statement error rolled back */
+	long long retries;        /* batches re-run after a transient error */
+	long long errors;         /* requests answered DB_ERROR */
+	long long unclean;        /* idle connections found in a transaction */
+};
+void db_pool_counters(const struct db_pool *pool, struct db_counters *out);
 
 #endif

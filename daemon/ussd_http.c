@@ -149,8 +149,8 @@ step_save(struct ussd_call *c, const char *step, const struct step_out *so,
 	v[7] = so->answer;
 	v[8] = so->action;
 	v[9] = idle;
-	return db_submit(c->d->db, STMT_USSD_SAVE, 10, v, NULL, NULL, save_done,
-	                 c, cause);
+	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_SAVE, 10, v, NULL,
+	                     NULL, save_done, c, cause);
 }
 
 /* The session as loaded: replay, end, or compute and save the step. */
@@ -225,8 +225,8 @@ step_load(struct ussd_call *c, char **cause)
 	v[3] = c->u.text;
 	v[4] = ussd_last_input(c->u.text);
 	v[5] = idle;
-	return db_submit(c->d->db, STMT_USSD_LOAD, 6, v, NULL, NULL, load_done,
-	                 c, cause);
+	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_LOAD, 6, v, NULL,
+	                     NULL, load_done, c, cause);
 }
 
 /* Handle POST|GET /v1/gw/{name}/ussd. */
