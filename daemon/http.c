@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "dlr.h"
+#include "edge.h"
 #include "http.h"
 #include "ingest.h"
 #include "migrate.h"
@@ -122,6 +123,32 @@ route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
 	free(name);
 }
 
+/* Refuse with 400 a request whose path, query or credentials could not
+ * reach SQL as text (see edge.c); 0 if it may go on. Gateways' fields
+ * are checked by their adapters, which know their encodings. */
+static int
+http_check_edges(struct paknd *d, struct evhttp_request *req,
+                 const struct evhttp_uri *uri, const char *path)
+{
+	static const char *const creds[] = {"Authorization", "X-Pakn-Token"};
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *v;
+	char *cause = NULL;
+	int rc = edge_check_path(path, &cause);
+
+	if (rc == 0 && strncmp(path, "/v1/gw/", 7) != 0)
+		rc = edge_check_query(evhttp_uri_get_query(uri), &cause);
+	for (size_t i = 0; rc == 0 && i < sizeof creds / sizeof *creds; i++)
+		if ((v = evhttp_find_header(h, creds[i])) != NULL)
+			rc = edge_check_token(creds[i], v, &cause);
+	if (rc == 0)
+		return 0;
+	log_info("refused a request: %s", cause);
+	http_error(d, req, 400, cause);
+	free(cause);
+	return -1;
+}
+
 /* Every request starts here. */
 static void
 http_route(struct evhttp_request *req, void *arg)
@@ -135,6 +162,8 @@ http_route(struct evhttp_request *req, void *arg)
 		http_error(d, req, 400, "bad request URI");
 		return;
 	}
+	if (http_check_edges(d, req, uri, path) != 0)
+		return;
 	if (api_path(path)) {
 		api_request(d, req, path);
 		return;

@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "edge.h"
 #include "grammar.h"
 #include "gw.h"
 #include "ingest.h"
@@ -54,14 +55,16 @@ peer_name(struct evhttp_request *req)
 	return addr != NULL ? addr : "?";
 }
 
-/* Describe the request for audit: method, redacted URI, headers. */
+/* Describe the request for audit: method, redacted URI, headers. Bytes
+ * that are not text (a client may send any) are written \xNN, so the
+ * audit copy can always be stored. */
 static char *
 raw_request(struct evhttp_request *req, const char *method)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	struct evkeyval *kv;
 	struct buf b;
-	char *uri = gw_redact_uri(evhttp_request_get_uri(req));
+	char *uri = gw_redact_uri(evhttp_request_get_uri(req)), *text;
 
 	buf_init(&b);
 	buf_printf(&b, "%s %s\n", method, uri);
@@ -73,7 +76,9 @@ raw_request(struct evhttp_request *req, const char *method)
 		buf_printf(&b, "%s: %s\n", kv->key,
 		           secret ? "REDACTED" : kv->value);
 	}
-	return buf_detach(&b);
+	text = edge_escape(b.data, b.len);
+	buf_free(&b);
+	return text;
 }
 
 /* The commit (or failure) of one callback: answer the gateway. */
@@ -161,8 +166,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[14] = cmd.unit;
 	values[15] = rating;
 	values[16] = cmd.text;
-	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 17, values, lengths, formats,
-	               ingest_done, in, cause);
+	/* Keyed by sender: batches lock citizens in one order. */
+	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 17, values,
+	                   lengths, formats, ingest_done, in, cause);
 	sms_cmd_free(&cmd);
 	return rc;
 }

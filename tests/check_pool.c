@@ -1,0 +1,455 @@
+/* check_pool.c: the database pool under bad input and contention.
+ *
+ * One failed statement must not poison a connection: after any failure
+ * the next batch on that connection succeeds; transient errors
+ * (deadlocks) are retried before anyone gets an error; a permanent error
+ * fails only its own request; concurrent batches that share citizens do
+ * not deadlock; and text PostgreSQL would refuse never reaches it. Every
+ * test also fails (tcase's fixture) on an ERROR in PostgreSQL's log or a
+ * warning in paknd's that it did not announce.
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+
+#define AT_SMS "/v1/gw/at/sms?token=at-secret"
+
+/* Return the port of the shared paknd. */
+static int
+port(void)
+{
+	return harness_main()->port;
+}
+
+/* Fill r with an Africa's Talking SMS callback. */
+static void
+at_req(struct http_req *r, const char *from, const char *id, const char *text)
+{
+	const char *kv[] = {"from", from, "to",     "8079",
+	                    "text", text, "date",   "2026-12-01 02:31:26",
+	                    "id",   id,   "linkId", "L",
+	                    NULL};
+
+	r->method = "POST";
+	r->path = strdup(AT_SMS);
+	r->headers = NULL;
+	r->body = form_encode(kv);
+	r->len = strlen(r->body);
+}
+
+/* Free what at_req made. */
+static void
+reqs_free(struct http_req *reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(reqs[i].path);
+		free((void *)reqs[i].body);
+	}
+}
+
+/* Send n requests at once; fail unless every answer is 200. */
+static void
+send_all_ok(struct http_req *reqs, size_t n)
+{
+	long *status = calloc(n, sizeof *status);
+	size_t bad = 0;
+
+	ck_assert_ptr_nonnull(status);
+	ck_assert_int_eq(http_multi(port(), reqs, n, status), 0);
+	for (size_t i = 0; i < n; i++)
+		if (status[i] != 200) {
+			if (bad++ < 5)
+				fprintf(stderr, "request %zu: %ld\n", i,
+				        status[i]);
+		}
+	free(status);
+	ck_assert_msg(bad == 0, "%zu of %zu callbacks were not answered 200",
+	              bad, n);
+}
+
+/* Send one callback; return the status. */
+static long
+at_send(const char *from, const char *id, const char *text)
+{
+	struct http_req r;
+	struct http_resp resp;
+	long status;
+
+	at_req(&r, from, id, text);
+	status =
+	    http_request(port(), "POST", r.path, NULL, r.body, r.len, &resp);
+	http_resp_free(&resp);
+	reqs_free(&r, 1);
+	return status;
+}
+
+/* How many messages of a gateway id prefix are stored. */
+static long
+stored_like(const char *prefix)
+{
+	char *like = strf("%s%%", prefix);
+	long n = qlong("SELECT count(*) FROM pakn.inbound_message "
+	               "WHERE gateway = 'at' AND gateway_msg_id LIKE $1",
+	               like, NULL);
+	free(like);
+	return n;
+}
+
+/* GET path (with an optional extra header); return the status. */
+static long
+get_status(const char *path, const char *header)
+{
+	const char *headers[] = {header, NULL};
+	struct http_resp r;
+	long status = http_request(port(), "GET", path, header ? headers : NULL,
+	                           NULL, 0, &r);
+
+	if (status == 400)
+		ck_assert_msg(strchr(r.body, '\n') == r.body + r.len - 1,
+		              "400 without a one-line reason: %s", r.body);
+	http_resp_free(&r);
+	return status;
+}
+
+/* Send 40 callbacks from 40 phones at once: all must be stored. */
+static void
+callbacks_still_work(const char *tag)
+{
+	struct http_req reqs[40];
+	char id[64], from[32];
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof id, "%s-%02d", tag, i);
+		snprintf(from, sizeof from, "+8491%07d", 5000000 + i);
+		at_req(&reqs[i], from, id, "PA duong hong");
+	}
+	send_all_ok(reqs, 40);
+	reqs_free(reqs, 40);
+	ck_assert_int_eq(stored_like(tag), 40);
+	ck_assert_int_eq(get_status("/readyz", NULL), 200);
+}
+
+/* Text PostgreSQL would refuse is answered 400 at the edge, and the pool
+ * keeps serving: before, each such GET left one connection in an
+ * aborted transaction, and four of them took the pool down. */
+START_TEST(test_bad_text_never_reaches_sql)
+{
+	static const struct {
+		const char *path, *header;
+	} bad[] = {
+	    {"/public/report/2026-12?unit=%C3%28", NULL},
+	    {"/v1/stats?by=%FF", "Authorization: Bearer abc"},
+	    {"/v1/complaints?status=%FF", "Authorization: Bearer abc"},
+	    {"/v1/complaints", "Authorization: Bearer \xff\xfe"},
+	    {"/v1/complaints?category=a%00b", "Authorization: Bearer abc"},
+	    {"/v1/stats?unit=%zz", "Authorization: Bearer abc"},
+	    {"/v1/complaints/%FF%FE", "Authorization: Bearer abc"},
+	    {"/public/report/2026-12%C0%AF", NULL},
+	};
+
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+			ck_assert_msg(
+			    get_status(bad[i].path, bad[i].header) == 400,
+			    "%s was not refused with 400", bad[i].path);
+	callbacks_still_work("edge");
+}
+END_TEST
+
+/* A callback whose headers carry bytes that are not text is still
+ * stored (its audit copy escapes them) and answered 200. */
+START_TEST(test_binary_header_stored)
+{
+	const char *kv[] = {"from", "+84915550001", "to",
+	                    "8079", "text",         "PA den duong hong",
+	                    "id",   "hdr-1",        NULL};
+	const char *headers[] = {"X-Odd: \xff\xfe\x01", NULL};
+	char *body = form_encode(kv), *raw;
+	struct http_resp r;
+
+	ck_assert_int_eq(http_request(port(), "POST", AT_SMS, headers, body,
+	                              strlen(body), &r),
+	                 200);
+	http_resp_free(&r);
+	free(body);
+	raw = qval("SELECT raw_request FROM pakn.inbound_message "
+	           "WHERE gateway = 'at' AND gateway_msg_id = 'hdr-1'",
+	           NULL);
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_ptr_nonnull(strstr(raw, "X-Odd: \\xff\\xfe\\x01"));
+	free(raw);
+}
+END_TEST
+
+/* The same gateway id from 20 parallel requests: all 200, one row, one
+ * reply. */
+START_TEST(test_concurrent_duplicates)
+{
+	struct http_req reqs[20];
+
+	for (int i = 0; i < 20; i++)
+		at_req(&reqs[i], "+84915550002", "dup-par-1",
+		       "PA rac thai o cho");
+	send_all_ok(reqs, 20);
+	reqs_free(reqs, 20);
+	ck_assert_int_eq(stored_like("dup-par-1"), 1);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.outbox o "
+	          "JOIN pakn.inbound_message m ON m.id = o.inbound_id "
+	          "WHERE m.gateway_msg_id = 'dup-par-1'",
+	          NULL),
+	    1);
+}
+END_TEST
+
+/* One phone, 50 different messages at once: all stored, all answered. */
+START_TEST(test_one_phone_parallel)
+{
+	struct http_req reqs[50];
+	char id[32], text[64];
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(id, sizeof id, "one-%02d", i);
+		snprintf(text, sizeof text, "PA so %d duong hong", i);
+		at_req(&reqs[i], "+84915550003", id, text);
+	}
+	send_all_ok(reqs, 50);
+	reqs_free(reqs, 50);
+	ck_assert_int_eq(stored_like("one-"), 50);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox o "
+	                       "JOIN pakn.inbound_message m "
+	                       "ON m.id = o.inbound_id "
+	                       "WHERE m.gateway_msg_id LIKE 'one-%'",
+	                       NULL),
+	                 50);
+}
+END_TEST
+
+/* 256 callbacks from 16 new citizens, shuffled, on 64 connections at a
+ * time: batches share citizens in every order. Before lock ordering this
+ * deadlocked, and before the rollback one deadlock became a storm of
+ * "current transaction is aborted". */
+START_TEST(test_shared_citizens)
+{
+	enum { N = 256, PHONES = 16, AT_ONCE = 64 };
+	static struct http_req reqs[N];
+	char id[32], from[32], text[64];
+	int order[N];
+
+	for (int i = 0; i < N; i++)
+		order[i] = i;
+	srandom(42);
+	for (int i = N - 1; i > 0; i--) {
+		int j = (int)(random() % (i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int i = 0; i < N; i++) {
+		int k = order[i];
+		snprintf(id, sizeof id, "share-%03d", k);
+		snprintf(from, sizeof from, "+8498%07d", 7000000 + k % PHONES);
+		snprintf(text, sizeof text, "GY tin %d ve den duong", k);
+		at_req(&reqs[i], from, id, text);
+	}
+	for (int i = 0; i < N; i += AT_ONCE)
+		send_all_ok(reqs + i, AT_ONCE);
+	reqs_free(reqs, N);
+	ck_assert_int_eq(stored_like("share-"), N);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.citizen "
+	                       "WHERE msisdn LIKE '+84987%'",
+	                       NULL),
+	                 PHONES);
+}
+END_TEST
+
+/* Make the statement raise for a crafted text, and take a while for
+ * another, so that requests queue up and share batches. */
+static void
+install_traps(void)
+{
+	PQclear(q("CREATE OR REPLACE FUNCTION pakn.test_trap() "
+	          "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	          "IF NEW.body LIKE '%BOOM%' THEN "
+	          "RAISE EXCEPTION 'crafted failure for the test'; END IF; "
+	          "IF NEW.body LIKE '%SLOW%' THEN PERFORM pg_sleep(0.5); "
+	          "END IF; RETURN NEW; END $$",
+	          NULL));
+	PQclear(q("CREATE TRIGGER test_trap BEFORE INSERT ON "
+	          "pakn.inbound_message FOR EACH ROW "
+	          "EXECUTE FUNCTION pakn.test_trap()",
+	          NULL));
+}
+
+/* Remove the test's trigger. */
+static void
+remove_traps(void)
+{
+	PQclear(q("DROP TRIGGER IF EXISTS test_trap ON pakn.inbound_message",
+	          NULL));
+}
+
+/* A request that fails for good in the middle of a batch fails alone:
+ * the others of its batch commit and the connection serves the next. */
+START_TEST(test_permanent_error_alone)
+{
+	enum { SLOW = 4, N = 31, BOOM = 15 };
+	struct http_req reqs[SLOW + N];
+	long status[SLOW + N];
+	char id[32], from[32];
+
+	harness_expect_pg("crafted failure for the test");
+	harness_expect_log("crafted failure for the test");
+	install_traps();
+	/* Four slow ones hold the pool's four connections while the rest
+	 * queue, so the rest go in batches. */
+	for (int i = 0; i < SLOW; i++) {
+		snprintf(id, sizeof id, "slow-%d", i);
+		snprintf(from, sizeof from, "+8491555%04d", 100 + i);
+		at_req(&reqs[i], from, id, "PA SLOW den hong");
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "batch-%02d", i);
+		snprintf(from, sizeof from, "+8491555%04d", 200 + i);
+		at_req(&reqs[SLOW + i], from, id,
+		       i == BOOM ? "PA BOOM" : "PA den hong");
+	}
+	ck_assert_int_eq(http_multi(port(), reqs, SLOW + N, status), 0);
+	reqs_free(reqs, SLOW + N);
+	for (int i = 0; i < SLOW + N; i++)
+		ck_assert_msg(status[i] == (i == SLOW + BOOM ? 500 : 200),
+		              "request %d answered %ld", i, status[i]);
+	ck_assert_int_eq(stored_like("batch-"), N - 1);
+	ck_assert_int_eq(stored_like("slow-"), SLOW);
+	remove_traps();
+	callbacks_still_work("after-boom");
+}
+END_TEST
+
+/* Run a callback in a child process; its exit code is 0 if it got 200. */
+static pid_t
+at_send_async(const char *from, const char *id, const char *text)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0)
+		_exit(at_send(from, id, text) == 200 ? 0 : 1);
+	return pid;
+}
+
+/* A deadlock between the pool and another session, forced on purpose:
+ * the pool's transaction is the victim, is retried, and the callback is
+ * answered 200 and stored once. */
+START_TEST(test_forced_deadlock)
+{
+	PGconn *other;
+	PGresult *res;
+	char ci[512];
+	pid_t child;
+	int status, waited = 0;
+	char *found;
+
+	harness_expect_pg("deadlock detected");
+	PQclear(q("INSERT INTO pakn.citizen (msisdn) VALUES ('+84915559001'), "
+	          "('+84915559002') ON CONFLICT DO NOTHING",
+	          NULL));
+	PQclear(q("CREATE OR REPLACE FUNCTION pakn.test_lock() "
+	          "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	          "IF NEW.body LIKE '%DEADLOCK%' THEN "
+	          "UPDATE pakn.citizen SET updated_at = now() "
+	          "WHERE msisdn = '+84915559001'; "
+	          "UPDATE pakn.citizen SET updated_at = now() "
+	          "WHERE msisdn = '+84915559002'; END IF; RETURN NEW; END $$",
+	          NULL));
+	PQclear(q("CREATE TRIGGER test_lock BEFORE INSERT ON "
+	          "pakn.inbound_message FOR EACH ROW "
+	          "EXECUTE FUNCTION pakn.test_lock()",
+	          NULL));
+	pg_conninfo(ci, sizeof ci, "pakn");
+	other = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+	PQclear(PQexec(other, "BEGIN"));
+	PQclear(PQexec(other, "UPDATE pakn.citizen SET updated_at = now() "
+	                      "WHERE msisdn = '+84915559002'"));
+	child = at_send_async("+84915559003", "deadlock-1", "PA DEADLOCK");
+	/* Wait until the pool's transaction holds row 1 and waits for 2. */
+	while (qlong("SELECT count(*) FROM pg_stat_activity "
+	             "WHERE wait_event_type = 'Lock' "
+	             "AND query LIKE '%handle_sms%'",
+	             NULL) < 1) {
+		ck_assert_msg(waited++ < 500, "the pool never waited");
+		sleep_ms(10);
+	}
+	/* Now close the cycle; PostgreSQL picks the pool, which waited
+	 * first, as the victim. */
+	res = PQexec(other, "UPDATE pakn.citizen SET updated_at = now() "
+	                    "WHERE msisdn = '+84915559001'");
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+	              PQresultErrorMessage(res));
+	PQclear(res);
+	PQclear(PQexec(other, "COMMIT"));
+	PQfinish(other);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	              "the deadlocked callback was not answered 200");
+	PQclear(q("DROP TRIGGER test_lock ON pakn.inbound_message", NULL));
+	ck_assert_int_eq(stored_like("deadlock-1"), 1);
+	found = log_grep(harness_main()->log, 0, "(40P01); batch of 1 again");
+	ck_assert_msg(found != NULL, "paknd did not retry the deadlock");
+	free(found);
+	callbacks_still_work("after-deadlock");
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+pool_suite(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase(s, "edges", 60);
+
+	tcase_add_test(tc, test_bad_text_never_reaches_sql);
+	tcase_add_test(tc, test_binary_header_stored);
+	tc = tcase(s, "contention", 120);
+	tcase_add_test(tc, test_concurrent_duplicates);
+	tcase_add_test(tc, test_one_phone_parallel);
+	tcase_add_test(tc, test_shared_citizens);
+	tc = tcase(s, "failures", 60);
+	tcase_add_test(tc, test_permanent_error_alone);
+	tcase_add_test(tc, test_forced_deadlock);
+	return s;
+}
+
+int
+main(void)
+{
+	struct paknd *d = harness_main();
+	SRunner *sr;
+	int failed;
+
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "pool: cannot start PostgreSQL\n");
+		return 99;
+	}
+	if (paknd_start(d, "main", NULL) == -1 ||
+	    paknd_wait_ready(d, 10) == -1) {
+		fprintf(stderr, "pool: paknd does not start\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(pool_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(d, NULL) == -1)
+		failed++;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
