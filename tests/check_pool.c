@@ -165,6 +165,30 @@ START_TEST(test_bad_text_never_reaches_sql)
 }
 END_TEST
 
+/* JSON strings PostgreSQL would refuse (invalid UTF-8, \u0000) are
+ * refused by the API before any statement. */
+START_TEST(test_bad_json_never_reaches_sql)
+{
+	static const char *const bodies[] = {
+	    "{\"text\": \"tra loi \xff\xfe\"}",
+	    "{\"text\": \"a\\u0000b\"}",
+	    "{\"text\": \"\\ud800\"}",
+	};
+	const char *headers[] = {"Authorization: Bearer abc",
+	                         "Content-Type: application/json", NULL};
+	struct http_resp r;
+
+	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+		ck_assert_int_eq(
+		    http_request(port(), "POST", "/v1/complaints/KV7N2Q/answer",
+		                 headers, bodies[i], strlen(bodies[i]), &r),
+		    400);
+		http_resp_free(&r);
+	}
+	callbacks_still_work("json");
+}
+END_TEST
+
 /* A callback whose headers carry bytes that are not text is still
  * stored (its audit copy escapes them) and answered 200. */
 START_TEST(test_binary_header_stored)
@@ -418,6 +442,7 @@ pool_suite(void)
 	TCase *tc = tcase(s, "edges", 60);
 
 	tcase_add_test(tc, test_bad_text_never_reaches_sql);
+	tcase_add_test(tc, test_bad_json_never_reaches_sql);
 	tcase_add_test(tc, test_binary_header_stored);
 	tc = tcase(s, "contention", 120);
 	tcase_add_test(tc, test_concurrent_duplicates);
