@@ -111,16 +111,14 @@ CREATE TRIGGER outbox_refuse_flagged BEFORE INSERT ON pakn.outbox
 INSERT INTO pakn.template (code, body, description) VALUES
 	('new_complaint_fallback', 'Phản ánh mới {ticket} ({category}) giao {unit} (đơn vị chưa có cán bộ nhận tin), hạn {due}: {text}',
 		'a new complaint''s notice to leaders or the parent unit when the responsible unit has no official who can act'),
-	('transfer_requested', 'Đề nghị chuyển phản ánh {ticket} ({category}) từ {from_unit} tới {to_unit}: {reason}. Nhắn NHAN {ticket} để nhận, KHONG NHAN {ticket} <lý do> để từ chối.',
+	('transfer_requested', 'Đề nghị chuyển phản ánh {ticket} ({category}) từ {from_unit} tới {to_unit}: {reason}. Đồng ý hoặc từ chối trên trang cán bộ (mục chuyển phản ánh).',
 		'to the receiving province''s leaders: a transfer from another province waits for their decision'),
 	('transfer_pending', 'Phản ánh {ticket}: {to_unit} ngoài tỉnh của bạn; đề nghị chuyển đã gửi lãnh đạo {province}, chờ đồng ý.',
 		'to an official whose transfer outside their province waits for acceptance'),
 	('transfer_accepted', 'Lãnh đạo {province} đã nhận phản ánh {ticket}; phản ánh đã chuyển tới {to_unit}.',
 		'to the requesting official: the transfer was accepted'),
 	('transfer_refused', 'Lãnh đạo {province} không nhận phản ánh {ticket} chuyển tới {to_unit}: {reason}. Phản ánh vẫn thuộc {from_unit}.',
-		'to the requesting official: the transfer was refused'),
-	('transfer_decided', 'Đã {decision} phản ánh {ticket} chuyển tới {to_unit}.',
-		'to a leader who decided a transfer by SMS');
+		'to the requesting official: the transfer was refused');
 
 -- Who gets a unit's notices: its active officials of the given roles and
 -- the unit's own phones; when that is nobody (no official, or only an
