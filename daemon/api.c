@@ -29,16 +29,17 @@
 #include "stmt.h"
 #include "util.h"
 
-#define API_PREFIX        "/v1/complaints"
-#define API_JSON          "application/json; charset=utf-8"
-#define API_DEFAULT_LIMIT 20
-#define API_MAX_LIMIT     100
-#define API_MAX_PAGE      1000000L
-#define API_MAX_OFFSET    100000000L
-#define API_MAX_PARAMS    16
-#define API_MAX_TOKEN     256
-#define API_MAX_TICKET    16
-#define API_ERRLEN        256
+#define API_PREFIX         "/v1/complaints"
+#define API_TRANSFERS_PATH "/v1/transfers"
+#define API_JSON           "application/json; charset=utf-8"
+#define API_DEFAULT_LIMIT  20
+#define API_MAX_LIMIT      100
+#define API_MAX_PAGE       1000000L
+#define API_MAX_OFFSET     100000000L
+#define API_MAX_PARAMS     16
+#define API_MAX_TOKEN      256
+#define API_MAX_TICKET     16
+#define API_ERRLEN         256
 
 /* A request waiting for its commit. */
 struct api_call {
@@ -55,14 +56,18 @@ struct api_action {
 };
 
 static const struct api_action api_actions[] = {
-    {"answer", {"text", NULL}},   {"transfer", {"unit", "reason", NULL}},
-    {"reject", {"reason", NULL}}, {"extend", {"reason", NULL}},
+    {"answer", {"text", NULL}},
+    {"transfer", {"unit", "reason", NULL}},
+    {"reject", {"reason", NULL}},
+    {"extend", {"reason", NULL}},
     {"reopen", {"reason", NULL}},
+    {"accept_transfer", {"reason", NULL}},
+    {"refuse_transfer", {"reason", NULL}},
 };
 
 /* What a path names. */
 struct api_target {
-	enum { API_LIST, API_SHOW, API_ACT } kind;
+	enum { API_LIST, API_SHOW, API_ACT, API_TRANSFERS } kind;
 	char ticket[API_MAX_TICKET + 1];
 	const struct api_action *action;
 };
@@ -87,8 +92,9 @@ api_path(const char *path)
 {
 	size_t n = strlen(API_PREFIX);
 
-	return strncmp(path, API_PREFIX, n) == 0 &&
-	       (path[n] == '\0' || path[n] == '/');
+	return (strncmp(path, API_PREFIX, n) == 0 &&
+	        (path[n] == '\0' || path[n] == '/')) ||
+	       strcmp(path, API_TRANSFERS_PATH) == 0;
 }
 
 static void api_error(struct paknd *d, struct evhttp_request *req, int status,
@@ -157,6 +163,10 @@ api_target(const char *path, struct api_target *t)
 	size_t n, i;
 
 	memset(t, 0, sizeof *t);
+	if (strcmp(path, API_TRANSFERS_PATH) == 0) {
+		t->kind = API_TRANSFERS;
+		return 0;
+	}
 	if (*p == '\0')
 		return 0;
 	slash = strchr(++p, '/');
@@ -539,6 +549,8 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 	}
 	if (t.kind == API_LIST)
 		api_list(d, req, token);
+	else if (t.kind == API_TRANSFERS)
+		api_submit(d, req, STMT_API_TRANSFERS, 1, &token);
 	else if (t.kind == API_ACT)
 		api_act(d, req, token, &t);
 	else {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "phone.h"
 #include "util.h"
 
 enum key_type {
@@ -489,4 +490,24 @@ config_print_defaults(void)
 		last = k->section;
 		printf("# %s\n%s = %s\n", k->help, k->name, k->def);
 	}
+}
+
+/* Is number (E.164 or a short code) the sender of one of the gateways? */
+int
+config_own_number(const struct config *c, const char *number)
+{
+	char *own;
+	int same;
+
+	for (size_t i = 0; i < c->ngateways; i++) {
+		if (c->gateways[i].sender == NULL ||
+		    (own = phone_normalize(c->gateways[i].sender, NULL)) ==
+		        NULL)
+			continue;
+		same = strcmp(own, number) == 0;
+		free(own);
+		if (same)
+			return 1;
+	}
+	return 0;
 }

@@ -84,6 +84,8 @@ struct config *config_parse(const char *name, const char *text, char **cause);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 const struct gw_conf *config_gateway(const struct config *c, const char *name);
+/* Is number (E.164 or a short code) the sender of one of the gateways? */
+int config_own_number(const struct config *c, const char *number);
 const char *gw_type_name(enum gw_type t);
 /* Write every key with its default, as the sample file shows them. */
 void config_print_defaults(void);

@@ -372,17 +372,22 @@ gw_parse_time(const char *s, int64_t *t)
 	return parse_date(s, t);
 }
 
-/* Normalise one number, explaining a failure with what (sender...). */
+/* Normalise one number, explaining a failure with what (sender...). A
+ * sender is kept when it is digits of the wrong length (phone_plan flags
+ * it later): its message is stored, never answered. */
 static char *
 normalize_number(const char *num, const char *what, char **cause)
 {
 	char *why = NULL, *show, *out;
+	int sender = strcmp(what, "sender") == 0;
 
 	if (num == NULL) {
 		set_cause(cause, "missing %s number", what);
 		return NULL;
 	}
-	if ((out = phone_normalize(num, &why)) != NULL)
+	out = sender ? phone_normalize_sender(num, &why)
+	             : phone_normalize(num, &why);
+	if (out != NULL)
 		return out;
 	show = gw_printable(num, strlen(num));
 	set_cause(cause, "invalid %s number: \"%s\" (%s)", what, show, why);

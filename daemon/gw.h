@@ -160,7 +160,8 @@ char *gw_printable(const char *s, size_t len);
  * final 'Z' allowed); -1 if s is neither. */
 int gw_parse_time(const char *s, int64_t *t);
 /* Normalise and store the sender and receiver; 400 and *cause if one is
- * absent or not a phone number. */
+ * absent or not a phone number (a sender of digits of the wrong length is
+ * kept as phone_normalize_sender keeps it). */
 int gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
                    char **cause);
 

@@ -23,6 +23,7 @@
 #include "grammar.h"
 #include "gw.h"
 #include "ingest.h"
+#include "phone.h"
 #include "stmt.h"
 #include "util.h"
 
@@ -90,12 +91,21 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 	switch (st) {
 	case DB_OK:
-		log_info("gw %s: message %s stored as %s%s, %s repl%s queued",
-		         in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
-		         !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)"
-		                                             : "",
-		         PQgetvalue(res, 0, 2),
-		         !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
+		if (!PQgetisnull(res, 0, 3))
+			log_info("gw %s: message %s from a flagged sender "
+			         "(%s: %s) stored as %s, no reply",
+			         in->gwname, in->msg_id, PQgetvalue(res, 0, 3),
+			         phone_flag_text(PQgetvalue(res, 0, 3)),
+			         PQgetvalue(res, 0, 0));
+		else
+			log_info(
+			    "gw %s: message %s stored as %s%s, %s repl%s "
+			    "queued",
+			    in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
+			    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)"
+			                                        : "",
+			    PQgetvalue(res, 0, 2),
+			    !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
 		if (atoi(PQgetvalue(res, 0, 2)) > 0)
 			outbox_kick(in->d->outbox);
 		http_reply(in->d, in->req, 200, ops->reply_type,
@@ -128,14 +138,25 @@ static const char *cmd_names[] = {
     [CMD_REPORT] = "report",
 };
 
+/* Why the sender must get no reply, or NULL: one of our own numbers (a
+ * loop), or a number no subscriber can have (phone_plan). The database
+ * adds the short codes messages came to (pakn.handle_inbound). */
+static const char *
+ingest_sender_flag(const struct config *c, const struct sms_in *sms)
+{
+	if (strcmp(sms->from, sms->to) == 0 || config_own_number(c, sms->from))
+		return "own_number";
+	return phone_plan(sms->from);
+}
+
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
 static int
 ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
               const unsigned char *body, size_t body_len, char **cause)
 {
 	char sent_at[32], segments[16], rating[4];
-	const char *values[17];
-	int lengths[17] = {0}, formats[17] = {0}, rc;
+	const char *values[18];
+	int lengths[18] = {0}, formats[18] = {0}, rc;
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
 	struct sms_cmd cmd;
@@ -166,8 +187,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[14] = cmd.unit;
 	values[15] = rating;
 	values[16] = cmd.text;
+	values[17] = ingest_sender_flag(in->d->conf, sms);
 	/* Keyed by sender: batches lock citizens in one order. */
-	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 17, values,
+	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 18, values,
 	                   lengths, formats, ingest_done, in, cause);
 	sms_cmd_free(&cmd);
 	return rc;

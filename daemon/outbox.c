@@ -22,6 +22,7 @@
 #include "gw.h"
 #include "http.h"
 #include "outbox.h"
+#include "phone.h"
 #include "sms.h"
 #include "stmt.h"
 #include "util.h"
@@ -57,6 +58,7 @@ struct msg {
 	int quiet; /* its gateway sends nothing (no send_url): not a fault */
 	char *ref;
 	char *error;
+	int refused; /* never sent: the number is ours or impossible */
 };
 TAILQ_HEAD(msgs, msg);
 
@@ -200,6 +202,11 @@ msg_log(const struct msg *m, const char *state)
 {
 	const char *why = m->error != NULL ? m->error : "unknown error";
 
+	if (m->refused) {
+		log_info("outbox %lld: not sent to %s: %s; %s", m->id,
+		         m->msisdn, why, state);
+		return;
+	}
 	if (m->outcome == GW_SENT) {
 		log_info("outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
 		         m->id, m->gateway, m->segments,
@@ -501,6 +508,24 @@ msg_take(struct outbox *o, PGresult *res, int row)
 	return m;
 }
 
+/* Refuse a message to one of our own numbers (a loop) or to a number no
+ * subscriber can have: it fails at once, never reaching a gateway.
+ * Returns 1 if it was refused. */
+static int
+msg_refuse(struct outbox *o, struct msg *m)
+{
+	const char *flag = config_own_number(o->d->conf, m->msisdn)
+	                       ? "own_number"
+	                       : phone_plan(m->msisdn);
+
+	if (flag == NULL)
+		return 0;
+	m->refused = 1;
+	msg_finish(o, m, GW_FAILED, NULL,
+	           xasprintf("refused: %s (%s)", flag, phone_flag_text(flag)));
+	return 1;
+}
+
 /* Queue the claimed rows in their gateways' queues, oldest first. */
 static void
 claim_queue(struct outbox *o, PGresult *res, int n)
@@ -513,6 +538,8 @@ claim_queue(struct outbox *o, PGresult *res, int n)
 		ms[i] = msg_take(o, res, i);
 	qsort(ms, (size_t)n, sizeof *ms, msg_cmp);
 	for (i = 0; i < n; i++) {
+		if (msg_refuse(o, ms[i]))
+			continue;
 		b = bucket_get(o, ms[i]->gateway);
 		TAILQ_INSERT_TAIL(&b->waiting, ms[i], entry);
 		b->nwaiting++;

@@ -42,6 +42,9 @@ static void __attribute__((noreturn)) usage(void)
 	    "  report --month YYYY-MM [--unit CODE] [--csv]\n"
 	    "                 the public monthly report of a unit's subtree\n"
 	    "  rebuild-stats  recompute the statistics from the ledger\n"
+	    "  check-routing  list units routing reaches whose notices reach "
+	    "no official\n"
+	    "                 who can act, and where they fall back to\n"
 	    "  defaults       print every configuration key with its default\n"
 	    "  version        print the version and the schema it needs\n"
 	    "default file: %s/pakn/paknd.conf\n",
@@ -213,6 +216,43 @@ cmd_rebuild_stats(const char *path)
 	return rc;
 }
 
+/* paknctl check-routing: list the units routing can reach that have no
+ * official who can act, with where their notices fall back to; 1 when
+ * there are any. */
+static int
+cmd_check_routing(const char *path)
+{
+	PGconn *conn = db_connect(path);
+	PGresult *r = PQexec(conn, "SELECT unit_code, unit_name, unit_kind, "
+	                           "fallback_unit, fallback_phones "
+	                           "FROM pakn.routing_gaps()");
+	int n;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		PQfinish(conn);
+		return 1;
+	}
+	if ((n = PQntuples(r)) == 0)
+		printf("every unit routing can reach has an official who can "
+		       "act\n");
+	for (int i = 0; i < n; i++) {
+		printf("%s\t%s (%s): no official who can act; ",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2));
+		if (PQgetisnull(r, i, 3))
+			printf("notices reach nobody\n");
+		else
+			printf("notices fall back to %s (%s phone%s)\n",
+			       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+			       strcmp(PQgetvalue(r, i, 4), "1") ? "s" : "");
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return n > 0;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
@@ -278,6 +318,8 @@ main(int argc, char **argv)
 		usage();
 	if (!strcmp(cmd, "rebuild-stats"))
 		return cmd_rebuild_stats(path);
+	if (!strcmp(cmd, "check-routing"))
+		return cmd_check_routing(path);
 	if (!strcmp(cmd, "migrate"))
 		return cmd_migrate(path);
 	if (!strcmp(cmd, "check-config"))

@@ -7,10 +7,11 @@
 const struct db_stmt stmts[NSTMTS] = {
     [STMT_HANDLE_SMS] =
         {"handle_sms",
-         "SELECT message_id, duplicate, replies FROM pakn.handle_sms($1, $2, "
-         "$3, $4, $5, $6::timestamptz, $7::integer, $8, $9, $10::bytea, $11, "
-         "$12::boolean, $13, $14::boolean, $15, $16::integer, $17)",
-         17},
+         "SELECT message_id, duplicate, replies, sender_flag FROM "
+         "pakn.handle_inbound($1, $2, $3, $4, $5, $6::timestamptz, "
+         "$7::integer, $8, $9, $10::bytea, $11, $12::boolean, $13, "
+         "$14::boolean, $15, $16::integer, $17, $18)",
+         18},
     [STMT_SCHEMA_VERSION] = {"schema_version",
                              "SELECT count(*) FROM pakn.schema_migration "
                              "WHERE version = ANY ($1::integer[])",
@@ -50,8 +51,13 @@ const struct db_stmt stmts[NSTMTS] = {
     [STMT_API_ACT] =
         {"api_act",
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
-         "FROM pakn.api_act($1, $2, $3, $4::jsonb) r",
+         "FROM pakn.api_act_scoped($1, $2, $3, $4::jsonb) r",
          4},
+    [STMT_API_TRANSFERS] =
+        {"api_transfers",
+         "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+         "FROM pakn.api_transfers($1) r",
+         1},
     [STMT_USSD_LOAD] = {"ussd_load",
                         "SELECT replay, expired, step, prev, state, ctx FROM "
                         "pakn.ussd_load($1, $2, $3, $4, $5, $6::integer)",

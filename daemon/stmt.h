@@ -5,7 +5,7 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_HANDLE_SMS,     /* 17 params: see ingest.c */
+	STMT_HANDLE_SMS,     /* 18 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts */
@@ -22,11 +22,12 @@ enum stmt_id {
 	                        on-time target, satisfaction target, public,
 	                        overdue list size -> jsonb document */
 	STMT_STATS_FOLD,     /* batch -> deltas folded, -1 when another folds */
-	STMT_API_LIST,  /* token, status, overdue, category, dimension, limit,
-	                   offset, sort -> status, body, sms */
-	STMT_API_SHOW,  /* token, ticket -> status, body, sms */
-	STMT_API_ACT,   /* token, ticket, action, args (jsonb) -> status, body,
-	                   sms */
+	STMT_API_LIST, /* token, status, overdue, category, dimension, limit,
+	                  offset, sort -> status, body, sms */
+	STMT_API_SHOW, /* token, ticket -> status, body, sms */
+	STMT_API_ACT,  /* token, ticket, action, args (jsonb) -> status, body,
+	                  sms */
+	STMT_API_TRANSFERS, /* token -> status, body, sms */
 	STMT_USSD_LOAD, /* gateway, session, msisdn, text, code, idle seconds ->
 	                   replay, expired, step, prev, state, ctx */
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,

@@ -745,7 +745,7 @@ static const struct {
      "invalid text"},
     {"/at?token=" TOKEN, NULL, "from=0912345678&to=8079&text=a&id=1&x=%", 400,
      "body: bad percent-encoding"},
-    {"/at?token=" TOKEN, NULL, "from=%2B1&to=8079&text=a&id=1", 400,
+    {"/at?token=" TOKEN, NULL, "from=%2B1x&to=8079&text=a&id=1", 400,
      "invalid sender number"},
 };
 

@@ -408,7 +408,7 @@ START_TEST(test_forced_deadlock)
 	/* Wait until the pool's transaction holds row 1 and waits for 2. */
 	while (qlong("SELECT count(*) FROM pg_stat_activity "
 	             "WHERE wait_event_type = 'Lock' "
-	             "AND query LIKE '%handle_sms%'",
+	             "AND query LIKE '%pakn.handle_%'",
 	             NULL) < 1) {
 		ck_assert_msg(waited++ < 500, "the pool never waited");
 		sleep_ms(10);

@@ -1,4 +1,4 @@
-/* fuzz_phone.c: phone number normalisation. */
+/* fuzz_phone.c: phone number normalisation and the numbering plans. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +20,32 @@ well_formed(const char *out)
 	return d == n && n >= 3 && n <= 6;
 }
 
+/* Check a sender as phone_normalize_sender keeps it and its plan: a
+ * number the plans accept is '+' and 8 to 15 digits, not starting with 0. */
+static void
+check_sender(const char *in)
+{
+	char *cause = NULL, *out = phone_normalize_sender(in, &cause);
+	const char *flag;
+	size_t n;
+
+	if ((out == NULL) == (cause == NULL))
+		abort();
+	if (out != NULL) {
+		n = strlen(out + (out[0] == '+'));
+		if (n == 0 || strspn(out + (out[0] == '+'), "0123456789") != n)
+			abort();
+		flag = phone_plan(out);
+		if (flag == NULL &&
+		    (out[0] != '+' || n < 8 || n > 15 || out[1] == '0'))
+			abort();
+		if (flag != NULL && phone_flag_text(flag) == NULL)
+			abort();
+	}
+	free(out);
+	free(cause);
+}
+
 /* Normalise the input as a NUL-terminated string. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,6 +57,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (out != NULL && !well_formed(out))
 		abort();
+	if (out != NULL)
+		(void)phone_plan(out);
+	check_sender(in);
 	free(out);
 	free(cause);
 	free(in);

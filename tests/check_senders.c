@@ -1,0 +1,784 @@
+/*
+ * check_senders.c: honest senders and the scope of officials' actions,
+ * end to end. The real paknd against a real PostgreSQL, with the sample
+ * units, routing and officials (paknctl import-*) plus a few officials of
+ * Hồ Chí Minh City; its gateway "kgw" sends to a fake Kannel
+ * (tests/fakegw), whose file shows every SMS that really left.
+ *
+ * - Senders that are our own numbers or impossible are stored, flagged,
+ *   answered 200 and never replied to; the outbox never sends to them.
+ * - A transfer to another province waits for a leader of that province,
+ *   who accepts (the complaint moves) or refuses (the official is told).
+ * - Notices of a unit with nobody who can act fall back to its leaders,
+ *   then up the tree; paknctl check-routing lists such units.
+ *
+ * Check forks every test; each uses its own phone numbers and complaints,
+ * so they share the servers.
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+#ifndef PAKN_SRCDIR
+#define PAKN_SRCDIR "."
+#endif
+
+#define FAKEGW    PAKN_BUILDDIR "/tests/fakegw"
+#define SHORTCODE "8079"
+#define SENDER    "1022" /* [gateway.kgw] sender */
+#define WAIT      10.0
+
+/* Officials: the samples (Hà Nội) and those seeded here. */
+#define OFFICER4   "+84901000004" /* officer of 00004, Hà Nội */
+#define LEADER01   "+84901000001" /* leader of 01, Hà Nội */
+#define OFFICER01  "+84901000011" /* officer of 01 (seeded) */
+#define LEADER79   "+84901079001" /* leader of 79, Hồ Chí Minh City */
+#define OFFICER734 "+84901026734" /* officer of 26734 */
+#define LEADER97   "+84901000097" /* the only official of 00097 */
+#define T_OFFICER4 "tok-officer-00004"
+#define T_LEADER01 "tok-leader-01"
+#define T_LEADER79 "tok-leader-79"
+#define T_OFF734   "tok-officer-26734"
+#define T_LEADER97 "tok-leader-00097"
+
+static const char *seed_sql[] = {
+    "INSERT INTO pakn.unit (code, name, parent_code, kind) VALUES"
+    " ('00097', 'Phường Thử Nghiệm', '01', 'commune'),"
+    " ('00098', 'Phường Chỉ Quản Trị', '01', 'commune')",
+    "INSERT INTO pakn.official (unit_code, name, phone, role) VALUES"
+    " ('79', 'Lãnh đạo Thành phố HCM', '" LEADER79 "', 'leader'),"
+    " ('26734', 'Cán bộ Sài Gòn', '" OFFICER734 "', 'officer'),"
+    " ('01', 'Cán bộ Thành phố', '" OFFICER01 "', 'officer'),"
+    " ('00097', 'Lãnh đạo Thử Nghiệm', '" LEADER97 "', 'leader'),"
+    " ('00098', 'Quản trị', '+84901000098', 'admin')",
+    "INSERT INTO pakn.api_token (official_id, token_hash)"
+    " SELECT o.id, sha256(convert_to(t.token, 'UTF8'))"
+    " FROM (VALUES ('" OFFICER4 "', '" T_OFFICER4 "'),"
+    " ('" LEADER01 "', '" T_LEADER01 "'), ('" LEADER79 "', '" T_LEADER79
+    "'), ('" OFFICER734 "', '" T_OFF734 "'), ('" LEADER97 "', '" T_LEADER97
+    "')) t (phone, token) JOIN pakn.official o ON o.phone = t.phone",
+    NULL};
+
+static struct paknd *D;
+static struct {
+	int port;
+	pid_t pid;
+	char file[PATH_MAX];
+} G; /* the fake Kannel */
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", (needle));           \
+	} while (0)
+
+/* Fail unless a malloc'd SQL value equals want; free it. */
+#define assert_value(got, want)                                                \
+	do {                                                                   \
+		char *g_ = (got);                                              \
+		const char *w_ = (want);                                       \
+		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
+		              "%s: got \"%s\", want \"%s\"", #got,             \
+		              g_ != NULL ? g_ : "(null)", w_);                 \
+		free(g_);                                                      \
+	} while (0)
+
+/* Send one SMS through kgw's get-url from a number to a number; returns
+ * the HTTP status. id names the message. */
+static long
+sms_to(const char *from, const char *to, const char *text, const char *id)
+{
+	char *efrom = url_encode(from, strlen(from));
+	char *eto = url_encode(to, strlen(to));
+	char *etext = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/kgw/sms?token=kgw-secret&from=%s&to=%s"
+	                  "&text=%s&id=%s",
+	                  efrom, eto, etext, id);
+	struct http_resp r;
+	long status = http_request(D->port, "GET", path, NULL, NULL, 0, &r);
+
+	if (status != 200)
+		paknd_dump(D);
+	http_resp_free(&r);
+	free(path);
+	free(efrom);
+	free(eto);
+	free(etext);
+	return status;
+}
+
+/* Send one SMS to our short code; fail unless it is answered 200. */
+static void
+sms(const char *from, const char *text)
+{
+	static int seq;
+	char id[64];
+
+	snprintf(id, sizeof id, "snd-%d-%d", (int)getpid(), ++seq);
+	ck_assert_int_eq(sms_to(from, SHORTCODE, text, id), 200);
+}
+
+/* A citizen's complaint (citizen as texted, stored as E.164); returns
+ * its ticket. */
+static char *
+complaint_as(const char *from, const char *citizen, const char *text)
+{
+	char *t;
+
+	sms(from, text);
+	t = qval("SELECT ticket FROM pakn.complaint WHERE msisdn = $1 "
+	         "ORDER BY id DESC LIMIT 1",
+	         citizen, NULL);
+	ck_assert_msg(t != NULL, "no complaint from %s", citizen);
+	return t;
+}
+
+/* A complaint from a citizen's E.164 number; returns its ticket. */
+static char *
+complaint(const char *citizen, const char *text)
+{
+	return complaint_as(citizen, citizen, text);
+}
+
+/* How many lines of the fake gateway's file have to=number. */
+static int
+fg_count(const char *number)
+{
+	char *text = file_read(G.file, NULL), *needle = strf("\tto=%s", number);
+	int n = 0;
+
+	for (char *p = text; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p += strlen(needle))
+		if (p[strlen(needle)] == '\t' || p[strlen(needle)] == '\n')
+			n++;
+	free(needle);
+	free(text);
+	return n;
+}
+
+/* Wait until the fake gateway has received at least want SMS for number;
+ * returns how many it has. */
+static int
+fg_wait(const char *number, int want)
+{
+	double end = now_secs() + WAIT;
+	int n;
+
+	while ((n = fg_count(number)) < want && now_secs() < end)
+		sleep_ms(50);
+	return n;
+}
+
+/* How many SMS of a kind were queued for a phone about a ticket. */
+static long
+queued(const char *ticket, const char *phone, const char *kind)
+{
+	return qlong("SELECT count(*) FROM pakn.outbox o JOIN pakn.complaint c "
+	             "ON c.id = o.complaint_id WHERE c.ticket = $1 AND "
+	             "o.msisdn = $2 AND o.kind = $3",
+	             ticket, phone, kind, NULL);
+}
+
+/* Call the API; fail unless the status is want. Returns the JSON body. */
+static json_t *
+api(const char *method, const char *path, const char *token, const char *body,
+    long want)
+{
+	char *auth = strf("Authorization: Bearer %s", token);
+	const char *headers[] = {"Content-Type: application/json", auth, NULL};
+	struct http_resp r;
+	json_t *j;
+
+	http_request(D->port, method, path, headers, body,
+	             body ? strlen(body) : 0, &r);
+	if (r.status != want)
+		paknd_dump(D);
+	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
+	              path, r.status, want, r.body);
+	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
+	http_resp_free(&r);
+	free(auth);
+	return j;
+}
+
+/* POST an action on a ticket; returns the answer. */
+static json_t *
+act(const char *ticket, const char *action, const char *token, const char *body,
+    long want)
+{
+	char *path = strf("/v1/complaints/%s/%s", ticket, action);
+	json_t *j = api("POST", path, token, body, want);
+
+	free(path);
+	return j;
+}
+
+/* A string member by a two-level path ("a.b"), or "". */
+static const char *
+jstr2(json_t *j, const char *a, const char *b)
+{
+	json_t *v = json_object_get(j, a);
+	const char *s;
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	s = json_string_value(v);
+	return s != NULL ? s : "";
+}
+
+/* The complaint's events, "event:actor_phone_or_-:reason", in order. */
+static char *
+ledger(const char *ticket)
+{
+	return qval("SELECT string_agg(e.event || ':' || coalesce(o.phone, '-')"
+	            " || ':' || coalesce(e.reason, ''), ', ' ORDER BY e.id) "
+	            "FROM pakn.complaint_event e JOIN pakn.complaint c ON "
+	            "c.id = e.complaint_id LEFT JOIN pakn.official o ON "
+	            "e.actor_id ~ '^[0-9]+$' AND o.id = e.actor_id::bigint "
+	            "WHERE c.ticket = $1 AND e.event NOT IN ('received', "
+	            "'routed', 'assigned')",
+	            ticket, NULL);
+}
+
+/* The responsible unit of a complaint. */
+static char *
+unit_of(const char *ticket)
+{
+	return qval("SELECT responsible_unit FROM pakn.complaint WHERE "
+	            "ticket = $1",
+	            ticket, NULL);
+}
+
+/* Our own numbers and impossible ones: stored flagged, answered 200, no
+ * reply queued or sent, an info line in the log. */
+START_TEST(test_bad_senders)
+{
+	static const struct {
+		const char *from, *to, *stored, *flag;
+	} cases[] = {
+	    {SHORTCODE, SHORTCODE, SHORTCODE, "own_number"},
+	    {SENDER, SHORTCODE, SENDER, "own_number"},
+	    {"+842830009999", SHORTCODE, "+842830009999", "own_number"},
+	    {"+000123456789", SHORTCODE, "+000123456789", "bad_country_code"},
+	    {"+840912345678", SHORTCODE, "+840912345678", "vn_doubled_prefix"},
+	    {"+84912345678901234", SHORTCODE, "+84912345678901234", "too_long"},
+	    {"+8491234", SHORTCODE, "+8491234", "too_short"},
+	    {"0912345", SHORTCODE, "+84912345", "too_short"},
+	    {"01681234567", SHORTCODE, "+841681234567", "vn_unallocated"},
+	    {"12", SHORTCODE, "12", "too_short"},
+	};
+	size_t from = file_size(D->log), i;
+	char id[64], want[96], *log;
+
+	/* A message to +84283000999 makes it one of our numbers. */
+	snprintf(id, sizeof id, "own-%d", (int)getpid());
+	ck_assert_int_eq(sms_to("+84913000009", "+842830009999", "HD", id),
+	                 200);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(id, sizeof id, "bad-%d-%zu", (int)getpid(), i);
+		ck_assert_int_eq(sms_to(cases[i].from, cases[i].to,
+		                        "PA đường hỏng #00004", id),
+		                 200);
+		snprintf(want, sizeof want, "%s %s", cases[i].stored,
+		         cases[i].flag);
+		assert_value(
+		    qval("SELECT msisdn || ' ' || coalesce(sender_flag,"
+		         " 'none') FROM pakn.inbound_message WHERE "
+		         "gateway = 'kgw' AND gateway_msg_id = $1",
+		         id, NULL),
+		    want);
+		ck_assert_int_eq(
+		    qlong("SELECT count(*) FROM pakn.outbox o JOIN "
+		          "pakn.inbound_message m ON m.id = "
+		          "o.inbound_id WHERE m.gateway_msg_id = $1",
+		          id, NULL),
+		    0);
+		ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint "
+		                       "WHERE msisdn = $1",
+		                       cases[i].stored, NULL),
+		                 0);
+		/* The same callback again: stored once, still no reply. */
+		ck_assert_int_eq(sms_to(cases[i].from, cases[i].to, "PA x", id),
+		                 200);
+	}
+	ck_assert_int_eq(
+	    log_wait(D->log, from, "flagged sender (too_short", WAIT), 0);
+	log = log_grep(D->log, from, "flagged sender (own_number");
+	assert_contains(log, "[info]");
+	free(log);
+	/* Nothing reached the gateway for any of them. */
+	sleep_ms(500);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_int_eq(fg_count(cases[i].stored), 0);
+}
+END_TEST
+
+/* Good senders in every form still get their ack, sent. */
+START_TEST(test_good_senders)
+{
+	static const struct {
+		const char *from, *stored;
+	} cases[] = {
+	    {"+84913000001", "+84913000001"},
+	    {"0913000002", "+84913000002"},
+	    {"84913000003", "+84913000003"},
+	    {"+12349013030", "+12349013030"},
+	    {"+842438251234", "+842438251234"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *t = complaint_as(cases[i].from, cases[i].stored,
+		                       "PA đường hỏng #00004");
+
+		ck_assert_int_eq(queued(t, cases[i].stored, "ack"), 1);
+		ck_assert_int_eq(qlong("SELECT count(*) FROM "
+		                       "pakn.inbound_message WHERE msisdn = $1 "
+		                       "AND sender_flag IS NOT NULL",
+		                       cases[i].stored, NULL),
+		                 0);
+		ck_assert_int_eq(fg_wait(cases[i].stored, 1), 1);
+		free(t);
+	}
+}
+END_TEST
+
+/* Wait until an outbox row leaves queued/sending; returns its state. */
+static char *
+outbox_final(long id)
+{
+	char ids[24], *st = NULL;
+	double end = now_secs() + WAIT;
+
+	snprintf(ids, sizeof ids, "%ld", id);
+	do {
+		free(st);
+		st =
+		    qval("SELECT state || ' ' || coalesce(last_error, '') FROM "
+		         "pakn.outbox WHERE id = $1::bigint",
+		         ids, NULL);
+		if (st != NULL && strncmp(st, "queued", 6) != 0 &&
+		    strncmp(st, "sending", 7) != 0)
+			break;
+		sleep_ms(50);
+	} while (now_secs() < end);
+	return st;
+}
+
+/* Queue an SMS by SQL, as the SQL functions do; returns its id. */
+static long
+enqueue(const char *msisdn)
+{
+	return qlong("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	             "VALUES ('kgw', $1, 'Thử', 'test') RETURNING id",
+	             msisdn, NULL);
+}
+
+/* The outbox never sends to a flagged sender, one of our numbers or an
+ * impossible number; a good number still gets its SMS. */
+START_TEST(test_outbox_refuses)
+{
+	static const struct {
+		const char *to, *flag;
+	} cases[] = {
+	    {"+840912345670", "vn_doubled_prefix"},
+	    {SHORTCODE, "own_number"},
+	    {SENDER, "own_number"},
+	    {"+84301234567", "vn_unallocated"},
+	    {"+000987654321", "bad_country_code"},
+	};
+	size_t from = file_size(D->log), i;
+	char *st, id[64];
+	long good;
+
+	snprintf(id, sizeof id, "flag-%d", (int)getpid());
+	ck_assert_int_eq(sms_to("+840912345670", SHORTCODE, "TT X", id), 200);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		st = outbox_final(enqueue(cases[i].to));
+		ck_assert_msg(st != NULL &&
+		                  !strncmp(st, "failed refused: ", 16) &&
+		                  strstr(st, cases[i].flag) != NULL,
+		              "to %s: %s, want refused (%s)", cases[i].to, st,
+		              cases[i].flag);
+		free(st);
+	}
+	good = enqueue("+84913000020");
+	st = outbox_final(good);
+	ck_assert_msg(st != NULL && strncmp(st, "sent", 4) == 0, "%s", st);
+	free(st);
+	ck_assert_int_eq(fg_wait("+84913000020", 1), 1);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_int_eq(fg_count(cases[i].to), 0);
+	ck_assert_int_eq(
+	    log_wait(D->log, from, "not sent to +84301234567", WAIT), 0);
+}
+END_TEST
+
+/* By the API: a transfer to another province waits; the leader of the
+ * receiving province sees it and accepts; the complaint moves with its
+ * deadline, every step in the ledger. */
+START_TEST(test_transfer_api_accepted)
+{
+	char *t = complaint("+84913000101", "PA đường hỏng ngõ 5 #00004");
+	char *due = qval("SELECT due_at::text FROM pakn.complaint WHERE "
+	                 "ticket = $1",
+	                 t, NULL);
+	json_t *j;
+
+	j = act(t, "transfer", T_OFFICER4,
+	        "{\"unit\": \"26734\", \"reason\": \"thuộc TP HCM\"}", 202);
+	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "pending");
+	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "00004");
+	json_decref(j);
+	assert_value(unit_of(t), "00004");
+	ck_assert_int_eq(queued(t, LEADER79, "transfer_requested"), 1);
+	ck_assert_int_eq(fg_wait(LEADER79, 1), 1);
+	/* Asked twice: a conflict. */
+	json_decref(act(t, "transfer", T_OFFICER4,
+	                "{\"unit\": \"26737\", \"reason\": \"x\"}", 409));
+	/* The receiving leader sees it; others cannot decide it. */
+	j = api("GET", "/v1/transfers", T_LEADER79, NULL, 200);
+	ck_assert_str_eq(
+	    jstr2(json_array_get(json_object_get(j, "incoming"), 0), "ticket",
+	          NULL),
+	    t);
+	json_decref(j);
+	j = api("GET", "/v1/transfers", T_OFFICER4, NULL, 200);
+	ck_assert_str_eq(
+	    jstr2(json_array_get(json_object_get(j, "outgoing"), 0), "ticket",
+	          NULL),
+	    t);
+	json_decref(j);
+	json_decref(act(t, "accept_transfer", T_OFF734, "{}", 404));
+	json_decref(act(t, "accept_transfer", T_LEADER01, "{}", 404));
+	j = act(t, "accept_transfer", T_LEADER79, "{\"reason\": \"đúng\"}",
+	        200);
+	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "accepted");
+	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "26734");
+	json_decref(j);
+	assert_value(unit_of(t), "26734");
+	assert_value(qval("SELECT due_at::text FROM pakn.complaint WHERE "
+	                  "ticket = $1",
+	                  t, NULL),
+	             due);
+	assert_value(ledger(t), "transfer_requested:" OFFICER4 ":thuộc TP HCM, "
+	                        "transfer_accepted:" LEADER79 ":đúng, "
+	                        "transferred:" OFFICER4 ":thuộc TP HCM");
+	assert_value(qval("SELECT detail->>'from' || '>' || (detail->>'to') "
+	                  "FROM pakn.complaint_event e JOIN pakn.complaint c "
+	                  "ON c.id = e.complaint_id WHERE c.ticket = $1 AND "
+	                  "e.event = 'transferred'",
+	                  t, NULL),
+	             "00004>26734");
+	ck_assert_int_eq(queued(t, OFFICER4, "transfer_accepted"), 1);
+	ck_assert_int_eq(queued(t, OFFICER734, "new_complaint"), 1);
+	ck_assert_int_eq(queued(t, "+84913000101", "transferred"), 1);
+	ck_assert_int_eq(fg_wait(OFFICER734, 1), 1);
+	free(due);
+	free(t);
+}
+END_TEST
+
+/* By SMS: CT to another province waits; the leader refuses with a
+ * reason, the complaint stays and the official is told. */
+START_TEST(test_transfer_sms_refused)
+{
+	char *t = complaint("+84913000102", "PA đường hỏng ngõ 7 #00004");
+	char *cmd = strf("CT %s 26737 không thuộc Hà Nội", t), *body;
+	json_t *j;
+
+	sms(OFFICER4, cmd);
+	ck_assert_int_eq(queued(t, OFFICER4, "transfer_pending"), 1);
+	ck_assert_int_eq(queued(t, OFFICER4, "official_transferred"), 0);
+	ck_assert_int_eq(queued(t, LEADER79, "transfer_requested"), 1);
+	assert_value(unit_of(t), "00004");
+	json_decref(act(t, "refuse_transfer", T_LEADER79, "{}", 400));
+	j = act(t, "refuse_transfer", T_LEADER79,
+	        "{\"reason\": \"phường Tân Định không quản lý\"}", 200);
+	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "refused");
+	json_decref(j);
+	assert_value(unit_of(t), "00004");
+	assert_value(ledger(t),
+	             "transfer_requested:" OFFICER4 ":không thuộc Hà Nội, "
+	             "transfer_refused:" LEADER79
+	             ":phường Tân Định không quản lý");
+	body = qval("SELECT o.body FROM pakn.outbox o JOIN pakn.complaint c ON "
+	            "c.id = o.complaint_id WHERE c.ticket = $1 AND o.msisdn = "
+	            "$2 AND o.kind = 'transfer_refused'",
+	            t, OFFICER4, NULL);
+	assert_contains(body, "phường Tân Định không quản lý");
+	free(body);
+	/* Nothing more to decide; the official can still act on it. */
+	json_decref(act(t, "accept_transfer", T_LEADER79, "{}", 404));
+	ck_assert_int_eq(fg_wait(OFFICER4, 1) >= 1, 1);
+	free(cmd);
+	free(t);
+}
+END_TEST
+
+/* Within the province a transfer needs nobody's consent, by API or SMS. */
+START_TEST(test_transfer_in_province)
+{
+	char *a = complaint("+84913000103", "PA đường hỏng ngõ 9 #00004");
+	char *b = complaint("+84913000104", "PA đường hỏng ngõ 11 #00004");
+	char *cmd = strf("CT %s 00070 thuộc Hoàn Kiếm", b);
+	json_t *j;
+
+	j = act(a, "transfer", T_OFFICER4,
+	        "{\"unit\": \"00008\", \"reason\": \"thuộc Ngọc Hà\"}", 200);
+	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "00008");
+	json_decref(j);
+	assert_value(ledger(a), "transferred:" OFFICER4 ":thuộc Ngọc Hà");
+	sms(OFFICER4, cmd);
+	assert_value(unit_of(b), "00070");
+	ck_assert_int_eq(queued(b, OFFICER4, "official_transferred"), 1);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.transfer_request r "
+	                       "JOIN pakn.complaint c ON c.id = r.complaint_id"
+	                       " WHERE c.ticket IN ($1, $2)",
+	                       a, b, NULL),
+	                 0);
+	free(cmd);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* A unit with nobody who can act: the notice goes up to the parent's
+ * officials and leaders (and reaches them through the gateway). */
+START_TEST(test_fallback_parent)
+{
+	/* 00091 has no official and no phone; 00098 only an admin;
+	 * primary_school in Hà Nội goes to 01-SGD, which has nobody. */
+	static const char *texts[] = {
+	    "PA đường hỏng #00091",
+	    "PA đường hỏng #00098",
+	    "PA giáo viên đánh học sinh #00004",
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		char *citizen = strf("+8491300020%zu", i);
+		char *t = complaint(citizen, texts[i]);
+
+		ck_assert_int_eq(queued(t, LEADER01, "new_complaint_fallback"),
+		                 1);
+		ck_assert_int_eq(queued(t, OFFICER01, "new_complaint_fallback"),
+		                 1);
+		ck_assert_int_eq(queued(t, "+84901000098", "new_complaint"), 0);
+		free(t);
+		free(citizen);
+	}
+	ck_assert_int_ge(fg_wait(OFFICER01, 3), 3);
+}
+END_TEST
+
+/* A notice for officers of a unit that has only a leader goes to that
+ * leader (a reopening notifies officers only). */
+START_TEST(test_fallback_leader)
+{
+	char *t = complaint("+84913000301", "PA đường hỏng #00097");
+
+	ck_assert_int_eq(queued(t, LEADER97, "new_complaint"), 1);
+	json_decref(
+	    act(t, "answer", T_LEADER97, "{\"text\": \"Đã sửa xong\"}", 200));
+	json_decref(
+	    act(t, "reopen", T_LEADER97, "{\"reason\": \"chưa xong\"}", 200));
+	ck_assert_int_eq(queued(t, LEADER97, "new_complaint_fallback"), 1);
+	ck_assert_int_eq(queued(t, LEADER01, "new_complaint_fallback"), 0);
+	ck_assert_int_ge(fg_wait(LEADER97, 2), 2);
+	free(t);
+}
+END_TEST
+
+/* paknctl check-routing lists the units with nobody who can act and
+ * where their notices fall back to; not the units that have someone. */
+START_TEST(test_check_routing)
+{
+	char out[PATH_MAX], *text;
+	char *argv[] = {(char *)paknctl_path(), "-c", D->conf, "check-routing",
+	                NULL};
+	int status;
+
+	harness_path(out, sizeof out, "check-routing.out");
+	status = harness_run(argv, out, NULL, 30);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	              "status 0x%x", status);
+	text = file_read(out, NULL);
+	assert_contains(text, "00091\tPhường Cửa Nam (commune): no official "
+	                      "who can act; notices fall back to 01 (2 "
+	                      "phones)");
+	assert_contains(text, "00098\t");
+	assert_contains(text, "01-SGD\t");
+	assert_contains(text, "01-UBND\t");
+	assert_contains(text, "26737\tPhường Tân Định (commune): no official "
+	                      "who can act; notices fall back to 79 (1 phone)");
+	ck_assert_msg(strstr(text, "00004\t") == NULL, "%s", text);
+	ck_assert_msg(strstr(text, "00097\t") == NULL, "%s", text);
+	ck_assert_msg(strstr(text, "26734\t") == NULL, "%s", text);
+	free(text);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+senders_suite(void)
+{
+	Suite *s = suite_create("senders");
+
+	tcase_add_test(tcase(s, "bad_senders", 60), test_bad_senders);
+	tcase_add_test(tcase(s, "good_senders", 60), test_good_senders);
+	tcase_add_test(tcase(s, "outbox", 60), test_outbox_refuses);
+	tcase_add_test(tcase(s, "transfer_api", 60),
+	               test_transfer_api_accepted);
+	tcase_add_test(tcase(s, "transfer_sms", 60), test_transfer_sms_refused);
+	tcase_add_test(tcase(s, "transfer_local", 60),
+	               test_transfer_in_province);
+	tcase_add_test(tcase(s, "fallback_parent", 60), test_fallback_parent);
+	tcase_add_test(tcase(s, "fallback_leader", 60), test_fallback_leader);
+	tcase_add_test(tcase(s, "check_routing", 60), test_check_routing);
+	return s;
+}
+
+/* Return a TCP port of 127.0.0.1 that is free now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd != -1)
+		close(fd);
+	return port;
+}
+
+/* Start the fake Kannel and wait until it has bound its port. */
+static int
+fakegw_start(void)
+{
+	char port[16], log[PATH_MAX];
+	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", G.file, NULL};
+	double end = now_secs() + 5;
+	pid_t parent = getpid();
+	int fd;
+
+	if ((G.port = free_port()) == -1)
+		return -1;
+	snprintf(port, sizeof port, "%d", G.port);
+	harness_path(G.file, sizeof G.file, "fakegw-senders.txt");
+	harness_path(log, sizeof log, "fakegw-senders.log");
+	fflush(NULL);
+	if ((G.pid = fork()) == -1)
+		return -1;
+	if (G.pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (access(G.file, F_OK) != 0 && now_secs() < end)
+		sleep_ms(20);
+	if (access(G.file, F_OK) == 0)
+		return 0;
+	log_tail(log, 20);
+	return -1;
+}
+
+/* Import the sample units, routing and officials with paknctl, then
+ * seed this suite's officials and tokens. */
+static int
+seed(void)
+{
+	static const char *const files[][2] = {
+	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
+	};
+	char out[PATH_MAX];
+
+	harness_path(out, sizeof out, "paknctl-import.out");
+	for (size_t i = 0; i < 3; i++) {
+		char *argv[] = {
+		    (char *)paknctl_path(), "-c", D->conf, (char *)files[i][0],
+		    (char *)files[i][1],    NULL};
+		if (harness_run(argv, out, out, 30) != 0) {
+			log_tail(out, 10);
+			return -1;
+		}
+	}
+	for (int i = 0; seed_sql[i] != NULL; i++)
+		if (sql_exec_db("pakn", seed_sql[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Start the servers, seed them, run the suite, check how paknd ended. */
+int
+main(void)
+{
+	SRunner *sr;
+	char *extra;
+	int failed, status = 0;
+
+	D = harness_main();
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "check_senders: cannot start PostgreSQL\n");
+		return 99;
+	}
+	if (fakegw_start() == -1) {
+		fprintf(stderr, "check_senders: fakegw does not start\n");
+		return EXIT_FAILURE;
+	}
+	extra = strf("[gateway.kgw]\ntype = kannel\ntoken = kgw-secret\n"
+	             "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	             "username = pakn\npassword = kannel-pass\n"
+	             "sender = " SENDER "\n\n"
+	             "[outbox]\ninterval = 100\n\n"
+	             "[deadline]\ninterval = 3600\n",
+	             G.port);
+	if (paknd_start(D, "main", extra) == -1 ||
+	    paknd_wait_ready(D, 10) == -1 || seed() == -1) {
+		fprintf(stderr, "check_senders: paknd does not start\n");
+		return EXIT_FAILURE;
+	}
+	free(extra);
+	sr = srunner_create(senders_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(D, "tok-", NULL) == -1)
+		failed++;
+	kill(G.pid, SIGTERM);
+	waitpid(G.pid, &status, 0);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
