@@ -97,6 +97,10 @@ static const struct key keys[] = {
      "seconds without input after which a USSD session expires"},
     {"ussd", "diacritics", KEY_BOOL, "no", 0, 1, CF(ussd_diacritics),
      "USSD menus keep Vietnamese diacritics (many handsets cannot show them)"},
+    {"public", "short_number", KEY_STR, "8079", 0, 0, CF(short_number),
+     "the short number citizens text, as printed on posters"},
+    {"public", "ussd_code", KEY_STR, "*8079#", 0, 0, CF(ussd_code),
+     "the USSD code citizens dial, as printed on posters"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
      "kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -318,7 +322,8 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	line = trim(line + 1);
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
 	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
-	    !strcmp(line, "ussd") || !strcmp(line, "stats")) {
+	    !strcmp(line, "ussd") || !strcmp(line, "stats") ||
+	    !strcmp(line, "public")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -373,6 +378,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("deadline", c);
 	section_defaults("ussd", c);
 	section_defaults("stats", c);
+	section_defaults("public", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -457,6 +463,7 @@ config_unref(struct config *c)
 	section_free("database", c);
 	section_free("outbox", c);
 	section_free("deadline", c);
+	section_free("public", c);
 	for (size_t i = 0; i < c->ngateways; i++) {
 		section_free("gateway", &c->gateways[i]);
 		free(c->gateways[i].name);

@@ -73,6 +73,10 @@ struct config {
 	long ussd_session_idle; /* seconds before an idle session expires */
 	int ussd_diacritics;    /* menus keep Vietnamese diacritics */
 
+	/* [public] */
+	char *short_number; /* the short number citizens text */
+	char *ussd_code;    /* the USSD code citizens dial */
+
 	struct gw_conf *gateways;
 	size_t ngateways;
 };

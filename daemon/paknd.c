@@ -28,11 +28,12 @@ static struct event *drain_deadline;
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-	        "usage: paknd [-fnv] [-c file]\n"
+	        "usage: paknd [-fnvV] [-c file]\n"
 	        "  -c file  configuration (default %s/pakn/paknd.conf)\n"
 	        "  -f       stay in the foreground, log to stderr\n"
 	        "  -n       check the configuration and exit\n"
-	        "  -v       more verbose logging (debug)\n",
+	        "  -v       more verbose logging (debug)\n"
+	        "  -V       print the version and the schema it needs\n",
 	        PAKN_SYSCONFDIR);
 	exit(2);
 }
@@ -221,8 +222,12 @@ main(int argc, char **argv)
 	int ch, foreground = 0, check = 0, verbose = 0;
 	char *cause = NULL;
 
-	while ((ch = getopt(argc, argv, "c:fnvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("paknd %s (schema version %d)\n", PACKAGE_VERSION,
+			       migrate_latest());
+			return 0;
 		case 'c':
 			path = optarg;
 			break;

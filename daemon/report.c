@@ -178,30 +178,6 @@ report_csv(const json_t *doc, struct buf *out)
 	free(total);
 }
 
-/* Append text with HTML's special characters escaped. */
-static void
-html_text(struct buf *out, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '<':
-			buf_adds(out, "&lt;");
-			break;
-		case '>':
-			buf_adds(out, "&gt;");
-			break;
-		case '&':
-			buf_adds(out, "&amp;");
-			break;
-		case '"':
-			buf_adds(out, "&quot;");
-			break;
-		default:
-			buf_addc(out, *s);
-		}
-	}
-}
-
 /* Append one table row of the public report. */
 static void
 html_row(const json_t *doc, const json_t *row, const char *name,
@@ -210,14 +186,14 @@ html_row(const json_t *doc, const json_t *row, const char *name,
 	char v[64];
 
 	buf_adds(out, total ? "<tr class=\"total\"><th>" : "<tr><th>");
-	html_text(out, name);
+	buf_add_html(out, name);
 	buf_adds(out, "</th>");
 	for (size_t i = 0; i < NCOLS; i++) {
 		if (!col_shown(doc, &cols[i]) || cols[i].previous)
 			continue;
 		col_format(&cols[i], col_value(row, &cols[i]), v, sizeof v);
 		buf_adds(out, "<td>");
-		html_text(out, v);
+		buf_add_html(out, v);
 		buf_adds(out, "</td>");
 	}
 	buf_adds(out, "</tr>\n");
@@ -233,19 +209,19 @@ html_head(const json_t *doc, struct buf *out)
 
 	buf_adds(out, "<!DOCTYPE html>\n<html lang=\"vi\"><head>"
 	              "<meta charset=\"utf-8\"><title>Báo cáo ");
-	html_text(out, str_of(p, "label"));
+	buf_add_html(out, str_of(p, "label"));
 	buf_adds(out, "</title><style>body{font-family:sans-serif;margin:2em}"
 	              "table{border-collapse:collapse}td,th{border:1px solid "
 	              "#999;padding:4px 8px}td{text-align:right}"
 	              "tr.total{font-weight:bold}</style></head><body>\n<h1>");
 	buf_adds(out, "Kết quả tiếp nhận, xử lý phản ánh, kiến nghị: ");
-	html_text(out, unit);
+	buf_add_html(out, unit);
 	buf_adds(out, "</h1>\n<p>Kỳ báo cáo ");
-	html_text(out, str_of(p, "label"));
+	buf_add_html(out, str_of(p, "label"));
 	buf_adds(out, ": từ ");
-	html_text(out, str_of(p, "from"));
+	buf_add_html(out, str_of(p, "from"));
 	buf_adds(out, " đến ");
-	html_text(out, str_of(p, "to"));
+	buf_add_html(out, str_of(p, "to"));
 	buf_adds(out, json_is_true(json_object_get(p, "final"))
 	                  ? " (số liệu chính thức)"
 	                  : " (số liệu tạm tính, kỳ chưa kết thúc)");
@@ -268,7 +244,7 @@ report_html(const json_t *doc, struct buf *out)
 		if (!col_shown(doc, &cols[i]) || cols[i].previous)
 			continue;
 		buf_adds(out, "<th>");
-		html_text(out, cols[i].head);
+		buf_add_html(out, cols[i].head);
 		buf_adds(out, "</th>");
 	}
 	buf_adds(out, "</tr>\n");

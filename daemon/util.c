@@ -144,6 +144,30 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	free(s);
 }
 
+/* Append text with HTML's special characters escaped. */
+void
+buf_add_html(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		default:
+			buf_addc(b, *s);
+		}
+	}
+}
+
 /* Hand the data to the caller, who frees it; the buffer is reset. */
 char *
 buf_detach(struct buf *b)

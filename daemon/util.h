@@ -27,6 +27,8 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addc(struct buf *b, char c);
 void buf_adds(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) PAKN_PRINTF(2, 3);
+/* Append text with HTML's special characters escaped. */
+void buf_add_html(struct buf *b, const char *s);
 char *buf_detach(struct buf *b);
 void buf_free(struct buf *b);
 
