@@ -125,12 +125,13 @@ static const char *cmd_names[] = {
 
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
 static int
-ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
-              const unsigned char *body, size_t body_len, char **cause)
+ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
+              const char *raw, const unsigned char *body, size_t body_len,
+              char **cause)
 {
 	char sent_at[32], segments[16], rating[4];
-	const char *values[17];
-	int lengths[17] = {0}, formats[17] = {0}, rc;
+	const char *values[18];
+	int lengths[18] = {0}, formats[18] = {0}, rc;
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
 	struct sms_cmd cmd;
@@ -161,7 +162,8 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[14] = cmd.unit;
 	values[15] = rating;
 	values[16] = cmd.text;
-	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 17, values, lengths, formats,
+	values[17] = cut ? "t" : "f";
+	rc = db_submit(in->d->db, STMT_HANDLE_SMS, 18, values, lengths, formats,
 	               ingest_done, in, cause);
 	sms_cmd_free(&cmd);
 	return rc;
@@ -179,6 +181,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char *cause = NULL, *raw;
 	const char *q;
+	size_t had;
 	int code;
 
 	if (gw == NULL) {
@@ -204,6 +207,13 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 		free(cause);
 		return;
 	}
+	if ((had = gw_cut_text(&sms, d->conf->max_sms_text)) > 0)
+		log_info(
+		    "gw %s: message %s from %s: text of %zu characters cut "
+		    "(max_sms_text %ld, %d parts reported); raw_body keeps "
+		    "it whole",
+		    gwname, sms.msg_id, peer_name(req), had,
+		    d->conf->max_sms_text, sms.segments);
 	in = xcalloc(1, sizeof *in);
 	in->d = d;
 	in->req = req;
@@ -211,7 +221,8 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	in->gwname = xstrdup(gwname);
 	in->msg_id = xstrdup(sms.msg_id);
 	raw = raw_request(req, r.method == GW_GET ? "GET" : "POST");
-	if (ingest_submit(in, &sms, raw, r.body, r.body_len, &cause) != 0) {
+	if (ingest_submit(in, &sms, had > 0, raw, r.body, r.body_len, &cause) !=
+	    0) {
 		log_warnx("gw %s: message %s not stored: %s", gwname,
 		          sms.msg_id, cause);
 		http_error(d, req, 503, "database unavailable, retry");

@@ -7,10 +7,11 @@
 const struct db_stmt stmts[NSTMTS] = {
     [STMT_HANDLE_SMS] =
         {"handle_sms",
-         "SELECT message_id, duplicate, replies FROM pakn.handle_sms($1, $2, "
-         "$3, $4, $5, $6::timestamptz, $7::integer, $8, $9, $10::bytea, $11, "
-         "$12::boolean, $13, $14::boolean, $15, $16::integer, $17)",
-         17},
+         "SELECT message_id, duplicate, replies FROM pakn.handle_sms_cut($1, "
+         "$2, $3, $4, $5, $6::timestamptz, $7::integer, $8, $9, $10::bytea, "
+         "$11, $12::boolean, $13, $14::boolean, $15, $16::integer, $17, "
+         "$18::boolean)",
+         18},
     [STMT_SCHEMA_VERSION] = {"schema_version",
                              "SELECT count(*) FROM pakn.schema_migration "
                              "WHERE version = ANY ($1::integer[])",

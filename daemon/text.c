@@ -140,13 +140,20 @@ utf8_put(struct buf *b, uint32_t cp)
 	}
 }
 
-/* Read the UTF-16BE code point at byte i (even), storing how many bytes
- * it used; -1 and *cause if it is not a character we accept. */
+/* The 16-bit unit at s[i], big- or little-endian. */
+static uint32_t
+utf16_unit(const unsigned char *s, size_t i, int le)
+{
+	return le ? (uint32_t)s[i + 1] << 8 | s[i]
+	          : (uint32_t)s[i] << 8 | s[i + 1];
+}
+
+/* Read one code point at s[i]; -1 and *cause on NUL or a lone surrogate. */
 static int
-utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
+utf16_next(const unsigned char *s, size_t len, size_t i, int le, uint32_t *cp,
            size_t *used, char **cause)
 {
-	uint32_t hi = (uint32_t)s[i] << 8 | s[i + 1], lo;
+	uint32_t hi = utf16_unit(s, i, le), lo;
 
 	*used = 2;
 	if (hi == 0) {
@@ -161,7 +168,7 @@ utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
 		*cp = hi;
 		return 0;
 	}
-	if (len - i < 4 || (lo = (uint32_t)s[i + 2] << 8 | s[i + 3]) < 0xdc00 ||
+	if (len - i < 4 || (lo = utf16_unit(s, i + 2, le)) < 0xdc00 ||
 	    lo > 0xdfff) {
 		set_cause(cause, "unpaired high surrogate at byte %zu", i);
 		return -1;
@@ -171,21 +178,27 @@ utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
 	return 0;
 }
 
-/* Decode UTF-16BE to UTF-8. */
+/* Decode UTF-16 to UTF-8: big-endian, or little-endian after the byte
+ * order mark FF FE; a leading byte order mark is not text. */
 char *
 text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause)
 {
 	struct buf b;
 	uint32_t cp;
 	size_t i = 0, used;
+	int le = 0;
 
 	if (len % 2 != 0) {
 		set_cause(cause, "odd number of bytes (%zu) in UTF-16", len);
 		return NULL;
 	}
+	if (len >= 2 && s[0] == 0xfe && s[1] == 0xff)
+		i = 2;
+	else if (len >= 2 && s[0] == 0xff && s[1] == 0xfe)
+		i = 2, le = 1;
 	buf_init(&b);
 	while (i < len) {
-		if (utf16_next(s, len, i, &cp, &used, cause) != 0) {
+		if (utf16_next(s, len, i, le, &cp, &used, cause) != 0) {
 			buf_free(&b);
 			return NULL;
 		}
@@ -193,6 +206,18 @@ text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause)
 		i += used;
 	}
 	return buf_detach(&b);
+}
+
+/* Remove leading byte order marks (U+FEFF, EF BB BF in UTF-8) in place. */
+void
+text_strip_bom(char *s)
+{
+	size_t n = 0;
+
+	while (strncmp(s + n, "\xef\xbb\xbf", 3) == 0)
+		n += 3;
+	if (n > 0)
+		memmove(s, s + n, strlen(s + n) + 1);
 }
 
 /* Decode ISO-8859-1 to UTF-8. */

@@ -122,6 +122,14 @@ static const struct {
     {BYTES("\xd8\x3d\xd8\x3d"), NULL, "unpaired high surrogate"},
     {BYTES("\x00\x41\xde\x00"), NULL, "unpaired low surrogate at byte 2"},
     {BYTES("\x00\x41\x00\x00"), NULL, "NUL character at byte 2"},
+    /* A byte order mark is not text; FF FE means little-endian. */
+    {BYTES("\xfe\xff\x00\x41\x1e\xad"), "Aậ", NULL},
+    {BYTES("\xfe\xff"), "", NULL},
+    {BYTES("\xff\xfe\x41\x00\xad\x1e"), "Aậ", NULL},
+    {BYTES("\xff\xfe\x3c\xd8\x0a\xdf"), "🌊", NULL},
+    {BYTES("\xff\xfe\x41\x00\x00\x00"), NULL, "NUL character at byte 4"},
+    /* Only a leading one: U+FEFF inside the text stays. */
+    {BYTES("\x00\x41\xfe\xff"), "A\xef\xbb\xbf", NULL},
 };
 
 /* Decode each UTF-16BE table entry. */
@@ -162,6 +170,29 @@ START_TEST(test_latin1)
 	ck_assert_ptr_null(out);
 	ck_assert_str_eq(cause, "NUL character at byte 2");
 	free(cause);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	const char *out;
+} bom_cases[] = {
+    {"\xef\xbb\xbfPA ngap nuoc", "PA ngap nuoc"},
+    {"\xef\xbb\xbf\xef\xbb\xbfPA", "PA"},
+    {"\xef\xbb\xbf", ""},
+    {"PA\xef\xbb\xbf", "PA\xef\xbb\xbf"},
+    {"\xef\xbb", "\xef\xbb"},
+    {"", ""},
+};
+
+/* Leading byte order marks are removed from UTF-8 text. */
+START_TEST(test_strip_bom)
+{
+	char *s = strdup(bom_cases[_i].in);
+
+	text_strip_bom(s);
+	ck_assert_str_eq(s, bom_cases[_i].out);
+	free(s);
 }
 END_TEST
 
@@ -259,6 +290,7 @@ text_suite(void)
 	tcase_add_loop_test(tc, test_utf8_valid, 0, LEN(utf8_cases));
 	tcase_add_loop_test(tc, test_utf16be, 0, LEN(utf16_cases));
 	tcase_add_test(tc, test_latin1);
+	tcase_add_loop_test(tc, test_strip_bom, 0, LEN(bom_cases));
 	tcase_add_loop_test(tc, test_form_parse, 0, LEN(form_cases));
 	tcase_add_test(tc, test_form_append);
 	suite_add_tcase(s, tc);
