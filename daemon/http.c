@@ -49,6 +49,24 @@ http_error(struct paknd *d, struct evhttp_request *req, int code,
 	free(body);
 }
 
+/* The bearer token of a request. */
+int
+http_bearer(struct evhttp_request *req, char tok[TEXT_BEARER_MAX + 1],
+            const char **reason)
+{
+	const char *h = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	const char *t;
+	size_t n = text_bearer(h, &t, reason);
+
+	tok[0] = '\0';
+	if (n == 0)
+		return -1;
+	memcpy(tok, t, n);
+	tok[n] = '\0';
+	return 0;
+}
+
 /* A database answer for /readyz. */
 struct readyz {
 	struct paknd *d;

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "text.h"
 #include "util.h"
@@ -330,4 +331,52 @@ form_free(struct form *f)
 	free(f->v);
 	f->v = NULL;
 	f->n = 0;
+}
+
+/* Is c a space or a tab? */
+static int
+text_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Read a bearer token. */
+size_t
+text_bearer(const char *h, const char **token, const char **reason)
+{
+	const unsigned char *t;
+	size_t n, end;
+
+	*token = NULL;
+	*reason = NULL;
+	if (h == NULL) {
+		*reason =
+		    "missing token: send the header Authorization: Bearer "
+		    "<token>";
+		return 0;
+	}
+	if (strncasecmp(h, "Bearer", 6) != 0 ||
+	    (h[6] != '\0' && !text_blank(h[6]))) {
+		*reason = "the Authorization scheme must be Bearer";
+		return 0;
+	}
+	for (h += 6; text_blank(*h); h++)
+		;
+	t = (const unsigned char *)h;
+	for (n = 0; t[n] > ' ' && t[n] < 0x7f; n++)
+		;
+	for (end = n; text_blank(h[end]); end++)
+		;
+	if (h[end] != '\0')
+		*reason =
+		    "bearer token with a space or a character that is not "
+		    "printable ASCII";
+	else if (n == 0)
+		*reason = "empty bearer token";
+	else if (n > TEXT_BEARER_MAX)
+		*reason = "bearer token longer than 256 characters";
+	if (*reason != NULL)
+		return 0;
+	*token = h;
+	return n;
 }

@@ -26,6 +26,18 @@ void text_strip_bom(char *s);
 /* Decode ISO-8859-1 to UTF-8; NULL and *cause on NUL characters. */
 char *text_latin1_to_utf8(const unsigned char *s, size_t len, char **cause);
 
+/* The longest bearer token accepted. */
+#define TEXT_BEARER_MAX 256
+
+/*
+ * Read an Authorization header value "Bearer TOKEN" (h may be NULL: no
+ * header): the scheme in any case, one or more spaces or tabs, then 1 to
+ * TEXT_BEARER_MAX printable ASCII characters without spaces; spaces and
+ * tabs after it are ignored. Returns the token's length with *token
+ * pointing into h, or 0 and *reason, a one-line explanation (a constant).
+ */
+size_t text_bearer(const char *h, const char **token, const char **reason);
+
 /* One name=value pair; values are decoded and NUL-terminated. */
 struct kv {
 	char *key;

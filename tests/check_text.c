@@ -196,6 +196,70 @@ START_TEST(test_strip_bom)
 }
 END_TEST
 
+static const struct {
+	const char *h;
+	const char *token; /* NULL: refused with a reason holding err */
+	const char *err;
+} bearer_cases[] = {
+    {"Bearer tok-1", "tok-1", NULL},
+    {"bearer tok-1", "tok-1", NULL},
+    {"BEARER tok-1", "tok-1", NULL},
+    {"Bearer    tok-1", "tok-1", NULL},
+    {"Bearer \t tok-1", "tok-1", NULL},
+    {"Bearer\ttok-1", "tok-1", NULL},
+    {"Bearer tok-1  \t", "tok-1", NULL},
+    {"Bearer a+b/c=~._-", "a+b/c=~._-", NULL},
+    {NULL, NULL, "missing token"},
+    {"", NULL, "scheme must be Bearer"},
+    {"Basic dXNlcjpwYXNz", NULL, "scheme must be Bearer"},
+    {"Bearertok-1", NULL, "scheme must be Bearer"},
+    {" Bearer tok-1", NULL, "scheme must be Bearer"},
+    {"Bear tok-1", NULL, "scheme must be Bearer"},
+    {"Bearer", NULL, "empty bearer token"},
+    {"Bearer ", NULL, "empty bearer token"},
+    {"Bearer  \t ", NULL, "empty bearer token"},
+    {"Bearer tok 1", NULL, "not printable ASCII"},
+    {"Bearer tok\x01", NULL, "not printable ASCII"},
+    {"Bearer \x7ftok", NULL, "not printable ASCII"},
+    {"Bearer tök", NULL, "not printable ASCII"},
+    {"Bearer tok\r\n", NULL, "not printable ASCII"},
+};
+
+/* Bearer tokens: the scheme in any case, blanks, printable ASCII. */
+START_TEST(test_bearer)
+{
+	const char *tok = "x", *reason = "x";
+	size_t n = text_bearer(bearer_cases[_i].h, &tok, &reason);
+
+	if (bearer_cases[_i].token == NULL) {
+		ck_assert_uint_eq(n, 0);
+		ck_assert_ptr_null(tok);
+		ck_assert_ptr_nonnull(strstr(reason, bearer_cases[_i].err));
+	} else {
+		ck_assert_uint_eq(n, strlen(bearer_cases[_i].token));
+		ck_assert(!strncmp(tok, bearer_cases[_i].token, n));
+		ck_assert_ptr_null(reason);
+	}
+}
+END_TEST
+
+/* Tokens of 256 characters pass, of 257 do not. */
+START_TEST(test_bearer_length)
+{
+	char h[7 + TEXT_BEARER_MAX + 2];
+	const char *tok, *reason;
+
+	memcpy(h, "Bearer ", 7);
+	memset(h + 7, 'a', TEXT_BEARER_MAX + 1);
+	h[7 + TEXT_BEARER_MAX] = '\0';
+	ck_assert_uint_eq(text_bearer(h, &tok, &reason), TEXT_BEARER_MAX);
+	h[7 + TEXT_BEARER_MAX] = 'a';
+	h[7 + TEXT_BEARER_MAX + 1] = '\0';
+	ck_assert_uint_eq(text_bearer(h, &tok, &reason), 0);
+	ck_assert_str_eq(reason, "bearer token longer than 256 characters");
+}
+END_TEST
+
 struct want_kv {
 	const char *key;
 	const char *val;
@@ -291,6 +355,8 @@ text_suite(void)
 	tcase_add_loop_test(tc, test_utf16be, 0, LEN(utf16_cases));
 	tcase_add_test(tc, test_latin1);
 	tcase_add_loop_test(tc, test_strip_bom, 0, LEN(bom_cases));
+	tcase_add_loop_test(tc, test_bearer, 0, LEN(bearer_cases));
+	tcase_add_test(tc, test_bearer_length);
 	tcase_add_loop_test(tc, test_form_parse, 0, LEN(form_cases));
 	tcase_add_test(tc, test_form_append);
 	suite_add_tcase(s, tc);
