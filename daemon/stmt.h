@@ -5,7 +5,7 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_HANDLE_SMS,     /* 17 params: see ingest.c */
+	STMT_HANDLE_SMS,     /* 18 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts */
