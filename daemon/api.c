@@ -37,7 +37,6 @@
 #define API_MAX_PAGE       1000000L
 #define API_MAX_OFFSET     100000000L
 #define API_MAX_PARAMS     16
-#define API_MAX_TOKEN      256
 #define API_MAX_TICKET     16
 #define API_ERRLEN         256
 
@@ -134,25 +133,6 @@ api_challenge(struct evhttp_request *req, int presented)
 	    evhttp_request_get_output_headers(req), "WWW-Authenticate",
 	    presented ? "Bearer realm=\"pakn\", error=\"invalid_token\""
 	              : "Bearer realm=\"pakn\"");
-}
-
-/* The bearer token of the request, or NULL if there is none. */
-static const char *
-api_bearer(struct evhttp_request *req)
-{
-	const char *h = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Authorization");
-	size_t n;
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	for (h += 7; *h == ' ' || *h == '\t'; h++)
-		;
-	for (n = 0; isgraph((unsigned char)h[n]); n++)
-		;
-	if (n == 0 || n > API_MAX_TOKEN || h[n] != '\0')
-		return NULL;
-	return h;
 }
 
 /* Split the path into what it names; -1 if it names nothing. */
@@ -523,7 +503,8 @@ void
 api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	const char *token, *values[2];
+	const char *values[2], *reason;
+	char token[TEXT_BEARER_MAX + 1];
 	struct api_target t;
 
 	if (d->draining) {
@@ -541,16 +522,17 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 	}
 	if (api_method(d, req, &t) != 0)
 		return;
-	if ((token = api_bearer(req)) == NULL) {
+	if (http_bearer(req, token, &reason) != 0) {
 		api_challenge(req, 0);
-		api_error(d, req, 401, "unauthorized",
-		          "send the header Authorization: Bearer <token>");
+		api_error(d, req, 401, "unauthorized", "%s", reason);
 		return;
 	}
 	if (t.kind == API_LIST)
 		api_list(d, req, token);
-	else if (t.kind == API_TRANSFERS)
-		api_submit(d, req, STMT_API_TRANSFERS, 1, &token);
+	else if (t.kind == API_TRANSFERS) {
+		values[0] = token;
+		api_submit(d, req, STMT_API_TRANSFERS, 1, values);
+	}
 	else if (t.kind == API_ACT)
 		api_act(d, req, token, &t);
 	else {

@@ -44,6 +44,8 @@ static const struct key keys[] = {
      "seconds to read a request or write an answer"},
     {"server", "drain_timeout", KEY_INT, "10", 0, 3600, CF(drain_timeout),
      "seconds to finish in-flight work on SIGTERM"},
+    {"server", "max_sms_text", KEY_INT, "39015", 160, 1000000, CF(max_sms_text),
+     "characters of an SMS kept as its text (255 parts x 153); more is cut"},
     {"database", "conninfo", KEY_STR, "dbname=pakn", 0, 0, CF(conninfo),
      "libpq connection string"},
     {"database", "pool_size", KEY_INT, "4", 1, 256, CF(pool_size),

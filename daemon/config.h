@@ -36,6 +36,7 @@ struct config {
 	long max_header_size; /* bytes */
 	long timeout;         /* seconds, HTTP read/write */
 	long drain_timeout;   /* seconds to finish work on SIGTERM */
+	long max_sms_text;    /* characters of an inbound SMS kept as text */
 
 	/* [database] */
 	char *conninfo;

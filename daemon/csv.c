@@ -1,5 +1,7 @@
-/* csv.c: RFC 4180 CSV records, for paknctl's imports (pure). */
+/* csv.c: RFC 4180 CSV records: read for paknctl's imports, written for
+ * the statistics (pure). */
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,4 +144,52 @@ csv_free(char **fields, int n)
 	for (int i = 0; i < n; i++)
 		free(fields[i]);
 	free(fields);
+}
+
+/* Is s a plain decimal number: sign, digits, at most one point? */
+static int
+csv_number(const char *s)
+{
+	int digits = 0, point = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s))
+			digits++;
+		else if (*s == '.' && !point)
+			point = 1;
+		else
+			return 0;
+	}
+	return digits > 0;
+}
+
+/* Would a spreadsheet take s as a formula? */
+static int
+csv_formula(const char *s)
+{
+	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL &&
+	       !csv_number(s);
+}
+
+/* Append one cell. */
+void
+csv_cell(struct buf *out, const char *s)
+{
+	int formula = csv_formula(s);
+
+	if (!formula && strpbrk(s, ",\"\r\n;") == NULL) {
+		buf_adds(out, s);
+		return;
+	}
+	buf_addc(out, '"');
+	if (formula)
+		buf_addc(out, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			buf_addc(out, '"');
+		buf_addc(out, *s);
+	}
+	buf_addc(out, '"');
 }

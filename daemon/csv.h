@@ -1,4 +1,5 @@
-/* csv.h: RFC 4180 CSV records, for paknctl's imports (pure). */
+/* csv.h: RFC 4180 CSV records: read for paknctl's imports, written for
+ * the statistics (pure). */
 #ifndef PAKN_CSV_H
 #define PAKN_CSV_H
 
@@ -20,5 +21,16 @@ void csv_init(struct csv *c, const char *text, size_t len);
  */
 int csv_next(struct csv *c, char ***fields, int *n, char **cause);
 void csv_free(char **fields, int n);
+
+struct buf;
+
+/*
+ * Append s to out as one CSV cell: quoted when it holds a comma, a
+ * semicolon, a quote or a line break. A cell a spreadsheet would run as
+ * a formula (first character = + - @, tab or CR) is written as OWASP
+ * advises: a single quote first and the whole cell quoted; a plain
+ * decimal number ("-5", "+1.5") stays a number.
+ */
+void csv_cell(struct buf *out, const char *s);
 
 #endif

@@ -102,7 +102,7 @@ edge_check_path(const char *path, char **cause)
 	return rc;
 }
 
-/* Check a credential header's value. */
+/* Check a credential header's value (tabs allowed: "Bearer<TAB>x"). */
 int
 edge_check_token(const char *name, const char *value, char **cause)
 {
@@ -115,7 +115,7 @@ edge_check_token(const char *name, const char *value, char **cause)
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)value[i];
-		if (c < 0x20 || c > 0x7e) {
+		if ((c < 0x20 && c != '\t') || c > 0x7e) {
 			set_cause(cause, "%s header is not printable ASCII",
 			          name);
 			return -1;

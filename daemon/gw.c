@@ -45,6 +45,41 @@ sms_in_free(struct sms_in *sms)
 	memset(sms, 0, sizeof *sms);
 }
 
+/* The most characters n parts can carry: 160 in one, 153 in each of
+ * several (GSM-7; UCS-2 carries fewer). */
+static long
+gw_parts_chars(int n)
+{
+	return n == 1 ? 160 : 153L * n;
+}
+
+/* Cut the text to what it could be: max characters, and no more than
+ * its reported parts carry. */
+size_t
+gw_cut_text(struct sms_in *sms, long max)
+{
+	size_t chars = 0, i;
+	long cap = max;
+
+	if (sms->segments > 0 && gw_parts_chars(sms->segments) < cap)
+		cap = gw_parts_chars(sms->segments);
+	for (i = 0; sms->text[i] != '\0'; i++) {
+		if (((unsigned char)sms->text[i] & 0xc0) == 0x80)
+			continue;
+		if ((long)chars == cap) {
+			size_t total = chars;
+
+			for (size_t j = i; sms->text[j] != '\0'; j++)
+				total += ((unsigned char)sms->text[j] & 0xc0) !=
+				         0x80;
+			sms->text[i] = '\0';
+			return total;
+		}
+		chars++;
+	}
+	return 0;
+}
+
 /* A header of the request, or NULL. */
 const char *
 gw_header(const struct gw_request *req, const char *name)

@@ -122,6 +122,10 @@ struct gw_ops {
 
 const struct gw_ops *gw_ops(enum gw_type type);
 void sms_in_free(struct sms_in *sms);
+/* Cut sms->text (UTF-8) to at most max characters, and to what its
+ * reported parts can carry (160 characters in one, 153 in each of
+ * several). Returns 0 when it fits, else the characters it had. */
+size_t gw_cut_text(struct sms_in *sms, long max);
 void gw_call_free(struct gw_call *call);
 void gw_dlr_free(struct gw_dlr *dlr);
 /* "delivered", "undelivered" or "other", as pakn.outbox_dlr takes them. */

@@ -62,6 +62,7 @@ at_fill(const struct form *f, struct sms_in *sms, char **cause)
 		sms->sent_at = 0;
 	sms->msg_id = xstrdup(id);
 	sms->text = xstrdup(text);
+	text_strip_bom(sms->text);
 	return 0;
 }
 

@@ -205,8 +205,10 @@ kannel_decode(const struct kannel_msg *m, struct sms_in *sms, char **cause)
 		sms->text = text_utf16be_to_utf8(t, m->text_len, &why);
 		break;
 	}
-	if (sms->text != NULL)
+	if (sms->text != NULL) {
+		text_strip_bom(sms->text);
 		return 0;
+	}
 	set_cause(cause, "bad text encoding: %s", why);
 	free(why);
 	return 400;

@@ -128,6 +128,7 @@ twilio_fill(const struct form *f, struct sms_in *sms, char **cause)
 		return 400;
 	sms->msg_id = xstrdup(sid);
 	sms->text = xstrdup(body);
+	text_strip_bom(sms->text);
 	sms->segments = twilio_segments(f);
 	return 0;
 }

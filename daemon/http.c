@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <jansson.h>
 
 #include "api.h"
 #include "dlr.h"
@@ -12,6 +13,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "migrate.h"
+#include "poster_http.h"
 #include "stats.h"
 #include "stmt.h"
 #include "ussd_http.h"
@@ -48,6 +50,24 @@ http_error(struct paknd *d, struct evhttp_request *req, int code,
 	http_reply(d, req, code, "text/plain; charset=utf-8", body,
 	           strlen(body));
 	free(body);
+}
+
+/* The bearer token of a request. */
+int
+http_bearer(struct evhttp_request *req, char tok[TEXT_BEARER_MAX + 1],
+            const char **reason)
+{
+	const char *h = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	const char *t;
+	size_t n = text_bearer(h, &t, reason);
+
+	tok[0] = '\0';
+	if (n == 0)
+		return -1;
+	memcpy(tok, t, n);
+	tok[n] = '\0';
+	return 0;
 }
 
 /* A database answer for /readyz. */
@@ -130,21 +150,30 @@ static int
 http_check_edges(struct paknd *d, struct evhttp_request *req,
                  const struct evhttp_uri *uri, const char *path)
 {
-	static const char *const creds[] = {"Authorization", "X-Pakn-Token"};
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *v;
-	char *cause = NULL;
+	char *cause = NULL, *body;
 	int rc = edge_check_path(path, &cause);
 
 	if (rc == 0 && strncmp(path, "/v1/gw/", 7) != 0)
 		rc = edge_check_query(evhttp_uri_get_query(uri), &cause);
-	for (size_t i = 0; rc == 0 && i < sizeof creds / sizeof *creds; i++)
-		if ((v = evhttp_find_header(h, creds[i])) != NULL)
-			rc = edge_check_token(creds[i], v, &cause);
+	/* Bearer tokens are checked by http_bearer (401). */
+	if (rc == 0 && (v = evhttp_find_header(h, "X-Pakn-Token")) != NULL)
+		rc = edge_check_token("X-Pakn-Token", v, &cause);
 	if (rc == 0)
 		return 0;
 	log_info("refused a request: %s", cause);
-	http_error(d, req, 400, cause);
+	if (strncmp(path, "/v1/", 4) == 0 && strncmp(path, "/v1/gw/", 7) != 0) {
+		/* The JSON APIs answer every error as JSON. */
+		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code",
+		                      "bad_request", "message", cause);
+		body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		http_reply(d, req, 400, "application/json; charset=utf-8", body,
+		           strlen(body));
+		free(body);
+	} else
+		http_error(d, req, 400, cause);
 	free(cause);
 	return -1;
 }
@@ -190,6 +219,8 @@ http_route(struct evhttp_request *req, void *arg)
 	else if (!strncmp(path, "/v1/gw/", 7))
 		route_gateway(d, req, path + 7);
 	else if (stats_route(d, req, path))
+		return;
+	else if (poster_route(d, req, path))
 		return;
 	else
 		http_error(d, req, 404, "no such endpoint");

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "outbox.h"
+#include "text.h"
 
 /* The daemon's state, shared by the modules on the event loop. */
 struct paknd {
@@ -34,6 +35,10 @@ void http_free(struct paknd *d);
 /* Send an answer and count the request as done. */
 void http_reply(struct paknd *d, struct evhttp_request *req, int code,
                 const char *type, const char *body, size_t len);
+/* The bearer token of a request's Authorization header (text_bearer's
+ * rules) copied into tok; 0, or -1 and *reason. */
+int http_bearer(struct evhttp_request *req, char tok[TEXT_BEARER_MAX + 1],
+                const char **reason);
 /* Send a text/plain error with a one-line reason. */
 void http_error(struct paknd *d, struct evhttp_request *req, int code,
                 const char *reason);

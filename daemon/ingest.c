@@ -151,12 +151,13 @@ ingest_sender_flag(const struct config *c, const struct sms_in *sms)
 
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
 static int
-ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
-              const unsigned char *body, size_t body_len, char **cause)
+ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
+              const char *raw, const unsigned char *body, size_t body_len,
+              char **cause)
 {
 	char sent_at[32], segments[16], rating[4];
-	const char *values[18];
-	int lengths[18] = {0}, formats[18] = {0}, rc;
+	const char *values[19];
+	int lengths[19] = {0}, formats[19] = {0}, rc;
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
 	struct sms_cmd cmd;
@@ -188,8 +189,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, const char *raw,
 	values[15] = rating;
 	values[16] = cmd.text;
 	values[17] = ingest_sender_flag(in->d->conf, sms);
+	values[18] = cut ? "t" : "f";
 	/* Keyed by sender: batches lock citizens in one order. */
-	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 18, values,
+	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 19, values,
 	                   lengths, formats, ingest_done, in, cause);
 	sms_cmd_free(&cmd);
 	return rc;
@@ -207,6 +209,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char *cause = NULL, *raw;
 	const char *q;
+	size_t had;
 	int code;
 
 	if (gw == NULL) {
@@ -232,6 +235,13 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 		free(cause);
 		return;
 	}
+	if ((had = gw_cut_text(&sms, d->conf->max_sms_text)) > 0)
+		log_info(
+		    "gw %s: message %s from %s: text of %zu characters cut "
+		    "(max_sms_text %ld, %d parts reported); raw_body keeps "
+		    "it whole",
+		    gwname, sms.msg_id, peer_name(req), had,
+		    d->conf->max_sms_text, sms.segments);
 	in = xcalloc(1, sizeof *in);
 	in->d = d;
 	in->req = req;
@@ -239,7 +249,8 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	in->gwname = xstrdup(gwname);
 	in->msg_id = xstrdup(sms.msg_id);
 	raw = raw_request(req, r.method == GW_GET ? "GET" : "POST");
-	if (ingest_submit(in, &sms, raw, r.body, r.body_len, &cause) != 0) {
+	if (ingest_submit(in, &sms, had > 0, raw, r.body, r.body_len, &cause) !=
+	    0) {
 		log_warnx("gw %s: message %s not stored: %s", gwname,
 		          sms.msg_id, cause);
 		http_error(d, req, 503, "database unavailable, retry");

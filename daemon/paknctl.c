@@ -10,6 +10,7 @@
 #include "config.h"
 #include "import.h"
 #include "migrate.h"
+#include "poster.h"
 #include "phone.h"
 #include "report.h"
 #include "util.h"
@@ -42,6 +43,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "  report --month YYYY-MM [--unit CODE] [--csv]\n"
 	    "                 the public monthly report of a unit's subtree\n"
 	    "  rebuild-stats  recompute the statistics from the ledger\n"
+	    "  poster UNIT    print the unit's A4 poster (HTML) for citizens\n"
 	    "  check-routing  list units routing reaches whose notices reach "
 	    "no official\n"
 	    "                 who can act, and where they fall back to\n"
@@ -79,6 +81,36 @@ db_connect(const char *path)
 	}
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 	return conn;
+}
+
+/* paknctl poster UNIT: the printable poster, as GET /poster/UNIT. */
+static int
+cmd_poster(const char *path, const char *unit)
+{
+	struct config *c = load(path);
+	PGconn *conn = db_connect(path);
+	PGresult *r =
+	    PQexecParams(conn, POSTER_SQL, 1, NULL, &unit, NULL, NULL, 0);
+	char *html = NULL, *cause = NULL;
+	int rc = 1;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+	else if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+		fprintf(stderr, "paknctl: no unit %s\n", unit);
+	else if ((html = poster_html(PQgetvalue(r, 0, 0), c->short_number,
+	                             c->ussd_code, &cause)) == NULL) {
+		fprintf(stderr, "paknctl: %s\n", cause);
+		free(cause);
+	} else {
+		fputs(html, stdout);
+		rc = 0;
+	}
+	free(html);
+	PQclear(r);
+	PQfinish(conn);
+	config_unref(c);
+	return rc;
 }
 
 /* paknctl import-KIND FILE: load reference data from CSV. */
@@ -312,6 +344,8 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "token") && optind + 4 == argc &&
 	    !strcmp(argv[optind + 2], "--official"))
 		return cmd_token(path, argv[optind + 1], argv[optind + 3]);
+	if (!strcmp(cmd, "poster") && optind + 2 == argc)
+		return cmd_poster(path, argv[optind + 1]);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)

@@ -225,8 +225,8 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "c:fnvVh")) != -1) {
 		switch (ch) {
 		case 'V':
-			printf("paknd %s (schema version %d)\n", PACKAGE_VERSION,
-			       migrate_latest());
+			printf("paknd %s (schema version %d)\n",
+			       PACKAGE_VERSION, migrate_latest());
 			return 0;
 		case 'c':
 			path = optarg;

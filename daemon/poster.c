@@ -108,8 +108,8 @@ poster_names(struct buf *b, const json_t *names)
 	{
 		if (i > 0)
 			buf_adds(b, ", ");
-		buf_add_html(b, json_string_value(v) ? json_string_value(v)
-		                                     : "");
+		buf_add_html(b,
+		             json_string_value(v) ? json_string_value(v) : "");
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "report.h"
 
 enum col_fmt {
@@ -109,20 +110,12 @@ col_format(const struct col *c, const json_t *v, char *buf, size_t size)
 	}
 }
 
-/* Append one CSV field, quoted when it needs to be. */
+/* Append one CSV field (csv_cell: quoted, formulas defused) and a comma
+ * or the line end. */
 static void
 csv_field(struct buf *out, const char *s, int last)
 {
-	if (strpbrk(s, ",\"\r\n;") != NULL) {
-		buf_addc(out, '"');
-		for (; *s != '\0'; s++) {
-			if (*s == '"')
-				buf_addc(out, '"');
-			buf_addc(out, *s);
-		}
-		buf_addc(out, '"');
-	} else
-		buf_adds(out, s);
+	csv_cell(out, s);
 	buf_adds(out, last ? "\r\n" : ",");
 }
 

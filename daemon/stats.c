@@ -167,15 +167,25 @@ stats_submit(struct paknd *d, struct evhttp_request *req, enum stats_out out,
 	free(s);
 }
 
-/* The bearer token of a request, or NULL. */
-static const char *
-bearer(struct evhttp_request *req)
+/* Answer 401 with the reason a request has no usable bearer token. */
+static void
+stats_unauthorized(struct paknd *d, struct evhttp_request *req, int csv,
+                   const char *reason)
 {
-	const char *h = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Authorization");
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	return h + 7;
+	json_t *j = json_pack("{s:i,s:s}", "status", 401, "error", reason);
+	char *doc = j != NULL ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
+
+	if (doc == NULL)
+		fatalx("json_dumps");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "WWW-Authenticate", "Bearer realm=\"pakn\"");
+	if (csv)
+		http_error(d, req, 401, reason);
+	else
+		http_reply(d, req, 401, "application/json; charset=utf-8", doc,
+		           strlen(doc));
+	free(doc);
+	json_decref(j);
 }
 
 static const char bad_params[] = "{\"status\": 400, \"error\": "
@@ -189,10 +199,16 @@ route_stats(struct paknd *d, struct evhttp_request *req, int csv)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *accept =
 	    evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
-	const char *query = evhttp_uri_get_query(uri), *v[10];
+	const char *query = evhttp_uri_get_query(uri), *v[10], *reason;
 	struct evkeyvalq q;
-	char cut[16], on[16], sat[16];
+	char cut[16], on[16], sat[16], token[TEXT_BEARER_MAX + 1];
 
+	if (!csv && accept != NULL && strstr(accept, "text/csv") != NULL)
+		csv = 1;
+	if (http_bearer(req, token, &reason) != 0) {
+		stats_unauthorized(d, req, csv, reason);
+		return;
+	}
 	TAILQ_INIT(&q);
 	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
 		http_error(d, req, 400, "bad query string");
@@ -209,7 +225,7 @@ route_stats(struct paknd *d, struct evhttp_request *req, int csv)
 	snprintf(cut, sizeof cut, "%ld", d->conf->stats_cutoff_day);
 	snprintf(on, sizeof on, "%ld", d->conf->stats_target_on_time);
 	snprintf(sat, sizeof sat, "%ld", d->conf->stats_target_satisfaction);
-	v[0] = bearer(req);
+	v[0] = token;
 	v[1] = param(&q, "unit");
 	v[2] = param(&q, "period");
 	v[3] = param(&q, "by");
@@ -219,8 +235,6 @@ route_stats(struct paknd *d, struct evhttp_request *req, int csv)
 	v[7] = sat;
 	v[8] = "f";
 	v[9] = param(&q, "overdue");
-	if (!csv && accept != NULL && strstr(accept, "text/csv") != NULL)
-		csv = 1;
 	stats_submit(d, req, csv ? OUT_CSV : OUT_JSON, v);
 	evhttp_clear_headers(&q);
 }

@@ -1,6 +1,7 @@
 /* stmt.c: the SQL statements paknd prepares on every connection. Each is
  * one call of a function of the pakn schema, so one round trip. */
 
+#include "poster.h"
 #include "report.h"
 #include "stmt.h"
 
@@ -10,8 +11,8 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT message_id, duplicate, replies, sender_flag FROM "
          "pakn.handle_inbound($1, $2, $3, $4, $5, $6::timestamptz, "
          "$7::integer, $8, $9, $10::bytea, $11, $12::boolean, $13, "
-         "$14::boolean, $15, $16::integer, $17, $18)",
-         18},
+         "$14::boolean, $15, $16::integer, $17, $18, $19::boolean)",
+         19},
     [STMT_SCHEMA_VERSION] = {"schema_version",
                              "SELECT count(*) FROM pakn.schema_migration "
                              "WHERE version = ANY ($1::integer[])",
@@ -67,4 +68,5 @@ const struct db_stmt stmts[NSTMTS] = {
                         "$6::integer, $7::jsonb, $8, "
                         "$9::jsonb, $10::integer)",
                         10},
+    [STMT_POSTER] = {"poster", POSTER_SQL, 1},
 };

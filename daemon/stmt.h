@@ -32,6 +32,7 @@ enum stmt_id {
 	                   replay, expired, step, prev, state, ctx */
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
+	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
 	NSTMTS,
 };
 

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "text.h"
 #include "util.h"
@@ -140,13 +141,20 @@ utf8_put(struct buf *b, uint32_t cp)
 	}
 }
 
-/* Read the UTF-16BE code point at byte i (even), storing how many bytes
- * it used; -1 and *cause if it is not a character we accept. */
+/* The 16-bit unit at s[i], big- or little-endian. */
+static uint32_t
+utf16_unit(const unsigned char *s, size_t i, int le)
+{
+	return le ? (uint32_t)s[i + 1] << 8 | s[i]
+	          : (uint32_t)s[i] << 8 | s[i + 1];
+}
+
+/* Read one code point at s[i]; -1 and *cause on NUL or a lone surrogate. */
 static int
-utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
+utf16_next(const unsigned char *s, size_t len, size_t i, int le, uint32_t *cp,
            size_t *used, char **cause)
 {
-	uint32_t hi = (uint32_t)s[i] << 8 | s[i + 1], lo;
+	uint32_t hi = utf16_unit(s, i, le), lo;
 
 	*used = 2;
 	if (hi == 0) {
@@ -161,7 +169,7 @@ utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
 		*cp = hi;
 		return 0;
 	}
-	if (len - i < 4 || (lo = (uint32_t)s[i + 2] << 8 | s[i + 3]) < 0xdc00 ||
+	if (len - i < 4 || (lo = utf16_unit(s, i + 2, le)) < 0xdc00 ||
 	    lo > 0xdfff) {
 		set_cause(cause, "unpaired high surrogate at byte %zu", i);
 		return -1;
@@ -171,21 +179,27 @@ utf16_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp,
 	return 0;
 }
 
-/* Decode UTF-16BE to UTF-8. */
+/* Decode UTF-16 to UTF-8: big-endian, or little-endian after the byte
+ * order mark FF FE; a leading byte order mark is not text. */
 char *
 text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause)
 {
 	struct buf b;
 	uint32_t cp;
 	size_t i = 0, used;
+	int le = 0;
 
 	if (len % 2 != 0) {
 		set_cause(cause, "odd number of bytes (%zu) in UTF-16", len);
 		return NULL;
 	}
+	if (len >= 2 && s[0] == 0xfe && s[1] == 0xff)
+		i = 2;
+	else if (len >= 2 && s[0] == 0xff && s[1] == 0xfe)
+		i = 2, le = 1;
 	buf_init(&b);
 	while (i < len) {
-		if (utf16_next(s, len, i, &cp, &used, cause) != 0) {
+		if (utf16_next(s, len, i, le, &cp, &used, cause) != 0) {
 			buf_free(&b);
 			return NULL;
 		}
@@ -193,6 +207,18 @@ text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause)
 		i += used;
 	}
 	return buf_detach(&b);
+}
+
+/* Remove leading byte order marks (U+FEFF, EF BB BF in UTF-8) in place. */
+void
+text_strip_bom(char *s)
+{
+	size_t n = 0;
+
+	while (strncmp(s + n, "\xef\xbb\xbf", 3) == 0)
+		n += 3;
+	if (n > 0)
+		memmove(s, s + n, strlen(s + n) + 1);
 }
 
 /* Decode ISO-8859-1 to UTF-8. */
@@ -305,4 +331,52 @@ form_free(struct form *f)
 	free(f->v);
 	f->v = NULL;
 	f->n = 0;
+}
+
+/* Is c a space or a tab? */
+static int
+text_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Read a bearer token. */
+size_t
+text_bearer(const char *h, const char **token, const char **reason)
+{
+	const unsigned char *t;
+	size_t n, end;
+
+	*token = NULL;
+	*reason = NULL;
+	if (h == NULL) {
+		*reason =
+		    "missing token: send the header Authorization: Bearer "
+		    "<token>";
+		return 0;
+	}
+	if (strncasecmp(h, "Bearer", 6) != 0 ||
+	    (h[6] != '\0' && !text_blank(h[6]))) {
+		*reason = "the Authorization scheme must be Bearer";
+		return 0;
+	}
+	for (h += 6; text_blank(*h); h++)
+		;
+	t = (const unsigned char *)h;
+	for (n = 0; t[n] > ' ' && t[n] < 0x7f; n++)
+		;
+	for (end = n; text_blank(h[end]); end++)
+		;
+	if (h[end] != '\0')
+		*reason =
+		    "bearer token with a space or a character that is not "
+		    "printable ASCII";
+	else if (n == 0)
+		*reason = "empty bearer token";
+	else if (n > TEXT_BEARER_MAX)
+		*reason = "bearer token longer than 256 characters";
+	if (*reason != NULL)
+		return 0;
+	*token = h;
+	return n;
 }

@@ -16,11 +16,27 @@ char *text_percent_decode(const char *src, size_t len, int plus_is_space,
 int text_utf8_valid(const char *s, size_t len);
 
 /* Decode UTF-16BE to UTF-8; NULL and *cause on odd length, lone
- * surrogates or NUL characters. */
+ * surrogates or NUL characters. A leading byte order mark is dropped:
+ * FE FF, or FF FE, after which the text is read as UTF-16LE. */
 char *text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause);
+
+/* Remove leading byte order marks (U+FEFF) from UTF-8 text, in place. */
+void text_strip_bom(char *s);
 
 /* Decode ISO-8859-1 to UTF-8; NULL and *cause on NUL characters. */
 char *text_latin1_to_utf8(const unsigned char *s, size_t len, char **cause);
+
+/* The longest bearer token accepted. */
+#define TEXT_BEARER_MAX 256
+
+/*
+ * Read an Authorization header value "Bearer TOKEN" (h may be NULL: no
+ * header): the scheme in any case, one or more spaces or tabs, then 1 to
+ * TEXT_BEARER_MAX printable ASCII characters without spaces; spaces and
+ * tabs after it are ignored. Returns the token's length with *token
+ * pointing into h, or 0 and *reason, a one-line explanation (a constant).
+ */
+size_t text_bearer(const char *h, const char **token, const char **reason);
 
 /* One name=value pair; values are decoded and NUL-terminated. */
 struct kv {

@@ -2,10 +2,14 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "log.h"
 #include "ticket.h"
 
-#define SCRAMBLE_MUL 387420489u /* 3^18, coprime with 31^6 */
-#define SCRAMBLE_ADD 123456789u
+#define FEISTEL_ROUNDS 10
+#define FEISTEL_HALF   15 /* bits per half: 2^30 >= 31^6 */
+#define FEISTEL_MASK   ((1u << FEISTEL_HALF) - 1)
 
 /* Index of symbol c in the alphabet, or -1. */
 static int
@@ -73,12 +77,53 @@ ticket_encode(uint64_t x, char out[8])
 	out[TICKET_LEN] = '\0';
 }
 
-/* Map a sequence value to a ticket number, as the SQL side does. */
-uint64_t
-ticket_scramble(uint64_t n)
+/* Round function: 15 bits of SHA-256(key || round || right half). */
+static unsigned
+ticket_round(const unsigned char key[TICKET_KEY_LEN], unsigned round,
+             unsigned r)
 {
-	return ((n % TICKET_SPACE) * SCRAMBLE_MUL + SCRAMBLE_ADD) %
-	       TICKET_SPACE;
+	unsigned char msg[TICKET_KEY_LEN + 3], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	memcpy(msg, key, TICKET_KEY_LEN);
+	msg[TICKET_KEY_LEN] = (unsigned char)round;
+	msg[TICKET_KEY_LEN + 1] = (unsigned char)(r >> 8);
+	msg[TICKET_KEY_LEN + 2] = (unsigned char)(r & 0xff);
+	if (EVP_Digest(msg, sizeof msg, md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("ticket: SHA-256 failed");
+	return ((unsigned)md[0] << 8 | md[1]) & FEISTEL_MASK;
+}
+
+/* One pass of the Feistel network over 30 bits. */
+static uint64_t
+ticket_feistel(const unsigned char key[TICKET_KEY_LEN], uint64_t x)
+{
+	unsigned l = (unsigned)(x >> FEISTEL_HALF) & FEISTEL_MASK;
+	unsigned r = (unsigned)x & FEISTEL_MASK, t;
+
+	for (unsigned i = 0; i < FEISTEL_ROUNDS; i++) {
+		t = l ^ ticket_round(key, i, r);
+		l = r;
+		r = t;
+	}
+	return (uint64_t)l << FEISTEL_HALF | r;
+}
+
+/*
+ * The keyed permutation of 0..31^6-1 that turns a sequence value into a
+ * ticket number, as pakn.ticket_permute does: a Feistel network permutes
+ * 0..2^30-1, and cycle-walking (apply it again while the value is 31^6 or
+ * more) restricts it to 0..31^6-1, still a permutation.
+ */
+uint64_t
+ticket_permute(const unsigned char key[TICKET_KEY_LEN], uint64_t n)
+{
+	uint64_t x = n % TICKET_SPACE;
+
+	do
+		x = ticket_feistel(key, x);
+	while (x >= TICKET_SPACE);
+	return x;
 }
 
 /* Uppercase, drop spaces and dashes; -1 unless 7 alphabet symbols. */

@@ -17,9 +17,15 @@ int ticket_valid(const char *t);
  * first, then the check symbol; out gets 7 symbols and a NUL. */
 void ticket_encode(uint64_t x, char out[8]);
 
-/* The permutation of 0..31^6-1 the SQL side applies to sequence values:
- * (n * 387420489 + 123456789) % 887503681. */
-uint64_t ticket_scramble(uint64_t n);
+/* Bytes of the installation's ticket key (pakn.setting 'ticket_key'). */
+#define TICKET_KEY_LEN 32
+
+/* The keyed permutation of 0..31^6-1 that pakn.ticket_permute applies to
+ * sequence values (n is reduced modulo 31^6 first): a 10-round Feistel
+ * network over 30 bits whose round function is SHA-256(key || round ||
+ * right half), cycle-walked into range. Without the key, one ticket tells
+ * nothing about the next. */
+uint64_t ticket_permute(const unsigned char key[TICKET_KEY_LEN], uint64_t n);
 
 /* Uppercase in and drop spaces and dashes into out; -1 (out "") unless
  * the result is 7 alphabet symbols. The check symbol is not verified. */

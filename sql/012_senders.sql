@@ -44,6 +44,7 @@ CREATE FUNCTION pakn.handle_inbound(
 	p_raw_request text, p_raw_body bytea,
 	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
 	p_unit text, p_rating integer, p_text text, p_sender_flag text,
+	p_text_cut boolean,
 	OUT message_id bigint, OUT duplicate boolean, OUT replies integer,
 	OUT sender_flag text)
 LANGUAGE plpgsql AS $$
@@ -66,6 +67,11 @@ BEGIN
 			p_body, p_sent_at, p_segments, p_smsc, p_raw_request,
 			p_raw_body, p_kind, p_keyword, p_ticket, p_ticket_ok, p_unit,
 			p_rating, p_text) h;
+		-- A text cut to max_sms_text (011): raw_body has it whole.
+		IF p_text_cut AND NOT duplicate THEN
+			UPDATE pakn.inbound_message SET text_cut = true
+			 WHERE id = message_id;
+		END IF;
 		RETURN;
 	END IF;
 	SELECT i.message_id, i.duplicate INTO message_id, duplicate
@@ -73,7 +79,8 @@ BEGIN
 		p_body, p_sent_at, p_segments, p_smsc, p_raw_request,
 		p_raw_body) i;
 	IF NOT duplicate THEN
-		UPDATE pakn.inbound_message m SET sender_flag = v_flag
+		UPDATE pakn.inbound_message m SET sender_flag = v_flag,
+			text_cut = p_text_cut
 		 WHERE m.id = message_id;
 	END IF;
 	replies := 0;

@@ -414,6 +414,100 @@ START_TEST(test_unauthorized)
 }
 END_TEST
 
+/* GET a path with an Authorization header (none if NULL); returns the
+ * status and the error reason of the JSON answer ("" when it has none):
+ * error.message (officials' API) or error (statistics). */
+static long
+auth_get(const char *path, const char *auth, char **reason)
+{
+	char *line = auth != NULL ? strf("Authorization: %s", auth) : NULL;
+	const char *headers[] = {line, NULL};
+	struct http_resp r;
+	json_error_t err;
+	json_t *j;
+	const char *why;
+	long status;
+
+	status = http_request(port(), "GET", path, headers, NULL, 0, &r);
+	j = json_loads(r.body, 0, &err);
+	ck_assert_msg(j != NULL, "GET %s with \"%s\": not JSON: %s", path,
+	              auth != NULL ? auth : "(none)", r.body);
+	why = json_string_value(json_object_get(j, "error"));
+	if (why == NULL)
+		why = jstr(j, "error.message");
+	*reason = strdup(why != NULL ? why : "");
+	json_decref(j);
+	http_resp_free(&r);
+	free(line);
+	return status;
+}
+
+/* A header value with '@' replaced by the leader's token and '#' by 300
+ * letters. */
+static char *
+fill(const char *pattern)
+{
+	char *out = calloc(1, strlen(pattern) + strlen(T_LEAD01) + 301);
+	size_t n = 0;
+
+	for (; *pattern != '\0'; pattern++) {
+		if (*pattern == '@') {
+			memcpy(out + n, T_LEAD01, strlen(T_LEAD01));
+			n += strlen(T_LEAD01);
+		} else if (*pattern == '#') {
+			memset(out + n, 'a', 300);
+			n += 300;
+		} else
+			out[n++] = *pattern;
+	}
+	return out;
+}
+
+/* Bearer parsing is one function for the officials' API and /v1/stats:
+ * the scheme in any case, one or more blanks; an empty, oversized or
+ * non-printable token is refused with 401 and the same reason on both. */
+START_TEST(test_bearer_variants)
+{
+	static const struct {
+		const char *auth;   /* "%s": the leader's token */
+		const char *reason; /* NULL: accepted */
+	} cases[] = {
+	    {"Bearer @", NULL},
+	    {"bearer @", NULL},
+	    {"BEARER   @", NULL},
+	    {"Bearer\t@", NULL},
+	    {"Bearer @   ", NULL},
+	    {NULL, "missing token"},
+	    {"Basic dXNlcjpwYXNz", "scheme must be Bearer"},
+	    {"Bearer@", "scheme must be Bearer"},
+	    {"Bearer", "empty bearer token"},
+	    {"Bearer    ", "empty bearer token"},
+	    {"Bearer @ extra", "not printable ASCII"},
+	    {"Bearer t\xc3\xb6k", "not printable ASCII"},
+	    {"Bearer @#", "longer than 256 characters"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *auth = cases[i].auth != NULL ? fill(cases[i].auth) : NULL;
+		char *r_api, *r_stats;
+		long s_api = auth_get("/v1/complaints", auth, &r_api);
+		long s_stats = auth_get("/v1/stats?unit=01", auth, &r_stats);
+		long want = cases[i].reason != NULL ? 401 : 200;
+
+		ck_assert_msg(s_api == want && s_stats == want,
+		              "\"%s\": API %ld (%s), stats %ld (%s), want %ld",
+		              auth, s_api, r_api, s_stats, r_stats, want);
+		if (cases[i].reason != NULL) {
+			assert_contains(r_api, cases[i].reason);
+			ck_assert_str_eq(r_stats, r_api);
+		}
+		free(r_api);
+		free(r_stats);
+		free(auth);
+	}
+}
+END_TEST
+
 /* An officer sees their unit's complaint, with its history. */
 START_TEST(test_officer_sees_own)
 {
@@ -993,6 +1087,7 @@ api_suite(void)
 	TCase *tc = tcase(s, "access", 30);
 
 	tcase_add_test(tc, test_unauthorized);
+	tcase_add_test(tc, test_bearer_variants);
 	tcase_add_test(tc, test_officer_sees_own);
 	tcase_add_test(tc, test_other_unit_404);
 	tcase_add_test(tc, test_parent_not_visible);

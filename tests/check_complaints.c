@@ -29,6 +29,8 @@
 #include <check.h>
 
 #include "harness.h"
+#include "ticket.h"
+#include "util.h"
 
 #ifndef PAKN_SRCDIR
 #define PAKN_SRCDIR "."
@@ -91,9 +93,10 @@ struct ctl {
 	char *err;  /* stderr */
 };
 
-/* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
+/* Send one SMS from a phone through Kannel's get-url to the paknd on
+ * port. */
 static void
-sms(const char *from, const char *text)
+sms_to(int port, const char *from, const char *text)
 {
 	static int seq;
 	char *efrom = url_encode(from, strlen(from));
@@ -108,7 +111,7 @@ sms(const char *from, const char *text)
 	 * longer texts go by sms_post. */
 	ck_assert_msg(strlen(path) < 2000, "get-url of %zu bytes: use sms_post",
 	              strlen(path));
-	http_request(harness_main()->port, "GET", path, NULL, NULL, 0, &r);
+	http_request(port, "GET", path, NULL, NULL, 0, &r);
 	if (r.status != 200)
 		paknd_dump(harness_main());
 	ck_assert_msg(r.status == 200, "SMS \"%s\" from %s: HTTP %ld \"%s\"",
@@ -117,6 +120,13 @@ sms(const char *from, const char *text)
 	free(path);
 	free(efrom);
 	free(etext);
+}
+
+/* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
+static void
+sms(const char *from, const char *text)
+{
+	sms_to(harness_main()->port, from, text);
 }
 
 /* Send one SMS through Kannel's post-url (the text as the body). */
@@ -967,6 +977,181 @@ START_TEST(test_ticket_privacy)
 }
 END_TEST
 
+/* The ticket number (0..31^6-1) its first 6 symbols spell. */
+static long
+ticket_number(const char *t)
+{
+	long x = 0;
+
+	for (int i = 0; i < 6; i++)
+		x = x * TICKET_N +
+		    (long)(strchr(TICKET_ALPHABET, t[i]) - TICKET_ALPHABET);
+	return x;
+}
+
+/* The installation's ticket key, as the hex text pakn.setting holds. */
+static char *
+ticket_key_hex(void)
+{
+	return qval("SELECT value FROM pakn.setting WHERE name = "
+	            "'ticket_key'",
+	            NULL);
+}
+
+/* Tickets of consecutive complaints show no pattern: the differences of
+ * their numbers vary, they share no prefix, none is what the formula of
+ * 004 gives; PostgreSQL's permutation is a bijection on 10 000 values
+ * and agrees with daemon/ticket.c's for the installation's key. */
+START_TEST(test_ticket_unguessable)
+{
+	char phone[16], *text, *key = ticket_key_hex(), *sql_list;
+	char t[21][16];
+	long x[21], d[20];
+	int distinct = 0, same_first = 1;
+	unsigned char k[TICKET_KEY_LEN];
+	struct buf c_list;
+	PGresult *res;
+
+	ck_assert_msg(key != NULL && strlen(key) == 2 * TICKET_KEY_LEN,
+	              "ticket key \"%s\"", key != NULL ? key : "(none)");
+	for (int i = 0; i < 21; i++) {
+		struct complaint c;
+
+		snprintf(phone, sizeof phone, "09880900%02d", i);
+		text = strf("PA den duong hong so %d #00004", i);
+		sms(phone, text);
+		free(text);
+		snprintf(phone, sizeof phone, "+849880900%02d", i);
+		newest_complaint(phone, &c);
+		snprintf(t[i], sizeof t[i], "%s", c.ticket);
+		ck_assert_msg(ticket_valid(t[i]), "ticket %s", t[i]);
+		x[i] = ticket_number(t[i]);
+		same_first &= t[i][0] == t[0][0];
+		/* 004's formula for this complaint's sequence value. */
+		ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint c, "
+		                       "pakn.ticket_seq s WHERE c.id = "
+		                       "$1::bigint AND c.ticket = "
+		                       "pakn.ticket_symbols((s.last_value * "
+		                       "387420489 + 123456789) % 887503681)",
+		                       c.id, NULL),
+		                 0);
+	}
+	for (int i = 0; i < 20; i++) {
+		int seen = 0;
+
+		d[i] = ((x[i + 1] - x[i]) % (long)TICKET_SPACE +
+		        (long)TICKET_SPACE) %
+		       (long)TICKET_SPACE;
+		for (int j = 0; j < i; j++)
+			seen |= d[j] == d[i];
+		distinct += !seen;
+	}
+	ck_assert_msg(distinct >= 18, "%d distinct differences in 20",
+	              distinct);
+	ck_assert_msg(!same_first, "21 tickets all start with %c", t[0][0]);
+
+	/* A bijection on 10 000 values: all distinct, all in range. */
+	res = q("SELECT count(DISTINCT x), min(x), max(x), string_agg(x::text, "
+	        "',' ORDER BY n) FROM (SELECT n, pakn.ticket_permute(n, "
+	        "decode($1, 'hex')) x FROM generate_series(1, 10000) n) p",
+	        key, NULL);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "10000");
+	ck_assert_int_ge(atol(PQgetvalue(res, 0, 1)), 0);
+	ck_assert_int_lt(atol(PQgetvalue(res, 0, 2)), (long)TICKET_SPACE);
+	sql_list = strdup(PQgetvalue(res, 0, 3));
+	PQclear(res);
+	/* daemon/ticket.c computes the same with the same key. */
+	for (int i = 0; i < TICKET_KEY_LEN; i++)
+		ck_assert_int_eq(sscanf(key + 2 * i, "%2hhx", &k[i]), 1);
+	buf_init(&c_list);
+	for (uint64_t n = 1; n <= 10000; n++)
+		buf_printf(&c_list, "%s%llu", n > 1 ? "," : "",
+		           (unsigned long long)ticket_permute(k, n));
+	ck_assert_msg(strcmp(c_list.data, sql_list) == 0,
+	              "C and SQL permutations differ");
+	buf_free(&c_list);
+	free(sql_list);
+	free(key);
+}
+END_TEST
+
+/* Start the instance "tickets" on the shared database and wait for it. */
+static void
+tickets_start(struct paknd *d, int fresh)
+{
+	if (fresh)
+		ck_assert_int_eq(paknd_start(d, "tickets", NULL), 0);
+	else
+		ck_assert_int_eq(paknd_spawn(d), 0);
+	ck_assert_int_eq(paknd_wait_ready(d, 10), 0);
+}
+
+/* The ticket key is made once: it survives paknd restarts and another
+ * migrate; a complaint keeps its ticket and the citizen still finds it;
+ * new tickets collide with none, even when the sequence comes back to a
+ * value whose ticket is taken (as a ticket given by 004's formula can
+ * be). */
+START_TEST(test_ticket_secret_restart)
+{
+	const char *a = "0988100001", *ae = "+84988100001";
+	const char *b = "0988100002", *be = "+84988100002";
+	const char *c3 = "0988100003", *ce = "+84988100003";
+	char *key = ticket_key_hex(), *key2, *mark, *body, *text;
+	struct complaint ca, cb, cc;
+	struct paknd d;
+	struct ctl ctl;
+
+	ck_assert_ptr_nonnull(key);
+	tickets_start(&d, 1);
+	sms_to(d.port, a, "PA cot dien do #00004");
+	newest_complaint(ae, &ca);
+	ck_assert_int_eq(paknd_finish(&d, key, NULL), 0);
+
+	ctl = paknctl("migrate", NULL, NULL, NULL);
+	ck_assert_msg(ctl.status == 0, "paknctl migrate: %s%s", ctl.out,
+	              ctl.err);
+	ctl_free(&ctl);
+	tickets_start(&d, 0);
+	key2 = ticket_key_hex();
+	ck_assert_str_eq(key2, key);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE id = "
+	                       "$1::bigint AND ticket = $2",
+	                       ca.id, ca.ticket, NULL),
+	                 1);
+	mark = outbox_mark();
+	text = strf("TT %s", ca.ticket);
+	sms_to(d.port, a, text);
+	free(text);
+	body = reply(mark, ae, "status");
+	assert_contains(body, ca.ticket);
+	free(body);
+
+	sms_to(d.port, b, "PA cay do chan duong #00004");
+	newest_complaint(be, &cb);
+	ck_assert_str_ne(cb.ticket, ca.ticket);
+
+	/* The sequence comes back one step: its next value's ticket is
+	 * cb's. The new complaint gets another ticket, not an error. */
+	ck_assert_int_eq(qlong("SELECT setval('pakn.ticket_seq', last_value - "
+	                       "1) FROM pakn.ticket_seq",
+	                       NULL) > 0,
+	                 1);
+	sms_to(d.port, c3, "PA nap cong bi mat #00004");
+	newest_complaint(ce, &cc);
+	ck_assert_str_ne(cc.ticket, cb.ticket);
+	ck_assert_str_ne(cc.ticket, ca.ticket);
+	ck_assert(ticket_valid(cc.ticket));
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint GROUP BY "
+	                       "ticket HAVING count(*) > 1",
+	                       NULL),
+	                 -1);
+	ck_assert_int_eq(paknd_finish(&d, key, NULL), 0);
+	free(mark);
+	free(key2);
+	free(key);
+}
+END_TEST
+
 /* Send a complaint and return its category and sensitivity. */
 static char *
 classified(const char *from, const char *e164, const char *text)
@@ -1180,6 +1365,8 @@ complaints_suite(void)
 
 	tc = tcase(s, "tickets", 20);
 	tcase_add_test(tc, test_ticket_privacy);
+	tcase_add_test(tc, test_ticket_unguessable);
+	tcase_add_test(tc, test_ticket_secret_restart);
 
 	tc = tcase(s, "categories", 20);
 	tcase_add_test(tc, test_categories);

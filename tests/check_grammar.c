@@ -9,7 +9,7 @@
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Valid tickets (ticket_encode(ticket_scramble(1..3))) and a bad one. */
+/* Valid tickets (as 004's formula gave for 1..3) and a bad one. */
 #define T1  "KV7R48R"
 #define T2  "2DQC6CH"
 #define T3  "FX7Y8GV"

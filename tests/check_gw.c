@@ -336,6 +336,16 @@ static const struct {
      "&charset=UTF-16BE&text=%00h%00i",
      "hi"},
     {"/k?token=" TOKEN "&from=0912345678&to=8079&id=1&text=", ""},
+    /* A byte order mark is not text: UCS-2 (either order), UTF-8. */
+    {"/k?token=" TOKEN "&from=0912345678&to=8079&id=1&coding=2"
+     "&text=%FE%FF" VI_UCS2,
+     VI_UTF8},
+    {"/k?token=" TOKEN "&from=0912345678&to=8079&id=1&coding=2"
+     "&text=%FF%FE%10%01%B0%01%DD%1E",
+     "Đườ"},
+    {"/k?token=" TOKEN "&from=0912345678&to=8079&id=1&coding=0"
+     "&charset=UTF-8&text=%EF%BB%BFcaf%C3%A9",
+     "café"},
 };
 
 /* Kannel text in every coding and charset comes out as UTF-8. */
@@ -776,6 +786,88 @@ START_TEST(test_at_get)
 	ck_assert_str_eq(sms.to, "+84281234567");
 	ck_assert_int_eq(sms.sent_at, 1795401086);
 	sms_in_free(&sms);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	long max;
+	int segments;
+	const char *out;
+	size_t had; /* 0: not cut */
+} cut_cases[] = {
+    {"abc", 3, 0, "abc", 0},  {"abcd", 3, 0, "abc", 4},
+    {"Đường", 2, 0, "Đư", 5}, {"Đường", 5, 0, "Đường", 0},
+    {"", 1, 0, "", 0},        {"🌊😀x", 1, 0, "🌊", 3},
+};
+
+/* Texts are cut to max characters, on a character boundary. */
+START_TEST(test_cut_text)
+{
+	struct sms_in sms = {0};
+
+	sms.text = strdup(cut_cases[_i].text);
+	sms.segments = cut_cases[_i].segments;
+	ck_assert_uint_eq(gw_cut_text(&sms, cut_cases[_i].max),
+	                  cut_cases[_i].had);
+	ck_assert_str_eq(sms.text, cut_cases[_i].out);
+	sms_in_free(&sms);
+}
+END_TEST
+
+/* Reported parts bound the text: 160 characters in one, 153 in each of
+ * several. */
+START_TEST(test_cut_text_parts)
+{
+	struct sms_in sms = {0};
+	char text[1001];
+
+	memset(text, 'x', 1000);
+	text[1000] = '\0';
+	for (int n = 0; n <= 7; n++) {
+		size_t cap = n == 1 ? 160 : 153u * (size_t)n;
+		size_t want = n == 0 || cap > 1000 ? 1000 : cap;
+		size_t had = want == 1000 ? 0 : 1000;
+
+		sms.text = strdup(text);
+		sms.segments = n;
+		ck_assert_uint_eq(gw_cut_text(&sms, 39015), had);
+		ck_assert_uint_eq(strlen(sms.text), want);
+		free(sms.text);
+	}
+	sms.text = strdup(text);
+	sms.segments = 1;
+	ck_assert_uint_eq(gw_cut_text(&sms, 100), 1000);
+	ck_assert_uint_eq(strlen(sms.text), 100);
+	free(sms.text);
+}
+END_TEST
+
+/* A UTF-8 byte order mark before the text of Africa's Talking and
+ * Twilio-style messages is not kept. */
+START_TEST(test_bom_at_twilio)
+{
+	static const char body[] =
+	    "MessageSid=SM1&From=%2B84912345678&To=%2B18005551212"
+	    "&Body=%EF%BB%BFNg%E1%BA%ADp";
+	struct sms_in sms;
+	struct treq t;
+	char *sig = twilio_sign("/twilio/sms", body);
+
+	treq_init(&t, GW_GET,
+	          "/at?from=0912345678&to=8079&text=%EF%BB%BFPA+x&id=9", NULL,
+	          NULL, 0);
+	treq_header(&t, "X-Pakn-Token", TOKEN);
+	parse(&at_gw, &t, &sms, 0, NULL);
+	ck_assert_str_eq(sms.text, "PA x");
+	sms_in_free(&sms);
+	treq_init(&t, GW_POST, "/twilio/sms",
+	          "application/x-www-form-urlencoded", body, sizeof body - 1);
+	treq_header(&t, "X-Twilio-Signature", sig);
+	parse(&twilio_gw, &t, &sms, 0, NULL);
+	ck_assert_str_eq(sms.text, "Ngập");
+	sms_in_free(&sms);
+	free(sig);
 }
 END_TEST
 
@@ -1458,6 +1550,9 @@ gw_suite(void)
 	tcase_add_loop_test(tc, test_at_dates, 0, LEN(at_date_cases));
 	tcase_add_loop_test(tc, test_at_errors, 0, LEN(at_err_cases));
 	tcase_add_test(tc, test_at_get);
+	tcase_add_test(tc, test_bom_at_twilio);
+	tcase_add_loop_test(tc, test_cut_text, 0, LEN(cut_cases));
+	tcase_add_test(tc, test_cut_text_parts);
 	tcase_add_loop_test(tc, test_parse_time, 0, LEN(time_cases));
 	tcase_add_test(tc, test_content_type);
 	suite_add_tcase(s, tc);

@@ -638,6 +638,154 @@ START_TEST(test_twilio_signed)
 }
 END_TEST
 
+/* A UCS-2 message that starts with a byte order mark (FE FF) is stored
+ * without U+FEFF, as is a UTF-8 one that starts with EF BB BF. */
+START_TEST(test_bom_stripped)
+{
+	const char *text = "PA Đường Láng ngập nước";
+	unsigned char *u16 = NULL, *bom;
+	char *enc;
+	size_t n;
+	struct http_resp r;
+	PGresult *res;
+
+	u16 = utf8_to_utf16be(text, &n);
+	ck_assert_ptr_nonnull(u16);
+	bom = malloc(n + 2);
+	memcpy(bom, "\xfe\xff", 2);
+	memcpy(bom + 2, u16, n);
+	enc = url_encode(bom, n + 2);
+	kannel_get(&(struct kannel_msg){.token = "kannel-secret",
+	                                .from = "0912345678",
+	                                .to = "8079",
+	                                .raw = enc,
+	                                .ucs2 = 1,
+	                                .id = "k-bom-ucs2"},
+	           &r);
+	assert_status(&r, 200);
+	http_resp_free(&r);
+	res = stored("kannel", "k-bom-ucs2");
+	ck_assert_str_eq(sql_col(res, C_BODY), text);
+	PQclear(res);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint WHERE "
+	                          "inbound_id = (SELECT id FROM "
+	                          "pakn.inbound_message WHERE gateway_msg_id = "
+	                          "'k-bom-ucs2') AND text = 'Đường Láng ngập "
+	                          "nước' AND category_code = 'flooding'",
+	                          NULL),
+	                 1);
+	free(enc);
+
+	enc = strf("%%EF%%BB%%BF%s", "PA+den+hong");
+	kannel_get(&(struct kannel_msg){.token = "kannel-secret",
+	                                .from = "0912345678",
+	                                .to = "8079",
+	                                .raw = enc,
+	                                .id = "k-bom-utf8"},
+	           &r);
+	assert_status(&r, 200);
+	http_resp_free(&r);
+	res = stored("kannel", "k-bom-utf8");
+	ck_assert_str_eq(sql_col(res, C_BODY), "PA den hong");
+	PQclear(res);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                          "WHERE strpos(body, U&'\\FEFF') > 0",
+	                          NULL),
+	                 0);
+	free(enc);
+	free(bom);
+	free(u16);
+}
+END_TEST
+
+/* A 60 KB message of 30 000 words (no SMS is that long) is answered 200
+ * at once: its text is stored cut to max_sms_text characters and
+ * flagged, raw_body keeps it whole, the classifier reads only its head;
+ * a text longer than its reported parts can carry is cut there. */
+START_TEST(test_long_message_cut)
+{
+	const char *headers[] = {"Content-Type: text/plain; charset=UTF-8",
+	                         "X-Kannel-From: 0912000060",
+	                         "X-Kannel-To: 8079", NULL};
+	const char *head = "PA ngap nuoc ";
+	size_t len = strlen(head) + 2 * 30000;
+	char *body = malloc(len + 1), *long_text, *t0, *t1, *cat;
+	const char *kv[] = {"MessageSid",  "SM-cut-1",
+	                    "From",        "+84912000061",
+	                    "To",          "+842873001234",
+	                    "Body",        NULL,
+	                    "NumSegments", "1",
+	                    NULL};
+	struct paknd d;
+	struct http_resp r;
+	PGresult *res;
+
+	memcpy(body, head, strlen(head));
+	for (size_t i = strlen(head); i < len; i += 2)
+		memcpy(body + i, "a ", 2);
+	body[len] = '\0';
+	ck_assert_int_eq(
+	    paknd_start(&d, "long", "[server]\nmax_body_size = 131072\n"), 0);
+	ck_assert_int_eq(paknd_wait_ready(&d, 10), 0);
+	http_request(d.port, "POST",
+	             KANNEL_PATH "?token=kannel-secret&id=cut-1", headers, body,
+	             len, &r);
+	assert_status(&r, 200);
+	ck_assert_msg(r.secs < 1.5, "60 KB message took %.2f s", r.secs);
+	http_resp_free(&r);
+	res = sql_query("SELECT char_length(body), text_cut, "
+	                "octet_length(raw_body) FROM pakn.inbound_message "
+	                "WHERE gateway_msg_id = 'cut-1'",
+	                NULL);
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "39015");
+	ck_assert_str_eq(PQgetvalue(res, 0, 1), "t");
+	ck_assert_int_eq(atol(PQgetvalue(res, 0, 2)), (long)len);
+	PQclear(res);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint WHERE "
+	                          "msisdn = '+84912000060' AND category_code "
+	                          "= 'flooding' AND char_length(text) <= 39015",
+	                          NULL),
+	                 1);
+	cat = log_grep(d.log, 0, "cut (max_sms_text 39015");
+	ck_assert_ptr_nonnull(cat);
+	free(cat);
+	ck_assert_int_eq(paknd_finish(&d, NULL), 0);
+
+	/* The classifier reads the first 300 words only, in bounded time:
+	 * a keyword after 30 000 words is not read. */
+	body[len - 2] = '\0';
+	long_text = strf("%s ngap nuoc", body + strlen(head));
+	t0 = sql_value("SELECT clock_timestamp()", NULL);
+	cat = sql_value("SELECT pakn.classify($1)", long_text, NULL);
+	ck_assert_str_eq(cat, "general");
+	free(cat);
+	t1 = sql_value("SELECT extract(epoch FROM clock_timestamp() - "
+	               "$1::timestamptz) < 0.5",
+	               t0, NULL);
+	ck_assert_str_eq(t1, "t");
+
+	/* One part reported: at most 160 characters. */
+	long_text[400] = '\0';
+	kv[7] = long_text;
+	twilio_post(TWILIO_KEY, kv, &r);
+	assert_status(&r, 200);
+	http_resp_free(&r);
+	res = stored("twilio", "SM-cut-1");
+	ck_assert_int_eq(strlen(sql_col(res, C_BODY)), 160);
+	PQclear(res);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                          "WHERE gateway_msg_id = 'SM-cut-1' AND "
+	                          "text_cut",
+	                          NULL),
+	                 1);
+	free(t0);
+	free(t1);
+	free(long_text);
+	free(body);
+}
+END_TEST
+
 /* Refuse missing, wrong and stale Twilio signatures. */
 START_TEST(test_twilio_bad_signature)
 {
@@ -1521,6 +1669,8 @@ integration_suite(void)
 	tcase_add_test(tc, test_twilio_signed);
 	tcase_add_test(tc, test_at_form);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_bom_stripped);
+	tcase_add_test(tc, test_long_message_cut);
 
 	tc = tcase(s, "refusals", 20);
 	tcase_add_test(tc, test_tokens);

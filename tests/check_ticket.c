@@ -7,10 +7,26 @@
 
 #include "ticket.h"
 
-#define LEN(a)   (sizeof(a) / sizeof((a)[0]))
-#define SAMPLE   2000
-#define PERM_MUL 387420489u
-#define PERM_ADD 123456789u
+#define LEN(a)  (sizeof(a) / sizeof((a)[0]))
+#define SAMPLE  2000
+#define PERMUTE 50000
+
+/* A test key: bytes 0, 1, ..., 31. */
+static const unsigned char key[TICKET_KEY_LEN] = {
+    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/* pakn.ticket_permute(n, key) and pakn.ticket_symbols of it, as
+ * PostgreSQL computes them (sql/011_tickets.sql). */
+static const struct {
+	uint64_t n, x;
+	const char *ticket;
+} permute_cases[] = {
+    {0, 303299132u, "CMEWUZB"},          {1, 353689456u, "ECZD6BC"},
+    {2, 74186137u, "4MC8U8K"},           {3, 376770690u, "F6Z6493"},
+    {1000000, 693507507u, "T8Y4XXK"},    {887503680u, 136297393u, "6SM5R57"},
+    {887503681u, 303299132u, "CMEWUZB"}, /* reduced modulo 31^6 */
+};
 
 static const struct {
 	uint64_t x;
@@ -104,21 +120,34 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The scramble is the SQL formula, stays below 31^6 and has no
- * collisions on a sample spread over the whole range. (Check's asserts
- * talk to the parent process, so hot loops count and assert once.) */
-START_TEST(test_scramble)
+/* The permutation gives what PostgreSQL gives for the same key. */
+START_TEST(test_permute_sql)
 {
-	size_t n = 200000, i, wrong = 0, dup = 0;
+	char t[8];
+	uint64_t x = ticket_permute(key, permute_cases[_i].n);
+
+	ck_assert_uint_eq(x, permute_cases[_i].x);
+	ticket_encode(x, t);
+	ck_assert_str_eq(t, permute_cases[_i].ticket);
+}
+END_TEST
+
+/* The permutation stays below 31^6, is the same for n and n + 31^6, and
+ * has no collisions on a sample spread over the whole range. (Check's
+ * asserts talk to the parent process, so hot loops count and assert
+ * once.) */
+START_TEST(test_permute)
+{
+	size_t n = PERMUTE, i, wrong = 0, dup = 0;
 	uint64_t *v = malloc(n * sizeof *v), k;
 
 	ck_assert_ptr_nonnull(v);
 	for (i = 0; i < n; i++) {
-		k = i < n / 2 ? i : (uint64_t)i * 4409 % TICKET_SPACE;
-		v[i] = ticket_scramble(k);
+		k = i < n / 2 ? i : (uint64_t)i * 17659 % TICKET_SPACE;
+		v[i] = ticket_permute(key, k);
 		wrong += v[i] >= TICKET_SPACE ||
-		         v[i] != (k * PERM_MUL + PERM_ADD) % TICKET_SPACE ||
-		         v[i] != ticket_scramble(k + TICKET_SPACE);
+		         (i % 97 == 0 &&
+		          v[i] != ticket_permute(key, k + TICKET_SPACE));
 	}
 	qsort(v, n, sizeof *v, cmp_u64);
 	for (i = 1; i < n; i++)
@@ -126,6 +155,38 @@ START_TEST(test_scramble)
 	free(v);
 	ck_assert_uint_eq(wrong, 0);
 	ck_assert_uint_eq(dup, 0);
+}
+END_TEST
+
+/* Consecutive sequence values give tickets with no visible pattern: the
+ * differences between consecutive ticket numbers are not constant (as an
+ * affine map's are) and take many values, the 20 tickets share no
+ * prefix, and another key gives other tickets. */
+START_TEST(test_permute_pattern)
+{
+	unsigned char other[TICKET_KEY_LEN];
+	uint64_t x[21], d[20];
+	char t[21][8];
+	int distinct = 0, same_first = 1, same_key = 0;
+
+	memcpy(other, key, sizeof other);
+	other[31] ^= 1;
+	for (int i = 0; i < 21; i++) {
+		x[i] = ticket_permute(key, 1000 + (uint64_t)i);
+		ticket_encode(x[i], t[i]);
+		same_first &= t[i][0] == t[0][0];
+		same_key += ticket_permute(other, 1000 + (uint64_t)i) == x[i];
+	}
+	for (int i = 0; i < 20; i++) {
+		d[i] = (x[i + 1] + TICKET_SPACE - x[i]) % TICKET_SPACE;
+		int seen = 0;
+		for (int j = 0; j < i; j++)
+			seen |= d[j] == d[i];
+		distinct += !seen;
+	}
+	ck_assert_int_ge(distinct, 19);
+	ck_assert(!same_first);
+	ck_assert_int_eq(same_key, 0);
 }
 END_TEST
 
@@ -137,7 +198,7 @@ START_TEST(test_substitutions)
 	int n, p, c;
 
 	for (n = 0; n < SAMPLE; n++) {
-		ticket_encode(ticket_scramble((uint64_t)n), t);
+		ticket_encode(ticket_permute(key, (uint64_t)n), t);
 		for (p = 0; p < 7; p++) {
 			for (c = 0; c < TICKET_N; c++) {
 				if (TICKET_ALPHABET[c] == t[p])
@@ -162,7 +223,7 @@ START_TEST(test_transpositions)
 	int n, p, q;
 
 	for (n = 0; n < SAMPLE; n++) {
-		ticket_encode(ticket_scramble((uint64_t)n), t);
+		ticket_encode(ticket_permute(key, (uint64_t)n), t);
 		for (p = 0; p < 7; p++) {
 			for (q = p + 1; q < 7; q++) {
 				if (t[p] == t[q])
@@ -193,7 +254,9 @@ ticket_suite(void)
 	tcase_add_loop_test(tc, test_valid, 0, LEN(valid_cases));
 	tcase_add_loop_test(tc, test_normalize, 0, LEN(normalize_cases));
 	tcase_add_test(tc, test_null);
-	tcase_add_test(tc, test_scramble);
+	tcase_add_loop_test(tc, test_permute_sql, 0, LEN(permute_cases));
+	tcase_add_test(tc, test_permute);
+	tcase_add_test(tc, test_permute_pattern);
 	tcase_add_test(tc, test_substitutions);
 	tcase_add_test(tc, test_transpositions);
 	suite_add_tcase(s, tc);

@@ -1,4 +1,5 @@
-/* fuzz_form.c: forms, percent-decoding, UTF-8 and UTF-16. */
+/* fuzz_form.c: forms, percent-decoding, UTF-8 and UTF-16, byte order
+ * marks, bearer tokens. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,32 @@ check_decoded(char *out, char *cause)
 		abort();
 	free(out);
 	free(cause);
+}
+
+/* A bearer token is 1..TEXT_BEARER_MAX printable ASCII characters
+ * inside the header, or none with a reason; a stripped text is a suffix. */
+static void
+check_bearer_bom(const uint8_t *data, size_t size)
+{
+	char *h = xstrndup((const char *)data, size), *copy;
+	const char *tok, *reason;
+	size_t n = text_bearer(h, &tok, &reason);
+
+	if ((n == 0) != (tok == NULL) || (n == 0) != (reason != NULL) ||
+	    n > TEXT_BEARER_MAX)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (tok < h || tok + n > h + strlen(h) || tok[i] <= ' ' ||
+		    tok[i] >= 0x7f)
+			abort();
+	copy = xstrdup(h);
+	text_strip_bom(copy);
+	if (strlen(copy) > strlen(h) ||
+	    strcmp(copy, h + strlen(h) - strlen(copy)) != 0 ||
+	    !strncmp(copy, "\xef\xbb\xbf", 3))
+		abort();
+	free(copy);
+	free(h);
 }
 
 /* Run every text function over the input. */
@@ -55,5 +82,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cause = NULL;
 	out = text_latin1_to_utf8(data, size, &cause);
 	check_decoded(out, cause);
+	check_bearer_bom(data, size);
 	return 0;
 }
