@@ -1,4 +1,5 @@
-/* import.c: paknctl's CSV imports (units, categories, routing rules).
+/* import.c: paknctl's CSV imports (units, categories, routing rules,
+ * officials, holidays).
  *
  * The rows of a file go into a temporary table with their line numbers;
  * one SQL function (sql/005_import.sql) checks them all and upserts them,
@@ -74,11 +75,14 @@ static const struct import_kind kinds[] = {
       {"role", COL_TEXT, 1, NULL}}},
     {"holidays",
      "import_holiday",
-     "(line integer, day date, kind text, name text)",
+     "(line integer, day date, kind text, name text, source text, "
+     "status text)",
      "pakn.import_holidays",
      {{"date", COL_DATE, 1, NULL},
       {"kind", COL_TEXT, 1, NULL},
-      {"name", COL_TEXT, 1, NULL}}},
+      {"name", COL_TEXT, 1, NULL},
+      {"source", COL_TEXT, 1, NULL},
+      {"status", COL_TEXT, 0, NULL}}},
     {"routing",
      "import_routing",
      "(line integer, category_code text, area_code text, unit_code text)",

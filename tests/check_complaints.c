@@ -562,14 +562,14 @@ START_TEST(test_import_other_errors)
 	             "admin");
 	/* 2026-03-04 is a Wednesday. */
 	import_fails("holidays", "pakn.holiday", "h-weekday.csv",
-	             "date,kind,name\n"
-	             "2028-01-01,holiday,Tết Dương lịch\n"
-	             "2026-03-04,workday,Làm bù\n",
+	             "date,kind,name,source\n"
+	             "2028-01-01,holiday,Tết Dương lịch,BLLĐ 2019 Điều 112\n"
+	             "2026-03-04,workday,Làm bù,Thông báo (kiểm thử)\n",
 	             "line 3: 2026-03-04 is a weekday");
 	import_fails("holidays", "pakn.holiday", "h-date.csv",
-	             "date,kind,name\n"
-	             "2028-01-01,holiday,Tết Dương lịch\n"
-	             "2026-02-30,holiday,Ngày không có\n",
+	             "date,kind,name,source\n"
+	             "2028-01-01,holiday,Tết Dương lịch,BLLĐ 2019 Điều 112\n"
+	             "2026-02-30,holiday,Ngày không có,BLLĐ 2019 Điều 112\n",
 	             "line 3: date \"2026-02-30\" is not YYYY-MM-DD");
 }
 END_TEST
