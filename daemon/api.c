@@ -57,7 +57,7 @@ struct api_action {
 static const struct api_action api_actions[] = {
     {"answer", {"text", NULL}},   {"transfer", {"unit", "reason", NULL}},
     {"reject", {"reason", NULL}}, {"extend", {"reason", NULL}},
-    {"reopen", {"reason", NULL}},
+    {"reopen", {"reason", NULL}}, {"classify", {"category", "reason", NULL}},
 };
 
 /* What a path names. */

@@ -209,8 +209,669 @@ BEGIN
 END;
 $$;
 
+
+-------------------------------------------------------------------------
+-- PAPI's own names (papi.org.vn): dimension 2 is about decision-making,
+-- dimension 3 is vertical accountability. The API, the dashboard, the
+-- reports and the USSD menus read them from this table.
+-------------------------------------------------------------------------
+
+UPDATE pakn.papi_dimension
+   SET name_vi = 'Công khai, minh bạch trong việc ra quyết định ở địa phương',
+       name_en = 'Transparency in Local Decision-making'
+ WHERE code = 2;
+UPDATE pakn.papi_dimension
+   SET name_en = 'Vertical Accountability Towards Citizens'
+ WHERE code = 3;
+
+-------------------------------------------------------------------------
+-- Unit kinds. Since 1 July 2025 (Resolution 202/2025/QH15 and the
+-- National Assembly Standing Committee's resolutions on each province)
+-- there are two levels: provinces, and communes, wards and special
+-- zones (đặc khu, island communes such as Côn Đảo or Phú Quốc). Kind
+-- 'district' stays for the units before that date (legacy data).
+-------------------------------------------------------------------------
+
+ALTER TABLE pakn.unit DROP CONSTRAINT unit_kind_check,
+	ADD CONSTRAINT unit_kind_check CHECK (kind IN ('province', 'district',
+		'commune', 'special_zone', 'department'));
+COMMENT ON COLUMN pakn.unit.kind IS
+	'province; commune (xã, phường) or special_zone (đặc khu), each standing for its People''s Committee; department; district: legacy, before 1 July 2025';
+
+-- Is a unit of this kind at commune level (a commune, ward or special
+-- zone, whose People's Committee answers by default)?
+CREATE FUNCTION pakn.commune_level(p_kind text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT p_kind IN ('commune', 'special_zone')
+$$;
+
+-- Upsert units (pakn.import_units of 005, with kind special_zone).
+CREATE OR REPLACE FUNCTION pakn.import_units(OUT inserted integer,
+	OUT updated integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM pg_temp.import_unit ORDER BY line LOOP
+		IF r.code IS NULL OR r.code !~ '^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$' THEN
+			RAISE EXCEPTION 'line %: bad unit code "%"', r.line, r.code;
+		ELSIF coalesce(r.name, '') = '' THEN
+			RAISE EXCEPTION 'line %: unit % has no name', r.line, r.code;
+		ELSIF r.kind IS NULL OR r.kind NOT IN ('province', 'district',
+				'commune', 'special_zone', 'department') THEN
+			RAISE EXCEPTION 'line %: kind "%" is not province, commune, special_zone, department or district (before 1 July 2025)',
+				r.line, r.kind;
+		ELSIF r.parent_code = r.code THEN
+			RAISE EXCEPTION 'line %: unit % is its own parent', r.line, r.code;
+		ELSIF EXISTS (SELECT 1 FROM pg_temp.import_unit d
+				WHERE d.code = r.code AND d.line < r.line) THEN
+			RAISE EXCEPTION 'line %: unit % appears twice in the file',
+				r.line, r.code;
+		ELSIF r.parent_code IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM pg_temp.import_unit p WHERE p.code = r.parent_code
+				UNION ALL
+				SELECT 1 FROM pakn.unit u WHERE u.code = r.parent_code) THEN
+			RAISE EXCEPTION 'line %: unknown parent_code %', r.line,
+				r.parent_code;
+		END IF;
+	END LOOP;
+	SELECT count(*) FILTER (WHERE u.code IS NULL),
+	       count(*) FILTER (WHERE u.code IS NOT NULL)
+	  INTO inserted, updated
+	  FROM pg_temp.import_unit i LEFT JOIN pakn.unit u ON u.code = i.code;
+	PERFORM set_config('pakn.importing', 'on', true);
+	INSERT INTO pakn.unit AS u (code, name, parent_code, kind, phones)
+	SELECT i.code, i.name, i.parent_code, i.kind,
+	       coalesce(i.phones, '{}')
+	  FROM pg_temp.import_unit i ORDER BY i.line
+	ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+		parent_code = excluded.parent_code, kind = excluded.kind,
+		phones = CASE WHEN (SELECT i.phones FROM pg_temp.import_unit i
+				WHERE i.code = excluded.code) IS NULL
+			THEN u.phones ELSE excluded.phones END,
+		updated_at = now();
+	PERFORM set_config('pakn.importing', 'off', true);
+	PERFORM pakn.import_units_inspection();
+	FOR r IN SELECT i.line, i.code FROM pg_temp.import_unit i
+		  WHERE i.code = pakn.unit_cycle() LOOP
+		RAISE EXCEPTION 'line %: unit % would be its own ancestor',
+			r.line, r.code;
+	END LOOP;
+	IF pakn.unit_cycle() IS NOT NULL THEN
+		RAISE EXCEPTION 'the units would form a cycle through %',
+			pakn.unit_cycle();
+	END IF;
+END;
+$$;
+
+-- The People's Committee that answers at a location by default (pakn.route
+-- of 003, with special zones at commune level): the rule of the deepest
+-- area, a rule for the category over one for any; else the commune-level
+-- unit containing the location; else the location itself.
+CREATE FUNCTION pakn.route_place(p_category text, p_location text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(
+		(SELECT r.unit_code
+		   FROM pakn.unit_ancestors(p_location) a
+		   JOIN pakn.routing_rule r ON r.area_code = a.code
+		  WHERE r.category_code = p_category OR r.category_code IS NULL
+		  ORDER BY a.distance, r.category_code IS NULL, r.id
+		  LIMIT 1),
+		(SELECT a.code FROM pakn.unit_ancestors(p_location) a
+		  WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1),
+		(SELECT u.code FROM pakn.unit u WHERE u.code = p_location))
+$$;
+
+-------------------------------------------------------------------------
+-- Reports of corruption and abuse of office (sensitive categories) go to
+-- an inspection unit above the place where it happened, never to that
+-- place's units or officials. Each province names its inspection unit
+-- (the provincial inspectorate, or the Party inspection commission):
+-- pakn.unit.inspection_unit, set by `paknctl import-units`.
+-------------------------------------------------------------------------
+
+ALTER TABLE pakn.unit ADD COLUMN inspection_unit text
+	REFERENCES pakn.unit (code) DEFERRABLE INITIALLY DEFERRED;
+COMMENT ON COLUMN pakn.unit.inspection_unit IS
+	'the unit that handles sensitive reports (corruption) about this unit''s territory: the provincial inspectorate or the Party inspection commission';
+
+-- Set inspection units from pg_temp.import_unit (column inspection_unit:
+-- empty keeps the unit's). Raises naming the line of a bad one.
+CREATE FUNCTION pakn.import_units_inspection() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+	v_kind text;
+BEGIN
+	FOR r IN SELECT * FROM pg_temp.import_unit
+		  WHERE inspection_unit IS NOT NULL ORDER BY line LOOP
+		SELECT kind INTO v_kind FROM pakn.unit WHERE code = r.inspection_unit;
+		IF v_kind IS NULL THEN
+			RAISE EXCEPTION 'line %: unknown inspection_unit %', r.line,
+				r.inspection_unit;
+		ELSIF v_kind NOT IN ('department', 'province') THEN
+			RAISE EXCEPTION 'line %: inspection_unit % is a %, not a department (the inspectorate or the Party inspection commission)',
+				r.line, r.inspection_unit, v_kind;
+		END IF;
+		UPDATE pakn.unit SET inspection_unit = r.inspection_unit
+		 WHERE code = r.code;
+	END LOOP;
+END;
+$$;
+
+-- The unit a sensitive report at p_location goes to. The accused are the
+-- commune-level unit containing the place and everything under it (or
+-- the place itself when it is a department). The first unit that is not
+-- one of them: the inspection unit named by the nearest area above the
+-- place; a routing rule for the category; the province.
+CREATE FUNCTION pakn.route_sensitive(p_category text, p_location text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+	WITH accused AS (
+		SELECT coalesce(
+			(SELECT a.code FROM pakn.unit_ancestors(p_location) a
+			  WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1),
+			(SELECT u.code FROM pakn.unit u
+			  WHERE u.code = p_location AND u.kind <> 'province')) AS root)
+	SELECT coalesce(
+		(SELECT u.inspection_unit
+		   FROM pakn.unit_ancestors(p_location) a
+		   JOIN pakn.unit u ON u.code = a.code, accused x
+		  WHERE u.inspection_unit IS NOT NULL
+		    AND NOT pakn.unit_in_subtree(u.inspection_unit, x.root)
+		  ORDER BY a.distance LIMIT 1),
+		(SELECT r.unit_code
+		   FROM pakn.unit_ancestors(p_location) a
+		   JOIN pakn.routing_rule r ON r.area_code = a.code, accused x
+		  WHERE r.category_code = p_category
+		    AND NOT pakn.unit_in_subtree(r.unit_code, x.root)
+		  ORDER BY a.distance, r.id LIMIT 1),
+		(SELECT a.code FROM pakn.unit_ancestors(p_location) a, accused x
+		  WHERE a.kind = 'province'
+		    AND NOT pakn.unit_in_subtree(a.code, x.root)
+		  ORDER BY a.distance LIMIT 1),
+		pakn.route_place(p_category, p_location))
+$$;
+
+-- The unit responsible for a category at a location (pakn.route of 003):
+-- sensitive categories go to the inspection unit (route_sensitive), the
+-- others by routing rules and to the commune (route_place).
+CREATE OR REPLACE FUNCTION pakn.route(p_category text, p_location text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN coalesce((SELECT c.sensitive FROM pakn.category c
+			WHERE c.code = p_category), false)
+		THEN pakn.route_sensitive(p_category, p_location)
+		ELSE pakn.route_place(p_category, p_location) END
+$$;
+
+-- What the USSD menus need to know (pakn.ussd_context of 008): a special
+-- zone is a commune a citizen may choose.
+CREATE OR REPLACE FUNCTION pakn.ussd_context(p_msisdn text, p_code text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.citizen c JOIN pakn.unit u ON u.code = c.home_unit
+			  WHERE c.msisdn = p_msisdn),
+		'example', pakn.example_commune(),
+		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.unit u
+			  WHERE u.code = p_code AND pakn.commune_level(u.kind)),
+		'dims', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', d.code::text, 'label', d.short_vi) ORDER BY d.code),
+				'[]')
+			   FROM pakn.papi_dimension d),
+		'cats', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', c.code, 'label', c.name, 'dim', c.dimension)
+				ORDER BY c.dimension, c.code = 'general', c.name), '[]')
+			   FROM pakn.category c),
+		'svcs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'code', s.code, 'label', s.name, 'dim', s.dimension)
+				ORDER BY s.position, s.code), '[]')
+			   FROM pakn.public_service s),
+		'open', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+				'ticket', t.ticket, 'status', pakn.status_vi(t.status),
+				'due', coalesce(pakn.due_vi(t.due_at), ''))
+				ORDER BY t.id DESC), '[]')
+			   FROM (SELECT * FROM pakn.complaint
+				  WHERE msisdn = p_msisdn
+				    AND status IN ('needs_location', 'open', 'answered')
+				  ORDER BY id DESC LIMIT 5) t),
+		'answered', (SELECT jsonb_build_object('id', c.id, 'ticket', c.ticket)
+			   FROM pakn.complaint c
+			  WHERE c.msisdn = p_msisdn AND c.status = 'answered'
+			  ORDER BY c.answered_at DESC, c.id DESC LIMIT 1))
+$$;
+
+-------------------------------------------------------------------------
+-- Classification as people type. pakn.untype undoes what phones and
+-- keyboards leave in a message (Telex and VNI tone keys, numbers of any
+-- size); pakn.category_of classifies the result with pakn.classify,
+-- except that a keyword of a sensitive category wins over any other: a
+-- bribe asked for a land title is a bribe, whatever its length.
+-------------------------------------------------------------------------
+
+-- Folded text (pakn.fold) with typing habits undone: VNI tone digits
+-- after a letter ("pha3n a1nh", "d9"), Telex tone keys at a word's end
+-- (s f r x j: no Vietnamese word ends so) and doubled letters (dd aa ee
+-- oo, aw ow uw; w after a consonant is ư), and any number written 0 ("5 triệu", "2,5tr", "500k"
+-- become "0 trieu", "0tr", "0k") so keywords can name an amount.
+CREATE FUNCTION pakn.untype(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT regexp_replace(regexp_replace(regexp_replace(
+		regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+		regexp_replace(pakn.fold(s),
+		'([a-z])[1-9]+(?=[a-z]|[^a-z0-9]|$)', '\1', 'g'),
+		'([a-z][a-z])[sfrxj](?=[^a-z0-9]|$)', '\1', 'g'),
+		'dd', 'd', 'g'),
+		'([aeo])\1', '\1', 'g'),
+		'([aou])w', '\1', 'g'),
+		'([b-df-hj-np-tv-z])w', '\1u', 'g'),
+		'[0-9]+([.,][0-9]+)*', '0', 'g'),
+		'\m0 ?(trieu|tr|nghin|ngan|k|cu|lit|xi)\M', '0 \1', 'g')
+$$;
+
+-- pakn.fold_words of untyped text.
+CREATE FUNCTION pakn.untype_words(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT ' ' || btrim(regexp_replace(pakn.untype(s), '[^a-z0-9]+', ' ',
+		'g')) || ' '
+$$;
+
+-- The sensitive category whose keyword the text holds (the longest), or
+-- NULL.
+CREATE FUNCTION pakn.sensitive_category(p_text text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT c.code
+	  FROM pakn.category c, unnest(c.keywords) k
+	 WHERE c.sensitive
+	   AND strpos(pakn.untype_words(p_text), pakn.untype_words(k)) > 0
+	   AND pakn.untype_words(k) <> '  '
+	 ORDER BY length(pakn.untype_words(k)) DESC, c.code
+	 LIMIT 1
+$$;
+
+-- The category of a citizen's text: a sensitive one if any of its
+-- keywords is there, else pakn.classify of the text, else pakn.classify
+-- of the untyped text.
+CREATE FUNCTION pakn.category_of(p_text text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(pakn.sensitive_category(p_text),
+		nullif(pakn.classify(p_text), 'general'),
+		pakn.classify(pakn.untype(p_text)))
+$$;
+
+-- Does the text fit no category (pakn.category_of gave 'general' without
+-- a keyword of it)?
+CREATE FUNCTION pakn.fits_no_category(p_text text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT pakn.category_of(p_text) = 'general'
+	   AND NOT EXISTS (SELECT 1 FROM pakn.category c, unnest(c.patterns) k
+		WHERE c.code = 'general'
+		  AND strpos(pakn.fold_words(pakn.untype(p_text)), k) > 0)
+$$;
+
+-- A complaint that fits no category waits for the receiving unit to
+-- classify it (triage) instead of passing silently as 'general'.
+ALTER TABLE pakn.complaint ADD COLUMN triage boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN pakn.complaint.triage IS
+	'fits no category: the receiving unit classifies it (POST .../classify)';
+CREATE INDEX complaint_triage_idx ON pakn.complaint (responsible_unit)
+	WHERE triage AND status = 'open';
+
+-- A new complaint from a citizen (pakn.complaint_new of 004): classified
+-- by pakn.category_of (sensitive keywords first, typing habits undone),
+-- and left to triage when it fits no category. Returns the number of SMS
+-- queued.
+CREATE OR REPLACE FUNCTION pakn.complaint_new(p_gateway text, p_msisdn text,
+	p_inbound bigint, p_text text, p_unit text, p_keyword boolean)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_cat pakn.category;
+	v_loc text;
+	v_id bigint;
+	v_ticket text;
+BEGIN
+	SELECT * INTO STRICT v_cat FROM pakn.category
+	 WHERE code = pakn.category_of(p_text);
+	v_ticket := pakn.ticket_encode(nextval('pakn.ticket_seq'));
+	INSERT INTO pakn.complaint (ticket, msisdn, gateway, inbound_id,
+		category_code, dimension, sensitive, status, text, triage)
+	VALUES (v_ticket, p_msisdn, p_gateway, p_inbound, v_cat.code,
+		v_cat.dimension, v_cat.sensitive, 'needs_location', p_text,
+		v_cat.code = 'general' AND pakn.fits_no_category(p_text))
+	RETURNING id INTO v_id;
+	PERFORM pakn.ledger(v_id, 'citizen', NULL, 'received', NULL,
+		jsonb_build_object('category', v_cat.code, 'keyword', p_keyword));
+	-- The location: a code in the text, else the registered commune.
+	SELECT code INTO v_loc FROM pakn.unit WHERE code = p_unit;
+	IF v_loc IS NULL THEN
+		SELECT home_unit INTO v_loc FROM pakn.citizen WHERE msisdn = p_msisdn;
+	END IF;
+	IF v_loc IS NULL THEN
+		RETURN pakn.reply(p_gateway, p_msisdn, CASE WHEN p_keyword
+			THEN 'ask_location' ELSE 'ask_location_nokeyword' END,
+			jsonb_build_object('ticket', v_ticket,
+				'example', pakn.example_commune()), v_id, p_inbound);
+	END IF;
+	RETURN pakn.complaint_route(v_id, v_loc,
+		CASE WHEN p_keyword THEN 'ack' ELSE 'ack_nokeyword' END, p_inbound);
+END;
+$$;
+
+-- Reports of bribery, extortion, embezzlement, nepotism and abuse of
+-- office as people write them (matched untyped, so with or without
+-- diacritics; an amount is any number: "đòi 5 triệu" matches "doi
+-- 10tr"). Words that are ordinary on their own ("vòi" is also a tap and,
+-- folded, "với"; "người nhà" and "bồi dưỡng" have innocent uses) appear
+-- only in phrases.
+UPDATE pakn.category SET keywords = '{tham nhũng,tiêu cực,hối lộ,ăn hối lộ,nhận hối lộ,đưa hối lộ,lót tay,tiền lót tay,phong bì,phong bao,bôi trơn,tiền cà phê,tiền bồi dưỡng,phải bồi dưỡng,bồi dưỡng thêm,đòi bồi dưỡng,bồi dưỡng cho cán bộ,xin tiền,vòi tiền,vòi vĩnh,vòi quà,vòi 2 chỉ,đòi tiền,đòi quà,phải có quà,đòi 5 triệu,đòi 5tr,đòi 500k,đòi 500 nghìn,xin 5 triệu,xin 5tr,đưa tiền,đưa 5 triệu,nộp 5 triệu để,nộp 5tr để,chi tiền mới,5 triệu mới,5tr mới,500k mới,làm luật,ăn tiền,nhận tiền rồi,nhận tiền của,nhận tiền chạy,nhận tiền làm ngơ,làm ngơ cho,chạy việc,chạy chức,chạy trường,chạy án,chạy sổ,chạy dự án,tiền chạy,mua chức,bán chức,bán suất,bảo kê,nhũng nhiễu,sách nhiễu,tham ô,biển thủ,ăn chặn,cắt xén,bớt xén,ăn bớt,xà xẻo,rút ruột,chiếm đoạt,khai khống,trục lợi,thâu tóm,người nhà chủ tịch,người nhà của chủ tịch,người nhà lãnh đạo,người nhà của lãnh đạo,người nhà cán bộ,toàn người nhà,cho người nhà,con ông cháu cha,con cháu lãnh đạo,lạm quyền,lộng quyền,lạm dụng chức vụ,lợi dụng chức vụ,bao che,làm giả giấy tờ,làm sai lệch hồ sơ}'
+ WHERE code = 'corruption';
+
+-- The other categories: phrases people use, abbreviations (ko, k, cb)
+-- and fewer bare words that mislead ("điện" is also in "điện thoại").
+UPDATE pakn.category SET keywords = array_remove(array_remove(keywords,
+	'điện'), 'dien') || '{tiền điện,điện yếu,điện chập chờn,cột điện,dây điện,trạm biến áp,chập điện,không có điện,điện lực,đường dây điện}'
+ WHERE code = 'electricity';
+UPDATE pakn.category SET keywords = keywords || '{xác nhận tình trạng hôn nhân,tình trạng hôn nhân,trích lục,khai tử,đăng ký khai sinh,đăng ký kết hôn,bản sao}'
+ WHERE code = 'certification';
+UPDATE pakn.category SET keywords = keywords || '{tiền nước,nước sinh hoạt,giếng khoan,đường ống nước,nhiễm phèn}'
+ WHERE code = 'clean_water';
+UPDATE pakn.category SET keywords = keywords || '{cấp phép,cấp phép sửa chữa,sửa chữa nhà,xây nhà,xây dựng không phép,xây lấn}'
+ WHERE code = 'construction_permit';
+UPDATE pakn.category SET keywords = keywords || '{ngập úng,mưa to là ngập,nước mưa,rãnh thoát nước}'
+ WHERE code = 'flooding';
+UPDATE pakn.category SET keywords = keywords || '{ko trả lời,k trả lời,chưa trả lời,không phản hồi,ko phản hồi,cb xã,thái độ phục vụ,quát mắng,quát tháo,coi thường dân,chơi điện thoại,hẹn mai hẹn mốt,đi làm muộn,không có ai,tiếp dân,say rượu}'
+ WHERE code = 'official_conduct';
+UPDATE pakn.category SET keywords = keywords || '{cho học sinh,giáo viên chủ nhiệm,bán trú,lớp học,sách giáo khoa,học thêm}'
+ WHERE code = 'primary_school';
+UPDATE pakn.category SET keywords = keywords || '{đua xe,cướp giật,trộm cắp,trộm chó,bảo vệ an ninh,tụ tập}'
+ WHERE code = 'public_security';
+UPDATE pakn.category SET keywords = keywords || '{cầu tạm,cầu tạm qua suối,sập cầu,đường đất,biển báo,lầy lội,sụt lún,đường liên xã,đường thôn}'
+ WHERE code = 'roads';
+UPDATE pakn.category SET keywords = keywords || '{rác ngập ngụa,đổ rác,đổ rác bừa bãi,rác xây dựng,dọn rác}'
+ WHERE code = 'waste';
+UPDATE pakn.category SET keywords = keywords || '{cấp đổi sổ đỏ,sang tên sổ đỏ,đo đạc,lấn chiếm đất,sổ đỏ của}'
+ WHERE code = 'land_certificate';
+UPDATE pakn.category SET keywords = keywords || '{khai thác đá,khai thác trái phép,sạt lở núi,chặt gỗ,lâm tặc,rừng tự nhiên,phá rừng,hút cát,đào đất trái phép}'
+ WHERE code = 'natural_resources';
+UPDATE pakn.category SET keywords = keywords || '{tiền cho cán bộ,không qua thi tuyển}'
+ WHERE code = 'corruption';
+
+-------------------------------------------------------------------------
+-- Triage in the officials' API: GET /v1/complaints?status=triage lists
+-- the open complaints that fit no category; POST .../classify
+-- {"category", "reason"} files one (any open complaint, in fact) in a
+-- category; a sensitive one moves to the inspection unit at once.
+-------------------------------------------------------------------------
+
+-- Why a complaint may not be classified in p_category now, or NULL.
+CREATE FUNCTION pakn.api_classify_check(c pakn.complaint, p_category text)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT CASE
+	WHEN p_category IS NULL THEN pakn.api_error(400, 'bad_request',
+		'category: required, the code of a category')
+	WHEN NOT EXISTS (SELECT 1 FROM pakn.category WHERE code = p_category)
+	THEN pakn.api_error(400, 'bad_request',
+		format('category: unknown category "%s"', p_category))
+	WHEN c.status <> 'open' THEN pakn.api_error(409, 'conflict',
+		format('complaint %s is %s; only open ones can be classified',
+			c.ticket, c.status))
+	END
+$$;
+
+-- File a complaint in a category (an official's decision, in the
+-- ledger); it leaves triage. A sensitive category takes it to the
+-- inspection unit (pakn.route), away from the unit that had it. The due
+-- date stays. Returns the number of SMS queued.
+CREATE FUNCTION pakn.complaint_classify(p_id bigint, p_actor_id text,
+	p_category text, p_reason text)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	c pakn.complaint;
+	cat pakn.category;
+	v_from text;
+	v_unit text;
+BEGIN
+	SELECT * INTO STRICT cat FROM pakn.category WHERE code = p_category;
+	SELECT category_code INTO v_from FROM pakn.complaint WHERE id = p_id;
+	UPDATE pakn.complaint SET category_code = cat.code,
+		dimension = cat.dimension, sensitive = cat.sensitive, triage = false
+	 WHERE id = p_id RETURNING * INTO STRICT c;
+	PERFORM pakn.ledger(p_id, 'official', p_actor_id, 'classified', p_reason,
+		jsonb_build_object('category', cat.code, 'from', v_from));
+	v_unit := pakn.route(cat.code, c.location_unit);
+	IF cat.sensitive AND v_unit IS DISTINCT FROM c.responsible_unit THEN
+		RETURN pakn.complaint_transfer(p_id, 'system', NULL, v_unit,
+			'báo cáo tham nhũng chuyển cơ quan thanh tra');
+	END IF;
+	RETURN 0;
+END;
+$$;
+
+-- Check the filters of a queue; NULL if they are fine, else an error
+-- (pakn.api_list_check of 007, with status triage).
+CREATE OR REPLACE FUNCTION pakn.api_list_check(p_status text[], p_category text,
+	p_dimension integer, p_limit integer, p_offset integer, p_sort text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_bad text;
+BEGIN
+	SELECT s INTO v_bad FROM unnest(p_status) s
+	 WHERE s NOT IN ('needs_location', 'open', 'triage', 'answered',
+		'withdrawn', 'rejected', 'closed') LIMIT 1;
+	IF v_bad IS NOT NULL THEN
+		RETURN pakn.api_error(400, 'bad_request', format('status: unknown '
+			'status "%s" (open, triage, answered, rejected, closed, '
+			'withdrawn, needs_location)', v_bad));
+	ELSIF p_category IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pakn.category
+			WHERE code = p_category) THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			format('category: unknown category "%s"', p_category));
+	ELSIF p_dimension IS NOT NULL AND p_dimension NOT BETWEEN 1 AND 8 THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			'dimension: must be 1 to 8');
+	ELSIF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100
+			OR p_offset IS NULL OR p_offset < 0 THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			'limit: 1 to 100, offset: 0 or more');
+	ELSIF p_sort IS NOT NULL AND p_sort NOT IN ('due', 'newest') THEN
+		RETURN pakn.api_error(400, 'bad_request', 'sort: due or newest');
+	END IF;
+	RETURN NULL;
+END;
+$$;
+
+-- GET /v1/complaints: the caller's queue (pakn.api_list of 007, with
+-- status triage: the open complaints that fit no category). p_status is
+-- one status or a comma-separated list; NULL filters match everything. Sorted by
+-- deadline (most urgent first) when only open complaints are asked for
+-- or p_sort is 'due', else newest first.
+CREATE OR REPLACE FUNCTION pakn.api_list(p_token text, p_status text, p_overdue boolean,
+	p_category text, p_dimension integer, p_limit integer, p_offset integer,
+	p_sort text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	o pakn.official := pakn.api_auth(p_token);
+	v_status text[] := string_to_array(p_status, ',');
+	v_due boolean := coalesce(p_sort = 'due', v_status = '{open}'
+		OR v_status = '{triage}');
+	v_err jsonb;
+	v_total bigint;
+	v_items jsonb;
+BEGIN
+	IF o.id IS NULL THEN
+		RETURN pakn.api_unauthorized();
+	END IF;
+	v_err := pakn.api_list_check(v_status, p_category, p_dimension, p_limit,
+		p_offset, p_sort);
+	IF v_err IS NOT NULL THEN
+		RETURN v_err;
+	END IF;
+	WITH hits AS MATERIALIZED (
+		SELECT c FROM pakn.complaint c
+		 WHERE c.responsible_unit IN (SELECT pakn.api_units(o))
+		   AND (v_status IS NULL OR c.status = ANY (v_status)
+			OR ('triage' = ANY (v_status) AND c.status = 'open'
+			    AND c.triage))
+		   AND (p_overdue IS NULL OR pakn.api_overdue(c) = p_overdue)
+		   AND (p_category IS NULL OR c.category_code = p_category)
+		   AND (p_dimension IS NULL OR c.dimension = p_dimension))
+	SELECT (SELECT count(*) FROM hits),
+	       (SELECT coalesce(jsonb_agg(pakn.api_complaint(p.c) ORDER BY p.n),
+			'[]')
+		  FROM (SELECT h.c, row_number() OVER (ORDER BY
+				CASE WHEN v_due THEN (h.c).due_at END ASC NULLS LAST,
+				(h.c).created_at DESC, (h.c).id DESC) AS n
+			  FROM hits h) p
+		 WHERE p.n > p_offset AND p.n <= p_offset + p_limit)
+	  INTO v_total, v_items;
+	RETURN pakn.api_reply(200, jsonb_build_object('total', v_total,
+		'limit', p_limit, 'offset', p_offset,
+		'sort', CASE WHEN v_due THEN 'due' ELSE 'newest' END,
+		'complaints', v_items));
+END;
+$$;
+
+-- Why an action may not be done now (an error answer), or NULL
+-- (pakn.api_act_check of 007, with classify {"category"}).
+CREATE OR REPLACE FUNCTION pakn.api_act_check(c pakn.complaint, p_action text,
+	p_args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_field text := CASE p_action WHEN 'answer' THEN 'text' ELSE 'reason' END;
+	v_max integer := CASE p_action WHEN 'answer' THEN 2000 ELSE 500 END;
+	v_unit text := pakn.api_arg(p_args, 'unit');
+BEGIN
+	IF p_action = 'classify' THEN
+		RETURN pakn.api_classify_check(c, pakn.api_arg(p_args, 'category'));
+	ELSIF pakn.api_arg(p_args, v_field) IS NULL THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			format('%s: required, a non-empty string', v_field));
+	ELSIF length(p_args->>v_field) > v_max THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			format('%s: at most %s characters', v_field, v_max));
+	ELSIF p_action = 'transfer' AND v_unit IS NULL THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			'unit: required, the code of a unit');
+	ELSIF p_action = 'transfer' AND NOT EXISTS (SELECT 1 FROM pakn.unit u
+			WHERE u.code = v_unit) THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			format('unit: no unit has the code "%s"', v_unit));
+	ELSIF p_action = 'transfer' AND v_unit = c.responsible_unit THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			format('unit: the complaint is already with %s', v_unit));
+	ELSIF p_action = 'reopen' AND c.status NOT IN ('answered', 'closed',
+			'rejected') THEN
+		RETURN pakn.api_error(409, 'conflict', format('complaint %s is %s; '
+			'only answered, closed or rejected ones can be reopened',
+			c.ticket, c.status));
+	ELSIF p_action <> 'reopen' AND c.status <> 'open' THEN
+		RETURN pakn.api_error(409, 'conflict', format('complaint %s is %s; '
+			'only open ones can be %s', c.ticket, c.status,
+			CASE p_action WHEN 'answer' THEN 'answered'
+				WHEN 'transfer' THEN 'transferred'
+				WHEN 'reject' THEN 'rejected' ELSE 'extended' END));
+	ELSIF p_action = 'extend' AND c.extended THEN
+		RETURN pakn.api_error(409, 'conflict', format('the deadline of %s '
+			'was extended already; it can be extended once', c.ticket));
+	END IF;
+	RETURN NULL;
+END;
+$$;
+
+-- Do an action through the accountable pakn.complaint_* functions, the
+-- official's id in the ledger (pakn.api_do of 007, with classify).
+-- Returns the number of SMS queued.
+CREATE OR REPLACE FUNCTION pakn.api_do(o pakn.official, c pakn.complaint,
+	p_action text, p_args jsonb)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_actor text := o.id::text;
+	v_reason text := pakn.api_arg(p_args, 'reason');
+BEGIN
+	CASE p_action
+	WHEN 'answer' THEN
+		RETURN pakn.complaint_answer(c.id, v_actor,
+			pakn.api_arg(p_args, 'text'), NULL);
+	WHEN 'transfer' THEN
+		RETURN pakn.complaint_transfer(c.id, 'official', v_actor,
+			pakn.api_arg(p_args, 'unit'), v_reason);
+	WHEN 'reject' THEN
+		RETURN pakn.complaint_reject(c.id, v_actor, v_reason);
+	WHEN 'classify' THEN
+		RETURN pakn.complaint_classify(c.id, v_actor,
+			pakn.api_arg(p_args, 'category'), v_reason);
+	WHEN 'extend' THEN
+		RETURN pakn.complaint_extend(c.id, v_actor, v_reason);
+	ELSE
+		PERFORM pakn.complaint_reopen(c.id, 'official', v_actor, v_reason);
+		RETURN pakn.reply(c.gateway, c.msisdn, 'reopened',
+			pakn.complaint_vars(c.id), c.id, NULL)
+		     + pakn.notify_unit(c.responsible_unit, '{officer}',
+			'new_complaint', c.id);
+	END CASE;
+END;
+$$;
+
+-- POST /v1/complaints/{ticket}/{action}: answer {"text"}, transfer
+-- {"unit", "reason"}, reject, extend, reopen {"reason"}, classify
+-- {"category", "reason"} (pakn.api_act of 007 with classify). Answers the
+-- complaint as it is afterwards, with its history.
+CREATE OR REPLACE FUNCTION pakn.api_act(p_token text, p_ticket text, p_action text,
+	p_args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	o pakn.official := pakn.api_auth(p_token);
+	c pakn.complaint;
+	v_err jsonb;
+	n integer;
+BEGIN
+	IF o.id IS NULL THEN
+		RETURN pakn.api_unauthorized();
+	ELSIF p_action IS NULL OR p_action NOT IN ('answer', 'transfer', 'reject',
+			'extend', 'reopen', 'classify') THEN
+		RETURN pakn.api_error(404, 'not_found', 'no such action');
+	ELSIF p_args IS NULL OR jsonb_typeof(p_args) <> 'object' THEN
+		RETURN pakn.api_error(400, 'bad_request',
+			'the body must be a JSON object');
+	END IF;
+	c := pakn.api_find(o, p_ticket, true);
+	IF c.id IS NULL THEN
+		RETURN pakn.api_not_found();
+	END IF;
+	v_err := pakn.api_act_check(c, p_action, p_args);
+	IF v_err IS NOT NULL THEN
+		RETURN v_err;
+	END IF;
+	n := pakn.api_do(o, c, p_action, p_args);
+	RETURN pakn.api_reply(200, pakn.api_complaint_full(c.id), greatest(n, 0));
+END;
+$$;
+
+-- The reporter of a sensitive report as everyone sees them: "TC-" and 8
+-- hex digits of SHA-256(secret, report): one per report, so it cannot be
+-- linked to the citizen's pseudonym on other complaints nor to their
+-- other reports.
+CREATE FUNCTION pakn.api_report_pseudonym(p_id bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT 'TC-' || upper(left(encode(sha256(convert_to(s.value
+		|| ':sensitive:' || p_id, 'UTF8')), 'hex'), 8))
+	  FROM pakn.setting s WHERE s.name = 'pseudonym_secret'
+$$;
+
 -- A complaint as the API shows it (pakn.api_complaint of 007): adds
--- whether its due date falls in a year whose days off are provisional.
+-- whether its due date falls in a year whose days off are provisional,
+-- whether it waits for triage, and shows the reporter of a sensitive
+-- report as a pseudonym of that report alone.
 CREATE OR REPLACE FUNCTION pakn.api_complaint(c pakn.complaint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
@@ -236,9 +897,21 @@ LANGUAGE sql STABLE AS $$
 		'answered_at', pakn.api_time(c.answered_at),
 		'closed_at', pakn.api_time(c.closed_at),
 		'close_reason', c.close_reason,
+		'triage', c.triage,
 		'sensitive', c.sensitive, 'anonymous', c.sensitive,
-		'citizen', CASE WHEN NOT c.sensitive
-			THEN pakn.api_pseudonym(c.msisdn) END)
+		'citizen', CASE WHEN c.sensitive
+			THEN pakn.api_report_pseudonym(c.id)
+			ELSE pakn.api_pseudonym(c.msisdn) END)
 	  FROM pakn.category cat, pakn.papi_dimension d
 	 WHERE cat.code = c.category_code AND d.code = c.dimension
 $$;
+
+-- Fold Vietnamese for matching (pakn.fold of 003): also ð and Ð, which
+-- some keyboards type for đ and Đ, as daemon/grammar.c folds them.
+CREATE OR REPLACE FUNCTION pakn.fold(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT translate(lower(regexp_replace(normalize(s, NFD),
+		'[\u0300-\u036f]', '', 'g')), 'đĐðÐ', 'dddd')
+$$;
+-- The stored keyword patterns are folded again.
+UPDATE pakn.category SET keywords = keywords;

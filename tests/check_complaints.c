@@ -481,8 +481,8 @@ START_TEST(test_import_units_errors)
 	import_fails("units", t, "u-kind.csv",
 	             "code,name,parent_code,kind\n"
 	             "98105,Thôn Ba,98001,village\n",
-	             "line 2: kind \"village\" is not province, district, "
-	             "commune or department");
+	             "line 2: kind \"village\" is not province, commune, "
+	             "special_zone, department or district");
 	import_fails("units", t, "u-cycle.csv",
 	             "code,name,parent_code,kind\n"
 	             "98-A,Huyện A,98-B,district\n"
