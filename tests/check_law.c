@@ -728,6 +728,27 @@ START_TEST(test_classify_corpus)
 }
 END_TEST
 
+/* SQL folds ð and Ð (typed for đ and Đ on some keyboards) as the C
+ * grammar does, so such a message is classified like one with đ. */
+START_TEST(test_fold_eth)
+{
+	char id[24], ticket[16];
+
+	assert_value(qval("SELECT pakn.fold('\xc3\x90\xc6\xb0\xe1\xbb\x9dng "
+	                  "\xc3\xb0\xc3\xa1')",
+	                  NULL),
+	             "duong da");
+	/* "ðèn ðường" (street lights): the only keyword is written with ð. */
+	sms("0987110601",
+	    "PA \xc3\xb0\xc3\xa8n \xc3\xb0\xc6\xb0\xe1\xbb\x9dng "
+	    "t\xe1\xba\xaft c\xe1\xba\xa3 tu\xe1\xba\xa7n #00004");
+	newest("+84987110601", id, ticket);
+	assert_sql1("SELECT category_code FROM pakn.complaint WHERE id = "
+	            "$1::bigint",
+	            id, "electricity");
+}
+END_TEST
+
 /* POST an action with a JSON body and a token; the parsed answer. */
 static json_t *
 api_post(const char *path, const char *token, const char *body, long want)
@@ -837,6 +858,7 @@ law_suite(void)
 
 	tc = tcase(s, "classification", 60);
 	tcase_add_test(tc, test_classify_corpus);
+	tcase_add_test(tc, test_fold_eth);
 	tcase_add_test(tc, test_triage);
 	return s;
 }
