@@ -225,11 +225,13 @@ UPDATE pakn.papi_dimension
  WHERE code = 3;
 
 -------------------------------------------------------------------------
--- Unit kinds. Since 1 July 2025 (Resolution 202/2025/QH15 and the
--- National Assembly Standing Committee's resolutions on each province)
--- there are two levels: provinces, and communes, wards and special
--- zones (đặc khu, island communes such as Côn Đảo or Phú Quốc). Kind
--- 'district' stays for the units before that date (legacy data).
+-- Unit kinds. Since 1 July 2025 (the Law on Organisation of Local
+-- Government 2025; Resolution 202/2025/QH15 on the provinces and the
+-- Standing Committee's resolutions on each province's communes) there
+-- are two levels: 34 provinces, and communes, wards and special zones
+-- (đặc khu, island units such as Côn Đảo or Phú Quốc; 13 in the
+-- statistics office's list, letter 1027/CTK-CSCL). Kind 'district'
+-- stays for units and data from before that date (legacy).
 -------------------------------------------------------------------------
 
 ALTER TABLE pakn.unit DROP CONSTRAINT unit_kind_check,
