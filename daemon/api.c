@@ -62,6 +62,7 @@ static const struct api_action api_actions[] = {
     {"reopen", {"reason", NULL}},
     {"accept_transfer", {"reason", NULL}},
     {"refuse_transfer", {"reason", NULL}},
+    {"classify", {"category", "reason", NULL}},
 };
 
 /* What a path names. */
@@ -532,8 +533,7 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 	else if (t.kind == API_TRANSFERS) {
 		values[0] = token;
 		api_submit(d, req, STMT_API_TRANSFERS, 1, values);
-	}
-	else if (t.kind == API_ACT)
+	} else if (t.kind == API_ACT)
 		api_act(d, req, token, &t);
 	else {
 		values[0] = token;

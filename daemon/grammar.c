@@ -80,7 +80,9 @@ static int parse_answer(struct scan *, struct sms_cmd *);
 static int parse_transfer(struct scan *, struct sms_cmd *);
 
 static const struct keyword keywords[] = {
+    {"phan anh kien nghi", CMD_COMPLAINT, parse_complaint},
     {"phan anh", CMD_COMPLAINT, parse_complaint},
+    {"pakn", CMD_COMPLAINT, parse_complaint},
     {"pa", CMD_COMPLAINT, parse_complaint},
     {"gop y", CMD_COMPLAINT, parse_complaint},
     {"gy", CMD_COMPLAINT, parse_complaint},
@@ -481,17 +483,71 @@ parse_transfer(struct scan *s, struct sms_cmd *cmd)
 	return 1;
 }
 
-/* Match word at f; the length matched, or 0. */
+/* Is c an ASCII letter? */
+static int
+is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * The bytes at p that typing habits left after the keyword letter w[0]
+ * (just matched), which the keyword word is being matched from: Telex
+ * "dd" for đ, "aa ee oo" for â ê ô, "aw ow uw" for ă ơ ư, a tone key
+ * (s f r x j) ending the word; a VNI digit 1-9 inside a word ("pha3n",
+ * "d9k"), or ending a word of a keyword longer than two letters ("nghi5").
+ */
+static size_t
+typed_extra(const char *p, const char *w, const char *word)
+{
+	int ends = w[1] == ' ' || w[1] == '\0';
+	size_t n = 0;
+
+	if (p[0] == w[0] && w[1] != w[0] && strchr("adeo", w[0]) != NULL)
+		return 1;
+	if (p[0] == 'w' && strchr("aou", w[0]) != NULL)
+		return 1;
+	if (ends && p[0] != '\0' && strchr("sfrxj", p[0]) != NULL &&
+	    !is_alnum((unsigned char)p[1]))
+		return 1;
+	while (n < 2 && p[n] >= '1' && p[n] <= '9')
+		n++;
+	if (n > 0 &&
+	    (is_alpha((unsigned char)p[n]) ||
+	     (ends && strlen(word) > 2 && !is_alnum((unsigned char)p[n]))))
+		return n;
+	return 0;
+}
+
+/* The bytes typing habits left after w[0], at most three of them
+ * ("uwf" in "tuwf"). */
+static size_t
+typed_run(const char *p, const char *w, const char *word)
+{
+	size_t n = 0, x;
+
+	for (int k = 0; k < 3 && (x = typed_extra(p + n, w, word)) > 0; k++)
+		n += x;
+	return n;
+}
+
+/* Match word at f, forgiving the typing habits of typed_extra and a dot
+ * between letters ("Đ.K"); the length matched, or 0. */
 static size_t
 keyword_match(const char *f, const char *word)
 {
 	size_t i = 0;
+	const char *w;
 
-	for (; *word != '\0'; word++) {
-		if (*word != ' ') {
-			if (f[i] != *word)
+	for (w = word; *w != '\0'; w++) {
+		if (*w != ' ') {
+			if (w != word && w[-1] != ' ' && f[i] == '.' &&
+			    f[i + 1] == *w)
+				i++;
+			if (f[i] != *w)
 				return 0;
 			i++;
+			i += typed_run(f + i, w, word);
 			continue;
 		}
 		while (is_space((unsigned char)f[i]) || f[i] == '-' ||

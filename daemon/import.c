@@ -1,4 +1,5 @@
-/* import.c: paknctl's CSV imports (units, categories, routing rules).
+/* import.c: paknctl's CSV imports (units, categories, routing rules,
+ * officials, holidays).
  *
  * The rows of a file go into a temporary table with their line numbers;
  * one SQL function (sql/005_import.sql) checks them all and upserts them,
@@ -44,13 +45,14 @@ static const struct import_kind kinds[] = {
     {"units",
      "import_unit",
      "(line integer, code text, name text, parent_code text, kind text, "
-     "phones text[])",
+     "phones text[], inspection_unit text)",
      "pakn.import_units",
      {{"code", COL_TEXT, 1, NULL},
       {"name", COL_TEXT, 1, NULL},
       {"parent_code", COL_TEXT, 1, NULL},
       {"kind", COL_TEXT, 1, NULL},
-      {"phones", COL_PHONES, 0, NULL}}},
+      {"phones", COL_PHONES, 0, NULL},
+      {"inspection_unit", COL_TEXT, 0, NULL}}},
     {"categories",
      "import_category",
      "(line integer, code text, name text, dimension integer, "
@@ -74,11 +76,14 @@ static const struct import_kind kinds[] = {
       {"role", COL_TEXT, 1, NULL}}},
     {"holidays",
      "import_holiday",
-     "(line integer, day date, kind text, name text)",
+     "(line integer, day date, kind text, name text, source text, "
+     "status text)",
      "pakn.import_holidays",
      {{"date", COL_DATE, 1, NULL},
       {"kind", COL_TEXT, 1, NULL},
-      {"name", COL_TEXT, 1, NULL}}},
+      {"name", COL_TEXT, 1, NULL},
+      {"source", COL_TEXT, 1, NULL},
+      {"status", COL_TEXT, 0, NULL}}},
     {"routing",
      "import_routing",
      "(line integer, category_code text, area_code text, unit_code text)",

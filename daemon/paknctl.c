@@ -1,4 +1,5 @@
-/* paknctl.c: the operator's tool: migrations, configuration checks. */
+/* paknctl.c: the operator's tool: migrations, configuration checks,
+ * imports, tokens, reports and the holiday calendar. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,11 @@ static void __attribute__((noreturn)) usage(void)
 	    "                           deadline_days,working_days]\n"
 	    "  import-routing FILE      category_code,area_code,unit_code\n"
 	    "  import-officials FILE    unit_code,name,phone,role\n"
-	    "  import-holidays FILE     date,kind,name (kind: "
-	    "holiday|workday)\n"
+	    "  import-holidays FILE     date,kind,name,source[,status]\n"
+	    "                           (kind: holiday|workday; status: "
+	    "decided|provisional)\n"
+	    "  holidays YEAR  a year's days off with their sources and "
+	    "status\n"
 	    "  token create --official PHONE   print a new API token once\n"
 	    "  token revoke --official PHONE   revoke every token of an "
 	    "official\n"
@@ -285,6 +289,78 @@ cmd_check_routing(const char *path)
 	return n > 0;
 }
 
+/* Print a year's status and source; 0, or -1 on a database error. */
+static int
+holidays_year(PGconn *conn, const char *year)
+{
+	const char *params[1] = {year};
+	PGresult *r = PQexecParams(
+	    conn,
+	    "SELECT pakn.calendar_status($1::integer), "
+	    "(SELECT source FROM pakn.holiday_year WHERE year = $1::integer)",
+	    1, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	if (!strcmp(PQgetvalue(r, 0, 0), "missing"))
+		printf("%s: no calendar: only Saturdays and Sundays are days "
+		       "off, and due dates in %s are provisional; add the "
+		       "year with paknctl import-holidays\n",
+		       year, year);
+	else
+		printf("%s: %s\nsource: %s\n", year, PQgetvalue(r, 0, 0),
+		       PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return 0;
+}
+
+/* paknctl holidays YEAR: a year's days off and worked-back days, each
+ * with its source, and whether the year is decided or provisional. */
+static int
+cmd_holidays(const char *path, const char *year)
+{
+	const char *params[1] = {year};
+	PGconn *conn;
+	PGresult *r;
+	int rc = 1;
+
+	if (strlen(year) != 4 || strspn(year, "0123456789") != 4 ||
+	    year[0] == '0') {
+		fprintf(stderr,
+		        "paknctl: holidays: \"%s\" is not a year "
+		        "(YYYY)\n",
+		        year);
+		return 2;
+	}
+	conn = db_connect(path);
+	if (holidays_year(conn, year) != 0)
+		goto out;
+	r = PQexecParams(
+	    conn,
+	    "SELECT day, (ARRAY['T2','T3','T4','T5','T6','T7','CN'])"
+	    "[extract(isodow FROM day)], kind, name, source "
+	    "FROM pakn.holiday WHERE extract(year FROM day) = $1::integer "
+	    "ORDER BY day",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%s %-2s %-7s  %s  [%s]\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		       PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
+	PQclear(r);
+	rc = 0;
+out:
+	PQfinish(conn);
+	return rc;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
@@ -346,6 +422,8 @@ main(int argc, char **argv)
 		return cmd_token(path, argv[optind + 1], argv[optind + 3]);
 	if (!strcmp(cmd, "poster") && optind + 2 == argc)
 		return cmd_poster(path, argv[optind + 1]);
+	if (!strcmp(cmd, "holidays") && optind + 2 == argc)
+		return cmd_holidays(path, argv[optind + 1]);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)

@@ -50,14 +50,14 @@ static const struct col cols[] = {
     {"mean_score", 0, "Điểm đánh giá TB (1-5)", F_DEC},
     {"satisfaction_rate", 0, "Tỷ lệ hài lòng (%)", F_PCT},
     {"satisfaction_target_met", 0, "Mục tiêu hài lòng", F_MET},
-    {"score", 0, "Điểm (1-10)", F_DEC},
+    {"score", 0, "Điểm đáp ứng PAKN (1-10)", F_DEC},
     {"rank", 0, "Xếp hạng", F_INT},
     {"ranked", 0, "Số đơn vị xếp hạng", F_INT},
     {"tier", 0, "Nhóm", F_TIER},
     {"received", 1, "Tiếp nhận kỳ trước", F_INT},
     {"on_time_rate", 1, "Tỷ lệ đúng hạn kỳ trước (%)", F_PCT},
     {"satisfaction_rate", 1, "Tỷ lệ hài lòng kỳ trước (%)", F_PCT},
-    {"score", 1, "Điểm kỳ trước", F_DEC},
+    {"score", 1, "Điểm đáp ứng PAKN kỳ trước", F_DEC},
     {"rank", 1, "Xếp hạng kỳ trước", F_INT},
 };
 #define NCOLS (sizeof cols / sizeof cols[0])

@@ -515,7 +515,13 @@ START_TEST(test_working_days)
 	    {"2025-04-25", 1, "2025-04-26", "make-up Saturday 26 Apr 2025"},
 	    {"2025-04-26", 1, "2025-04-28", "after the make-up Saturday"},
 	    {"2025-04-29", 1, "2025-05-05", "30/4, 1/5, 2/5 2025 off"},
-	    {"2025-12-31", 1, "2026-01-02", "1 Jan 2026 off"},
+	    {"2025-12-31", 1, "2026-01-05",
+	     "1-2 Jan 2026 off (12729/VPCP-KGVX)"},
+	    {"2026-01-09", 1, "2026-01-10", "Saturday 10 Jan 2026 worked back"},
+	    {"2026-08-21", 1, "2026-08-22", "Saturday 22 Aug 2026 worked back"},
+	    {"2026-08-28", 1, "2026-09-03",
+	     "31 Aug-2 Sep 2026 off (9441/TB-BNV)"},
+	    {"2027-02-04", 1, "2027-02-12", "Tết 2027: 5-11 Feb off"},
 	    {"2026-12-31", 1, "2027-01-04", "1 Jan 2027 Friday off"},
 	    {"2025-08-29", 1, "2025-09-03", "1-2 Sep 2025 off"},
 	};
@@ -527,7 +533,8 @@ START_TEST(test_working_days)
 	    {"2026-11-23", "true"},  {"2026-02-17", "false"},
 	    {"2025-04-26", "true"},  {"2025-05-02", "false"},
 	    {"2025-04-27", "false"}, {"2026-01-01", "false"},
-	    {"2026-01-02", "true"},
+	    {"2026-01-02", "false"}, {"2026-01-10", "true"},
+	    {"2026-08-22", "true"},  {"2026-08-31", "false"},
 	};
 	static const struct {
 		const char *category;
@@ -1132,7 +1139,9 @@ START_TEST(test_import_holiday)
 	vi_date(before, want);
 	assert_value(cval(&c1, "pakn.due_vi(due_at)"), want);
 
-	text = strf("date,kind,name\n%s,holiday,Nghỉ lễ (kiểm thử)\n", off);
+	text = strf("date,kind,name,source\n%s,holiday,Nghỉ lễ (kiểm "
+	            "thử),Quyết định (kiểm thử)\n",
+	            off);
 	csv = write_tmp("acc-holidays.csv", text);
 	paknctl_ok("import-holidays", csv);
 	holidays_load();

