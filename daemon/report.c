@@ -12,7 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "report.h"
+
+/* The public report's only style; its hash is in the page's CSP. */
+#define REPORT_STYLE                                                           \
+	"body{font-family:sans-serif;margin:2em}"                              \
+	"table{border-collapse:collapse}td,th{border:1px solid "               \
+	"#999;padding:4px 8px}td{text-align:right}"                            \
+	"tr.total{font-weight:bold}"
 
 enum col_fmt {
 	F_INT,  /* a count */
@@ -234,10 +243,8 @@ html_head(const json_t *doc, struct buf *out)
 	buf_adds(out, "<!DOCTYPE html>\n<html lang=\"vi\"><head>"
 	              "<meta charset=\"utf-8\"><title>Báo cáo ");
 	html_text(out, str_of(p, "label"));
-	buf_adds(out, "</title><style>body{font-family:sans-serif;margin:2em}"
-	              "table{border-collapse:collapse}td,th{border:1px solid "
-	              "#999;padding:4px 8px}td{text-align:right}"
-	              "tr.total{font-weight:bold}</style></head><body>\n<h1>");
+	buf_adds(out,
+	         "</title><style>" REPORT_STYLE "</style></head><body>\n<h1>");
 	buf_adds(out, "Kết quả tiếp nhận, xử lý phản ánh, kiến nghị: ");
 	html_text(out, unit);
 	buf_adds(out, "</h1>\n<p>Kỳ báo cáo ");
@@ -252,6 +259,28 @@ html_head(const json_t *doc, struct buf *out)
 	buf_printf(out, ". Mục tiêu: đúng hạn %.0f%%, hài lòng %.0f%%.</p>\n",
 	           json_number_value(json_object_get(t, "on_time_rate")),
 	           json_number_value(json_object_get(t, "satisfaction_rate")));
+}
+
+/* The Content-Security-Policy of the public report: nothing but its
+ * own inline style (by hash), no script, not framed. */
+const char *
+report_csp(void)
+{
+	static char csp[256];
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int n;
+
+	if (csp[0] != '\0')
+		return csp;
+	if (!EVP_Digest(REPORT_STYLE, sizeof REPORT_STYLE - 1, md, &n,
+	                EVP_sha256(), NULL))
+		return "default-src 'none'; frame-ancestors 'none'";
+	EVP_EncodeBlock(b64, md, (int)n);
+	snprintf(csp, sizeof csp,
+	         "default-src 'none'; style-src 'sha256-%s'; base-uri 'none'; "
+	         "form-action 'none'; frame-ancestors 'none'",
+	         b64);
+	return csp;
 }
 
 /* Append the public monthly report page of a document. */
