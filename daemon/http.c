@@ -147,28 +147,24 @@ route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
 }
 
 /* Why a request's body cannot be delimited for sure, or NULL: two
- * Content-Length headers that differ, or one with Transfer-Encoding (a
- * proxy in front could read another request than we do). */
+ * Content-Length headers that differ (a proxy in front could read another
+ * request than we do). libevent itself refuses Transfer-Encoding with
+ * Content-Length, but reads the first of several Content-Lengths. */
 static const char *
 http_framing_error(struct evhttp_request *req)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	struct evkeyval *kv;
 	const char *len = NULL;
-	int chunked = 0;
 
 	TAILQ_FOREACH(kv, h, next)
 	{
-		if (!strcasecmp(kv->key, "Transfer-Encoding"))
-			chunked = 1;
 		if (strcasecmp(kv->key, "Content-Length") != 0)
 			continue;
 		if (len != NULL && strcmp(len, kv->value) != 0)
 			return "conflicting Content-Length headers";
 		len = kv->value;
 	}
-	if (chunked && len != NULL)
-		return "both Transfer-Encoding and Content-Length";
 	return NULL;
 }
 
