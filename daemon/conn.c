@@ -61,7 +61,7 @@ struct conn {
 	struct evhttp_connection *evcon; /* NULL until conn_resolve */
 	evutil_socket_t fd;
 	long long since;        /* ms: waiting for a request since */
-	int isnew;              /* accepted since the last conn_resolve */
+	unsigned long round;    /* of the conn_resolve that knew it */
 	struct conn_list *list; /* fresh, waiting or busy */
 	TAILQ_ENTRY(conn) entry;
 };
@@ -81,6 +81,7 @@ struct conns {
 	int paused, accepting; /* accept() paused; listener enabled */
 	int reserve;           /* given up to accept-and-close */
 	struct conn *closing;  /* being closed by conn_close */
+	unsigned long round;   /* conn_resolve calls */
 	struct log_limit accept_log, full_log, slow_log;
 };
 
@@ -196,7 +197,7 @@ conn_hold_cap(struct conns *cs)
 	char peer[96];
 
 	while (cs->count > cs->cap && (c = TAILQ_FIRST(&cs->waiting)) != NULL) {
-		if (c->isnew) {
+		if (c->round == cs->round) { /* new, all others busy */
 			log_limited(&cs->full_log, 0,
 			            "refused %s: all %ld connections are busy",
 			            conn_peer(c, peer, sizeof peer), cs->cap);
@@ -210,8 +211,6 @@ conn_hold_cap(struct conns *cs)
 			            (double)(now_ms() - c->since) / 1000);
 		conn_close(c);
 	}
-	TAILQ_FOREACH(c, &cs->waiting, entry)
-	c->isnew = 0;
 }
 
 /* Learn the evhttp connection of every new socket, then hold the cap. */
@@ -232,12 +231,13 @@ conn_resolve(evutil_socket_t fd, short what, void *arg)
 		}
 		c->evcon = evcon;
 		c->fd = bufferevent_getfd(c->bev);
-		c->isnew = 1;
+		c->round = cs->round;
 		conn_index(cs, c);
 		evhttp_connection_set_closecb(c->evcon, conn_closed, c);
 		conn_move(c, &cs->waiting);
 	}
 	conn_hold_cap(cs);
+	cs->round++;
 }
 
 /* evhttp accepted a socket: give it a bufferevent we can follow. */
