@@ -35,6 +35,8 @@ struct config {
 	long max_body_size;   /* bytes */
 	long max_header_size; /* bytes */
 	long timeout;         /* seconds, HTTP read/write */
+	long request_timeout; /* seconds to send a whole request */
+	long max_connections; /* HTTP connections at once */
 	long drain_timeout;   /* seconds to finish work on SIGTERM */
 	long max_sms_text;    /* characters of an inbound SMS kept as text */
 

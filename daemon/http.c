@@ -2,12 +2,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "api.h"
+#include "conn.h"
 #include "dlr.h"
 #include "edge.h"
 #include "http.h"
@@ -18,6 +21,26 @@
 #include "stmt.h"
 #include "ussd_http.h"
 #include "util.h"
+
+/* What a page may load by default: its own files, no plugin, no frame
+ * around it (a page with other needs sets its own policy first). */
+#define HTTP_CSP                                                               \
+	"default-src 'self'; object-src 'none'; base-uri 'none'; "             \
+	"form-action 'self'; frame-ancestors 'none'"
+
+/* Headers that keep browsers from guessing types, leaking our URLs in
+ * Referer, and running or framing HTML other than as we mean. */
+static void
+http_browser_headers(struct evkeyvalq *h, const char *type)
+{
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	if (type == NULL || strncmp(type, "text/html", 9) != 0)
+		return;
+	if (evhttp_find_header(h, "Content-Security-Policy") == NULL)
+		evhttp_add_header(h, "Content-Security-Policy", HTTP_CSP);
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+}
 
 /* Send an answer and count the request as done. */
 void
@@ -31,6 +54,7 @@ http_reply(struct paknd *d, struct evhttp_request *req, int code,
 		fatalx("evbuffer_new");
 	if (type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
+	http_browser_headers(h, type);
 	if (code == 503)
 		evhttp_add_header(h, "Retry-After", "5");
 	if (d->draining)
@@ -178,6 +202,28 @@ http_check_edges(struct paknd *d, struct evhttp_request *req,
 	return -1;
 }
 
+/* Why a request's body cannot be delimited for sure, or NULL: two
+ * Content-Length headers that differ (a proxy in front could read another
+ * request than we do). libevent itself refuses Transfer-Encoding with
+ * Content-Length, but reads the first of several Content-Lengths. */
+static const char *
+http_framing_error(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	const char *len = NULL;
+
+	TAILQ_FOREACH(kv, h, next)
+	{
+		if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		if (len != NULL && strcmp(len, kv->value) != 0)
+			return "conflicting Content-Length headers";
+		len = kv->value;
+	}
+	return NULL;
+}
+
 /* Every request starts here. */
 static void
 http_route(struct evhttp_request *req, void *arg)
@@ -185,8 +231,18 @@ http_route(struct evhttp_request *req, void *arg)
 	struct paknd *d = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *why;
 
 	d->inflight++;
+	conn_request(d->conns, req);
+	if ((why = http_framing_error(req)) != NULL) {
+		log_info("refused a request for %s: %s", path ? path : "?",
+		         why);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Connection", "close");
+		http_error(d, req, 400, why);
+		return;
+	}
 	if (path == NULL) {
 		http_error(d, req, 400, "bad request URI");
 		return;
@@ -242,6 +298,7 @@ http_apply_limits(struct paknd *d)
 	evhttp_set_max_headers_size(d->http,
 	                            (ev_ssize_t)d->conf->max_header_size);
 	evhttp_set_timeout(d->http, (int)d->conf->timeout);
+	conn_limits(d->conns, d->conf);
 }
 
 /* Split "host:port" or "[v6]:port". */
@@ -274,6 +331,8 @@ http_start(struct paknd *d, char **cause)
 	                                        EVHTTP_REQ_HEAD);
 	evhttp_set_default_content_type(d->http, "text/plain; charset=utf-8");
 	evhttp_set_gencb(d->http, http_route, d);
+	d->conns = conn_new(d);
+	evhttp_set_bevcb(d->http, conn_bev, d->conns);
 	http_apply_limits(d);
 	if (split_listen(d->conf->listen, &host, &port) != 0) {
 		set_cause(cause, "bad listen address %s", d->conf->listen);
@@ -286,7 +345,9 @@ http_start(struct paknd *d, char **cause)
 		set_cause(cause, "cannot listen on %s", d->conf->listen);
 		return -1;
 	}
-	log_info("listening on %s", d->conf->listen);
+	conn_listen(d->conns, evhttp_bound_socket_get_listener(d->bound));
+	log_info("listening on %s (at most %ld connections)", d->conf->listen,
+	         conn_cap(d->conns));
 	return 0;
 }
 
@@ -294,6 +355,7 @@ http_start(struct paknd *d, char **cause)
 void
 http_stop_accepting(struct paknd *d)
 {
+	conn_listen(d->conns, NULL);
 	if (d->bound != NULL)
 		evhttp_del_accept_socket(d->http, d->bound);
 	d->bound = NULL;
@@ -303,7 +365,11 @@ http_stop_accepting(struct paknd *d)
 void
 http_free(struct paknd *d)
 {
+	if (d->conns != NULL)
+		conn_listen(d->conns, NULL);
 	if (d->http != NULL)
 		evhttp_free(d->http);
 	d->http = NULL;
+	conn_free(d->conns);
+	d->conns = NULL;
 }

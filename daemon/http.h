@@ -20,8 +20,9 @@ struct paknd {
 	struct stats *stats;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
-	long inflight; /* HTTP requests not yet answered */
-	int draining;  /* SIGTERM received: finish, accept nothing new */
+	struct conns *conns; /* the connections: cap, deadlines */
+	long inflight;       /* HTTP requests not yet answered */
+	int draining;        /* SIGTERM received: finish, accept nothing new */
 };
 
 /* Bind the listen address and install the routes; -1 and *cause. */

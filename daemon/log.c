@@ -81,6 +81,18 @@ log_vwrite(int pri, int err, const char *fmt, va_list ap)
 		        now.tv_nsec / 1000000, log_ident, names[pri], msg);
 }
 
+static void log_write(int pri, int err, const char *fmt, ...) PAKN_PRINTF(3, 4);
+
+/* Write one line at a priority from arguments. */
+static void
+log_write(int pri, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vwrite(pri, err, fmt, ap);
+	va_end(ap);
+}
+
 #define LOG_BODY(pri, err)                                                     \
 	do {                                                                   \
 		va_list ap;                                                    \
@@ -118,6 +130,57 @@ log_debug(const char *fmt, ...)
 	if (log_verbose < 1)
 		return;
 	LOG_BODY(LOG_DEBUG, 0);
+}
+
+/* The monotonic clock in whole seconds, never 0. */
+static long long
+log_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec + 1;
+}
+
+/* Write the summary of a limiter's suppressed messages, if any. */
+static void
+log_limit_summary(struct log_limit *l, long long now)
+{
+	if (l->suppressed == 0)
+		return;
+	log_write(l->warn ? LOG_WARNING : LOG_INFO, 0,
+	          "%s: %ld more in the last %lld seconds", l->what,
+	          l->suppressed, now - l->last);
+	l->suppressed = 0;
+}
+
+/* Log or count one occurrence of a repeated message. */
+void
+log_limited(struct log_limit *l, int err, const char *fmt, ...)
+{
+	long long now = log_now();
+	va_list ap;
+
+	if (l->last != 0 && now - l->last < l->interval) {
+		l->suppressed++;
+		return;
+	}
+	log_limit_summary(l, now);
+	l->last = now;
+	va_start(ap, fmt);
+	log_vwrite(l->warn ? LOG_WARNING : LOG_INFO, err, fmt, ap);
+	va_end(ap);
+}
+
+/* Log the count of suppressed messages once the interval has passed. */
+void
+log_limit_flush(struct log_limit *l)
+{
+	long long now = log_now();
+
+	if (l->suppressed > 0 && now - l->last >= l->interval) {
+		log_limit_summary(l, now);
+		l->last = now;
+	}
 }
 
 /* Log with the text of errno and exit. */

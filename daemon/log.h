@@ -14,6 +14,24 @@ void log_warn(const char *fmt, ...) PAKN_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) PAKN_PRINTF(1, 2);
 void log_info(const char *fmt, ...) PAKN_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) PAKN_PRINTF(1, 2);
+/*
+ * A message that may repeat fast (accept errors under attack): the first
+ * is logged, the next ones within interval seconds are only counted, and
+ * the count is logged as "what: N more in the last S seconds" by the next
+ * one after the interval or by log_limit_flush.
+ */
+struct log_limit {
+	const char *what; /* names the message in the summary line */
+	int interval;     /* seconds */
+	int warn;         /* 1: warnings, 0: information */
+	long suppressed;  /* counted since last */
+	long long last;   /* monotonic second of the last line logged; 0 none */
+};
+/* Log (with errno's text when err is not 0) or count one occurrence. */
+void log_limited(struct log_limit *l, int err, const char *fmt, ...)
+    PAKN_PRINTF(3, 4);
+/* Log the count of suppressed messages once the interval has passed. */
+void log_limit_flush(struct log_limit *l);
 void fatal(const char *fmt, ...) PAKN_PRINTF(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) PAKN_PRINTF(1, 2) __attribute__((noreturn));
 

@@ -169,6 +169,22 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* libevent's own messages, in our log; its warnings at a bounded rate
+ * (under attack it may repeat one for every connection). */
+static void
+libevent_log(int severity, const char *msg)
+{
+	static struct log_limit limit = {
+	    .what = "libevent", .interval = 10, .warn = 1};
+
+	if (severity == EVENT_LOG_DEBUG)
+		log_debug("libevent: %s", msg);
+	else if (severity == EVENT_LOG_MSG)
+		log_info("libevent: %s", msg);
+	else
+		log_limited(&limit, 0, "libevent: %s", msg);
+}
+
 /* Run the daemon until it is told to stop. */
 static int
 run(struct paknd *d, int foreground)
@@ -182,6 +198,7 @@ run(struct paknd *d, int foreground)
 		migrate_at_start(d->conf);
 	if (!foreground && daemon(0, 0) != 0)
 		fatal("daemon");
+	event_set_log_callback(libevent_log);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (int i = 0; i < 5; i++) {

@@ -144,6 +144,17 @@ poster_times(struct buf *b, const json_t *doc)
 	}
 }
 
+/* The Content-Security-Policy of the poster: its style, nothing else. */
+const char *
+poster_csp(void)
+{
+	static char csp[256];
+
+	if (csp[0] == '\0')
+		csp_for_style(poster_css, csp, sizeof csp);
+	return csp;
+}
+
 /* Write the poster of the unit described by the JSON of pakn.poster. */
 char *
 poster_html(const char *json, const char *short_number, const char *ussd_code,

@@ -11,4 +11,7 @@
 char *poster_html(const char *json, const char *short_number,
                   const char *ussd_code, char **cause);
 
+/* The Content-Security-Policy header of the poster (its style's hash). */
+const char *poster_csp(void);
+
 #endif

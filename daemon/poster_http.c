@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "poster.h"
 #include "poster_http.h"
@@ -43,6 +44,8 @@ poster_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		http_error(p->d, p->req, 500, "cannot write the poster");
 		free(cause);
 	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(p->req),
+		                  "Content-Security-Policy", poster_csp());
 		http_reply(p->d, p->req, 200, "text/html; charset=utf-8", html,
 		           strlen(html));
 		free(html);

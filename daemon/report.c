@@ -15,6 +15,13 @@
 #include "csv.h"
 #include "report.h"
 
+/* The public report's only style; its hash is in the page's CSP. */
+#define REPORT_STYLE                                                           \
+	"body{font-family:sans-serif;margin:2em}"                              \
+	"table{border-collapse:collapse}td,th{border:1px solid "               \
+	"#999;padding:4px 8px}td{text-align:right}"                            \
+	"tr.total{font-weight:bold}"
+
 enum col_fmt {
 	F_INT,  /* a count */
 	F_PCT,  /* a percentage, one decimal */
@@ -203,10 +210,8 @@ html_head(const json_t *doc, struct buf *out)
 	buf_adds(out, "<!DOCTYPE html>\n<html lang=\"vi\"><head>"
 	              "<meta charset=\"utf-8\"><title>Báo cáo ");
 	buf_add_html(out, str_of(p, "label"));
-	buf_adds(out, "</title><style>body{font-family:sans-serif;margin:2em}"
-	              "table{border-collapse:collapse}td,th{border:1px solid "
-	              "#999;padding:4px 8px}td{text-align:right}"
-	              "tr.total{font-weight:bold}</style></head><body>\n<h1>");
+	buf_adds(out,
+	         "</title><style>" REPORT_STYLE "</style></head><body>\n<h1>");
 	buf_adds(out, "Kết quả tiếp nhận, xử lý phản ánh, kiến nghị: ");
 	buf_add_html(out, unit);
 	buf_adds(out, "</h1>\n<p>Kỳ báo cáo ");
@@ -221,6 +226,18 @@ html_head(const json_t *doc, struct buf *out)
 	buf_printf(out, ". Mục tiêu: đúng hạn %.0f%%, hài lòng %.0f%%.</p>\n",
 	           json_number_value(json_object_get(t, "on_time_rate")),
 	           json_number_value(json_object_get(t, "satisfaction_rate")));
+}
+
+/* The Content-Security-Policy of the public report: nothing but its
+ * own inline style (by hash), no script, not framed. */
+const char *
+report_csp(void)
+{
+	static char csp[256];
+
+	if (csp[0] == '\0')
+		csp_for_style(REPORT_STYLE, csp, sizeof csp);
+	return csp;
 }
 
 /* Append the public monthly report page of a document. */

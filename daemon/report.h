@@ -27,6 +27,8 @@ struct report_opts {
 void report_csv(const json_t *doc, struct buf *out);
 /* Append the public monthly report page of a document. */
 void report_html(const json_t *doc, struct buf *out);
+/* The Content-Security-Policy header of that page (its style's hash). */
+const char *report_csp(void);
 /* Print a document as an aligned text table. */
 void report_text(const json_t *doc, FILE *f);
 /* Is s a month written YYYY-MM? */

@@ -4,7 +4,7 @@
  *                             Accept: text/csv; Authorization: Bearer
  *                             token of a leader, limited to their subtree
  * GET /public/report/YYYY-MM[.csv]  the monthly public report, no login
- * GET /dashboard              the leaders' page (static, compiled in)
+ * GET /dashboard[/app.js|/app.css]  the leaders' page (static, compiled in)
  *
  * Each request is one call of pakn.stats_doc, which checks the token,
  * computes every figure from the rollups and answers a JSON document;
@@ -30,9 +30,47 @@
 #include "stmt.h"
 #include "util.h"
 
-/* The dashboard page, compiled in from daemon/dashboard/index.html. */
-extern const char dashboard_html[];
-extern const size_t dashboard_html_len;
+/* The dashboard, compiled in from daemon/dashboard/ (embed.sh). */
+extern const char dashboard_index_html[], dashboard_app_js[],
+    dashboard_app_css[];
+extern const size_t dashboard_index_html_len, dashboard_app_js_len,
+    dashboard_app_css_len;
+
+/* A file of the dashboard: its path, type and bytes. */
+struct dashboard_file {
+	const char *path;
+	const char *type;
+	const char *data;
+	const size_t *len;
+};
+
+static const struct dashboard_file dashboard_files[] = {
+    {"/dashboard", "text/html; charset=utf-8", dashboard_index_html,
+     &dashboard_index_html_len},
+    {"/dashboard/", "text/html; charset=utf-8", dashboard_index_html,
+     &dashboard_index_html_len},
+    {"/dashboard/app.js", "text/javascript; charset=utf-8", dashboard_app_js,
+     &dashboard_app_js_len},
+    {"/dashboard/app.css", "text/css; charset=utf-8", dashboard_app_css,
+     &dashboard_app_css_len},
+};
+
+/* Answer a file of the dashboard; 0 if path is not one. */
+static int
+dashboard_route(struct paknd *d, struct evhttp_request *req, const char *path)
+{
+	for (size_t i = 0; i < sizeof dashboard_files / sizeof *dashboard_files;
+	     i++) {
+		const struct dashboard_file *f = &dashboard_files[i];
+		if (strcmp(path, f->path) != 0)
+			continue;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Cache-Control", "no-cache");
+		http_reply(d, req, 200, f->type, f->data, *f->len);
+		return 1;
+	}
+	return 0;
+}
 
 enum stats_out {
 	OUT_JSON,
@@ -87,6 +125,8 @@ stats_send(struct stats_req *s, const json_t *doc, const char *text)
 		           b.len);
 	} else {
 		report_html(doc, &b);
+		evhttp_add_header(evhttp_request_get_output_headers(s->req),
+		                  "Content-Security-Policy", report_csp());
 		http_reply(s->d, s->req, 200, "text/html; charset=utf-8",
 		           b.data, b.len);
 	}
@@ -286,13 +326,8 @@ stats_route(struct paknd *d, struct evhttp_request *req, const char *path)
 		route_stats(d, req, path[9] == '.');
 	else if (!strncmp(path, "/public/report/", 15))
 		route_report(d, req, path + 15);
-	else if (!strcmp(path, "/dashboard") || !strcmp(path, "/dashboard/")) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		                  "Cache-Control", "no-cache");
-		http_reply(d, req, 200, "text/html; charset=utf-8",
-		           dashboard_html, dashboard_html_len);
-	} else
-		return 0;
+	else
+		return dashboard_route(d, req, path);
 	return 1;
 }
 

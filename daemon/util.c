@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "util.h"
 
 /* Allocate or exit. */
@@ -166,6 +168,27 @@ buf_add_html(struct buf *b, const char *s)
 			buf_addc(b, *s);
 		}
 	}
+}
+
+/* Write the Content-Security-Policy of a page whose only active content
+ * is one inline style: that style by its SHA-256, nothing else, no
+ * frame around it. */
+void
+csp_for_style(const char *style, char *out, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int n;
+
+	if (!EVP_Digest(style, strlen(style), md, &n, EVP_sha256(), NULL)) {
+		snprintf(out, size,
+		         "default-src 'none'; frame-ancestors 'none'");
+		return;
+	}
+	EVP_EncodeBlock(b64, md, (int)n);
+	snprintf(out, size,
+	         "default-src 'none'; style-src 'sha256-%s'; base-uri 'none'; "
+	         "form-action 'none'; frame-ancestors 'none'",
+	         b64);
 }
 
 /* Hand the data to the caller, who frees it; the buffer is reset. */

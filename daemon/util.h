@@ -27,6 +27,9 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addc(struct buf *b, char c);
 void buf_adds(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) PAKN_PRINTF(2, 3);
+/* The Content-Security-Policy of a page whose one inline style is
+ * style (by hash), written into out. */
+void csp_for_style(const char *style, char *out, size_t size);
 /* Append text with HTML's special characters escaped. */
 void buf_add_html(struct buf *b, const char *s);
 char *buf_detach(struct buf *b);

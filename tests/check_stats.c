@@ -38,6 +38,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "harness.h"
 
@@ -869,6 +870,82 @@ START_TEST(test_csv_formulas)
 }
 END_TEST
 
+/* Fail unless a response has a header whose value contains want. */
+static void
+assert_header(const struct http_resp *r, const char *name, const char *want)
+{
+	char *v = http_resp_header(r, name);
+
+	ck_assert_msg(v != NULL && strstr(v, want) != NULL,
+	              "%s: \"%s\", want \"%s\"", name, v ? v : "(none)", want);
+	free(v);
+}
+
+/* Fail unless an answer carries the headers of every page we serve. */
+static void
+assert_page_headers(const struct http_resp *r)
+{
+	char *csp = http_resp_header(r, "Content-Security-Policy");
+
+	assert_contains(csp, "frame-ancestors 'none'");
+	assert_lacks(csp, "unsafe-inline");
+	assert_lacks(csp, "unsafe-eval");
+	free(csp);
+	assert_header(r, "X-Frame-Options", "DENY");
+	assert_header(r, "X-Content-Type-Options", "nosniff");
+	assert_header(r, "Referrer-Policy", "no-referrer");
+}
+
+START_TEST(test_browser_headers)
+{
+	const char *const files[][2] = {
+	    {"/dashboard/app.js", "text/javascript"},
+	    {"/dashboard/app.css", "text/css"},
+	    {"/public/report/2026-10.csv", "text/csv"},
+	};
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	struct http_resp r;
+	const char *style, *end;
+	unsigned int n;
+	char *want;
+
+	/* The dashboard: its script and style are files of its own. */
+	http_get(harness_main()->port, "/dashboard", &r);
+	assert_http(&r, 200);
+	assert_page_headers(&r);
+	assert_header(&r, "Content-Security-Policy", "default-src 'self'");
+	assert_contains(r.body, "<script src=\"/dashboard/app.js\"></script>");
+	assert_lacks(r.body, "<script>");
+	assert_lacks(r.body, "<style");
+	http_resp_free(&r);
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		http_get(harness_main()->port, files[i][0], &r);
+		assert_http(&r, 200);
+		assert_contains(r.ctype, files[i][1]);
+		assert_header(&r, "X-Content-Type-Options", "nosniff");
+		assert_header(&r, "Referrer-Policy", "no-referrer");
+		http_resp_free(&r);
+	}
+	/* The public report: no script at all, its one style by hash. */
+	http_get(harness_main()->port, "/public/report/2026-10", &r);
+	assert_http(&r, 200);
+	assert_page_headers(&r);
+	assert_header(&r, "Content-Security-Policy", "default-src 'none'");
+	assert_lacks(r.body, "<script");
+	style = strstr(r.body, "<style>");
+	ck_assert_ptr_nonnull(style);
+	style += 7;
+	ck_assert_ptr_nonnull((end = strstr(style, "</style>")));
+	ck_assert(EVP_Digest(style, (size_t)(end - style), md, &n, EVP_sha256(),
+	                     NULL));
+	EVP_EncodeBlock(b64, md, (int)n);
+	want = strf("style-src 'sha256-%s'", b64);
+	assert_header(&r, "Content-Security-Policy", want);
+	free(want);
+	http_resp_free(&r);
+}
+END_TEST
+
 /* Build the suite, in the order the tests must run. */
 static Suite *
 stats_suite(void)
@@ -888,6 +965,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_public_report);
 	tcase_add_test(tc, test_paknctl_report);
 	tcase_add_test(tc, test_dashboard_served);
+	tcase_add_test(tc, test_browser_headers);
 	tcase_add_test(tc, test_live_events_and_bc);
 	tcase_add_test(tc, test_rebuild_equals_incremental);
 	tcase_add_test(tc, test_csv_formulas);

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -260,11 +262,13 @@ harness_init(void)
 
 /* Fork and exec argv with stdout to out and stderr to err (NULL: the
  * null device), optionally as the unprivileged user, optionally killed
- * when its parent dies. */
+ * when its parent dies, optionally with a descriptor limit (soft and
+ * hard). */
 static pid_t
 spawn(char *const argv[], const char *out, const char *err, int drop,
-      int deathsig)
+      int deathsig, long nofile)
 {
+	struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
 	pid_t parent = getpid(), pid;
 	int fd;
 
@@ -296,6 +300,8 @@ spawn(char *const argv[], const char *out, const char *err, int drop,
 		_exit(127);
 	if (drop && (setgroups(0, NULL) == -1 || setgid(H.gid) == -1 ||
 	             setuid(H.uid) == -1))
+		_exit(127);
+	if (nofile > 0 && setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		_exit(127);
 	execv(argv[0], argv);
 	fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
@@ -329,7 +335,7 @@ harness_run(char *const argv[], const char *out, const char *err,
 	pid_t pid;
 	int status;
 
-	if ((pid = spawn(argv, out, err, 0, 1)) == -1)
+	if ((pid = spawn(argv, out, err, 0, 1, 0)) == -1)
 		return -1;
 	if (wait_timeout(pid, timeout, &status) == 0)
 		return status;
@@ -348,7 +354,7 @@ pg_run(char *const argv[], double timeout, int quiet)
 	pid_t pid;
 	int status;
 
-	if ((pid = spawn(argv, H.ctllog, H.ctllog, H.drop, 0)) == -1)
+	if ((pid = spawn(argv, H.ctllog, H.ctllog, H.drop, 0, 0)) == -1)
 		return -1;
 	if (wait_timeout(pid, timeout, &status) == -1) {
 		kill(pid, SIGKILL);
@@ -770,7 +776,7 @@ paknd_spawn(struct paknd *d)
 		fprintf(stderr, "harness: %s: %s\n", argv[0], strerror(errno));
 		return -1;
 	}
-	if ((d->pid = spawn(argv, d->log, d->log, 0, 1)) == -1)
+	if ((d->pid = spawn(argv, d->log, d->log, 0, 1, d->nofile)) == -1)
 		return -1;
 	for (;;) {
 		status = http_get(d->port, "/healthz", &r);
@@ -1164,6 +1170,25 @@ http_collect(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Append a response header line to r->head (a redirect or 100 Continue
+ * starts it over). */
+static size_t
+http_collect_head(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_resp *r = arg;
+	size_t n = size * nmemb, have = strlen(r->head);
+	char *p;
+
+	if (n >= 5 && !strncmp(data, "HTTP/", 5))
+		have = 0;
+	if ((p = realloc(r->head, have + n + 1)) == NULL)
+		abort();
+	memcpy(p + have, data, n);
+	p[have + n] = '\0';
+	r->head = p;
+	return n;
+}
+
 /* Make an easy handle for one request; *hdrs receives the header list. */
 static CURL *
 http_easy(int port, const char *method, const char *path,
@@ -1220,8 +1245,12 @@ http_request(int port, const char *method, const char *path,
 	memset(r, 0, sizeof *r);
 	if ((r->body = calloc(1, 1)) == NULL)
 		abort();
+	if ((r->head = calloc(1, 1)) == NULL)
+		abort();
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_collect_head);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->err);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK && r->err[0] == '\0')
@@ -1249,7 +1278,30 @@ http_resp_free(struct http_resp *r)
 {
 	free(r->body);
 	free(r->ctype);
-	r->body = r->ctype = NULL;
+	free(r->head);
+	r->body = r->ctype = r->head = NULL;
+}
+
+/* The value of a response header, malloc'd; NULL if absent. */
+char *
+http_resp_header(const struct http_resp *r, const char *name)
+{
+	size_t n = strlen(name);
+	const char *line, *end, *v;
+
+	for (line = r->head; line != NULL && *line != '\0'; line = end) {
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		if (strncasecmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		for (v = line + n + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		n = (size_t)(end - v);
+		while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'))
+			n--;
+		return strndup(v, n);
+	}
+	return NULL;
 }
 
 /* Discard a response body. */

@@ -60,6 +60,7 @@ const char *sql_col(const PGresult *res, int col);
 struct paknd {
 	pid_t pid;
 	int port;
+	long nofile; /* not 0: its RLIMIT_NOFILE, soft and hard, at start */
 	char name[32];
 	char conf[PATH_MAX];
 	char log[PATH_MAX];
@@ -125,6 +126,7 @@ struct http_resp {
 	char *body;  /* always NUL-terminated */
 	size_t len;
 	char *ctype; /* Content-Type, NULL if absent */
+	char *head;  /* the status line and header lines, as received */
 	double secs; /* total time of the exchange */
 	char err[256];
 };
@@ -140,6 +142,9 @@ long http_request(int port, const char *method, const char *path,
                   struct http_resp *r);
 long http_get(int port, const char *path, struct http_resp *r);
 void http_resp_free(struct http_resp *r);
+/* The value of a response header (the first one), malloc'd; NULL if
+ * absent. */
+char *http_resp_header(const struct http_resp *r, const char *name);
 
 struct http_req {
 	const char *method;
