@@ -19,28 +19,29 @@
 /* The print style: one A4 page, large type for the number and code; no
  * script, no external resource. */
 static const char poster_css[] =
-    "@page{size:A4;margin:12mm}"
+    "@page{size:A4;margin:10mm}"
     "*{box-sizing:border-box}"
     "body{font-family:'DejaVu Sans',Arial,sans-serif;color:#111;margin:0;"
-    "font-size:11.5pt;line-height:1.3}"
-    "header{border-bottom:3px solid #b71c1c;margin-bottom:4mm}"
-    ".org{margin:0;font-size:11pt;text-transform:uppercase}"
-    "h1{margin:1mm 0 2mm;font-size:20pt}"
-    ".big{display:flex;gap:6mm;margin:4mm 0}"
-    ".box{flex:1;border:2px solid #111;border-radius:3mm;padding:3mm;"
+    "font-size:10pt;line-height:1.25}"
+    "header{border-bottom:3px solid #b71c1c;margin-bottom:3mm;"
+    "padding-bottom:1mm}"
+    ".org{margin:0;font-size:10pt;text-transform:uppercase}"
+    "h1{margin:1mm 0;font-size:18pt}"
+    ".big{display:flex;gap:5mm;margin:3mm 0}"
+    ".box{flex:1;border:2px solid #111;border-radius:3mm;padding:2mm;"
     "text-align:center}"
-    ".box b{display:block;font-size:34pt;letter-spacing:1px}"
-    ".example{font-size:14pt;background:#f3f3f3;padding:3mm;"
-    "border-radius:2mm;margin:3mm 0}"
-    "table{border-collapse:collapse;width:100%;margin:2mm 0}"
-    "td{border-bottom:1px solid #ccc;padding:1.2mm 2mm;vertical-align:top}"
-    "td.k{font-weight:bold;white-space:nowrap;width:38%}"
-    "h2{font-size:13pt;margin:4mm 0 1mm}"
+    ".box b{display:block;font-size:30pt;letter-spacing:1px}"
+    ".example{font-size:12pt;background:#f3f3f3;padding:2mm 3mm;"
+    "border-radius:2mm;margin:2mm 0}"
+    "table{border-collapse:collapse;width:100%;margin:1mm 0}"
+    "td{border-bottom:1px solid #ccc;padding:0.8mm 2mm;vertical-align:top}"
+    "td.k{font-weight:bold;white-space:nowrap;width:36%}"
+    "h2{font-size:12pt;margin:3mm 0 1mm}"
+    "p{margin:1.5mm 0}"
     "ul{margin:1mm 0;padding-left:5mm}"
-    ".times li{margin-bottom:1mm}"
-    ".promise{border:2px solid #1b5e20;padding:3mm;border-radius:3mm;"
-    "margin-top:4mm}"
-    "footer{margin-top:3mm;font-size:9pt;color:#444}";
+    ".promise{border:2px solid #1b5e20;padding:2mm 3mm;border-radius:3mm;"
+    "margin-top:3mm}"
+    "footer{margin-top:2mm;font-size:8.5pt;color:#444}";
 
 /* The SMS commands citizens may send, with what each does. */
 static const char *const poster_cmds[][2] = {
@@ -140,7 +141,10 @@ poster_times(struct buf *b, const json_t *doc)
 	if (json_array_size(sens) > 0) {
 		buf_adds(b, "<p><b>Tố cáo tiêu cực, tham nhũng</b> (");
 		poster_names(b, sens);
-		buf_adds(b, "): được giữ bí mật, cả với lãnh đạo.</p>");
+		buf_adds(b,
+		         "): được chuyển thẳng đến cơ quan thanh tra, không "
+		         "chuyển cho nơi bị tố cáo; danh tính người báo được "
+		         "giữ bí mật với mọi người.</p>");
 	}
 }
 

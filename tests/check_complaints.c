@@ -1379,36 +1379,6 @@ complaints_suite(void)
 	return s;
 }
 
-/* Import the sample units, routing rules and officials with paknctl. */
-static int
-import_samples(void)
-{
-	static const char *const files[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
-	};
-	char out[PATH_MAX];
-	size_t i;
-	int status;
-
-	harness_path(out, sizeof out, "paknctl-import.out");
-	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		char *argv[] = {(char *)paknctl_path(), "-c",
-		                harness_main()->conf,   (char *)files[i][0],
-		                (char *)files[i][1],    NULL};
-
-		status = harness_run(argv, out, out, 30);
-		if (status != 0) {
-			fprintf(stderr, "complaints: paknctl %s %s failed\n",
-			        files[i][0], files[i][1]);
-			log_tail(out, 10);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Start the servers, load the sample data, run the suite. */
 int
 main(void)
@@ -1426,7 +1396,7 @@ main(void)
 		fprintf(stderr, "complaints: paknd does not start\n");
 		return EXIT_FAILURE;
 	}
-	if (import_samples() == -1)
+	if (harness_import_samples(harness_main()->conf, 1) == -1)
 		return EXIT_FAILURE;
 	sr = srunner_create(complaints_suite());
 	srunner_run_all(sr, CK_ENV);

@@ -88,56 +88,26 @@ static const char seed_sql[] =
 	ck_assert_msg((hay) == NULL || strstr((hay), (needle)) == NULL,        \
 	              "page contains \"%s\"", (needle))
 
-/* The Chromium program, or NULL when it is not installed. */
-static const char *
-chromium(void)
-{
-	static const char *paths[] = {"/usr/bin/chromium",
-	                              "/usr/bin/chromium-browser"};
-	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
 /* Run headless Chromium on the dashboard with one extra option (the
  * output), stdout to out and its log to err; the wait status. */
 static int
 browse(const char *what, const char *out, const char *err)
 {
-	char profile[PATH_MAX], url[256];
-	char *argv[] = {(char *)chromium(),
-	                "--headless",
-	                "--no-sandbox",
-	                "--disable-gpu",
-	                "--disable-background-networking",
-	                "--no-first-run",
-	                "--disable-dev-shm-usage",
-	                "--enable-logging=stderr",
-	                "--v=0",
-	                "--window-size=1280,1500",
-	                "--virtual-time-budget=15000",
-	                profile,
-	                (char *)what,
-	                url,
-	                NULL};
+	char url[256];
 
-	harness_path(profile, sizeof profile, "chromium-profile");
-	memmove(profile + 16, profile, strlen(profile) + 1);
-	memcpy(profile, "--user-data-dir=", 16);
 	snprintf(url, sizeof url,
 	         "http://127.0.0.1:%d/dashboard#token=" TOKEN
 	         "&period=2026-10&unit=P01",
 	         harness_main()->port);
-	return harness_run(argv, out, err, 90);
+	return chromium_run(url, what, out, err);
 }
 
 START_TEST(test_dashboard_numbers)
 {
 	char out[PATH_MAX], err[PATH_MAX], *dom, *log;
 
-	ck_assert_msg(chromium() != NULL, "chromium is not installed "
-	                                  "(apt-get install chromium)");
+	ck_assert_msg(chromium_path() != NULL, "chromium is not installed "
+	                                       "(apt-get install chromium)");
 	harness_path(out, sizeof out, "dom.html");
 	harness_path(err, sizeof err, "chromium-dom.log");
 	ck_assert_int_eq(browse("--dump-dom", out, err), 0);

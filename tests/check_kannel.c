@@ -163,24 +163,6 @@ kannel_dump(void)
 	paknd_dump(harness_main());
 }
 
-/* Return a TCP port on 127.0.0.1 that was free a moment ago. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof sin;
-	int fd, port = -1;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Write a whole file; 0 on success. */
 static int
 write_file(const char *path, const char *text)

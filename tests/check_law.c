@@ -607,7 +607,7 @@ START_TEST(test_bribe)
 	assert_contains(body, "Thanh tra Thành phố Hà Nội");
 	free(body);
 	free(sms_body(id, INSPECTOR_E164, "new_complaint"));
-	free(sms_body(id, "+84243998090", "new_complaint"));
+	free(sms_body(id, "+842439980090", "new_complaint"));
 	/* Nobody of Phường Ba Đình (officials, unit phones, its police and
 	 * health station) hears of it. */
 	n = qlong("SELECT count(*) FROM pakn.outbox WHERE complaint_id = "

@@ -100,23 +100,6 @@ static int hole_fd = -1;
 		              r_->body != NULL ? r_->body : "");               \
 	} while (0)
 
-/* Return a TCP port of 127.0.0.1 that is free now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd != -1)
-		close(fd);
-	return port;
-}
-
 /* Listen on a free port and never accept: sends there time out. */
 static int
 hole_open(void)
@@ -262,30 +245,6 @@ write_conf(void)
 	free(gws);
 	free(text);
 	return rc;
-}
-
-/* Load the sample units and routing with paknctl. */
-static int
-import_samples(void)
-{
-	static const char *const kinds[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	};
-	char out[PATH_MAX];
-	size_t i;
-
-	harness_path(out, sizeof out, "paknctl-import.log");
-	for (i = 0; i < 2; i++) {
-		char *argv[] = {
-		    (char *)paknctl_path(), "-c", D.conf, (char *)kinds[i][0],
-		    (char *)kinds[i][1],    NULL};
-		if (harness_run(argv, out, out, 30) != 0) {
-			log_tail(out, 20);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* One line of a fake gateway's file, split into fields. */
@@ -1117,7 +1076,7 @@ setup(void)
 		fprintf(stderr, "outbox: paknd does not start\n");
 		return 1;
 	}
-	if (import_samples() == -1) {
+	if (harness_import_samples(D.conf, 0) == -1) {
 		fprintf(stderr, "outbox: cannot import the sample units\n");
 		return 1;
 	}

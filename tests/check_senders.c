@@ -661,23 +661,6 @@ senders_suite(void)
 	return s;
 }
 
-/* Return a TCP port of 127.0.0.1 that is free now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd != -1)
-		close(fd);
-	return port;
-}
-
 /* Start the fake Kannel and wait until it has bound its port. */
 static int
 fakegw_start(void)

@@ -372,7 +372,7 @@ pg_run(char *const argv[], double timeout, int quiet)
 }
 
 /* Return a TCP port on 127.0.0.1 that was free a moment ago. */
-static int
+int
 free_port(void)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -703,7 +703,7 @@ paknd_config_text(int port, const char *dbname, int migrate, const char *extra)
 }
 
 /* Write a whole file; 0 on success. */
-static int
+int
 file_write(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -1624,4 +1624,75 @@ tcase(Suite *s, const char *name, double timeout)
 	tcase_add_checked_fixture(tc, harness_mark, harness_check);
 	suite_add_tcase(s, tc);
 	return tc;
+}
+
+/* Import the sample units, routing rules and officials of config/ with
+ * paknctl -c conf (officials too when officials is set); 0 on success. */
+int
+harness_import_samples(const char *conf, int officials)
+{
+	static const char *const files[][2] = {
+	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
+	};
+	char out[PATH_MAX];
+
+	harness_path(out, sizeof out, "paknctl-import.out");
+	for (size_t i = 0; i < (officials ? 3u : 2u); i++) {
+		char *argv[] = {(char *)paknctl_path(), "-c",
+		                (char *)conf,           (char *)files[i][0],
+		                (char *)files[i][1],    NULL};
+
+		if (harness_run(argv, out, out, 30) != 0) {
+			fprintf(stderr, "harness: paknctl %s %s failed\n",
+			        files[i][0], files[i][1]);
+			log_tail(out, 10);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The Chromium program, or NULL when it is not installed. */
+const char *
+chromium_path(void)
+{
+	static const char *paths[] = {"/usr/bin/chromium",
+	                              "/usr/bin/chromium-browser"};
+
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+/* Run headless Chromium on url with one option that says what to make
+ * (--dump-dom, --screenshot=F, --print-to-pdf=F); stdout to out, its log
+ * to err; the wait status. */
+int
+chromium_run(const char *url, const char *what, const char *out,
+             const char *err)
+{
+	char profile[PATH_MAX + 16];
+	char *argv[] = {(char *)chromium_path(),
+	                "--headless",
+	                "--no-sandbox",
+	                "--disable-gpu",
+	                "--disable-background-networking",
+	                "--no-first-run",
+	                "--disable-dev-shm-usage",
+	                "--no-pdf-header-footer",
+	                "--enable-logging=stderr",
+	                "--v=0",
+	                "--window-size=1280,1500",
+	                "--virtual-time-budget=15000",
+	                profile,
+	                (char *)what,
+	                (char *)url,
+	                NULL};
+
+	memcpy(profile, "--user-data-dir=", 16);
+	harness_path(profile + 16, sizeof profile - 16, "chromium-profile");
+	return harness_run(argv, out, err, 90);
 }

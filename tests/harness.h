@@ -111,6 +111,8 @@ int harness_run(char *const argv[], const char *out, const char *err,
 
 /* Files and logs. */
 char *file_read(const char *path, size_t *len);
+/* Write a whole file (text); 0 on success. */
+int file_write(const char *path, const char *text);
 size_t file_size(const char *path);
 /* The lines of a file after byte offset from that contain needle,
  * malloc'd; NULL if none. */
@@ -202,5 +204,16 @@ void harness_expect_log(const char *needle);
 void harness_expect_pg(const char *needle);
 /* Check the whole PostgreSQL log at the end of a suite; 0 if clean. */
 int harness_pg_clean(void);
+/* Import config/'s sample units and routing (and officials when
+ * officials is set) with paknctl -c conf; 0 on success. */
+int harness_import_samples(const char *conf, int officials);
+/* Headless Chromium: its path (NULL if not installed), and one run on url
+ * with one option saying what to make (--dump-dom, --screenshot=F,
+ * --print-to-pdf=F), stdout to out and its log to err: the wait status. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+int free_port(void);
+const char *chromium_path(void);
+int chromium_run(const char *url, const char *what, const char *out,
+                 const char *err);
 
 #endif
