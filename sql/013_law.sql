@@ -81,9 +81,13 @@ INSERT INTO pakn.holiday_year (year, status, source) VALUES
 -- A year's status: decided, provisional, or missing (no calendar: only
 -- weekends are days off).
 CREATE FUNCTION pakn.calendar_status(p_year integer) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT y.status FROM pakn.holiday_year y
-			  WHERE y.year = p_year), 'missing')
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v text;
+BEGIN
+	SELECT y.status INTO v FROM pakn.holiday_year y WHERE y.year = p_year;
+	RETURN coalesce(v, 'missing');
+END;
 $$;
 
 -- The year of the last day of a due moment (the end of the due day).
@@ -310,18 +314,28 @@ $$;
 -- of 003, with special zones at commune level): the rule of the deepest
 -- area, a rule for the category over one for any; else the commune-level
 -- unit containing the location; else the location itself.
+-- (PL/pgSQL, as the functions it calls per complaint, so that its plans
+-- are kept rather than made again for every complaint.)
 CREATE FUNCTION pakn.route_place(p_category text, p_location text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(
-		(SELECT r.unit_code
-		   FROM pakn.unit_ancestors(p_location) a
-		   JOIN pakn.routing_rule r ON r.area_code = a.code
-		  WHERE r.category_code = p_category OR r.category_code IS NULL
-		  ORDER BY a.distance, r.category_code IS NULL, r.id
-		  LIMIT 1),
-		(SELECT a.code FROM pakn.unit_ancestors(p_location) a
-		  WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1),
-		(SELECT u.code FROM pakn.unit u WHERE u.code = p_location))
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v text;
+BEGIN
+	SELECT r.unit_code INTO v
+	  FROM pakn.unit_ancestors(p_location) a
+	  JOIN pakn.routing_rule r ON r.area_code = a.code
+	 WHERE r.category_code = p_category OR r.category_code IS NULL
+	 ORDER BY a.distance, r.category_code IS NULL, r.id
+	 LIMIT 1;
+	IF v IS NULL THEN
+		SELECT a.code INTO v FROM pakn.unit_ancestors(p_location) a
+		 WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1;
+	END IF;
+	IF v IS NULL THEN
+		SELECT u.code INTO v FROM pakn.unit u WHERE u.code = p_location;
+	END IF;
+	RETURN v;
+END;
 $$;
 
 -------------------------------------------------------------------------
