@@ -86,17 +86,6 @@ struct api_listq {
 	char offset[24];
 };
 
-/* Is path one of the API's? */
-int
-api_path(const char *path)
-{
-	size_t n = strlen(API_PREFIX);
-
-	return (strncmp(path, API_PREFIX, n) == 0 &&
-	        (path[n] == '\0' || path[n] == '/')) ||
-	       strcmp(path, API_TRANSFERS_PATH) == 0;
-}
-
 static void api_error(struct paknd *d, struct evhttp_request *req, int status,
                       const char *code, const char *fmt, ...) PAKN_PRINTF(5, 6);
 
@@ -500,8 +489,9 @@ api_act(struct paknd *d, struct evhttp_request *req, const char *token,
 }
 
 /* Handle a request for an API path. */
-void
-api_request(struct paknd *d, struct evhttp_request *req, const char *path)
+static void
+api_request(struct paknd *d, struct evhttp_request *req, const char *path,
+            const char *arg)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *values[2], *reason;
@@ -540,4 +530,16 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 		values[1] = t.ticket;
 		api_submit(d, req, STMT_API_SHOW, 2, values);
 	}
+}
+
+/* Register the API's paths; it answers every error, body size and
+ * draining included, as JSON. */
+void
+api_routes(struct paknd *d)
+{
+	int f = HTTP_JSON | HTTP_OWN_BODY;
+
+	http_route_add(d, API_PREFIX, f, api_request);
+	http_route_add(d, API_PREFIX "/", f | HTTP_PREFIX, api_request);
+	http_route_add(d, API_TRANSFERS_PATH, f, api_request);
 }

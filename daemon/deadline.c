@@ -13,7 +13,8 @@
 #include <event2/event.h>
 
 #include "deadline.h"
-#include "http.h"
+#include "outbox.h"
+#include "paknd.h"
 #include "stmt.h"
 #include "util.h"
 

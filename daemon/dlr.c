@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "dlr.h"
+#include "gw_http.h"
 #include "gw.h"
 #include "stmt.h"
 #include "util.h"
@@ -27,13 +28,6 @@ struct dlr_wait {
 	char *what;   /* "outbox 12" or "ref SM..." for logs */
 	char *status; /* delivered or undelivered */
 };
-
-/* Look up an input header for the adapters. */
-static const char *
-dlr_header(const void *ctx, const char *name)
-{
-	return evhttp_find_header(ctx, name);
-}
 
 /* Describe a report by what identifies the message. */
 static char *
@@ -73,14 +67,10 @@ dlr_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		           w->ops->reply_body, strlen(w->ops->reply_body));
 		break;
 	case DB_UNAVAILABLE:
-		log_warnx("gw %s: dlr for %s not recorded: %s", w->gwname,
-		          w->what, error);
-		http_error(w->d, w->req, 503, "database unavailable, retry");
-		break;
 	case DB_ERROR:
 		log_warnx("gw %s: dlr for %s not recorded: %s", w->gwname,
 		          w->what, error);
-		http_error(w->d, w->req, 500, "internal error, not recorded");
+		gw_http_db_error(w->d, w->req, st, "recorded");
 		break;
 	}
 	dlr_wait_free(w);
@@ -101,25 +91,6 @@ dlr_submit(struct dlr_wait *w, const struct gw_dlr *dlr, char **cause)
 	values[4] = dlr->detail;
 	return db_submit(w->d->db, STMT_OUTBOX_DLR, 5, values, NULL, NULL,
 	                 dlr_done, w, cause);
-}
-
-/* Frame an evhttp request for the adapters. */
-static void
-dlr_request(struct evhttp_request *req, struct gw_request *r)
-{
-	struct evbuffer *input = evhttp_request_get_input_buffer(req);
-	const char *q;
-
-	memset(r, 0, sizeof *r);
-	r->method = evhttp_request_get_command(req) == EVHTTP_REQ_GET ? GW_GET
-	                                                              : GW_POST;
-	r->uri = evhttp_request_get_uri(req);
-	r->query = (q = strchr(r->uri, '?')) != NULL ? q + 1 : NULL;
-	r->header = dlr_header;
-	r->hctx = evhttp_request_get_input_headers(req);
-	r->content_type = dlr_header(r->hctx, "Content-Type");
-	r->body_len = evbuffer_get_length(input);
-	r->body = evbuffer_pullup(input, -1);
 }
 
 /* Record a parsed report, answering after the commit. */
@@ -145,27 +116,20 @@ dlr_record(struct paknd *d, struct evhttp_request *req, const char *gwname,
 }
 
 /* Handle GET|POST /v1/gw/{name}/dlr: authenticate, parse, record. */
-void
-dlr_handle(struct paknd *d, struct evhttp_request *req, const char *gwname)
+static void
+dlr_handle(struct paknd *d, struct evhttp_request *req, const char *path,
+           const char *gwname)
 {
-	const struct gw_conf *gw = config_gateway(d->conf, gwname);
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct gw_conf *gw;
 	const struct gw_ops *ops;
 	struct gw_request r;
 	struct gw_dlr dlr;
 	char *cause = NULL, *what;
 	int code;
 
-	if (gw == NULL) {
-		http_error(d, req, 404, "unknown gateway");
+	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
-	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
-		http_error(d, req, 405, "use GET or POST");
-		return;
-	}
 	ops = gw_ops(gw->type);
-	dlr_request(req, &r);
 	if ((code = ops->parse_dlr(gw, &r, &dlr, &cause)) != 0) {
 		log_info("gw %s: refused dlr: %d %s", gwname, code, cause);
 		http_error(d, req, code, cause);
@@ -182,4 +146,11 @@ dlr_handle(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	} else
 		dlr_record(d, req, gwname, ops, &dlr);
 	gw_dlr_free(&dlr);
+}
+
+/* Register the delivery reports of every gateway. */
+void
+dlr_routes(struct paknd *d)
+{
+	http_route_add(d, "/v1/gw/*/dlr", HTTP_RAW_QUERY, dlr_handle);
 }

@@ -4,8 +4,8 @@
 
 #include "http.h"
 
-/* Handle GET|POST /v1/gw/{name}/dlr: authenticate, parse, record. */
-void dlr_handle(struct paknd *d, struct evhttp_request *req,
-                const char *gwname);
+/* Register GET|POST /v1/gw/{name}/dlr with the server: authenticate,
+ * parse, record. */
+void dlr_routes(struct paknd *d);
 
 #endif

@@ -9,17 +9,11 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "api.h"
 #include "conn.h"
-#include "dlr.h"
 #include "edge.h"
 #include "http.h"
-#include "ingest.h"
 #include "migrate.h"
-#include "poster_http.h"
-#include "stats.h"
 #include "stmt.h"
-#include "ussd_http.h"
 #include "util.h"
 
 /* What a page may load by default: its own files, no plugin, no frame
@@ -125,7 +119,8 @@ readyz_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 /* GET /readyz: the database answers and its schema is current. */
 static void
-route_readyz(struct paknd *d, struct evhttp_request *req)
+route_readyz(struct paknd *d, struct evhttp_request *req, const char *path,
+             const char *arg)
 {
 	struct readyz *r = xmalloc(sizeof *r);
 	char *cause = NULL, *msg;
@@ -144,42 +139,19 @@ route_readyz(struct paknd *d, struct evhttp_request *req)
 	free(r);
 }
 
-/* Route /v1/gw/{name}/{what}. */
-static void
-route_gateway(struct paknd *d, struct evhttp_request *req, const char *rest)
-{
-	const char *slash = strchr(rest, '/');
-	char *name;
-
-	if (slash == NULL || slash == rest ||
-	    (strcmp(slash, "/sms") != 0 && strcmp(slash, "/dlr") != 0 &&
-	     strcmp(slash, "/ussd") != 0)) {
-		http_error(d, req, 404, "no such endpoint");
-		return;
-	}
-	name = xstrndup(rest, (size_t)(slash - rest));
-	if (!strcmp(slash, "/sms"))
-		ingest_sms(d, req, name);
-	else if (!strcmp(slash, "/ussd"))
-		ussd_http(d, req, name);
-	else
-		dlr_handle(d, req, name);
-	free(name);
-}
-
 /* Refuse with 400 a request whose path, query or credentials could not
  * reach SQL as text (see edge.c); 0 if it may go on. Gateways' fields
  * are checked by their adapters, which know their encodings. */
 static int
 http_check_edges(struct paknd *d, struct evhttp_request *req,
-                 const struct evhttp_uri *uri, const char *path)
+                 const struct evhttp_uri *uri, const char *path, int flags)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *v;
 	char *cause = NULL, *body;
 	int rc = edge_check_path(path, &cause);
 
-	if (rc == 0 && strncmp(path, "/v1/gw/", 7) != 0)
+	if (rc == 0 && !(flags & HTTP_RAW_QUERY))
 		rc = edge_check_query(evhttp_uri_get_query(uri), &cause);
 	/* Bearer tokens are checked by http_bearer (401). */
 	if (rc == 0 && (v = evhttp_find_header(h, "X-Pakn-Token")) != NULL)
@@ -187,7 +159,7 @@ http_check_edges(struct paknd *d, struct evhttp_request *req,
 	if (rc == 0)
 		return 0;
 	log_info("refused a request: %s", cause);
-	if (strncmp(path, "/v1/", 4) == 0 && strncmp(path, "/v1/gw/", 7) != 0) {
+	if (flags & HTTP_JSON) {
 		/* The JSON APIs answer every error as JSON. */
 		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code",
 		                      "bad_request", "message", cause);
@@ -224,13 +196,71 @@ http_framing_error(struct evhttp_request *req)
 	return NULL;
 }
 
-/* Every request starts here. */
+/* One entry of the route table. */
+struct http_route {
+	char *pattern;
+	int flags;
+	http_handler handler;
+};
+
+/* Add a route (see http.h). */
+void
+http_route_add(struct paknd *d, const char *pattern, int flags,
+               http_handler handler)
+{
+	struct http_route *r;
+
+	d->routes = xreallocarray(d->routes, d->nroutes + 1, sizeof *d->routes);
+	r = &d->routes[d->nroutes++];
+	r->pattern = xstrdup(pattern);
+	r->flags = flags;
+	r->handler = handler;
+}
+
+/* Does path match the route? A '*' segment is copied into arg. */
+static int
+route_match(const struct http_route *r, const char *path, char *arg,
+            size_t size)
+{
+	const char *p = r->pattern;
+	size_t n;
+
+	arg[0] = '\0';
+	while (*p != '\0') {
+		if (*p == '*') {
+			n = strcspn(path, "/");
+			if (n == 0 || n >= size)
+				return 0;
+			memcpy(arg, path, n);
+			arg[n] = '\0';
+			path += n;
+			p++;
+		} else if (*p++ != *path++)
+			return 0;
+	}
+	return *path == '\0' || (r->flags & HTTP_PREFIX);
+}
+
+/* The first route matching path, or NULL. */
+static const struct http_route *
+route_find(const struct paknd *d, const char *path, char *arg, size_t size)
+{
+	for (size_t i = 0; i < d->nroutes; i++)
+		if (route_match(&d->routes[i], path, arg, size))
+			return &d->routes[i];
+	return NULL;
+}
+
+/* Every request starts here: framing, text at the edge, the route's own
+ * checks, then its handler. */
 static void
 http_route(struct evhttp_request *req, void *arg)
 {
 	struct paknd *d = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const struct http_route *r;
+	char name[128];
 	const char *why;
 
 	d->inflight++;
@@ -247,10 +277,11 @@ http_route(struct evhttp_request *req, void *arg)
 		http_error(d, req, 400, "bad request URI");
 		return;
 	}
-	if (http_check_edges(d, req, uri, path) != 0)
+	r = route_find(d, path, name, sizeof name);
+	if (http_check_edges(d, req, uri, path, r ? r->flags : 0) != 0)
 		return;
-	if (api_path(path)) {
-		api_request(d, req, path);
+	if (r != NULL && (r->flags & HTTP_OWN_BODY)) {
+		r->handler(d, req, path, name[0] ? name : NULL);
 		return;
 	}
 	if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
@@ -262,24 +293,20 @@ http_route(struct evhttp_request *req, void *arg)
 		free(msg);
 		return;
 	}
-	if (!strcmp(path, "/healthz")) {
-		http_reply(d, req, 200, "text/plain", "ok\n", 3);
-		return;
-	}
-	if (d->draining) {
+	if (d->draining && (r == NULL || !(r->flags & HTTP_WHILE_DRAINING)))
 		http_error(d, req, 503, "shutting down");
-		return;
-	}
-	if (!strcmp(path, "/readyz"))
-		route_readyz(d, req);
-	else if (!strncmp(path, "/v1/gw/", 7))
-		route_gateway(d, req, path + 7);
-	else if (stats_route(d, req, path))
-		return;
-	else if (poster_route(d, req, path))
-		return;
-	else
+	else if (r == NULL)
 		http_error(d, req, 404, "no such endpoint");
+	else
+		r->handler(d, req, path, name[0] ? name : NULL);
+}
+
+/* GET /healthz: the process runs. */
+static void
+route_healthz(struct paknd *d, struct evhttp_request *req, const char *path,
+              const char *arg)
+{
+	http_reply(d, req, 200, "text/plain", "ok\n", 3);
 }
 
 /* libevent refuses bodies above this itself (with an HTML page); bodies
@@ -331,6 +358,8 @@ http_start(struct paknd *d, char **cause)
 	                                        EVHTTP_REQ_HEAD);
 	evhttp_set_default_content_type(d->http, "text/plain; charset=utf-8");
 	evhttp_set_gencb(d->http, http_route, d);
+	http_route_add(d, "/healthz", HTTP_WHILE_DRAINING, route_healthz);
+	http_route_add(d, "/readyz", 0, route_readyz);
 	d->conns = conn_new(d);
 	evhttp_set_bevcb(d->http, conn_bev, d->conns);
 	http_apply_limits(d);
@@ -370,6 +399,11 @@ http_free(struct paknd *d)
 	if (d->http != NULL)
 		evhttp_free(d->http);
 	d->http = NULL;
+	for (size_t i = 0; i < d->nroutes; i++)
+		free(d->routes[i].pattern);
+	free(d->routes);
+	d->routes = NULL;
+	d->nroutes = 0;
 	conn_free(d->conns);
 	d->conns = NULL;
 }

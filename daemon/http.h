@@ -5,25 +5,28 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "config.h"
-#include "db.h"
-#include "outbox.h"
+#include "paknd.h"
 #include "text.h"
 
-/* The daemon's state, shared by the modules on the event loop. */
-struct paknd {
-	struct event_base *base;
-	struct config *conf;
-	struct db_pool *db;
-	struct outbox *outbox;
-	struct deadline *deadline;
-	struct stats *stats;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	struct conns *conns; /* the connections: cap, deadlines */
-	long inflight;       /* HTTP requests not yet answered */
-	int draining;        /* SIGTERM received: finish, accept nothing new */
+/* How a route matches, and what the server checks before its handler. */
+enum http_route_flags {
+	HTTP_PREFIX = 1,    /* the path starts with the pattern */
+	HTTP_JSON = 2,      /* a JSON API: errors before the handler are JSON */
+	HTTP_OWN_BODY = 4,  /* the handler checks body size and draining */
+	HTTP_RAW_QUERY = 8, /* a gateway's: its adapter checks the query */
+	HTTP_WHILE_DRAINING = 16, /* answered while draining (health) */
 };
+
+/* A handler: path is the request's; arg is what the pattern's '*'
+ * matched (a gateway's name), or NULL. */
+typedef void (*http_handler)(struct paknd *d, struct evhttp_request *req,
+                             const char *path, const char *arg);
+
+/* Send the requests whose path matches pattern (exactly, or as a prefix
+ * with HTTP_PREFIX; one segment may be '*') to handler. Routes are tried
+ * in the order they were added; http.c names no handler. */
+void http_route_add(struct paknd *d, const char *pattern, int flags,
+                    http_handler handler);
 
 /* Bind the listen address and install the routes; -1 and *cause. */
 int http_start(struct paknd *d, char **cause);

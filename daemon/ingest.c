@@ -20,8 +20,10 @@
 #include <event2/keyvalq_struct.h>
 
 #include "edge.h"
+#include "outbox.h"
 #include "grammar.h"
 #include "gw.h"
+#include "gw_http.h"
 #include "ingest.h"
 #include "phone.h"
 #include "stmt.h"
@@ -35,26 +37,6 @@ struct ingest {
 	char *gwname;
 	char *msg_id;
 };
-
-/* Look up an input header for the adapters. */
-static const char *
-req_header(const void *ctx, const char *name)
-{
-	return evhttp_find_header(ctx, name);
-}
-
-/* The client's address, for log lines. */
-static const char *
-peer_name(struct evhttp_request *req)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	char *addr = NULL;
-	ev_uint16_t port;
-	if (conn == NULL)
-		return "?";
-	evhttp_connection_get_peer(conn, &addr, &port);
-	return addr != NULL ? addr : "?";
-}
 
 /* Describe the request for audit: method, redacted URI, headers. Bytes
  * that are not text (a client may send any) are written \xNN, so the
@@ -112,14 +94,10 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		           ops->reply_body, strlen(ops->reply_body));
 		break;
 	case DB_UNAVAILABLE:
-		log_warnx("gw %s: message %s not stored: %s", in->gwname,
-		          in->msg_id, error);
-		http_error(in->d, in->req, 503, "database unavailable, retry");
-		break;
 	case DB_ERROR:
 		log_warnx("gw %s: message %s not stored: %s", in->gwname,
 		          in->msg_id, error);
-		http_error(in->d, in->req, 500, "internal error, not stored");
+		gw_http_db_error(in->d, in->req, st, "stored");
 		break;
 	}
 	free(in->gwname);
@@ -198,39 +176,23 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 }
 
 /* Handle POST|GET /v1/gw/{name}/sms. */
-void
-ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
+static void
+ingest_sms(struct paknd *d, struct evhttp_request *req, const char *path,
+           const char *gwname)
 {
-	const struct gw_conf *gw = config_gateway(d->conf, gwname);
-	struct evbuffer *input = evhttp_request_get_input_buffer(req);
-	struct gw_request r = {0};
+	const struct gw_conf *gw;
+	struct gw_request r;
 	struct sms_in sms = {0};
 	struct ingest *in;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char *cause = NULL, *raw;
-	const char *q;
 	size_t had;
 	int code;
 
-	if (gw == NULL) {
-		http_error(d, req, 404, "unknown gateway");
+	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
-	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
-		http_error(d, req, 405, "use GET or POST");
-		return;
-	}
-	r.method = cmd == EVHTTP_REQ_GET ? GW_GET : GW_POST;
-	r.uri = evhttp_request_get_uri(req);
-	r.query = (q = strchr(r.uri, '?')) != NULL ? q + 1 : NULL;
-	r.header = req_header;
-	r.hctx = evhttp_request_get_input_headers(req);
-	r.content_type = req_header(r.hctx, "Content-Type");
-	r.body_len = evbuffer_get_length(input);
-	r.body = evbuffer_pullup(input, -1);
 	if ((code = gw_ops(gw->type)->parse_sms(gw, &r, &sms, &cause)) != 0) {
 		log_info("gw %s: refused callback from %s: %d %s", gwname,
-		         peer_name(req), code, cause);
+		         gw_http_peer(req), code, cause);
 		http_error(d, req, code, cause);
 		free(cause);
 		return;
@@ -240,7 +202,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 		    "gw %s: message %s from %s: text of %zu characters cut "
 		    "(max_sms_text %ld, %d parts reported); raw_body keeps "
 		    "it whole",
-		    gwname, sms.msg_id, peer_name(req), had,
+		    gwname, sms.msg_id, gw_http_peer(req), had,
 		    d->conf->max_sms_text, sms.segments);
 	in = xcalloc(1, sizeof *in);
 	in->d = d;
@@ -261,4 +223,11 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *gwname)
 	}
 	free(raw);
 	sms_in_free(&sms);
+}
+
+/* Register the SMS callbacks of every gateway. */
+void
+ingest_routes(struct paknd *d)
+{
+	http_route_add(d, "/v1/gw/*/sms", HTTP_RAW_QUERY, ingest_sms);
 }

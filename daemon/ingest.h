@@ -4,8 +4,7 @@
 
 #include "http.h"
 
-/* Handle POST|GET /v1/gw/{name}/sms. */
-void ingest_sms(struct paknd *d, struct evhttp_request *req,
-                const char *gwname);
+/* Register POST|GET /v1/gw/{name}/sms with the server. */
+void ingest_routes(struct paknd *d);
 
 #endif

@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "gw.h"
-#include "http.h"
+#include "paknd.h"
 #include "outbox.h"
 #include "phone.h"
 #include "sms.h"

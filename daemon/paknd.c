@@ -10,9 +10,15 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "api.h"
 #include "deadline.h"
-#include "stats.h"
+#include "dlr.h"
 #include "http.h"
+#include "ingest.h"
+#include "outbox.h"
+#include "poster_http.h"
+#include "stats.h"
+#include "ussd_http.h"
 #include "migrate.h"
 #include "stmt.h"
 #include "util.h"
@@ -185,6 +191,19 @@ libevent_log(int severity, const char *msg)
 		log_limited(&limit, 0, "libevent: %s", msg);
 }
 
+/* The server's routes: each module that answers HTTP registers its own
+ * (http.c names none of them). */
+static void
+routes_add(struct paknd *d)
+{
+	api_routes(d);
+	stats_routes(d);
+	poster_routes(d);
+	ingest_routes(d);
+	dlr_routes(d);
+	ussd_http_routes(d);
+}
+
 /* Run the daemon until it is told to stop. */
 static int
 run(struct paknd *d, int foreground)
@@ -205,6 +224,7 @@ run(struct paknd *d, int foreground)
 		sigev[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
 		evsignal_add(sigev[i], NULL);
 	}
+	routes_add(d);
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);

@@ -63,20 +63,19 @@ unit_code_ok(const char *s)
 	return n > 0 && n <= POSTER_MAX_UNIT && s[n] == '\0';
 }
 
-/* Answer a request whose path is /poster/...; 0 if the path is not. */
-int
-poster_route(struct paknd *d, struct evhttp_request *req, const char *path)
+/* Answer GET /poster/UNIT. */
+static void
+poster_route(struct paknd *d, struct evhttp_request *req, const char *path,
+             const char *arg)
 {
 	struct poster_req *p;
 	const char *unit = path + strlen(POSTER_PREFIX);
 	char *cause = NULL;
 
-	if (strncmp(path, POSTER_PREFIX, strlen(POSTER_PREFIX)) != 0)
-		return 0;
 	if (!unit_code_ok(unit)) {
 		http_error(d, req, 404,
 		           "no such poster: use /poster/UNIT (a unit code)");
-		return 1;
+		return;
 	}
 	p = xcalloc(1, sizeof *p);
 	p->d = d;
@@ -87,5 +86,11 @@ poster_route(struct paknd *d, struct evhttp_request *req, const char *path)
 		free(cause);
 		free(p);
 	}
-	return 1;
+}
+
+/* Register /poster/. */
+void
+poster_routes(struct paknd *d)
+{
+	http_route_add(d, POSTER_PREFIX, HTTP_PREFIX, poster_route);
 }

@@ -4,7 +4,7 @@
 
 #include "http.h"
 
-/* Answer a request whose path is /poster/...; 0 if the path is not. */
-int poster_route(struct paknd *d, struct evhttp_request *req, const char *path);
+/* Register GET /poster/UNIT with the server. */
+void poster_routes(struct paknd *d);
 
 #endif

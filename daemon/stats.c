@@ -55,9 +55,10 @@ static const struct dashboard_file dashboard_files[] = {
      &dashboard_app_css_len},
 };
 
-/* Answer a file of the dashboard; 0 if path is not one. */
-static int
-dashboard_route(struct paknd *d, struct evhttp_request *req, const char *path)
+/* Answer a file of the dashboard. */
+static void
+dashboard_route(struct paknd *d, struct evhttp_request *req, const char *path,
+                const char *arg)
 {
 	for (size_t i = 0; i < sizeof dashboard_files / sizeof *dashboard_files;
 	     i++) {
@@ -67,9 +68,9 @@ dashboard_route(struct paknd *d, struct evhttp_request *req, const char *path)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		                  "Cache-Control", "no-cache");
 		http_reply(d, req, 200, f->type, f->data, *f->len);
-		return 1;
+		return;
 	}
-	return 0;
+	http_error(d, req, 404, "no such endpoint");
 }
 
 enum stats_out {
@@ -234,8 +235,11 @@ static const char bad_params[] = "{\"status\": 400, \"error\": "
 
 /* GET /v1/stats[.csv]?unit=&period=&by=&dimension=&cutoff=&overdue=. */
 static void
-route_stats(struct paknd *d, struct evhttp_request *req, int csv)
+route_stats(struct paknd *d, struct evhttp_request *req, const char *path,
+            const char *arg)
 {
+	int csv = path[9] == '.';
+
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *accept =
 	    evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
@@ -281,8 +285,11 @@ route_stats(struct paknd *d, struct evhttp_request *req, int csv)
 
 /* GET /public/report/YYYY-MM[.csv][?unit=CODE]: no login. */
 static void
-route_report(struct paknd *d, struct evhttp_request *req, const char *rest)
+route_report(struct paknd *d, struct evhttp_request *req, const char *path,
+             const char *arg)
 {
+	const char *rest = path + strlen("/public/report/");
+
 	const char *query =
 	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	const char *v[10];
@@ -318,17 +325,17 @@ route_report(struct paknd *d, struct evhttp_request *req, const char *rest)
 	evhttp_clear_headers(&q);
 }
 
-/* Answer a request whose path is one of ours; 0 if the path is not. */
-int
-stats_route(struct paknd *d, struct evhttp_request *req, const char *path)
+/* Register the statistics' paths: the JSON and CSV API, the public
+ * report, the dashboard's files. */
+void
+stats_routes(struct paknd *d)
 {
-	if (!strcmp(path, "/v1/stats") || !strcmp(path, "/v1/stats.csv"))
-		route_stats(d, req, path[9] == '.');
-	else if (!strncmp(path, "/public/report/", 15))
-		route_report(d, req, path + 15);
-	else
-		return dashboard_route(d, req, path);
-	return 1;
+	http_route_add(d, "/v1/stats", HTTP_JSON, route_stats);
+	http_route_add(d, "/v1/stats.csv", HTTP_JSON, route_stats);
+	http_route_add(d, "/public/report/", HTTP_PREFIX, route_report);
+	for (size_t i = 0; i < sizeof dashboard_files / sizeof *dashboard_files;
+	     i++)
+		http_route_add(d, dashboard_files[i].path, 0, dashboard_route);
 }
 
 /* A fold finished: log what it moved. */

@@ -8,8 +8,8 @@
 struct paknd;
 struct stats;
 
-/* Answer a request whose path is one of ours; 0 if the path is not. */
-int stats_route(struct paknd *d, struct evhttp_request *req, const char *path);
+/* Register /v1/stats[.csv], /public/report/ and the dashboard's files. */
+void stats_routes(struct paknd *d);
 
 /* Start the fold timer on d's loop. */
 struct stats *stats_new(struct paknd *d);

@@ -21,6 +21,7 @@
 #include "gw.h"
 #include "stmt.h"
 #include "ussd.h"
+#include "gw_http.h"
 #include "ussd_http.h"
 #include "util.h"
 
@@ -185,32 +186,6 @@ load_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	free(so.action);
 }
 
-/* Look up an input header for the adapters. */
-static const char *
-req_header(const void *ctx, const char *name)
-{
-	return evhttp_find_header(ctx, name);
-}
-
-/* Describe the request for the adapter. */
-static void
-request_of(struct evhttp_request *req, struct gw_request *r)
-{
-	struct evbuffer *input = evhttp_request_get_input_buffer(req);
-	const char *q;
-
-	memset(r, 0, sizeof *r);
-	r->method = evhttp_request_get_command(req) == EVHTTP_REQ_GET ? GW_GET
-	                                                              : GW_POST;
-	r->uri = evhttp_request_get_uri(req);
-	r->query = (q = strchr(r->uri, '?')) != NULL ? q + 1 : NULL;
-	r->header = req_header;
-	r->hctx = evhttp_request_get_input_headers(req);
-	r->content_type = req_header(r->hctx, "Content-Type");
-	r->body_len = evbuffer_get_length(input);
-	r->body = evbuffer_pullup(input, -1);
-}
-
 /* Queue pakn.ussd_load for a parsed step; -1 and *cause if not. */
 static int
 step_load(struct ussd_call *c, char **cause)
@@ -230,26 +205,19 @@ step_load(struct ussd_call *c, char **cause)
 }
 
 /* Handle POST|GET /v1/gw/{name}/ussd. */
-void
-ussd_http(struct paknd *d, struct evhttp_request *req, const char *gwname)
+static void
+ussd_http(struct paknd *d, struct evhttp_request *req, const char *path,
+          const char *gwname)
 {
-	const struct gw_conf *gw = config_gateway(d->conf, gwname);
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct gw_conf *gw;
 	struct ussd_call *c;
 	struct gw_request r;
 	char *cause = NULL;
 	int code;
 
-	if (gw == NULL) {
-		http_error(d, req, 404, "unknown gateway");
+	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
-	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
-		http_error(d, req, 405, "use GET or POST");
-		return;
-	}
 	c = xcalloc(1, sizeof *c);
-	request_of(req, &r);
 	if ((code = ussd_parse(gw, &r, &c->u, &cause)) != 0) {
 		log_info("gw %s: refused ussd callback: %d %s", gwname, code,
 		         cause);
@@ -267,4 +235,11 @@ ussd_http(struct paknd *d, struct evhttp_request *req, const char *gwname)
 		call_unavailable(c, cause);
 		free(cause);
 	}
+}
+
+/* Register the USSD callbacks of every gateway. */
+void
+ussd_http_routes(struct paknd *d)
+{
+	http_route_add(d, "/v1/gw/*/ussd", HTTP_RAW_QUERY, ussd_http);
 }

@@ -4,7 +4,7 @@
 
 #include "http.h"
 
-/* Handle POST|GET /v1/gw/{name}/ussd: one step of a USSD session. */
-void ussd_http(struct paknd *d, struct evhttp_request *req, const char *gwname);
+/* Register POST|GET /v1/gw/{name}/ussd (one step of a USSD session). */
+void ussd_http_routes(struct paknd *d);
 
 #endif

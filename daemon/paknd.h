@@ -1,0 +1,39 @@
+/* paknd.h: the daemon's state, shared by the modules on its event loop.
+ *
+ * main (paknd.c) makes it and wires the modules; each module keeps its own
+ * state behind an opaque pointer here. Modules that answer HTTP include
+ * http.h, which includes this; the others (outbox, deadline) only this.
+ */
+#ifndef PAKN_PAKND_H
+#define PAKN_PAKND_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "db.h"
+
+struct outbox;
+struct deadline;
+struct stats;
+struct conns;
+struct http_route;
+
+/* The daemon's state, shared by the modules on the event loop. */
+struct paknd {
+	struct event_base *base;
+	struct config *conf;
+	struct db_pool *db;
+	struct outbox *outbox;
+	struct deadline *deadline;
+	struct stats *stats;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct conns *conns;       /* the connections: cap, deadlines */
+	struct http_route *routes; /* http_route_add's table */
+	size_t nroutes;
+	long inflight; /* HTTP requests not yet answered */
+	int draining;  /* SIGTERM received: finish, accept nothing new */
+};
+
+#endif
