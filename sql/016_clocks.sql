@@ -795,9 +795,11 @@ LANGUAGE sql STABLE AS $$
 		'accepted_date', to_char(c.accepted_on, 'YYYY-MM-DD'),
 		'days', CASE WHEN c.accepted_on IS NOT NULL
 			THEN pakn.clock_days(c) END,
-		'counted_in', CASE WHEN r.id IS NOT NULL THEN 'calendar days'
-			ELSE CASE WHEN cat.working_days THEN 'working days'
-				ELSE 'calendar days' END END,
+		'counted_in', CASE WHEN r.id IS NOT NULL
+				AND (c.accepted_on IS NOT NULL OR NOT r.accept_working)
+			THEN 'calendar days'
+			WHEN r.id IS NULL AND NOT cat.working_days THEN 'calendar days'
+			ELSE 'working days' END,
 		'complex', c.complex, 'remote', c.remote,
 		'extensions', c.extensions,
 		'max_extensions', coalesce(r.max_extensions, 0),

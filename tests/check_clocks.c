@@ -635,6 +635,11 @@ START_TEST(test_denunciation)
 	            c.ticket, c.ticket);
 	assert_sms(&c, c.msisdn, "ack", want);
 	free(want);
+	j = show(&c, T_TTR01);
+	assert_jstr(j, "clock.law", "denunciation");
+	assert_jstr(j, "clock.counted_in", "working days");
+	assert_jstr(j, "due_date", "2026-08-28");
+	json_decref(j);
 	refused(&c, "complex", T_TTR01, "{\"reason\": \"x\"}", 409,
 	        "a complex case is extended instead");
 	/* Accepted on the last day: 28 Aug + 30 = Sunday 27 Sep, so 28 Sep. */
