@@ -63,6 +63,11 @@ static const struct api_action api_actions[] = {
     {"accept_transfer", {"reason", NULL}},
     {"refuse_transfer", {"reason", NULL}},
     {"classify", {"category", "reason", NULL}},
+    {"accept", {"date", "reason", NULL}},
+    {"complex", {"reason", NULL}},
+    {"suspend", {"reason", "date", NULL}},
+    {"resume", {"reason", "date", NULL}},
+    {"apologize", {"reason", "new_due", NULL}},
 };
 
 /* What a path names. */

@@ -84,7 +84,7 @@ static const struct key keys[] = {
     {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),
      "working days before the deadline the unit is reminded"},
     {"deadline", "apology_days", KEY_INT, "5", 1, 60, CF(apology_days),
-     "working days from the apology to the new expected date"},
+     "unused since migration 016: the unit sets an apology's new date"},
     {"deadline", "rating_wait_days", KEY_INT, "7", 1, 365, CF(rating_wait_days),
      "days to wait for a rating before an answer is closed"},
     {"deadline", "batch", KEY_INT, "500", 1, 100000, CF(deadline_batch),

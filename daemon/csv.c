@@ -87,12 +87,17 @@ csv_field(struct csv *c, struct buf *b, int *eol, char **cause)
 	return 0;
 }
 
-/* Skip empty lines before a record. */
+/* Skip empty lines and comment lines (starting with '#': no code pakn
+ * imports starts so) before a record. */
 static void
 csv_skip_blank(struct csv *c)
 {
-	while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) {
-		if (*c->p == '\n')
+	while (c->p < c->end &&
+	       (*c->p == '\n' || *c->p == '\r' || *c->p == '#')) {
+		if (*c->p == '#')
+			while (c->p + 1 < c->end && c->p[1] != '\n')
+				c->p++;
+		else if (*c->p == '\n')
 			c->next_line++;
 		c->p++;
 	}

@@ -78,6 +78,7 @@ static int parse_alone(struct scan *, struct sms_cmd *);
 static int parse_rate(struct scan *, struct sms_cmd *);
 static int parse_answer(struct scan *, struct sms_cmd *);
 static int parse_transfer(struct scan *, struct sms_cmd *);
+static int parse_apology(struct scan *, struct sms_cmd *);
 
 static const struct keyword keywords[] = {
     {"phan anh kien nghi", CMD_COMPLAINT, parse_complaint},
@@ -106,6 +107,8 @@ static const struct keyword keywords[] = {
     {"dg", CMD_RATE, parse_rate},
     {"tl", CMD_ANSWER, parse_answer},
     {"ct", CMD_TRANSFER, parse_transfer},
+    {"thu ly", CMD_ACCEPT, parse_ticket_only},
+    {"hen", CMD_APOLOGIZE, parse_apology},
 };
 
 /* Is c ASCII white space? */
@@ -480,6 +483,42 @@ parse_transfer(struct scan *s, struct sms_cmd *cmd)
 	skip_sep(s);
 	s->pos += any_code_at(s->f + s->pos, cmd->unit);
 	cmd->text = rest_text(s);
+	return 1;
+}
+
+/* Length of a date d/m or d/m/y (or with '.' or '-') at f: day and
+ * month of one or two digits, a year of two or four; 0 if none. */
+static size_t
+date_at(const char *f)
+{
+	size_t i = 0, n, end = 0;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		for (n = 0; is_digit((unsigned char)f[i + n]); n++)
+			;
+		if (part < 2 ? n < 1 || n > 2 : n != 2 && n != 4)
+			break;
+		i += n;
+		end = part >= 1 ? i : 0;
+		if (f[i] != '/' && f[i] != '.' && f[i] != '-')
+			break;
+		i++;
+	}
+	if (end == 0 || is_alnum((unsigned char)f[end]))
+		return 0;
+	return end;
+}
+
+/* HEN <ticket> <date> <reason>: "Hẹn mai hẹn mốt" is prose. */
+static int
+parse_apology(struct scan *s, struct sms_cmd *cmd)
+{
+	scan_ticket(s, cmd);
+	skip_sep(s);
+	if (date_at(s->f + s->pos) == 0)
+		return 0;
+	cmd->text = trim_copy(s->orig + s->map[s->pos]);
 	return 1;
 }
 

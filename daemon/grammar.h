@@ -19,7 +19,9 @@ enum cmd_kind {
 	CMD_CODE,      /* only a unit code, optionally after # or @ */
 	CMD_DIGIT,     /* only one digit 1..5 (a rating reply) */
 	CMD_EMPTY,     /* nothing but white space */
-	CMD_REPORT     /* BC, BAO CAO: this month's figures (leaders) */
+	CMD_REPORT,    /* BC, BAO CAO: this month's figures (leaders) */
+	CMD_ACCEPT,    /* THU LY <ticket> (officials: accept, thụ lý) */
+	CMD_APOLOGIZE  /* HEN <ticket> <dd/mm[/yyyy]> <reason> (officials) */
 };
 
 struct sms_cmd {

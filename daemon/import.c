@@ -45,14 +45,15 @@ static const struct import_kind kinds[] = {
     {"units",
      "import_unit",
      "(line integer, code text, name text, parent_code text, kind text, "
-     "phones text[], inspection_unit text)",
-     "pakn.import_units",
+     "phones text[], inspection_unit text, remote boolean)",
+     "pakn.import_units_remote",
      {{"code", COL_TEXT, 1, NULL},
       {"name", COL_TEXT, 1, NULL},
       {"parent_code", COL_TEXT, 1, NULL},
       {"kind", COL_TEXT, 1, NULL},
       {"phones", COL_PHONES, 0, NULL},
-      {"inspection_unit", COL_TEXT, 0, NULL}}},
+      {"inspection_unit", COL_TEXT, 0, NULL},
+      {"remote", COL_BOOL, 0, NULL}}},
     {"categories",
      "import_category",
      "(line integer, code text, name text, dimension integer, "

@@ -113,7 +113,8 @@ static const char *cmd_names[] = {
     [CMD_RATE] = "rate",           [CMD_ANSWER] = "answer",
     [CMD_TRANSFER] = "transfer",   [CMD_CODE] = "code",
     [CMD_DIGIT] = "digit",         [CMD_EMPTY] = "empty",
-    [CMD_REPORT] = "report",
+    [CMD_REPORT] = "report",       [CMD_ACCEPT] = "accept",
+    [CMD_APOLOGIZE] = "apologize",
 };
 
 /* Why the sender must get no reply, or NULL: one of our own numbers (a

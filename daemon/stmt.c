@@ -52,7 +52,7 @@ const struct db_stmt stmts[NSTMTS] = {
     [STMT_API_ACT] =
         {"api_act",
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
-         "FROM pakn.api_act_scoped($1, $2, $3, $4::jsonb) r",
+         "FROM pakn.api_act_clock($1, $2, $3, $4::jsonb) r",
          4},
     [STMT_API_TRANSFERS] =
         {"api_transfers",

@@ -954,14 +954,15 @@ START_TEST(test_transfer_department)
 }
 END_TEST
 
-/* Remind, escalate and apologise once over two instances and a restart. */
+/* Remind and escalate once over two instances and a restart; at the
+ * deadline the unit is asked for its apology (016). */
 START_TEST(test_deadline_exactly_once)
 {
 	struct paknd a, b, *both[2] = {&a, &b};
 	struct complaint r, e, later;
 	char today[11], next[11], third[11], yesterday[11], due_next[11];
 	char due_past[11];
-	char newdue[11], *mark, *want;
+	char *mark, *want;
 	int round, worked;
 
 	start_named(&a, "dl-a", 1);
@@ -1028,12 +1029,15 @@ START_TEST(test_deadline_exactly_once)
 	ck_assert_int_eq(events(&later, "reminded"), 0);
 	assert_value(cval(&later, "reminded_at IS NULL"), "true");
 
-	/* Escalation and apology: once each. */
+	/* Escalation: once. The apology is the unit's to give, with its
+	 * reason and new date (016): the unit is asked for it, the citizen
+	 * told it will come; no date is invented. */
 	ck_assert_int_eq(events(&e, "escalated"), 1);
-	ck_assert_int_eq(events(&e, "apologised"), 1);
+	ck_assert_int_eq(events(&e, "apologised"), 0);
 	ck_assert_int_eq(events(&e, "reminded"), 0);
 	assert_value(cval(&e, "overdue"), "true");
 	assert_value(cval(&e, "status"), "open");
+	assert_value(cval(&e, "new_due_at IS NULL"), "true");
 	assert_value(qval("SELECT (detail->>'unit') || ' ' || "
 	                  "(detail->>'parent') FROM pakn.complaint_event "
 	                  "WHERE complaint_id = $1::bigint AND event = "
@@ -1048,20 +1052,27 @@ START_TEST(test_deadline_exactly_once)
 	assert_sms(mark, PARENT_E164, "escalation", want);
 	ck_assert_int_eq(sms_count(e.id, OFFICER_E164, "escalation"), 0);
 	free(want);
-	due_in(APOLOGY_DAYS, newdue);
-	assert_value(cval(&e, "pakn.due_vi(new_due_at)"), newdue);
-	want = strf("Xin lỗi bạn: phản ánh %s chưa được trả lời đúng hạn %s. "
-	            "Ngày hẹn mới: %s. Tra cứu: TT %s",
-	            e.ticket, due_past, newdue, e.ticket);
-	assert_sms(mark, SHIFTED_PREFIX "000042", "apology", want);
+	want = strf("Quá hạn %s: phản ánh %s (" ROADS_NAME "). Gửi người dân "
+	            "lời xin lỗi, lý do và ngày hẹn mới: HEN %s <ngày/tháng> "
+	            "<lý do>",
+	            due_past, e.ticket, e.ticket);
+	assert_sms(mark, OFFICER_E164, "apology_due", want);
+	assert_sms(mark, UNIT_E164, "apology_due", want);
+	free(want);
+	want = strf("Phản ánh %s đã quá hạn trả lời %s. Đơn vị xử lý đã được "
+	            "nhắc và sẽ gửi bạn lời xin lỗi, lý do và ngày hẹn mới. "
+	            "Tra cứu: TT %s",
+	            e.ticket, due_past, e.ticket);
+	assert_sms(mark, SHIFTED_PREFIX "000042", "overdue_notice", want);
 	free(want);
 
 	/* And nothing else went out. */
 	assert_sms_since(mark, PARENT_E164
-	                 " escalation, " OFFICER_E164 " reminder, " LEADER_E164
+	                 " escalation, " OFFICER_E164
+	                 " apology_due, " OFFICER_E164 " reminder, " LEADER_E164
 	                 " escalation, " LEADER_E164 " reminder, " UNIT_E164
-	                 " escalation, " UNIT_E164 " reminder, " SHIFTED_PREFIX
-	                 "000042 apology");
+	                 " apology_due, " UNIT_E164 " escalation, " UNIT_E164
+	                 " reminder, " SHIFTED_PREFIX "000042 overdue_notice");
 	free(mark);
 	ck_assert_ptr_null(log_grep(a.log, 0, "[error]"));
 	ck_assert_ptr_null(log_grep(b.log, 0, "[error]"));

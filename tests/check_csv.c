@@ -92,6 +92,31 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Lines starting with '#' are comments, skipped like empty lines; the
+ * line numbers of errors still count them. */
+START_TEST(test_comments)
+{
+	static const char text[] = "# a comment\r\ncode,name\n# another, "
+	                           "with \"quotes\n\nx,\"#not a comment\"\n#";
+	struct csv c;
+	char **f;
+	int n;
+
+	csv_init(&c, text, sizeof text - 1);
+	ck_assert_int_eq(csv_next(&c, &f, &n, NULL), 1);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(f[0], "code");
+	ck_assert_int_eq(c.line, 2);
+	csv_free(f, n);
+	ck_assert_int_eq(csv_next(&c, &f, &n, NULL), 1);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(f[1], "#not a comment");
+	ck_assert_int_eq(c.line, 5);
+	csv_free(f, n);
+	ck_assert_int_eq(csv_next(&c, &f, &n, NULL), 0);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 csv_suite(void)
@@ -101,6 +126,7 @@ csv_suite(void)
 
 	tcase_add_loop_test(tc, test_cell, 0, LEN(cell_cases));
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_comments);
 	suite_add_tcase(s, tc);
 	return s;
 }

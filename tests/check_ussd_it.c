@@ -304,22 +304,22 @@ START_TEST(test_back_and_invalid)
 	expect(sid, phone, "7*1*0*1*x*9*4", "CON Chon van de:");
 	expect(sid, phone, "7*1*0*1*x*9*4*0", "CON Chon linh vuc:");
 	expect(sid, phone, "7*1*0*1*x*9*4*0*3", "CON Chon van de:");
-	a = step(sid, phone, "7*1*0*1*x*9*4*0*3*9");
+	a = step(sid, phone, "7*1*0*1*x*9*4*0*3*8");
 	assert_has(a, "CON Lua chon khong hop le.\nChon van de:");
 	free(a);
-	expect(sid, phone, "7*1*0*1*x*9*4*0*3*9*1", "Xa/phuong noi xay ra:");
-	expect(sid, phone, "7*1*0*1*x*9*4*0*3*9*1*1", "Nhap noi dung");
-	expect(sid, phone, "7*1*0*1*x*9*4*0*3*9*1*1*dau tien", "Gui phan anh?");
-	expect(sid, phone, "7*1*0*1*x*9*4*0*3*9*1*1*dau tien*0",
+	expect(sid, phone, "7*1*0*1*x*9*4*0*3*8*1", "Xa/phuong noi xay ra:");
+	expect(sid, phone, "7*1*0*1*x*9*4*0*3*8*1*1", "Nhap noi dung");
+	expect(sid, phone, "7*1*0*1*x*9*4*0*3*8*1*1*dau tien", "Gui phan anh?");
+	expect(sid, phone, "7*1*0*1*x*9*4*0*3*8*1*1*dau tien*0",
 	       "CON Nhap noi dung");
 	expect(sid, phone,
-	       "7*1*0*1*x*9*4*0*3*9*1*1*dau tien*0*Can bo hach dich",
+	       "7*1*0*1*x*9*4*0*3*8*1*1*dau tien*0*Can bo hach dich",
 	       "\"Can bo hach dich\"");
 	expect(sid, phone,
-	       "7*1*0*1*x*9*4*0*3*9*1*1*dau tien*0*Can bo hach dich*5",
+	       "7*1*0*1*x*9*4*0*3*8*1*1*dau tien*0*Can bo hach dich*5",
 	       "CON Lua chon khong hop le.\nGui phan anh?");
 	a = step(sid, phone,
-	         "7*1*0*1*x*9*4*0*3*9*1*1*dau tien*0*Can bo hach dich*5*1");
+	         "7*1*0*1*x*9*4*0*3*8*1*1*dau tien*0*Can bo hach dich*5*1");
 	ticket = ticket_of(a);
 	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint WHERE "
 	                          "ticket = $1 AND dimension = 3 AND text = "
