@@ -31,6 +31,7 @@
 
 #define API_PREFIX         "/v1/complaints"
 #define API_TRANSFERS_PATH "/v1/transfers"
+#define API_DESK_PATH      "/v1/desk"
 #define API_JSON           "application/json; charset=utf-8"
 #define API_DEFAULT_LIMIT  20
 #define API_MAX_LIMIT      100
@@ -51,7 +52,7 @@ struct api_call {
 /* The actions and the fields their bodies may have. */
 struct api_action {
 	const char *name;
-	const char *fields[3];
+	const char *fields[4];
 };
 
 static const struct api_action api_actions[] = {
@@ -63,11 +64,13 @@ static const struct api_action api_actions[] = {
     {"accept_transfer", {"reason", NULL}},
     {"refuse_transfer", {"reason", NULL}},
     {"classify", {"category", "reason", NULL}},
+    {"send_back", {"reason", NULL}},
+    {"forward", {"place", "category", "reason", NULL}},
 };
 
 /* What a path names. */
 struct api_target {
-	enum { API_LIST, API_SHOW, API_ACT, API_TRANSFERS } kind;
+	enum { API_LIST, API_SHOW, API_ACT, API_TRANSFERS, API_DESK } kind;
 	char ticket[API_MAX_TICKET + 1];
 	const struct api_action *action;
 };
@@ -94,7 +97,8 @@ api_path(const char *path)
 
 	return (strncmp(path, API_PREFIX, n) == 0 &&
 	        (path[n] == '\0' || path[n] == '/')) ||
-	       strcmp(path, API_TRANSFERS_PATH) == 0;
+	       strcmp(path, API_TRANSFERS_PATH) == 0 ||
+	       strcmp(path, API_DESK_PATH) == 0;
 }
 
 static void api_error(struct paknd *d, struct evhttp_request *req, int status,
@@ -146,6 +150,10 @@ api_target(const char *path, struct api_target *t)
 	memset(t, 0, sizeof *t);
 	if (strcmp(path, API_TRANSFERS_PATH) == 0) {
 		t->kind = API_TRANSFERS;
+		return 0;
+	}
+	if (strcmp(path, API_DESK_PATH) == 0) {
+		t->kind = API_DESK;
 		return 0;
 	}
 	if (*p == '\0')
@@ -533,6 +541,9 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path)
 	else if (t.kind == API_TRANSFERS) {
 		values[0] = token;
 		api_submit(d, req, STMT_API_TRANSFERS, 1, values);
+	} else if (t.kind == API_DESK) {
+		values[0] = token;
+		api_submit(d, req, STMT_API_DESK, 1, values);
 	} else if (t.kind == API_ACT)
 		api_act(d, req, token, &t);
 	else {
