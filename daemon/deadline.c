@@ -51,16 +51,22 @@ deadline_desk_done(void *arg, enum db_status st, PGresult *res,
 		log_warnx("deadline: triage desk step failed: %s", error);
 		return;
 	}
-	if (*PQgetvalue(res, 0, 0) != 't')
+	if (*PQgetvalue(res, 0, 0) != 't') {
+		log_debug("deadline: triage desk: another instance holds the "
+		          "lock");
 		return;
-	if (atoi(PQgetvalue(res, 0, 1)) > 0)
-		log_info("deadline: %s complaints without a place moved to the "
-		         "triage desk, %s SMS",
-		         PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+	}
 	if (atoi(PQgetvalue(res, 0, 2)) > 0)
-		log_debug("deadline: %s complaints without a place have no "
-		          "triage desk (set desk_unit or default_desk)",
-		          PQgetvalue(res, 0, 2));
+		log_debug(
+		    "deadline: triage desk: %s complaints without a place "
+		    "have no desk (set desk_unit or default_desk)",
+		    PQgetvalue(res, 0, 2));
+	if (atoi(PQgetvalue(res, 0, 1)) > 0)
+		log_info("deadline: triage desk: %s complaints without a place "
+		         "moved there, %s SMS",
+		         PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+	else
+		log_debug("deadline: triage desk: nothing waits");
 	if (atoi(PQgetvalue(res, 0, 3)) > 0)
 		outbox_kick(w->d->outbox);
 }
