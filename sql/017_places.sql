@@ -514,15 +514,17 @@ END;
 $$;
 
 -- The unit that receives a complaint at p_location (pakn.route), or the
--- triage desk when the complaint fits no category and one covers the
--- place.
+-- triage desk when the complaint fits no category, its place is a
+-- commune (not a unit the citizen addressed, such as the province) and
+-- a desk covers it.
 CREATE FUNCTION pakn.route_received(c pakn.complaint, p_location text)
 RETURNS text
 LANGUAGE sql STABLE AS $$
-	SELECT CASE WHEN c.triage AND NOT c.sensitive
-		THEN coalesce(pakn.desk_of(p_location),
-			pakn.route(c.category_code, p_location))
-		ELSE pakn.route(c.category_code, p_location) END
+	SELECT coalesce(CASE WHEN c.triage AND NOT c.sensitive
+			AND pakn.commune_level((SELECT u.kind FROM pakn.unit u
+				WHERE u.code = p_location))
+		THEN pakn.desk_of(p_location) END,
+		pakn.route(c.category_code, p_location))
 $$;
 
 -- Route a complaint that knows its location (pakn.complaint_route of
