@@ -623,15 +623,18 @@ BEGIN
 	IF NOT locked THEN
 		RETURN;
 	END IF;
-	FOR c IN SELECT * FROM pakn.complaint
-		  WHERE status = 'needs_location'
-		    AND created_at <= now() - make_interval(hours => p_wait_hours)
-		  ORDER BY created_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
+	-- Those no desk covers are counted, not taken: they must not hold
+	-- the others back.
+	SELECT count(*) INTO stuck FROM pakn.complaint w
+	 WHERE w.status = 'needs_location'
+	   AND w.created_at <= now() - make_interval(hours => p_wait_hours)
+	   AND pakn.desk_for_unplaced(w, p_default) IS NULL;
+	FOR c IN SELECT * FROM pakn.complaint w
+		  WHERE w.status = 'needs_location'
+		    AND w.created_at <= now() - make_interval(hours => p_wait_hours)
+		    AND pakn.desk_for_unplaced(w, p_default) IS NOT NULL
+		  ORDER BY w.created_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
 		v_desk := pakn.desk_for_unplaced(c, p_default);
-		IF v_desk IS NULL THEN
-			stuck := stuck + 1;
-			CONTINUE;
-		END IF;
 		sms := sms + pakn.complaint_to_desk(c.id, v_desk);
 		moved := moved + 1;
 	END LOOP;

@@ -754,6 +754,10 @@ START_TEST(test_forward)
 	           "created_at - interval '49 hours' WHERE id = "
 	           "$1::bigint",
 	           id, NULL));
+	/* Two desks, no default, nothing else places it: it waits. */
+	ck_assert_int_ge(
+	    qlong("SELECT stuck FROM pakn.desk_run(48, '', 100)", NULL), 1);
+	assert_value(col(id, "status"), "needs_location");
 	exec_sql(q("SELECT pakn.desk_run(48, '01-TTHC', 100)", NULL));
 	assert_value(col(id, "responsible_unit || ' ' || triage"),
 	             "01-TTHC true");
