@@ -287,7 +287,14 @@ function load() {
 				(d[0].viewer ? " · " + d[0].viewer.name : "");
 			document.body.setAttribute("data-loaded", "1");
 		})
-		.catch(function (e) { st.textContent = ""; showError(e.message); });
+		.catch(function (e) {
+			st.textContent = "";
+			/* A desk's officer has the desk's queue, not the figures. */
+			if (!document.getElementById("desk").hidden && /leaders/.test(e.message))
+				st.textContent = "Thống kê dành cho lãnh đạo; bạn xem hàng chờ của bộ phận tiếp nhận.";
+			else
+				showError(e.message);
+		});
 }
 
 /* Start: token from the fragment (#token=...) or the session, the period
@@ -307,13 +314,11 @@ function start() {
 	document.getElementById("loginform").addEventListener("submit", function (ev) {
 		ev.preventDefault();
 		sessionStorage.setItem("pakn_token", document.getElementById("token").value);
-		loadDesk();
-		load();
+		loadDesk().then(load);
 	});
 	if (sessionStorage.getItem("pakn_token")) {
 		document.getElementById("login").hidden = true;
-		loadDesk();
-		load();
+		loadDesk().then(load);
 	}
 }
 start();
