@@ -31,6 +31,7 @@
 
 #define API_PREFIX         "/v1/complaints"
 #define API_TRANSFERS_PATH "/v1/transfers"
+#define API_DESK_PATH      "/v1/desk"
 #define API_JSON           "application/json; charset=utf-8"
 #define API_DEFAULT_LIMIT  20
 #define API_MAX_LIMIT      100
@@ -51,7 +52,7 @@ struct api_call {
 /* The actions and the fields their bodies may have. */
 struct api_action {
 	const char *name;
-	const char *fields[3];
+	const char *fields[4];
 };
 
 static const struct api_action api_actions[] = {
@@ -68,11 +69,13 @@ static const struct api_action api_actions[] = {
     {"suspend", {"reason", "date", NULL}},
     {"resume", {"reason", "date", NULL}},
     {"apologize", {"reason", "new_due", NULL}},
+    {"send_back", {"reason", NULL}},
+    {"forward", {"place", "category", "reason", NULL}},
 };
 
 /* What a path names. */
 struct api_target {
-	enum { API_LIST, API_SHOW, API_ACT, API_TRANSFERS } kind;
+	enum { API_LIST, API_SHOW, API_ACT, API_TRANSFERS, API_DESK } kind;
 	char ticket[API_MAX_TICKET + 1];
 	const struct api_action *action;
 };
@@ -140,6 +143,10 @@ api_target(const char *path, struct api_target *t)
 	memset(t, 0, sizeof *t);
 	if (strcmp(path, API_TRANSFERS_PATH) == 0) {
 		t->kind = API_TRANSFERS;
+		return 0;
+	}
+	if (strcmp(path, API_DESK_PATH) == 0) {
+		t->kind = API_DESK;
 		return 0;
 	}
 	if (*p == '\0')
@@ -528,6 +535,9 @@ api_request(struct paknd *d, struct evhttp_request *req, const char *path,
 	else if (t.kind == API_TRANSFERS) {
 		values[0] = token;
 		api_submit(d, req, STMT_API_TRANSFERS, 1, values);
+	} else if (t.kind == API_DESK) {
+		values[0] = token;
+		api_submit(d, req, STMT_API_DESK, 1, values);
 	} else if (t.kind == API_ACT)
 		api_act(d, req, token, &t);
 	else {
@@ -547,4 +557,5 @@ api_routes(struct paknd *d)
 	http_route_add(d, API_PREFIX, f, api_request);
 	http_route_add(d, API_PREFIX "/", f | HTTP_PREFIX, api_request);
 	http_route_add(d, API_TRANSFERS_PATH, f, api_request);
+	http_route_add(d, API_DESK_PATH, f, api_request);
 }

@@ -89,6 +89,12 @@ static const struct key keys[] = {
      "days to wait for a rating before an answer is closed"},
     {"deadline", "batch", KEY_INT, "500", 1, 100000, CF(deadline_batch),
      "complaints handled per pass for each kind of work"},
+    {"deadline", "location_wait", KEY_INT, "48", 1, 8760, CF(location_wait),
+     "hours a complaint waits for its commune before the triage desk "
+     "takes it"},
+    {"deadline", "default_desk", KEY_STR, "", 0, 0, CF(default_desk),
+     "triage desk (unit code) for complaints nothing places in a province; "
+     "empty: the only desk, if there is one"},
     {"stats", "cutoff_day", KEY_INT, "0", 0, 28, CF(stats_cutoff_day),
      "day of the period's last month that closes its data (0: month end)"},
     {"stats", "target_on_time", KEY_INT, "99", 0, 100, CF(stats_target_on_time),

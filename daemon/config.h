@@ -64,6 +64,9 @@ struct config {
 	long apology_days;      /* working days to the new date */
 	long rating_wait_days;  /* then an unrated answer is closed */
 	long deadline_batch;    /* complaints handled per pass and kind */
+	long location_wait;     /* hours before a complaint without a place
+	                           goes to the triage desk */
+	char *default_desk;     /* desk for those no place points to, or "" */
 
 	/* [stats] */
 	long stats_cutoff_day;          /* 0: calendar months; else day 1-28 */

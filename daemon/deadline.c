@@ -1,10 +1,13 @@
-/* deadline.c: the deadline worker: reminders, escalation, apologies.
+/* deadline.c: the deadline worker: reminders, escalation, apologies,
+ * and complaints without a place handed to the triage desk.
  *
  * A timer on the loop runs pakn.deadline_run, which does everything in
  * one transaction under an advisory lock (so one paknd at a time does the
  * work) and guards each step with a timestamp column of the complaint (so
- * each happens once, across restarts and instances). The SMS it queues go
- * out through the outbox.
+ * each happens once, across restarts and instances); then pakn.desk_run,
+ * which hands the complaints still without a place after location_wait
+ * hours to the triage desk the same way. The SMS they queue go out
+ * through the outbox.
  */
 
 #include <stdio.h>
@@ -26,16 +29,78 @@ struct deadline {
 	int stopped;
 };
 
-/* A pass finished: log what it did, send what it queued. */
+/* The pass is over: start the next one if it was asked for meanwhile. */
 static void
-deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
+deadline_end(struct deadline *w)
 {
-	struct deadline *w = arg;
 	w->busy = 0;
 	if (w->again && !w->stopped) {
 		w->again = 0;
 		event_active(w->timer, EV_TIMEOUT, 0);
 	}
+}
+
+/* The triage desk's step finished: log what it did, send its SMS. */
+static void
+deadline_desk_done(void *arg, enum db_status st, PGresult *res,
+                   const char *error)
+{
+	struct deadline *w = arg;
+
+	deadline_end(w);
+	if (st != DB_OK) {
+		log_warnx("deadline: triage desk step failed: %s", error);
+		return;
+	}
+	if (*PQgetvalue(res, 0, 0) != 't') {
+		log_debug("deadline: triage desk: another instance holds the "
+		          "lock");
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 2)) > 0)
+		log_debug(
+		    "deadline: triage desk: %s complaints without a place "
+		    "have no desk (set desk_unit or default_desk)",
+		    PQgetvalue(res, 0, 2));
+	if (atoi(PQgetvalue(res, 0, 1)) > 0)
+		log_info("deadline: triage desk: %s complaints without a place "
+		         "moved there, %s SMS",
+		         PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
+	else
+		log_debug("deadline: triage desk: nothing waits");
+	if (atoi(PQgetvalue(res, 0, 3)) > 0)
+		outbox_kick(w->d->outbox);
+}
+
+/* Hand the complaints waiting too long for a place to the triage desk. */
+static void
+deadline_desk(struct deadline *w)
+{
+	const struct config *c = w->d->conf;
+	char v[2][24];
+	const char *values[3] = {v[0], c->default_desk, v[1]};
+	char *cause = NULL;
+
+	snprintf(v[0], sizeof v[0], "%ld", c->location_wait);
+	snprintf(v[1], sizeof v[1], "%ld", c->deadline_batch);
+	if (w->stopped || db_submit(w->d->db, STMT_DESK_RUN, 3, values, NULL,
+	                            NULL, deadline_desk_done, w, &cause) != 0) {
+		if (cause != NULL)
+			log_debug("deadline: triage desk step skipped: %s",
+			          cause);
+		free(cause);
+		deadline_end(w);
+	}
+}
+
+/* A pass finished: log what it did, send what it queued, then the
+ * triage desk's step. */
+static void
+deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct deadline *w = arg;
+
+	deadline_desk(w);
 	if (st != DB_OK) {
 		log_warnx("deadline: pass failed: %s", error);
 		return;

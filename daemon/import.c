@@ -1,5 +1,5 @@
 /* import.c: paknctl's CSV imports (units, categories, routing rules,
- * officials, holidays).
+ * officials, holidays, old names of places).
  *
  * The rows of a file go into a temporary table with their line numbers;
  * one SQL function (sql/005_import.sql) checks them all and upserts them,
@@ -33,19 +33,22 @@ struct column {
 	const char *def; /* value of an absent optional column, or NULL */
 };
 
+#define MAX_COLS 10
+
 struct import_kind {
 	const char *kind;
 	const char *table; /* temporary table, with "line integer" first */
 	const char *ddl;
 	const char *func;
-	struct column cols[8];
+	struct column cols[MAX_COLS];
+	const char *post; /* run after func in the transaction, or NULL */
 };
 
 static const struct import_kind kinds[] = {
     {"units",
      "import_unit",
      "(line integer, code text, name text, parent_code text, kind text, "
-     "phones text[], inspection_unit text, remote boolean)",
+     "phones text[], inspection_unit text, remote boolean, desk_unit text)",
      "pakn.import_units_remote",
      {{"code", COL_TEXT, 1, NULL},
       {"name", COL_TEXT, 1, NULL},
@@ -53,7 +56,9 @@ static const struct import_kind kinds[] = {
       {"kind", COL_TEXT, 1, NULL},
       {"phones", COL_PHONES, 0, NULL},
       {"inspection_unit", COL_TEXT, 0, NULL},
-      {"remote", COL_BOOL, 0, NULL}}},
+      {"remote", COL_BOOL, 0, NULL},
+      {"desk_unit", COL_TEXT, 0, NULL}},
+     "pakn.import_units_desk"},
     {"categories",
      "import_category",
      "(line integer, code text, name text, dimension integer, "
@@ -66,7 +71,8 @@ static const struct import_kind kinds[] = {
       {"keywords", COL_LIST, 1, NULL},
       {"sensitive", COL_BOOL, 0, "false"},
       {"deadline_days", COL_INT, 0, "15"},
-      {"working_days", COL_BOOL, 0, "true"}}},
+      {"working_days", COL_BOOL, 0, "true"}},
+     NULL},
     {"officials",
      "import_official",
      "(line integer, unit_code text, name text, phone text, role text)",
@@ -74,7 +80,8 @@ static const struct import_kind kinds[] = {
      {{"unit_code", COL_TEXT, 1, NULL},
       {"name", COL_TEXT, 1, NULL},
       {"phone", COL_PHONE, 1, NULL},
-      {"role", COL_TEXT, 1, NULL}}},
+      {"role", COL_TEXT, 1, NULL}},
+     NULL},
     {"holidays",
      "import_holiday",
      "(line integer, day date, kind text, name text, source text, "
@@ -84,14 +91,34 @@ static const struct import_kind kinds[] = {
       {"kind", COL_TEXT, 1, NULL},
       {"name", COL_TEXT, 1, NULL},
       {"source", COL_TEXT, 1, NULL},
-      {"status", COL_TEXT, 0, NULL}}},
+      {"status", COL_TEXT, 0, NULL}},
+     NULL},
     {"routing",
      "import_routing",
      "(line integer, category_code text, area_code text, unit_code text)",
      "pakn.import_routing",
      {{"category_code", COL_TEXT, 1, NULL},
       {"area_code", COL_TEXT, 1, NULL},
-      {"unit_code", COL_TEXT, 1, NULL}}},
+      {"unit_code", COL_TEXT, 1, NULL}},
+     NULL},
+    /* The statistics office's conversion table as it is published (see
+     * README: Reference data); name, today's name, is for reading. */
+    {"aliases",
+     "import_alias",
+     "(line integer, code text, name text, old_code text, old_name text, "
+     "old_district text, old_province_code text, old_province text, "
+     "change text, source text)",
+     "pakn.import_aliases",
+     {{"code", COL_TEXT, 1, NULL},
+      {"name", COL_TEXT, 0, NULL},
+      {"old_code", COL_TEXT, 0, NULL},
+      {"old_name", COL_TEXT, 1, NULL},
+      {"old_district", COL_TEXT, 0, NULL},
+      {"old_province_code", COL_TEXT, 0, NULL},
+      {"old_province", COL_TEXT, 0, NULL},
+      {"change", COL_TEXT, 0, NULL},
+      {"source", COL_TEXT, 0, NULL}},
+     NULL},
 };
 
 /* Run a statement; -1 and *cause with the server's message. */
@@ -224,7 +251,7 @@ static int
 map_header(const struct import_kind *k, char **hdr, int nhdr, int *map,
            char **cause)
 {
-	for (int c = 0; c < 8 && k->cols[c].name; c++) {
+	for (int c = 0; c < MAX_COLS && k->cols[c].name; c++) {
 		map[c] = -1;
 		for (int h = 0; h < nhdr; h++)
 			if (!strcmp(hdr[h], k->cols[c].name))
@@ -237,7 +264,7 @@ map_header(const struct import_kind *k, char **hdr, int nhdr, int *map,
 	}
 	for (int h = 0; h < nhdr; h++) {
 		int known = 0;
-		for (int c = 0; c < 8 && k->cols[c].name; c++)
+		for (int c = 0; c < MAX_COLS && k->cols[c].name; c++)
 			known |= map[c] == h;
 		if (!known) {
 			set_cause(cause, "line 1: unknown column %s", hdr[h]);
@@ -252,7 +279,7 @@ static int
 insert_row(PGconn *conn, const struct import_kind *k, const int *map, char **f,
            int nf, int line, char **cause)
 {
-	char *vals[9] = {NULL}, *sql, lineno[16];
+	char *vals[MAX_COLS + 1] = {NULL}, *sql, lineno[16];
 	int ncols = 0, rc = -1;
 	struct buf b;
 
@@ -260,7 +287,7 @@ insert_row(PGconn *conn, const struct import_kind *k, const int *map, char **f,
 	vals[0] = lineno;
 	buf_init(&b);
 	buf_printf(&b, "INSERT INTO pg_temp.%s VALUES ($1", k->table);
-	for (int c = 0; c < 8 && k->cols[c].name; c++, ncols++) {
+	for (int c = 0; c < MAX_COLS && k->cols[c].name; c++, ncols++) {
 		const char *v = map[c] >= 0 && map[c] < nf ? f[map[c]] : "";
 		char *why = NULL;
 		if ((vals[c + 1] = column_value(&k->cols[c], v, line, &why)) ==
@@ -280,7 +307,7 @@ insert_row(PGconn *conn, const struct import_kind *k, const int *map, char **f,
 	free(sql);
 out:
 	buf_free(&b);
-	for (int c = 1; c <= ncols + 1 && c < 9; c++)
+	for (int c = 1; c <= ncols + 1 && c < MAX_COLS + 1; c++)
 		free(vals[c]);
 	return rc;
 }
@@ -312,7 +339,7 @@ load_rows(PGconn *conn, const struct import_kind *k, struct csv *csv, int *rows,
           char **cause)
 {
 	char **f;
-	int nf, r, map[8];
+	int nf, r, map[MAX_COLS];
 
 	if ((r = csv_next(csv, &f, &nf, cause)) <= 0) {
 		if (r == 0)
@@ -333,6 +360,21 @@ load_rows(PGconn *conn, const struct import_kind *k, struct csv *csv, int *rows,
 		(*rows)++;
 	}
 	return r;
+}
+
+/* Run the kind's function that follows its import, if it has one. */
+static int
+import_post(PGconn *conn, const struct import_kind *k, char **cause)
+{
+	char *sql;
+	int rc;
+
+	if (k->post == NULL)
+		return 0;
+	sql = xasprintf("SELECT %s()", k->post);
+	rc = exec_ok(conn, PQexec(conn, sql), cause);
+	free(sql);
+	return rc;
 }
 
 /* Import a CSV file of one kind, in one transaction. */
@@ -370,7 +412,7 @@ import_csv(PGconn *conn, const char *kind, const char *path, char **cause)
 		    xasprintf("%s: %d row%s: %s new, %s updated", path, rows,
 		              rows == 1 ? "" : "s", PQgetvalue(res, 0, 0),
 		              PQgetvalue(res, 0, 1));
-	if (exec_ok(conn, res, &why) != 0 ||
+	if (exec_ok(conn, res, &why) != 0 || import_post(conn, k, &why) != 0 ||
 	    exec_ok(conn, PQexec(conn, "COMMIT"), &why) != 0)
 		goto fail;
 	printf("%s\n", summary);

@@ -30,7 +30,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "  migrate        apply pending database migrations\n"
 	    "  check-config   check the configuration file\n"
 	    "  import-units FILE        units: "
-	    "code,name,parent_code,kind[,phones]\n"
+	    "code,name,parent_code,kind[,phones,\n"
+	    "                           inspection_unit,desk_unit]\n"
 	    "  import-categories FILE   "
 	    "code,name,dimension,keywords[,sensitive,\n"
 	    "                           deadline_days,working_days]\n"
@@ -39,6 +40,10 @@ static void __attribute__((noreturn)) usage(void)
 	    "  import-holidays FILE     date,kind,name,source[,status]\n"
 	    "                           (kind: holiday|workday; status: "
 	    "decided|provisional)\n"
+	    "  import-aliases FILE      names before the 2025 merger: "
+	    "code,old_name[,old_district,\n"
+	    "                           old_code,old_province_code,"
+	    "old_province,change,name,source]\n"
 	    "  holidays YEAR  a year's days off with their sources and "
 	    "status\n"
 	    "  token create --official PHONE   print a new API token once\n"
@@ -415,7 +420,7 @@ main(int argc, char **argv)
 	if (!strncmp(cmd, "import-", 7) && optind + 2 == argc &&
 	    (!strcmp(cmd + 7, "units") || !strcmp(cmd + 7, "categories") ||
 	     !strcmp(cmd + 7, "routing") || !strcmp(cmd + 7, "officials") ||
-	     !strcmp(cmd + 7, "holidays")))
+	     !strcmp(cmd + 7, "holidays") || !strcmp(cmd + 7, "aliases")))
 		return cmd_import(path, cmd + 7, argv[optind + 1]);
 	if (!strcmp(cmd, "token") && optind + 4 == argc &&
 	    !strcmp(argv[optind + 2], "--official"))

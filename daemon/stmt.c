@@ -69,4 +69,13 @@ const struct db_stmt stmts[NSTMTS] = {
                         "$9::jsonb, $10::integer)",
                         10},
     [STMT_POSTER] = {"poster", POSTER_SQL, 1},
+    [STMT_DESK_RUN] = {"desk_run",
+                       "SELECT locked, moved, stuck, sms FROM "
+                       "pakn.desk_run($1::integer, $2, $3::integer)",
+                       3},
+    [STMT_API_DESK] =
+        {"api_desk",
+         "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+         "FROM pakn.api_desk($1) r",
+         1},
 };

@@ -33,6 +33,9 @@ enum stmt_id {
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_DESK_RUN,  /* location wait hours, default desk, limit -> locked,
+	                   moved, stuck, sms */
+	STMT_API_DESK,  /* token -> status, body, sms */
 	NSTMTS,
 };
 

@@ -1268,8 +1268,9 @@ START_TEST(test_replay)
 	sms(phone, "PA Rác thải không được thu gom cả tuần nay");
 	newest_complaint(msisdn, &c);
 	assert_value(cval(&c, "status"), "needs_location");
-	want = strf("Đã nhận phản ánh, mã %s. Bạn ở xã/phường nào? Gửi mã "
-	            "xã/phường (VD: 00004) để chuyển đúng nơi xử lý.",
+	want = strf("Đã nhận phản ánh, mã %s. Bạn ở xã/phường nào? Nhắn tên "
+	            "xã/phường (VD: phường Ba Đình) hoặc mã (VD: 00004) để "
+	            "chuyển đúng nơi xử lý.",
 	            c.ticket);
 	assert_sms(mark, msisdn, "ask_location", want);
 	free(want);

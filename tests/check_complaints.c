@@ -741,10 +741,10 @@ START_TEST(test_location_flow)
 	assert_value(cval(&c, "responsible_unit IS NULL AND due_at IS NULL"),
 	             "true");
 	body = reply(mark, ae, "ask_location");
-	want =
-	    strf("Đã nhận phản ánh, mã %s. Bạn ở xã/phường nào? Gửi mã "
-	         "xã/phường (VD: " EXAMPLE_CODE ") để chuyển đúng nơi xử lý.",
-	         c.ticket);
+	want = strf("Đã nhận phản ánh, mã %s. Bạn ở xã/phường nào? Nhắn tên "
+	            "xã/phường (VD: phường Ba Đình) hoặc mã (VD: " EXAMPLE_CODE
+	            ") để chuyển đúng nơi xử lý.",
+	            c.ticket);
 	ck_assert_str_eq(body, want);
 	free(want);
 	free(body);

@@ -10,6 +10,7 @@
  *   M1 C04 procedures: late, rated 1               (score 1.00)
  *   K2 C03 corruption: open and overdue (sensitive: text hidden)
  * Totals: received 3, answered 2, on time 50,0 %, satisfied 50,0 %.
+ * The triage desk P01-TN holds D1, a complaint without a place.
  */
 
 #ifndef _GNU_SOURCE
@@ -79,7 +80,17 @@ static const char seed_sql[] =
     " 'closed', NULL);"
     "SELECT pg_temp.a('M1', '2026-10-09 10:00+07', false, 1);"
     "SELECT pg_temp.c('K2', 'corruption', 'C03', '2026-10-02 09:00+07',"
-    " 'open', now() - interval '3 days');";
+    " 'open', now() - interval '3 days');"
+    /* The province's triage desk with one complaint waiting, without a
+     * place (not routed, so in no figure). */
+    "INSERT INTO pakn.unit (code, name, parent_code, kind) VALUES"
+    " ('P01-TN', 'Bộ phận tiếp nhận tỉnh', 'P01', 'department');"
+    "UPDATE pakn.unit SET desk_unit = 'P01-TN' WHERE code = 'P01';"
+    "INSERT INTO pakn.complaint (ticket, msisdn, gateway, category_code,"
+    " dimension, responsible_unit, status, text, due_at, desk_reason)"
+    " VALUES ('D1', '+84900000001', 'kannel', 'general', 3, 'P01-TN',"
+    " 'open', 'đèn đường hỏng D1', now() + interval '10 days',"
+    " 'no_place');";
 
 #define assert_contains(hay, needle)                                           \
 	ck_assert_msg((hay) != NULL && strstr((hay), (needle)) != NULL,        \
@@ -142,6 +153,13 @@ START_TEST(test_dashboard_numbers)
 	assert_contains(dom, "<td>K2</td><td>Phường Cầu Giấy</td>");
 	assert_contains(dom, "(nội dung được bảo vệ)");
 	assert_lacks(dom, "hối lộ K2");
+	/* The triage desk's queue, shown to an official of its province. */
+	assert_contains(dom, "<section id=\"desk\"><h2 id=\"desktitle\">Bộ "
+	                     "phận tiếp nhận: Bộ phận tiếp nhận tỉnh (1 phản "
+	                     "ánh chờ)</h2>");
+	assert_contains(dom, "<tr data-ticket=\"D1\"><td>D1</td><td>Chưa rõ "
+	                     "xã/phường</td>");
+	assert_contains(dom, "đèn đường hỏng D1");
 	free(dom);
 	free(log);
 }

@@ -40,12 +40,14 @@
 #define T_OFF4   "tok-law-officer-00004"
 #define T_LEAD01 "tok-law-leader-01"
 #define T_TTR01  "tok-law-inspector-01-TTr"
+#define T_DESK01 "tok-law-desk-01-TTHC"
 
 /* From config/officials.sample.csv and config/units.sample.csv. */
 #define OFFICER4_E164  "+84901000004" /* officer of 00004 Phường Ba Đình */
 #define LEADER4_E164   "+84901000005" /* leader of 00004 */
 #define UNIT4_E164     "+84912000004" /* the phone of unit 00004 */
 #define INSPECTOR_E164 "+84901000090" /* officer of 01-TTr */
+#define DESK_E164      "+84901000100" /* officer of 01-TTHC, the triage desk */
 
 static const char *seed_sql[] = {
     "INSERT INTO pakn.official (unit_code, name, phone, role) VALUES"
@@ -55,7 +57,8 @@ static const char *seed_sql[] = {
     " SELECT o.id, sha256(convert_to(t.token, 'UTF8'))"
     " FROM (VALUES ('+84900100004', '" T_OFF4 "'),"
     " ('+84900100001', '" T_LEAD01 "'),"
-    " ('" INSPECTOR_E164 "', '" T_TTR01 "')) t (phone, token)"
+    " ('" INSPECTOR_E164 "', '" T_TTR01 "'),"
+    " ('" DESK_E164 "', '" T_DESK01 "')) t (phone, token)"
     " JOIN pakn.official o ON o.phone = t.phone",
     NULL};
 
@@ -790,9 +793,9 @@ listed(json_t *j, const char *ticket)
 	return 0;
 }
 
-/* A message that fits no category waits in the receiving unit's triage
- * queue; the unit files it in a category; filed as corruption, it moves
- * to the inspection unit. */
+/* A message that fits no category waits in the triage queue of the
+ * province's reception desk (017); the desk files it in a category;
+ * filed as corruption, a complaint moves to the inspection unit. */
 START_TEST(test_triage)
 {
 	char id[24], ticket[16], id2[24], ticket2[16], *path;
@@ -805,19 +808,19 @@ START_TEST(test_triage)
 	assert_sql1(
 	    "SELECT triage || ' ' || category_code || ' ' || "
 	    "responsible_unit FROM pakn.complaint WHERE id = $1::bigint",
-	    id, "true general 00004");
-	j = api_get("/v1/complaints?status=triage&per_page=100", T_OFF4, 200);
+	    id, "true general 01-TTHC");
+	j = api_get("/v1/complaints?status=triage&per_page=100", T_DESK01, 200);
 	ck_assert(listed(j, ticket));
 	ck_assert(!listed(j, ticket2));
 	json_decref(j);
 	path = strf("/v1/complaints/%s/classify", ticket);
-	json_decref(api_post(path, T_OFF4, "{\"category\": \"nope\"}", 400));
-	j = api_post(path, T_OFF4,
+	json_decref(api_post(path, T_DESK01, "{\"category\": \"nope\"}", 400));
+	j = api_post(path, T_DESK01,
 	             "{\"category\": \"roads\", \"reason\": \"ổ gà\"}", 200);
 	ck_assert(json_is_false(jget(j, "triage")));
 	ck_assert_str_eq(jstr(j, "category.code"), "roads");
 	json_decref(j);
-	j = api_get("/v1/complaints?status=triage&per_page=100", T_OFF4, 200);
+	j = api_get("/v1/complaints?status=triage&per_page=100", T_DESK01, 200);
 	ck_assert(!listed(j, ticket));
 	json_decref(j);
 	assert_sql1("SELECT string_agg(event, ',' ORDER BY id) FROM "

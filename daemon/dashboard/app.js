@@ -199,6 +199,77 @@ function drawOverdue(doc) {
 	if (!body.children.length) body.appendChild(el("tr")).appendChild(el("td", "Không có phản ánh quá hạn."));
 }
 
+var DESK_REASONS = { no_place: "Chưa rõ xã/phường", no_category: "Chưa rõ lĩnh vực",
+	sent_back: "Đơn vị trả lại" };
+
+/* Call the officials' API with the token: GET, or POST a JSON body. */
+function officials(path, body) {
+	var init = { headers: { Authorization: "Bearer " + sessionStorage.getItem("pakn_token") } };
+	if (body) {
+		init.method = "POST";
+		init.headers["Content-Type"] = "application/json";
+		init.body = JSON.stringify(body);
+	}
+	return fetch(path, init).then(function (r) {
+		return r.json().then(function (j) {
+			if (!r.ok) throw new Error(j.error ? j.error.message : "HTTP " + r.status);
+			return j;
+		});
+	});
+}
+
+/* The forward form of one waiting complaint: place and category. */
+function forwardForm(c) {
+	var f = el("form"), place = el("input"), cat = el("input");
+	place.size = 6;
+	place.placeholder = "mã xã";
+	place.value = c.location_unit ? c.location_unit.code : "";
+	cat.size = 12;
+	cat.placeholder = "lĩnh vực";
+	cat.value = c.triage ? "" : c.category.code;
+	f.appendChild(place);
+	f.appendChild(cat);
+	f.appendChild(el("button", "Chuyển tiếp"));
+	f.addEventListener("submit", function (ev) {
+		ev.preventDefault();
+		var b = {};
+		if (place.value.trim()) b.place = place.value.trim();
+		if (cat.value.trim()) b.category = cat.value.trim();
+		officials("/v1/complaints/" + encodeURIComponent(c.ticket) + "/forward", b)
+			.then(loadDesk).catch(function (e) { showError(c.ticket + ": " + e.message); });
+	});
+	return f;
+}
+
+/* Draw the triage desk's queue; hidden unless the token is a desk's. */
+function drawDesk(doc) {
+	var sec = document.getElementById("desk"), body = document.querySelector("#deskqueue tbody");
+	sec.hidden = !doc.desks.length;
+	if (!doc.desks.length) return;
+	document.getElementById("desktitle").textContent = "Bộ phận tiếp nhận: " +
+		doc.desks.map(function (d) { return d.name; }).join(", ") + " (" + doc.total + " phản ánh chờ)";
+	body.innerHTML = "";
+	doc.complaints.forEach(function (c) {
+		var tr = el("tr");
+		tr.setAttribute("data-ticket", c.ticket);
+		cell(tr, c.ticket);
+		cell(tr, (DESK_REASONS[c.desk.reason] || c.desk.reason || "") + (c.desk.note ? ": " + c.desk.note : ""));
+		cell(tr, new Date(c.created_at).toLocaleString("vi-VN"));
+		cell(tr, c.triage ? "–" : c.category.name);
+		cell(tr, c.location_unit ? c.location_unit.name : "–");
+		cell(tr, c.text === null ? "(nội dung được bảo vệ)" : c.text);
+		cell(tr, "").appendChild(forwardForm(c));
+		body.appendChild(tr);
+	});
+	if (!body.children.length) body.appendChild(el("tr")).appendChild(el("td", "Không có phản ánh chờ."));
+}
+
+/* Load the triage desk's queue (GET /v1/desk). */
+function loadDesk() {
+	return officials("/v1/desk").then(drawDesk)
+		.catch(function (e) { showError("Bộ phận tiếp nhận: " + e.message); });
+}
+
 /* Load both tables for the chosen unit and period. */
 function load() {
 	var unit = document.getElementById("unit").value.trim(), p = period();
@@ -216,7 +287,14 @@ function load() {
 				(d[0].viewer ? " · " + d[0].viewer.name : "");
 			document.body.setAttribute("data-loaded", "1");
 		})
-		.catch(function (e) { st.textContent = ""; showError(e.message); });
+		.catch(function (e) {
+			st.textContent = "";
+			/* A desk's officer has the desk's queue, not the figures. */
+			if (!document.getElementById("desk").hidden && /leaders/.test(e.message))
+				st.textContent = "Thống kê dành cho lãnh đạo; bạn xem hàng chờ của bộ phận tiếp nhận.";
+			else
+				showError(e.message);
+		});
 }
 
 /* Start: token from the fragment (#token=...) or the session, the period
@@ -236,11 +314,11 @@ function start() {
 	document.getElementById("loginform").addEventListener("submit", function (ev) {
 		ev.preventDefault();
 		sessionStorage.setItem("pakn_token", document.getElementById("token").value);
-		load();
+		loadDesk().then(load);
 	});
 	if (sessionStorage.getItem("pakn_token")) {
 		document.getElementById("login").hidden = true;
-		load();
+		loadDesk().then(load);
 	}
 }
 start();

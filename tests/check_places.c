@@ -1,0 +1,911 @@
+/*
+ * check_places.c: places by name and the triage desk (issue 14, first
+ * half), end to end against the real paknd and a real PostgreSQL: the
+ * commune named in a complaint's text (with or without diacritics and
+ * its kind, abbreviated), names from before the 2025 merger (the
+ * statistics office's conversion table, config/aliases.sample.csv), a
+ * name several communes share answered by a digit (and a digit that is a
+ * rating when no choice is pending), `paknctl import-aliases`; the
+ * location timeout moving a complaint to the triage desk exactly once
+ * with two paknd, a unit sending one back, the desk forwarding it.
+ *
+ * main() starts one cluster and one paknd, imports the sample units,
+ * routing, officials and old names with paknctl, adds the communes named
+ * Thanh Sơn and Ba Đình of other provinces, and seeds API tokens; Check
+ * forks every test, so the tests share them.
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+#ifndef PAKN_SRCDIR
+#define PAKN_SRCDIR "."
+#endif
+
+#define SHORTCODE "8079"
+/* Citizens' numbers all contain this; no API answer may. */
+#define CITIZEN_DIGITS "98722"
+
+#define T_OFF4 "tok-places-officer-00004"
+#define T_DESK "tok-places-desk-01"
+
+#define DESK_E164 "+84901000100" /* officer of 01-TTHC, the desk */
+#define OFFICER70 "+84901000070" /* officer of 00070 Hoàn Kiếm */
+#define DESK_NAME "Trung tâm Phục vụ hành chính công Thành phố Hà Nội"
+#define PAKND_EXTRA                                                            \
+	"[outbox]\ninterval = 600000\n[deadline]\ninterval = 3600\n"           \
+	"location_wait = 48\ndefault_desk = 01-TTHC\n"
+
+static const char *seed_sql[] = {
+    "INSERT INTO pakn.official (unit_code, name, phone, role) VALUES"
+    " ('00004', 'Cán bộ Ba Đình (API)', '+84900200004', 'officer')",
+    "INSERT INTO pakn.api_token (official_id, token_hash)"
+    " SELECT o.id, sha256(convert_to(t.token, 'UTF8'))"
+    " FROM (VALUES ('+84900200004', '" T_OFF4 "'),"
+    " ('" DESK_E164 "', '" T_DESK "')) t (phone, token)"
+    " JOIN pakn.official o ON o.phone = t.phone",
+    NULL};
+
+/* Communes of other provinces sharing a name with one of Hà Nội's or
+ * with each other (the statistics office's 2025 map, letter
+ * 1027/CTK-CSCL). */
+static const char extra_units[] = "code,name,parent_code,kind\n"
+                                  "25,Tỉnh Phú Thọ,,province\n"
+                                  "37,Tỉnh Ninh Bình,,province\n"
+                                  "38,Tỉnh Thanh Hóa,,province\n"
+                                  "75,Tỉnh Đồng Nai,,province\n"
+                                  "08542,Xã Thanh Sơn,25,commune\n"
+                                  "14434,Xã Thanh Sơn,37,commune\n"
+                                  "16171,Xã Ba Đình,38,commune\n"
+                                  "26209,Xã Thanh Sơn,75,commune\n";
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", (needle));           \
+	} while (0)
+
+/* Fail if a string contains a substring. */
+#define assert_lacks(hay, needle)                                              \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
+		              "\"%s\" contains \"%s\"", h_, (needle));         \
+	} while (0)
+
+/* Fail unless a malloc'd SQL value equals want; free it. */
+#define assert_value(got, want)                                                \
+	do {                                                                   \
+		char *g_ = (got);                                              \
+		const char *w_ = (want);                                       \
+		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
+		              "%s: got \"%s\", want \"%s\"", #got,             \
+		              g_ != NULL ? g_ : "(null)", w_);                 \
+		free(g_);                                                      \
+	} while (0)
+
+/* What a paknctl run printed. */
+struct ctl {
+	int status; /* wait status */
+	char *out;
+	char *err;
+};
+
+/* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
+static void
+sms(const char *from, const char *text)
+{
+	static int seq;
+	char *efrom = url_encode(from, strlen(from));
+	char *etext = url_encode(text, strlen(text));
+	char *path =
+	    strf("/v1/gw/kannel/sms?token=kannel-secret&from=%s&to=" SHORTCODE
+	         "&text=%s&coding=0&charset=UTF-8&id=pl-%d-%d&ts=%ld",
+	         efrom, etext, (int)getpid(), ++seq, (long)time(NULL));
+	struct http_resp r;
+
+	http_request(harness_main()->port, "GET", path, NULL, NULL, 0, &r);
+	if (r.status != 200)
+		paknd_dump(harness_main());
+	ck_assert_msg(r.status == 200, "SMS \"%s\" from %s: HTTP %ld \"%s\"",
+	              text, from, r.status, r.body != NULL ? r.body : "");
+	http_resp_free(&r);
+	free(path);
+	free(efrom);
+	free(etext);
+}
+
+/* The newest complaint of a citizen (E.164): its id and ticket. */
+static void
+newest(const char *msisdn, char id[24], char ticket[16])
+{
+	PGresult *res = q("SELECT id, ticket FROM pakn.complaint WHERE "
+	                  "msisdn = $1 ORDER BY id DESC LIMIT 1",
+	                  msisdn, NULL);
+
+	ck_assert_ptr_nonnull(res);
+	ck_assert_msg(PQntuples(res) == 1, "no complaint from %s", msisdn);
+	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+	snprintf(ticket, 16, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
+/* Write text to a file of the temporary directory; its path. */
+static char *
+write_tmp(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	harness_path(path, sizeof path, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+	ck_assert_int_eq(fclose(f), 0);
+	return strdup(path);
+}
+
+/* Run paknctl on the main config with up to two arguments. */
+static struct ctl
+paknctl(const char *a1, const char *a2)
+{
+	char *argv[] = {(char *)paknctl_path(),
+	                "-c",
+	                harness_main()->conf,
+	                (char *)a1,
+	                (char *)a2,
+	                NULL};
+	char out[PATH_MAX], err[PATH_MAX];
+	struct ctl c;
+
+	harness_path(out, sizeof out, "paknctl-places.out");
+	harness_path(err, sizeof err, "paknctl-places.err");
+	unlink(out);
+	unlink(err);
+	c.status = harness_run(argv, out, err, 30);
+	c.out = file_read(out, NULL);
+	c.err = file_read(err, NULL);
+	if (c.out == NULL)
+		c.out = strdup("");
+	if (c.err == NULL)
+		c.err = strdup("");
+	return c;
+}
+
+/* Release what a paknctl run printed. */
+static void
+ctl_free(struct ctl *c)
+{
+	free(c->out);
+	free(c->err);
+}
+
+/* Fail unless paknctl exited with want. */
+static void
+assert_exit(const struct ctl *c, int want)
+{
+	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == want,
+	              "paknctl: status 0x%x, want exit %d; printed \"%s\" "
+	              "\"%s\"",
+	              c->status, want, c->out, c->err);
+}
+
+/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
+static json_t *
+jget(json_t *j, const char *path)
+{
+	char *copy = strdup(path), *save = NULL, *part;
+
+	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
+	     part = strtok_r(NULL, ".", &save))
+		j = json_is_array(j)
+		        ? json_array_get(j, strtoul(part, NULL, 10))
+		        : json_object_get(j, part);
+	free(copy);
+	return j;
+}
+
+/* A string member, or NULL. */
+static const char *
+jstr(json_t *j, const char *path)
+{
+	return json_string_value(jget(j, path));
+}
+
+/* GET an API path with a token; fail unless want, a JSON object with no
+ * phone number of a citizen. Returns the parsed body. */
+static json_t *
+api_get(const char *path, const char *token, long want)
+{
+	char *auth = strf("Authorization: Bearer %s", token);
+	const char *headers[] = {auth, NULL};
+	struct http_resp r;
+	json_error_t err;
+	json_t *j;
+
+	http_request(harness_main()->port, "GET", path, headers, NULL, 0, &r);
+	ck_assert_msg(r.status == want, "GET %s: HTTP %ld, want %ld; %s", path,
+	              r.status, want, r.body);
+	assert_lacks(r.body, CITIZEN_DIGITS);
+	j = json_loads(r.body, 0, &err);
+	ck_assert_msg(json_is_object(j), "GET %s: not JSON: %s", path, r.body);
+	http_resp_free(&r);
+	free(auth);
+	return j;
+}
+
+/* POST an action with a JSON body and a token; the parsed answer. */
+static json_t *
+api_post(const char *path, const char *token, const char *body, long want)
+{
+	char *auth = strf("Authorization: Bearer %s", token);
+	const char *headers[] = {auth, "Content-Type: application/json", NULL};
+	struct http_resp r;
+	json_error_t err;
+	json_t *j;
+
+	http_request(harness_main()->port, "POST", path, headers, body,
+	             strlen(body), &r);
+	ck_assert_msg(r.status == want, "POST %s: HTTP %ld, want %ld; %s", path,
+	              r.status, want, r.body);
+	assert_lacks(r.body, CITIZEN_DIGITS);
+	j = json_loads(r.body, 0, &err);
+	ck_assert_msg(json_is_object(j), "POST %s: not JSON: %s", path, r.body);
+	http_resp_free(&r);
+	free(auth);
+	return j;
+}
+
+/* Fail unless a statement ran; release its result. */
+static void
+exec_sql(PGresult *res)
+{
+	ck_assert_ptr_nonnull(res);
+	PQclear(res);
+}
+
+/* The phone (national form) and E.164 of test citizen n. */
+static void
+citizen(int n, char phone[16], char e164[16])
+{
+	snprintf(phone, 16, "09872200%02d", n);
+	snprintf(e164, 16, "+849872200%02d", n);
+}
+
+/* A column of a complaint as text (NULL as "(null)"), malloc'd. */
+static char *
+col(const char *id, const char *expr)
+{
+	char *sql = strf("SELECT coalesce((%s)::text, '(null)') FROM "
+	                 "pakn.complaint WHERE id = $1::bigint",
+	                 expr);
+	char *v = qval(sql, id, NULL);
+
+	free(sql);
+	return v;
+}
+
+/* The complaint's ledger events, comma-separated. */
+static char *
+ledger(const char *id)
+{
+	return qval("SELECT string_agg(event, ',' ORDER BY id) FROM "
+	            "pakn.complaint_event WHERE complaint_id = $1::bigint",
+	            id, NULL);
+}
+
+/* How many SMS of a kind went to a phone about a complaint. */
+static long
+sms_count(const char *id, const char *msisdn, const char *kind)
+{
+	return qlong("SELECT count(*) FROM pakn.outbox WHERE complaint_id = "
+	             "$1::bigint AND msisdn = $2 AND kind = $3",
+	             id, msisdn, kind, NULL);
+}
+
+/* The newest SMS of a kind to a phone about a complaint. */
+static char *
+last_sms(const char *id, const char *msisdn, const char *kind)
+{
+	return qval("SELECT body FROM pakn.outbox WHERE complaint_id = "
+	            "$1::bigint AND msisdn = $2 AND kind = $3 ORDER BY id DESC "
+	            "LIMIT 1",
+	            id, msisdn, kind, NULL);
+}
+
+/* The commune is found by its name in the text: with or without
+ * diacritics and its kind, abbreviated, with the province. */
+START_TEST(test_names)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"PA đèn đường hỏng ở phường Ba Đình", "00004"},
+	    {"PA den duong hong o phuong ba dinh", "00004"},
+	    {"PA rác chưa thu gom, P. Ba Đình", "00004"},
+	    {"PA rac chua thu gom p.ba dinh", "00004"},
+	    {"PA PHUONG BA DINH MAT DIEN", "00004"},
+	    {"PA ổ gà to ở X. Thanh Sơn, tỉnh Phú Thọ", "08542"},
+	    {"PA o ga to xa Thanh Son Ninh Binh", "14434"},
+	    {"PA mất điện cả tuần ở Hoàn Kiếm", "00070"},
+	    {"PA đặc khu Côn Đảo mất nước", "26732"},
+	};
+	char phone[16], e164[16], id[24], ticket[16], *body;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		citizen((int)i + 1, phone, e164);
+		sms(phone, cases[i].text);
+		newest(e164, id, ticket);
+		body = col(id, "status || ' ' || location_unit");
+		ck_assert_msg(strncmp(body, "open ", 5) == 0 &&
+		                  strcmp(body + 5, cases[i].want) == 0,
+		              "\"%s\": %s, want open %s", cases[i].text, body,
+		              cases[i].want);
+		free(body);
+		ck_assert_int_eq(sms_count(id, e164, "ack"), 1);
+		body = ledger(id);
+		assert_contains(body, "received,located,routed");
+		free(body);
+	}
+
+	/* Asked where, the citizen answers with the name alone. */
+	citizen(20, phone, e164);
+	sms(phone, "PA đèn đường ngõ 5 hỏng cả tuần");
+	newest(e164, id, ticket);
+	body = last_sms(id, e164, "ask_location");
+	assert_contains(body, "Nhắn tên xã/phường");
+	free(body);
+	sms(phone, "Hoan Kiem");
+	assert_value(col(id, "status || ' ' || location_unit"), "open 00070");
+	ck_assert_int_eq(sms_count(id, e164, "ack"), 1);
+	/* Prose without a place is asked again, not taken for one. */
+	citizen(21, phone, e164);
+	sms(phone, "PA cống thoát nước bị tắc");
+	newest(e164, id, ticket);
+	sms(phone, "Đèn vẫn chưa ai sửa, tối quá");
+	assert_value(col(id, "status"), "needs_location");
+	ck_assert_int_eq(sms_count(id, e164, "ask_location_again"), 1);
+}
+END_TEST
+
+/* Names from before the 2025 merger, from the statistics office's
+ * conversion table: an old ward merged whole, an old ward with its old
+ * district, an old district made a special zone; an old ward split
+ * between two new ones asks which. */
+START_TEST(test_legacy)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    /* 00004 Phường Trúc Bạch, Quận Ba Đình: Nhập toàn bộ. */
+	    {"PA vỉa hè bị lấn chiếm ở phường Trúc Bạch", "00004"},
+	    /* 00061 Phường Hàng Bạc, Quận Hoàn Kiếm: Nhập toàn bộ. */
+	    {"PA den duong hong o phuong Hang Bac, quan Hoan Kiem", "00070"},
+	    /* Huyện Côn Đảo became Đặc khu Côn Đảo. */
+	    {"PA bến tàu hỏng ở huyện Côn Đảo", "26732"},
+	};
+	char phone[16], e164[16], id[24], ticket[16], *body;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		citizen((int)i + 30, phone, e164);
+		sms(phone, cases[i].text);
+		newest(e164, id, ticket);
+		body = col(id, "status || ' ' || location_unit");
+		ck_assert_msg(strncmp(body, "open ", 5) == 0 &&
+		                  strcmp(body + 5, cases[i].want) == 0,
+		              "\"%s\": %s, want open %s", cases[i].text, body,
+		              cases[i].want);
+		free(body);
+	}
+
+	/* 00028 Phường Kim Mã went partly to Ba Đình, partly to Ngọc Hà. */
+	citizen(35, phone, e164);
+	sms(phone, "PA nước ngập ở phường Kim Mã");
+	newest(e164, id, ticket);
+	assert_value(col(id, "status"), "needs_location");
+	body = last_sms(id, e164, "ask_place_choice");
+	assert_contains(body, "1 P.Ba Đình (Hà Nội), 2 P.Ngọc Hà (Hà Nội)");
+	free(body);
+	sms(phone, "2");
+	assert_value(col(id, "status || ' ' || location_unit"), "open 00008");
+}
+END_TEST
+
+/* A name three communes share: one SMS (two parts at most) lists them
+ * by number; a digit past the list asks again; the digit completes it.
+ * A bare name shared by a ward and a commune the same way. */
+START_TEST(test_choice)
+{
+	char phone[16], e164[16], id[24], ticket[16], *body, *want;
+
+	citizen(40, phone, e164);
+	sms(phone, "PA cầu tạm qua suối bị sập ở xã Thanh Sơn");
+	newest(e164, id, ticket);
+	assert_value(col(id, "status"), "needs_location");
+	body = last_sms(id, e164, "ask_place_choice");
+	want = strf("Phản ánh %s: có 3 xã/phường tên này. Nhắn số để chọn: "
+	            "1 X.Thanh Sơn (Phú Thọ), 2 X.Thanh Sơn (Ninh Bình), 3 "
+	            "X.Thanh Sơn (Đồng Nai). Hoặc gửi mã xã/phường.",
+	            ticket);
+	ck_assert_str_eq(body, want);
+	free(want);
+	free(body);
+	/* Folded to GSM-7 (replies without diacritics), two parts. */
+	ck_assert_int_le(qlong("SELECT length(body) FROM pakn.outbox WHERE "
+	                       "complaint_id = $1::bigint AND kind = "
+	                       "'ask_place_choice'",
+	                       id, NULL),
+	                 2 * 153);
+	sms(phone, "5");
+	assert_value(col(id, "status"), "needs_location");
+	ck_assert_int_eq(sms_count(id, e164, "ask_place_choice"), 2);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.rating WHERE "
+	                       "msisdn = $1",
+	                       e164, NULL),
+	                 0);
+	sms(phone, "2");
+	assert_value(col(id, "status || ' ' || location_unit || ' ' || "
+	                     "responsible_unit"),
+	             "open 14434 14434");
+	assert_value(ledger(id), "received,place_asked,place_asked,located,"
+	                         "routed,assigned");
+	assert_value(qval("SELECT chosen FROM pakn.place_choice WHERE "
+	                  "complaint_id = $1::bigint",
+	                  id, NULL),
+	             "14434");
+	ck_assert_int_eq(sms_count(id, e164, "ack"), 1);
+
+	/* "Ba Dinh" alone: Phường Ba Đình (Hà Nội), Xã Ba Đình (Thanh
+	 * Hóa). */
+	citizen(41, phone, e164);
+	sms(phone, "PA nước sinh hoạt bị đục");
+	newest(e164, id, ticket);
+	sms(phone, "Ba Dinh");
+	body = last_sms(id, e164, "ask_place_choice");
+	assert_contains(body, "1 P.Ba Đình (Hà Nội), 2 X.Ba Đình (Thanh Hóa)");
+	free(body);
+	sms(phone, "1");
+	assert_value(col(id, "status || ' ' || location_unit"), "open 00004");
+}
+END_TEST
+
+/* POST an answer as the officer of 00004. */
+static void
+answer(const char *ticket)
+{
+	char *path = strf("/v1/complaints/%s/answer", ticket);
+
+	json_decref(api_post(path, T_OFF4, "{\"text\": \"Đã vá xong.\"}", 200));
+	free(path);
+}
+
+/* A digit answers the place question only while it is pending and newer
+ * than an open rating question; otherwise it still rates. */
+START_TEST(test_digit_rating)
+{
+	char phone[16], e164[16], a[24], ta[16], b[24], tb[16];
+
+	/* Rating asked first, then the place question: the digit chooses,
+	 * the next one rates. */
+	citizen(50, phone, e164);
+	sms(phone, "PA ổ gà trước nhà #00004");
+	newest(e164, a, ta);
+	answer(ta);
+	sms(phone, "PA cầu hỏng ở xã Thanh Sơn");
+	newest(e164, b, tb);
+	sms(phone, "3");
+	assert_value(col(b, "status || ' ' || location_unit"), "open 26209");
+	assert_value(col(a, "status"), "answered");
+	sms(phone, "5");
+	assert_value(col(a, "status || ' ' || close_reason"),
+	             "closed confirmed");
+	assert_value(qval("SELECT score::text FROM pakn.rating WHERE "
+	                  "complaint_id = $1::bigint",
+	                  a, NULL),
+	             "5");
+
+	/* The place question first, then the rating question: the digit
+	 * rates; the place question is still pending for the next. */
+	citizen(51, phone, e164);
+	sms(phone, "PA ổ gà trước nhà #00004");
+	newest(e164, a, ta);
+	sms(phone, "PA cầu hỏng ở xã Thanh Sơn");
+	newest(e164, b, tb);
+	answer(ta);
+	sms(phone, "4");
+	assert_value(col(a, "status"), "closed");
+	assert_value(col(b, "status"), "needs_location");
+	sms(phone, "1");
+	assert_value(col(b, "status || ' ' || location_unit"), "open 08542");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.rating WHERE "
+	                       "msisdn = $1",
+	                       e164, NULL),
+	                 1);
+}
+END_TEST
+
+/* paknctl import-aliases: a bad file names its line and imports
+ * nothing; a good one adds names at once. */
+START_TEST(test_import_aliases)
+{
+	char *bad = write_tmp("places-bad.csv",
+	                      "code,old_name,old_district\n"
+	                      "00082,Phường Cột Cờ,Quận Hoàn Kiếm\n"
+	                      "99999,Phường Không Có,Quận Hoàn Kiếm\n");
+	char *empty =
+	    write_tmp("places-empty.csv", "code,old_name,old_district\n"
+	                                  "00082,,\n");
+	char *nocode = write_tmp("places-nocode.csv", "old_name\nPhường X\n");
+	char *good = write_tmp("places-good.csv",
+	                       "code,old_name,old_district,source\n"
+	                       "00082,Phường Cột Cờ,Quận Hoàn Kiếm,kiểm thử\n");
+	char phone[16], e164[16], id[24], ticket[16];
+	struct ctl c;
+
+	harness_expect_pg("ERROR:  line ");
+	c = paknctl("import-aliases", bad);
+	assert_exit(&c, 1);
+	assert_contains(c.err, "line 3: unknown unit 99999");
+	ctl_free(&c);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.place_alias WHERE "
+	                       "old_name = 'Phường Cột Cờ'",
+	                       NULL),
+	                 0);
+	c = paknctl("import-aliases", empty);
+	assert_exit(&c, 1);
+	assert_contains(c.err, "line 2: old_name and old_district are both "
+	                       "empty");
+	ctl_free(&c);
+	c = paknctl("import-aliases", nocode);
+	assert_exit(&c, 1);
+	assert_contains(c.err, "line 1: missing column code");
+	ctl_free(&c);
+
+	c = paknctl("import-aliases", good);
+	assert_exit(&c, 0);
+	assert_contains(c.out, "1 row: 1 new, 0 updated");
+	ctl_free(&c);
+	citizen(60, phone, e164);
+	sms(phone, "PA vỉa hè phường Cột Cờ bị lấn chiếm");
+	newest(e164, id, ticket);
+	assert_value(col(id, "location_unit"), "00082");
+	free(bad);
+	free(empty);
+	free(nocode);
+	free(good);
+}
+END_TEST
+
+/* Signal n instances at once with SIGUSR2 and wait until each has done
+ * its triage desk step. */
+static void
+deadline_round(struct paknd *const *ds, int n)
+{
+	size_t off[2];
+	int i;
+
+	for (i = 0; i < n; i++)
+		off[i] = file_size(ds[i]->log);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(paknd_signal(ds[i], SIGUSR2), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(log_wait(ds[i]->log, off[i],
+		                       "deadline: triage desk", 30) == 0,
+		              "paknd %s did no triage desk step", ds[i]->name);
+}
+
+/* Complaints still without a place after location_wait hours go to the
+ * triage desk, counted as received there, exactly once though two
+ * paknd run the worker; the desk sees them. */
+START_TEST(test_timeout_desk)
+{
+	char phone[16], e164[16], e[24], te[16], f[24], tf[16], g[24], tg[16];
+	char f164[16], *body, *path;
+	struct paknd d2, *ds[2] = {harness_main(), &d2};
+	json_t *j;
+	int seen = 0;
+
+	citizen(70, phone, e164);
+	sms(phone, "PA hỏi về thủ tục giấy tờ nhà đất");
+	newest(e164, e, te);
+	/* One whose last located complaint was in Hồ Chí Minh City. */
+	citizen(71, phone, f164);
+	sms(phone, "PA ổ gà trước chợ #26740");
+	sms(phone, "PA nhờ xem giúp việc nhà tôi với");
+	newest(f164, f, tf);
+	citizen(72, phone, e164);
+	sms(phone, "PA mới gửi, chưa quá hạn chờ");
+	newest(e164, g, tg);
+	exec_sql(q("UPDATE pakn.complaint SET created_at = "
+	           "created_at - interval '49 hours' WHERE id IN "
+	           "($1::bigint, $2::bigint)",
+	           e, f, NULL));
+
+	ck_assert_int_eq(paknd_config(&d2, "second", "pakn", 0, PAKND_EXTRA),
+	                 0);
+	ck_assert_int_eq(paknd_spawn(&d2), 0);
+	ck_assert_int_eq(paknd_wait_ready(&d2, 10), 0);
+	deadline_round(ds, 2);
+	deadline_round(ds, 2);
+
+	citizen(70, phone, e164);
+	assert_value(col(e, "status || ' ' || responsible_unit || ' ' || "
+	                    "desk_reason || ' ' || (location_unit IS NULL)"),
+	             "open 01-TTHC no_place true");
+	assert_value(col(f, "responsible_unit"), "79-TTHC");
+	assert_value(col(g, "status"), "needs_location");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint_event "
+	                       "WHERE complaint_id = $1::bigint AND event = "
+	                       "'routed'",
+	                       e, NULL),
+	                 1);
+	ck_assert_int_eq(sms_count(e, e164, "desk_no_place"), 1);
+	ck_assert_int_eq(sms_count(e, DESK_E164, "new_complaint"), 1);
+	body = last_sms(e, e164, "desk_no_place");
+	assert_contains(body, DESK_NAME);
+	assert_contains(body, te);
+	free(body);
+	/* Counted as received by the desk, once. */
+	ck_assert_int_eq(qlong("SELECT sum(d.received) FROM "
+	                       "pakn.complaint_event x, pakn.stat_of_event(x) "
+	                       "d WHERE x.complaint_id = $1::bigint AND "
+	                       "d.unit_code = '01-TTHC'",
+	                       e, NULL),
+	                 1);
+	ck_assert_int_eq(paknd_finish(&d2, "tok-", NULL), 0);
+
+	/* The desk's queue, with why each complaint is there. */
+	j = api_get("/v1/desk", T_DESK, 200);
+	ck_assert_str_eq(jstr(j, "desks.0.code"), "01-TTHC");
+	for (size_t i = 0; i < json_array_size(jget(j, "complaints")); i++) {
+		json_t *x = json_array_get(jget(j, "complaints"), i);
+		ck_assert_str_ne(jstr(x, "ticket"), tf);
+		if (!strcmp(jstr(x, "ticket"), te)) {
+			ck_assert_str_eq(jstr(x, "desk.reason"), "no_place");
+			seen = 1;
+		}
+	}
+	ck_assert(seen);
+	json_decref(j);
+	/* An officer of a commune has no desk. */
+	j = api_get("/v1/desk", T_OFF4, 200);
+	ck_assert_int_eq(json_array_size(jget(j, "desks")), 0);
+	json_decref(j);
+	path = strf("/v1/complaints/%s", te);
+	json_decref(api_get(path, T_OFF4, 404));
+	free(path);
+}
+END_TEST
+
+/* A unit sends a complaint back to the desk with its reason. */
+START_TEST(test_send_back)
+{
+	char phone[16], e164[16], id[24], ticket[16], *path, *body;
+	json_t *j;
+	int seen = 0;
+
+	citizen(80, phone, e164);
+	sms(phone, "PA ổ gà lớn đầu ngõ 9 #00004");
+	newest(e164, id, ticket);
+	assert_value(col(id, "responsible_unit"), "00004");
+	path = strf("/v1/complaints/%s/send_back", ticket);
+	json_decref(api_post(path, T_OFF4, "{}", 400));
+	json_decref(api_post(path, T_DESK, "{\"reason\": \"x\"}", 404));
+	json_decref(api_post(path, T_OFF4,
+	                     "{\"reason\": \"Đường do Sở Xây dựng quản lý\"}",
+	                     200));
+	assert_value(col(id, "status || ' ' || responsible_unit || ' ' || "
+	                     "desk_reason || ' ' || desk_note"),
+	             "open 01-TTHC sent_back Đường do Sở Xây dựng quản lý");
+	assert_value(ledger(id), "received,routed,assigned,sent_back,"
+	                         "transferred");
+	body = last_sms(id, DESK_E164, "desk_sent_back");
+	assert_contains(body, "Phường Ba Đình");
+	assert_contains(body, "Đường do Sở Xây dựng quản lý");
+	free(body);
+	/* Out of the unit's reach now, in the desk's queue. */
+	json_decref(api_post(path, T_OFF4, "{\"reason\": \"again\"}", 404));
+	j = api_get("/v1/desk", T_DESK, 200);
+	for (size_t i = 0; i < json_array_size(jget(j, "complaints")); i++) {
+		json_t *x = json_array_get(jget(j, "complaints"), i);
+		if (!strcmp(jstr(x, "ticket"), ticket)) {
+			ck_assert_str_eq(jstr(x, "desk.reason"), "sent_back");
+			ck_assert_str_eq(jstr(x, "desk.note"),
+			                 "Đường do Sở Xây dựng quản lý");
+			seen = 1;
+		}
+	}
+	ck_assert(seen);
+	json_decref(j);
+	/* The desk cannot send back to itself. */
+	json_decref(api_post(path, T_DESK, "{\"reason\": \"x\"}", 409));
+	free(path);
+}
+END_TEST
+
+/* The desk sets place and category and forwards: ledgered, due from the
+ * forwarding, the citizen and the unit told; a complaint that fits no
+ * category comes to the desk even with its place. */
+START_TEST(test_forward)
+{
+	char phone[16], e164[16], id[24], ticket[16], *path, *body;
+
+	citizen(90, phone, e164);
+	sms(phone, "PA nhờ xem giúp việc nhà tôi với");
+	newest(e164, id, ticket);
+	exec_sql(q("UPDATE pakn.complaint SET created_at = "
+	           "created_at - interval '49 hours' WHERE id = "
+	           "$1::bigint",
+	           id, NULL));
+	/* Two desks, no default, nothing else places it: it waits. */
+	ck_assert_int_ge(
+	    qlong("SELECT stuck FROM pakn.desk_run(48, '', 100)", NULL), 1);
+	assert_value(col(id, "status"), "needs_location");
+	exec_sql(q("SELECT pakn.desk_run(48, '01-TTHC', 100)", NULL));
+	assert_value(col(id, "responsible_unit || ' ' || triage"),
+	             "01-TTHC true");
+	path = strf("/v1/complaints/%s/forward", ticket);
+	json_decref(api_post(path, T_OFF4, "{\"place\": \"00070\"}", 404));
+	json_decref(api_post(path, T_DESK, "{}", 400));
+	json_decref(api_post(path, T_DESK, "{\"place\": \"00070\"}", 400));
+	json_decref(api_post(path, T_DESK,
+	                     "{\"place\": \"01-SYT\", \"category\": \"waste\"}",
+	                     400));
+	json_decref(api_post(path, T_DESK,
+	                     "{\"place\": \"00070\", \"category\": \"waste\", "
+	                     "\"reason\": \"rác ở chợ Hàng Bè\"}",
+	                     200));
+	assert_value(col(id, "status || ' ' || location_unit || ' ' || "
+	                     "responsible_unit || ' ' || category_code || ' ' "
+	                     "|| triage || ' ' || (desk_reason IS NULL)"),
+	             "open 00070 00070 waste false true");
+	assert_value(ledger(id), "received,routed,assigned,classified,located,"
+	                         "transferred,forwarded");
+	/* The deadline counts from the forwarding. */
+	assert_value(col(id, "due_at = pakn.due_at('waste', (SELECT e.at FROM "
+	                     "pakn.complaint_event e WHERE e.complaint_id = "
+	                     "complaint.id AND e.event = 'forwarded'))"),
+	             "true");
+	body = last_sms(id, e164, "forwarded");
+	assert_contains(body, "Phường Hoàn Kiếm");
+	free(body);
+	ck_assert_int_eq(sms_count(id, OFFICER70, "new_complaint"), 1);
+	/* The ledger alone rebuilds the row. */
+	assert_value(col(id,
+	                 "(SELECT (r.status, r.responsible_unit, "
+	                 "r.location_unit, r.due_at) = (complaint.status, "
+	                 "complaint.responsible_unit, complaint.location_unit, "
+	                 "complaint.due_at) FROM "
+	                 "pakn.complaint_replay(complaint.id) r)"),
+	             "true");
+	json_decref(api_post(path, T_DESK, "{\"place\": \"00070\"}", 404));
+	free(path);
+
+	/* Fits no category, place given: to the desk, which files it. */
+	citizen(91, phone, e164);
+	sms(phone, "PA nhờ xã xem giúp việc nhà tôi với #00004");
+	newest(e164, id, ticket);
+	assert_value(col(id, "responsible_unit || ' ' || desk_reason"),
+	             "01-TTHC no_category");
+	path = strf("/v1/complaints/%s/forward", ticket);
+	json_decref(api_post(path, T_DESK,
+	                     "{\"category\": \"official_conduct\"}", 200));
+	assert_value(col(id, "responsible_unit || ' ' || location_unit"),
+	             "00004 00004");
+	free(path);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+places_suite(void)
+{
+	Suite *s = suite_create("places");
+	TCase *tc;
+
+	tc = tcase(s, "names", 60);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_legacy);
+	tcase_add_test(tc, test_choice);
+	tcase_add_test(tc, test_digit_rating);
+	tcase_add_test(tc, test_import_aliases);
+
+	tc = tcase(s, "desk", 90);
+	tcase_add_test(tc, test_timeout_desk);
+	tcase_add_test(tc, test_send_back);
+	tcase_add_test(tc, test_forward);
+	return s;
+}
+
+/* Import a CSV with paknctl; 0 on success. */
+static int
+import(const char *kind, const char *path)
+{
+	char cmd[32], out[PATH_MAX];
+	char *argv[] = {(char *)paknctl_path(), "-c", harness_main()->conf, cmd,
+	                (char *)path,           NULL};
+
+	snprintf(cmd, sizeof cmd, "import-%s", kind);
+	harness_path(out, sizeof out, "paknctl-places-import.out");
+	if (harness_run(argv, out, out, 60) != 0) {
+		fprintf(stderr, "check_places: paknctl %s %s failed\n", cmd,
+		        path);
+		log_tail(out, 10);
+		return -1;
+	}
+	return 0;
+}
+
+/* Seed units, routing, officials, old names and tokens. */
+static int
+seed(void)
+{
+	static const char *samples[][2] = {
+	    {"units", "units.sample.csv"},
+	    {"routing", "routing.sample.csv"},
+	    {"officials", "officials.sample.csv"},
+	    {"aliases", "aliases.sample.csv"},
+	};
+	char path[PATH_MAX];
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR,
+		         samples[i][1]);
+		if (import(samples[i][0], path) == -1)
+			return -1;
+	}
+	harness_path(path, sizeof path, "places-units.csv");
+	if ((f = fopen(path, "w")) == NULL || fputs(extra_units, f) == EOF ||
+	    fclose(f) != 0 || import("units", path) == -1)
+		return -1;
+	for (int i = 0; seed_sql[i] != NULL; i++)
+		if (sql_exec_db("pakn", seed_sql[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Start the servers, seed them, run the suite, check how paknd ended. */
+int
+main(void)
+{
+	struct paknd *d = harness_main();
+	SRunner *sr;
+	int failed;
+
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "check_places: cannot start PostgreSQL\n");
+		return 99;
+	}
+	/* No outbox passes: the SMS stay queued for the tests to read; the
+	 * deadline worker only on SIGUSR2. */
+	if (paknd_start(d, "main", PAKND_EXTRA) == -1 ||
+	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
+		fprintf(stderr, "check_places: paknd does not start\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(places_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(d, "tok-", NULL) == -1)
+		failed++;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
