@@ -78,6 +78,10 @@ static int parse_alone(struct scan *, struct sms_cmd *);
 static int parse_rate(struct scan *, struct sms_cmd *);
 static int parse_answer(struct scan *, struct sms_cmd *);
 static int parse_transfer(struct scan *, struct sms_cmd *);
+static int parse_list(struct scan *, struct sms_cmd *);
+static int parse_extend(struct scan *, struct sms_cmd *);
+static int parse_summary_off(struct scan *, struct sms_cmd *);
+static int parse_summary_on(struct scan *, struct sms_cmd *);
 
 static const struct keyword keywords[] = {
     {"phan anh kien nghi", CMD_COMPLAINT, parse_complaint},
@@ -90,6 +94,10 @@ static const struct keyword keywords[] = {
     {"kn", CMD_COMPLAINT, parse_complaint},
     {"tra cuu", CMD_STATUS, parse_ticket_only},
     {"tt", CMD_STATUS, parse_ticket_only},
+    {"dang ky lai", CMD_START, parse_alone},
+    {"dang ki lai", CMD_START, parse_alone},
+    {"dk lai", CMD_START, parse_alone},
+    {"start", CMD_START, parse_alone},
     {"dang ky", CMD_REGISTER, parse_register},
     {"dang ki", CMD_REGISTER, parse_register},
     {"dk", CMD_REGISTER, parse_register},
@@ -100,12 +108,21 @@ static const struct keyword keywords[] = {
     {"?", CMD_HELP, parse_alone},
     {"tu choi", CMD_STOP, parse_alone},
     {"stop", CMD_STOP, parse_alone},
+    {"bao cao tat", CMD_SUMMARY, parse_summary_off},
+    {"bao cao bat", CMD_SUMMARY, parse_summary_on},
+    {"bc tat", CMD_SUMMARY, parse_summary_off},
+    {"bc bat", CMD_SUMMARY, parse_summary_on},
     {"bao cao", CMD_REPORT, parse_alone},
     {"bc", CMD_REPORT, parse_alone},
     {"danh gia", CMD_RATE, parse_rate},
     {"dg", CMD_RATE, parse_rate},
     {"tl", CMD_ANSWER, parse_answer},
     {"ct", CMD_TRANSFER, parse_transfer},
+    {"danh sach", CMD_LIST, parse_list},
+    {"ds", CMD_LIST, parse_list},
+    {"xem", CMD_SHOW, parse_ticket_only},
+    {"gh", CMD_EXTEND, parse_extend},
+    {"tc", CMD_RETURN, parse_answer},
 };
 
 /* Is c ASCII white space? */
@@ -481,6 +498,58 @@ parse_transfer(struct scan *s, struct sms_cmd *cmd)
 	s->pos += any_code_at(s->f + s->pos, cmd->unit);
 	cmd->text = rest_text(s);
 	return 1;
+}
+
+/* Read a number of 1 to 3 digits not followed by a letter or digit at
+ * the position into *n; 0 if there is none. */
+static int
+scan_number(struct scan *s, int *n)
+{
+	size_t k = 0;
+
+	while (k < 4 && is_digit((unsigned char)s->f[s->pos + k]))
+		k++;
+	if (k == 0 || k > 3 || is_alnum((unsigned char)s->f[s->pos + k]))
+		return 0;
+	*n = atoi(s->f + s->pos);
+	s->pos += k;
+	return 1;
+}
+
+/* DS [page]: "Danh sach ho ngheo ..." is prose. */
+static int
+parse_list(struct scan *s, struct sms_cmd *cmd)
+{
+	if (!rest_blank(s) && !scan_number(s, &cmd->number))
+		return 0;
+	return parse_alone(s, cmd);
+}
+
+/* GH <ticket> <days> <reason>. */
+static int
+parse_extend(struct scan *s, struct sms_cmd *cmd)
+{
+	scan_ticket(s, cmd);
+	skip_sep(s);
+	scan_number(s, &cmd->number);
+	cmd->text = rest_text(s);
+	return 1;
+}
+
+/* BC TAT: the leaders' summary off. */
+static int
+parse_summary_off(struct scan *s, struct sms_cmd *cmd)
+{
+	cmd->number = 0;
+	return parse_alone(s, cmd);
+}
+
+/* BC BAT: the leaders' summary on. */
+static int
+parse_summary_on(struct scan *s, struct sms_cmd *cmd)
+{
+	cmd->number = 1;
+	return parse_alone(s, cmd);
 }
 
 /* Is c an ASCII letter? */

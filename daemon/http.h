@@ -17,6 +17,7 @@ struct paknd {
 	struct db_pool *db;
 	struct outbox *outbox;
 	struct deadline *deadline;
+	struct summary *summary;
 	struct stats *stats;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;

@@ -5,7 +5,7 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_HANDLE_SMS,     /* 18 params: see ingest.c */
+	STMT_HANDLE_SMS,     /* 20 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts */
@@ -33,6 +33,8 @@ enum stmt_id {
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_SUMMARY_RUN, /* gateway, cutoff day, weekly, monthly, on-time
+	                     target, satisfaction target -> SMS queued */
 	NSTMTS,
 };
 
