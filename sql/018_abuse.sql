@@ -156,8 +156,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Why a message must be stored without being acted on, or NULL: the
--- phone is banned; the same text again; over the replies of the day; a
--- new complaint over the hour's or the day's limit.
+-- phone is banned; the same text again (but STOP and START always
+-- count); over the replies of the day; a new complaint over the hour's or
+-- the day's limit.
 CREATE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
 	p_limits jsonb)
@@ -168,8 +169,9 @@ BEGIN
 		RETURN 'banned';
 	ELSIF pakn.abuse_exempt(p_msisdn) THEN
 		RETURN NULL;
-	ELSIF pakn.abuse_repeated(p_gateway, p_msg_id, p_msisdn, p_body,
-			(p_limits->>'repeat_window')::integer) THEN
+	ELSIF p_kind NOT IN ('stop', 'start')
+			AND pakn.abuse_repeated(p_gateway, p_msg_id, p_msisdn, p_body,
+				(p_limits->>'repeat_window')::integer) THEN
 		RETURN 'repeated';
 	ELSIF (SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p_msisdn
 		  AND o.created_at >= pakn.local_midnight(now()))
@@ -485,8 +487,8 @@ BEGIN
 			'không có trang %s, danh sách có %s trang.', v_page, v_pages),
 			p_inbound);
 	END IF;
-	SELECT string_agg(x.ticket || ' ' || to_char(x.due_at
-			- interval '1 second' AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM')
+	SELECT string_agg(x.ticket || ' ' || to_char((x.due_at
+			- interval '1 second') AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM')
 		|| CASE WHEN x.due_at <= now() THEN ' QH' ELSE '' END, ', '
 		ORDER BY x.due_at <= now() DESC, x.due_at, x.id)
 	  INTO v_items
@@ -526,7 +528,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- XEM <ticket>: the complaint (category, status, due date, the start of
--- its text) and its last events, for an official who may act on it.
+-- its text) and its last events, for an official who may act on it; from
+-- a citizen, the status of their own ticket (as TT).
 CREATE FUNCTION pakn.sms_show(p_gateway text, p_msisdn text, p_ticket text,
 	p_ticket_ok boolean, p_inbound bigint)
 RETURNS integer
@@ -535,6 +538,11 @@ DECLARE
 	p record;
 	v_history text;
 BEGIN
+	IF (pakn.official_by_phone(p_msisdn)).id IS NULL
+			AND pakn.official_unit(p_msisdn) IS NULL THEN
+		RETURN pakn.sms_status(p_gateway, p_msisdn, p_ticket, p_ticket_ok,
+			p_inbound);
+	END IF;
 	p := pakn.official_ticket(p_gateway, p_msisdn, p_ticket, p_ticket_ok,
 		false, p_inbound);
 	IF p.replies IS NOT NULL THEN
@@ -610,9 +618,10 @@ BEGIN
 END;
 $$;
 
--- Where TC sends a complaint back: the unit it was last transferred from
--- when that is within the same province, else the province (its
--- reception desk); NULL when the complaint is with the province already.
+-- Where TC sends a complaint back: the unit that last transferred it
+-- here (not by sending it back itself) when that is within the same
+-- province, else the province (its reception desk); NULL when the
+-- complaint is with the province already.
 CREATE FUNCTION pakn.return_target(c pakn.complaint) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(
@@ -620,6 +629,7 @@ LANGUAGE sql STABLE AS $$
 		  WHERE e.complaint_id = c.id AND e.event = 'transferred'
 		    AND e.detail->>'to' = c.responsible_unit
 		    AND e.detail->>'from' <> c.responsible_unit
+		    AND NOT coalesce((e.detail->>'returned')::boolean, false)
 		    AND pakn.transfer_in_scope(c.responsible_unit,
 			e.detail->>'from')
 		  ORDER BY e.id DESC LIMIT 1),
