@@ -1061,7 +1061,7 @@ main(void)
 	         "[deadline]\ninterval = 3600\n\n"
 	         "[abuse]\ncomplaints_per_hour = 3\ncomplaints_per_day = 5\n"
 	         "replies_per_day = 12\nrepeat_window = 600\n\n"
-	         "[summary]\ninterval = 3600\n",
+	         "[summary]\ninterval = 3600\nweekly = yes\nmonthly = yes\n",
 	         G.port);
 	if (paknd_start(D, "main", extra) == -1 ||
 	    paknd_wait_ready(D, 10) == -1 || seed() == -1) {
