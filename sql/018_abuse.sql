@@ -937,3 +937,10 @@ $$;
 -- Say how to undo TU CHOI.
 UPDATE pakn.template SET body = 'Đã ngừng gửi tin không cần thiết. Bạn vẫn nhận trả lời cho phản ánh của mình. Nhận lại tin: DANG KY LAI'
  WHERE code = 'stopped';
+
+COMMENT ON COLUMN pakn.inbound_message.sender_flag IS
+	'why the sender got no reply: own_number (one of our numbers: a loop), '
+	'gateway_sender (a gateway''s own service, [gateway.NAME] '
+	'loop_senders), short_code, too_short, too_long, bad_country_code, '
+	'not_e164, vn_doubled_prefix, vn_unallocated; NULL for a subscriber''s '
+	'number';
