@@ -26,6 +26,7 @@
 
 #include "api.h"
 #include "outbox.h"
+#include "sms.h"
 #include "stmt.h"
 #include "util.h"
 
@@ -437,10 +438,33 @@ api_field(const struct api_action *a, const char *name)
 	return 0;
 }
 
+/* Is an answer's text longer than [sms] max_answer_parts as it would be
+ * sent (with diacritics if a gateway keeps them)? Then say so in err:
+ * Kannel cuts what is over its max-messages without a word. */
+static int
+api_answer_too_long(const struct config *c, const json_t *text, char *err)
+{
+	int parts;
+
+	if (!json_is_string(text))
+		return 0;
+	parts =
+	    sms_segments_sent(json_string_value(text), config_diacritics(c));
+	if (parts <= c->max_answer_parts)
+		return 0;
+	snprintf(err, API_ERRLEN,
+	         "text: the answer takes %d SMS parts, over the limit of %ld "
+	         "([sms] max_answer_parts); shorten it",
+	         parts, c->max_answer_parts);
+	return 1;
+}
+
 /* Check an action's body: a JSON object of the action's fields, each a
- * string (or null). Returns it as compact JSON, or NULL and err. */
+ * string (or null), an answer within the length limit. Returns it as
+ * compact JSON, or NULL and err. */
 static char *
-api_body(struct evhttp_request *req, const struct api_action *a, char *err)
+api_body(const struct config *c, struct evhttp_request *req,
+         const struct api_action *a, char *err)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -473,6 +497,8 @@ api_body(struct evhttp_request *req, const struct api_action *a, char *err)
 			         key);
 		else if (!json_is_string(v) && !json_is_null(v))
 			snprintf(err, API_ERRLEN, "%s: must be a string", key);
+		else if (!strcmp(a->name, "answer") && !strcmp(key, "text"))
+			api_answer_too_long(c, v, err);
 	}
 	if (err[0] == '\0' && (out = json_dumps(root, JSON_COMPACT)) == NULL)
 		fatalx("json_dumps");
@@ -488,7 +514,7 @@ api_act(struct paknd *d, struct evhttp_request *req, const char *token,
 	char err[API_ERRLEN] = "", *args;
 	const char *values[4];
 
-	if ((args = api_body(req, t->action, err)) == NULL) {
+	if ((args = api_body(d->conf, req, t->action, err)) == NULL) {
 		api_error(d, req, 400, "bad_request", "%s", err);
 		return;
 	}

@@ -110,6 +110,27 @@ static const struct key keys[] = {
      "seconds without input after which a USSD session expires"},
     {"ussd", "diacritics", KEY_BOOL, "no", 0, 1, CF(ussd_diacritics),
      "USSD menus keep Vietnamese diacritics (many handsets cannot show them)"},
+    {"abuse", "complaints_per_hour", KEY_INT, "5", 0, 100000,
+     CF(abuse_complaints_hour),
+     "new complaints a phone may send per hour (0: no limit)"},
+    {"abuse", "complaints_per_day", KEY_INT, "20", 0, 100000,
+     CF(abuse_complaints_day),
+     "new complaints a phone may send per day (0: no limit)"},
+    {"abuse", "replies_per_day", KEY_INT, "40", 0, 100000,
+     CF(abuse_replies_day),
+     "SMS a phone may get from us per day (0: no limit)"},
+    {"abuse", "repeat_window", KEY_INT, "600", 0, 86400,
+     CF(abuse_repeat_window),
+     "seconds in which the same text again from a phone gets no reply"},
+    {"sms", "max_answer_parts", KEY_INT, "3", 1, 255, CF(max_answer_parts),
+     "SMS parts an official's answer may take (keep Kannel's max-messages "
+     "one more)"},
+    {"summary", "interval", KEY_INT, "60", 1, 86400, CF(summary_interval),
+     "seconds between looks at the leaders' summary schedule"},
+    {"summary", "weekly", KEY_BOOL, "yes", 0, 1, CF(summary_weekly),
+     "send leaders a summary every Monday at 07:30"},
+    {"summary", "monthly", KEY_BOOL, "yes", 0, 1, CF(summary_monthly),
+     "send leaders a summary on the reporting cut-off day at 07:30"},
     {"public", "short_number", KEY_STR, "8079", 0, 0, CF(short_number),
      "the short number citizens text, as printed on posters"},
     {"public", "ussd_code", KEY_STR, "*8079#", 0, 0, CF(ussd_code),
@@ -136,6 +157,8 @@ static const struct key keys[] = {
      "messages per second sent through this gateway"},
     {"gateway", "diacritics", KEY_BOOL, "no", 0, 1, GW(diacritics),
      "replies keep Vietnamese diacritics (UCS-2, 70 characters a part)"},
+    {"gateway", "loop_senders", KEY_STR, "", 0, 0, GW(loop_senders),
+     "numbers of the gateway's own services (space-separated): no reply"},
 };
 
 static const char *gw_types[] = {
@@ -336,7 +359,8 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	if (!strcmp(line, "server") || !strcmp(line, "database") ||
 	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
 	    !strcmp(line, "ussd") || !strcmp(line, "stats") ||
-	    !strcmp(line, "public")) {
+	    !strcmp(line, "public") || !strcmp(line, "abuse") ||
+	    !strcmp(line, "sms") || !strcmp(line, "summary")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -392,6 +416,9 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("ussd", c);
 	section_defaults("stats", c);
 	section_defaults("public", c);
+	section_defaults("abuse", c);
+	section_defaults("sms", c);
+	section_defaults("summary", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -529,5 +556,39 @@ config_own_number(const struct config *c, const char *number)
 		if (same)
 			return 1;
 	}
+	return 0;
+}
+
+/* Is number one of a gateway's loop_senders? */
+int
+config_loop_sender(const struct config *c, const char *number)
+{
+	char *list, *tok, *save = NULL, *n;
+	int found = 0;
+
+	for (size_t i = 0; i < c->ngateways && !found; i++) {
+		if (c->gateways[i].loop_senders == NULL)
+			continue;
+		list = xstrdup(c->gateways[i].loop_senders);
+		for (tok = strtok_r(list, " ,;\t", &save);
+		     tok != NULL && !found;
+		     tok = strtok_r(NULL, " ,;\t", &save)) {
+			if ((n = phone_normalize_sender(tok, NULL)) == NULL)
+				continue;
+			found = strcmp(n, number) == 0;
+			free(n);
+		}
+		free(list);
+	}
+	return found;
+}
+
+/* Does any gateway keep diacritics in replies? */
+int
+config_diacritics(const struct config *c)
+{
+	for (size_t i = 0; i < c->ngateways; i++)
+		if (c->gateways[i].diacritics)
+			return 1;
 	return 0;
 }

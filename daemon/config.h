@@ -18,12 +18,13 @@ struct gw_conf {
 	char *send_url; /* where replies are sent */
 	char *username;
 	char *password;
-	char *sender;     /* our number or short code */
-	char *auth_token; /* Twilio-style: HMAC key */
-	char *public_url; /* Twilio-style: our URL as the provider sees it */
-	char *api_key;    /* Africa's Talking */
-	long rate;        /* messages per second sent through it */
-	int diacritics;   /* replies keep Vietnamese diacritics (UCS-2) */
+	char *sender;       /* our number or short code */
+	char *auth_token;   /* Twilio-style: HMAC key */
+	char *public_url;   /* Twilio-style: our URL as the provider sees it */
+	char *api_key;      /* Africa's Talking */
+	long rate;          /* messages per second sent through it */
+	int diacritics;     /* replies keep Vietnamese diacritics (UCS-2) */
+	char *loop_senders; /* numbers of the gateway's own services */
 };
 
 struct config {
@@ -79,6 +80,20 @@ struct config {
 	long ussd_session_idle; /* seconds before an idle session expires */
 	int ussd_diacritics;    /* menus keep Vietnamese diacritics */
 
+	/* [abuse] (0: no limit) */
+	long abuse_complaints_hour; /* new complaints per phone and hour */
+	long abuse_complaints_day;  /* new complaints per phone and day */
+	long abuse_replies_day;     /* SMS to a phone per day */
+	long abuse_repeat_window; /* seconds: the same text again is ignored */
+
+	/* [sms] */
+	long max_answer_parts; /* parts an official's answer may take */
+
+	/* [summary] */
+	long summary_interval; /* seconds between passes of the schedule */
+	int summary_weekly;    /* Monday 07:30 */
+	int summary_monthly;   /* the reporting cut-off day, 07:30 */
+
 	/* [public] */
 	char *short_number; /* the short number citizens text */
 	char *ussd_code;    /* the USSD code citizens dial */
@@ -96,6 +111,10 @@ void config_unref(struct config *c);
 const struct gw_conf *config_gateway(const struct config *c, const char *name);
 /* Is number (E.164 or a short code) the sender of one of the gateways? */
 int config_own_number(const struct config *c, const char *number);
+/* Is number one of the loop_senders of a gateway (its own services)? */
+int config_loop_sender(const struct config *c, const char *number);
+/* Does any gateway send replies with diacritics? */
+int config_diacritics(const struct config *c);
 const char *gw_type_name(enum gw_type t);
 /* Write every key with its default, as the sample file shows them. */
 void config_print_defaults(void);

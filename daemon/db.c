@@ -580,7 +580,8 @@ conn_retry_later(struct db_conn *c, int attempt)
 	}
 	c->pool->counters.retries++;
 	wait *= 0.5 + random() / (double)RAND_MAX;
-	log_info("db conn %d: %s (%s); batch of %d again in %.0f ms, "
+	/* The error's start: its context can fill the line (2 KB). */
+	log_info("db conn %d: %.400s (%s); batch of %d again in %.0f ms, "
 	         "attempt %d",
 	         c->id, c->error, c->sqlstate, c->nbatch, wait * 1000,
 	         attempt + 1);

@@ -79,6 +79,10 @@ static int parse_rate(struct scan *, struct sms_cmd *);
 static int parse_answer(struct scan *, struct sms_cmd *);
 static int parse_transfer(struct scan *, struct sms_cmd *);
 static int parse_apology(struct scan *, struct sms_cmd *);
+static int parse_list(struct scan *, struct sms_cmd *);
+static int parse_extend(struct scan *, struct sms_cmd *);
+static int parse_summary_off(struct scan *, struct sms_cmd *);
+static int parse_summary_on(struct scan *, struct sms_cmd *);
 
 static const struct keyword keywords[] = {
     {"phan anh kien nghi", CMD_COMPLAINT, parse_complaint},
@@ -91,6 +95,10 @@ static const struct keyword keywords[] = {
     {"kn", CMD_COMPLAINT, parse_complaint},
     {"tra cuu", CMD_STATUS, parse_ticket_only},
     {"tt", CMD_STATUS, parse_ticket_only},
+    {"dang ky lai", CMD_START, parse_alone},
+    {"dang ki lai", CMD_START, parse_alone},
+    {"dk lai", CMD_START, parse_alone},
+    {"start", CMD_START, parse_alone},
     {"dang ky", CMD_REGISTER, parse_register},
     {"dang ki", CMD_REGISTER, parse_register},
     {"dk", CMD_REGISTER, parse_register},
@@ -101,6 +109,10 @@ static const struct keyword keywords[] = {
     {"?", CMD_HELP, parse_alone},
     {"tu choi", CMD_STOP, parse_alone},
     {"stop", CMD_STOP, parse_alone},
+    {"bao cao tat", CMD_SUMMARY, parse_summary_off},
+    {"bao cao bat", CMD_SUMMARY, parse_summary_on},
+    {"bc tat", CMD_SUMMARY, parse_summary_off},
+    {"bc bat", CMD_SUMMARY, parse_summary_on},
     {"bao cao", CMD_REPORT, parse_alone},
     {"bc", CMD_REPORT, parse_alone},
     {"danh gia", CMD_RATE, parse_rate},
@@ -109,6 +121,11 @@ static const struct keyword keywords[] = {
     {"ct", CMD_TRANSFER, parse_transfer},
     {"thu ly", CMD_ACCEPT, parse_ticket_only},
     {"hen", CMD_APOLOGIZE, parse_apology},
+    {"danh sach", CMD_LIST, parse_list},
+    {"ds", CMD_LIST, parse_list},
+    {"xem", CMD_SHOW, parse_ticket_only},
+    {"gh", CMD_EXTEND, parse_extend},
+    {"tc", CMD_RETURN, parse_answer},
 };
 
 /* Is c ASCII white space? */
@@ -520,6 +537,58 @@ parse_apology(struct scan *s, struct sms_cmd *cmd)
 		return 0;
 	cmd->text = trim_copy(s->orig + s->map[s->pos]);
 	return 1;
+}
+
+/* Read a number of 1 to 3 digits not followed by a letter or digit at
+ * the position into *n; 0 if there is none. */
+static int
+scan_number(struct scan *s, int *n)
+{
+	size_t k = 0;
+
+	while (k < 4 && is_digit((unsigned char)s->f[s->pos + k]))
+		k++;
+	if (k == 0 || k > 3 || is_alnum((unsigned char)s->f[s->pos + k]))
+		return 0;
+	*n = atoi(s->f + s->pos);
+	s->pos += k;
+	return 1;
+}
+
+/* DS [page]: "Danh sach ho ngheo ..." is prose. */
+static int
+parse_list(struct scan *s, struct sms_cmd *cmd)
+{
+	if (!rest_blank(s) && !scan_number(s, &cmd->number))
+		return 0;
+	return parse_alone(s, cmd);
+}
+
+/* GH <ticket> <days> <reason>. */
+static int
+parse_extend(struct scan *s, struct sms_cmd *cmd)
+{
+	scan_ticket(s, cmd);
+	skip_sep(s);
+	scan_number(s, &cmd->number);
+	cmd->text = rest_text(s);
+	return 1;
+}
+
+/* BC TAT: the leaders' summary off. */
+static int
+parse_summary_off(struct scan *s, struct sms_cmd *cmd)
+{
+	cmd->number = 0;
+	return parse_alone(s, cmd);
+}
+
+/* BC BAT: the leaders' summary on. */
+static int
+parse_summary_on(struct scan *s, struct sms_cmd *cmd)
+{
+	cmd->number = 1;
+	return parse_alone(s, cmd);
 }
 
 /* Is c an ASCII letter? */

@@ -21,7 +21,13 @@ enum cmd_kind {
 	CMD_EMPTY,     /* nothing but white space */
 	CMD_REPORT,    /* BC, BAO CAO: this month's figures (leaders) */
 	CMD_ACCEPT,    /* THU LY <ticket> (officials: accept, thụ lý) */
-	CMD_APOLOGIZE  /* HEN <ticket> <dd/mm[/yyyy]> <reason> (officials) */
+	CMD_APOLOGIZE, /* HEN <ticket> <dd/mm[/yyyy]> <reason> (officials) */
+	CMD_START,     /* START, DANG KY LAI: undo TU CHOI */
+	CMD_LIST,      /* DS, DANH SACH [page] (officials) */
+	CMD_SHOW,      /* XEM <ticket> (officials; a citizen's own: status) */
+	CMD_EXTEND,    /* GH <ticket> <days> <reason> (officials) */
+	CMD_RETURN,    /* TC <ticket> <reason>: not ours (officials) */
+	CMD_SUMMARY    /* BC TAT (number 0), BC BAT (1): leaders' summary */
 };
 
 struct sms_cmd {
@@ -31,6 +37,7 @@ struct sms_cmd {
 	int ticket_ok;   /* ticket_valid(ticket) */
 	char unit[24];   /* unit code digits (DK, CT, CMD_CODE, #code), "" */
 	int rating;      /* 1..5 for CMD_RATE and CMD_DIGIT, else 0 */
+	int number;      /* page (DS), days (GH), on (BC BAT); else 0 */
 	char *text;      /* free text, original UTF-8, trimmed; never NULL */
 	char *folded;    /* grammar_fold(text); never NULL */
 };
@@ -43,8 +50,8 @@ struct sms_cmd {
  * Words that are also ordinary Vietnamese (tu choi, huong dan, dang ky,
  * danh gia, huy, tt = thi tran) only count as commands when the rest of
  * the message fits the command; otherwise the message is a bare complaint
- * (keyword 0). TL and CT parse as commands for anyone: for a sender who
- * is not an official, call grammar_complaint on the same body.
+ * (keyword 0). TL, CT, GH and TC parse as commands for anyone (the
+ * database refuses them to a phone that is not an official's).
  */
 int grammar_parse(const char *utf8, struct sms_cmd *cmd);
 

@@ -26,6 +26,7 @@
 #include "gw_http.h"
 #include "ingest.h"
 #include "phone.h"
+#include "sms.h"
 #include "stmt.h"
 #include "util.h"
 
@@ -73,7 +74,14 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 	switch (st) {
 	case DB_OK:
-		if (!PQgetisnull(res, 0, 3))
+		if (!PQgetisnull(res, 0, 4))
+			log_info("gw %s: message %s stored as %s, not acted on "
+			         "(%s), %s repl%s queued",
+			         in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
+			         PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 2),
+			         !strcmp(PQgetvalue(res, 0, 2), "1") ? "y"
+			                                             : "ies");
+		else if (!PQgetisnull(res, 0, 3))
 			log_info("gw %s: message %s from a flagged sender "
 			         "(%s: %s) stored as %s, no reply",
 			         in->gwname, in->msg_id, PQgetvalue(res, 0, 3),
@@ -114,18 +122,44 @@ static const char *cmd_names[] = {
     [CMD_TRANSFER] = "transfer",   [CMD_CODE] = "code",
     [CMD_DIGIT] = "digit",         [CMD_EMPTY] = "empty",
     [CMD_REPORT] = "report",       [CMD_ACCEPT] = "accept",
-    [CMD_APOLOGIZE] = "apologize",
+    [CMD_APOLOGIZE] = "apologize", [CMD_START] = "start",
+    [CMD_LIST] = "list",           [CMD_SHOW] = "show",
+    [CMD_EXTEND] = "extend",       [CMD_RETURN] = "return",
+    [CMD_SUMMARY] = "summary",
 };
 
 /* Why the sender must get no reply, or NULL: one of our own numbers (a
- * loop), or a number no subscriber can have (phone_plan). The database
- * adds the short codes messages came to (pakn.handle_inbound). */
+ * loop), a gateway's own service (loop_senders), or a number no
+ * subscriber can have (phone_plan). The database adds the short codes
+ * messages came to (pakn.handle_inbound). */
 static const char *
 ingest_sender_flag(const struct config *c, const struct sms_in *sms)
 {
 	if (strcmp(sms->from, sms->to) == 0 || config_own_number(c, sms->from))
 		return "own_number";
+	if (config_loop_sender(c, sms->from))
+		return "gateway_sender";
 	return phone_plan(sms->from);
+}
+
+/* The limits pakn.handle_inbound_checked applies, as JSON: the [abuse]
+ * keys, and for an answer (TL) the parts it takes through gateway gw
+ * against [sms] max_answer_parts. */
+static char *
+ingest_limits(const struct config *c, const struct gw_conf *gw,
+              const struct sms_cmd *cmd)
+{
+	int parts = cmd->kind == CMD_ANSWER
+	                ? sms_segments_sent(cmd->text, gw->diacritics)
+	                : 0;
+
+	return xasprintf("{\"complaints_per_hour\": %ld, "
+	                 "\"complaints_per_day\": %ld, "
+	                 "\"replies_per_day\": %ld, \"repeat_window\": %ld, "
+	                 "\"answer_max\": %ld, \"answer_parts\": %d}",
+	                 c->abuse_complaints_hour, c->abuse_complaints_day,
+	                 c->abuse_replies_day, c->abuse_repeat_window,
+	                 c->max_answer_parts, parts);
 }
 
 /* Queue the parsed message for storage; 0, or -1 and *cause. */
@@ -134,9 +168,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
               const char *raw, const unsigned char *body, size_t body_len,
               char **cause)
 {
-	char sent_at[32], segments[16], rating[4];
-	const char *values[19];
-	int lengths[19] = {0}, formats[19] = {0}, rc;
+	char sent_at[32], segments[16], rating[8], *limits;
+	const char *values[20];
+	int lengths[20] = {0}, formats[20] = {0}, rc;
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
 	struct sms_cmd cmd;
@@ -159,7 +193,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	lengths[9] = (int)body_len;
 	formats[9] = 1;
 	grammar_parse(sms->text, &cmd);
-	snprintf(rating, sizeof rating, "%d", cmd.rating);
+	snprintf(rating, sizeof rating, "%d",
+	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ? cmd.rating
+	                                                       : cmd.number);
 	values[10] = cmd_names[cmd.kind];
 	values[11] = cmd.keyword ? "t" : "f";
 	values[12] = cmd.ticket;
@@ -169,10 +205,14 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	values[16] = cmd.text;
 	values[17] = ingest_sender_flag(in->d->conf, sms);
 	values[18] = cut ? "t" : "f";
+	limits = ingest_limits(in->d->conf,
+	                       config_gateway(in->d->conf, in->gwname), &cmd);
+	values[19] = limits;
 	/* Keyed by sender: batches lock citizens in one order. */
-	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 19, values,
+	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 20, values,
 	                   lengths, formats, ingest_done, in, cause);
 	sms_cmd_free(&cmd);
+	free(limits);
 	return rc;
 }
 

@@ -46,6 +46,11 @@ static void __attribute__((noreturn)) usage(void)
 	    "old_province,change,name,source]\n"
 	    "  holidays YEAR  a year's days off with their sources and "
 	    "status\n"
+	    "  ban PHONE --reason TEXT [--by NAME]   store the phone's "
+	    "messages,\n"
+	    "                 never answer them (ledgered in pakn.ban_event)\n"
+	    "  unban PHONE [--reason TEXT] [--by NAME]   lift a ban "
+	    "(ledgered)\n"
 	    "  token create --official PHONE   print a new API token once\n"
 	    "  token revoke --official PHONE   revoke every token of an "
 	    "official\n"
@@ -212,6 +217,80 @@ cmd_token(const char *path, const char *action, const char *phone_in)
 		}
 	} else
 		usage();
+	PQfinish(conn);
+	free(phone);
+	return rc;
+}
+
+/* Who runs paknctl, for the ban ledger: --by, else the login name. */
+static const char *
+ban_actor(const char *by)
+{
+	const char *u;
+
+	if (by != NULL)
+		return by;
+	if ((u = getenv("SUDO_USER")) != NULL && *u != '\0')
+		return u;
+	if ((u = getenv("USER")) != NULL && *u != '\0')
+		return u;
+	return "paknctl";
+}
+
+/* paknctl ban|unban PHONE [--reason TEXT] [--by NAME]. */
+static int
+cmd_ban(const char *path, int ban, int argc, char **argv)
+{
+	const char *reason = NULL, *by = NULL, *params[3];
+	char *why = NULL, *phone;
+	PGconn *conn;
+	PGresult *r;
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--reason") && i + 1 < argc)
+			reason = argv[++i];
+		else if (!strcmp(argv[i], "--by") && i + 1 < argc)
+			by = argv[++i];
+		else
+			usage();
+	}
+	if (argc < 1 || (ban && (reason == NULL || *reason == '\0'))) {
+		fprintf(stderr, "paknctl: %s\n",
+		        argc < 1 ? "which phone?"
+		                 : "ban needs --reason TEXT (it is ledgered)");
+		return 2;
+	}
+	if ((phone = phone_normalize_sender(argv[0], &why)) == NULL) {
+		fprintf(stderr, "paknctl: %s: %s\n", argv[0], why);
+		free(why);
+		return 1;
+	}
+	conn = db_connect(path);
+	params[0] = phone;
+	params[1] = reason;
+	params[2] = ban_actor(by);
+	r = PQexecParams(conn,
+	                 ban ? "SELECT pakn.ban_add($1, $2, $3)"
+	                     : "SELECT pakn.ban_lift($1, $2, $3)",
+	                 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+	else {
+		rc = 0;
+		if (ban)
+			printf("%s banned%s\n", phone,
+			       *PQgetvalue(r, 0, 0) == 't'
+			           ? ""
+			           : " (it was already; reason updated)");
+		else if (*PQgetvalue(r, 0, 0) == 't')
+			printf("%s unbanned\n", phone);
+		else {
+			fprintf(stderr, "paknctl: %s is not banned\n", phone);
+			rc = 1;
+		}
+	}
+	PQclear(r);
 	PQfinish(conn);
 	free(phone);
 	return rc;
@@ -429,6 +508,9 @@ main(int argc, char **argv)
 		return cmd_poster(path, argv[optind + 1]);
 	if (!strcmp(cmd, "holidays") && optind + 2 == argc)
 		return cmd_holidays(path, argv[optind + 1]);
+	if (!strcmp(cmd, "ban") || !strcmp(cmd, "unban"))
+		return cmd_ban(path, !strcmp(cmd, "ban"), argc - optind - 1,
+		               argv + optind + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "deadline.h"
 #include "dlr.h"
+#include "summary.h"
 #include "http.h"
 #include "ingest.h"
 #include "outbox.h"
@@ -143,6 +144,7 @@ shutdown_begin(struct paknd *d)
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
 	deadline_stop(d->deadline);
+	summary_stop(d->summary);
 	outbox_stop(d->outbox);
 	stats_stop(d->stats);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
@@ -171,6 +173,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR2:
 		log_info("deadline pass requested");
 		deadline_kick(d->deadline);
+		summary_kick(d->summary);
 		break;
 	}
 }
@@ -229,6 +232,7 @@ run(struct paknd *d, int foreground)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	d->deadline = deadline_new(d);
+	d->summary = summary_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
@@ -237,6 +241,7 @@ run(struct paknd *d, int foreground)
 	outbox_free(d->outbox);
 	db_pool_free(d->db);
 	deadline_free(d->deadline);
+	summary_free(d->summary);
 	stats_free(d->stats);
 	http_free(d);
 	for (int i = 0; i < 5; i++)

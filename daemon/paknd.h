@@ -15,6 +15,7 @@
 
 struct outbox;
 struct deadline;
+struct summary;
 struct stats;
 struct conns;
 struct http_route;
@@ -26,6 +27,7 @@ struct paknd {
 	struct db_pool *db;
 	struct outbox *outbox;
 	struct deadline *deadline;
+	struct summary *summary;
 	struct stats *stats;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;

@@ -218,6 +218,7 @@ phone_flag_text(const char *flag)
 		const char *flag, *text;
 	} texts[] = {
 	    {"own_number", "one of our own numbers or short codes (a loop)"},
+	    {"gateway_sender", "a service of the gateway (loop_senders)"},
 	    {"short_code", "a short code, not a subscriber"},
 	    {"too_short", "too few digits for its numbering plan"},
 	    {"too_long", "too many digits for its numbering plan"},

@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "grammar.h"
@@ -143,6 +144,21 @@ sms_segments(const char *utf8)
 	return n <= SMS_UCS2_SINGLE
 	           ? 1
 	           : count_parts(utf8, SMS_UCS2_PART, ucs2_units);
+}
+
+/* Segments as sent with or without diacritics. */
+int
+sms_segments_sent(const char *utf8, int diacritics)
+{
+	char *gsm;
+	int n;
+
+	if (diacritics && !sms_is_gsm7(utf8))
+		return sms_segments(utf8);
+	gsm = sms_to_gsm7(NONNULL(utf8));
+	n = sms_segments(gsm);
+	free(gsm);
+	return n;
 }
 
 /* The ASCII stand-in for cp, or NULL. */

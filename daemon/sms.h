@@ -23,6 +23,11 @@ int sms_units(const char *utf8, int *ucs2);
  * across parts, so this may be one more than ceil(n / 153). Empty: 1. */
 int sms_segments(const char *utf8);
 
+/* Segments utf8 takes as a gateway sends it: with its diacritics (UCS-2
+ * when it needs it) if diacritics, else folded to GSM-7 (sms_to_gsm7),
+ * as the outbox does. */
+int sms_segments_sent(const char *utf8, int diacritics);
+
 /* Fold Vietnamese to plain ASCII keeping case ("Đường" -> "Duong"), turn
  * typographic quotes, dashes, ellipsis, no-break space and tab into ASCII,
  * and replace any other character outside GSM 03.38 by '?'. Returns a new

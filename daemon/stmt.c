@@ -8,11 +8,12 @@
 const struct db_stmt stmts[NSTMTS] = {
     [STMT_HANDLE_SMS] =
         {"handle_sms",
-         "SELECT message_id, duplicate, replies, sender_flag FROM "
-         "pakn.handle_inbound($1, $2, $3, $4, $5, $6::timestamptz, "
-         "$7::integer, $8, $9, $10::bytea, $11, $12::boolean, $13, "
-         "$14::boolean, $15, $16::integer, $17, $18, $19::boolean)",
-         19},
+         "SELECT message_id, duplicate, replies, sender_flag, abuse_flag "
+         "FROM pakn.handle_inbound_checked($1, $2, $3, $4, $5, "
+         "$6::timestamptz, $7::integer, $8, $9, $10::bytea, $11, "
+         "$12::boolean, $13, $14::boolean, $15, $16::integer, $17, $18, "
+         "$19::boolean, $20::jsonb)",
+         20},
     [STMT_SCHEMA_VERSION] = {"schema_version",
                              "SELECT count(*) FROM pakn.schema_migration "
                              "WHERE version = ANY ($1::integer[])",
@@ -78,4 +79,9 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
          "FROM pakn.api_desk($1) r",
          1},
+    [STMT_SUMMARY_RUN] = {"summary_run",
+                          "SELECT pakn.summary_run($1, $2::integer, "
+                          "$3::boolean, $4::boolean, $5::numeric, "
+                          "$6::numeric)",
+                          6},
 };

@@ -5,7 +5,7 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_HANDLE_SMS,     /* 18 params: see ingest.c */
+	STMT_HANDLE_SMS,     /* 20 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts */
@@ -36,6 +36,8 @@ enum stmt_id {
 	STMT_DESK_RUN,  /* location wait hours, default desk, limit -> locked,
 	                   moved, stuck, sms */
 	STMT_API_DESK,  /* token -> status, body, sms */
+	STMT_SUMMARY_RUN, /* gateway, cutoff day, weekly, monthly, on-time
+	                     target, satisfaction target -> SMS queued */
 	NSTMTS,
 };
 

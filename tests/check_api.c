@@ -44,8 +44,8 @@
 #define T_OFF8     "tok-officer-00008"
 #define T_OFF01    "tok-officer-01"
 #define T_LEAD01   "tok-leader-01"
-#define T_OFF376  "tok-officer-00376"
-#define T_OFF454  "tok-officer-00454"
+#define T_OFF376   "tok-officer-00376"
+#define T_OFF454   "tok-officer-00454"
 #define T_REVOKED  "tok-revoked-00004"
 #define T_INACTIVE "tok-inactive-00004"
 
@@ -724,8 +724,11 @@ START_TEST(test_bad_bodies)
 	memcpy(big + 5997, "\"}", 2);
 	act_refused(t, "answer", T_OFF4, big, 413, "too_large", NULL);
 	free(big);
+	/* 2001 characters: 14 SMS parts, over [sms] max_answer_parts (3)
+	 * before the database's 2000 characters (issue 14). */
 	big = strf("{\"text\": \"%02001d\"}", 7);
-	act_refused(t, "answer", T_OFF4, big, 400, "bad_request", "2000");
+	act_refused(t, "answer", T_OFF4, big, 400, "bad_request",
+	            "max_answer_parts");
 	assert_sql("open",
 	           "SELECT status FROM pakn.complaint WHERE ticket = $1", t,
 	           NULL);

@@ -157,6 +157,29 @@ static const struct {
      "HEN " T1 " 25/12abc"},
     {"BC", CMD_REPORT, 1, "", 0, "", 0, ""},
     {"báo cáo", CMD_REPORT, 1, "", 0, "", 0, ""},
+    /* Issue 14: opt back in, officials' DS, XEM, GH, TC, BC TAT/BAT. */
+    {"START", CMD_START, 1, "", 0, "", 0, ""},
+    {"Đăng ký lại", CMD_START, 1, "", 0, "", 0, ""},
+    {"DANG KY LAI", CMD_START, 1, "", 0, "", 0, ""},
+    {"dk lai.", CMD_START, 1, "", 0, "", 0, ""},
+    {"Đăng ký lại hộ khẩu cho con", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Đăng ký lại hộ khẩu cho con"},
+    {"DK 12345", CMD_REGISTER, 1, "", 0, "12345", 0, ""},
+    {"DS", CMD_LIST, 1, "", 0, "", 0, ""},
+    {"ds 2", CMD_LIST, 1, "", 0, "", 0, ""},
+    {"Danh sách hộ nghèo không công khai", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Danh sách hộ nghèo không công khai"},
+    {"XEM " T1, CMD_SHOW, 1, T1, 1, "", 0, ""},
+    {"xem kv7r-48r", CMD_SHOW, 1, T1, 1, "", 0, ""},
+    {"Xem giúp tôi đường này", CMD_COMPLAINT, 0, "", 0, "", 0,
+     "Xem giúp tôi đường này"},
+    {"GH " T1 " 5 cần khảo sát thêm", CMD_EXTEND, 1, T1, 1, "", 0,
+     "cần khảo sát thêm"},
+    {"gh " T1 " cần khảo sát", CMD_EXTEND, 1, T1, 1, "", 0, "cần khảo sát"},
+    {"TC " T2 " không thuộc thẩm quyền xã", CMD_RETURN, 1, T2, 1, "", 0,
+     "không thuộc thẩm quyền xã"},
+    {"BC TAT", CMD_SUMMARY, 1, "", 0, "", 0, ""},
+    {"bc bật", CMD_SUMMARY, 1, "", 0, "", 0, ""},
     {"Báo cáo sai sự thật", CMD_COMPLAINT, 0, "", 0, "", 0,
      "Báo cáo sai sự thật"},
     /* Keywords typed with Telex or VNI habits, PAKN, dotted. */
@@ -333,6 +356,38 @@ START_TEST(test_long)
 }
 END_TEST
 
+/* The number some commands carry: page, days, on/off. */
+START_TEST(test_number)
+{
+	static const struct {
+		const char *in;
+		enum cmd_kind kind;
+		int number;
+	} cases[] = {
+	    {"DS", CMD_LIST, 0},
+	    {"DS 2", CMD_LIST, 2},
+	    {"ds: 12", CMD_LIST, 12},
+	    {"GH " T1 " 5 ly do", CMD_EXTEND, 5},
+	    {"GH " T1 " ly do", CMD_EXTEND, 0},
+	    {"BC TAT", CMD_SUMMARY, 0},
+	    {"BC BAT", CMD_SUMMARY, 1},
+	    {"DS 2x", CMD_COMPLAINT, 0},
+	    {"DG " T1 " 4", CMD_RATE, 0},
+	};
+	struct sms_cmd cmd;
+
+	for (size_t i = 0; i < LEN(cases); i++) {
+		grammar_parse(cases[i].in, &cmd);
+		ck_assert_msg(cmd.kind == cases[i].kind, "%s: kind %d, want %d",
+		              cases[i].in, cmd.kind, cases[i].kind);
+		ck_assert_msg(cmd.number == cases[i].number,
+		              "%s: number %d, want %d", cases[i].in, cmd.number,
+		              cases[i].number);
+		sms_cmd_free(&cmd);
+	}
+}
+END_TEST
+
 /* NULL parses as empty; grammar_complaint turns TL into a complaint. */
 START_TEST(test_null_and_complaint)
 {
@@ -402,6 +457,7 @@ grammar_suite(void)
 	tcase_add_test(tc, test_fold_blocks);
 	tcase_add_test(tc, test_long);
 	tcase_add_test(tc, test_null_and_complaint);
+	tcase_add_test(tc, test_number);
 	tcase_add_test(tc, test_utf8_next);
 	suite_add_tcase(s, tc);
 	return s;

@@ -234,6 +234,9 @@ write_conf(void)
 	            "drain_timeout = 5\n\n"
 	            "[database]\nconninfo = \"%s\"\npool_size = 4\n"
 	            "migrate = yes\nreconnect_max = 2\n\n"
+	            "[abuse]\ncomplaints_per_hour = 0\ncomplaints_per_day = 0\n"
+	            "replies_per_day = 0\nrepeat_window = 0\n\n"
+	            "[summary]\nweekly = no\nmonthly = no\n\n"
 	            "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
 	            "retry_base = 1\nlease = 30\nsend_timeout = 1\n"
 	            "max_inflight = 32\n\n%s",

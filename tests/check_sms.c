@@ -222,6 +222,25 @@ START_TEST(test_null)
 }
 END_TEST
 
+/* Segments as a gateway sends: Vietnamese folded to GSM-7 without
+ * diacritics, UCS-2 with them. */
+START_TEST(test_segments_sent)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (int i = 0; i < 100; i++)
+		buf_add(&b, "Đường ", strlen("Đường "));
+	/* 600 characters: 4 GSM-7 parts of 153, or 9 UCS-2 parts of 67. */
+	ck_assert_int_eq(sms_segments_sent(b.data, 0), 4);
+	ck_assert_int_eq(sms_segments_sent(b.data, 1), 9);
+	ck_assert_int_eq(sms_segments_sent("Da sua xong", 1), 1);
+	ck_assert_int_eq(sms_segments_sent("Đã sửa xong", 0), 1);
+	ck_assert_int_eq(sms_segments_sent(NULL, 0), 1);
+	buf_free(&b);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 sms_suite(void)
@@ -235,6 +254,7 @@ sms_suite(void)
 	tcase_add_loop_test(tc, test_to_gsm7, 0, LEN(to_gsm7_cases));
 	tcase_add_test(tc, test_utf16be);
 	tcase_add_test(tc, test_null);
+	tcase_add_test(tc, test_segments_sent);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -455,6 +455,102 @@ START_TEST(test_rate_service)
 }
 END_TEST
 
+/* Rate a commune's health station by USSD in a new session; returns the
+ * final answer (malloc'd). */
+static char *
+rate_station(const char *sid, const char *phone, const char *unit,
+             const char *score)
+{
+	char *a, *no, *text, *t, *u;
+
+	free(step(sid, phone, ""));
+	free(step(sid, phone, "2"));
+	a = step(sid, phone, "2*2");
+	no = item_no(a, "Tram y te");
+	text = strf("2*2*%s", no);
+	free(step(sid, phone, text));
+	t = join(text, unit);
+	free(step(sid, phone, t));
+	u = join(t, score);
+	free(a);
+	a = step(sid, phone, u);
+	free(no);
+	free(text);
+	free(t);
+	free(u);
+	return a;
+}
+
+/* Issue 14: a second rating of the same service of the same unit by the
+ * same phone in a month replaces the first; the statistics count one
+ * rating (also after a rebuild), the replaced score is kept for audit. */
+START_TEST(test_rerate_service)
+{
+	const char *phone = "+84912000016", *unit = "00007";
+	const char *sums = "SELECT coalesce(sum(ratings), 0) || '/' || "
+	                   "coalesce(sum(rating_sum), 0) || '/' || "
+	                   "coalesce(sum(satisfied), 0) FROM pakn.stat_day_all "
+	                   "WHERE unit_code = $1 AND category = ''";
+	char *before, *after, *a;
+	long n0 =
+	    sql_long("SELECT count(*) FROM pakn.rating WHERE unit_code = $1",
+	             unit, NULL);
+
+	set_home(phone, "00004");
+	before = sql_value(sums, unit, NULL);
+	ck_assert_ptr_nonnull(before);
+	a = rate_station("it-rerate-1", phone, unit, "5");
+	ck_assert_str_eq(a, "END Cam on ban da danh gia: 5/5.");
+	free(a);
+	a = rate_station("it-rerate-2", phone, unit, "2");
+	ck_assert_str_eq(a, "END Cam on ban da danh gia: 2/5.");
+	free(a);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.rating WHERE "
+	                          "unit_code = $1",
+	                          unit, NULL),
+	                 n0 + 1);
+	ck_assert_int_eq(sql_long("SELECT score FROM pakn.rating WHERE "
+	                          "msisdn = $1 AND unit_code = $2",
+	                          phone, unit, NULL),
+	                 2);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.rating_replaced x "
+	                          "JOIN pakn.rating r ON r.id = x.rating_id "
+	                          "WHERE r.msisdn = $1 AND x.score = 5",
+	                          phone, NULL),
+	                 1);
+	/* One rating more than before, scored 2, not satisfied. */
+	after = sql_value(sums, unit, NULL);
+	{
+		long r0, s0, f0, r1, s1, f1;
+		ck_assert_int_eq(sscanf(before, "%ld/%ld/%ld", &r0, &s0, &f0),
+		                 3);
+		ck_assert_int_eq(sscanf(after, "%ld/%ld/%ld", &r1, &s1, &f1),
+		                 3);
+		ck_assert_msg(r1 == r0 + 1 && s1 == s0 + 2 && f1 == f0,
+		              "stats before %s, after %s", before, after);
+		free(after);
+		ck_assert_int_eq(
+		    sql_long("SELECT 1 FROM pakn.rebuild_stats()", NULL), 1);
+		after = sql_value(sums, unit, NULL);
+		ck_assert_int_eq(sscanf(after, "%ld/%ld/%ld", &r1, &s1, &f1),
+		                 3);
+		ck_assert_msg(r1 == r0 + 1 && s1 == s0 + 2 && f1 == f0,
+		              "after rebuild: before %s, after %s", before,
+		              after);
+	}
+	/* Another phone's rating of the same service counts apart. */
+	a = rate_station("it-rerate-3", "+84912000017", unit, "4");
+	ck_assert_str_eq(a, "END Cam on ban da danh gia: 4/5.");
+	free(a);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.rating WHERE "
+	                          "unit_code = $1",
+	                          unit, NULL),
+	                 n0 + 2);
+	free(before);
+	free(after);
+}
+END_TEST
+
 /* Status lists the citizen's open tickets, or says there are none. */
 START_TEST(test_status)
 {
@@ -687,6 +783,7 @@ ussd_it_suite(void)
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_rate_complaint);
 	tcase_add_test(tc, test_rate_service);
+	tcase_add_test(tc, test_rerate_service);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_register);
 	tcase_add_test(tc, test_expired);

@@ -39,6 +39,12 @@ check_parse(const char *s)
 	if (cmd.ticket_ok != ticket_valid(cmd.ticket) ||
 	    strlen(cmd.ticket) > 15 || cmd.rating < 0 || cmd.rating > 5)
 		abort();
+	/* DS page, GH days: at most 3 digits; BC TAT/BAT: 0 or 1. */
+	if (cmd.number < 0 || cmd.number > 999 ||
+	    (cmd.kind == CMD_SUMMARY && cmd.number > 1) ||
+	    (cmd.number != 0 && cmd.kind != CMD_LIST &&
+	     cmd.kind != CMD_EXTEND && cmd.kind != CMD_SUMMARY))
+		abort();
 	if (cmd.keyword && (cmd.kind == CMD_CODE || cmd.kind == CMD_DIGIT ||
 	                    cmd.kind == CMD_EMPTY))
 		abort();
@@ -77,6 +83,9 @@ check_sms(const char *s)
 	if (n < 0 || sms_segments(s) < 1 || (n == 0) != (*s == '\0'))
 		abort();
 	g = sms_to_gsm7(s);
+	if (sms_segments_sent(s, 0) != sms_segments(g) ||
+	    sms_segments_sent(s, 1) < 1)
+		abort();
 	if (!sms_is_gsm7(g))
 		abort();
 	u = sms_utf16be(s, &len);

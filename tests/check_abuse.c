@@ -1,0 +1,1068 @@
+/*
+ * check_abuse.c: abuse and cost, officials and leaders by SMS (issue 14),
+ * end to end: the real paknd on a real PostgreSQL with the sample units,
+ * routing and officials, its gateway "kgw" sending to a fake Kannel
+ * (tests/fakegw) whose file shows every SMS that really left.
+ *
+ * - Per-phone limits: over one, one SMS says so, then silence; every
+ *   message is stored and flagged. Bans (paknctl ban/unban, ledgered),
+ *   the same text repeated, a gateway's own service: no reply.
+ * - STOP then START / DANG KY LAI.
+ * - Officials' DS, XEM, GH, TC from the right phone, a wrong phone and
+ *   for another unit's complaint; a long answer refused with the limit.
+ * - The leaders' summary, once per leader and period with two paknd.
+ *
+ * Each test uses its own phones (the limit is 3 complaints an hour).
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+#include "util.h"
+
+#ifndef PAKN_SRCDIR
+#define PAKN_SRCDIR "."
+#endif
+
+#define FAKEGW    PAKN_BUILDDIR "/tests/fakegw"
+#define SHORTCODE "8079"
+#define SENDER    "1022" /* [gateway.kgw] sender */
+#define WAIT      10.0
+
+/* Officials of the samples (config/officials.sample.csv). */
+#define LEADER01   "+84901000001" /* leader of 01, Hà Nội */
+#define OFFICER4   "+84901000004" /* officer of 00004, Phường Ba Đình */
+#define LEADER4    "+84901000005" /* leader of 00004 */
+#define OFFICER70  "+84901000070" /* officer of 00070, Phường Hoàn Kiếm */
+#define LEADERTTR  "+84901000091" /* leader of 01-TTr */
+#define T_OFFICER4 "tok-abuse-officer-00004"
+#define LOOP_SVC   "0900009029" /* kgw's loop_senders */
+
+static const char *seed_sql[] = {
+    "INSERT INTO pakn.api_token (official_id, token_hash)"
+    " SELECT o.id, sha256(convert_to('" T_OFFICER4 "', 'UTF8'))"
+    " FROM pakn.official o WHERE o.phone = '" OFFICER4 "'",
+    NULL};
+
+static char *extra; /* the configuration's extra text, for a second paknd */
+
+static struct paknd *D;
+static struct {
+	int port;
+	pid_t pid;
+	char file[PATH_MAX];
+} G; /* the fake Kannel */
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", (needle));           \
+	} while (0)
+
+/* Fail unless a malloc'd SQL value equals want; free it. */
+#define assert_value(got, want)                                                \
+	do {                                                                   \
+		char *g_ = (got);                                              \
+		const char *w_ = (want);                                       \
+		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
+		              "%s: got \"%s\", want \"%s\"", #got,             \
+		              g_ != NULL ? g_ : "(null)", w_);                 \
+		free(g_);                                                      \
+	} while (0)
+
+/* Send one SMS through kgw's get-url from a number to a number; returns
+ * the HTTP status. id names the message. */
+static long
+sms_to(const char *from, const char *to, const char *text, const char *id)
+{
+	char *efrom = url_encode(from, strlen(from));
+	char *eto = url_encode(to, strlen(to));
+	char *etext = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/kgw/sms?token=kgw-secret&from=%s&to=%s"
+	                  "&text=%s&id=%s",
+	                  efrom, eto, etext, id);
+	struct http_resp r;
+	long status = http_request(D->port, "GET", path, NULL, NULL, 0, &r);
+
+	if (status != 200)
+		paknd_dump(D);
+	http_resp_free(&r);
+	free(path);
+	free(efrom);
+	free(eto);
+	free(etext);
+	return status;
+}
+
+/* Send one SMS to our short code; fail unless it is answered 200. */
+static void
+sms(const char *from, const char *text)
+{
+	static int seq;
+	char id[64];
+
+	snprintf(id, sizeof id, "snd-%d-%d", (int)getpid(), ++seq);
+	ck_assert_int_eq(sms_to(from, SHORTCODE, text, id), 200);
+}
+
+/* A citizen's complaint (citizen as texted, stored as E.164); returns
+ * its ticket. */
+static char *
+complaint_as(const char *from, const char *citizen, const char *text)
+{
+	char *t;
+
+	sms(from, text);
+	t = qval("SELECT ticket FROM pakn.complaint WHERE msisdn = $1 "
+	         "ORDER BY id DESC LIMIT 1",
+	         citizen, NULL);
+	ck_assert_msg(t != NULL, "no complaint from %s", citizen);
+	return t;
+}
+
+/* A complaint from a citizen's E.164 number; returns its ticket. */
+static char *
+complaint(const char *citizen, const char *text)
+{
+	return complaint_as(citizen, citizen, text);
+}
+
+/* How many lines of the fake gateway's file have to=number. */
+static int
+fg_count(const char *number)
+{
+	char *text = file_read(G.file, NULL), *needle = strf("\tto=%s", number);
+	int n = 0;
+
+	for (char *p = text; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p += strlen(needle))
+		if (p[strlen(needle)] == '\t' || p[strlen(needle)] == '\n')
+			n++;
+	free(needle);
+	free(text);
+	return n;
+}
+
+/* Wait until the fake gateway has received at least want SMS for number;
+ * returns how many it has. */
+static int
+fg_wait(const char *number, int want)
+{
+	double end = now_secs() + WAIT;
+	int n;
+
+	while ((n = fg_count(number)) < want && now_secs() < end)
+		sleep_ms(50);
+	return n;
+}
+
+/* Call the API; fail unless the status is want. Returns the JSON body. */
+static json_t *
+api(const char *method, const char *path, const char *token, const char *body,
+    long want)
+{
+	char *auth = strf("Authorization: Bearer %s", token);
+	const char *headers[] = {"Content-Type: application/json", auth, NULL};
+	struct http_resp r;
+	json_t *j;
+
+	http_request(D->port, method, path, headers, body,
+	             body ? strlen(body) : 0, &r);
+	if (r.status != want)
+		paknd_dump(D);
+	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
+	              path, r.status, want, r.body);
+	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
+	http_resp_free(&r);
+	free(auth);
+	return j;
+}
+
+/* POST an action on a ticket; returns the answer. */
+static json_t *
+act(const char *ticket, const char *action, const char *token, const char *body,
+    long want)
+{
+	char *path = strf("/v1/complaints/%s/%s", ticket, action);
+	json_t *j = api("POST", path, token, body, want);
+
+	free(path);
+	return j;
+}
+
+/* A string member by a two-level path ("a.b"), or "". */
+static const char *
+jstr2(json_t *j, const char *a, const char *b)
+{
+	json_t *v = json_object_get(j, a);
+	const char *s;
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	s = json_string_value(v);
+	return s != NULL ? s : "";
+}
+
+/* The complaint's events, "event:actor_phone_or_-:reason", in order. */
+static char *
+ledger(const char *ticket)
+{
+	return qval("SELECT string_agg(e.event || ':' || coalesce(o.phone, '-')"
+	            " || ':' || coalesce(e.reason, ''), ', ' ORDER BY e.id) "
+	            "FROM pakn.complaint_event e JOIN pakn.complaint c ON "
+	            "c.id = e.complaint_id LEFT JOIN pakn.official o ON "
+	            "e.actor_id ~ '^[0-9]+$' AND o.id = e.actor_id::bigint "
+	            "WHERE c.ticket = $1 AND e.event NOT IN ('received', "
+	            "'routed', 'assigned')",
+	            ticket, NULL);
+}
+
+/* The responsible unit of a complaint. */
+static char *
+unit_of(const char *ticket)
+{
+	return qval("SELECT responsible_unit FROM pakn.complaint WHERE "
+	            "ticket = $1",
+	            ticket, NULL);
+}
+
+/* The kinds of the SMS queued to a phone, in order, comma-separated. */
+static char *
+kinds_to(const char *phone)
+{
+	return qval("SELECT coalesce(string_agg(kind, ',' ORDER BY id), '') "
+	            "FROM pakn.outbox WHERE msisdn = $1",
+	            phone, NULL);
+}
+
+/* The body of the last SMS of a kind queued to a phone. */
+static char *
+last_to(const char *phone, const char *kind)
+{
+	char *b = qval("SELECT body FROM pakn.outbox WHERE msisdn = $1 AND "
+	               "kind = $2 ORDER BY id DESC LIMIT 1",
+	               phone, kind, NULL);
+
+	ck_assert_msg(b != NULL, "no %s SMS to %s", kind, phone);
+	return b;
+}
+
+/* How many SMS were queued to a phone. */
+static long
+n_to(const char *phone)
+{
+	return qlong("SELECT count(*) FROM pakn.outbox WHERE msisdn = $1",
+	             phone, NULL);
+}
+
+/* Characters of a UTF-8 string. */
+static int
+chars(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Run paknctl -c CONF args... (NULL-terminated); its exit status, and
+ * its output in *out (malloc'd). */
+static int
+ctl(char **out, ...)
+{
+	char *argv[16], path[PATH_MAX];
+	va_list ap;
+	int n = 0, st;
+
+	argv[n++] = (char *)paknctl_path();
+	argv[n++] = "-c";
+	argv[n++] = D->conf;
+	va_start(ap, out);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	harness_path(path, sizeof path, "paknctl-abuse.out");
+	st = harness_run(argv, path, path, 30);
+	*out = file_read(path, NULL);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Complaints over the hour's limit (3 here): the first three are acked,
+ * the fourth gets one notice naming the limit, then silence; all six are
+ * stored, three flagged limit_hour, no complaint made from them. */
+START_TEST(test_limit_hour)
+{
+	const char *ph = "+84913100001";
+	char *text, *k, *b, *b2;
+
+	for (int i = 1; i <= 6; i++) {
+		text = strf("PA đèn đường số %d bị hỏng #00004", i);
+		sms(ph, text);
+		free(text);
+	}
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 3);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1",
+	                       ph, NULL),
+	                 6);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.inbound_message "
+	          "WHERE msisdn = $1 AND abuse_flag = 'limit_hour'",
+	          ph, NULL),
+	    3);
+	k = kinds_to(ph);
+	ck_assert_str_eq(k, "ack,ack,ack,limit_notice");
+	b = last_to(ph, "limit_notice");
+	assert_contains(b, "3 phản ánh trong một giờ");
+	ck_assert_int_eq(fg_wait(ph, 4), 4);
+	sleep_ms(300);
+	ck_assert_int_eq(fg_count(ph), 4);
+	b2 = log_grep(D->log, 0, "not acted on (limit_hour)");
+	ck_assert_msg(b2 != NULL, "no log line for the limit");
+	free(b2);
+	free(k);
+	free(b);
+}
+END_TEST
+
+/* The day's limit (5 here) counts since local midnight. */
+START_TEST(test_limit_day)
+{
+	const char *ph = "+84913100002";
+	char *text, *k;
+
+	if (qlong("SELECT (pakn.local_date(now() - interval '70 minutes') = "
+	          "pakn.local_date(now()))::integer",
+	          NULL) != 1)
+		return; /* just after local midnight: no earlier hour today */
+	for (int i = 1; i <= 3; i++) {
+		text = strf("PA cống số %d bị tắc #00004", i);
+		sms(ph, text);
+		free(text);
+	}
+	/* Filed more than an hour ago, today. */
+	PQclear(q("UPDATE pakn.complaint SET created_at = now() - interval '61 "
+	          "minutes'"
+	          " WHERE msisdn = $1",
+	          ph, NULL));
+	for (int i = 4; i <= 7; i++) {
+		text = strf("PA cống số %d bị tắc #00004", i);
+		sms(ph, text);
+		free(text);
+	}
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 5);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1 AND abuse_flag = 'limit_day'",
+	                       ph, NULL),
+	                 2);
+	k = kinds_to(ph);
+	ck_assert_str_eq(k, "ack,ack,ack,ack,ack,limit_notice");
+	free(k);
+	k = last_to(ph, "limit_notice");
+	assert_contains(k, "5 phản ánh trong ngày");
+	free(k);
+}
+END_TEST
+
+/* Replies per day (12 here): the thirteenth message gets the notice,
+ * the fourteenth nothing; both are stored and flagged. */
+START_TEST(test_limit_replies)
+{
+	const char *ph = "+84913100003";
+	char *text;
+
+	for (int i = 1; i <= 14; i++) {
+		text = strf("TT 2345%03d", i);
+		sms(ph, text);
+		free(text);
+	}
+	ck_assert_int_eq(n_to(ph), 13);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox WHERE "
+	                       "msisdn = $1 AND kind = 'bad_ticket'",
+	                       ph, NULL),
+	                 12);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1 AND abuse_flag = "
+	                       "'limit_replies'",
+	                       ph, NULL),
+	                 2);
+	text = last_to(ph, "limit_notice");
+	assert_contains(text, "12 tin trả lời trong ngày");
+	free(text);
+	ck_assert_int_eq(fg_wait(ph, 13), 13);
+}
+END_TEST
+
+/* paknctl ban needs a reason; a banned phone's messages are stored,
+ * flagged, never answered, and nothing already queued for it is sent;
+ * unban lets it in again; both are ledgered with who and why. */
+START_TEST(test_ban)
+{
+	const char *ph = "+84913100004";
+	char *out, *t, *v;
+	long before;
+
+	t = complaint(ph, "PA rác thải chưa thu gom #00004");
+	ck_assert_int_eq(ctl(&out, "ban", "0913100004", NULL), 2);
+	assert_contains(out, "--reason");
+	free(out);
+	ck_assert_int_eq(ctl(&out, "ban", "0913100004", "--reason",
+	                     "tin rác hàng loạt", "--by", "vận hành 1", NULL),
+	                 0);
+	assert_contains(out, ph);
+	free(out);
+	before = n_to(ph);
+	sms(ph, "PA rác thải vẫn chưa thu gom #00004");
+	sms(ph, "HD");
+	ck_assert_int_eq(n_to(ph), before);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 1);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1 AND abuse_flag = 'banned'",
+	                       ph, NULL),
+	                 2);
+	/* An official's answer to the banned phone is kept, not sent. */
+	v = strf("TL %s Đã thu gom xong", t);
+	sms(OFFICER4, v);
+	free(v);
+	assert_value(qval("SELECT state || ': ' || last_error FROM pakn.outbox "
+	                  "WHERE msisdn = $1 AND kind = 'answer'",
+	                  ph, NULL),
+	             "failed: refused: the number is banned");
+	ck_assert_int_eq(ctl(&out, "unban", "+84913100004", "--reason",
+	                     "đã xác minh", "--by", "vận hành 2", NULL),
+	                 0);
+	free(out);
+	ck_assert_int_eq(ctl(&out, "unban", "+84913100004", NULL), 1);
+	assert_contains(out, "not banned");
+	free(out);
+	v = qval("SELECT string_agg(action || '/' || actor || '/' || "
+	         "coalesce(reason, ''), ', ' ORDER BY id) FROM pakn.ban_event "
+	         "WHERE msisdn = $1",
+	         ph, NULL);
+	ck_assert_str_eq(v, "ban/vận hành 1/tin rác hàng loạt, "
+	                    "unban/vận hành 2/đã xác minh");
+	free(v);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.ban_event WHERE "
+	                       "at IS NOT NULL AND msisdn = $1",
+	                       ph, NULL),
+	                 2);
+	sms(ph, "PA đèn đường hỏng #00004");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 2);
+	assert_value(qval("SELECT kind FROM pakn.outbox WHERE msisdn = $1 "
+	                  "ORDER BY id DESC LIMIT 1",
+	                  ph, NULL),
+	             "ack");
+	/* The ledger refuses changes. */
+	harness_expect_pg("pakn.ban_event is append-only");
+	ck_assert_ptr_null(sql_query("DELETE FROM pakn.ban_event", NULL));
+	free(t);
+}
+END_TEST
+
+/* An auto-responder: the same text again within the window is stored,
+ * flagged repeated, not acted on; a gateway's own service number
+ * (loop_senders) is never answered. */
+START_TEST(test_loops)
+{
+	const char *ph = "+84913100005";
+	char *k;
+
+	sms(ph, "Tôi đang bận, sẽ gọi lại sau.");
+	sms(ph, "tôi đang bận, sẽ gọi lại sau. ");
+	sms(ph, "Tôi đang bận, sẽ gọi lại sau.");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 1);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1 AND abuse_flag = 'repeated'",
+	                       ph, NULL),
+	                 2);
+	k = kinds_to(ph);
+	ck_assert_str_eq(k, "ask_location_nokeyword");
+	free(k);
+	sms(LOOP_SVC, "Thong bao: tai khoan cua quy khach con 5.000d");
+	assert_value(qval("SELECT sender_flag FROM pakn.inbound_message WHERE "
+	                  "msisdn = '+84900009029'",
+	                  NULL),
+	             "gateway_sender");
+	ck_assert_int_eq(n_to("+84900009029"), 0);
+}
+END_TEST
+
+/* STOP, then START or DANG KY LAI: the citizen is back; STOP again in the
+ * repeat window still counts. */
+START_TEST(test_stop_start)
+{
+	const char *ph = "+84913100006";
+	const char *opted = "SELECT opted_out::text FROM pakn.citizen WHERE "
+	                    "msisdn = $1";
+	char *k, *b;
+
+	sms(ph, "TU CHOI");
+	assert_value(qval(opted, ph, NULL), "true");
+	b = last_to(ph, "stopped");
+	assert_contains(b, "DANG KY LAI");
+	free(b);
+	sms(ph, "Đăng ký lại");
+	assert_value(qval(opted, ph, NULL), "false");
+	sms(ph, "STOP");
+	assert_value(qval(opted, ph, NULL), "true");
+	sms(ph, "start");
+	assert_value(qval(opted, ph, NULL), "false");
+	sms(ph, "TU CHOI");
+	assert_value(qval(opted, ph, NULL), "true");
+	k = kinds_to(ph);
+	ck_assert_str_eq(k, "stopped,restarted,stopped,restarted,stopped");
+	free(k);
+}
+END_TEST
+
+/* DS: the officer's open queue, overdue first, 8 a page in at most two
+ * GSM-7 parts, paged; a page too far and a citizen's DS are refused. */
+START_TEST(test_official_list)
+{
+	char *t[10], *b, *ph, *want;
+
+	for (int i = 1; i <= 9; i++) {
+		ph = strf("+8491320000%d", i);
+		t[i] = complaint(ph, "PA đường hỏng nhiều ổ gà #00070");
+		free(ph);
+	}
+	PQclear(q("UPDATE pakn.complaint SET due_at = now() - interval '1 day' "
+	          "WHERE ticket IN ($1, $2)",
+	          t[5], t[9], NULL));
+	sms(OFFICER70, "DS");
+	b = last_to(OFFICER70, "official_list");
+	assert_contains(b, "DS 00070 (9 mở, 2 quá hạn) trang 1/2: ");
+	/* The two overdue ones first, in due order (same due: by id). */
+	want = strf("trang 1/2: %s ", t[5]);
+	assert_contains(b, want);
+	free(want);
+	want = strf(" QH, %s ", t[9]);
+	assert_contains(b, want);
+	free(want);
+	assert_contains(b, "Tiếp: DS 2");
+	ck_assert_msg(chars(b) <= 306, "%d characters: %s", chars(b), b);
+	ck_assert_msg(strstr(b, "+84") == NULL, "phone in %s", b);
+	free(b);
+	sms(OFFICER70, "ds 2");
+	b = last_to(OFFICER70, "official_list");
+	assert_contains(b, "trang 2/2: ");
+	ck_assert_msg(strstr(b, "Tiếp") == NULL, "%s", b);
+	free(b);
+	sms(OFFICER70, "DS 3");
+	b = last_to(OFFICER70, "official_refused");
+	assert_contains(b, "không có trang 3");
+	free(b);
+	sms("+84913100007", "DS");
+	b = last_to("+84913100007", "official_refused");
+	assert_contains(b, "chưa đăng ký là của cán bộ");
+	free(b);
+	for (int i = 1; i <= 9; i++)
+		free(t[i]);
+}
+END_TEST
+
+/* XEM: an official sees the text and the history; another unit's
+ * official, a mistyped or unknown ticket: refused alike; the citizen
+ * gets the status of their own ticket, others nothing. */
+START_TEST(test_official_show)
+{
+	const char *ph = "+84913100008";
+	char *t =
+	    complaint(ph, "PA lòng đường bị đào mà không hoàn trả #00004");
+	char *cmd = strf("XEM %s", t), *b, *want;
+
+	sms(OFFICER4, cmd);
+	b = last_to(OFFICER4, "official_show");
+	assert_contains(b, t);
+	assert_contains(b, "lòng đường bị đào");
+	assert_contains(b, "Lịch sử: ");
+	assert_contains(b, "giao 00004");
+	ck_assert_msg(strstr(b, "+84") == NULL, "phone in %s", b);
+	free(b);
+	sms(OFFICER70, cmd);
+	b = last_to(OFFICER70, "official_refused");
+	want = strf("phản ánh %s không thuộc đơn vị của bạn", t);
+	assert_contains(b, want);
+	free(want);
+	free(b);
+	sms(OFFICER70, "XEM KV7R48R");
+	b = last_to(OFFICER70, "official_refused");
+	assert_contains(b, "không thuộc đơn vị của bạn");
+	free(b);
+	sms(OFFICER4, "XEM KV7R48Q");
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "không đúng");
+	free(b);
+	sms(ph, cmd);
+	b = last_to(ph, "status");
+	assert_contains(b, t);
+	free(b);
+	sms("+84913100009", cmd);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox WHERE "
+	                       "msisdn = '+84913100009' AND kind = 'not_found'",
+	                       NULL),
+	                 1);
+	free(cmd);
+	free(t);
+}
+END_TEST
+
+/* GH: once, within the category's extension, before the deadline, with
+ * a reason; ledgered; the citizen is told. */
+START_TEST(test_official_extend)
+{
+	const char *ph = "+84913100010";
+	char *t = complaint(ph, "PA xin giải thích quy hoạch #00004");
+	char *t2 = complaint("+84913100011", "PA hỏi về hồ sơ #00004");
+	char *cmd, *b, *want_due;
+	long ext = qlong("SELECT cat.extension_days FROM pakn.complaint c JOIN "
+	                 "pakn.category cat ON cat.code = c.category_code "
+	                 "WHERE c.ticket = $1",
+	                 t, NULL);
+
+	ck_assert_int_gt(ext, 2);
+	cmd = strf("GH %s %ld can them thoi gian", t, ext + 1);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	b = last_to(OFFICER4, "official_refused");
+	want_due = strf("từ 1 đến %ld", ext);
+	assert_contains(b, want_due);
+	free(want_due);
+	free(b);
+	cmd = strf("GH %s 2", t);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "thiếu lý do");
+	free(b);
+	cmd = strf("GH %s 2", t);
+	sms(OFFICER70, "GH KV7R48R 2 x");
+	free(cmd);
+	b = last_to(OFFICER70, "official_refused");
+	assert_contains(b, "không thuộc đơn vị của bạn");
+	free(b);
+	want_due =
+	    qval("SELECT pakn.due_vi(pakn.due_after(due_at - interval "
+	         "'1 second', 2, cat.working_days)) FROM pakn.complaint c "
+	         "JOIN pakn.category cat ON cat.code = c.category_code "
+	         "WHERE c.ticket = $1",
+	         t, NULL);
+	cmd = strf("GH %s 2 cần khảo sát hiện trường", t);
+	sms(OFFICER4, cmd);
+	b = last_to(OFFICER4, "official_extended");
+	assert_contains(b, want_due);
+	free(b);
+	b = last_to(ph, "extended");
+	assert_contains(b, "cần khảo sát hiện trường");
+	assert_contains(b, want_due);
+	free(b);
+	assert_value(ledger(t),
+	             "extended:" OFFICER4 ":cần khảo sát hiện trường");
+	sms(OFFICER4, cmd);
+	free(cmd);
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "đã được gia hạn một lần");
+	free(b);
+	PQclear(q("UPDATE pakn.complaint SET due_at = now() - interval '1 "
+	          "hour' WHERE "
+	          "ticket = $1",
+	          t2, NULL));
+	cmd = strf("GH %s 2 ly do", t2);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "đã quá hạn");
+	free(b);
+	sms("+84913100012", "GH KV7R48R 2 xin gia han");
+	b = last_to("+84913100012", "official_refused");
+	assert_contains(b, "chưa đăng ký là của cán bộ");
+	free(b);
+	free(want_due);
+	free(t);
+	free(t2);
+}
+END_TEST
+
+/* TC: back to the unit that transferred it, else to the province's
+ * triage desk (in triage), with the reason; from the desk up to the
+ * province; at the province it is rejected. */
+START_TEST(test_official_return)
+{
+	char *t1 = complaint("+84913100013", "PA đường hỏng nhiều ổ gà #00004");
+	char *t2 = complaint("+84913100014", "PA đèn đường không sáng #00004");
+	char *cmd, *b;
+
+	cmd = strf("TC %s", t1);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "thiếu lý do");
+	free(b);
+	cmd = strf("TC %s thuộc thẩm quyền Sở Xây dựng", t1);
+	sms(OFFICER70, cmd);
+	b = last_to(OFFICER70, "official_refused");
+	assert_contains(b, "không thuộc đơn vị của bạn");
+	free(b);
+	sms("+84913100015", cmd);
+	b = last_to("+84913100015", "official_refused");
+	assert_contains(b, "chưa đăng ký là của cán bộ");
+	free(b);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	assert_value(qval("SELECT responsible_unit || ' ' || triage::text || "
+	                  "' ' || status FROM pakn.complaint WHERE ticket = $1",
+	                  t1, NULL),
+	             "01-TTHC true open");
+	assert_value(ledger(t1),
+	             "returned:" OFFICER4
+	             ":thuộc thẩm quyền Sở Xây dựng, transferred:" OFFICER4
+	             ":thuộc thẩm quyền Sở Xây dựng");
+	b = last_to(OFFICER4, "official_returned");
+	assert_contains(b, "Thành phố Hà Nội");
+	free(b);
+	b = last_to("+84913100013", "returned");
+	assert_contains(b, "thuộc thẩm quyền Sở Xây dựng");
+	free(b);
+	/* Transferred in, then sent back to the sender. */
+	cmd = strf("CT %s 00070 vỉa hè thuộc Hoàn Kiếm", t2);
+	sms(OFFICER4, cmd);
+	free(cmd);
+	assert_value(unit_of(t2), "00070");
+	cmd = strf("TC %s không phải địa bàn phường", t2);
+	sms(OFFICER70, cmd);
+	free(cmd);
+	assert_value(unit_of(t2), "00004");
+	/* From the desk a TC goes up to the province; at the province,
+	 * nobody above: rejected, the citizen told why. */
+	cmd = strf("TC %s không thuộc thẩm quyền của thành phố", t1);
+	sms(LEADER01, cmd);
+	assert_value(unit_of(t1), "01");
+	sms(LEADER01, cmd);
+	free(cmd);
+	assert_value(qval("SELECT status FROM pakn.complaint WHERE ticket = $1",
+	                  t1, NULL),
+	             "rejected");
+	b = last_to("+84913100013", "rejected");
+	assert_contains(b, "không thuộc thẩm quyền của thành phố");
+	free(b);
+	free(last_to(LEADER01, "official_rejected"));
+	free(t1);
+	free(t2);
+}
+END_TEST
+
+/* An answer longer than [sms] max_answer_parts (3) is refused with the
+ * limit named, by the API and by TL; a shorter one goes through. */
+START_TEST(test_long_answer)
+{
+	char *t = complaint("+84913100016", "PA mặt đường bị lún sụt #00004");
+	char *body, *text, *cmd, *b;
+	struct buf lb;
+	json_t *j;
+
+	buf_init(&lb);
+	for (int i = 0; i < 60; i++)
+		buf_add(&lb, "Đã xử lý. ", strlen("Đã xử lý. "));
+	buf_addc(&lb, '\0');
+	text = strdup(lb.data);
+	body = strf("{\"text\": \"%s\"}", text);
+	j = act(t, "answer", T_OFFICER4, body, 400);
+	assert_contains(jstr2(j, "error", "message"), "over the limit of 3");
+	assert_contains(jstr2(j, "error", "message"), "max_answer_parts");
+	json_decref(j);
+	cmd = strf("TL %s %s", t, text);
+	sms(OFFICER4, cmd);
+	b = last_to(OFFICER4, "official_refused");
+	assert_contains(b, "giới hạn 3 tin");
+	free(b);
+	assert_value(qval("SELECT status FROM pakn.complaint WHERE ticket = $1",
+	                  t, NULL),
+	             "open");
+	free(cmd);
+	cmd = strf("TL %s Đã xử lý xong, mời ông bà kiểm tra.", t);
+	sms(OFFICER4, cmd);
+	assert_value(qval("SELECT status FROM pakn.complaint WHERE ticket = $1",
+	                  t, NULL),
+	             "answered");
+	free(cmd);
+	free(body);
+	free(text);
+	buf_free(&lb);
+	free(t);
+}
+END_TEST
+
+/* SIGUSR2 both instances at once and wait until each looked at the
+ * summary schedule. */
+static void
+summary_round(struct paknd *const *ds)
+{
+	size_t off[2];
+
+	for (int i = 0; i < 2; i++)
+		off[i] = file_size(ds[i]->log);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(paknd_signal(ds[i], SIGUSR2), 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(
+		    log_wait(ds[i]->log, off[i], "summary: ", 30) == 0,
+		    "paknd %s did not look at the schedule", ds[i]->name);
+}
+
+/* How many summaries a phone got for a period. */
+static long
+summaries(const char *phone, const char *period)
+{
+	return qlong("SELECT count(*) FROM pakn.outbox o JOIN pakn.official f "
+	             "ON f.phone = o.msisdn JOIN pakn.summary_claim s ON "
+	             "s.official_id = f.id AND s.period = $2 WHERE o.kind = "
+	             "'summary' AND o.msisdn = $1 AND o.created_at = "
+	             "s.claimed_at",
+	             phone, period, NULL);
+}
+
+/* The leaders' summary: due Monday 07:30 and on the cut-off day, sent
+ * once per leader and period by two paknd looking at once, not to a
+ * leader who turned it off (until BC BAT), nothing when nothing is due. */
+START_TEST(test_summary_once)
+{
+	struct paknd d2;
+	struct paknd *ds[2] = {D, &d2};
+	char *b;
+	long leaders;
+
+	sms(LEADER4, "BC TAT");
+	free(last_to(LEADER4, "summary_off"));
+	ck_assert_int_eq(paknd_config(&d2, "second", "pakn", 0, extra), 0);
+	ck_assert_int_eq(paknd_spawn(&d2), 0);
+	ck_assert_int_eq(paknd_wait_ready(&d2, 10), 0);
+	leaders = qlong("SELECT count(*) FROM pakn.official WHERE active AND "
+	                "role = 'leader' AND summary_sms",
+	                NULL);
+	ck_assert_int_ge(leaders, 2);
+	/* Monday 7 December 2026, 07:31 in Hà Nội. */
+	PQclear(q("INSERT INTO pakn.setting VALUES ('summary_now', "
+	          "'2026-12-07 07:31:00+07')",
+	          NULL));
+	summary_round(ds);
+	summary_round(ds);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.summary_claim WHERE "
+	                       "period = 'week 2026-12-07'",
+	                       NULL),
+	                 leaders);
+	ck_assert_int_eq(summaries(LEADER01, "week 2026-12-07"), 1);
+	ck_assert_int_eq(summaries(LEADERTTR, "week 2026-12-07"), 1);
+	ck_assert_int_eq(summaries(LEADER4, "week 2026-12-07"), 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox WHERE kind = "
+	                       "'summary'",
+	                       NULL),
+	                 leaders);
+	b = last_to(LEADER01, "summary");
+	assert_contains(b, "Tuần 30/11-06/12 Thành phố Hà Nội: nhận ");
+	assert_contains(b, "đúng hạn");
+	assert_contains(b, "Yếu nhất: ");
+	ck_assert_int_eq(fg_wait(LEADER01, 1) >= 1, 1);
+	free(b);
+	/* Too early on Monday: last week's is no longer due either. */
+	PQclear(
+	    q("UPDATE pakn.setting SET value = '2026-12-14 07:00:00+07' WHERE "
+	      "name = 'summary_now'",
+	      NULL));
+	summary_round(ds);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.summary_claim", NULL),
+	                 leaders);
+	/* The cut-off day ([stats] cutoff_day = 0: the month's last day). */
+	PQclear(
+	    q("UPDATE pakn.setting SET value = '2026-12-31 07:45:00+07' WHERE "
+	      "name = 'summary_now'",
+	      NULL));
+	summary_round(ds);
+	summary_round(ds);
+	ck_assert_int_eq(summaries(LEADER01, "month 2026-12"), 1);
+	b = last_to(LEADER01, "summary");
+	assert_contains(b, "Kỳ 2026-12 (01/12-31/12)");
+	free(b);
+	ck_assert_int_eq(summaries(LEADER4, "month 2026-12"), 0);
+	sms(LEADER4, "BC BAT");
+	free(last_to(LEADER4, "summary_on"));
+	summary_round(ds);
+	summary_round(ds);
+	ck_assert_int_eq(summaries(LEADER4, "month 2026-12"), 1);
+	ck_assert_int_eq(summaries(LEADER01, "month 2026-12"), 1);
+	PQclear(q("DELETE FROM pakn.setting WHERE name = 'summary_now'", NULL));
+	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
+	/* A citizen cannot turn anything off. */
+	sms("+84913100017", "BC TAT");
+	free(last_to("+84913100017", "report_refused"));
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+abuse_suite(void)
+{
+	Suite *s = suite_create("abuse");
+
+	tcase_add_test(tcase(s, "limit_hour", 60), test_limit_hour);
+	tcase_add_test(tcase(s, "limit_day", 60), test_limit_day);
+	tcase_add_test(tcase(s, "limit_replies", 60), test_limit_replies);
+	tcase_add_test(tcase(s, "ban", 60), test_ban);
+	tcase_add_test(tcase(s, "loops", 60), test_loops);
+	tcase_add_test(tcase(s, "stop_start", 60), test_stop_start);
+	tcase_add_test(tcase(s, "official_list", 60), test_official_list);
+	tcase_add_test(tcase(s, "official_show", 60), test_official_show);
+	tcase_add_test(tcase(s, "official_extend", 60), test_official_extend);
+	tcase_add_test(tcase(s, "official_return", 60), test_official_return);
+	tcase_add_test(tcase(s, "long_answer", 60), test_long_answer);
+	tcase_add_test(tcase(s, "summary_once", 120), test_summary_once);
+	return s;
+}
+
+/* Start the fake Kannel and wait until it has bound its port. */
+static int
+fakegw_start(void)
+{
+	char port[16], log[PATH_MAX];
+	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", G.file, NULL};
+	double end = now_secs() + 5;
+	pid_t parent = getpid();
+	int fd;
+
+	if ((G.port = free_port()) == -1)
+		return -1;
+	snprintf(port, sizeof port, "%d", G.port);
+	harness_path(G.file, sizeof G.file, "fakegw-abuse.txt");
+	harness_path(log, sizeof log, "fakegw-abuse.log");
+	fflush(NULL);
+	if ((G.pid = fork()) == -1)
+		return -1;
+	if (G.pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (access(G.file, F_OK) != 0 && now_secs() < end)
+		sleep_ms(20);
+	if (access(G.file, F_OK) == 0)
+		return 0;
+	log_tail(log, 20);
+	return -1;
+}
+
+/* Import the sample units, routing and officials with paknctl, then
+ * seed this suite's officials and tokens. */
+static int
+seed(void)
+{
+	static const char *const files[][2] = {
+	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
+	};
+	char out[PATH_MAX];
+
+	harness_path(out, sizeof out, "paknctl-import.out");
+	for (size_t i = 0; i < 3; i++) {
+		char *argv[] = {
+		    (char *)paknctl_path(), "-c", D->conf, (char *)files[i][0],
+		    (char *)files[i][1],    NULL};
+		if (harness_run(argv, out, out, 30) != 0) {
+			log_tail(out, 10);
+			return -1;
+		}
+	}
+	for (int i = 0; seed_sql[i] != NULL; i++)
+		if (sql_exec_db("pakn", seed_sql[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Start the servers, seed them, run the suite, check how paknd ended. */
+int
+main(void)
+{
+	SRunner *sr;
+	int failed, status = 0;
+
+	D = harness_main();
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "check_abuse: cannot start PostgreSQL\n");
+		return 99;
+	}
+	if (fakegw_start() == -1) {
+		fprintf(stderr, "check_abuse: fakegw does not start\n");
+		return EXIT_FAILURE;
+	}
+	extra =
+	    strf("[gateway.kgw]\ntype = kannel\ntoken = kgw-secret\n"
+	         "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	         "username = pakn\npassword = kannel-pass\n"
+	         "sender = " SENDER "\nloop_senders = 9029 " LOOP_SVC "\n\n"
+	         "[outbox]\ninterval = 100\n\n"
+	         "[deadline]\ninterval = 3600\n\n"
+	         "[abuse]\ncomplaints_per_hour = 3\ncomplaints_per_day = 5\n"
+	         "replies_per_day = 12\nrepeat_window = 600\n\n"
+	         "[summary]\ninterval = 3600\nweekly = yes\nmonthly = yes\n",
+	         G.port);
+	if (paknd_start(D, "main", extra) == -1 ||
+	    paknd_wait_ready(D, 10) == -1 || seed() == -1) {
+		fprintf(stderr, "check_abuse: paknd does not start\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(abuse_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(D, "tok-", NULL) == -1)
+		failed++;
+	kill(G.pid, SIGTERM);
+	waitpid(G.pid, &status, 0);
+	free(extra);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
