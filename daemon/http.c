@@ -16,7 +16,9 @@
 #include "http.h"
 #include "ingest.h"
 #include "migrate.h"
+#include "open311.h"
 #include "poster_http.h"
+#include "service.h"
 #include "stats.h"
 #include "stmt.h"
 #include "ussd_http.h"
@@ -251,6 +253,14 @@ http_route(struct evhttp_request *req, void *arg)
 		return;
 	if (api_path(path)) {
 		api_request(d, req, path);
+		return;
+	}
+	if (service_path(path)) {
+		service_request(d, req);
+		return;
+	}
+	if (!strncmp(path, "/open311/v2/", 12)) {
+		open311_route(d, req, path + 12);
 		return;
 	}
 	if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >

@@ -18,6 +18,7 @@ struct paknd {
 	struct outbox *outbox;
 	struct deadline *deadline;
 	struct stats *stats;
+	struct survey *survey;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns; /* the connections: cap, deadlines */

@@ -135,7 +135,7 @@ static const char *cmd_names[] = {
     [CMD_RATE] = "rate",           [CMD_ANSWER] = "answer",
     [CMD_TRANSFER] = "transfer",   [CMD_CODE] = "code",
     [CMD_DIGIT] = "digit",         [CMD_EMPTY] = "empty",
-    [CMD_REPORT] = "report",
+    [CMD_REPORT] = "report",       [CMD_SURVEY] = "survey",
 };
 
 /* Why the sender must get no reply, or NULL: one of our own numbers (a
@@ -183,7 +183,8 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	snprintf(rating, sizeof rating, "%d", cmd.rating);
 	values[10] = cmd_names[cmd.kind];
 	values[11] = cmd.keyword ? "t" : "f";
-	values[12] = cmd.ticket;
+	/* For survey answers, p_ticket carries the C/K letters (020). */
+	values[12] = cmd.kind == CMD_SURVEY ? cmd.answers : cmd.ticket;
 	values[13] = cmd.ticket_ok ? "t" : "f";
 	values[14] = cmd.unit;
 	values[15] = rating;

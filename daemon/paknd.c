@@ -15,6 +15,7 @@
 #include "http.h"
 #include "migrate.h"
 #include "stmt.h"
+#include "survey.h"
 #include "util.h"
 
 #ifndef PAKN_SYSCONFDIR
@@ -139,6 +140,7 @@ shutdown_begin(struct paknd *d)
 	deadline_stop(d->deadline);
 	outbox_stop(d->outbox);
 	stats_stop(d->stats);
+	survey_stop(d->survey);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
 	drain_deadline = evtimer_new(d->base, drain_expired, d);
 	event_add(drain_timer, &tick);
@@ -163,8 +165,9 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("log reopened");
 		break;
 	case SIGUSR2:
-		log_info("deadline pass requested");
+		log_info("deadline pass requested (and a survey pass)");
 		deadline_kick(d->deadline);
+		survey_kick(d->survey);
 		break;
 	}
 }
@@ -211,6 +214,7 @@ run(struct paknd *d, int foreground)
 	d->deadline = deadline_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
+	d->survey = survey_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
@@ -218,6 +222,7 @@ run(struct paknd *d, int foreground)
 	db_pool_free(d->db);
 	deadline_free(d->deadline);
 	stats_free(d->stats);
+	survey_free(d->survey);
 	http_free(d);
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);

@@ -33,6 +33,14 @@ enum stmt_id {
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_SURVEY_RUN, /* gateway, percent, min days, delay minutes, remind
+	                    hours, expire hours, max age days, quiet start,
+	                    quiet end, limit -> locked, considered, sent,
+	                    reminded, expired, sms */
+	STMT_SERVICE_NEW, /* token, msisdn, args (jsonb) -> status, body,
+	                     sms */
+	STMT_OPEN311,     /* op, api_key, gateway, msisdn, args (jsonb) ->
+	                     status, body, sms */
 	NSTMTS,
 };
 

@@ -1,0 +1,16 @@
+/* service.h: POST /v1/services: one-stop shops report finished
+ * procedures, which pakn surveys by SMS. */
+#ifndef PAKN_SERVICE_H
+#define PAKN_SERVICE_H
+
+#include "http.h"
+
+/* Is path /v1/services? */
+int service_path(const char *path);
+
+/* Handle POST /v1/services (Bearer token of an official of the unit that
+ * served); every answer, errors included, is JSON like the officials'
+ * API: {"error": {"code", "message"}}. */
+void service_request(struct paknd *d, struct evhttp_request *req);
+
+#endif
