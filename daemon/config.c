@@ -133,6 +133,8 @@ static const struct key keys[] = {
      "local hour at which survey SMS may be sent again"},
     {"survey", "batch", KEY_INT, "200", 1, 100000, CF(survey_batch),
      "services sampled and surveys sent per pass"},
+    {"survey", "keep_phone_days", KEY_INT, "90", 1, 3650, CF(survey_keep_days),
+     "days after a service's return when its phone number is erased"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
      "kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -309,6 +311,12 @@ config_validate(struct config *c, char **cause)
 	    config_gateway(c, c->sms_gateway) == NULL) {
 		set_cause(cause, "[public] sms_gateway: no [gateway.%s]",
 		          c->sms_gateway);
+		return -1;
+	}
+	if (c->survey_keep_days < c->survey_min_days) {
+		set_cause(cause,
+		          "[survey] keep_phone_days must be at least "
+		          "min_days (a phone must be known to be spared)");
 		return -1;
 	}
 	for (size_t i = 0; i < c->ngateways; i++) {

@@ -93,6 +93,7 @@ struct config {
 	long survey_quiet_start;    /* local hour: no survey SMS from ... */
 	long survey_quiet_end;      /* ... to this hour */
 	long survey_batch;          /* services and surveys per pass */
+	long survey_keep_days;      /* then a service's phone is erased */
 
 	struct gw_conf *gateways;
 	size_t ngateways;

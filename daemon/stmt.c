@@ -74,8 +74,8 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT locked, considered, sent, reminded, expired, sms FROM "
          "pakn.survey_run($1, $2::numeric, $3::integer, $4::integer, "
          "$5::integer, $6::integer, $7::integer, $8::integer, $9::integer, "
-         "$10::integer)",
-         10},
+         "$10::integer, $11::integer)",
+         11},
     [STMT_SERVICE_NEW] =
         {"service_new",
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "

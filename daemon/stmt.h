@@ -35,7 +35,7 @@ enum stmt_id {
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
 	STMT_SURVEY_RUN, /* gateway, percent, min days, delay minutes, remind
 	                    hours, expire hours, max age days, quiet start,
-	                    quiet end, limit -> locked, considered, sent,
+	                    quiet end, limit, keep phone days -> locked, considered, sent,
 	                    reminded, expired, sms */
 	STMT_SERVICE_NEW, /* token, msisdn, args (jsonb) -> status, body,
 	                     sms */

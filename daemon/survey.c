@@ -65,13 +65,13 @@ survey_pass(evutil_socket_t fd, short what, void *arg)
 {
 	struct survey *w = arg;
 	const struct config *c = w->d->conf;
-	const long n[9] = {c->survey_percent,      c->survey_min_days,
-	                   c->survey_delay,        c->survey_remind_hours,
-	                   c->survey_expire_hours, c->survey_max_age_days,
-	                   c->survey_quiet_start,  c->survey_quiet_end,
-	                   c->survey_batch};
-	char v[9][24];
-	const char *values[10];
+	const long n[10] = {c->survey_percent,      c->survey_min_days,
+	                    c->survey_delay,        c->survey_remind_hours,
+	                    c->survey_expire_hours, c->survey_max_age_days,
+	                    c->survey_quiet_start,  c->survey_quiet_end,
+	                    c->survey_batch,        c->survey_keep_days};
+	char v[10][24];
+	const char *values[11];
 	char *cause = NULL;
 
 	(void)fd;
@@ -83,11 +83,11 @@ survey_pass(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	values[0] = config_sms_gateway(c);
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 10; i++) {
 		snprintf(v[i], sizeof v[i], "%ld", n[i]);
 		values[i + 1] = v[i];
 	}
-	if (db_submit(w->d->db, STMT_SURVEY_RUN, 10, values, NULL, NULL,
+	if (db_submit(w->d->db, STMT_SURVEY_RUN, 11, values, NULL, NULL,
 	              survey_done, w, &cause) != 0) {
 		log_debug("survey: pass skipped: %s", cause);
 		free(cause);

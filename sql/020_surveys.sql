@@ -48,7 +48,8 @@ $$;
 -------------------------------------------------------------------------
 
 -- Finished procedures reported by one-stop shops. msisdn is personal
--- data: no answer of any API shows it; retention applies to it.
+-- data: no answer of any API shows it, and the survey worker erases it
+-- ([survey] keep_phone_days after the return, once no survey waits).
 CREATE TABLE pakn.service_record (
 	id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	unit_code      text NOT NULL REFERENCES pakn.unit (code),
@@ -413,6 +414,31 @@ BEGIN
 END;
 $$;
 
+-- Erase the phone numbers of services returned p_keep_days ago whose
+-- survey (if any) no longer waits: the figures stay, the person goes.
+CREATE FUNCTION pakn.survey_erase(p_now timestamptz, p_keep_days integer,
+	p_limit integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	WITH old AS (
+		SELECT r.id FROM pakn.service_record r
+		  LEFT JOIN pakn.survey s ON s.service_id = r.id
+		 WHERE r.msisdn <> 'erased' AND r.considered
+		   AND r.returned_at < p_now - make_interval(days => p_keep_days)
+		   AND coalesce(s.state NOT IN ('due', 'sent'), true)
+		 LIMIT p_limit FOR UPDATE OF r SKIP LOCKED),
+	s AS (UPDATE pakn.survey SET msisdn = 'erased'
+		WHERE service_id IN (SELECT id FROM old))
+	UPDATE pakn.service_record SET msisdn = 'erased'
+	 WHERE id IN (SELECT id FROM old);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+
 -- One pass of the survey worker (one instance at a time: advisory
 -- lock): sample new services, then, outside the quiet hours, send due
 -- surveys and the one reminder; expire surveys unanswered after
@@ -420,10 +446,11 @@ $$;
 CREATE FUNCTION pakn.survey_run(p_gateway text, p_percent numeric,
 	p_min_days integer, p_delay integer, p_remind_hours integer,
 	p_expire_hours integer, p_max_age_days integer, p_quiet_start integer,
-	p_quiet_end integer, p_limit integer,
+	p_quiet_end integer, p_limit integer, p_keep_days integer,
 	OUT locked boolean, OUT considered integer, OUT sent integer,
 	OUT reminded integer, OUT expired integer, OUT sms integer)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
 	v_now timestamptz := pakn.survey_now();
 	v_quiet boolean := pakn.survey_quiet(v_now, p_quiet_start, p_quiet_end);
@@ -466,6 +493,7 @@ BEGIN
 			sms := sms + n;
 		END LOOP;
 	END IF;
+	PERFORM pakn.survey_erase(v_now, p_keep_days, p_limit);
 	INSERT INTO pakn.survey_pass VALUES (1, now(), v_now, v_quiet,
 		considered, sent, reminded, expired)
 	ON CONFLICT (id) DO UPDATE SET at = excluded.at, clock = excluded.clock,
@@ -1049,7 +1077,7 @@ CREATE FUNCTION pakn.open311(p_op text, p_key text, p_gateway text,
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-	c pakn.category;
+	v_cat pakn.category;
 	v jsonb;
 BEGIN
 	CASE p_op
@@ -1058,13 +1086,13 @@ BEGIN
 			pakn.open311_service_json(c) ORDER BY c.dimension, c.code), '[]')
 			FROM pakn.category c));
 	WHEN 'service' THEN
-		SELECT * INTO c FROM pakn.category WHERE code = p_args->>'code';
-		IF c.code IS NULL THEN
+		SELECT * INTO v_cat FROM pakn.category WHERE code = p_args->>'code';
+		IF v_cat.code IS NULL THEN
 			RETURN pakn.open311_error(404, format('service_code "%s" not found',
 				p_args->>'code'));
 		END IF;
 		RETURN pakn.open311_reply(200, jsonb_build_object('service_code',
-			c.code, 'attributes', '[]'::jsonb));
+			v_cat.code, 'attributes', '[]'::jsonb));
 	WHEN 'requests' THEN
 		RETURN pakn.open311_requests(p_args);
 	WHEN 'request' THEN

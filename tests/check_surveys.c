@@ -807,6 +807,31 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* keep_phone_days after the return, the phone numbers of services and
+ * closed surveys are erased; the figures stay. */
+START_TEST(test_erase_phones)
+{
+	long services = qlong("SELECT count(*) FROM pakn.service_record", NULL);
+
+	clock_at(100, "10:00");
+	survey_pass();
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.service_record "
+	                       "WHERE msisdn LIKE '+84988%'",
+	                       NULL),
+	                 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.survey WHERE msisdn "
+	                       "LIKE '+84988%'",
+	                       NULL),
+	                 0);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.service_record", NULL), services);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.survey WHERE "
+	                       "satisfaction = 5 AND msisdn = 'erased'",
+	                       NULL) > 0,
+	                 1);
+}
+END_TEST
+
 /* Open311: the services, a definition, errors as the spec's array. */
 START_TEST(test_open311_services)
 {
@@ -1069,6 +1094,7 @@ surveys_suite(void)
 	tcase_add_test(tc, test_money_asked);
 	tcase_add_test(tc, test_digit_most_recent);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_erase_phones);
 	tc = tcase(s, "open311", 60);
 	tcase_add_test(tc, test_open311_services);
 	tcase_add_test(tc, test_open311_flow);
