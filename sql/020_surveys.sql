@@ -459,7 +459,8 @@ DECLARE
 	n integer;
 BEGIN
 	considered := 0; sent := 0; reminded := 0; expired := 0; sms := 0;
-	locked := pg_try_advisory_xact_lock(7141748);
+	-- Keyed by name, so workers added in parallel never share a key.
+	locked := pg_try_advisory_xact_lock(hashtext('pakn.survey_run'));
 	IF NOT locked THEN
 		RETURN;
 	END IF;

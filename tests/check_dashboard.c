@@ -10,6 +10,8 @@
  *   M1 C04 procedures: late, rated 1               (score 1.00)
  *   K2 C03 corruption: open and overdue (sensitive: text hidden)
  * Totals: received 3, answered 2, on time 50,0 %, satisfied 50,0 %.
+ * A survey after a service of C01 (1.001): recorded on time, answered
+ * "late", rated 4.
  */
 
 #ifndef _GNU_SOURCE
@@ -79,7 +81,19 @@ static const char seed_sql[] =
     " 'closed', NULL);"
     "SELECT pg_temp.a('M1', '2026-10-09 10:00+07', false, 1);"
     "SELECT pg_temp.c('K2', 'corruption', 'C03', '2026-10-02 09:00+07',"
-    " 'open', now() - interval '3 days');";
+    " 'open', now() - interval '3 days');"
+    /* A survey after a service of C01: recorded on time, experienced
+     * late, rated 4. */
+    "INSERT INTO pakn.service_record (unit_code, procedure_code,"
+    " procedure_name, msisdn, received_at, returned_at, on_time, source,"
+    " considered) VALUES ('C01', '1.001', 'Chứng thực bản sao',"
+    " '+84900000002', '2026-10-06 08:00+07', '2026-10-06 10:00+07', true,"
+    " 'api', true);"
+    "INSERT INTO pakn.survey (service_id, msisdn, state, due_at, created_at,"
+    " sent_at, answered_at, satisfaction, on_time, money_asked)"
+    " SELECT id, msisdn, 'answered', returned_at, returned_at, returned_at,"
+    " returned_at + interval '1 hour', 4, false, false"
+    " FROM pakn.service_record;";
 
 #define assert_contains(hay, needle)                                           \
 	ck_assert_msg((hay) != NULL && strstr((hay), (needle)) != NULL,        \
@@ -172,6 +186,14 @@ START_TEST(test_dashboard_numbers)
 	assert_contains(dom, "<td>K2</td><td>Phường Cầu Giấy</td>");
 	assert_contains(dom, "(nội dung được bảo vệ)");
 	assert_lacks(dom, "hối lộ K2");
+	/* The survey section: one procedure of C01, the gap of 100 points
+	 * between the shop's record and the citizen's answer. */
+	assert_contains(dom, "<td>Xã An Bình</td><td>Chứng thực bản sao</td>"
+	                     "<td class=\"n\">1</td><td class=\"n\">1</td>"
+	                     "<td class=\"n\">100,0</td><td class=\"n\">100,0"
+	                     "</td><td class=\"n\">4,00</td><td class=\"n\">"
+	                     "0,0</td><td class=\"n\">100,0</td><td "
+	                     "class=\"n\">100,0</td><td class=\"n\">0,0</td>");
 	free(dom);
 	free(log);
 }
