@@ -42,6 +42,14 @@
 #define T_LEAD01       "tok-leader-01"
 #define T_TTR          "tok-ttr-01"
 
+/* No outbox passes: the SMS stay queued for the tests to read. Surveys
+ * every second, of every service, at once after its return. */
+#define SURVEY_CONF                                                            \
+	"[outbox]\ninterval = 600000\n"                                        \
+	"[deadline]\ninterval = 3600\n"                                        \
+	"[survey]\ninterval = 1\nsample_percent = 100\nmin_days = 30\n"        \
+	"delay = 0\nremind_hours = 4\nexpire_hours = 24\n"
+
 /* Tokens of officials of the sample officials.sample.csv. */
 static const char *seed_sql[] = {
     "INSERT INTO pakn.api_token (official_id, token_hash)"
@@ -807,6 +815,33 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* Two paknd on one database: each survey is sent once. */
+START_TEST(test_two_instances)
+{
+	struct paknd second;
+	char phone[16];
+	int i;
+
+	ck_assert_int_eq(paknd_start(&second, "second", SURVEY_CONF), 0);
+	ck_assert_int_eq(paknd_wait_ready(&second, 10), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(phone, sizeof phone, "+8498800003%d", i);
+		service(T_OFF4, phone, "1.001", "Chứng thực bản sao", "00004",
+		        1);
+	}
+	clock_at(0, "10:30");
+	for (i = 0; i < 3; i++) {
+		paknd_signal(&second, SIGUSR2);
+		survey_pass();
+	}
+	for (i = 0; i < 6; i++) {
+		snprintf(phone, sizeof phone, "+8498800003%d", i);
+		ck_assert_int_eq(queued(phone, "survey"), 1);
+	}
+	ck_assert_int_eq(paknd_finish(&second, "tok-", NULL), 0);
+}
+END_TEST
+
 /* keep_phone_days after the return, the phone numbers of services and
  * closed surveys are erased; the figures stay. */
 START_TEST(test_erase_phones)
@@ -1094,6 +1129,7 @@ surveys_suite(void)
 	tcase_add_test(tc, test_money_asked);
 	tcase_add_test(tc, test_digit_most_recent);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_erase_phones);
 	tc = tcase(s, "open311", 60);
 	tcase_add_test(tc, test_open311_services);
@@ -1146,12 +1182,7 @@ main(void)
 		return 99;
 	}
 	/* No outbox passes: the SMS stay queued for the tests to read. */
-	if (paknd_start(d, "main",
-	                "[outbox]\ninterval = 600000\n"
-	                "[deadline]\ninterval = 3600\n"
-	                "[survey]\ninterval = 1\nsample_percent = 100\n"
-	                "min_days = 30\ndelay = 0\nremind_hours = 4\n"
-	                "expire_hours = 24\n") == -1 ||
+	if (paknd_start(d, "main", SURVEY_CONF) == -1 ||
 	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
 		fprintf(stderr, "check_surveys: paknd does not start\n");
 		return EXIT_FAILURE;
