@@ -815,6 +815,42 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* Run paknctl survey-percent UNIT PERCENT; its exit status. */
+static int
+survey_percent(const char *unit, const char *pct)
+{
+	char *argv[] = {(char *)paknctl_path(),
+	                "-c",
+	                harness_main()->conf,
+	                "survey-percent",
+	                (char *)unit,
+	                (char *)pct,
+	                NULL};
+
+	return harness_run(argv, NULL, NULL, 30);
+}
+
+/* A unit's own share: 0 % surveys none of its services. */
+START_TEST(test_unit_percent)
+{
+	const char *p = CITIZEN(95);
+
+	ck_assert_int_eq(survey_percent("00070", "0"), 0);
+	service(T_OFF70, p, "2.001", "Cấp giấy phép xây dựng", "00070", 1);
+	clock_at(0, "10:00");
+	survey_pass();
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.service_record "
+	                       "WHERE msisdn = $1 AND skip_reason = "
+	                       "'not_sampled'",
+	                       p, NULL),
+	                 1);
+	ck_assert_int_eq(queued(p, "survey"), 0);
+	ck_assert_int_eq(survey_percent("00070", "default"), 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.survey_unit", NULL),
+	                 0);
+}
+END_TEST
+
 /* Two paknd on one database: each survey is sent once. */
 START_TEST(test_two_instances)
 {
@@ -1130,6 +1166,7 @@ surveys_suite(void)
 	tcase_add_test(tc, test_digit_most_recent);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_two_instances);
+	tcase_add_test(tc, test_unit_percent);
 	tcase_add_test(tc, test_erase_phones);
 	tc = tcase(s, "open311", 60);
 	tcase_add_test(tc, test_open311_services);
