@@ -135,6 +135,33 @@ static const struct key keys[] = {
      "the short number citizens text, as printed on posters"},
     {"public", "ussd_code", KEY_STR, "*8079#", 0, 0, CF(ussd_code),
      "the USSD code citizens dial, as printed on posters"},
+    {"public", "sms_gateway", KEY_STR, "", 0, 0, CF(sms_gateway),
+     "gateway of the SMS pakn starts itself (surveys, Open311 acks); "
+     "empty: the first [gateway.*]"},
+    {"survey", "enabled", KEY_BOOL, "yes", 0, 1, CF(survey_enabled),
+     "survey citizens by SMS after the public services shops report"},
+    {"survey", "interval", KEY_INT, "60", 1, 86400, CF(survey_interval),
+     "seconds between passes of the survey worker"},
+    {"survey", "sample_percent", KEY_INT, "20", 0, 100, CF(survey_percent),
+     "percent of a unit's services surveyed (pakn.survey_unit overrides)"},
+    {"survey", "min_days", KEY_INT, "30", 0, 3650, CF(survey_min_days),
+     "days between two surveys of the same phone"},
+    {"survey", "delay", KEY_INT, "60", 0, 10080, CF(survey_delay),
+     "minutes after the service's return before its survey is sent"},
+    {"survey", "remind_hours", KEY_INT, "24", 1, 720, CF(survey_remind_hours),
+     "hours without an answer before the one reminder"},
+    {"survey", "expire_hours", KEY_INT, "72", 1, 2160, CF(survey_expire_hours),
+     "hours after sending when an unanswered survey expires"},
+    {"survey", "max_age_days", KEY_INT, "7", 1, 365, CF(survey_max_age_days),
+     "services returned longer ago than this are not surveyed"},
+    {"survey", "quiet_start", KEY_INT, "21", 0, 23, CF(survey_quiet_start),
+     "local hour (Asia/Ho_Chi_Minh) from which no survey SMS is sent"},
+    {"survey", "quiet_end", KEY_INT, "7", 0, 23, CF(survey_quiet_end),
+     "local hour at which survey SMS may be sent again"},
+    {"survey", "batch", KEY_INT, "200", 1, 100000, CF(survey_batch),
+     "services sampled and surveys sent per pass"},
+    {"survey", "keep_phone_days", KEY_INT, "90", 1, 3650, CF(survey_keep_days),
+     "days after a service's return when its phone number is erased"},
     {"gateway", "type", KEY_GWTYPE, "", 0, 0, GW(type),
      "kannel | twilio | africastalking"},
     {"gateway", "token", KEY_STR, "", 0, 0, GW(token),
@@ -309,6 +336,18 @@ config_validate(struct config *c, char **cause)
 		set_cause(cause, "[server] listen must be address:port");
 		return -1;
 	}
+	if (*c->sms_gateway != '\0' &&
+	    config_gateway(c, c->sms_gateway) == NULL) {
+		set_cause(cause, "[public] sms_gateway: no [gateway.%s]",
+		          c->sms_gateway);
+		return -1;
+	}
+	if (c->survey_keep_days < c->survey_min_days) {
+		set_cause(cause,
+		          "[survey] keep_phone_days must be at least "
+		          "min_days (a phone must be known to be spared)");
+		return -1;
+	}
 	for (size_t i = 0; i < c->ngateways; i++) {
 		struct gw_conf *gw = &c->gateways[i];
 		if ((int)gw->type == -1) {
@@ -360,7 +399,8 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	    !strcmp(line, "outbox") || !strcmp(line, "deadline") ||
 	    !strcmp(line, "ussd") || !strcmp(line, "stats") ||
 	    !strcmp(line, "public") || !strcmp(line, "abuse") ||
-	    !strcmp(line, "sms") || !strcmp(line, "summary")) {
+	    !strcmp(line, "sms") || !strcmp(line, "summary") ||
+	    !strcmp(line, "survey")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -419,6 +459,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("abuse", c);
 	section_defaults("sms", c);
 	section_defaults("summary", c);
+	section_defaults("survey", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -537,6 +578,15 @@ config_print_defaults(void)
 		last = k->section;
 		printf("# %s\n%s = %s\n", k->help, k->name, k->def);
 	}
+}
+
+/* The gateway of SMS pakn starts itself. */
+const char *
+config_sms_gateway(const struct config *c)
+{
+	if (*c->sms_gateway != '\0')
+		return c->sms_gateway;
+	return c->ngateways > 0 ? c->gateways[0].name : NULL;
 }
 
 /* Is number (E.164 or a short code) the sender of one of the gateways? */

@@ -97,6 +97,21 @@ struct config {
 	/* [public] */
 	char *short_number; /* the short number citizens text */
 	char *ussd_code;    /* the USSD code citizens dial */
+	char *sms_gateway;  /* gateway of SMS pakn starts itself, "" first */
+
+	/* [survey] */
+	int survey_enabled;       /* the survey worker runs */
+	long survey_interval;     /* seconds between passes */
+	long survey_percent;      /* share of services surveyed */
+	long survey_min_days;     /* days between two surveys of a phone */
+	long survey_delay;        /* minutes after the service's return */
+	long survey_remind_hours; /* then the one reminder */
+	long survey_expire_hours; /* then an unanswered survey expires */
+	long survey_max_age_days; /* older services are not surveyed */
+	long survey_quiet_start;  /* local hour: no survey SMS from ... */
+	long survey_quiet_end;    /* ... to this hour */
+	long survey_batch;        /* services and surveys per pass */
+	long survey_keep_days;    /* then a service's phone is erased */
 
 	struct gw_conf *gateways;
 	size_t ngateways;
@@ -109,6 +124,9 @@ struct config *config_parse(const char *name, const char *text, char **cause);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 const struct gw_conf *config_gateway(const struct config *c, const char *name);
+/* The gateway of SMS pakn starts itself (surveys, Open311 acks):
+ * [public] sms_gateway, else the first one; NULL without gateways. */
+const char *config_sms_gateway(const struct config *c);
 /* Is number (E.164 or a short code) the sender of one of the gateways? */
 int config_own_number(const struct config *c, const char *number);
 /* Is number one of the loop_senders of a gateway (its own services)? */

@@ -722,6 +722,70 @@ parse_reply(struct scan *s, struct sms_cmd *cmd)
 	return 1;
 }
 
+/* The yes/no answers a survey reply may spell, folded. */
+static const struct {
+	const char *word;
+	char answer;
+} survey_words[] = {
+    {"co", 'C'}, {"c", 'C'}, {"khong", 'K'}, {"ko", 'K'},
+    {"kg", 'K'}, {"k", 'K'}, {"kh", 'K'},
+};
+
+/* Read one word of survey answers (f[0..n)) into cmd; 0 if it is not
+ * one: a yes/no word, or a run of digits 1..5 and letters c/k. */
+static int
+survey_word(const char *f, size_t n, struct sms_cmd *cmd, size_t *letters)
+{
+	size_t i;
+
+	for (i = 0; i < LEN(survey_words); i++)
+		if (strlen(survey_words[i].word) == n &&
+		    !strncmp(f, survey_words[i].word, n)) {
+			if (*letters >= 2)
+				return 0;
+			cmd->answers[(*letters)++] = survey_words[i].answer;
+			return 1;
+		}
+	for (i = 0; i < n; i++) {
+		if (f[i] >= '1' && f[i] <= '5' && cmd->rating == 0)
+			cmd->rating = f[i] - '0';
+		else if ((f[i] == 'c' || f[i] == 'k') && *letters < 2)
+			cmd->answers[(*letters)++] = (char)(f[i] - 'a' + 'A');
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* Parse a message of survey answers only; 0 if it is not one. */
+static int
+parse_survey(struct scan *s, struct sms_cmd *cmd)
+{
+	const char *f = s->f + s->pos;
+	size_t i = 0, n, letters = 0;
+
+	while (f[i] != '\0') {
+		while (is_sep((unsigned char)f[i]))
+			i++;
+		for (n = 0;
+		     f[i + n] != '\0' && !is_sep((unsigned char)f[i + n]); n++)
+			;
+		if (n > 0 && !survey_word(f + i, n, cmd, &letters))
+			goto fail;
+		i += n;
+	}
+	if (letters == 0)
+		goto fail;
+	cmd->answers[letters] = '\0';
+	cmd->kind = CMD_SURVEY;
+	cmd->text = rest_text(s);
+	return 1;
+fail:
+	cmd->rating = 0;
+	memset(cmd->answers, 0, sizeof cmd->answers);
+	return 0;
+}
+
 /* Fill cmd as a bare complaint. */
 void
 grammar_complaint(const char *utf8, struct sms_cmd *cmd)
@@ -739,7 +803,7 @@ int
 grammar_parse(const char *utf8, struct sms_cmd *cmd)
 {
 	struct scan s;
-	size_t *map;
+	size_t *map, start;
 	char *f;
 
 	memset(cmd, 0, sizeof *cmd);
@@ -752,8 +816,15 @@ grammar_parse(const char *utf8, struct sms_cmd *cmd)
 	s.map = map;
 	for (s.pos = 0; is_space((unsigned char)f[s.pos]); s.pos++)
 		;
-	if (!parse_reply(&s, cmd) && !parse_keyword(&s, cmd))
-		grammar_complaint(utf8, cmd);
+	start = s.pos;
+	if (!parse_reply(&s, cmd) && !parse_keyword(&s, cmd)) {
+		/* A keyword whose rest did not fit leaves cmd half filled. */
+		sms_cmd_free(cmd);
+		memset(cmd, 0, sizeof *cmd);
+		s.pos = start;
+		if (!parse_survey(&s, cmd))
+			grammar_complaint(utf8, cmd);
+	}
 	if (cmd->folded == NULL)
 		cmd->folded = grammar_fold(cmd->text);
 	free(f);

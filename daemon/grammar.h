@@ -27,7 +27,8 @@ enum cmd_kind {
 	CMD_SHOW,      /* XEM <ticket> (officials; a citizen's own: status) */
 	CMD_EXTEND,    /* GH <ticket> <days> <reason> (officials) */
 	CMD_RETURN,    /* TC <ticket> <reason>: not ours (officials) */
-	CMD_SUMMARY    /* BC TAT (number 0), BC BAT (1): leaders' summary */
+	CMD_SUMMARY,   /* BC TAT (number 0), BC BAT (1): leaders' summary */
+	CMD_SURVEY     /* survey answers: a digit 1..5 and one or two C/K */
 };
 
 struct sms_cmd {
@@ -36,8 +37,10 @@ struct sms_cmd {
 	char ticket[16]; /* normalised (uppercase, no spaces or dashes), "" */
 	int ticket_ok;   /* ticket_valid(ticket) */
 	char unit[24];   /* unit code digits (DK, CT, CMD_CODE, #code), "" */
-	int rating;      /* 1..5 for CMD_RATE and CMD_DIGIT, else 0 */
+	int rating;      /* 1..5 for CMD_RATE, CMD_DIGIT and CMD_SURVEY (0:
+	                    no digit in the survey answers), else 0 */
 	int number;      /* page (DS), days (GH), on (BC BAT); else 0 */
+	char answers[3]; /* CMD_SURVEY: the C/K answers in order ("CK") */
 	char *text;      /* free text, original UTF-8, trimmed; never NULL */
 	char *folded;    /* grammar_fold(text); never NULL */
 };
@@ -50,7 +53,10 @@ struct sms_cmd {
  * Words that are also ordinary Vietnamese (tu choi, huong dan, dang ky,
  * danh gia, huy, tt = thi tran) only count as commands when the rest of
  * the message fits the command; otherwise the message is a bare complaint
- * (keyword 0). TL, CT, GH and TC parse as commands for anyone (the
+ * (keyword 0). A message of survey answers only (CMD_SURVEY) holds at
+ * most one digit 1..5, anywhere, and one or two yes/no answers in order:
+ * C, CO, CÓ or K, KO, KG, KHONG, KHÔNG, apart or run together ("5 C K",
+ * "c,k 5", "5ck"). TL, CT, GH and TC parse as commands for anyone (the
  * database refuses them to a phone that is not an official's).
  */
 int grammar_parse(const char *utf8, struct sms_cmd *cmd);

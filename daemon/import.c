@@ -1,5 +1,6 @@
 /* import.c: paknctl's CSV imports (units, categories, routing rules,
- * officials, holidays, old names of places).
+ * officials, holidays, old names of places, and the services one-stop
+ * shops report).
  *
  * The rows of a file go into a temporary table with their line numbers;
  * one SQL function (sql/005_import.sql) checks them all and upserts them,
@@ -23,6 +24,7 @@ enum col_type {
 	COL_LIST,   /* ';'-separated list */
 	COL_PHONES, /* ';'-separated phone numbers, normalised */
 	COL_PHONE,  /* one phone number, normalised */
+	COL_MOBILE, /* one phone number that can receive SMS, normalised */
 	COL_DATE,   /* YYYY-MM-DD */
 };
 
@@ -92,6 +94,20 @@ static const struct import_kind kinds[] = {
       {"name", COL_TEXT, 1, NULL},
       {"source", COL_TEXT, 1, NULL},
       {"status", COL_TEXT, 0, NULL}},
+     NULL},
+    {"services",
+     "import_service",
+     "(line integer, phone text, procedure_code text, procedure_name text, "
+     "unit text, received text, returned text, on_time text, file_id text)",
+     "pakn.import_services",
+     {{"phone", COL_MOBILE, 1, NULL},
+      {"procedure_code", COL_TEXT, 1, NULL},
+      {"procedure_name", COL_TEXT, 1, NULL},
+      {"unit", COL_TEXT, 1, NULL},
+      {"received", COL_TEXT, 1, NULL},
+      {"returned", COL_TEXT, 1, NULL},
+      {"on_time", COL_TEXT, 1, NULL},
+      {"file_id", COL_TEXT, 0, NULL}},
      NULL},
     {"routing",
      "import_routing",
@@ -190,6 +206,22 @@ phone_value(const char *v, int line, char **cause)
 	return p;
 }
 
+/* A phone number in E.164 that can receive SMS, or NULL and *cause. */
+static char *
+mobile_value(const char *v, int line, char **cause)
+{
+	char *p = phone_value(v, line, cause);
+	const char *flag = p != NULL ? phone_plan(p) : NULL;
+
+	if (flag != NULL) {
+		set_cause(cause, "line %d: phone %s: %s", line, v,
+		          phone_flag_text(flag));
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* A calendar date written YYYY-MM-DD, or NULL and *cause. */
 static char *
 date_value(const char *v, int line, char **cause)
@@ -238,6 +270,8 @@ column_value(const struct column *col, const char *v, int line, char **cause)
 		return list_literal(v, col->type == COL_PHONES, line, cause);
 	case COL_PHONE:
 		return phone_value(v, line, cause);
+	case COL_MOBILE:
+		return mobile_value(v, line, cause);
 	case COL_DATE:
 		return date_value(v, line, cause);
 	case COL_TEXT:

@@ -125,7 +125,7 @@ static const char *cmd_names[] = {
     [CMD_APOLOGIZE] = "apologize", [CMD_START] = "start",
     [CMD_LIST] = "list",           [CMD_SHOW] = "show",
     [CMD_EXTEND] = "extend",       [CMD_RETURN] = "return",
-    [CMD_SUMMARY] = "summary",
+    [CMD_SUMMARY] = "summary",     [CMD_SURVEY] = "survey",
 };
 
 /* Why the sender must get no reply, or NULL: one of our own numbers (a
@@ -194,11 +194,14 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	formats[9] = 1;
 	grammar_parse(sms->text, &cmd);
 	snprintf(rating, sizeof rating, "%d",
-	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ? cmd.rating
-	                                                       : cmd.number);
+	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ||
+	                 cmd.kind == CMD_SURVEY
+	             ? cmd.rating
+	             : cmd.number);
 	values[10] = cmd_names[cmd.kind];
 	values[11] = cmd.keyword ? "t" : "f";
-	values[12] = cmd.ticket;
+	/* For survey answers, p_ticket carries the C/K letters (020). */
+	values[12] = cmd.kind == CMD_SURVEY ? cmd.answers : cmd.ticket;
 	values[13] = cmd.ticket_ok ? "t" : "f";
 	values[14] = cmd.unit;
 	values[15] = rating;

@@ -37,6 +37,9 @@ static void __attribute__((noreturn)) usage(void)
 	    "                           deadline_days,working_days]\n"
 	    "  import-routing FILE      category_code,area_code,unit_code\n"
 	    "  import-officials FILE    unit_code,name,phone,role\n"
+	    "  import-services FILE     "
+	    "phone,procedure_code,procedure_name,unit,\n"
+	    "                           received,returned,on_time[,file_id]\n"
 	    "  import-holidays FILE     date,kind,name,source[,status]\n"
 	    "                           (kind: holiday|workday; status: "
 	    "decided|provisional)\n"
@@ -58,6 +61,11 @@ static void __attribute__((noreturn)) usage(void)
 	    "                 the public monthly report of a unit's subtree\n"
 	    "  rebuild-stats  recompute the statistics from the ledger\n"
 	    "  poster UNIT    print the unit's A4 poster (HTML) for citizens\n"
+	    "  survey-percent UNIT PERCENT|default   share of the unit's "
+	    "services surveyed\n"
+	    "  open311-client add NAME      register an Open311 client, print "
+	    "its api_key once\n"
+	    "  open311-client revoke NAME   revoke an Open311 client's key\n"
 	    "  check-routing  list units routing reaches whose notices reach "
 	    "no official\n"
 	    "                 who can act, and where they fall back to\n"
@@ -296,6 +304,97 @@ cmd_ban(const char *path, int ban, int argc, char **argv)
 	return rc;
 }
 
+/* Run one statement with text parameters; its result, or NULL with the
+ * server's message printed. */
+static PGresult *
+exec_params(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK ||
+	    PQresultStatus(r) == PGRES_COMMAND_OK)
+		return r;
+	fprintf(stderr, "paknctl: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return NULL;
+}
+
+/* paknctl open311-client add|revoke NAME. */
+static int
+cmd_open311_client(const char *path, const char *action, const char *name)
+{
+	unsigned char raw[24];
+	char key[64];
+	const char *params[2] = {name, key};
+	PGconn *conn;
+	PGresult *r;
+	FILE *f;
+	int rc = 1;
+
+	if (strcmp(action, "add") != 0 && strcmp(action, "revoke") != 0)
+		usage();
+	conn = db_connect(path);
+	if (!strcmp(action, "add")) {
+		if ((f = fopen("/dev/urandom", "rb")) == NULL ||
+		    fread(raw, 1, sizeof raw, f) != sizeof raw)
+			fatal("/dev/urandom");
+		fclose(f);
+		strcpy(key, "o311_");
+		for (size_t i = 0; i < sizeof raw; i++)
+			snprintf(key + 5 + 2 * i, 3, "%02x", raw[i]);
+		r = exec_params(
+		    conn,
+		    "INSERT INTO pakn.open311_client (name, key_hash) "
+		    "VALUES ($1, sha256(convert_to($2, 'UTF8'))) "
+		    "ON CONFLICT (name) DO UPDATE SET key_hash = "
+		    "excluded.key_hash, revoked_at = NULL RETURNING id",
+		    2, params);
+		if (r != NULL) {
+			printf("%s\n", key);
+			rc = 0;
+		}
+	} else if ((r = exec_params(conn,
+	                            "UPDATE pakn.open311_client SET revoked_at "
+	                            "= now() WHERE name = $1 RETURNING id",
+	                            1, params)) != NULL) {
+		if (PQntuples(r) == 1) {
+			printf("client %s revoked\n", name);
+			rc = 0;
+		} else
+			fprintf(stderr, "paknctl: no Open311 client %s\n",
+			        name);
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
+/* paknctl survey-percent UNIT PERCENT|default. */
+static int
+cmd_survey_percent(const char *path, const char *unit, const char *pct)
+{
+	const char *params[2] = {unit, pct};
+	int def = !strcmp(pct, "default");
+	PGconn *conn = db_connect(path);
+	PGresult *r = exec_params(
+	    conn,
+	    def ? "DELETE FROM pakn.survey_unit WHERE unit_code = $1 "
+	          "RETURNING unit_code"
+	        : "INSERT INTO pakn.survey_unit (unit_code, percent) VALUES "
+	          "($1, $2::numeric) ON CONFLICT (unit_code) DO UPDATE SET "
+	          "percent = excluded.percent RETURNING unit_code",
+	    def ? 1 : 2, params);
+	int rc = r == NULL;
+
+	if (r != NULL)
+		printf("%s: %s\n", unit,
+		       def ? "the configured share ([survey] sample_percent)"
+		           : "share set");
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
 /* paknctl report --month YYYY-MM [--unit CODE] [--csv]. */
 static int
 cmd_report(const char *path, int argc, char **argv)
@@ -499,11 +598,18 @@ main(int argc, char **argv)
 	if (!strncmp(cmd, "import-", 7) && optind + 2 == argc &&
 	    (!strcmp(cmd + 7, "units") || !strcmp(cmd + 7, "categories") ||
 	     !strcmp(cmd + 7, "routing") || !strcmp(cmd + 7, "officials") ||
-	     !strcmp(cmd + 7, "holidays") || !strcmp(cmd + 7, "aliases")))
+	     !strcmp(cmd + 7, "holidays") || !strcmp(cmd + 7, "aliases") ||
+	     !strcmp(cmd + 7, "services")))
 		return cmd_import(path, cmd + 7, argv[optind + 1]);
 	if (!strcmp(cmd, "token") && optind + 4 == argc &&
 	    !strcmp(argv[optind + 2], "--official"))
 		return cmd_token(path, argv[optind + 1], argv[optind + 3]);
+	if (!strcmp(cmd, "open311-client") && optind + 3 == argc)
+		return cmd_open311_client(path, argv[optind + 1],
+		                          argv[optind + 2]);
+	if (!strcmp(cmd, "survey-percent") && optind + 3 == argc)
+		return cmd_survey_percent(path, argv[optind + 1],
+		                          argv[optind + 2]);
 	if (!strcmp(cmd, "poster") && optind + 2 == argc)
 		return cmd_poster(path, argv[optind + 1]);
 	if (!strcmp(cmd, "holidays") && optind + 2 == argc)

@@ -16,12 +16,15 @@
 #include "summary.h"
 #include "http.h"
 #include "ingest.h"
+#include "open311.h"
 #include "outbox.h"
 #include "poster_http.h"
+#include "service.h"
 #include "stats.h"
 #include "ussd_http.h"
 #include "migrate.h"
 #include "stmt.h"
+#include "survey.h"
 #include "util.h"
 
 #ifndef PAKN_SYSCONFDIR
@@ -147,6 +150,7 @@ shutdown_begin(struct paknd *d)
 	summary_stop(d->summary);
 	outbox_stop(d->outbox);
 	stats_stop(d->stats);
+	survey_stop(d->survey);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
 	drain_deadline = evtimer_new(d->base, drain_expired, d);
 	event_add(drain_timer, &tick);
@@ -171,9 +175,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("log reopened");
 		break;
 	case SIGUSR2:
-		log_info("deadline pass requested");
+		log_info("deadline pass requested (and a survey pass)");
 		deadline_kick(d->deadline);
 		summary_kick(d->summary);
+		survey_kick(d->survey);
 		break;
 	}
 }
@@ -205,6 +210,8 @@ routes_add(struct paknd *d)
 	ingest_routes(d);
 	dlr_routes(d);
 	ussd_http_routes(d);
+	service_routes(d);
+	open311_routes(d);
 }
 
 /* Run the daemon until it is told to stop. */
@@ -235,6 +242,7 @@ run(struct paknd *d, int foreground)
 	d->summary = summary_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
+	d->survey = survey_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
@@ -243,6 +251,7 @@ run(struct paknd *d, int foreground)
 	deadline_free(d->deadline);
 	summary_free(d->summary);
 	stats_free(d->stats);
+	survey_free(d->survey);
 	http_free(d);
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);

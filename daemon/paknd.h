@@ -17,6 +17,7 @@ struct outbox;
 struct deadline;
 struct summary;
 struct stats;
+struct survey;
 struct conns;
 struct http_route;
 
@@ -29,6 +30,7 @@ struct paknd {
 	struct deadline *deadline;
 	struct summary *summary;
 	struct stats *stats;
+	struct survey *survey;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns;       /* the connections: cap, deadlines */

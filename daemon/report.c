@@ -69,6 +69,24 @@ static const struct col cols[] = {
 };
 #define NCOLS (sizeof cols / sizeof cols[0])
 
+/* The survey figures (pakn.survey_stats), per unit and procedure. */
+static const struct col survey_cols[] = {
+    {"services", 0, "Hồ sơ đã trả", F_INT},
+    {"recorded_on_time_rate", 0, "Đúng hẹn theo một cửa (%)", F_PCT},
+    {"surveys_sent", 0, "Đã gửi khảo sát", F_INT},
+    {"responses", 0, "Người trả lời", F_INT},
+    {"response_rate", 0, "Tỷ lệ trả lời (%)", F_PCT},
+    {"mean_satisfaction", 0, "Điểm hài lòng TB (1-5)", F_DEC},
+    {"satisfaction_rate", 0, "Tỷ lệ hài lòng (%)", F_PCT},
+    {"on_time_experienced_rate", 0, "Đúng hẹn theo người dân (%)", F_PCT},
+    {"on_time_recorded_rate", 0, "Đúng hẹn theo một cửa, cùng hồ sơ (%)",
+     F_PCT},
+    {"on_time_gap", 0, "Chênh lệch đúng hẹn (điểm %)", F_PCT},
+    {"money_asked", 0, "Bị đòi tiền ngoài phí", F_INT},
+    {"money_asked_rate", 0, "Tỷ lệ bị đòi tiền ngoài phí (%)", F_PCT},
+};
+#define NSURVEY_COLS (sizeof survey_cols / sizeof survey_cols[0])
+
 static const char *tier_names[] = {"", "Cao nhất", "Trung bình cao",
                                    "Trung bình thấp", "Thấp nhất"};
 
@@ -153,6 +171,53 @@ str_of(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* Append one CSV line of survey figures: unit, procedure, measures. */
+static void
+survey_csv_row(const json_t *row, const char *code, const char *name,
+               const char *pcode, const char *pname, struct buf *out)
+{
+	char v[64];
+
+	csv_field(out, code, 0);
+	csv_field(out, name, 0);
+	csv_field(out, pcode, 0);
+	csv_field(out, pname, 0);
+	for (size_t i = 0; i < NSURVEY_COLS; i++) {
+		col_format(&survey_cols[i], col_value(row, &survey_cols[i]), v,
+		           sizeof v);
+		csv_field(out, v, i + 1 == NSURVEY_COLS);
+	}
+}
+
+/* Append the survey figures of a document (by=survey) as CSV. */
+static void
+survey_csv(const json_t *doc, struct buf *out)
+{
+	const json_t *sv = json_object_get(doc, "surveys"), *row, *u, *p;
+	const json_t *unit = json_object_get(doc, "unit");
+	char *total;
+	size_t i;
+
+	buf_adds(out, "\xEF\xBB\xBF");
+	csv_field(out, "Mã đơn vị", 0);
+	csv_field(out, "Đơn vị", 0);
+	csv_field(out, "Mã thủ tục", 0);
+	csv_field(out, "Thủ tục", 0);
+	for (i = 0; i < NSURVEY_COLS; i++)
+		csv_field(out, survey_cols[i].head, i + 1 == NSURVEY_COLS);
+	json_array_foreach(json_object_get(sv, "rows"), i, row)
+	{
+		u = json_object_get(row, "unit");
+		p = json_object_get(row, "procedure");
+		survey_csv_row(row, str_of(u, "code"), str_of(u, "name"),
+		               str_of(p, "code"), str_of(p, "name"), out);
+	}
+	total = xasprintf("Tổng %s", str_of(unit, "name"));
+	survey_csv_row(json_object_get(sv, "total"), str_of(unit, "code"),
+	               total, "", "", out);
+	free(total);
+}
+
 /* Append the rows and the total of a document as CSV. */
 void
 report_csv(const json_t *doc, struct buf *out)
@@ -162,6 +227,10 @@ report_csv(const json_t *doc, struct buf *out)
 	char *total;
 	size_t i;
 
+	if (!strcmp(str_of(doc, "by"), "survey")) {
+		survey_csv(doc, out);
+		return;
+	}
 	buf_adds(out, "\xEF\xBB\xBF");
 	csv_field(out, "Mã", 0);
 	csv_field(out, "Tên", 0);
@@ -197,6 +266,53 @@ html_row(const json_t *doc, const json_t *row, const char *name,
 		buf_adds(out, "</td>");
 	}
 	buf_adds(out, "</tr>\n");
+}
+
+/* Append one table row of survey figures. */
+static void
+survey_html_row(const json_t *row, const char *unit, const char *proc,
+                struct buf *out, int total)
+{
+	char v[64];
+
+	buf_adds(out, total ? "<tr class=\"total\"><th>" : "<tr><th>");
+	buf_add_html(out, unit);
+	buf_adds(out, "</th><th>");
+	buf_add_html(out, proc);
+	buf_adds(out, "</th>");
+	for (size_t i = 0; i < NSURVEY_COLS; i++) {
+		col_format(&survey_cols[i], col_value(row, &survey_cols[i]), v,
+		           sizeof v);
+		buf_adds(out, "<td>");
+		buf_add_html(out, v);
+		buf_adds(out, "</td>");
+	}
+	buf_adds(out, "</tr>\n");
+}
+
+/* Append the public report's survey section: aggregates per unit and
+ * procedure, nothing of one person. */
+static void
+survey_html(const json_t *doc, struct buf *out)
+{
+	const json_t *sv = json_object_get(doc, "surveys"), *row;
+	size_t i;
+
+	if (sv == NULL)
+		return;
+	buf_adds(out, "<h2>Khảo sát người dân sau dịch vụ công</h2>\n"
+	              "<table>\n<tr><th>Đơn vị</th><th>Thủ tục</th>");
+	for (i = 0; i < NSURVEY_COLS; i++) {
+		buf_adds(out, "<th>");
+		buf_add_html(out, survey_cols[i].head);
+		buf_adds(out, "</th>");
+	}
+	buf_adds(out, "</tr>\n");
+	json_array_foreach(json_object_get(sv, "rows"), i, row) survey_html_row(
+	    row, str_of(json_object_get(row, "unit"), "name"),
+	    str_of(json_object_get(row, "procedure"), "name"), out, 0);
+	survey_html_row(json_object_get(sv, "total"), "Tổng", "", out, 1);
+	buf_adds(out, "</table>\n");
 }
 
 /* Append the page head and the title of the public report. */
@@ -264,9 +380,12 @@ report_html(const json_t *doc, struct buf *out)
 	    xasprintf("Tổng %s", str_of(json_object_get(doc, "unit"), "name"));
 	html_row(doc, json_object_get(doc, "total"), total, out, 1);
 	free(total);
-	buf_adds(out, "</table>\n<p>Không có thông tin cá nhân hay nội dung "
+	buf_adds(out, "</table>\n");
+	survey_html(doc, out);
+	buf_adds(out, "<p>Không có thông tin cá nhân hay nội dung "
 	              "phản ánh. Bản CSV: thêm <code>.csv</code> vào địa "
-	              "chỉ.</p>\n</body></html>\n");
+	              "chỉ (khảo sát: <code>.csv?by=survey</code>).</p>\n"
+	              "</body></html>\n");
 }
 
 /* Print one text line: name, then the shown current-period columns. */

@@ -17,9 +17,11 @@ struct report_opts {
 	long satisfaction; /* target, percent */
 };
 
-/* The SQL that computes a statistics document (pakn.stats_doc). */
+/* The SQL that computes a statistics document (pakn.stats_doc, with the
+ * survey figures of 020). */
 #define REPORT_DOC_SQL                                                         \
-	"SELECT pakn.stats_doc($1, $2, $3, $4, $5::integer, $6::integer, "     \
+	"SELECT pakn.stats_doc_surveys($1, $2, $3, $4, $5::integer, "          \
+	"$6::integer, "                                                        \
 	"$7::numeric, $8::numeric, $9::boolean, $10::integer)"
 
 /* Append the rows and the total of a document as CSV (UTF-8 with BOM, CRLF

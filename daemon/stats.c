@@ -314,7 +314,10 @@ route_report(struct paknd *d, struct evhttp_request *req, const char *path,
 	v[0] = NULL;
 	v[1] = param(&q, "unit");
 	v[2] = month;
-	v[3] = "unit";
+	/* ?by=survey: the survey figures as the CSV's rows. */
+	v[3] = param(&q, "by") != NULL && !strcmp(param(&q, "by"), "survey")
+	           ? "survey"
+	           : "unit";
 	v[4] = NULL;
 	v[5] = cut;
 	v[6] = on;

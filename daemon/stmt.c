@@ -84,4 +84,21 @@ const struct db_stmt stmts[NSTMTS] = {
                           "$3::boolean, $4::boolean, $5::numeric, "
                           "$6::numeric)",
                           6},
+    [STMT_SURVEY_RUN] =
+        {"survey_run",
+         "SELECT locked, considered, sent, reminded, expired, sms FROM "
+         "pakn.survey_run($1, $2::numeric, $3::integer, $4::integer, "
+         "$5::integer, $6::integer, $7::integer, $8::integer, $9::integer, "
+         "$10::integer, $11::integer)",
+         11},
+    [STMT_SERVICE_NEW] =
+        {"service_new",
+         "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+         "FROM pakn.api_service_new($1, $2, $3::jsonb) r",
+         3},
+    [STMT_OPEN311] =
+        {"open311",
+         "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
+         "FROM pakn.open311($1, $2, $3, $4, $5::jsonb) r",
+         5},
 };

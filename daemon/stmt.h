@@ -38,6 +38,14 @@ enum stmt_id {
 	STMT_API_DESK,  /* token -> status, body, sms */
 	STMT_SUMMARY_RUN, /* gateway, cutoff day, weekly, monthly, on-time
 	                     target, satisfaction target -> SMS queued */
+	STMT_SURVEY_RUN,  /* gateway, percent, min days, delay minutes, remind
+	                     hours, expire hours, max age days, quiet start,
+	                     quiet end, limit, keep phone days -> locked,
+	                     considered, sent,  reminded, expired, sms */
+	STMT_SERVICE_NEW, /* token, msisdn, args (jsonb) -> status, body,
+	                     sms */
+	STMT_OPEN311,     /* op, api_key, gateway, msisdn, args (jsonb) ->
+	                     status, body, sms */
 	NSTMTS,
 };
 

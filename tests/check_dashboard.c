@@ -11,6 +11,8 @@
  *   K2 C03 corruption: open and overdue (sensitive: text hidden)
  * Totals: received 3, answered 2, on time 50,0 %, satisfied 50,0 %.
  * The triage desk P01-TN holds D1, a complaint without a place.
+ * A survey after a service of C01 (1.001): recorded on time, answered
+ * "late", rated 4.
  */
 
 #ifndef _GNU_SOURCE
@@ -90,7 +92,19 @@ static const char seed_sql[] =
     " dimension, responsible_unit, status, text, due_at, desk_reason)"
     " VALUES ('D1', '+84900000001', 'kannel', 'general', 3, 'P01-TN',"
     " 'open', 'đèn đường hỏng D1', now() + interval '10 days',"
-    " 'no_place');";
+    " 'no_place');"
+    /* A survey after a service of C01: recorded on time, experienced
+     * late, rated 4. */
+    "INSERT INTO pakn.service_record (unit_code, procedure_code,"
+    " procedure_name, msisdn, received_at, returned_at, on_time, source,"
+    " considered) VALUES ('C01', '1.001', 'Chứng thực bản sao',"
+    " '+84900000002', '2026-10-06 08:00+07', '2026-10-06 10:00+07', true,"
+    " 'api', true);"
+    "INSERT INTO pakn.survey (service_id, msisdn, state, due_at, created_at,"
+    " sent_at, answered_at, satisfaction, on_time, money_asked)"
+    " SELECT id, msisdn, 'answered', returned_at, returned_at, returned_at,"
+    " returned_at + interval '1 hour', 4, false, false"
+    " FROM pakn.service_record;";
 
 #define assert_contains(hay, needle)                                           \
 	ck_assert_msg((hay) != NULL && strstr((hay), (needle)) != NULL,        \
@@ -160,6 +174,14 @@ START_TEST(test_dashboard_numbers)
 	assert_contains(dom, "<tr data-ticket=\"D1\"><td>D1</td><td>Chưa rõ "
 	                     "xã/phường</td>");
 	assert_contains(dom, "đèn đường hỏng D1");
+	/* The survey section: one procedure of C01, the gap of 100 points
+	 * between the shop's record and the citizen's answer. */
+	assert_contains(dom, "<td>Xã An Bình</td><td>Chứng thực bản sao</td>"
+	                     "<td class=\"n\">1</td><td class=\"n\">1</td>"
+	                     "<td class=\"n\">100,0</td><td class=\"n\">100,0"
+	                     "</td><td class=\"n\">4,00</td><td class=\"n\">"
+	                     "0,0</td><td class=\"n\">100,0</td><td "
+	                     "class=\"n\">100,0</td><td class=\"n\">0,0</td>");
 	free(dom);
 	free(log);
 }

@@ -417,6 +417,55 @@ START_TEST(test_null_and_complaint)
 END_TEST
 
 /* The decoder reports malformed bytes one at a time as U+FFFD. */
+/* Survey answers: a digit anywhere, C/K answers in order; anything more
+ * is a complaint as before. */
+static const struct {
+	const char *in;
+	enum cmd_kind kind;
+	int rating;
+	const char *answers;
+} survey_cases[] = {
+    {"5 C K", CMD_SURVEY, 5, "CK"},
+    {"5ck", CMD_SURVEY, 5, "CK"},
+    {"CK5", CMD_SURVEY, 5, "CK"},
+    {"c,k 2", CMD_SURVEY, 2, "CK"},
+    {"K C 1", CMD_SURVEY, 1, "KC"},
+    {"Có không 4", CMD_SURVEY, 4, "CK"},
+    {"co ko 3", CMD_SURVEY, 3, "CK"},
+    {"KHÔNG, CÓ", CMD_SURVEY, 0, "KC"},
+    {"C", CMD_SURVEY, 0, "C"},
+    {" k. ", CMD_SURVEY, 0, "K"},
+    {"4 c", CMD_SURVEY, 4, "C"},
+    {"5", CMD_DIGIT, 5, ""},
+    {"5 C K C", CMD_COMPLAINT, 0, ""},
+    {"5 6 C", CMD_COMPLAINT, 0, ""},
+    {"5 4 C", CMD_COMPLAINT, 0, ""},
+    {"6 C K", CMD_COMPLAINT, 0, ""},
+    {"co dien khong", CMD_COMPLAINT, 0, ""},
+    {"TT 5 C", CMD_COMPLAINT, 0, ""},
+    {"kn", CMD_COMPLAINT, 0, ""},
+    {"ck", CMD_SURVEY, 0, "CK"},
+};
+
+START_TEST(test_survey)
+{
+	struct sms_cmd cmd;
+
+	for (size_t i = 0; i < LEN(survey_cases); i++) {
+		grammar_parse(survey_cases[i].in, &cmd);
+		ck_assert_msg(cmd.kind == survey_cases[i].kind,
+		              "\"%s\": kind %d, want %d", survey_cases[i].in,
+		              cmd.kind, survey_cases[i].kind);
+		if (cmd.kind == CMD_SURVEY) {
+			ck_assert_int_eq(cmd.rating, survey_cases[i].rating);
+			ck_assert_str_eq(cmd.answers, survey_cases[i].answers);
+			ck_assert_str_eq(cmd.ticket, "");
+		}
+		sms_cmd_free(&cmd);
+	}
+}
+END_TEST
+
 START_TEST(test_utf8_next)
 {
 	static const struct {
@@ -459,6 +508,7 @@ grammar_suite(void)
 	tcase_add_test(tc, test_null_and_complaint);
 	tcase_add_test(tc, test_number);
 	tcase_add_test(tc, test_utf8_next);
+	tcase_add_test(tc, test_survey);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -270,6 +270,43 @@ function loadDesk() {
 		.catch(function (e) { showError("Bộ phận tiếp nhận: " + e.message); });
 }
 
+/* Draw the survey figures per unit and procedure, then the total. */
+function drawSurveys(doc) {
+	var body = document.querySelector("#survey tbody"), sv = doc.surveys || { rows: [], total: {} };
+	body.innerHTML = "";
+	sv.rows.concat([sv.total]).forEach(function (r, i) {
+		var tr = el("tr", null, i === sv.rows.length ? "total" : null);
+		cell(tr, r.unit ? r.unit.name : "Tổng");
+		cell(tr, r.procedure ? r.procedure.name : "");
+		cell(tr, fmt(r.services, 0), true);
+		cell(tr, fmt(r.surveys_sent, 0), true);
+		cell(tr, fmt(r.response_rate, 1), true);
+		cell(tr, fmt(r.satisfaction_rate, 1), true);
+		cell(tr, fmt(r.mean_satisfaction, 2), true);
+		cell(tr, fmt(r.on_time_experienced_rate, 1), true);
+		cell(tr, fmt(r.on_time_recorded_rate, 1), true);
+		cell(tr, fmt(r.on_time_gap, 1), true);
+		cell(tr, fmt(r.money_asked_rate, 1), true);
+		body.appendChild(tr);
+	});
+}
+
+/* Download the survey figures as CSV (the token goes in a header). */
+function surveyCsv(ev) {
+	ev.preventDefault();
+	var q = "unit=" + encodeURIComponent(document.getElementById("unit").value.trim()) +
+		"&period=" + encodeURIComponent(period()) + "&by=survey";
+	fetch("/v1/stats.csv?" + q, { headers: { Authorization: "Bearer " + sessionStorage.getItem("pakn_token") } })
+		.then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.blob(); })
+		.then(function (b) {
+			var a = el("a");
+			a.href = URL.createObjectURL(b);
+			a.download = "khao-sat-" + period() + ".csv";
+			a.click();
+		})
+		.catch(function (e) { showError(e.message); });
+}
+
 /* Load both tables for the chosen unit and period. */
 function load() {
 	var unit = document.getElementById("unit").value.trim(), p = period();
@@ -283,6 +320,7 @@ function load() {
 			drawChart(d[0]);
 			drawRanking(d[1]);
 			drawOverdue(d[1]);
+			drawSurveys(d[1]);
 			st.textContent = "Cập nhật " + new Date(d[0].generated_at).toLocaleString("vi-VN") +
 				(d[0].viewer ? " · " + d[0].viewer.name : "");
 			document.body.setAttribute("data-loaded", "1");
@@ -310,6 +348,7 @@ function start() {
 	document.getElementById("kind").value = m[2] ? "month" : m[3] ? "Q" : m[4] ? "H" : m[5] ? "M9" : "year";
 	fillParts(m[2] || m[3] || m[4]);
 	document.getElementById("kind").addEventListener("change", function () { fillParts(); });
+	document.getElementById("surveycsv").addEventListener("click", surveyCsv);
 	document.getElementById("filter").addEventListener("submit", function (ev) { ev.preventDefault(); load(); });
 	document.getElementById("loginform").addEventListener("submit", function (ev) {
 		ev.preventDefault();
