@@ -21,6 +21,7 @@
 
 #include "gw.h"
 #include "http.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "phone.h"
 #include "sms.h"
@@ -101,6 +102,7 @@ struct outbox {
 	int backlog; /* the last claim was full: more may be due */
 	int again;   /* kicked while a claim was in flight */
 	int stopped;
+	struct mcounter sends; /* outcomes by gateway and result */
 };
 
 static void bucket_run(struct bucket *b);
@@ -277,6 +279,8 @@ msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 	m->outcome = outcome;
 	m->ref = ref;
 	m->error = error;
+	mcounter_add(&o->sends, 1, m->gateway,
+	             m->refused ? "refused" : outcome_name(outcome));
 	gw_call_free(&m->call);
 	snprintf(id, sizeof id, "%lld", m->id);
 	snprintf(segs, sizeof segs, "%d", m->segments);
@@ -784,6 +788,12 @@ outbox_new(struct paknd *d)
 	LIST_INIT(&o->socks);
 	TAILQ_INIT(&o->sending);
 	TAILQ_INIT(&o->recording);
+	o->sends = (struct mcounter){
+	    .name = "pakn_outbox_sends_total",
+	    .help = "Send attempts by gateway and result (sent, retry, failed, "
+	            "refused).",
+	    .nlabels = 2,
+	    .labels = {"gateway", "result"}};
 	if ((o->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_fn);
@@ -894,6 +904,32 @@ outbox_free(struct outbox *o)
 	event_free(o->poll);
 	event_free(o->kick);
 	event_free(o->curl_timer);
+	mcounter_clear(&o->sends);
 	free(o);
 	curl_global_cleanup();
+}
+
+/* Append the send results and what this process holds. */
+void
+outbox_metrics(const struct outbox *o, struct buf *b)
+{
+	const struct bucket *bk;
+	char lab[128];
+
+	metrics_counter(b, &o->sends);
+	metrics_head(b, "pakn_outbox_held", "gauge",
+	             "Messages this process claimed and has not recorded.");
+	metrics_sample(b, "pakn_outbox_held", NULL, (double)o->held);
+	metrics_head(b, "pakn_outbox_rate_waiting", "gauge",
+	             "Claimed messages waiting for their gateway's rate.");
+	TAILQ_FOREACH(bk, &o->buckets, entry)
+	{
+		struct buf v;
+		buf_init(&v);
+		metrics_label_value(&v, bk->name);
+		snprintf(lab, sizeof lab, "gateway=\"%s\"", v.data);
+		buf_free(&v);
+		metrics_sample(b, "pakn_outbox_rate_waiting", lab,
+		               (double)bk->nwaiting);
+	}
 }

@@ -13,8 +13,10 @@
 #include "deadline.h"
 #include "stats.h"
 #include "http.h"
+#include "metrics_http.h"
 #include "migrate.h"
 #include "stmt.h"
+#include "ussd_http.h"
 #include "util.h"
 
 #ifndef PAKN_SYSCONFDIR
@@ -211,6 +213,7 @@ run(struct paknd *d, int foreground)
 	d->deadline = deadline_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
+	d->metrics = metrics_new(d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
@@ -219,6 +222,8 @@ run(struct paknd *d, int foreground)
 	deadline_free(d->deadline);
 	stats_free(d->stats);
 	http_free(d);
+	metrics_free(d->metrics);
+	ussd_http_metrics_free();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
 	if (drain_timer != NULL)

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "metrics.h"
 #include "report.h"
 #include "stats.h"
 #include "stmt.h"
@@ -90,6 +91,7 @@ struct stats {
 	struct event *timer;
 	int busy;
 	int stopped;
+	long long folds, folded, fold_locked, fold_failed;
 };
 
 /* Answer an error document as JSON, or as text for the public pages. */
@@ -338,10 +340,38 @@ stats_fold_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	struct stats *s = arg;
 
 	s->busy = 0;
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		s->fold_failed++;
 		log_warnx("stats: fold failed: %s", error);
-	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		return;
+	}
+	if (atoll(PQgetvalue(res, 0, 0)) < 0) {
+		s->fold_locked++;
+		return;
+	}
+	s->folds++;
+	s->folded += atoll(PQgetvalue(res, 0, 0));
+	if (atoi(PQgetvalue(res, 0, 0)) > 0)
 		log_debug("stats: folded %s deltas", PQgetvalue(res, 0, 0));
+}
+
+/* Append the folds and the deltas they moved. */
+void
+stats_metrics(const struct stats *s, struct buf *b)
+{
+	metrics_head(b, "pakn_stats_folds_total", "counter",
+	             "Statistics folds: run, left to another instance "
+	             "(advisory lock), failed.");
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"run\"",
+	               (double)s->folds);
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"locked_out\"",
+	               (double)s->fold_locked);
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"failed\"",
+	               (double)s->fold_failed);
+	metrics_head(b, "pakn_stats_deltas_folded_total", "counter",
+	             "Statistics deltas folded into the rollups.");
+	metrics_sample(b, "pakn_stats_deltas_folded_total", NULL,
+	               (double)s->folded);
 }
 
 /* Start a fold unless one is in flight. */

@@ -69,4 +69,8 @@ const struct db_stmt stmts[NSTMTS] = {
                         "$9::jsonb, $10::integer)",
                         10},
     [STMT_POSTER] = {"poster", POSTER_SQL, 1},
+    [STMT_METRICS] = {"metrics",
+                      "SELECT metric, gateway, n, age FROM "
+                      "pakn.metrics_gauges()",
+                      0},
 };

@@ -33,6 +33,7 @@ enum stmt_id {
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_METRICS,   /* -> metric, gateway, n, age (pakn.metrics_gauges) */
 	NSTMTS,
 };
 

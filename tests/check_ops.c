@@ -1,0 +1,444 @@
+/*
+ * check_ops.c: what an operator runs paknd with (issue 15). The real
+ * paknd against a real PostgreSQL and a fake Kannel (tests/fakegw):
+ *  - GET /metrics in the Prometheus text format, checked by promtool
+ *    (Debian package prometheus), counters that move, no personal data;
+ *  - logs at info level without phone numbers, tokens or texts;
+ *  - sd_notify: READY, STOPPING, WATCHDOG on a socket of the test's own;
+ *  - reads (statistics, public report) from a real streaming replica;
+ *  - two paknd on one database: the outbox, the statistics fold, the
+ *    gateway's send rate.
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#ifndef PAKN_SRCDIR
+#define PAKN_SRCDIR "."
+#endif
+
+#define FAKEGW PAKN_BUILDDIR "/tests/fakegw"
+#define WAIT   15.0 /* seconds for something to happen */
+
+static struct paknd D; /* the paknd most tests talk to */
+static int fg_port;    /* the fake Kannel */
+static pid_t fg_pid;
+static char fg_file[PATH_MAX]; /* what it received, a line per send */
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", (needle));           \
+	} while (0)
+
+/* Return a TCP port of 127.0.0.1 that is free now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd != -1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd != -1)
+		close(fd);
+	return port;
+}
+
+/* Start the fake Kannel and wait until it has bound its port. */
+static int
+fakegw_start(void)
+{
+	char port[16], log[PATH_MAX];
+	char *argv[] = {FAKEGW,   "-p", port,    "-m",
+	                "kannel", "-o", fg_file, NULL};
+	double end = now_secs() + 5;
+	pid_t parent = getpid();
+	int fd;
+
+	if ((fg_port = free_port()) == -1)
+		return -1;
+	snprintf(port, sizeof port, "%d", fg_port);
+	harness_path(fg_file, sizeof fg_file, "fakegw-kannel.txt");
+	harness_path(log, sizeof log, "fakegw-kannel.log");
+	fflush(NULL);
+	if ((fg_pid = fork()) == -1)
+		return -1;
+	if (fg_pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (access(fg_file, F_OK) != 0 && now_secs() < end)
+		sleep_ms(20);
+	return access(fg_file, F_OK) == 0 ? 0 : -1;
+}
+
+/* Stop the fake Kannel; 0 if it exited cleanly. */
+static int
+fakegw_stop(void)
+{
+	int status = 0;
+
+	if (fg_pid <= 0)
+		return 0;
+	kill(fg_pid, SIGTERM);
+	if (waitpid(fg_pid, &status, 0) != fg_pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
+/* How many sends to msisdn the fake Kannel received. */
+static int
+fg_count(const char *msisdn)
+{
+	char *text = file_read(fg_file, NULL), *p, *needle;
+	int n = 0;
+
+	if (text == NULL)
+		return 0;
+	needle = strf("\tto=%s\t", msisdn);
+	for (p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(needle);
+	free(text);
+	return n;
+}
+
+/* Write an instance's configuration: the fake Kannel at rate, outbox
+ * and folds polled often, extra appended. */
+static int
+write_conf(struct paknd *d, long rate, const char *extra)
+{
+	char conninfo[256], *text;
+	FILE *f;
+	int rc;
+
+	pg_conninfo(conninfo, sizeof conninfo, "pakn");
+	text =
+	    strf("[server]\nlisten = 127.0.0.1:%d\ntimeout = 10\n"
+	         "drain_timeout = 5\n\n"
+	         "[database]\nconninfo = \"%s\"\npool_size = 3\n"
+	         "migrate = yes\nreconnect_max = 1\n%s\n"
+	         "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
+	         "retry_base = 1\nlease = 30\nsend_timeout = 2\n\n"
+	         "[stats]\nfold_interval = 1\n\n"
+	         "[gateway.kannel]\ntype = kannel\ntoken = kannel-secret\n"
+	         "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	         "username = pakn\npassword = kannel-pass\nsender = 1022\n"
+	         "rate = %ld\n\n"
+	         "[gateway.at]\ntype = africastalking\ntoken = at-secret\n",
+	         d->port, conninfo, extra != NULL ? extra : "", fg_port, rate);
+	if ((f = fopen(d->conf, "w")) == NULL)
+		return -1;
+	fputs(text, f);
+	rc = fclose(f);
+	free(text);
+	return rc;
+}
+
+/* Send an inbound SMS through the Kannel callback of instance d; the
+ * HTTP status. */
+static long
+kannel_sms(const struct paknd *d, const char *token, const char *from,
+           const char *text, const char *id)
+{
+	struct http_resp r;
+	char *f = url_encode(from, strlen(from)),
+	     *t = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/kannel/sms?token=%s&from=%s&to=1022&text=%s"
+	                  "&id=%s",
+	                  token, f, t, id);
+	long st = http_get(d->port, path, &r);
+
+	http_resp_free(&r);
+	free(path);
+	free(f);
+	free(t);
+	return st;
+}
+
+/* GET /metrics of d; the body (malloc'd); fails the test unless 200. */
+static char *
+metrics_get(const struct paknd *d)
+{
+	struct http_resp r;
+	char *body;
+
+	ck_assert_int_eq(http_get(d->port, "/metrics", &r), 200);
+	assert_contains(r.ctype, "text/plain; version=0.0.4");
+	body = strdup(r.body);
+	http_resp_free(&r);
+	return body;
+}
+
+/* The value of the sample line "series value" in a page; -1 if absent. */
+static double
+metric(const char *page, const char *series)
+{
+	char *needle = strf("\n%s ", series);
+	const char *p = strstr(page, needle);
+	double v = -1;
+
+	if (p != NULL)
+		v = strtod(p + strlen(needle), NULL);
+	free(needle);
+	return v;
+}
+
+/* Run promtool check metrics on a page; its output, or NULL if clean. */
+static char *
+promtool_check(const char *page)
+{
+	char in[PATH_MAX], out[PATH_MAX], *cmd, *text;
+	FILE *f;
+	int st;
+
+	harness_path(in, sizeof in, "metrics.txt");
+	harness_path(out, sizeof out, "promtool.out");
+	f = fopen(in, "w");
+	ck_assert(f != NULL);
+	fputs(page, f);
+	fclose(f);
+	cmd = strf("promtool check metrics < %s", in);
+	{
+		char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+		st = harness_run(argv, out, out, 30);
+	}
+	free(cmd);
+	text = file_read(out, NULL);
+	if (st == 0) {
+		free(text);
+		return NULL;
+	}
+	return text != NULL ? text : strdup("promtool failed");
+}
+
+/* /metrics passes promtool, its counters move with the traffic, and it
+ * holds no phone number, text or token. */
+START_TEST(test_metrics)
+{
+	const char *phone = "+84912000101";
+	char *before = metrics_get(&D), *after, *lint;
+	const char *ok = "pakn_callbacks_total{gateway=\"kannel\",kind=\"sms\","
+	                 "code=\"200\"}";
+	const char *bad =
+	    "pakn_callbacks_total{gateway=\"kannel\",kind=\"sms\","
+	    "code=\"403\"}";
+	const char *sent = "pakn_outbox_sends_total{gateway=\"kannel\","
+	                   "result=\"sent\"}";
+	double commits;
+
+	lint = promtool_check(before);
+	ck_assert_msg(lint == NULL, "promtool: %s", lint);
+	ck_assert_int_eq(kannel_sms(&D, "kannel-secret", phone,
+	                            "PA den duong hong secret-text-101",
+	                            "ops-m-1"),
+	                 200);
+	ck_assert_int_eq(kannel_sms(&D, "wrong-token", phone, "x", "ops-m-2"),
+	                 403);
+	for (double end = now_secs() + WAIT;
+	     fg_count(phone) < 1 && now_secs() < end;)
+		sleep_ms(50);
+	ck_assert_int_ge(fg_count(phone), 1);
+	sleep_ms(300); /* the outcome is recorded after the send */
+	after = metrics_get(&D);
+	lint = promtool_check(after);
+	ck_assert_msg(lint == NULL, "promtool: %s", lint);
+	ck_assert_double_eq(metric(after, ok),
+	                    (metric(before, ok) < 0 ? 0 : metric(before, ok)) +
+	                        1);
+	ck_assert_double_eq(
+	    metric(after, bad),
+	    (metric(before, bad) < 0 ? 0 : metric(before, bad)) + 1);
+	ck_assert_double_ge(metric(after, sent), 1);
+	commits = metric(after, "pakn_db_commits_total{pool=\"primary\"}");
+	ck_assert_double_gt(
+	    commits, metric(before, "pakn_db_commits_total{pool=\"primary\"}"));
+	ck_assert_double_ge(
+	    metric(after, "pakn_db_batch_size_count{pool=\"primary\"}"), 1);
+	ck_assert_double_ge(
+	    metric(after, "pakn_db_commit_seconds_count{pool=\"primary\"}"), 1);
+	ck_assert_double_ge(metric(after, "pakn_complaints_overdue"), 0);
+	ck_assert_double_ge(
+	    metric(after, "pakn_outbox_depth{gateway=\"kannel\"}"), 0);
+	ck_assert_ptr_null(strstr(after, "912000101"));
+	ck_assert_ptr_null(strstr(after, "secret-text"));
+	ck_assert_ptr_null(strstr(after, "kannel-secret"));
+	ck_assert_ptr_null(strstr(after, "kannel-pass"));
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* The gauges read from the database: an overdue complaint and a queued
+ * message appear once the cache (5 s) has expired. */
+START_TEST(test_metrics_gauges)
+{
+	char *page;
+
+	PQclear(q("INSERT INTO pakn.outbox (gateway, msisdn, body, kind, "
+	          "next_attempt_at) VALUES ('kannel', '+84912000102', 'later', "
+	          "'test', now() + interval '1 day')",
+	          NULL));
+	ck_assert_int_eq(kannel_sms(&D, "kannel-secret", "+84912000104",
+	                            "PA den duong hong #00004", "ops-g-1"),
+	                 200);
+	PQclear(q("UPDATE pakn.complaint SET due_at = now() - interval "
+	          "'2 hours' WHERE msisdn = '+84912000104' AND status = 'open'",
+	          NULL));
+	sleep_ms(5500);
+	page = metrics_get(&D);
+	ck_assert_double_ge(
+	    metric(page, "pakn_outbox_depth{gateway=\"kannel\"}"), 1);
+	ck_assert_double_ge(
+	    metric(page, "pakn_outbox_oldest_seconds{gateway=\"kannel\"}"), 0);
+	ck_assert_double_ge(metric(page, "pakn_complaints_overdue"), 1);
+	ck_assert_double_ge(
+	    metric(page, "pakn_complaints_overdue_oldest_seconds"), 7000);
+	ck_assert_double_ge(metric(page, "pakn_outbox_depth{gateway=\"at\"}"),
+	                    0);
+	PQclear(
+	    q("DELETE FROM pakn.outbox WHERE msisdn = '+84912000102'", NULL));
+	free(page);
+}
+END_TEST
+
+/* A USSD session counts as started, then ended or continued. */
+START_TEST(test_metrics_ussd)
+{
+	const char *kv[] = {
+	    "sessionId",   "ops-ussd-1", "phoneNumber", "+84912000103",
+	    "serviceCode", "*123#",      "text",        "",
+	    NULL};
+	const char *const hdr[] = {"X-Pakn-Token: at-secret", NULL};
+	char *body = form_encode(kv), *page;
+	struct http_resp r;
+
+	ck_assert_int_eq(http_request(D.port, "POST", "/v1/gw/at/ussd", hdr,
+	                              body, strlen(body), &r),
+	                 200);
+	http_resp_free(&r);
+	page = metrics_get(&D);
+	ck_assert_double_eq(
+	    metric(page,
+	           "pakn_ussd_steps_total{gateway=\"at\",result=\"started\"}"),
+	    1);
+	free(page);
+	free(body);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+ops_suite(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc;
+
+	tc = tcase(s, "metrics", 60);
+	tcase_add_test(tc, test_metrics);
+	tcase_add_test(tc, test_metrics_gauges);
+	tcase_add_test(tc, test_metrics_ussd);
+	return s;
+}
+
+/* Load the sample units and routing with paknctl. */
+static int
+import_samples(const struct paknd *d)
+{
+	static const char *const kinds[][2] = {
+	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
+	};
+	char out[PATH_MAX];
+
+	harness_path(out, sizeof out, "paknctl-import.log");
+	for (size_t i = 0; i < 3; i++) {
+		char *argv[] = {(char *)paknctl_path(), "-c",
+		                (char *)d->conf,        (char *)kinds[i][0],
+		                (char *)kinds[i][1],    NULL};
+		if (harness_run(argv, out, out, 30) != 0) {
+			log_tail(out, 20);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Start the cluster, the fake gateway and the daemon. */
+static int
+setup(void)
+{
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "ops: cannot start PostgreSQL\n");
+		return 99;
+	}
+	if (fakegw_start() == -1) {
+		fprintf(stderr, "ops: fakegw does not start\n");
+		return 99;
+	}
+	if (paknd_config(&D, "ops", "pakn", 1, NULL) == -1 ||
+	    write_conf(&D, 50, NULL) == -1 || paknd_spawn(&D) == -1 ||
+	    paknd_wait_ready(&D, 10) == -1) {
+		fprintf(stderr, "ops: paknd does not start\n");
+		return 1;
+	}
+	if (import_samples(&D) == -1) {
+		fprintf(stderr, "ops: cannot import the sample units\n");
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed, rc;
+
+	if ((rc = setup()) != 0)
+		return rc;
+	sr = srunner_create(ops_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(&D, "kannel-secret", "kannel-pass", NULL) == -1)
+		failed++;
+	if (fakegw_stop() == -1)
+		failed++;
+	if (harness_pg_clean() == -1)
+		failed++;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
