@@ -155,6 +155,17 @@ one_line(const char *s)
 	return out;
 }
 
+/* A failed statement's error on one line: the primary message only,
+ * since DETAIL may quote a row (a citizen's number, a message's text)
+ * and the text goes to logs and clients. */
+static char *
+res_error(const PGresult *res)
+{
+	const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	return one_line(m != NULL ? m : PQresultErrorMessage(res));
+}
+
 /* Free a request (its result too). */
 static void
 req_free(struct db_req *r)
@@ -546,7 +557,7 @@ conn_result(struct db_conn *c, PGresult *res)
 		if (!c->failed) {
 			const char *state =
 			    PQresultErrorField(res, PG_DIAG_SQLSTATE);
-			c->error = one_line(PQresultErrorMessage(res));
+			c->error = res_error(res);
 			c->conn_err = sqlstate_is_conn(state);
 			c->fail_idx = c->qidx;
 			snprintf(c->sqlstate, sizeof c->sqlstate, "%s",
@@ -803,7 +814,7 @@ conn_read_results(struct db_conn *c)
 			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			    !c->failed) {
 				c->failed = 1;
-				c->error = one_line(PQresultErrorMessage(res));
+				c->error = res_error(res);
 			}
 			PQclear(res);
 		} else

@@ -106,6 +106,8 @@ struct outbox {
 };
 
 static void bucket_run(struct bucket *b);
+static void msg_log_outcome(const struct msg *m, const char *state,
+                            const char *why);
 static void bucket_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Return a monotonic clock in seconds. */
@@ -198,17 +200,58 @@ scrub(char *s, const struct gw_conf *gw)
 	}
 }
 
+/* Replace every copy of what (if long enough to mean something) in s
+ * by with, which is no longer. */
+static void
+msg_blank(char *s, const char *what, const char *with)
+{
+	size_t n = what != NULL ? strlen(what) : 0, w = strlen(with);
+	char *p;
+
+	if (n < 6 || w > n)
+		return;
+	while ((p = strstr(s, what)) != NULL) {
+		memcpy(p, with, w);
+		memmove(p + w, p + n, strlen(p + n) + 1);
+	}
+}
+
+/* A gateway's error as the log shows it: the number (E.164 or without
+ * its '+') by its pseudonym and the text by "(text)", since gateways
+ * may echo them. */
+static char *
+msg_log_error(const struct msg *m)
+{
+	char *s = xstrdup(m->error != NULL ? m->error : "unknown error");
+	char ps[LOG_PSEUDONYM_MAX];
+
+	log_pseudonym(m->msisdn, ps);
+	msg_blank(s, m->body, "(text)");
+	msg_blank(s, m->text, "(text)");
+	msg_blank(s, m->msisdn, ps);
+	if (m->msisdn[0] == '+')
+		msg_blank(s, m->msisdn + 1, ps);
+	return s;
+}
+
 /* Log what became of a message once its outcome is recorded. */
 static void
 msg_log(const struct msg *m, const char *state)
 {
-	const char *why = m->error != NULL ? m->error : "unknown error";
+	char *why = msg_log_error(m), ps[LOG_PSEUDONYM_MAX];
 
-	if (m->refused) {
+	if (m->refused)
 		log_info("outbox %lld: not sent to %s: %s; %s", m->id,
-		         m->msisdn, why, state);
-		return;
-	}
+		         log_pseudonym(m->msisdn, ps), why, state);
+	else
+		msg_log_outcome(m, state, why);
+	free(why);
+}
+
+/* Log the outcome of a message that went to its gateway. */
+static void
+msg_log_outcome(const struct msg *m, const char *state, const char *why)
+{
 	if (m->outcome == GW_SENT) {
 		log_info("outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
 		         m->id, m->gateway, m->segments,
@@ -218,7 +261,7 @@ msg_log(const struct msg *m, const char *state)
 		         strcmp(state, "sent") != 0 ? state : "");
 		if (m->error != NULL)
 			log_warnx("outbox %lld: %s: %s", m->id, m->gateway,
-			          m->error);
+			          why);
 	} else if (strcmp(state, "queued") == 0 && m->quiet)
 		log_info("outbox %lld: waits for %s (attempt %d): %s", m->id,
 		         m->gateway, m->attempts, why);

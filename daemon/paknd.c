@@ -25,6 +25,7 @@
 
 static struct event *drain_timer;
 static struct event *drain_deadline;
+static struct event *key_timer; /* asks for the pseudonym key until read */
 
 /* Print usage and exit. */
 static void __attribute__((noreturn)) usage(void)
@@ -69,6 +70,42 @@ migrate_at_start(const struct config *c)
 	log_info("schema at version %d (%d migration%s applied)",
 	         migrate_latest(), n, n == 1 ? "" : "s");
 	PQfinish(conn);
+}
+
+/* The pseudonym key arrived: citizens' numbers in the log from now on
+ * are the pseudonyms officials see; else ask again in a while. */
+static void
+log_key_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct timeval again = {2, 0};
+
+	if (st == DB_OK && PQntuples(res) == 1) {
+		log_set_key(PQgetvalue(res, 0, 0));
+		log_info("log pseudonyms use the installation's key");
+		return;
+	}
+	if (st == DB_OK)
+		log_warnx("pakn.setting has no pseudonym_secret: log "
+		          "pseudonyms stay this process's own");
+	else
+		evtimer_add(key_timer, &again);
+}
+
+/* Ask the database for the pseudonym key of log lines. */
+static void
+log_key_load(evutil_socket_t fd, short what, void *arg)
+{
+	struct paknd *d = arg;
+	struct timeval again = {2, 0};
+	char *cause = NULL;
+
+	if (d->draining)
+		return;
+	if (db_submit(d->db, STMT_LOG_KEY, 0, NULL, NULL, NULL, log_key_done, d,
+	              &cause) != 0) {
+		free(cause);
+		evtimer_add(key_timer, &again);
+	}
 }
 
 /* SIGHUP: load the file again; keep the running one if it is invalid. */
@@ -214,6 +251,8 @@ run(struct paknd *d, int foreground)
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
 	d->metrics = metrics_new(d);
+	key_timer = evtimer_new(d->base, log_key_load, d);
+	log_key_load(-1, 0, d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
@@ -226,6 +265,7 @@ run(struct paknd *d, int foreground)
 	ussd_http_metrics_free();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
+	event_free(key_timer);
 	if (drain_timer != NULL)
 		event_free(drain_timer);
 	if (drain_deadline != NULL)

@@ -73,4 +73,8 @@ const struct db_stmt stmts[NSTMTS] = {
                       "SELECT metric, gateway, n, age FROM "
                       "pakn.metrics_gauges()",
                       0},
+    [STMT_LOG_KEY] = {"log_key",
+                      "SELECT value FROM pakn.setting WHERE name = "
+                      "'pseudonym_secret'",
+                      0},
 };

@@ -34,6 +34,7 @@ enum stmt_id {
 	                   state, answer, action, idle seconds -> answer */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
 	STMT_METRICS,   /* -> metric, gateway, n, age (pakn.metrics_gauges) */
+	STMT_LOG_KEY,   /* -> the pseudonym secret, for log lines */
 	NSTMTS,
 };
 

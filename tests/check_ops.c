@@ -359,6 +359,95 @@ START_TEST(test_metrics_ussd)
 }
 END_TEST
 
+/* The lines of a log above debug that contain needle, malloc'd; NULL if
+ * none. */
+static char *
+log_grep_info(const char *path, const char *needle)
+{
+	char *text = file_read(path, NULL), *line, *next, *found = NULL;
+	size_t n = 0;
+
+	if (text == NULL)
+		return NULL;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strstr(line, "[debug]") != NULL ||
+		    strstr(line, needle) == NULL)
+			continue;
+		found = realloc(found, n + strlen(line) + 2);
+		n += (size_t)sprintf(found + n, "%s\n", line);
+	}
+	free(text);
+	return found;
+}
+
+/* Traffic that carries phone numbers, texts and tokens: a complaint, a
+ * USSD step, a sender the numbering plan refuses, an SMS the outbox
+ * refuses, an official's API calls. The log above debug names no number
+ * (but the pseudonyms officials see), no text, no token. */
+START_TEST(test_logs_private)
+{
+	const char *phone = "+84912000201", *text = "PA rac thai private-words";
+	const char *tok = "ops-token-3f9a1c77d2";
+	const char *kv[] = {
+	    "sessionId",   "ops-ussd-2", "phoneNumber", "+84912000202",
+	    "serviceCode", "*123#",      "text",        "",
+	    NULL};
+	const char *const ussd_hdr[] = {"X-Pakn-Token: at-secret", NULL};
+	char *auth = strf("Authorization: Bearer %s", tok), *body, *ps, *want;
+	const char *const api_hdr[] = {auth, NULL};
+	const char *needles[] = {
+	    "912000201",     "912000202",     "301234567",
+	    "912000203",     "private-words", tok,
+	    "kannel-secret", "at-secret",     "kannel-pass"};
+	struct http_resp r;
+	long id;
+
+	ck_assert_int_eq(
+	    kannel_sms(&D, "kannel-secret", phone, text, "ops-l-1"), 200);
+	ck_assert_int_eq(kannel_sms(&D, "kannel-secret", "+8491200020399999",
+	                            "HD", "ops-l-2"),
+	                 200);
+	body = form_encode(kv);
+	ck_assert_int_eq(http_request(D.port, "POST", "/v1/gw/at/ussd",
+	                              ussd_hdr, body, strlen(body), &r),
+	                 200);
+	http_resp_free(&r);
+	free(body);
+	PQclear(q("INSERT INTO pakn.api_token (official_id, token_hash) "
+	          "SELECT id, sha256(convert_to($1, 'UTF8')) FROM "
+	          "pakn.official WHERE phone = '+84901000001'",
+	          tok, NULL));
+	http_request(D.port, "GET", "/v1/complaints", api_hdr, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+	http_request(D.port, "GET", "/v1/stats?unit=01&period=2026", api_hdr,
+	             NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+	id = qlong("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	           "VALUES ('kannel', '+84301234567', 'private-words', "
+	           "'test') RETURNING id",
+	           NULL);
+	ck_assert_int_gt(id, 0);
+	ps = qval("SELECT pakn.api_pseudonym('+84301234567')", NULL);
+	want = strf("not sent to %s", ps);
+	ck_assert_int_eq(log_wait(D.log, 0, want, WAIT), 0);
+	ck_assert_int_eq(log_wait(D.log, 0, "flagged sender (too_long", WAIT),
+	                 0);
+	ck_assert_int_eq(log_wait(D.log, 0, "message ops-l-1 stored", WAIT), 0);
+	for (size_t i = 0; i < sizeof needles / sizeof *needles; i++) {
+		char *hit = log_grep_info(D.log, needles[i]);
+		ck_assert_msg(hit == NULL, "the log shows \"%s\":\n%s",
+		              needles[i], hit);
+	}
+	free(want);
+	free(ps);
+	free(auth);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 ops_suite(void)
@@ -370,6 +459,8 @@ ops_suite(void)
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_metrics_gauges);
 	tcase_add_test(tc, test_metrics_ussd);
+	tc = tcase(s, "logs", 60);
+	tcase_add_test(tc, test_logs_private);
 	return s;
 }
 
