@@ -19,6 +19,7 @@ struct paknd {
 	struct deadline *deadline;
 	struct stats *stats;
 	struct metrics *metrics; /* /metrics: the cached database gauges */
+	struct notify *notify;   /* sd_notify: ready, reloading, stopping */
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns; /* the connections: cap, deadlines */

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "metrics_http.h"
 #include "migrate.h"
+#include "notify.h"
 #include "stmt.h"
 #include "ussd_http.h"
 #include "util.h"
@@ -116,11 +117,13 @@ reload(struct paknd *d)
 	struct config *c = config_load(d->conf->path, &cause), *old = d->conf;
 	struct db_opts o;
 
+	notify_reloading(d->notify);
 	if (c == NULL) {
 		log_warnx("reload rejected, keeping the running configuration: "
 		          "%s",
 		          cause);
 		free(cause);
+		notify_reloaded(d->notify);
 		return;
 	}
 	if (strcmp(c->listen, old->listen) != 0 ||
@@ -136,6 +139,7 @@ reload(struct paknd *d)
 	config_unref(old);
 	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
 	         c->ngateways == 1 ? "" : "s");
+	notify_reloaded(d->notify);
 }
 
 /* While draining: stop once nothing is left in flight. */
@@ -173,6 +177,7 @@ shutdown_begin(struct paknd *d)
 		return;
 	}
 	d->draining = 1;
+	notify_stopping(d->notify);
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
 	deadline_stop(d->deadline);
@@ -251,6 +256,7 @@ run(struct paknd *d, int foreground)
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
 	d->metrics = metrics_new(d);
+	d->notify = notify_new(d);
 	key_timer = evtimer_new(d->base, log_key_load, d);
 	log_key_load(-1, 0, d);
 	log_info("paknd %s started", PACKAGE_VERSION);
@@ -262,6 +268,7 @@ run(struct paknd *d, int foreground)
 	stats_free(d->stats);
 	http_free(d);
 	metrics_free(d->metrics);
+	notify_free(d->notify);
 	ussd_http_metrics_free();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);

@@ -448,6 +448,88 @@ START_TEST(test_logs_private)
 }
 END_TEST
 
+/* Bind a unix datagram socket at path (systemd's notify socket). */
+static int
+notify_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		return -1;
+	return fd;
+}
+
+/* Read notifications until one contains needle; 0 if it came within
+ * timeout seconds. Every datagram read is appended to seen. */
+static int
+notify_wait(int fd, const char *needle, double timeout, char *seen, size_t size)
+{
+	double end = now_secs() + timeout;
+	char buf[1024];
+	ssize_t n;
+
+	while (now_secs() < end) {
+		n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+		if (n <= 0) {
+			sleep_ms(20);
+			continue;
+		}
+		buf[n] = '\0';
+		if (strlen(seen) + (size_t)n + 2 < size) {
+			strcat(seen, buf);
+			strcat(seen, "|");
+		}
+		if (strstr(buf, needle) != NULL)
+			return 0;
+	}
+	return -1;
+}
+
+/* Under systemd (Type=notify): READY=1 once it listens and the database
+ * is up, WATCHDOG=1 at half of WATCHDOG_USEC, RELOADING=1 and READY=1
+ * around SIGHUP, STOPPING=1 when it drains. */
+START_TEST(test_sd_notify)
+{
+	struct paknd n;
+	char path[PATH_MAX], seen[8192] = "";
+	int fd;
+
+	harness_path(path, sizeof path, "notify.sock");
+	ck_assert_int_ge(fd = notify_socket(path), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	ck_assert_int_eq(paknd_config(&n, "notify", "pakn", 0, NULL), 0);
+	ck_assert_int_eq(write_conf(&n, 10, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(&n), 0);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	ck_assert_msg(notify_wait(fd, "READY=1", WAIT, seen, sizeof seen) == 0,
+	              "no READY=1: %s", seen);
+	assert_contains(seen, "STATUS=serving on 127.0.0.1:");
+	ck_assert_int_eq(notify_wait(fd, "WATCHDOG=1", 5, seen, sizeof seen),
+	                 0);
+	ck_assert_int_eq(notify_wait(fd, "WATCHDOG=1", 5, seen, sizeof seen),
+	                 0);
+	paknd_signal(&n, SIGHUP);
+	ck_assert_msg(notify_wait(fd, "RELOADING=1", WAIT, seen, sizeof seen) ==
+	                  0,
+	              "no RELOADING=1: %s", seen);
+	ck_assert_msg(notify_wait(fd, "READY=1", WAIT, seen, sizeof seen) == 0,
+	              "no READY=1 after the reload: %s", seen);
+	paknd_signal(&n, SIGTERM);
+	ck_assert_msg(notify_wait(fd, "STOPPING=1", WAIT, seen, sizeof seen) ==
+	                  0,
+	              "no STOPPING=1: %s", seen);
+	ck_assert_int_eq(paknd_finish(&n, NULL), 0);
+	close(fd);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 ops_suite(void)
@@ -461,6 +543,8 @@ ops_suite(void)
 	tcase_add_test(tc, test_metrics_ussd);
 	tc = tcase(s, "logs", 60);
 	tcase_add_test(tc, test_logs_private);
+	tc = tcase(s, "systemd", 60);
+	tcase_add_test(tc, test_sd_notify);
 	return s;
 }
 
