@@ -15,6 +15,8 @@ struct paknd {
 	struct event_base *base;
 	struct config *conf;
 	struct db_pool *db;
+	struct db_pool *read_db; /* a streaming replica for statistics, or
+	                            NULL: see stats.c */
 	struct outbox *outbox;
 	struct deadline *deadline;
 	struct stats *stats;

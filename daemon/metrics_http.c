@@ -153,11 +153,11 @@ gauges_write(struct metrics *m, PGresult *res)
 static void
 metrics_modules(struct paknd *d, struct buf *b)
 {
-	const struct db_pool *pools[2] = {d->db, NULL};
+	const struct db_pool *pools[2] = {d->db, d->read_db};
 	const char *names[2] = {"primary", "read"};
 
 	http_metrics(b);
-	db_pool_metrics(pools, names, 1, b);
+	db_pool_metrics(pools, names, d->read_db != NULL ? 2 : 1, b);
 	outbox_metrics(d->outbox, b);
 	deadline_metrics(d->deadline, b);
 	stats_metrics(d->stats, b);

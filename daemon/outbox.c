@@ -3,11 +3,18 @@
  * A poll timer and outbox_kick claim due messages with pakn.outbox_claim,
  * which leases them to this process: never two claims in flight, never
  * more than max_inflight messages held at once. A claimed message waits
- * in its gateway's queue until the gateway's token bucket ([gateway] rate
- * messages a second) lets it go, is sent with libcurl's multi interface on
+ * in its gateway's queue until the gateway's rate lets it go, is sent
+ * with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
  * outcome is recorded with pakn.outbox_result. If that cannot be recorded
  * (database down), the lease running out brings the message back.
+ *
+ * The rate ([gateway] rate messages a second) is the gateway's, shared
+ * by every paknd on the database: a send needs a token of this process's
+ * bucket (which spreads sends over the second) and a grant of the
+ * current second from pakn.rate_take (019), which never grants more than
+ * the rate in one second across instances. A grant lapses at the end of
+ * its second; what was not used is dropped, never carried over.
  */
 
 #include <stdio.h>
@@ -63,13 +70,21 @@ struct msg {
 };
 TAILQ_HEAD(msgs, msg);
 
-/* A gateway's queue and token bucket. */
+/* A request for grants in flight (NULL b: the bucket was freed). */
+struct rate_ask {
+	struct bucket *b;
+};
+
+/* A gateway's queue, token bucket and grants of the shared rate. */
 struct bucket {
 	TAILQ_ENTRY(bucket) entry;
 	struct outbox *o;
 	char *name;
 	double tokens;
-	double last; /* monotonic seconds of the last refill */
+	double last;          /* monotonic seconds of the last refill */
+	long granted;         /* sends the database granted this second */
+	double lapses;        /* monotonic seconds when they lapse */
+	struct rate_ask *ask; /* grants asked for, or NULL */
 	struct msgs waiting;
 	long nwaiting;
 	struct event *timer;
@@ -488,13 +503,70 @@ msg_expired(struct outbox *o, struct msg *m, double now)
 	return 1;
 }
 
+/* Come back to the bucket in seconds. */
+static void
+bucket_later(struct bucket *b, double seconds)
+{
+	struct timeval tv = tv_of(seconds);
+
+	evtimer_add(b->timer, &tv);
+}
+
+/* The database's grants arrived (or not: ask again in a second). */
+static void
+rate_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct rate_ask *a = arg;
+	struct bucket *b = a->b;
+	long ms;
+
+	free(a);
+	if (b == NULL)
+		return;
+	b->ask = NULL;
+	if (st != DB_OK || PQntuples(res) != 1) {
+		log_debug("outbox: %s: no grant of its rate: %s", b->name,
+		          st != DB_OK ? error : "no row");
+		bucket_later(b, 1);
+		return;
+	}
+	b->granted = atol(PQgetvalue(res, 0, 0));
+	ms = atol(PQgetvalue(res, 0, 1));
+	b->lapses = mono_now() + (double)ms / 1000;
+	if (b->granted == 0) /* the second's rate is used up */
+		bucket_later(b, (double)(ms + 1) / 1000);
+	else
+		bucket_run(b);
+}
+
+/* Ask the database for up to want sends in the current second. */
+static void
+rate_ask(struct bucket *b, long rate, long want)
+{
+	char r[24], w[24];
+	const char *values[3] = {b->name, r, w};
+	char *cause = NULL;
+
+	snprintf(r, sizeof r, "%ld", rate);
+	snprintf(w, sizeof w, "%ld", want);
+	b->ask = xcalloc(1, sizeof *b->ask);
+	b->ask->b = b;
+	if (db_submit(b->o->d->db, STMT_RATE_TAKE, 3, values, NULL, NULL,
+	              rate_done, b->ask, &cause) == 0)
+		return;
+	log_debug("outbox: %s: cannot ask for its rate: %s", b->name, cause);
+	free(cause);
+	free(b->ask);
+	b->ask = NULL;
+	bucket_later(b, 1);
+}
+
 /* Send what the gateway's rate allows; come back for the rest. */
 static void
 bucket_run(struct bucket *b)
 {
 	const struct gw_conf *gw = config_gateway(b->o->d->conf, b->name);
 	double now = mono_now(), rate;
-	struct timeval tv;
 	struct msg *m;
 
 	if (gw == NULL) {
@@ -506,18 +578,26 @@ bucket_run(struct bucket *b)
 	if (b->tokens > rate)
 		b->tokens = rate;
 	b->last = now;
-	while (b->tokens >= 1 && (m = TAILQ_FIRST(&b->waiting)) != NULL) {
+	if (now >= b->lapses)
+		b->granted = 0;
+	while (b->tokens >= 1 && b->granted > 0 &&
+	       (m = TAILQ_FIRST(&b->waiting)) != NULL) {
 		TAILQ_REMOVE(&b->waiting, m, entry);
 		b->nwaiting--;
 		if (msg_expired(b->o, m, now))
 			continue;
 		b->tokens -= 1;
+		b->granted--;
 		msg_send(b->o, m, gw);
 	}
-	if (!TAILQ_EMPTY(&b->waiting)) {
-		tv = tv_of((1 - b->tokens) / rate);
-		evtimer_add(b->timer, &tv);
-	}
+	if (TAILQ_EMPTY(&b->waiting) || b->ask != NULL)
+		return;
+	if (b->tokens < 1)
+		bucket_later(b, (1 - b->tokens) / rate);
+	else /* as many as the bucket can send now */
+		rate_ask(b, gw->rate,
+		         b->nwaiting < (long)b->tokens ? b->nwaiting
+		                                       : (long)b->tokens);
 }
 
 /* The bucket's timer: its next message may go. */
@@ -915,6 +995,8 @@ outbox_free_queues(struct outbox *o)
 			msg_free(m);
 		}
 		event_free(b->timer);
+		if (b->ask != NULL)
+			b->ask->b = NULL;
 		free(b->name);
 		free(b);
 	}

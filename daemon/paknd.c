@@ -128,14 +128,17 @@ reload(struct paknd *d)
 	}
 	if (strcmp(c->listen, old->listen) != 0 ||
 	    strcmp(c->conninfo, old->conninfo) != 0 ||
+	    strcmp(c->read_conninfo, old->read_conninfo) != 0 ||
 	    c->pool_size != old->pool_size)
-		log_warnx("reload: listen, conninfo and pool_size take effect "
-		          "at the next start");
+		log_warnx("reload: listen, conninfo, read_conninfo and "
+		          "pool_size take effect at the next start");
 	d->conf = c;
 	http_apply_limits(d);
 	outbox_reload(d->outbox);
 	o = db_opts_of(c);
 	db_pool_set_opts(d->db, &o);
+	if (d->read_db != NULL)
+		db_pool_set_opts(d->read_db, &o);
 	config_unref(old);
 	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
 	         c->ngateways == 1 ? "" : "s");
@@ -148,6 +151,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct paknd *d = arg;
 	if (d->inflight > 0 || db_pool_pending(d->db) > 0 ||
+	    (d->read_db != NULL && db_pool_pending(d->read_db) > 0) ||
 	    outbox_pending(d->outbox) > 0)
 		return;
 	log_info("drained, exiting");
@@ -252,6 +256,12 @@ run(struct paknd *d, int foreground)
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	if (d->conf->read_conninfo[0] != '\0') {
+		/* Statistics read a replica; it needs only their statement. */
+		d->read_db = db_pool_new(d->base, d->conf->read_conninfo, stmts,
+		                         NSTMTS, &o);
+		log_info("statistics read from a replica (read_conninfo)");
+	}
 	d->deadline = deadline_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
@@ -264,6 +274,8 @@ run(struct paknd *d, int foreground)
 
 	outbox_free(d->outbox);
 	db_pool_free(d->db);
+	if (d->read_db != NULL)
+		db_pool_free(d->read_db);
 	deadline_free(d->deadline);
 	stats_free(d->stats);
 	http_free(d);

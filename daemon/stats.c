@@ -7,7 +7,9 @@
  * GET /dashboard[/app.js|/app.css]  the leaders' page (static, compiled in)
  *
  * Each request is one call of pakn.stats_doc, which checks the token,
- * computes every figure from the rollups and answers a JSON document;
+ * computes every figure from the rollups and answers a JSON document
+ * (a read-only function: with [database] read_conninfo it runs on a
+ * streaming replica, and on the primary while the replica is down);
  * this file only turns it into CSV or HTML (report.c). A timer calls
  * pakn.stats_fold to move the deltas written by the ledger triggers into
  * the rollups (one instance at a time, under an advisory lock).
@@ -200,6 +202,16 @@ stats_submit(struct paknd *d, struct evhttp_request *req, enum stats_out out,
 	s->d = d;
 	s->req = req;
 	s->out = out;
+	if (d->read_db != NULL &&
+	    db_submit(d->read_db, STMT_STATS_DOC, 10, v, NULL, NULL, stats_done,
+	              s, &cause) == 0)
+		return;
+	if (d->read_db != NULL) {
+		log_debug("stats: the replica cannot take it (%s): primary",
+		          cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (db_submit(d->db, STMT_STATS_DOC, 10, v, NULL, NULL, stats_done, s,
 	              &cause) == 0)
 		return;

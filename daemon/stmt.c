@@ -77,4 +77,8 @@ const struct db_stmt stmts[NSTMTS] = {
                       "SELECT value FROM pakn.setting WHERE name = "
                       "'pseudonym_secret'",
                       0},
+    [STMT_RATE_TAKE] = {"rate_take",
+                        "SELECT granted, ms_left FROM pakn.rate_take($1, "
+                        "$2::integer, $3::integer)",
+                        3},
 };

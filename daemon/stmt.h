@@ -35,6 +35,8 @@ enum stmt_id {
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
 	STMT_METRICS,   /* -> metric, gateway, n, age (pakn.metrics_gauges) */
 	STMT_LOG_KEY,   /* -> the pseudonym secret, for log lines */
+	STMT_RATE_TAKE, /* gateway, rate, want -> granted, ms left in the
+	                   second (pakn.rate_take) */
 	NSTMTS,
 };
 

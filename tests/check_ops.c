@@ -35,8 +35,9 @@
 #define PAKN_SRCDIR "."
 #endif
 
-#define FAKEGW PAKN_BUILDDIR "/tests/fakegw"
-#define WAIT   15.0 /* seconds for something to happen */
+#define FAKEGW      PAKN_BUILDDIR "/tests/fakegw"
+#define WAIT        15.0 /* seconds for something to happen */
+#define SHARED_RATE "3"  /* [gateway.shared] rate, in every instance */
 
 static struct paknd D; /* the paknd most tests talk to */
 static int fg_port;    /* the fake Kannel */
@@ -145,20 +146,24 @@ write_conf(struct paknd *d, long rate, const char *extra)
 	int rc;
 
 	pg_conninfo(conninfo, sizeof conninfo, "pakn");
-	text =
-	    strf("[server]\nlisten = 127.0.0.1:%d\ntimeout = 10\n"
-	         "drain_timeout = 5\n\n"
-	         "[database]\nconninfo = \"%s\"\npool_size = 3\n"
-	         "migrate = yes\nreconnect_max = 1\n%s\n"
-	         "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
-	         "retry_base = 1\nlease = 30\nsend_timeout = 2\n\n"
-	         "[stats]\nfold_interval = 1\n\n"
-	         "[gateway.kannel]\ntype = kannel\ntoken = kannel-secret\n"
-	         "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
-	         "username = pakn\npassword = kannel-pass\nsender = 1022\n"
-	         "rate = %ld\n\n"
-	         "[gateway.at]\ntype = africastalking\ntoken = at-secret\n",
-	         d->port, conninfo, extra != NULL ? extra : "", fg_port, rate);
+	text = strf("[server]\nlisten = 127.0.0.1:%d\ntimeout = 10\n"
+	            "drain_timeout = 5\n\n"
+	            "[database]\nconninfo = \"%s\"\npool_size = 3\n"
+	            "migrate = yes\nreconnect_max = 1\n%s\n"
+	            "[outbox]\ninterval = 100\nbatch = 2\nmax_attempts = 3\n"
+	            "retry_base = 1\nlease = 30\nsend_timeout = 2\n"
+	            "max_inflight = 4\n\n"
+	            "[stats]\nfold_interval = 1\nfold_batch = 100\n\n"
+	            "[gateway.kannel]\ntype = kannel\ntoken = kannel-secret\n"
+	            "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	            "username = pakn\npassword = kannel-pass\nsender = 1022\n"
+	            "rate = %ld\n\n"
+	            "[gateway.shared]\ntype = kannel\ntoken = shared-secret\n"
+	            "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
+	            "rate = " SHARED_RATE "\n\n"
+	            "[gateway.at]\ntype = africastalking\ntoken = at-secret\n",
+	            d->port, conninfo, extra != NULL ? extra : "", fg_port,
+	            rate, fg_port);
 	if ((f = fopen(d->conf, "w")) == NULL)
 		return -1;
 	fputs(text, f);
@@ -530,6 +535,351 @@ START_TEST(test_sd_notify)
 }
 END_TEST
 
+/* Start a second paknd on the same database, named name. */
+static void
+second_start(struct paknd *e, const char *name)
+{
+	ck_assert_int_eq(paknd_config(e, name, "pakn", 1, NULL), 0);
+	ck_assert_int_eq(write_conf(e, 50, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(e), 0);
+	ck_assert_int_eq(paknd_wait_ready(e, 10), 0);
+}
+
+/* A sample of an instance's /metrics, 0 when absent. */
+static double
+metric_of(const struct paknd *d, const char *series)
+{
+	char *page = metrics_get(d);
+	double v = metric(page, series);
+
+	free(page);
+	return v < 0 ? 0 : v;
+}
+
+/* Queue n messages through gateway gw to prefix001..: by SQL, as the
+ * SQL functions do. */
+static void
+queue_many(const char *gw, const char *prefix, int n)
+{
+	char count[16];
+
+	snprintf(count, sizeof count, "%d", n);
+	PQclear(q("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	          "SELECT $1, $2 || lpad(i::text, 3, '0'), 'Tin ' || i, 'ops' "
+	          "FROM generate_series(1, $3::integer) i",
+	          gw, prefix, count, NULL));
+}
+
+/* Wait until every message to prefix... left the outbox as sent. */
+static void
+wait_all_sent(const char *prefix, int n)
+{
+	double end = now_secs() + 3 * WAIT;
+	char *like = strf("%s%%", prefix);
+	long sent = 0;
+
+	while ((sent = qlong("SELECT count(*) FROM pakn.outbox WHERE msisdn "
+	                     "LIKE $1 AND state = 'sent'",
+	                     like, NULL)) < n &&
+	       now_secs() < end)
+		sleep_ms(100);
+	ck_assert_int_eq(sent, n);
+	free(like);
+}
+
+/* Two paknd on one database share the outbox: every message reaches the
+ * gateway once, and both sent some. */
+START_TEST(test_two_outbox)
+{
+	const char *kannel = "pakn_outbox_sends_total{gateway=\"kannel\","
+	                     "result=\"sent\"}";
+	const char *prefix = "+84913100";
+	double d0 = metric_of(&D, kannel), dn, en;
+	struct paknd e;
+	char num[32];
+
+	second_start(&e, "two-outbox");
+	queue_many("kannel", prefix, 30);
+	wait_all_sent(prefix, 30);
+	for (int i = 1; i <= 30; i++) {
+		snprintf(num, sizeof num, "%s%03d", prefix, i);
+		ck_assert_msg(fg_count(num) == 1, "%s sent %d times", num,
+		              fg_count(num));
+	}
+	dn = metric_of(&D, kannel) - d0;
+	en = metric_of(&e, kannel);
+	ck_assert_double_eq(dn + en, 30);
+	ck_assert_msg(dn > 0 && en > 0, "one instance sent all: %g and %g", dn,
+	              en);
+	ck_assert_int_eq(paknd_finish(&e, "kannel-secret", NULL), 0);
+}
+END_TEST
+
+/* Two paknd fold the statistics of complaints taken by both: each is
+ * counted once. */
+START_TEST(test_two_fold)
+{
+	long before, after = -1;
+	double end;
+	struct paknd e;
+	char from[32], id[32];
+
+	second_start(&e, "two-fold");
+	before = qlong("SELECT (SELECT coalesce(sum(received), 0) FROM "
+	               "pakn.stat_day) + (SELECT coalesce(sum(received), 0) "
+	               "FROM pakn.stat_delta)",
+	               NULL);
+	for (int i = 0; i < 12; i++) {
+		snprintf(from, sizeof from, "+84913200%03d", i);
+		snprintf(id, sizeof id, "ops-fold-%d", i);
+		ck_assert_int_eq(kannel_sms(i % 2 ? &e : &D, "kannel-secret",
+		                            from, "PA duong hong #00004", id),
+		                 200);
+	}
+	end = now_secs() + WAIT;
+	while (qlong("SELECT count(*) FROM pakn.stat_delta", NULL) > 0 &&
+	       now_secs() < end)
+		sleep_ms(100);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.stat_delta", NULL),
+	                 0);
+	after =
+	    qlong("SELECT coalesce(sum(received), 0) FROM pakn.stat_day", NULL);
+	ck_assert_int_eq(after, before + 12);
+	/* e folds too (or finds d folding): still counted once. */
+	end = now_secs() + WAIT;
+	while (metric_of(&e, "pakn_stats_folds_total{result=\"run\"}") +
+	               metric_of(&e, "pakn_stats_folds_total{result="
+	                             "\"locked_out\"}") <
+	           2 &&
+	       now_secs() < end)
+		sleep_ms(200);
+	ck_assert_double_ge(
+	    metric_of(&e, "pakn_stats_folds_total{result=\"run\"}") +
+	        metric_of(&e, "pakn_stats_folds_total{result=\"locked_out\"}"),
+	    2);
+	ck_assert_int_eq(qlong("SELECT coalesce(sum(received), 0) FROM "
+	                       "pakn.stat_day",
+	                       NULL),
+	                 before + 12);
+	ck_assert_int_eq(paknd_finish(&e, "kannel-secret", NULL), 0);
+}
+END_TEST
+
+/* The send times (Unix seconds) the fake gateway logged for numbers
+ * starting with prefix; their count. */
+static int
+fg_times(const char *prefix, double *t, int max)
+{
+	char *text = file_read(fg_file, NULL), *line, *next;
+	char *needle = strf("\tto=%s", prefix);
+	int n = 0;
+
+	for (line = text; line != NULL && *line != '\0' && n < max;
+	     line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strstr(line, needle) != NULL)
+			t[n++] = strtod(line, NULL);
+	}
+	free(needle);
+	free(text);
+	return n;
+}
+
+/* The gateway's rate is shared by the instances: no second is granted
+ * more than the rate, and no one second of sends holds more than twice
+ * the rate (one second's grants sent at its end, the next one's at its
+ * start); each instance alone would send its own rate. */
+START_TEST(test_two_rate)
+{
+	const char *prefix = "+84913300";
+	const char *shared = "pakn_outbox_sends_total{gateway=\"shared\","
+	                     "result=\"sent\"}";
+	double t[64], d0 = metric_of(&D, shared);
+	int rate = atoi(SHARED_RATE), n, most = 0;
+	struct paknd e;
+
+	second_start(&e, "two-rate");
+	queue_many("shared", prefix, 15);
+	wait_all_sent(prefix, 15);
+	ck_assert_int_eq(n = fg_times(prefix, t, 64), 15);
+	for (int i = 0; i < n; i++) {
+		int in = 0;
+		for (int j = 0; j < n; j++)
+			in += t[j] >= t[i] && t[j] < t[i] + 1;
+		most = in > most ? in : most;
+	}
+	ck_assert_msg(most <= 2 * rate, "%d sends within one second", most);
+	ck_assert_int_le(qlong("SELECT max(granted) FROM pakn.send_rate "
+	                       "WHERE gateway = 'shared'",
+	                       NULL),
+	                 rate);
+	ck_assert_int_ge(qlong("SELECT sum(granted) FROM pakn.send_rate "
+	                       "WHERE gateway = 'shared'",
+	                       NULL),
+	                 15);
+	ck_assert_double_gt(metric_of(&e, shared), 0);
+	ck_assert_double_gt(metric_of(&D, shared), d0);
+	ck_assert_int_eq(paknd_finish(&e, "kannel-secret", NULL), 0);
+}
+END_TEST
+
+/* A unit added on the primary by paknctl import-units (one CSV row). */
+static void
+unit_add(const char *csv)
+{
+	char path[PATH_MAX], out[PATH_MAX];
+	FILE *f;
+
+	harness_path(path, sizeof path, "replica-units.csv");
+	harness_path(out, sizeof out, "replica-units.log");
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "code,name,parent_code,kind\n%s\n", csv);
+	fclose(f);
+	{
+		char *argv[] = {(char *)paknctl_path(), "-c", D.conf,
+		                "import-units",         path, NULL};
+		ck_assert_int_eq(harness_run(argv, out, out, 30), 0);
+	}
+}
+
+/* A query on the replica; its first value (malloc'd) or NULL. */
+static char *
+replica_value(const char *sql)
+{
+	char conninfo[256], *v = NULL;
+	PGconn *c;
+	PGresult *r;
+
+	pg_replica_conninfo(conninfo, sizeof conninfo, "pakn");
+	c = PQconnectdb(conninfo);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "replica: %s",
+	              PQerrorMessage(c));
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "replica: %s",
+	              PQresultErrorMessage(r));
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* GET path on d as a leader; the status, and the body in *body. */
+static long
+get_report(const struct paknd *d, const char *path, char **body)
+{
+	const char *auth = "Authorization: Bearer ops-token-replica-77";
+	const char *const hdr[] = {auth, NULL};
+	struct http_resp r;
+	long st = http_request(d->port, "GET", path, hdr, NULL, 0, &r);
+
+	*body = strdup(r.body != NULL ? r.body : "");
+	http_resp_free(&r);
+	return st;
+}
+
+/* Wait until the replica has replayed everything the primary wrote. */
+static void
+replica_catch_up(void)
+{
+	char *lsn = qval("SELECT pg_current_wal_lsn()::text", NULL), *sql;
+	double end = now_secs() + WAIT;
+	char *ok = NULL;
+
+	sql = strf("SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn", lsn);
+	while (now_secs() < end) {
+		free(ok);
+		if ((ok = replica_value(sql)) != NULL && !strcmp(ok, "t"))
+			break;
+		sleep_ms(50);
+	}
+	ck_assert_msg(ok != NULL && !strcmp(ok, "t"), "the replica lags");
+	free(ok);
+	free(sql);
+	free(lsn);
+}
+
+/* With read_conninfo, the public report and /v1/stats are read from a
+ * real streaming replica: a unit the primary has and the (paused)
+ * replica has not yet is missing from them until replay resumes; and
+ * they still answer when the primary is down. Runs last: it stops the
+ * primary. */
+START_TEST(test_replica_reads)
+{
+	char conninfo[256], *extra, *body, *month, *path;
+	struct paknd r;
+
+	ck_assert_int_eq(pg_replica_start(), 0);
+	PQclear(q("INSERT INTO pakn.api_token (official_id, token_hash) "
+	          "SELECT id, sha256(convert_to('ops-token-replica-77', "
+	          "'UTF8')) FROM pakn.official WHERE phone = '+84901000001'",
+	          NULL));
+	pg_replica_conninfo(conninfo, sizeof conninfo, "pakn");
+	extra = strf("read_conninfo = \"%s\"\n", conninfo);
+	ck_assert_int_eq(paknd_config(&r, "replica", "pakn", 1, NULL), 0);
+	ck_assert_int_eq(write_conf(&r, 50, extra), 0);
+	ck_assert_int_eq(paknd_spawn(&r), 0);
+	ck_assert_int_eq(paknd_wait_ready(&r, 10), 0);
+	month = qval("SELECT to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+	             "'YYYY-MM')",
+	             NULL);
+	path = strf("/public/report/%s", month);
+	replica_catch_up();
+	ck_assert_int_eq(get_report(&r, path, &body), 200);
+	ck_assert_ptr_null(strstr(body, "Bản Sao"));
+	free(body);
+
+	/* Replay paused: the primary has the unit, the answers do not. */
+	free(replica_value("SELECT pg_wal_replay_pause()"));
+	unit_add("99901,Xã Bản Sao,01,commune");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.unit WHERE code = "
+	                       "'99901'",
+	                       NULL),
+	                 1);
+	ck_assert_int_eq(get_report(&r, path, &body), 200);
+	ck_assert_msg(strstr(body, "Bản Sao") == NULL,
+	              "the report was read from the primary");
+	free(body);
+	ck_assert_int_eq(get_report(&r, "/v1/stats?unit=01&by=unit", &body),
+	                 200);
+	ck_assert_ptr_null(strstr(body, "99901"));
+	free(body);
+	free(replica_value("SELECT pg_wal_replay_resume()"));
+	replica_catch_up();
+	ck_assert_int_eq(get_report(&r, path, &body), 200);
+	assert_contains(body, "Bản Sao");
+	free(body);
+	ck_assert_double_gt(metric_of(&r, "pakn_db_commits_total{pool="
+	                                  "\"read\"}"),
+	                    0);
+
+	/* The primary down: the replica still answers. */
+	harness_expect_log("db conn");
+	harness_expect_log("database unavailable");
+	harness_expect_log("claim failed");
+	harness_expect_log("pass failed");
+	harness_expect_log("fold failed");
+	harness_expect_log("not recorded");
+	ck_assert_int_eq(pg_stop(), 0);
+	ck_assert_int_eq(get_report(&r, path, &body), 200);
+	assert_contains(body, "Bản Sao");
+	free(body);
+	ck_assert_int_eq(get_report(&r, "/v1/stats?unit=01&by=unit", &body),
+	                 200);
+	assert_contains(body, "99901");
+	free(body);
+	ck_assert_int_eq(get_report(&r, "/readyz", &body), 503);
+	free(body);
+	ck_assert_int_eq(pg_start(), 0);
+	ck_assert_int_eq(paknd_wait_ready(&r, 15), 0);
+	ck_assert_int_eq(paknd_finish(&r, "kannel-secret", NULL), 0);
+	free(path);
+	free(month);
+	free(extra);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 ops_suite(void)
@@ -545,6 +895,12 @@ ops_suite(void)
 	tcase_add_test(tc, test_logs_private);
 	tc = tcase(s, "systemd", 60);
 	tcase_add_test(tc, test_sd_notify);
+	tc = tcase(s, "two instances", 120);
+	tcase_add_test(tc, test_two_outbox);
+	tcase_add_test(tc, test_two_fold);
+	tcase_add_test(tc, test_two_rate);
+	tc = tcase(s, "replica", 120);
+	tcase_add_test(tc, test_replica_reads);
 	return s;
 }
 
