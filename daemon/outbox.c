@@ -568,6 +568,7 @@ bucket_run(struct bucket *b)
 	const struct gw_conf *gw = config_gateway(b->o->d->conf, b->name);
 	double now = mono_now(), rate;
 	struct msg *m;
+	int quiet;
 
 	if (gw == NULL) {
 		bucket_orphan(b);
@@ -580,19 +581,21 @@ bucket_run(struct bucket *b)
 	b->last = now;
 	if (now >= b->lapses)
 		b->granted = 0;
-	while (b->tokens >= 1 && b->granted > 0 &&
+	/* A gateway that sends nothing (no send_url) needs no grant. */
+	quiet = !gw_has(gw->send_url);
+	while (b->tokens >= 1 && (b->granted > 0 || quiet) &&
 	       (m = TAILQ_FIRST(&b->waiting)) != NULL) {
 		TAILQ_REMOVE(&b->waiting, m, entry);
 		b->nwaiting--;
 		if (msg_expired(b->o, m, now))
 			continue;
 		b->tokens -= 1;
-		b->granted--;
+		b->granted -= !quiet;
 		msg_send(b->o, m, gw);
 	}
 	if (TAILQ_EMPTY(&b->waiting) || b->ask != NULL)
 		return;
-	if (b->tokens < 1)
+	if (b->tokens < 1 || quiet)
 		bucket_later(b, (1 - b->tokens) / rate);
 	else /* as many as the bucket can send now */
 		rate_ask(b, gw->rate,

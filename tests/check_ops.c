@@ -783,7 +783,8 @@ get_report(const struct paknd *d, const char *path, char **body)
 static void
 replica_catch_up(void)
 {
-	char *lsn = qval("SELECT pg_current_wal_lsn()::text", NULL), *sql;
+	char *lsn = qval("SELECT pg_current_wal_insert_lsn()::text", NULL),
+	     *sql;
 	double end = now_secs() + WAIT;
 	char *ok = NULL;
 
