@@ -38,6 +38,8 @@
 #define FAKEGW      PAKN_BUILDDIR "/tests/fakegw"
 #define WAIT        15.0 /* seconds for something to happen */
 #define SHARED_RATE "3"  /* [gateway.shared] rate, in every instance */
+/* [gateway.kannel] rate: 30 sends take 3 s, so both instances claim. */
+#define KANNEL_RATE 10
 
 static struct paknd D; /* the paknd most tests talk to */
 static int fg_port;    /* the fake Kannel */
@@ -509,7 +511,7 @@ START_TEST(test_sd_notify)
 	setenv("NOTIFY_SOCKET", path, 1);
 	setenv("WATCHDOG_USEC", "400000", 1);
 	ck_assert_int_eq(paknd_config(&n, "notify", "pakn", 0, NULL), 0);
-	ck_assert_int_eq(write_conf(&n, 10, NULL), 0);
+	ck_assert_int_eq(write_conf(&n, KANNEL_RATE, NULL), 0);
 	ck_assert_int_eq(paknd_spawn(&n), 0);
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
@@ -540,7 +542,7 @@ static void
 second_start(struct paknd *e, const char *name)
 {
 	ck_assert_int_eq(paknd_config(e, name, "pakn", 1, NULL), 0);
-	ck_assert_int_eq(write_conf(e, 50, NULL), 0);
+	ck_assert_int_eq(write_conf(e, KANNEL_RATE, NULL), 0);
 	ck_assert_int_eq(paknd_spawn(e), 0);
 	ck_assert_int_eq(paknd_wait_ready(e, 10), 0);
 }
@@ -819,7 +821,7 @@ START_TEST(test_replica_reads)
 	pg_replica_conninfo(conninfo, sizeof conninfo, "pakn");
 	extra = strf("read_conninfo = \"%s\"\n", conninfo);
 	ck_assert_int_eq(paknd_config(&r, "replica", "pakn", 1, NULL), 0);
-	ck_assert_int_eq(write_conf(&r, 50, extra), 0);
+	ck_assert_int_eq(write_conf(&r, KANNEL_RATE, extra), 0);
 	ck_assert_int_eq(paknd_spawn(&r), 0);
 	ck_assert_int_eq(paknd_wait_ready(&r, 10), 0);
 	month = qval("SELECT to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', "
@@ -881,6 +883,127 @@ START_TEST(test_replica_reads)
 }
 END_TEST
 
+/* Run paknctl purge with args; its exit status, output in *out. */
+static int
+purge_run(const char *const *args, char **out)
+{
+	char path[PATH_MAX];
+	char *argv[8] = {(char *)paknctl_path(), "-c", D.conf, "purge"};
+	int i = 4, st;
+
+	for (; *args != NULL && i < 7; args++)
+		argv[i++] = (char *)*args;
+	argv[i] = NULL;
+	harness_path(path, sizeof path, "purge.out");
+	unlink(path);
+	st = harness_run(argv, path, path, 60);
+	*out = file_read(path, NULL);
+	return st;
+}
+
+/* paknctl purge --before DATE: a complaint closed before the date loses
+ * the citizen's number, its texts and its messages' bodies; its ticket,
+ * ledger (with a 'purged' event) and statistics stay; an open complaint
+ * is untouched; a dry run and a second run change nothing; a date in
+ * the future is refused. */
+START_TEST(test_purge)
+{
+	const char *old = "+84913400001", *open_ = "+84913400002";
+	const char *dry[] = {"--before", "2025-06-01", "--dry-run", NULL};
+	const char *run[] = {"--before", "2025-06-01", NULL};
+	const char *future[] = {"--before", "2999-01-01", NULL};
+	const char *sum = "SELECT (SELECT coalesce(sum(received), 0) FROM "
+	                  "pakn.stat_day) + (SELECT coalesce(sum(received), "
+	                  "0) FROM pakn.stat_delta)";
+	char *out, *ps, *ticket, *ids, *got, *want;
+	long id, stats;
+
+	ck_assert_int_eq(kannel_sms(&D, "kannel-secret", old,
+	                            "PA purge-words-xyz #00004", "ops-p-1"),
+	                 200);
+	ck_assert_int_eq(kannel_sms(&D, "kannel-secret", open_,
+	                            "PA still-open-words #00004", "ops-p-2"),
+	                 200);
+	for (double end = now_secs() + WAIT;
+	     fg_count(old) < 1 && now_secs() < end;)
+		sleep_ms(50);
+	sleep_ms(300); /* the ack's outcome is recorded after the send */
+	id =
+	    qlong("SELECT id FROM pakn.complaint WHERE msisdn = $1", old, NULL);
+	ck_assert_int_gt(id, 0);
+	ticket = qval("SELECT ticket FROM pakn.complaint WHERE msisdn = $1",
+	              old, NULL);
+	/* Closed in January 2025, its messages of then too. */
+	PQclear(q("UPDATE pakn.complaint SET status = 'closed', closed_at = "
+	          "'2025-01-10' WHERE msisdn = $1",
+	          old, NULL));
+	PQclear(q("UPDATE pakn.inbound_message SET received_at = "
+	          "'2025-01-10' WHERE msisdn = $1",
+	          old, NULL));
+	stats = qlong(sum, NULL);
+
+	ck_assert_int_eq(purge_run(dry, &out), 0);
+	assert_contains(out, "\"complaints\": 1");
+	assert_contains(out, "\"dry_run\": true");
+	free(out);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       old, NULL),
+	                 1);
+
+	ck_assert_int_eq(purge_run(run, &out), 0);
+	assert_contains(out, "\"complaints\": 1");
+	free(out);
+	ps = qval("SELECT pakn.api_pseudonym($1)", old, NULL);
+	ids = strf("%ld", id);
+	got = qval("SELECT msisdn || '|' || text || '|' || ticket FROM "
+	           "pakn.complaint WHERE id = $1::bigint",
+	           ids, NULL);
+	want = strf("%s||%s", ps, ticket);
+	ck_assert_str_eq(got, want);
+	for (const char *const *t =
+	         (const char *const[]){"pakn.complaint", "pakn.inbound_message",
+	                               "pakn.outbox", "pakn.rating",
+	                               "pakn.citizen", NULL};
+	     *t != NULL; t++) {
+		char *sql =
+		    strf("SELECT count(*) FROM %s WHERE msisdn = $1", *t);
+		ck_assert_msg(qlong(sql, old, NULL) == 0, "%s keeps the number",
+		              *t);
+		free(sql);
+	}
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE body LIKE '%purge-words%' OR "
+	                       "position('purge-words' IN "
+	                       "encode(raw_body, 'escape')) > 0",
+	                       NULL),
+	                 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint_event "
+	                       "WHERE complaint_id = $1::bigint AND event = "
+	                       "'purged' AND actor_id LIKE 'paknctl purge%'",
+	                       ids, NULL),
+	                 1);
+	ck_assert_int_eq(qlong(sum, NULL), stats);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1 AND text LIKE '%still-open%'",
+	                       open_, NULL),
+	                 1);
+
+	ck_assert_int_eq(purge_run(run, &out), 0);
+	assert_contains(out, "\"complaints\": 0");
+	free(out);
+	harness_expect_pg("is in the future");
+	ck_assert_int_ne(purge_run(future, &out), 0);
+	assert_contains(out, "is in the future");
+	free(out);
+	free(ps);
+	free(ticket);
+	free(ids);
+	free(got);
+	free(want);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 ops_suite(void)
@@ -900,6 +1023,8 @@ ops_suite(void)
 	tcase_add_test(tc, test_two_outbox);
 	tcase_add_test(tc, test_two_fold);
 	tcase_add_test(tc, test_two_rate);
+	tc = tcase(s, "retention", 60);
+	tcase_add_test(tc, test_purge);
 	tc = tcase(s, "replica", 120);
 	tcase_add_test(tc, test_replica_reads);
 	return s;
@@ -942,7 +1067,7 @@ setup(void)
 		return 99;
 	}
 	if (paknd_config(&D, "ops", "pakn", 1, NULL) == -1 ||
-	    write_conf(&D, 50, NULL) == -1 || paknd_spawn(&D) == -1 ||
+	    write_conf(&D, KANNEL_RATE, NULL) == -1 || paknd_spawn(&D) == -1 ||
 	    paknd_wait_ready(&D, 10) == -1) {
 		fprintf(stderr, "ops: paknd does not start\n");
 		return 1;
