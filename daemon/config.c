@@ -53,6 +53,9 @@ static const struct key keys[] = {
      "characters of an SMS kept as its text (255 parts x 153); more is cut"},
     {"database", "conninfo", KEY_STR, "dbname=pakn", 0, 0, CF(conninfo),
      "libpq connection string"},
+    {"database", "read_conninfo", KEY_STR, "", 0, 0, CF(read_conninfo),
+     "libpq connection string of a streaming replica for statistics "
+     "(empty: the primary)"},
     {"database", "pool_size", KEY_INT, "4", 1, 256, CF(pool_size),
      "connections to PostgreSQL"},
     {"database", "migrate", KEY_BOOL, "no", 0, 1, CF(migrate),

@@ -43,6 +43,7 @@ struct config {
 
 	/* [database] */
 	char *conninfo;
+	char *read_conninfo; /* a streaming replica for statistics, or "" */
 	long pool_size;
 	int migrate;
 	long query_timeout; /* seconds before a request answers 503 */

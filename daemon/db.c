@@ -35,12 +35,14 @@
  * transactions: they are appended as deltas and folded later.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 
 #include "db.h"
+#include "metrics.h"
 #include "util.h"
 
 enum conn_state {
@@ -93,6 +95,7 @@ struct db_conn {
 	int fail_idx; /* query that failed first (1 is the first request) */
 	char sqlstate[6];
 	int committed;
+	struct timeval sent; /* when the batch in flight was sent */
 	char *error;
 	double backoff;
 };
@@ -114,7 +117,16 @@ struct db_pool {
 	long long commits, requests;
 	unsigned long long seq;
 	struct db_counters counters;
+	long long conn_failures;  /* connections lost or refused */
+	struct mhist batch_hist;  /* requests per batch sent */
+	struct mhist commit_hist; /* seconds from send to commit */
+	struct mcounter sqlstate; /* failed statements by SQLSTATE class */
 };
+
+/* Bounds of the batch size and commit latency histograms. */
+static const double batch_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+static const double commit_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                   0.1,   0.25,   0.5,   1,    2.5,   5};
 
 static void conn_start(struct db_conn *c);
 static void conn_fail(struct db_conn *c, const char *why);
@@ -141,6 +153,17 @@ one_line(const char *s)
 	for (p = out + strlen(out); p > out && p[-1] == ' ';)
 		*--p = '\0';
 	return out;
+}
+
+/* A failed statement's error on one line: the primary message only,
+ * since DETAIL may quote a row (a citizen's number, a message's text)
+ * and the text goes to logs and clients. */
+static char *
+res_error(const PGresult *res)
+{
+	const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	return one_line(m != NULL ? m : PQresultErrorMessage(res));
 }
 
 /* Free a request (its result too). */
@@ -236,6 +259,7 @@ conn_fail(struct db_conn *c, const char *why)
 	char *msg = one_line(why);
 	int was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
 
+	pool->conn_failures++;
 	if (was_up || pool->last_error == NULL ||
 	    strcmp(pool->last_error, msg) != 0)
 		log_warnx("db conn %d: %s", c->id, msg);
@@ -405,6 +429,8 @@ conn_send(struct db_conn *c)
 	    PQpipelineSync(c->pg) != 1 || conn_flush(c) != 0)
 		goto fail;
 	c->state = CONN_BUSY;
+	gettimeofday(&c->sent, NULL);
+	mhist_observe(&pool->batch_hist, (double)c->nbatch);
 	c->qidx = 0;
 	c->failed = c->conn_err = c->committed = c->fail_idx = 0;
 	c->sqlstate[0] = '\0';
@@ -505,6 +531,20 @@ sqlstate_is_conn(const char *state)
 	       !strncmp(state, "53", 2) || !strncmp(state, "58", 2);
 }
 
+/* Count a failed statement by the class of its SQLSTATE (two
+ * characters; "none" when the server sent none). */
+static void
+sqlstate_count(struct db_pool *pool, const char *state)
+{
+	char cls[3] = "";
+
+	if (strlen(state) >= 2) {
+		cls[0] = state[0];
+		cls[1] = state[1];
+	}
+	mcounter_add(&pool->sqlstate, 1, cls[0] != '\0' ? cls : "none");
+}
+
 /* Keep the result of query qidx of the batch in flight. */
 static void
 conn_result(struct db_conn *c, PGresult *res)
@@ -517,11 +557,12 @@ conn_result(struct db_conn *c, PGresult *res)
 		if (!c->failed) {
 			const char *state =
 			    PQresultErrorField(res, PG_DIAG_SQLSTATE);
-			c->error = one_line(PQresultErrorMessage(res));
+			c->error = res_error(res);
 			c->conn_err = sqlstate_is_conn(state);
 			c->fail_idx = c->qidx;
 			snprintf(c->sqlstate, sizeof c->sqlstate, "%s",
 			         state ? state : "");
+			sqlstate_count(c->pool, c->sqlstate);
 		}
 		c->failed = 1;
 	} else if (st == PGRES_PIPELINE_ABORTED) {
@@ -699,6 +740,11 @@ conn_batch_done(struct db_conn *c)
 	evtimer_del(c->timer);
 	c->state = CONN_IDLE;
 	if (c->committed && !c->failed) {
+		struct timeval now, took;
+		gettimeofday(&now, NULL);
+		timersub(&now, &c->sent, &took);
+		mhist_observe(&pool->commit_hist,
+		              (double)took.tv_sec + (double)took.tv_usec / 1e6);
 		pool->commits++;
 		pool->requests += c->nbatch;
 		conn_end_batch(c, DB_OK, NULL);
@@ -769,7 +815,7 @@ conn_read_results(struct db_conn *c)
 			if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			    !c->failed) {
 				c->failed = 1;
-				c->error = one_line(PQresultErrorMessage(res));
+				c->error = res_error(res);
 			}
 			PQclear(res);
 		} else
@@ -845,6 +891,21 @@ db_pool_new(struct event_base *base, const char *conninfo,
 	pool->stmts = stmts;
 	pool->nstmts = nstmts;
 	pool->opts = *opts;
+	pool->batch_hist = (struct mhist){
+	    .name = "pakn_db_batch_size",
+	    .help = "Requests sent in one transaction (group commit).",
+	    .le = batch_le,
+	    .nle = (int)(sizeof batch_le / sizeof *batch_le)};
+	pool->commit_hist = (struct mhist){
+	    .name = "pakn_db_commit_seconds",
+	    .help = "Seconds from sending a batch to its commit.",
+	    .le = commit_le,
+	    .nle = (int)(sizeof commit_le / sizeof *commit_le)};
+	pool->sqlstate = (struct mcounter){
+	    .name = "pakn_db_statement_errors_total",
+	    .help = "Statements that failed, by SQLSTATE class.",
+	    .nlabels = 1,
+	    .labels = {"class"}};
 	TAILQ_INIT(&pool->queue);
 	pool->kick = event_new(base, -1, 0, pool_kick_cb, pool);
 	pool->janitor = event_new(base, -1, EV_PERSIST, pool_janitor_cb, pool);
@@ -889,6 +950,7 @@ db_pool_free(struct db_pool *pool)
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->last_error);
+	mcounter_clear(&pool->sqlstate);
 	free(pool);
 }
 
@@ -1003,4 +1065,83 @@ void
 db_pool_counters(const struct db_pool *pool, struct db_counters *out)
 {
 	*out = pool->counters;
+}
+
+/* Write one gauge or counter family with a sample per pool. */
+static void
+pool_family(struct buf *b, const char *name, const char *type, const char *help,
+            const struct db_pool *const *pools, const char *const *names, int n,
+            int which)
+{
+	metrics_head(b, name, type, help);
+	for (int i = 0; i < n; i++) {
+		const struct db_pool *p = pools[i];
+		const long long v[] = {
+		    p->nqueue,
+		    p->ninflight,
+		    db_pool_up(p),
+		    p->nconns,
+		    p->commits,
+		    p->requests,
+		    p->counters.failed_batches,
+		    p->counters.retries,
+		    p->counters.errors,
+		    p->counters.unclean,
+		    p->conn_failures,
+		};
+		char lab[64];
+		snprintf(lab, sizeof lab, "pool=\"%s\"", names[i]);
+		metrics_sample(b, name, lab, (double)v[which]);
+	}
+}
+
+/* Write the metrics of the pools, each labelled pool="NAME". */
+void
+db_pool_metrics(const struct db_pool *const *pools, const char *const *names,
+                int n, struct buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+	    {"pakn_db_queue", "gauge", "Requests waiting for a connection."},
+	    {"pakn_db_inflight", "gauge", "Requests sent, not yet answered."},
+	    {"pakn_db_connections_up", "gauge", "Connections ready for work."},
+	    {"pakn_db_connections", "gauge", "Connections of the pool."},
+	    {"pakn_db_commits_total", "counter", "Batches committed."},
+	    {"pakn_db_requests_total", "counter",
+	     "Requests committed in those batches."},
+	    {"pakn_db_failed_batches_total", "counter",
+	     "Batches a statement error rolled back."},
+	    {"pakn_db_retries_total", "counter",
+	     "Batches run again after a transient error."},
+	    {"pakn_db_request_errors_total", "counter",
+	     "Requests answered with a statement error."},
+	    {"pakn_db_unclean_total", "counter",
+	     "Idle connections found inside a transaction and remade."},
+	    {"pakn_db_connection_failures_total", "counter",
+	     "Connections lost, refused or timed out."},
+	};
+	char lab[64];
+
+	for (int f = 0; f < (int)(sizeof fam / sizeof *fam); f++)
+		pool_family(b, fam[f].name, fam[f].type, fam[f].help, pools,
+		            names, n, f);
+	for (int k = 0; k < 2; k++) {
+		const struct mhist *h0 =
+		    k == 0 ? &pools[0]->batch_hist : &pools[0]->commit_hist;
+		metrics_head(b, h0->name, "histogram", h0->help);
+		for (int i = 0; i < n; i++) {
+			snprintf(lab, sizeof lab, "pool=\"%s\"", names[i]);
+			metrics_hist_series(b,
+			                    k == 0 ? &pools[i]->batch_hist
+			                           : &pools[i]->commit_hist,
+			                    lab);
+		}
+	}
+	metrics_head(b, pools[0]->sqlstate.name, "counter",
+	             pools[0]->sqlstate.help);
+	for (int i = 0; i < n; i++) {
+		snprintf(lab, sizeof lab, "pool=\"%s\"", names[i]);
+		metrics_counter_series(b, &pools[i]->sqlstate, lab);
+	}
 }

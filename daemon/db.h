@@ -81,4 +81,11 @@ struct db_counters {
 };
 void db_pool_counters(const struct db_pool *pool, struct db_counters *out);
 
+struct buf;
+/* Append the metrics of n pools (queue, in flight, connections, commits,
+ * failures, batch size and commit latency histograms, statement errors
+ * by SQLSTATE class), each series labelled pool="names[i]". */
+void db_pool_metrics(const struct db_pool *const *pools,
+                     const char *const *names, int n, struct buf *b);
+
 #endif

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "deadline.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "paknd.h"
 #include "stmt.h"
@@ -27,6 +28,9 @@ struct deadline {
 	int busy;
 	int again; /* a pass was asked for while one was in flight */
 	int stopped;
+	/* passes run, left to another instance, failed; then actions */
+	long long passes, locked_out, failed;
+	long long reminded, escalated, closed, sms;
 };
 
 /* The pass is over: start the next one if it was asked for meanwhile. */
@@ -102,13 +106,20 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 	deadline_desk(w);
 	if (st != DB_OK) {
+		w->failed++;
 		log_warnx("deadline: pass failed: %s", error);
 		return;
 	}
 	if (*PQgetvalue(res, 0, 0) != 't') {
+		w->locked_out++;
 		log_debug("deadline: another instance holds the lock");
 		return;
 	}
+	w->passes++;
+	w->reminded += atoll(PQgetvalue(res, 0, 1));
+	w->escalated += atoll(PQgetvalue(res, 0, 2));
+	w->closed += atoll(PQgetvalue(res, 0, 3));
+	w->sms += atoll(PQgetvalue(res, 0, 4));
 	if (atoi(PQgetvalue(res, 0, 1)) + atoi(PQgetvalue(res, 0, 2)) +
 	        atoi(PQgetvalue(res, 0, 3)) >
 	    0)
@@ -191,4 +202,31 @@ deadline_free(struct deadline *w)
 {
 	event_free(w->timer);
 	free(w);
+}
+
+/* Append the passes and what they did. */
+void
+deadline_metrics(const struct deadline *w, struct buf *b)
+{
+	metrics_head(b, "pakn_deadline_passes_total", "counter",
+	             "Deadline passes: run, left to another instance "
+	             "(advisory lock), failed.");
+	metrics_sample(b, "pakn_deadline_passes_total", "result=\"run\"",
+	               (double)w->passes);
+	metrics_sample(b, "pakn_deadline_passes_total", "result=\"locked_out\"",
+	               (double)w->locked_out);
+	metrics_sample(b, "pakn_deadline_passes_total", "result=\"failed\"",
+	               (double)w->failed);
+	metrics_head(b, "pakn_deadline_actions_total", "counter",
+	             "Complaints the deadline worker reminded, escalated "
+	             "(overdue) or closed (no rating).");
+	metrics_sample(b, "pakn_deadline_actions_total", "action=\"reminded\"",
+	               (double)w->reminded);
+	metrics_sample(b, "pakn_deadline_actions_total", "action=\"escalated\"",
+	               (double)w->escalated);
+	metrics_sample(b, "pakn_deadline_actions_total", "action=\"closed\"",
+	               (double)w->closed);
+	metrics_head(b, "pakn_deadline_sms_total", "counter",
+	             "SMS the deadline worker queued.");
+	metrics_sample(b, "pakn_deadline_sms_total", NULL, (double)w->sms);
 }

@@ -14,5 +14,8 @@ void deadline_stop(struct deadline *w);
 /* 1 while a pass is in flight. */
 int deadline_busy(const struct deadline *w);
 void deadline_free(struct deadline *w);
+struct buf;
+/* Append the passes and actions (for /metrics). */
+void deadline_metrics(const struct deadline *w, struct buf *b);
 
 #endif

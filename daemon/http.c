@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "edge.h"
+#include "metrics.h"
 #include "http.h"
 #include "migrate.h"
 #include "stmt.h"
@@ -36,6 +37,51 @@ http_browser_headers(struct evkeyvalq *h, const char *type)
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
 }
 
+/* Gateway callbacks answered, by gateway, kind and HTTP status. */
+static struct mcounter callbacks = {
+    .name = "pakn_callbacks_total",
+    .help = "Gateway callbacks answered, by gateway, kind (sms, dlr, ussd) "
+            "and HTTP status.",
+    .nlabels = 3,
+    .labels = {"gateway", "kind", "code"}};
+
+/* Count an answer to /v1/gw/NAME/KIND; names no gateway has are counted
+ * as "unknown" (a client must not grow the series). */
+static void
+http_count_callback(struct paknd *d, struct evhttp_request *req, int code)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *kind;
+	char name[64], status[8];
+	const char *slash;
+	size_t n;
+
+	if (path == NULL || strncmp(path, "/v1/gw/", 7) != 0)
+		return;
+	path += 7;
+	slash = strchr(path, '/');
+	n = slash != NULL ? (size_t)(slash - path) : strlen(path);
+	snprintf(name, sizeof name, "%.*s", (int)n, path);
+	kind = slash == NULL ? "other"
+	       : !strcmp(slash, "/sms") || !strcmp(slash, "/dlr") ||
+	               !strcmp(slash, "/ussd")
+	           ? slash + 1
+	           : "other";
+	snprintf(status, sizeof status, "%d", code);
+	mcounter_add(&callbacks, 1,
+	             n < sizeof name && config_gateway(d->conf, name) != NULL
+	                 ? name
+	                 : "unknown",
+	             kind, status);
+}
+
+/* Append the callback counters. */
+void
+http_metrics(struct buf *b)
+{
+	metrics_counter(b, &callbacks);
+}
+
 /* Send an answer and count the request as done. */
 void
 http_reply(struct paknd *d, struct evhttp_request *req, int code,
@@ -54,6 +100,7 @@ http_reply(struct paknd *d, struct evhttp_request *req, int code,
 	if (d->draining)
 		evhttp_add_header(h, "Connection", "close");
 	evbuffer_add(out, body, len);
+	http_count_callback(d, req, code);
 	evhttp_send_reply(req, code, NULL, out);
 	evbuffer_free(out);
 	d->inflight--;
@@ -406,4 +453,5 @@ http_free(struct paknd *d)
 	d->nroutes = 0;
 	conn_free(d->conns);
 	d->conns = NULL;
+	mcounter_clear(&callbacks);
 }

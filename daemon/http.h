@@ -46,5 +46,8 @@ int http_bearer(struct evhttp_request *req, char tok[TEXT_BEARER_MAX + 1],
 /* Send a text/plain error with a one-line reason. */
 void http_error(struct paknd *d, struct evhttp_request *req, int code,
                 const char *reason);
+/* Append the gateway callbacks answered (for /metrics). */
+struct buf;
+void http_metrics(struct buf *b);
 
 #endif

@@ -7,11 +7,110 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "log.h"
 
 static const char *log_ident = "pakn";
 static int log_foreground = 1;
 static int log_verbose;
+static char *log_key;        /* the pseudonym key, NULL before log_set_key */
+static int log_key_temp = 1; /* the key is this process's own */
+
+/* Set the pseudonym key (NULL: a random one of this process). */
+void
+log_set_key(const char *key)
+{
+	unsigned char r[32];
+	static const char hex[] = "0123456789abcdef";
+
+	free(log_key);
+	log_key_temp = key == NULL;
+	if (key != NULL) {
+		log_key = strdup(key);
+	} else if ((log_key = malloc(2 * sizeof r + 1)) != NULL) {
+		if (RAND_bytes(r, sizeof r) != 1)
+			memset(r, 0, sizeof r);
+		for (size_t i = 0; i < sizeof r; i++) {
+			log_key[2 * i] = hex[r[i] >> 4];
+			log_key[2 * i + 1] = hex[r[i] & 15];
+		}
+		log_key[2 * sizeof r] = '\0';
+	}
+	if (log_key == NULL)
+		abort();
+}
+
+/* Write the pseudonym of number into out. */
+const char *
+log_pseudonym(const char *number, char out[LOG_PSEUDONYM_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE] = {0};
+	size_t klen, nlen;
+	char *b;
+
+	if (log_key == NULL)
+		log_set_key(NULL);
+	if (number == NULL)
+		number = "";
+	klen = strlen(log_key);
+	nlen = strlen(number);
+	if ((b = malloc(klen + nlen + 1)) == NULL)
+		abort();
+	memcpy(b, log_key, klen);
+	memcpy(b + klen, number, nlen + 1);
+	EVP_Digest(b, klen + nlen, md, NULL, EVP_sha256(), NULL);
+	free(b);
+	snprintf(out, LOG_PSEUDONYM_MAX, "%s-%02X%02X%02X%02X",
+	         log_key_temp ? "CDT" : "CD", md[0], md[1], md[2], md[3]);
+	return out;
+}
+
+/* Is c part of a word (so digits next to it are not a phone number)? */
+static int
+log_wordc(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.';
+}
+
+/* Append len bytes of s to out (size bytes, used o), truncating. */
+static size_t
+log_append(char *out, size_t size, size_t o, const char *s, size_t len)
+{
+	if (len > size - 1 - o)
+		len = size - 1 - o;
+	memcpy(out + o, s, len);
+	return o + len;
+}
+
+/* Copy msg into out with each standing run of 9 to 15 digits (and a
+ * leading '+') replaced by its pseudonym. */
+static void
+log_scrub(const char *msg, char *out, size_t size)
+{
+	const char *p = msg, *d;
+	char num[20], ps[LOG_PSEUDONYM_MAX];
+	size_t o = 0, n, len;
+
+	while (*p != '\0' && o + 1 < size) {
+		d = p + (*p == '+');
+		n = strspn(d, "0123456789");
+		len = (size_t)(d - p) + n; /* the '+' and the digits */
+		if (n == 0 || (p > msg && log_wordc(p[-1]))) {
+			len = len > 0 ? len : 1;
+			o = log_append(out, size, o, p, len);
+		} else if (n >= 9 && n <= 15 && !log_wordc(d[n])) {
+			snprintf(num, sizeof num, "%.*s", (int)len, p);
+			log_pseudonym(num, ps);
+			o = log_append(out, size, o, ps, strlen(ps));
+		} else
+			o = log_append(out, size, o, p, len);
+		p += len;
+	}
+	out[o] = '\0';
+}
 
 /* Start logging; with foreground, to stderr. */
 void
@@ -52,13 +151,17 @@ log_get_verbose(void)
 static void
 log_vwrite(int pri, int err, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char raw[2048], msg[2048];
 	static const char *names[] = {[LOG_ERR] = "error",
 	                              [LOG_WARNING] = "warning",
 	                              [LOG_INFO] = "info",
 	                              [LOG_DEBUG] = "debug"};
 
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	if (pri == LOG_DEBUG)
+		memcpy(msg, raw, sizeof msg);
+	else
+		log_scrub(raw, msg, sizeof msg);
 	if (!log_foreground) {
 		if (err)
 			syslog(pri, "%s: %s", msg, strerror(err));

@@ -32,6 +32,20 @@ void log_limited(struct log_limit *l, int err, const char *fmt, ...)
     PAKN_PRINTF(3, 4);
 /* Log the count of suppressed messages once the interval has passed. */
 void log_limit_flush(struct log_limit *l);
+/*
+ * Personal data in logs. A citizen's number is written as the pseudonym
+ * officials see in the API: "CD-" and the first 8 hex digits of
+ * SHA-256(key || number), key being pakn.setting's pseudonym_secret
+ * (sql/006, pakn.api_pseudonym); until paknd has read it, a random key
+ * of this process, written "CDT-". As a safety net, lines above debug
+ * have every other run of 9 to 15 digits (with an optional '+', standing
+ * alone) replaced by its pseudonym too.
+ */
+#define LOG_PSEUDONYM_MAX 16
+/* Set the key (NULL: a random one of this process). */
+void log_set_key(const char *key);
+/* Write the pseudonym of number into out and return out. */
+const char *log_pseudonym(const char *number, char out[LOG_PSEUDONYM_MAX]);
 void fatal(const char *fmt, ...) PAKN_PRINTF(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) PAKN_PRINTF(1, 2) __attribute__((noreturn));
 

@@ -3,11 +3,18 @@
  * A poll timer and outbox_kick claim due messages with pakn.outbox_claim,
  * which leases them to this process: never two claims in flight, never
  * more than max_inflight messages held at once. A claimed message waits
- * in its gateway's queue until the gateway's token bucket ([gateway] rate
- * messages a second) lets it go, is sent with libcurl's multi interface on
+ * in its gateway's queue until the gateway's rate lets it go, is sent
+ * with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
  * outcome is recorded with pakn.outbox_result. If that cannot be recorded
  * (database down), the lease running out brings the message back.
+ *
+ * The rate ([gateway] rate messages a second) is the gateway's, shared
+ * by every paknd on the database: a send needs a token of this process's
+ * bucket (which spreads sends over the second) and a grant of the
+ * current second from pakn.rate_take (019), which never grants more than
+ * the rate in one second across instances. A grant lapses at the end of
+ * its second; what was not used is dropped, never carried over.
  */
 
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include <event2/event.h>
 
 #include "gw.h"
+#include "metrics.h"
 #include "paknd.h"
 #include "outbox.h"
 #include "phone.h"
@@ -62,13 +70,21 @@ struct msg {
 };
 TAILQ_HEAD(msgs, msg);
 
-/* A gateway's queue and token bucket. */
+/* A request for grants in flight (NULL b: the bucket was freed). */
+struct rate_ask {
+	struct bucket *b;
+};
+
+/* A gateway's queue, token bucket and grants of the shared rate. */
 struct bucket {
 	TAILQ_ENTRY(bucket) entry;
 	struct outbox *o;
 	char *name;
 	double tokens;
-	double last; /* monotonic seconds of the last refill */
+	double last;          /* monotonic seconds of the last refill */
+	long granted;         /* sends the database granted this second */
+	double lapses;        /* monotonic seconds when they lapse */
+	struct rate_ask *ask; /* grants asked for, or NULL */
 	struct msgs waiting;
 	long nwaiting;
 	struct event *timer;
@@ -101,9 +117,12 @@ struct outbox {
 	int backlog; /* the last claim was full: more may be due */
 	int again;   /* kicked while a claim was in flight */
 	int stopped;
+	struct mcounter sends; /* outcomes by gateway and result */
 };
 
 static void bucket_run(struct bucket *b);
+static void msg_log_outcome(const struct msg *m, const char *state,
+                            const char *why);
 static void bucket_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Return a monotonic clock in seconds. */
@@ -196,17 +215,58 @@ scrub(char *s, const struct gw_conf *gw)
 	}
 }
 
+/* Replace every copy of what (if long enough to mean something) in s
+ * by with, which is no longer. */
+static void
+msg_blank(char *s, const char *what, const char *with)
+{
+	size_t n = what != NULL ? strlen(what) : 0, w = strlen(with);
+	char *p;
+
+	if (n < 6 || w > n)
+		return;
+	while ((p = strstr(s, what)) != NULL) {
+		memcpy(p, with, w);
+		memmove(p + w, p + n, strlen(p + n) + 1);
+	}
+}
+
+/* A gateway's error as the log shows it: the number (E.164 or without
+ * its '+') by its pseudonym and the text by "(text)", since gateways
+ * may echo them. */
+static char *
+msg_log_error(const struct msg *m)
+{
+	char *s = xstrdup(m->error != NULL ? m->error : "unknown error");
+	char ps[LOG_PSEUDONYM_MAX];
+
+	log_pseudonym(m->msisdn, ps);
+	msg_blank(s, m->body, "(text)");
+	msg_blank(s, m->text, "(text)");
+	msg_blank(s, m->msisdn, ps);
+	if (m->msisdn[0] == '+')
+		msg_blank(s, m->msisdn + 1, ps);
+	return s;
+}
+
 /* Log what became of a message once its outcome is recorded. */
 static void
 msg_log(const struct msg *m, const char *state)
 {
-	const char *why = m->error != NULL ? m->error : "unknown error";
+	char *why = msg_log_error(m), ps[LOG_PSEUDONYM_MAX];
 
-	if (m->refused) {
+	if (m->refused)
 		log_info("outbox %lld: not sent to %s: %s; %s", m->id,
-		         m->msisdn, why, state);
-		return;
-	}
+		         log_pseudonym(m->msisdn, ps), why, state);
+	else
+		msg_log_outcome(m, state, why);
+	free(why);
+}
+
+/* Log the outcome of a message that went to its gateway. */
+static void
+msg_log_outcome(const struct msg *m, const char *state, const char *why)
+{
 	if (m->outcome == GW_SENT) {
 		log_info("outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
 		         m->id, m->gateway, m->segments,
@@ -216,7 +276,7 @@ msg_log(const struct msg *m, const char *state)
 		         strcmp(state, "sent") != 0 ? state : "");
 		if (m->error != NULL)
 			log_warnx("outbox %lld: %s: %s", m->id, m->gateway,
-			          m->error);
+			          why);
 	} else if (strcmp(state, "queued") == 0 && m->quiet)
 		log_info("outbox %lld: waits for %s (attempt %d): %s", m->id,
 		         m->gateway, m->attempts, why);
@@ -277,6 +337,8 @@ msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 	m->outcome = outcome;
 	m->ref = ref;
 	m->error = error;
+	mcounter_add(&o->sends, 1, m->gateway,
+	             m->refused ? "refused" : outcome_name(outcome));
 	gw_call_free(&m->call);
 	snprintf(id, sizeof id, "%lld", m->id);
 	snprintf(segs, sizeof segs, "%d", m->segments);
@@ -441,14 +503,72 @@ msg_expired(struct outbox *o, struct msg *m, double now)
 	return 1;
 }
 
+/* Come back to the bucket in seconds. */
+static void
+bucket_later(struct bucket *b, double seconds)
+{
+	struct timeval tv = tv_of(seconds);
+
+	evtimer_add(b->timer, &tv);
+}
+
+/* The database's grants arrived (or not: ask again in a second). */
+static void
+rate_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct rate_ask *a = arg;
+	struct bucket *b = a->b;
+	long ms;
+
+	free(a);
+	if (b == NULL)
+		return;
+	b->ask = NULL;
+	if (st != DB_OK || PQntuples(res) != 1) {
+		log_debug("outbox: %s: no grant of its rate: %s", b->name,
+		          st != DB_OK ? error : "no row");
+		bucket_later(b, 1);
+		return;
+	}
+	b->granted = atol(PQgetvalue(res, 0, 0));
+	ms = atol(PQgetvalue(res, 0, 1));
+	b->lapses = mono_now() + (double)ms / 1000;
+	if (b->granted == 0) /* the second's rate is used up */
+		bucket_later(b, (double)(ms + 1) / 1000);
+	else
+		bucket_run(b);
+}
+
+/* Ask the database for up to want sends in the current second. */
+static void
+rate_ask(struct bucket *b, long rate, long want)
+{
+	char r[24], w[24];
+	const char *values[3] = {b->name, r, w};
+	char *cause = NULL;
+
+	snprintf(r, sizeof r, "%ld", rate);
+	snprintf(w, sizeof w, "%ld", want);
+	b->ask = xcalloc(1, sizeof *b->ask);
+	b->ask->b = b;
+	if (db_submit(b->o->d->db, STMT_RATE_TAKE, 3, values, NULL, NULL,
+	              rate_done, b->ask, &cause) == 0)
+		return;
+	log_debug("outbox: %s: cannot ask for its rate: %s", b->name, cause);
+	free(cause);
+	free(b->ask);
+	b->ask = NULL;
+	bucket_later(b, 1);
+}
+
 /* Send what the gateway's rate allows; come back for the rest. */
 static void
 bucket_run(struct bucket *b)
 {
 	const struct gw_conf *gw = config_gateway(b->o->d->conf, b->name);
 	double now = mono_now(), rate;
-	struct timeval tv;
 	struct msg *m;
+	int quiet;
 
 	if (gw == NULL) {
 		bucket_orphan(b);
@@ -459,18 +579,28 @@ bucket_run(struct bucket *b)
 	if (b->tokens > rate)
 		b->tokens = rate;
 	b->last = now;
-	while (b->tokens >= 1 && (m = TAILQ_FIRST(&b->waiting)) != NULL) {
+	if (now >= b->lapses)
+		b->granted = 0;
+	/* A gateway that sends nothing (no send_url) needs no grant. */
+	quiet = !gw_has(gw->send_url);
+	while (b->tokens >= 1 && (b->granted > 0 || quiet) &&
+	       (m = TAILQ_FIRST(&b->waiting)) != NULL) {
 		TAILQ_REMOVE(&b->waiting, m, entry);
 		b->nwaiting--;
 		if (msg_expired(b->o, m, now))
 			continue;
 		b->tokens -= 1;
+		b->granted -= !quiet;
 		msg_send(b->o, m, gw);
 	}
-	if (!TAILQ_EMPTY(&b->waiting)) {
-		tv = tv_of((1 - b->tokens) / rate);
-		evtimer_add(b->timer, &tv);
-	}
+	if (TAILQ_EMPTY(&b->waiting) || b->ask != NULL)
+		return;
+	if (b->tokens < 1 || quiet)
+		bucket_later(b, (1 - b->tokens) / rate);
+	else /* as many as the bucket can send now */
+		rate_ask(b, gw->rate,
+		         b->nwaiting < (long)b->tokens ? b->nwaiting
+		                                       : (long)b->tokens);
 }
 
 /* The bucket's timer: its next message may go. */
@@ -784,6 +914,12 @@ outbox_new(struct paknd *d)
 	LIST_INIT(&o->socks);
 	TAILQ_INIT(&o->sending);
 	TAILQ_INIT(&o->recording);
+	o->sends = (struct mcounter){
+	    .name = "pakn_outbox_sends_total",
+	    .help = "Send attempts by gateway and result (sent, retry, failed, "
+	            "refused).",
+	    .nlabels = 2,
+	    .labels = {"gateway", "result"}};
 	if ((o->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_fn);
@@ -862,6 +998,8 @@ outbox_free_queues(struct outbox *o)
 			msg_free(m);
 		}
 		event_free(b->timer);
+		if (b->ask != NULL)
+			b->ask->b = NULL;
 		free(b->name);
 		free(b);
 	}
@@ -894,6 +1032,32 @@ outbox_free(struct outbox *o)
 	event_free(o->poll);
 	event_free(o->kick);
 	event_free(o->curl_timer);
+	mcounter_clear(&o->sends);
 	free(o);
 	curl_global_cleanup();
+}
+
+/* Append the send results and what this process holds. */
+void
+outbox_metrics(const struct outbox *o, struct buf *b)
+{
+	const struct bucket *bk;
+	char lab[128];
+
+	metrics_counter(b, &o->sends);
+	metrics_head(b, "pakn_outbox_held", "gauge",
+	             "Messages this process claimed and has not recorded.");
+	metrics_sample(b, "pakn_outbox_held", NULL, (double)o->held);
+	metrics_head(b, "pakn_outbox_rate_waiting", "gauge",
+	             "Claimed messages waiting for their gateway's rate.");
+	TAILQ_FOREACH(bk, &o->buckets, entry)
+	{
+		struct buf v;
+		buf_init(&v);
+		metrics_label_value(&v, bk->name);
+		snprintf(lab, sizeof lab, "gateway=\"%s\"", v.data);
+		buf_free(&v);
+		metrics_sample(b, "pakn_outbox_rate_waiting", lab,
+		               (double)bk->nwaiting);
+	}
 }

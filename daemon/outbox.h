@@ -19,5 +19,8 @@ long outbox_pending(const struct outbox *o);
 /* Abort transfers and free; messages in flight are retried after their
  * lease runs out. */
 void outbox_free(struct outbox *o);
+struct buf;
+/* Append the send results by gateway and the messages held (/metrics). */
+void outbox_metrics(const struct outbox *o, struct buf *b);
 
 #endif

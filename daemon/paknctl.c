@@ -60,6 +60,9 @@ static void __attribute__((noreturn)) usage(void)
 	    "  report --month YYYY-MM [--unit CODE] [--csv]\n"
 	    "                 the public monthly report of a unit's subtree\n"
 	    "  rebuild-stats  recompute the statistics from the ledger\n"
+	    "  purge --before YYYY-MM-DD [--dry-run]\n"
+	    "                 remove the personal data of complaints closed "
+	    "before the date\n"
 	    "  poster UNIT    print the unit's A4 poster (HTML) for citizens\n"
 	    "  survey-percent UNIT PERCENT|default   share of the unit's "
 	    "services surveyed\n"
@@ -425,6 +428,48 @@ cmd_report(const char *path, int argc, char **argv)
 	return rc;
 }
 
+/* paknctl purge --before YYYY-MM-DD [--dry-run]: remove the personal
+ * data of complaints closed before the date and of what belongs to them
+ * (pakn.purge_personal, one transaction, a ledger event per complaint);
+ * print what was (or, dry, would be) removed. */
+static int
+cmd_purge(const char *path, int argc, char **argv)
+{
+	const char *values[3] = {NULL, NULL, "false"};
+	char actor[64];
+	PGconn *conn;
+	PGresult *res;
+	int rc = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--before") && i + 1 < argc)
+			values[0] = argv[++i];
+		else if (!strcmp(argv[i], "--dry-run"))
+			values[2] = "true";
+		else
+			usage();
+	}
+	if (values[0] == NULL)
+		usage();
+	snprintf(actor, sizeof actor, "paknctl purge (uid %ld)",
+	         (long)getuid());
+	values[1] = actor;
+	conn = db_connect(path);
+	res = PQexecParams(conn,
+	                   "SELECT pakn.purge_personal($1::date, $2, "
+	                   "$3::boolean)",
+	                   3, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "paknctl: purge: %s",
+		        PQresultErrorMessage(res));
+		rc = 1;
+	} else
+		printf("%s\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
 /* paknctl rebuild-stats: recompute the rollups from the ledger. */
 static int
 cmd_rebuild_stats(const char *path)
@@ -619,6 +664,8 @@ main(int argc, char **argv)
 		               argv + optind + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(path, argc - optind - 1, argv + optind + 1);
+	if (!strcmp(cmd, "purge"))
+		return cmd_purge(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)
 		usage();
 	if (!strcmp(cmd, "rebuild-stats"))

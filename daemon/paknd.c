@@ -22,7 +22,9 @@
 #include "service.h"
 #include "stats.h"
 #include "ussd_http.h"
+#include "metrics_http.h"
 #include "migrate.h"
+#include "notify.h"
 #include "stmt.h"
 #include "survey.h"
 #include "util.h"
@@ -33,6 +35,7 @@
 
 static struct event *drain_timer;
 static struct event *drain_deadline;
+static struct event *key_timer; /* asks for the pseudonym key until read */
 
 /* Print usage and exit. */
 static void __attribute__((noreturn)) usage(void)
@@ -79,6 +82,42 @@ migrate_at_start(const struct config *c)
 	PQfinish(conn);
 }
 
+/* The pseudonym key arrived: citizens' numbers in the log from now on
+ * are the pseudonyms officials see; else ask again in a while. */
+static void
+log_key_done(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct timeval again = {2, 0};
+
+	if (st == DB_OK && PQntuples(res) == 1) {
+		log_set_key(PQgetvalue(res, 0, 0));
+		log_info("log pseudonyms use the installation's key");
+		return;
+	}
+	if (st == DB_OK)
+		log_warnx("pakn.setting has no pseudonym_secret: log "
+		          "pseudonyms stay this process's own");
+	else
+		evtimer_add(key_timer, &again);
+}
+
+/* Ask the database for the pseudonym key of log lines. */
+static void
+log_key_load(evutil_socket_t fd, short what, void *arg)
+{
+	struct paknd *d = arg;
+	struct timeval again = {2, 0};
+	char *cause = NULL;
+
+	if (d->draining)
+		return;
+	if (db_submit(d->db, STMT_LOG_KEY, 0, NULL, NULL, NULL, log_key_done, d,
+	              &cause) != 0) {
+		free(cause);
+		evtimer_add(key_timer, &again);
+	}
+}
+
 /* SIGHUP: load the file again; keep the running one if it is invalid. */
 static void
 reload(struct paknd *d)
@@ -87,26 +126,32 @@ reload(struct paknd *d)
 	struct config *c = config_load(d->conf->path, &cause), *old = d->conf;
 	struct db_opts o;
 
+	notify_reloading(d->notify);
 	if (c == NULL) {
 		log_warnx("reload rejected, keeping the running configuration: "
 		          "%s",
 		          cause);
 		free(cause);
+		notify_reloaded(d->notify);
 		return;
 	}
 	if (strcmp(c->listen, old->listen) != 0 ||
 	    strcmp(c->conninfo, old->conninfo) != 0 ||
+	    strcmp(c->read_conninfo, old->read_conninfo) != 0 ||
 	    c->pool_size != old->pool_size)
-		log_warnx("reload: listen, conninfo and pool_size take effect "
-		          "at the next start");
+		log_warnx("reload: listen, conninfo, read_conninfo and "
+		          "pool_size take effect at the next start");
 	d->conf = c;
 	http_apply_limits(d);
 	outbox_reload(d->outbox);
 	o = db_opts_of(c);
 	db_pool_set_opts(d->db, &o);
+	if (d->read_db != NULL)
+		db_pool_set_opts(d->read_db, &o);
 	config_unref(old);
 	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
 	         c->ngateways == 1 ? "" : "s");
+	notify_reloaded(d->notify);
 }
 
 /* While draining: stop once nothing is left in flight. */
@@ -115,6 +160,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct paknd *d = arg;
 	if (d->inflight > 0 || db_pool_pending(d->db) > 0 ||
+	    (d->read_db != NULL && db_pool_pending(d->read_db) > 0) ||
 	    outbox_pending(d->outbox) > 0)
 		return;
 	log_info("drained, exiting");
@@ -144,6 +190,7 @@ shutdown_begin(struct paknd *d)
 		return;
 	}
 	d->draining = 1;
+	notify_stopping(d->notify);
 	log_info("shutting down: finishing %ld requests", d->inflight);
 	http_stop_accepting(d);
 	deadline_stop(d->deadline);
@@ -212,6 +259,7 @@ routes_add(struct paknd *d)
 	ussd_http_routes(d);
 	service_routes(d);
 	open311_routes(d);
+	metrics_routes(d);
 }
 
 /* Run the daemon until it is told to stop. */
@@ -238,23 +286,39 @@ run(struct paknd *d, int foreground)
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	if (d->conf->read_conninfo[0] != '\0') {
+		/* Statistics read a replica; it needs only their statement. */
+		d->read_db = db_pool_new(d->base, d->conf->read_conninfo, stmts,
+		                         NSTMTS, &o);
+		log_info("statistics read from a replica (read_conninfo)");
+	}
 	d->deadline = deadline_new(d);
 	d->summary = summary_new(d);
 	d->outbox = outbox_new(d);
 	d->stats = stats_new(d);
 	d->survey = survey_new(d);
+	d->metrics = metrics_new(d);
+	d->notify = notify_new(d);
+	key_timer = evtimer_new(d->base, log_key_load, d);
+	log_key_load(-1, 0, d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
 	outbox_free(d->outbox);
 	db_pool_free(d->db);
+	if (d->read_db != NULL)
+		db_pool_free(d->read_db);
 	deadline_free(d->deadline);
 	summary_free(d->summary);
 	stats_free(d->stats);
 	survey_free(d->survey);
 	http_free(d);
+	metrics_free(d->metrics);
+	notify_free(d->notify);
+	ussd_http_metrics_free();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
+	event_free(key_timer);
 	if (drain_timer != NULL)
 		event_free(drain_timer);
 	if (drain_deadline != NULL)

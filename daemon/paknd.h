@@ -18,6 +18,8 @@ struct deadline;
 struct summary;
 struct stats;
 struct survey;
+struct metrics;
+struct notify;
 struct conns;
 struct http_route;
 
@@ -26,11 +28,15 @@ struct paknd {
 	struct event_base *base;
 	struct config *conf;
 	struct db_pool *db;
+	struct db_pool *read_db; /* a streaming replica for statistics, or
+	                            NULL: see stats.c */
 	struct outbox *outbox;
 	struct deadline *deadline;
 	struct summary *summary;
 	struct stats *stats;
 	struct survey *survey;
+	struct metrics *metrics; /* /metrics: the cached database gauges */
+	struct notify *notify;   /* sd_notify: ready, reloading, stopping */
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns;       /* the connections: cap, deadlines */

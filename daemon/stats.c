@@ -7,7 +7,9 @@
  * GET /dashboard[/app.js|/app.css]  the leaders' page (static, compiled in)
  *
  * Each request is one call of pakn.stats_doc, which checks the token,
- * computes every figure from the rollups and answers a JSON document;
+ * computes every figure from the rollups and answers a JSON document
+ * (a read-only function: with [database] read_conninfo it runs on a
+ * streaming replica, and on the primary while the replica is down);
  * this file only turns it into CSV or HTML (report.c). A timer calls
  * pakn.stats_fold to move the deltas written by the ledger triggers into
  * the rollups (one instance at a time, under an advisory lock).
@@ -25,6 +27,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "metrics.h"
 #include "report.h"
 #include "stats.h"
 #include "stmt.h"
@@ -91,6 +94,7 @@ struct stats {
 	struct event *timer;
 	int busy;
 	int stopped;
+	long long folds, folded, fold_locked, fold_failed;
 };
 
 /* Answer an error document as JSON, or as text for the public pages. */
@@ -199,6 +203,16 @@ stats_submit(struct paknd *d, struct evhttp_request *req, enum stats_out out,
 	s->d = d;
 	s->req = req;
 	s->out = out;
+	if (d->read_db != NULL &&
+	    db_submit(d->read_db, STMT_STATS_DOC, 10, v, NULL, NULL, stats_done,
+	              s, &cause) == 0)
+		return;
+	if (d->read_db != NULL) {
+		log_debug("stats: the replica cannot take it (%s): primary",
+		          cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (db_submit(d->db, STMT_STATS_DOC, 10, v, NULL, NULL, stats_done, s,
 	              &cause) == 0)
 		return;
@@ -348,10 +362,38 @@ stats_fold_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	struct stats *s = arg;
 
 	s->busy = 0;
-	if (st != DB_OK)
+	if (st != DB_OK) {
+		s->fold_failed++;
 		log_warnx("stats: fold failed: %s", error);
-	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		return;
+	}
+	if (atoll(PQgetvalue(res, 0, 0)) < 0) {
+		s->fold_locked++;
+		return;
+	}
+	s->folds++;
+	s->folded += atoll(PQgetvalue(res, 0, 0));
+	if (atoi(PQgetvalue(res, 0, 0)) > 0)
 		log_debug("stats: folded %s deltas", PQgetvalue(res, 0, 0));
+}
+
+/* Append the folds and the deltas they moved. */
+void
+stats_metrics(const struct stats *s, struct buf *b)
+{
+	metrics_head(b, "pakn_stats_folds_total", "counter",
+	             "Statistics folds: run, left to another instance "
+	             "(advisory lock), failed.");
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"run\"",
+	               (double)s->folds);
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"locked_out\"",
+	               (double)s->fold_locked);
+	metrics_sample(b, "pakn_stats_folds_total", "result=\"failed\"",
+	               (double)s->fold_failed);
+	metrics_head(b, "pakn_stats_deltas_folded_total", "counter",
+	             "Statistics deltas folded into the rollups.");
+	metrics_sample(b, "pakn_stats_deltas_folded_total", NULL,
+	               (double)s->folded);
 }
 
 /* Start a fold unless one is in flight. */

@@ -18,5 +18,8 @@ void stats_stop(struct stats *s);
 /* 1 while a fold is in flight. */
 int stats_busy(const struct stats *s);
 void stats_free(struct stats *s);
+struct buf;
+/* Append the folds (for /metrics). */
+void stats_metrics(const struct stats *s, struct buf *b);
 
 #endif

@@ -101,4 +101,16 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
          "FROM pakn.open311($1, $2, $3, $4, $5::jsonb) r",
          5},
+    [STMT_METRICS] = {"metrics",
+                      "SELECT metric, gateway, n, age FROM "
+                      "pakn.metrics_gauges()",
+                      0},
+    [STMT_LOG_KEY] = {"log_key",
+                      "SELECT value FROM pakn.setting WHERE name = "
+                      "'pseudonym_secret'",
+                      0},
+    [STMT_RATE_TAKE] = {"rate_take",
+                        "SELECT granted, ms_left FROM pakn.rate_take($1, "
+                        "$2::integer, $3::integer)",
+                        3},
 };

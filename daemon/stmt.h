@@ -46,6 +46,10 @@ enum stmt_id {
 	                     sms */
 	STMT_OPEN311,     /* op, api_key, gateway, msisdn, args (jsonb) ->
 	                     status, body, sms */
+	STMT_METRICS,     /* -> metric, gateway, n, age (pakn.metrics_gauges) */
+	STMT_LOG_KEY,     /* -> the pseudonym secret, for log lines */
+	STMT_RATE_TAKE,   /* gateway, rate, want -> granted, ms left in the
+	                     second (pakn.rate_take) */
 	NSTMTS,
 };
 

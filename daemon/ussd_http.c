@@ -23,13 +23,23 @@
 #include "ussd.h"
 #include "gw_http.h"
 #include "ussd_http.h"
+#include "metrics.h"
 #include "util.h"
 
 #define USSD_TYPE "text/plain; charset=utf-8"
 
 /* A step waiting for the database. */
+/* USSD steps answered, by gateway and what became of the session. */
+static struct mcounter steps = {
+    .name = "pakn_ussd_steps_total",
+    .help = "USSD steps answered by gateway and result (started, "
+            "continued, ended, replayed, expired, unavailable).",
+    .nlabels = 2,
+    .labels = {"gateway", "result"}};
+
 struct ussd_call {
 	struct paknd *d;
+	const char *kind; /* started or continued, once the machine ran */
 	struct evhttp_request *req;
 	char *gwname;
 	struct ussd_req u;
@@ -60,6 +70,8 @@ call_unavailable(struct ussd_call *c, const char *why)
 {
 	char *answer = ussd_unavailable(c->diacritics);
 
+	mcounter_add(&steps, 1, c->gwname, "unavailable");
+
 	log_warnx("gw %s: ussd session %s: %s", c->gwname, c->u.session, why);
 	call_answer(c, answer);
 	free(answer);
@@ -70,6 +82,8 @@ static void
 call_expired(struct ussd_call *c)
 {
 	char *answer = ussd_expired(c->diacritics);
+
+	mcounter_add(&steps, 1, c->gwname, "expired");
 
 	log_info("gw %s: ussd session %s: expired or unknown", c->gwname,
 	         c->u.session);
@@ -87,8 +101,14 @@ save_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		call_unavailable(c, error);
 	else if (PQgetisnull(res, 0, 0))
 		call_expired(c);
-	else
-		call_answer(c, PQgetvalue(res, 0, 0));
+	else {
+		const char *a = PQgetvalue(res, 0, 0);
+		mcounter_add(&steps, 1, c->gwname,
+		             !strncmp(a, "END", 3) ? "ended"
+		             : c->kind != NULL     ? c->kind
+		                                   : "continued");
+		call_answer(c, a);
+	}
 }
 
 /* The new state, as the machine computed it. */
@@ -111,6 +131,7 @@ step_run(struct ussd_call *c, PGresult *res, struct step_out *so, char **cause)
 
 	if (ussd_ctx_parse(&ctx, PQgetvalue(res, 0, 5), cause) != 0)
 		return -1;
+	c->kind = PQgetisnull(res, 0, 4) ? "started" : "continued";
 	if (PQgetisnull(res, 0, 4))
 		ussd_start(&ctx, &st, &out);
 	else if (ussd_state_parse(&st, PQgetvalue(res, 0, 4), cause) != 0) {
@@ -169,6 +190,7 @@ load_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	if (!PQgetisnull(res, 0, 0)) {
 		log_debug("gw %s: ussd session %s: replayed step", c->gwname,
 		          c->u.session);
+		mcounter_add(&steps, 1, c->gwname, "replayed");
 		call_answer(c, PQgetvalue(res, 0, 0));
 		return;
 	}
@@ -242,4 +264,18 @@ void
 ussd_http_routes(struct paknd *d)
 {
 	http_route_add(d, "/v1/gw/*/ussd", HTTP_RAW_QUERY, ussd_http);
+}
+
+/* Append the USSD steps answered (for /metrics). */
+void
+ussd_http_metrics(struct buf *b)
+{
+	metrics_counter(b, &steps);
+}
+
+/* Forget the counted steps (at exit). */
+void
+ussd_http_metrics_free(void)
+{
+	mcounter_clear(&steps);
 }

@@ -6,5 +6,9 @@
 
 /* Register POST|GET /v1/gw/{name}/ussd (one step of a USSD session). */
 void ussd_http_routes(struct paknd *d);
+/* Append the USSD steps answered by gateway and result (/metrics). */
+void ussd_http_metrics(struct buf *b);
+/* Forget the counted steps (at exit). */
+void ussd_http_metrics_free(void);
 
 #endif

@@ -1043,7 +1043,10 @@ main(void)
 	    strf("[gateway.kgw]\ntype = kannel\ntoken = kgw-secret\n"
 	         "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
 	         "username = pakn\npassword = kannel-pass\n"
-	         "sender = " SENDER "\nloop_senders = 9029 " LOOP_SVC "\n\n"
+	         "sender = " SENDER "\nloop_senders = 9029 " LOOP_SVC "\n"
+	         /* The rate is shared by the two instances of the summary
+	          * test: 10 a second would outlast a 5 s drain. */
+	         "rate = 1000\n\n"
 	         "[outbox]\ninterval = 100\n\n"
 	         "[deadline]\ninterval = 3600\n\n"
 	         "[abuse]\ncomplaints_per_hour = 3\ncomplaints_per_day = 5\n"

@@ -1709,3 +1709,94 @@ chromium_run(const char *url, const char *what, const char *out,
 	harness_path(profile + 16, sizeof profile - 16, "chromium-profile");
 	return harness_run(argv, out, err, 90);
 }
+
+/* A streaming replica of the test cluster (pg_replica_start). */
+static struct {
+	char data[256];
+	char log[256];
+	int port;
+	int running;
+} R;
+
+/* At exit (the owner only): stop the replica before the directory goes;
+ * registered after harness_cleanup, so it runs first. */
+static void
+pg_replica_cleanup(void)
+{
+	char *argv[] = {H.pg_ctl,    "-D",   R.data, "-m",
+	                "immediate", "stop", NULL};
+
+	if (getpid() == H.owner && R.running)
+		pg_run(argv, 60, 1);
+	R.running = 0;
+}
+
+/* Make a streaming replica with pg_basebackup (-R: standby.signal and
+ * primary_conninfo to the test cluster on loopback), as the server's
+ * user, and start it on a port of its own. */
+int
+pg_replica_start(void)
+{
+	char basebackup[600], port[16], *p;
+	char *bb[] = {basebackup, "-h",   "127.0.0.1", "-p", port, "-U",
+	              PG_USER,    "-D",   R.data,      "-R", "-X", "stream",
+	              "-c",       "fast", "--no-sync", NULL};
+	char *start[] = {H.pg_ctl, "-D", R.data, "-l",    R.log,
+	                 "-w",     "-t", "60",   "start", NULL};
+	char conninfo[256], path[PATH_MAX];
+	double end = now_secs() + 30;
+	FILE *f;
+
+	snprintf(basebackup, sizeof basebackup, "%s", H.pg_ctl);
+	if ((p = strrchr(basebackup, '/')) == NULL)
+		return -1;
+	snprintf(p + 1, sizeof basebackup - (size_t)(p + 1 - basebackup),
+	         "pg_basebackup");
+	snprintf(port, sizeof port, "%d", H.pgport);
+	snprintf(R.data, sizeof R.data, "%s/replica", H.dir);
+	snprintf(R.log, sizeof R.log, "%s/replica.log", H.dir);
+	if ((R.port = free_port()) == -1 || pg_run(bb, 120, 0) == -1)
+		return -1;
+	snprintf(path, sizeof path, "%s/postgresql.conf", R.data);
+	if ((f = fopen(path, "a")) == NULL)
+		return -1;
+	fprintf(f, "\n# the replica\nport = %d\nhot_standby = on\n", R.port);
+	if (fclose(f) != 0)
+		return -1;
+	atexit(pg_replica_cleanup);
+	if (pg_run(start, 90, 0) == -1)
+		return -1;
+	R.running = 1;
+	pg_replica_conninfo(conninfo, sizeof conninfo, "postgres");
+	while (PQping(conninfo) != PQPING_OK) {
+		if (now_secs() > end) {
+			log_tail(R.log, 20);
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/* Stop the replica (fast). */
+int
+pg_replica_stop(void)
+{
+	char *argv[] = {H.pg_ctl, "-D", R.data, "-m",
+	                "fast",   "-w", "stop", NULL};
+
+	if (!R.running)
+		return 0;
+	R.running = 0;
+	return pg_run(argv, 90, 0);
+}
+
+/* Write a libpq conninfo for a database of the replica into buf. */
+void
+pg_replica_conninfo(char *buf, size_t size, const char *dbname)
+{
+	snprintf(buf, size,
+	         "host=127.0.0.1 port=%d dbname=%s user=" PG_USER
+	         " connect_timeout=5",
+	         R.port, dbname);
+}

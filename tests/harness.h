@@ -38,6 +38,15 @@ int pg_is_running(void);
 int pg_port(void);
 /* Write a libpq conninfo for a database of the test cluster into buf. */
 void pg_conninfo(char *buf, size_t size, const char *dbname);
+/*
+ * A streaming replica of the test cluster: pg_basebackup -R on loopback
+ * into <tmpdir>/replica, started on a port of its own as the server's
+ * user (log: <tmpdir>/replica.log, not checked for errors: it logs the
+ * primary's absence). Stopped at exit.
+ */
+int pg_replica_start(void);
+int pg_replica_stop(void);
+void pg_replica_conninfo(char *buf, size_t size, const char *dbname);
 
 /*
  * SQL helpers on a fresh libpq connection per call. Parameters are text,
