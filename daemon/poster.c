@@ -114,6 +114,46 @@ poster_names(struct buf *b, const json_t *names)
 	}
 }
 
+/* "N ngày" or "N ngày làm việc". */
+static void
+poster_days(struct buf *b, const json_t *n, int working)
+{
+	buf_printf(b, "%lld %s", (long long)json_integer_value(n),
+	           working ? "ngày làm việc" : "ngày");
+}
+
+/* The statutory clocks: complaints and denunciations are accepted (thụ
+ * lý) first, and resolved in days counted from acceptance. */
+static void
+poster_laws(struct buf *b, const json_t *laws)
+{
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(laws, i, l)
+	{
+		const char *law = json_string_value(json_object_get(l, "law"));
+		const json_t *remote = json_object_get(l, "remote_days");
+
+		buf_printf(b, "<li><b>%s</b> (",
+		           law && !strcmp(law, "denunciation") ? "Tố cáo"
+		                                               : "Khiếu nại");
+		poster_names(b, json_object_get(l, "categories"));
+		buf_adds(b, "): thụ lý trong ");
+		poster_days(b, json_object_get(l, "accept_days"),
+		            json_is_true(json_object_get(l, "accept_working")));
+		buf_adds(b, ", giải quyết trong ");
+		poster_days(b, json_object_get(l, "resolve_days"), 0);
+		buf_adds(b, " kể từ khi thụ lý");
+		if (json_is_integer(remote)) {
+			buf_adds(b, " (vùng sâu, vùng xa: ");
+			poster_days(b, remote, 0);
+			buf_adds(b, ")");
+		}
+		buf_adds(b, "</li>");
+	}
+}
+
 /* The answer times, one line per time, and the sensitive categories. */
 static void
 poster_times(struct buf *b, const json_t *doc)
@@ -135,6 +175,7 @@ poster_times(struct buf *b, const json_t *doc)
 		poster_names(b, json_object_get(t, "names"));
 		buf_adds(b, "</li>");
 	}
+	poster_laws(b, json_object_get(doc, "laws"));
 	buf_adds(b, "</ul><p>Quá hạn mà chưa được trả lời, cơ quan cấp trên "
 	            "được báo và bạn nhận được lời xin lỗi cùng ngày hẹn "
 	            "mới.</p>");

@@ -1,7 +1,8 @@
--- 015: what the printable poster of a unit shows (GET /poster/UNIT,
+-- 021: what the printable poster of a unit shows (GET /poster/UNIT,
 -- paknctl poster UNIT; daemon/poster.c writes the page). The answer
--- times are those of pakn.category: statutory where a category follows a
--- law, local policy otherwise (see the README's deadlines section).
+-- times are those of pakn.category for feedback (local policy, in
+-- working days), and for complaints and denunciations those of the law in
+-- force today (pakn.legal_rule, 016: counted from acceptance).
 
 -- The unit (with its province or parent), an example of a category
 -- keyword, and the categories grouped by answer time; NULL if no unit.
@@ -21,8 +22,22 @@ LANGUAGE sql STABLE AS $$
 				       c.working_days AS working,
 				       jsonb_agg(c.name ORDER BY c.name) AS names
 				  FROM pakn.category c
-				 WHERE NOT c.sensitive
+				 WHERE NOT c.sensitive AND c.law IS NULL
 				 GROUP BY c.deadline_days, c.working_days) t),
+			'[]'::jsonb),
+		'laws', coalesce((
+			SELECT jsonb_agg(jsonb_build_object('law', r.law,
+				'name', r.name, 'accept_days', r.accept_days,
+				'accept_working', r.accept_working,
+				'resolve_days', r.resolve_days,
+				'remote_days', r.remote_days,
+				'categories', (SELECT jsonb_agg(c.name ORDER BY c.name)
+					FROM pakn.category c WHERE c.law = r.law))
+				ORDER BY r.law)
+			  FROM pakn.legal_rule r
+			 WHERE r.valid_from <= pakn.local_date(now())
+			   AND (r.valid_until IS NULL
+				OR r.valid_until > pakn.local_date(now()))),
 			'[]'::jsonb),
 		'sensitive', coalesce((
 			SELECT jsonb_agg(c.name ORDER BY c.name)
