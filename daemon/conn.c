@@ -33,7 +33,8 @@
 #include <event2/event.h>
 
 #include "conn.h"
-#include "http.h"
+#include "log.h"
+#include "paknd.h"
 #include "util.h"
 
 #define TICK_MS        250
