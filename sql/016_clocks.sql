@@ -954,72 +954,8 @@ BEGIN
 END;
 $$;
 
--- One inbound SMS (pakn.handle_sms of 006), with the officials' THU LY
--- and HEN (pakn.sms_clock).
-CREATE OR REPLACE FUNCTION pakn.handle_sms(
-	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
-	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
-	p_raw_request text, p_raw_body bytea,
-	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
-	p_unit text, p_rating integer, p_text text,
-	OUT message_id bigint, OUT duplicate boolean, OUT replies integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_pending bigint;
-BEGIN
-	SELECT i.message_id, i.duplicate INTO message_id, duplicate
-	  FROM pakn.ingest_sms(p_gateway, p_msg_id, p_msisdn, p_shortcode,
-		p_body, p_sent_at, p_segments, p_smsc, p_raw_request,
-		p_raw_body) i;
-	replies := 0;
-	IF duplicate THEN
-		RETURN;
-	END IF;
-	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
-	ON CONFLICT (msisdn) DO NOTHING;
-	v_pending := pakn.pending_location(p_msisdn);
-	replies := CASE
-	WHEN p_kind = 'complaint' AND (p_keyword OR v_pending IS NULL) THEN
-		pakn.complaint_new(p_gateway, p_msisdn, message_id, p_text,
-			p_unit, p_keyword)
-	-- A waiting complaint's location given inside a sentence ("Nhà tôi
-	-- ở phường Ba Đình #00004").
-	WHEN p_kind = 'complaint' AND EXISTS (SELECT 1 FROM pakn.unit
-			WHERE code = p_unit) THEN
-		pakn.sms_register(p_gateway, p_msisdn, p_unit, message_id, false)
-	WHEN p_kind = 'complaint' THEN
-		pakn.reply(p_gateway, p_msisdn, 'ask_location_again',
-			jsonb_build_object('ticket', (SELECT ticket FROM pakn.complaint
-				WHERE id = v_pending), 'example', pakn.example_commune()),
-			v_pending, message_id)
-	WHEN p_kind = 'code' AND v_pending IS NOT NULL OR p_kind = 'register' THEN
-		pakn.sms_register(p_gateway, p_msisdn, p_unit, message_id,
-			p_kind = 'register')
-	WHEN p_kind = 'status' THEN
-		pakn.sms_status(p_gateway, p_msisdn, p_ticket, p_ticket_ok, message_id)
-	WHEN p_kind = 'withdraw' THEN
-		pakn.sms_withdraw(p_gateway, p_msisdn, p_ticket, p_ticket_ok,
-			message_id)
-	WHEN p_kind = 'stop' THEN
-		pakn.sms_stop(p_gateway, p_msisdn, message_id)
-	WHEN p_kind IN ('answer', 'transfer') THEN
-		pakn.sms_official(p_gateway, p_msisdn, p_kind, p_ticket,
-			p_ticket_ok, p_unit, p_text, message_id)
-	-- 016: acceptance and the apology with a new date.
-	WHEN p_kind IN ('accept', 'apologize') THEN
-		pakn.sms_clock(p_gateway, p_msisdn, p_kind, p_ticket, p_ticket_ok,
-			p_text, message_id)
-	WHEN p_kind IN ('rate', 'digit') THEN
-		pakn.sms_rate(p_gateway, p_msisdn, p_ticket, p_ticket_ok, p_rating,
-			message_id)
-	-- pakn.sms_report is defined by 009_stats.sql.
-	WHEN p_kind = 'report' THEN
-		pakn.sms_report(p_gateway, p_msisdn, message_id)
-	ELSE
-		pakn.reply(p_gateway, p_msisdn, 'help', '{}', NULL, message_id)
-	END;
-END;
-$$;
+-- The SMS commands accept (THU LY) and apologize (HEN) are dispatched by
+-- pakn.handle_sms, whose one definition with every command is in 020.
 
 -------------------------------------------------------------------------
 -- The deadline worker
@@ -1118,51 +1054,8 @@ BEGIN
 END;
 $$;
 
--- A complaint's state rebuilt from its ledger alone (pakn.complaint_replay
--- of 006), with the clock's events that set the due date.
-CREATE OR REPLACE FUNCTION pakn.complaint_replay(p_id bigint,
-	OUT status text, OUT responsible_unit text, OUT location_unit text,
-	OUT due_at timestamptz, OUT extended boolean, OUT overdue boolean,
-	OUT reopen_count integer, OUT close_reason text)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	e pakn.complaint_event;
-BEGIN
-	extended := false; overdue := false; reopen_count := 0;
-	FOR e IN SELECT * FROM pakn.complaint_event WHERE complaint_id = p_id
-		  ORDER BY id LOOP
-		CASE e.event
-		WHEN 'received' THEN status := 'needs_location';
-		WHEN 'routed' THEN
-			status := 'open';
-			location_unit := e.detail->>'location';
-			responsible_unit := e.detail->>'unit';
-			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'transferred' THEN responsible_unit := e.detail->>'to';
-		WHEN 'extended' THEN
-			extended := true;
-			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'accepted' THEN
-			overdue := false;
-			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'marked_complex', 'resumed' THEN
-			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'escalated' THEN overdue := true;
-		WHEN 'answered' THEN status := 'answered';
-		WHEN 'reopened' THEN
-			status := 'open';
-			reopen_count := reopen_count + 1;
-			overdue := false;
-			close_reason := NULL;
-			due_at := (e.detail->>'due_at')::timestamptz;
-		WHEN 'withdrawn' THEN status := 'withdrawn'; close_reason := 'withdrawn';
-		WHEN 'rejected' THEN status := 'rejected'; close_reason := 'rejected';
-		WHEN 'closed' THEN status := 'closed'; close_reason := e.reason;
-		ELSE NULL;
-		END CASE;
-	END LOOP;
-END;
-$$;
+-- The events accepted, marked_complex and resumed are replayed by
+-- pakn.complaint_replay, redefined with every event in 017.
 
 -------------------------------------------------------------------------
 -- paknctl import-units: the remote column (yes/no; empty keeps the

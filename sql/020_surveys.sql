@@ -668,10 +668,12 @@ BEGIN
 END;
 $$;
 
--- pakn.handle_sms as 018 left it (with 016's and 017's commands) and
--- one more: survey answers (kind 'survey', p_ticket carrying the letters;
--- or a bare digit when the survey's question is the most recent one the
--- phone was asked), tried first.
+-- pakn.handle_sms (last of 006) with every command added since: the
+-- legal clock's THU LY and HEN (016), places by name and the choice by
+-- digit (017), START and the officials' and leaders' commands (018), and
+-- survey answers (kind 'survey', p_ticket carrying the letters; or a bare
+-- digit when the survey's question is the most recent one the phone was
+-- asked), tried first. Its one definition since 006: change it here.
 CREATE OR REPLACE FUNCTION pakn.handle_sms(
 	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
 	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
