@@ -108,17 +108,7 @@ fakegw_stop(void)
 static int
 fg_count(const char *msisdn)
 {
-	char *text = file_read(fg_file, NULL), *p, *needle;
-	int n = 0;
-
-	if (text == NULL)
-		return 0;
-	needle = strf("\tto=%s\t", msisdn);
-	for (p = text; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	free(needle);
-	free(text);
-	return n;
+	return fakegw_count(fg_file, msisdn);
 }
 
 /* Write an instance's configuration: the fake Kannel at rate, outbox

@@ -110,22 +110,11 @@ static struct {
 static long
 sms_to(const char *from, const char *to, const char *text, const char *id)
 {
-	char *efrom = url_encode(from, strlen(from));
-	char *eto = url_encode(to, strlen(to));
-	char *etext = url_encode(text, strlen(text));
-	char *path = strf("/v1/gw/kgw/sms?token=kgw-secret&from=%s&to=%s"
-	                  "&text=%s&id=%s",
-	                  efrom, eto, etext, id);
-	struct http_resp r;
-	long status = http_request(D->port, "GET", path, NULL, NULL, 0, &r);
+	long status = harness_kannel_sms(D->port, "kgw", "kgw-secret", from, to,
+	                                 text, id);
 
 	if (status != 200)
 		paknd_dump(D);
-	http_resp_free(&r);
-	free(path);
-	free(efrom);
-	free(eto);
-	free(etext);
 	return status;
 }
 
@@ -162,20 +151,11 @@ complaint(const char *citizen, const char *text)
 	return complaint_as(citizen, citizen, text);
 }
 
-/* How many lines of the fake gateway's file have to=number. */
+/* How many SMS the fake gateway received for number. */
 static int
 fg_count(const char *number)
 {
-	char *text = file_read(G.file, NULL), *needle = strf("\tto=%s", number);
-	int n = 0;
-
-	for (char *p = text; p != NULL && (p = strstr(p, needle)) != NULL;
-	     p += strlen(needle))
-		if (p[strlen(needle)] == '\t' || p[strlen(needle)] == '\n')
-			n++;
-	free(needle);
-	free(text);
-	return n;
+	return fakegw_count(G.file, number);
 }
 
 /* Wait until the fake gateway has received at least want SMS for number;
@@ -183,12 +163,7 @@ fg_count(const char *number)
 static int
 fg_wait(const char *number, int want)
 {
-	double end = now_secs() + WAIT;
-	int n;
-
-	while ((n = fg_count(number)) < want && now_secs() < end)
-		sleep_ms(50);
-	return n;
+	return fakegw_wait(G.file, number, want, WAIT);
 }
 
 /* How many SMS of a kind were queued for a phone about a ticket. */

@@ -1800,3 +1800,58 @@ pg_replica_conninfo(char *buf, size_t size, const char *dbname)
 	         " connect_timeout=5",
 	         R.port, dbname);
 }
+
+/* How many requests tests/fakegw wrote to file for the number number (a
+ * field to=number). */
+int
+fakegw_count(const char *file, const char *number)
+{
+	char *text = file_read(file, NULL), *needle = strf("\tto=%s", number);
+	size_t n = strlen(needle);
+	int count = 0;
+
+	for (char *p = text; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p += n)
+		if (p[n] == '\t' || p[n] == '\n')
+			count++;
+	free(needle);
+	free(text);
+	return count;
+}
+
+/* Wait up to timeout seconds until fakegw_count reaches want; return
+ * the count then. */
+int
+fakegw_wait(const char *file, const char *number, int want, double timeout)
+{
+	double end = now_secs() + timeout;
+	int n;
+
+	while ((n = fakegw_count(file, number)) < want && now_secs() < end)
+		sleep_ms(50);
+	return n;
+}
+
+/* One SMS as Kannel's get-url delivers it to gateway gw of the paknd on
+ * port (token, from, to, text and the message id; UTF-8 text): the HTTP
+ * status. */
+long
+harness_kannel_sms(int port, const char *gw, const char *token,
+                   const char *from, const char *to, const char *text,
+                   const char *id)
+{
+	char *efrom = url_encode(from, strlen(from));
+	char *eto = url_encode(to, strlen(to));
+	char *etext = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/%s/sms?token=%s&from=%s&to=%s&text=%s&id=%s",
+	                  gw, token, efrom, eto, etext, id);
+	struct http_resp r;
+	long status = http_request(port, "GET", path, NULL, NULL, 0, &r);
+
+	http_resp_free(&r);
+	free(path);
+	free(efrom);
+	free(eto);
+	free(etext);
+	return status;
+}

@@ -219,6 +219,15 @@ int harness_import_samples(const char *conf, int officials);
 /* Headless Chromium: its path (NULL if not installed), and one run on url
  * with one option saying what to make (--dump-dom, --screenshot=F,
  * --print-to-pdf=F), stdout to out and its log to err: the wait status. */
+/* tests/fakegw's output file: how many requests went to number (to=), and
+ * a wait (at most timeout seconds) until there are want; the count. */
+int fakegw_count(const char *file, const char *number);
+int fakegw_wait(const char *file, const char *number, int want, double timeout);
+/* One SMS as Kannel's get-url delivers it to gateway gw on port: the HTTP
+ * status. */
+long harness_kannel_sms(int port, const char *gw, const char *token,
+                        const char *from, const char *to, const char *text,
+                        const char *id);
 /* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
 int free_port(void);
 const char *chromium_path(void);
