@@ -2,7 +2,7 @@
  *
  * Officials authenticate with a bearer token. Each request is checked
  * here (path, method, token present, query or JSON body) and then
- * answered by one call of a pakn.api_* function (sql/007_api.sql) in one
+ * answered by one call of a pakn.api_* function (sql/functions/api.sql) in one
  * round trip: it checks the token, what the official may see and the
  * complaint's state, does the action through the accountable
  * pakn.complaint_* functions, and returns the HTTP status, the JSON body

@@ -147,16 +147,22 @@ readyz_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
 	struct readyz *r = arg;
 	char *msg;
-	int version;
+	int version, functions;
 
 	if (st != DB_OK) {
 		msg = xasprintf("database unavailable: %s", error);
 		http_error(r->d, r->req, 503, msg);
 		free(msg);
-	} else if ((version = atoi(PQgetvalue(res, 0, 0))) != nmigrations) {
-		msg = xasprintf("%d of this build's %d migrations applied: run "
-		                "paknctl migrate",
-		                version, nmigrations);
+		free(r);
+		return;
+	}
+	version = atoi(PQgetvalue(res, 0, 0));
+	functions = atoi(PQgetvalue(res, 0, 1));
+	if (version != nmigrations || functions != nsqlfuncs) {
+		msg =
+		    xasprintf("%d of this build's %d migrations and %d of its "
+		              "%d function files applied: run paknctl migrate",
+		              version, nmigrations, functions, nsqlfuncs);
 		http_error(r->d, r->req, 503, msg);
 		free(msg);
 	} else
@@ -171,11 +177,12 @@ route_readyz(struct paknd *d, struct evhttp_request *req, const char *path,
 {
 	struct readyz *r = xmalloc(sizeof *r);
 	char *cause = NULL, *msg;
-	const char *last, *versions = migrate_versions();
+	const char *last,
+	    *params[2] = {migrate_versions(), migrate_functions()};
 
 	r->d = d;
 	r->req = req;
-	if (db_submit(d->db, STMT_SCHEMA_VERSION, 1, &versions, NULL, NULL,
+	if (db_submit(d->db, STMT_SCHEMA_VERSION, 2, params, NULL, NULL,
 	              readyz_done, r, &cause) == 0)
 		return;
 	last = db_pool_last_error(d->db);

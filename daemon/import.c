@@ -3,7 +3,7 @@
  * shops report).
  *
  * The rows of a file go into a temporary table with their line numbers;
- * one SQL function (sql/005_import.sql) checks them all and upserts them,
+ * one SQL function (sql/functions/import.sql) checks them all and upserts them,
  * in the same transaction, so a bad line imports nothing.
  */
 

@@ -7,7 +7,7 @@
  * phone, no text of sensitive categories); registered clients POST with
  * their api_key (paknctl open311-client). The path and parameters are
  * read by open311_args.c (pure); each request is one call of
- * pakn.open311 (sql/020_surveys.sql). JSON only.
+ * pakn.open311 (sql/functions/open311.sql). JSON only.
  */
 
 #include <stdio.h>

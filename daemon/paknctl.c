@@ -595,17 +595,18 @@ cmd_migrate(const char *path)
 {
 	PGconn *conn = db_connect(path);
 	char *cause = NULL;
-	int n;
+	int n, nf;
 
-	n = migrate_apply(conn, &cause);
+	n = migrate_apply(conn, &nf, &cause);
 	PQfinish(conn);
 	if (n < 0) {
 		fprintf(stderr, "paknctl: %s\n", cause);
 		free(cause);
 		return 1;
 	}
-	printf("schema at version %d: %d migration%s applied\n",
-	       migrate_latest(), n, n == 1 ? "" : "s");
+	printf("schema at version %d: %d migration%s applied; %d function "
+	       "file%s applied\n",
+	       migrate_latest(), n, n == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
 	return 0;
 }
 

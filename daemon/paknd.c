@@ -71,14 +71,16 @@ migrate_at_start(const struct config *c)
 {
 	PGconn *conn = PQconnectdb(c->conninfo);
 	char *cause = NULL;
-	int n;
+	int n, nf;
 
 	if (PQstatus(conn) != CONNECTION_OK)
 		fatalx("migrate: %s", PQerrorMessage(conn));
-	if ((n = migrate_apply(conn, &cause)) < 0)
+	if ((n = migrate_apply(conn, &nf, &cause)) < 0)
 		fatalx("migrate: %s", cause);
-	log_info("schema at version %d (%d migration%s applied)",
-	         migrate_latest(), n, n == 1 ? "" : "s");
+	log_info("schema at version %d (%d migration%s, %d function file%s "
+	         "applied)",
+	         migrate_latest(), n, n == 1 ? "" : "s", nf,
+	         nf == 1 ? "" : "s");
 	PQfinish(conn);
 }
 

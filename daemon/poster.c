@@ -3,7 +3,7 @@
  * A one-page A4 sheet for the wall of a commune's office, a market or a
  * school: the short number and the commune's code, the keywords with an
  * example in Vietnamese, the USSD code, the answer times and the privacy
- * promise. pakn.poster (sql/015_poster.sql) gives the data as JSON;
+ * promise. pakn.poster (sql/functions/poster.sql) gives the data as JSON;
  * GET /poster/UNIT and `paknctl poster UNIT` write the same page.
  */
 

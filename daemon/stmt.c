@@ -14,10 +14,13 @@ const struct db_stmt stmts[NSTMTS] = {
          "$12::boolean, $13, $14::boolean, $15, $16::integer, $17, $18, "
          "$19::boolean, $20::jsonb)",
          20},
-    [STMT_SCHEMA_VERSION] = {"schema_version",
-                             "SELECT count(*) FROM pakn.schema_migration "
-                             "WHERE version = ANY ($1::integer[])",
-                             1},
+    [STMT_SCHEMA_VERSION] =
+        {"schema_version",
+         "SELECT (SELECT count(*) FROM pakn.schema_migration "
+         "WHERE version = ANY ($1::integer[])), "
+         "(SELECT count(*) FROM pakn.schema_function "
+         "WHERE file || ':' || checksum = ANY ($2::text[]))",
+         2},
     [STMT_OUTBOX_CLAIM] = {"outbox_claim",
                            "SELECT id, gateway, msisdn, body, attempts "
                            "FROM pakn.outbox_claim($1::integer, $2::integer)",

@@ -1,6 +1,6 @@
 /* survey.c: the survey worker.
  *
- * A timer on the loop runs pakn.survey_run (sql/020_surveys.sql): it
+ * A timer on the loop runs pakn.survey_run (sql/functions/surveys.sql): it
  * samples the services one-stop shops reported, sends the surveys due
  * outside the quiet hours, reminds once and expires unanswered surveys,
  * in one transaction under an advisory lock, so one paknd at a time does

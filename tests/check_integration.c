@@ -283,7 +283,7 @@ migration_files(void)
 	glob_t g;
 	size_t n = 0;
 
-	if (glob(PAKN_SRCDIR "/sql/[0-9]*.sql", 0, NULL, &g) == 0) {
+	if (glob(PAKN_SRCDIR "/sql/schema/[0-9]*.sql", 0, NULL, &g) == 0) {
 		n = g.gl_pathc;
 		globfree(&g);
 	}

@@ -17,7 +17,7 @@ static const unsigned char key[TICKET_KEY_LEN] = {
     16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 /* pakn.ticket_permute(n, key) and pakn.ticket_symbols of it, as
- * PostgreSQL computes them (sql/011_tickets.sql). */
+ * PostgreSQL computes them (sql/functions/tickets.sql). */
 static const struct {
 	uint64_t n, x;
 	const char *ticket;

@@ -1,14 +1,16 @@
--- 019: operations. The gauges GET /metrics reads from the database (no
--- personal data: counts and ages per gateway), and each gateway's send
--- rate shared by every paknd on the database, and the retention of
--- personal data (paknctl purge).
+-- functions/ops.sql: operations: metrics gauges, shared send rates,
+-- retention of personal data (paknctl purge).
+--
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
 
 -- Messages not yet sent per gateway (queued or being sent) with the age
 -- in seconds of the oldest, and the open complaints past their due date
 -- with the age of the most overdue. Both scans use partial indexes
 -- (outbox_due_idx, complaint_due_idx); paknd caches the answer a few
 -- seconds.
-CREATE FUNCTION pakn.metrics_gauges()
+CREATE OR REPLACE FUNCTION pakn.metrics_gauges()
 RETURNS TABLE (metric text, gateway text, n bigint, age double precision)
 LANGUAGE sql STABLE AS $$
 	SELECT 'outbox', o.gateway, count(*),
@@ -23,70 +25,9 @@ LANGUAGE sql STABLE AS $$
 	 WHERE c.status = 'open' AND c.due_at <= now()
 $$;
 
--- Sends granted per gateway and second, across every paknd on this
--- database: [gateway] rate is the gateway's, not each instance's. A row
--- lives ten minutes (kept for a look at what was granted).
-CREATE TABLE pakn.send_rate (
-	gateway text NOT NULL,
-	second  timestamptz NOT NULL,
-	granted integer NOT NULL DEFAULT 0 CHECK (granted >= 0),
-	PRIMARY KEY (gateway, second)
-);
-
--- Grant up to p_want sends through p_gateway in the current second,
--- without the second's grants passing p_rate; returns how many, and the
--- milliseconds left in the second (the grant lapses then: paknd drops
--- what it could not use, so an unused grant never adds to a later
--- second). The row lock orders instances taking from the same second.
-CREATE FUNCTION pakn.rate_take(p_gateway text, p_rate integer,
-	p_want integer)
-RETURNS TABLE (granted integer, ms_left integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_now timestamptz := clock_timestamp();
-	v_sec timestamptz := date_trunc('second', v_now);
-	v_had integer;
-BEGIN
-	INSERT INTO pakn.send_rate (gateway, second) VALUES (p_gateway, v_sec)
-	ON CONFLICT DO NOTHING;
-	SELECT r.granted INTO v_had FROM pakn.send_rate r
-	 WHERE r.gateway = p_gateway AND r.second = v_sec FOR UPDATE;
-	granted := greatest(0, least(p_want, p_rate - v_had));
-	IF granted > 0 THEN
-		UPDATE pakn.send_rate r SET granted = r.granted + rate_take.granted
-		 WHERE r.gateway = p_gateway AND r.second = v_sec;
-	END IF;
-	IF v_had = 0 THEN
-		DELETE FROM pakn.send_rate r WHERE r.gateway = p_gateway
-		   AND r.second < v_sec - interval '10 minutes';
-	END IF;
-	-- Counted from now: waiting for the lock took some of the second.
-	ms_left := greatest(0, 1000 - ceil(extract(epoch FROM
-		clock_timestamp() - v_sec) * 1000)::integer);
-	RETURN NEXT;
-END;
-$$;
-
--- Retention of personal data (paknctl purge --before DATE). Vietnam's
--- Decree 13/2023/ND-CP on personal data protection (art. 16: personal
--- data is deleted when its purpose is fulfilled) and the Law on
--- Personal Data Protection 91/2025/QH15 (in force 1 January 2026) ask
--- that data be kept no longer than its purpose needs. A complaint
--- closed, withdrawn or rejected before the date keeps its ticket, unit,
--- category, dates and ledger (statistics are computed from those and
--- stay as they are) but loses the citizen's number (replaced by the
--- pseudonym officials saw), its text and the answer's text; so do the
--- messages, ratings and replies that belong to it, and the messages of
--- that date of citizens with nothing open. A citizen row left with no
--- complaint, no message and no opt-out goes; an opt-out stays (it must
--- keep being honoured).
-ALTER TABLE pakn.complaint ADD COLUMN purged_at timestamptz;
-COMMENT ON COLUMN pakn.complaint.purged_at IS
-	'personal data removed by pakn.purge_personal (paknctl purge)';
-
 -- The pseudonym a purged number is kept as (a citizen row of its own,
 -- since complaints reference pakn.citizen).
-CREATE FUNCTION pakn.purge_number(p_msisdn text) RETURNS text
+CREATE OR REPLACE FUNCTION pakn.purge_number(p_msisdn text) RETURNS text
 LANGUAGE sql AS $$
 	INSERT INTO pakn.citizen (msisdn)
 	VALUES (coalesce(pakn.api_pseudonym(p_msisdn), 'CD-PURGED'))
@@ -98,7 +39,7 @@ $$;
 -- date) and what belongs to them; with p_dry_run only count. One ledger
 -- event 'purged' per complaint (actor system, by p_actor). Returns the
 -- counts as jsonb.
-CREATE FUNCTION pakn.purge_personal(p_before date, p_actor text,
+CREATE OR REPLACE FUNCTION pakn.purge_personal(p_before date, p_actor text,
 	p_dry_run boolean)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$

@@ -1,37 +1,13 @@
--- 009: statistics for leaders, per unit subtree x PAPI dimension x period.
+-- functions/stats.sql: statistics: deltas folded from the ledger,
+-- rollups, reports, the public report (daemon/stats.c).
 --
--- Every ledger event that counts (routed, answered, apologised,
--- transferred, reopened) and every rating appends one row to
--- pakn.stat_delta in the same transaction, by trigger. Plain inserts never
--- wait for each other, so busy units and batched commits cannot deadlock
--- on shared counters. pakn.stats_fold, run by paknd's timer under an
--- advisory lock, moves deltas into the daily rollups (pakn.stat_day and
--- the response-time histogram pakn.stat_response) and the monthly ones
--- (pakn.stat_month, pakn.stat_response_month) in one transaction: a
--- delta is counted either in the deltas or in the rollups, never both.
--- Queries read rollups plus the few unfolded deltas, and reach a subtree
--- through the closure of the unit tree (pakn.unit_closure), so they never
--- read raw complaints (except the live list of open, overdue ones): whole
--- months from the monthly rollups, the days of partial months from the
--- daily ones, each unit through the primary keys, and every figure of a
--- document (rows, total, previous period, ranks) from one read per
--- period (pakn.stat_figures). contrib/bench/README.md has the plans at
--- national scale.
-
--- Every (ancestor, descendant) pair of the unit tree, with the distance
--- between them (0: the unit itself).
-CREATE TABLE pakn.unit_closure (
-	ancestor   text NOT NULL,
-	descendant text NOT NULL,
-	depth      integer NOT NULL CHECK (depth >= 0),
-	PRIMARY KEY (ancestor, descendant)
-);
-CREATE INDEX unit_closure_descendant_idx
-	ON pakn.unit_closure (descendant, depth);
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
 
 -- A unit and every unit below it (by parent_code, whatever the closure
 -- says).
-CREATE FUNCTION pakn.unit_descendants(p_code text) RETURNS SETOF text
+CREATE OR REPLACE FUNCTION pakn.unit_descendants(p_code text) RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
 	WITH RECURSIVE down(code, depth) AS (
 		SELECT p_code, 0
@@ -43,7 +19,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Recompute the closure rows of a unit and everything below it.
-CREATE FUNCTION pakn.unit_closure_refresh(p_code text) RETURNS void
+CREATE OR REPLACE FUNCTION pakn.unit_closure_refresh(p_code text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
 	DELETE FROM pakn.unit_closure c
@@ -55,166 +31,16 @@ BEGIN
 END;
 $$;
 
--- Keep the closure in step with the tree.
-CREATE FUNCTION pakn.unit_closure_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_OP = 'DELETE' THEN
-		DELETE FROM pakn.unit_closure
-		 WHERE ancestor = OLD.code OR descendant = OLD.code;
-		RETURN NULL;
-	END IF;
-	PERFORM pakn.unit_closure_refresh(NEW.code);
-	RETURN NULL;
-END;
-$$;
-CREATE TRIGGER unit_closure_insert AFTER INSERT ON pakn.unit
-	FOR EACH ROW EXECUTE FUNCTION pakn.unit_closure_trigger();
-CREATE TRIGGER unit_closure_move AFTER UPDATE OF parent_code ON pakn.unit
-	FOR EACH ROW WHEN (OLD.parent_code IS DISTINCT FROM NEW.parent_code)
-	EXECUTE FUNCTION pakn.unit_closure_trigger();
-CREATE TRIGGER unit_closure_delete AFTER DELETE ON pakn.unit
-	FOR EACH ROW EXECUTE FUNCTION pakn.unit_closure_trigger();
-
-INSERT INTO pakn.unit_closure (ancestor, descendant, depth)
-SELECT DISTINCT ON (a.code, u.code) a.code, u.code, a.distance
-  FROM pakn.unit u, pakn.unit_ancestors(u.code) a
- ORDER BY a.code, u.code, a.distance;
-
--- Daily rollups per unit, dimension and category ('' when a rating has no
--- complaint). The day is the local date of the event.
-CREATE TABLE pakn.stat_day (
-	unit_code  text NOT NULL,
-	day        date NOT NULL,
-	dimension  smallint NOT NULL,
-	category   text NOT NULL,
-	received   integer NOT NULL DEFAULT 0,
-	answered   integer NOT NULL DEFAULT 0,
-	on_time    integer NOT NULL DEFAULT 0,
-	apologies  integer NOT NULL DEFAULT 0,
-	transfers  integer NOT NULL DEFAULT 0,
-	reopens    integer NOT NULL DEFAULT 0,
-	ratings    integer NOT NULL DEFAULT 0,
-	rating_sum integer NOT NULL DEFAULT 0,
-	satisfied  integer NOT NULL DEFAULT 0,
-	PRIMARY KEY (unit_code, day, dimension, category)
-);
-
--- How many answers of a day took wdays working days (histogram for the
--- median and the 90th percentile).
-CREATE TABLE pakn.stat_response (
-	unit_code text NOT NULL,
-	day       date NOT NULL,
-	dimension smallint NOT NULL,
-	category  text NOT NULL,
-	wdays     integer NOT NULL,
-	answers   integer NOT NULL,
-	PRIMARY KEY (unit_code, day, dimension, category, wdays)
-);
-
--- The same rollups per calendar month (month: its first day), kept by the
--- same fold: a month's row is the sum of its days' rows. Long periods read
--- whole months here and only the days of partial months from the daily
--- tables, about 10 times fewer rows for a quarter or a year.
-CREATE TABLE pakn.stat_month (
-	unit_code  text NOT NULL,
-	month      date NOT NULL CHECK (extract(day FROM month) = 1),
-	dimension  smallint NOT NULL,
-	category   text NOT NULL,
-	received   integer NOT NULL DEFAULT 0,
-	answered   integer NOT NULL DEFAULT 0,
-	on_time    integer NOT NULL DEFAULT 0,
-	apologies  integer NOT NULL DEFAULT 0,
-	transfers  integer NOT NULL DEFAULT 0,
-	reopens    integer NOT NULL DEFAULT 0,
-	ratings    integer NOT NULL DEFAULT 0,
-	rating_sum integer NOT NULL DEFAULT 0,
-	satisfied  integer NOT NULL DEFAULT 0,
-	PRIMARY KEY (unit_code, month, dimension, category)
-);
-
-CREATE TABLE pakn.stat_response_month (
-	unit_code text NOT NULL,
-	month     date NOT NULL CHECK (extract(day FROM month) = 1),
-	dimension smallint NOT NULL,
-	category  text NOT NULL,
-	wdays     integer NOT NULL,
-	answers   integer NOT NULL,
-	PRIMARY KEY (unit_code, month, dimension, category, wdays)
-);
-
 -- The first day of the month of d, or of the month n months later.
-CREATE FUNCTION pakn.stat_month_of(d date, n integer DEFAULT 0) RETURNS date
+CREATE OR REPLACE FUNCTION pakn.stat_month_of(d date, n integer DEFAULT 0) RETURNS date
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	SELECT make_date(m / 12, m % 12 + 1, 1)
 	  FROM (SELECT (extract(year FROM d) * 12 + extract(month FROM d) - 1
 		+ n)::integer AS m) x
 $$;
 
--- One counted event or rating, not yet folded into the rollups.
-CREATE TABLE pakn.stat_delta (
-	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	unit_code  text NOT NULL,
-	day        date NOT NULL,
-	dimension  smallint NOT NULL,
-	category   text NOT NULL,
-	received   smallint NOT NULL DEFAULT 0,
-	answered   smallint NOT NULL DEFAULT 0,
-	on_time    smallint NOT NULL DEFAULT 0,
-	apologies  smallint NOT NULL DEFAULT 0,
-	transfers  smallint NOT NULL DEFAULT 0,
-	reopens    smallint NOT NULL DEFAULT 0,
-	ratings    smallint NOT NULL DEFAULT 0,
-	rating_sum smallint NOT NULL DEFAULT 0,
-	satisfied  smallint NOT NULL DEFAULT 0,
-	wdays      integer
-);
-CREATE INDEX stat_delta_unit_idx ON pakn.stat_delta (unit_code, day);
-
--- Rollups and pending deltas together: what every query reads.
-CREATE VIEW pakn.stat_day_all AS
-	SELECT unit_code, day, dimension, category, received, answered,
-	       on_time, apologies, transfers, reopens, ratings, rating_sum,
-	       satisfied
-	  FROM pakn.stat_day
-	UNION ALL
-	SELECT unit_code, day, dimension, category, received::integer,
-	       answered::integer, on_time::integer, apologies::integer,
-	       transfers::integer, reopens::integer, ratings::integer,
-	       rating_sum::integer, satisfied::integer
-	  FROM pakn.stat_delta;
-
-CREATE VIEW pakn.stat_response_all AS
-	SELECT unit_code, day, dimension, category, wdays, answers
-	  FROM pakn.stat_response
-	UNION ALL
-	SELECT unit_code, day, dimension, category, wdays, 1
-	  FROM pakn.stat_delta WHERE wdays IS NOT NULL;
-
--- Monday to Friday days from Monday 2000-01-03 to d, both included.
-CREATE FUNCTION pakn.weekday_index(d date) RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT 5 * w + least(n - 7 * w + 1, 5)
-	  FROM (SELECT d - date '2000-01-03' AS n,
-		       floor((d - date '2000-01-03') / 7.0)::integer AS w) x
-$$;
-
--- Working days after a up to b (b counted, a not); 0 when b <= a.
-CREATE FUNCTION pakn.working_days_between(a date, b date) RETURNS integer
-LANGUAGE sql STABLE STRICT AS $$
-	SELECT CASE WHEN b <= a THEN 0 ELSE
-		pakn.weekday_index(b) - pakn.weekday_index(a)
-		- (SELECT count(*) FROM pakn.holiday h
-		    WHERE h.day > a AND h.day <= b AND h.kind = 'holiday'
-		      AND extract(isodow FROM h.day) < 6)::integer
-		+ (SELECT count(*) FROM pakn.holiday h
-		    WHERE h.day > a AND h.day <= b AND h.kind = 'workday'
-		      AND extract(isodow FROM h.day) >= 6)::integer
-	END
-$$;
-
 -- The unit responsible for a complaint just before a ledger event.
-CREATE FUNCTION pakn.stat_unit_before(p_complaint bigint, p_event bigint)
+CREATE OR REPLACE FUNCTION pakn.stat_unit_before(p_complaint bigint, p_event bigint)
 RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(e.detail->>'to', e.detail->>'unit')
@@ -229,7 +55,7 @@ $$;
 -- apologised, reopened: the unit responsible at the event. Transferred:
 -- the unit it left. Response time: working days from the routing (or the
 -- last reopening) to the answer.
-CREATE FUNCTION pakn.stat_of_event(e pakn.complaint_event)
+CREATE OR REPLACE FUNCTION pakn.stat_of_event(e pakn.complaint_event)
 RETURNS SETOF pakn.stat_delta
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -271,7 +97,7 @@ $$;
 
 -- The delta a rating adds: its unit and dimension, the complaint's
 -- category; satisfied means a score of 4 or 5.
-CREATE FUNCTION pakn.stat_of_rating(g pakn.rating)
+CREATE OR REPLACE FUNCTION pakn.stat_of_rating(g pakn.rating)
 RETURNS SETOF pakn.stat_delta
 LANGUAGE sql STABLE AS $$
 	SELECT NULL::bigint, g.unit_code, pakn.local_date(g.at), g.dimension,
@@ -283,7 +109,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Append a delta row.
-CREATE FUNCTION pakn.stat_append(r pakn.stat_delta) RETURNS integer
+CREATE OR REPLACE FUNCTION pakn.stat_append(r pakn.stat_delta) RETURNS integer
 LANGUAGE sql AS $$
 	INSERT INTO pakn.stat_delta (unit_code, day, dimension, category,
 		received, answered, on_time, apologies, transfers, reopens,
@@ -294,34 +120,10 @@ LANGUAGE sql AS $$
 	RETURNING 1
 $$;
 
--- Count a ledger event in the transaction that appends it.
-CREATE FUNCTION pakn.stat_event_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM pakn.stat_append(d) FROM pakn.stat_of_event(NEW) d;
-	RETURN NULL;
-END;
-$$;
-CREATE TRIGGER complaint_event_stats AFTER INSERT ON pakn.complaint_event
-	FOR EACH ROW WHEN (NEW.event IN ('routed', 'answered', 'apologised',
-		'transferred', 'reopened'))
-	EXECUTE FUNCTION pakn.stat_event_trigger();
-
--- Count a rating in the transaction that stores it.
-CREATE FUNCTION pakn.stat_rating_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM pakn.stat_append(d) FROM pakn.stat_of_rating(NEW) d;
-	RETURN NULL;
-END;
-$$;
-CREATE TRIGGER rating_stats AFTER INSERT ON pakn.rating
-	FOR EACH ROW EXECUTE FUNCTION pakn.stat_rating_trigger();
-
 -- Move up to p_limit deltas (all when NULL) into the daily and the
 -- monthly rollups, in one transaction, one folder at a time. Returns the
 -- number moved, or -1 when another session is folding.
-CREATE FUNCTION pakn.stats_fold(p_limit integer) RETURNS integer
+CREATE OR REPLACE FUNCTION pakn.stats_fold(p_limit integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	n integer;
@@ -389,7 +191,7 @@ $$;
 
 -- Recompute every rollup from the ledger and the ratings. New events
 -- wait until it commits (SHARE locks), so nothing is missed or doubled.
-CREATE FUNCTION pakn.rebuild_stats(OUT events bigint, OUT ratings bigint,
+CREATE OR REPLACE FUNCTION pakn.rebuild_stats(OUT events bigint, OUT ratings bigint,
 	OUT day_rows bigint, OUT month_rows bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -410,24 +212,7 @@ BEGIN
 END;
 $$;
 
-SELECT pakn.rebuild_stats();
-
--- A reporting period: 2026-10 (month), 2026-Q3, 2026-H1, 2026-M9 (nine
--- months), 2026 (year) or 2026-01-05..2026-02-20 (any dates, inclusive).
--- With a cut-off day c (1-28; 0: calendar months) a period ends on day c
--- of its last month and starts the day after the previous period's
--- cut-off. The previous period is the one before (month, quarter, half)
--- or the same months a year earlier (nine months, year); for dates, the
--- as long period just before.
-CREATE TYPE pakn.stat_range AS (
-	label     text,
-	from_day  date,
-	to_day    date,
-	prev_from date,
-	prev_to   date
-);
-
-CREATE FUNCTION pakn.stat_period(p text, p_cutoff integer)
+CREATE OR REPLACE FUNCTION pakn.stat_period(p text, p_cutoff integer)
 RETURNS pakn.stat_range
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -472,7 +257,7 @@ END;
 $$;
 
 -- First and last day of the months from v_first, with a cut-off day.
-CREATE FUNCTION pakn.stat_bounds(v_first date, v_months integer,
+CREATE OR REPLACE FUNCTION pakn.stat_bounds(v_first date, v_months integer,
 	p_cutoff integer, OUT f date, OUT t date)
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN coalesce(p_cutoff, 0) = 0 THEN v_first
@@ -483,28 +268,11 @@ LANGUAGE sql IMMUTABLE AS $$
 			+ p_cutoff - 1 END
 $$;
 
--- Counters of one group of rows (a dimension, a unit, a category).
-CREATE TYPE pakn.stat_counts AS (
-	k           text,
-	received    bigint,
-	answered    bigint,
-	on_time     bigint,
-	apologies   bigint,
-	transfers   bigint,
-	reopens     bigint,
-	ratings     bigint,
-	rating_sum  bigint,
-	satisfied   bigint,
-	median_days integer,
-	p90_days    integer,
-	overdue     bigint
-);
-
 -- The key a row of a subtree's statistics is grouped by: the child of the
 -- root it lies under (the root itself for its own rows), the dimension,
 -- the category, or '' (everything). Only immutable operations, so that
 -- the planner inlines it instead of calling it for every row.
-CREATE FUNCTION pakn.stat_key(p_by text, p_root text, p_child text,
+CREATE OR REPLACE FUNCTION pakn.stat_key(p_by text, p_root text, p_child text,
 	p_dim smallint, p_cat text)
 RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -519,7 +287,7 @@ $$;
 -- whole months (or the whole period when it has none), from the daily
 -- ones. 2026-06-11..2026-09-10 reads June 11-30 and September 1-10 by
 -- day, July and August by month.
-CREATE FUNCTION pakn.stat_pieces(p_from date, p_to date)
+CREATE OR REPLACE FUNCTION pakn.stat_pieces(p_from date, p_to date)
 RETURNS TABLE (monthly boolean, f date, t date)
 LANGUAGE sql IMMUTABLE ROWS 3 AS $$
 	WITH m AS (
@@ -543,7 +311,7 @@ $$;
 -- the closure) is read through the rollups' primary keys (unit_code,
 -- month or day first), so the cost follows the subtree and the period,
 -- not the size of the tables.
-CREATE FUNCTION pakn.stat_span(p_root text, p_from date, p_to date,
+CREATE OR REPLACE FUNCTION pakn.stat_span(p_root text, p_from date, p_to date,
 	p_dim smallint)
 RETURNS TABLE (unit_code text, dimension smallint, category text,
 	received integer, answered integer, on_time integer,
@@ -579,7 +347,7 @@ $$;
 
 -- The response-time histogram of p_root's subtree between two days, read
 -- like pakn.stat_span: answers that took wdays working days.
-CREATE FUNCTION pakn.stat_span_response(p_root text, p_from date,
+CREATE OR REPLACE FUNCTION pakn.stat_span_response(p_root text, p_from date,
 	p_to date, p_dim smallint)
 RETURNS TABLE (unit_code text, dimension smallint, category text,
 	wdays integer, answers integer)
@@ -608,7 +376,7 @@ $$;
 
 -- Open complaints past their deadline now, in p_root's subtree, grouped
 -- like the rows of pakn.stat_figures.
-CREATE FUNCTION pakn.stat_overdue_counts(p_root text, p_by text,
+CREATE OR REPLACE FUNCTION pakn.stat_overdue_counts(p_root text, p_by text,
 	p_dim smallint)
 RETURNS TABLE (k text, n bigint)
 LANGUAGE sql STABLE AS $$
@@ -627,7 +395,7 @@ $$;
 -- The composite score on PAPI's 1-10 scale: 1 + 9 x the mean of the
 -- on-time rate and the satisfaction rate (as fractions), of whichever of
 -- the two has data; NULL when neither has.
-CREATE FUNCTION pakn.stat_score(c pakn.stat_counts) RETURNS numeric
+CREATE OR REPLACE FUNCTION pakn.stat_score(c pakn.stat_counts) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$
 	-- One exact division, so 5.875 rounds to 5.88.
 	SELECT round(1 + 9 * CASE
@@ -639,13 +407,13 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- A percentage with one decimal, NULL when there is nothing to divide.
-CREATE FUNCTION pakn.stat_pct(a bigint, b bigint) RETURNS numeric
+CREATE OR REPLACE FUNCTION pakn.stat_pct(a bigint, b bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT round(100.0 * coalesce(a, 0) / nullif(b, 0), 1)
 $$;
 
 -- Every measure of a group as JSON, with its targets.
-CREATE FUNCTION pakn.stat_json(c pakn.stat_counts, p_on_time numeric,
+CREATE OR REPLACE FUNCTION pakn.stat_json(c pakn.stat_counts, p_on_time numeric,
 	p_satisfaction numeric)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
@@ -673,7 +441,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The measures a public report shows: no complaint, no person.
-CREATE FUNCTION pakn.stat_public_json(j jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pakn.stat_public_json(j jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT jsonb_object_agg(key, value) FROM jsonb_each(j)
 	 WHERE key IN ('received', 'answered', 'answered_on_time',
@@ -682,23 +450,11 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- PAPI's four tiers: quartiles of the rank among n ranked units.
-CREATE FUNCTION pakn.stat_tier(p_rank bigint, p_n bigint) RETURNS integer
+CREATE OR REPLACE FUNCTION pakn.stat_tier(p_rank bigint, p_n bigint) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN p_rank IS NOT NULL AND p_n > 0
 		THEN (4 * (p_rank - 1) / p_n)::integer + 1 END
 $$;
-
--- One figure of a statistics document (see pakn.stat_figures).
-CREATE TYPE pakn.stat_figure AS (
-	g    text,
-	cur  boolean,
-	k    text,
-	part text,
-	c    pakn.stat_counts,
-	rnk  bigint,
-	n    bigint,
-	tier integer
-);
 
 -- Every figure a statistics document of p_unit shows, from one read of
 -- the rollups per period: the current period over the scope (p_parent's
@@ -716,7 +472,7 @@ CREATE TYPE pakn.stat_figure AS (
 -- the parent's own complaints are not ranked. Medians for row and total.
 -- Callers run it with the settings of pakn.stats_table (no SET here: the
 -- planner must inline it to see the unit and the days).
-CREATE FUNCTION pakn.stat_figures(p_unit text, p_parent text,
+CREATE OR REPLACE FUNCTION pakn.stat_figures(p_unit text, p_parent text,
 	pr pakn.stat_range, p_by text, p_dim smallint, p_rank boolean)
 RETURNS SETOF pakn.stat_figure
 LANGUAGE sql STABLE AS $$
@@ -829,7 +585,7 @@ $$;
 
 -- The groups a table shows: every dimension, every child unit (and the
 -- unit itself when it has own complaints), or every category.
-CREATE FUNCTION pakn.stat_keys(p_unit text, p_by text, p_dim smallint)
+CREATE OR REPLACE FUNCTION pakn.stat_keys(p_unit text, p_by text, p_dim smallint)
 RETURNS TABLE (k text, name text, ord integer)
 LANGUAGE sql STABLE AS $$
 	SELECT d.code::text, d.name_vi, d.code::integer FROM pakn.papi_dimension d
@@ -850,7 +606,7 @@ $$;
 -- Who may read the statistics of p_unit with this token: NULL when
 -- allowed, else the HTTP status and reason. Leaders and admins read their
 -- unit's subtree; officers read nothing.
-CREATE FUNCTION pakn.stats_access(p_token text, p_unit text,
+CREATE OR REPLACE FUNCTION pakn.stats_access(p_token text, p_unit text,
 	OUT status integer, OUT reason text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -877,7 +633,7 @@ $$;
 
 -- The open, overdue complaints of a subtree, most overdue first: ticket,
 -- unit, category, days late. No phone number; no text of sensitive ones.
-CREATE FUNCTION pakn.stats_overdue(p_unit text, p_limit integer)
+CREATE OR REPLACE FUNCTION pakn.stats_overdue(p_unit text, p_limit integer)
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_agg(x ORDER BY x.due_at, x.ticket), '[]')
@@ -899,13 +655,13 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Keep only the public measures when p_public.
-CREATE FUNCTION pakn.stats_cut(j jsonb, p_public boolean) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pakn.stats_cut(j jsonb, p_public boolean) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN p_public THEN pakn.stat_public_json(j) ELSE j END
 $$;
 
 -- The counters c with their open, overdue count.
-CREATE FUNCTION pakn.stat_with_overdue(c pakn.stat_counts, p_n bigint)
+CREATE OR REPLACE FUNCTION pakn.stat_with_overdue(c pakn.stat_counts, p_n bigint)
 RETURNS pakn.stat_counts
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -917,7 +673,7 @@ $$;
 -- The total of a subtree as JSON: its figures (t) with the open, overdue
 -- count, its rank among its siblings, and the previous period's figures
 -- (p).
-CREATE FUNCTION pakn.stat_total_json(t pakn.stat_counts, p pakn.stat_counts,
+CREATE OR REPLACE FUNCTION pakn.stat_total_json(t pakn.stat_counts, p pakn.stat_counts,
 	p_overdue bigint, p_rank bigint, p_ranked bigint, p_tier integer,
 	p_on_time numeric, p_satisfaction numeric, p_public boolean)
 RETURNS jsonb
@@ -932,7 +688,7 @@ $$;
 
 -- The total of p_unit's subtree, with its rank among its siblings (the
 -- children of p_parent; none when NULL). Settings as pakn.stats_table's.
-CREATE FUNCTION pakn.stats_total(p_unit text, p_parent text, pr pakn.stat_range,
+CREATE OR REPLACE FUNCTION pakn.stats_total(p_unit text, p_parent text, pr pakn.stat_range,
 	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
 	p_public boolean)
 RETURNS jsonb
@@ -972,7 +728,7 @@ $$;
 --   work_mem: the planner expects about as many groups as rows read
 --     (54 000 for a province-year, 528 in fact) and, with 4 MB, sorted
 --     them instead of hashing them: 120 ms instead of 35.
-CREATE FUNCTION pakn.stats_table(p_unit text, pr pakn.stat_range, p_by text,
+CREATE OR REPLACE FUNCTION pakn.stats_table(p_unit text, pr pakn.stat_range, p_by text,
 	p_dim smallint, p_on_time numeric, p_satisfaction numeric,
 	p_public boolean)
 RETURNS jsonb
@@ -1030,7 +786,7 @@ $$;
 -- report, paknctl report): {"status": 200, ...} or {"status": 4xx,
 -- "error": reason}. p_token NULL with p_public: the public report (units,
 -- no personal data, no list of complaints).
-CREATE FUNCTION pakn.stats_doc(p_token text, p_unit text, p_period text,
+CREATE OR REPLACE FUNCTION pakn.stats_doc(p_token text, p_unit text, p_period text,
 	p_by text, p_dimension integer, p_cutoff integer, p_on_time numeric,
 	p_satisfaction numeric, p_public boolean, p_overdue integer)
 RETURNS jsonb
@@ -1097,47 +853,37 @@ BEGIN
 END;
 $$;
 
--- BC from a leader's phone: this month's figures of their unit's subtree,
--- from the first of the month to today, in one SMS.
-INSERT INTO pakn.template (code, body, description) VALUES
-	('report', 'BC {unit} {month}: nhận {received}, trả lời {answered}, đúng hạn {on_time} (mục tiêu {t_on_time}%), hài lòng {satisfaction} (mục tiêu {t_satisfaction}%), quá hạn {overdue}.',
-		'BC: a leader''s monthly figures by SMS'),
-	('report_refused', 'Chỉ lãnh đạo đã đăng ký số điện thoại mới nhận được báo cáo BC.',
-		'BC from a phone that is not a leader''s');
-
 -- A rate for an SMS: "92,5%" or "-" without data.
-CREATE FUNCTION pakn.stat_pct_vi(v jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION pakn.stat_pct_vi(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN v IS NULL OR v = 'null'::jsonb THEN '-'
 		ELSE replace(v #>> '{}', '.', ',') || '%' END
 $$;
 
--- Queue the BC reply to a leader's phone. Returns the number queued.
-CREATE FUNCTION pakn.sms_report(p_gateway text, p_msisdn text,
-	p_inbound bigint, p_on_time numeric DEFAULT 99,
-	p_satisfaction numeric DEFAULT 85)
-RETURNS integer
-LANGUAGE plpgsql AS $$
+-- pakn.stats_doc (009) with the survey figures of the same unit and
+-- period in "surveys"; by = 'survey' asks for them as the rows of the
+-- CSV (the document is computed by unit).
+CREATE OR REPLACE FUNCTION pakn.stats_doc_surveys(p_token text, p_unit text,
+	p_period text, p_by text, p_dimension integer, p_cutoff integer,
+	p_on_time numeric, p_satisfaction numeric, p_public boolean,
+	p_overdue integer)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	o pakn.official := pakn.official_by_phone(p_msisdn);
-	v_today date := pakn.local_date(now());
-	pr pakn.stat_range;
-	t jsonb;
+	v_survey boolean := p_by = 'survey';
+	d jsonb := pakn.stats_doc(p_token, p_unit, p_period,
+		CASE WHEN v_survey THEN 'unit' ELSE p_by END, p_dimension, p_cutoff,
+		p_on_time, p_satisfaction, p_public, p_overdue);
 BEGIN
-	IF o.id IS NULL OR o.role NOT IN ('leader', 'admin') THEN
-		RETURN pakn.reply(p_gateway, p_msisdn, 'report_refused', '{}',
-			NULL, p_inbound);
+	IF (d->>'status')::integer <> 200 THEN
+		RETURN d;
 	END IF;
-	pr := pakn.stat_period(to_char(date_trunc('month', v_today), 'YYYY-MM-DD')
-		|| '..' || to_char(v_today, 'YYYY-MM-DD'), 0);
-	t := pakn.stats_total(o.unit_code, NULL, pr, NULL, p_on_time,
-		p_satisfaction, false);
-	RETURN pakn.reply(p_gateway, p_msisdn, 'report', jsonb_build_object(
-		'unit', o.unit_code, 'month', to_char(v_today, 'MM/YYYY'),
-		'received', t->'received', 'answered', t->'answered',
-		'on_time', pakn.stat_pct_vi(t->'on_time_rate'),
-		'satisfaction', pakn.stat_pct_vi(t->'satisfaction_rate'),
-		'overdue', t->'open_overdue', 't_on_time', p_on_time,
-		't_satisfaction', p_satisfaction), NULL, p_inbound);
+	d := d || jsonb_build_object('surveys', pakn.survey_stats(
+		d->'unit'->>'code', (d->'period'->>'from')::date,
+		(d->'period'->>'to')::date));
+	IF v_survey THEN
+		d := d || '{"by": "survey"}';
+	END IF;
+	RETURN d;
 END;
 $$;

@@ -1,12 +1,13 @@
--- 021: what the printable poster of a unit shows (GET /poster/UNIT,
--- paknctl poster UNIT; daemon/poster.c writes the page). The answer
--- times are those of pakn.category for feedback (local policy, in
--- working days), and for complaints and denunciations those of the law in
--- force today (pakn.legal_rule, 016: counted from acceptance).
+-- functions/poster.sql: what a unit's printable poster shows
+-- (daemon/poster.c).
+--
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
 
 -- The unit (with its province or parent), an example of a category
 -- keyword, and the categories grouped by answer time; NULL if no unit.
-CREATE FUNCTION pakn.poster(p_unit text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pakn.poster(p_unit text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 		'code', u.code,

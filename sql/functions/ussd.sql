@@ -1,51 +1,12 @@
--- 008: USSD menus (daemon/ussd.c). A session's state lives here, so any
--- paknd instance can answer any step; each step is two calls:
--- pakn.ussd_load (the answer of a replayed step, or the state and what
--- the menus need to know) and pakn.ussd_save (the new state and answer,
--- and the action, done once). Sessions matter for seconds: the table is
--- UNLOGGED (a crash ends the sessions in progress, nothing else), and
--- steps remove expired sessions as they go.
-
--- Services of a commune that citizens rate without a complaint.
-CREATE TABLE pakn.public_service (
-	code      text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{0,31}$'),
-	name      text NOT NULL CHECK (name <> ''),
-	dimension smallint NOT NULL REFERENCES pakn.papi_dimension (code),
-	position  integer NOT NULL DEFAULT 0
-);
-INSERT INTO pakn.public_service (code, name, dimension, position) VALUES
-	('one_stop', 'Bộ phận một cửa', 5, 1),
-	('health_station', 'Trạm y tế', 6, 2),
-	('school', 'Trường học', 6, 3),
-	('security', 'An ninh trật tự', 6, 4),
-	('infrastructure', 'Đường, điện, nước', 6, 5),
-	('waste', 'Thu gom rác', 7, 6),
-	('online_service', 'Dịch vụ công trực tuyến', 8, 7);
-
--- A rating without a complaint names the service it is about.
-ALTER TABLE pakn.rating
-	ADD COLUMN service text REFERENCES pakn.public_service (code);
-
-CREATE UNLOGGED TABLE pakn.ussd_session (
-	gateway      text NOT NULL,
-	session_id   text NOT NULL,
-	msisdn       text NOT NULL,
-	service_code text,
-	step         integer NOT NULL,
-	last_text    text NOT NULL,
-	state        jsonb NOT NULL,
-	answers      jsonb NOT NULL,
-	created_at   timestamptz NOT NULL DEFAULT now(),
-	updated_at   timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (gateway, session_id)
-);
-CREATE INDEX ussd_session_idle_idx ON pakn.ussd_session (updated_at);
-COMMENT ON COLUMN pakn.ussd_session.answers IS
-	'the answer given to each text of the session, for replayed steps';
+-- functions/ussd.sql: USSD sessions and menus (daemon/ussd.c).
+--
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
 
 -- Remove up to 100 sessions idle for p_idle seconds (the janitor, run by
 -- every step). Returns how many.
-CREATE FUNCTION pakn.ussd_janitor(p_idle integer) RETURNS integer
+CREATE OR REPLACE FUNCTION pakn.ussd_janitor(p_idle integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	n integer;
@@ -61,9 +22,9 @@ BEGIN
 END;
 $$;
 
--- What the menus need to know about a citizen, and p_code (this step's
--- input) as a commune, as JSON for ussd_ctx_parse.
-CREATE FUNCTION pakn.ussd_context(p_msisdn text, p_code text) RETURNS jsonb
+-- What the USSD menus need to know (pakn.ussd_context of 008): a special
+-- zone is a commune a citizen may choose.
+CREATE OR REPLACE FUNCTION pakn.ussd_context(p_msisdn text, p_code text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
@@ -72,7 +33,7 @@ LANGUAGE sql STABLE AS $$
 		'example', pakn.example_commune(),
 		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
 			   FROM pakn.unit u
-			  WHERE u.code = p_code AND u.kind = 'commune'),
+			  WHERE u.code = p_code AND pakn.commune_level(u.kind)),
 		'dims', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 				'code', d.code::text, 'label', d.short_vi) ORDER BY d.code),
 				'[]')
@@ -102,7 +63,7 @@ $$;
 -- The first call of a step: the stored answer of a replayed text, or
 -- expired (an unknown, idle, foreign or overlong session), or the step
 -- number, the previous text, the state and the context.
-CREATE FUNCTION pakn.ussd_load(p_gateway text, p_session text, p_msisdn text,
+CREATE OR REPLACE FUNCTION pakn.ussd_load(p_gateway text, p_session text, p_msisdn text,
 	p_text text, p_code text, p_idle integer,
 	OUT replay text, OUT expired boolean, OUT step integer, OUT prev text,
 	OUT state jsonb, OUT ctx jsonb)
@@ -132,7 +93,7 @@ $$;
 
 -- Register a home commune by USSD; a complaint waiting for its location
 -- is routed there, as after DK by SMS. Returns the SMS queued.
-CREATE FUNCTION pakn.ussd_register(p_msisdn text, p_unit text)
+CREATE OR REPLACE FUNCTION pakn.ussd_register(p_msisdn text, p_unit text)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -152,7 +113,7 @@ $$;
 -- A complaint made in the USSD menus: category and commune chosen by the
 -- citizen; stored, routed and acknowledged by SMS (so the ticket outlives
 -- the session). Returns the ticket.
-CREATE FUNCTION pakn.ussd_complaint(p_gateway text, p_msisdn text,
+CREATE OR REPLACE FUNCTION pakn.ussd_complaint(p_gateway text, p_msisdn text,
 	p_category text, p_unit text, p_text text)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -177,7 +138,7 @@ $$;
 
 -- Do the action of a final step (ussd_action_json); returns the answer,
 -- with the ticket filled in, or the action's "fail" answer.
-CREATE FUNCTION pakn.ussd_act(p_gateway text, p_msisdn text, p_action jsonb,
+CREATE OR REPLACE FUNCTION pakn.ussd_act(p_gateway text, p_msisdn text, p_action jsonb,
 	p_answer text)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -219,7 +180,7 @@ $$;
 -- session is still at step p_step (0: a new session), then do the action.
 -- When another instance did this step first, nothing is done and its
 -- answer is returned (NULL if there is none: the session is gone).
-CREATE FUNCTION pakn.ussd_save(p_gateway text, p_session text, p_msisdn text,
+CREATE OR REPLACE FUNCTION pakn.ussd_save(p_gateway text, p_session text, p_msisdn text,
 	p_service text, p_text text, p_step integer, p_state jsonb,
 	p_answer text, p_action jsonb, p_idle integer)
 RETURNS text

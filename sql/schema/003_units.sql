@@ -78,13 +78,6 @@ LANGUAGE sql STABLE AS $$
 	SELECT code, kind, distance FROM up
 $$;
 
--- Is p_code the unit p_root or below it?
-CREATE FUNCTION pakn.unit_in_subtree(p_code text, p_root text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT EXISTS (SELECT 1 FROM pakn.unit_ancestors(p_code) a
-		WHERE a.code = p_root)
-$$;
-
 -- Text folded to " word word ", so whole words match with strpos.
 CREATE FUNCTION pakn.fold_words(s text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -153,35 +146,3 @@ CREATE TABLE pakn.routing_rule (
 	unit_code     text NOT NULL REFERENCES pakn.unit (code),
 	UNIQUE NULLS NOT DISTINCT (category_code, area_code)
 );
-
--- The unit responsible for a category at a location. Fallback: the
--- People's Committee of the location's commune (the commune unit), or the
--- location itself when it is above commune level.
-CREATE FUNCTION pakn.route(p_category text, p_location text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(
-		(SELECT r.unit_code
-		   FROM pakn.unit_ancestors(p_location) a
-		   JOIN pakn.routing_rule r ON r.area_code = a.code
-		  WHERE r.category_code = p_category OR r.category_code IS NULL
-		  ORDER BY a.distance, r.category_code IS NULL, r.id
-		  LIMIT 1),
-		(SELECT a.code FROM pakn.unit_ancestors(p_location) a
-		  WHERE a.kind = 'commune' ORDER BY a.distance LIMIT 1),
-		(SELECT u.code FROM pakn.unit u WHERE u.code = p_location))
-$$;
-
--- The category a complaint's text belongs to: the category with the
--- longest keyword found as whole words in the folded text; 'general' if
--- none. Keywords are folded once, when a category is written
--- (category.patterns), so a complaint costs one fold of its own text.
-CREATE FUNCTION pakn.classify(p_text text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(
-		(SELECT c.code
-		   FROM pakn.category c, unnest(c.patterns) k
-		  WHERE strpos(pakn.fold_words(p_text), k) > 0
-		  ORDER BY length(k) DESC, c.code
-		  LIMIT 1),
-		'general')
-$$;

@@ -30,29 +30,3 @@ COMMENT ON COLUMN pakn.inbound_message.sent_at IS
 	'time reported by the gateway, if any';
 COMMENT ON COLUMN pakn.inbound_message.raw_request IS
 	'method, URI (secrets redacted) and headers, for audit';
-
--- Store one inbound SMS. A repeated (gateway, id) stores nothing and
--- returns the first row's id with duplicate = true.
-CREATE FUNCTION pakn.ingest_sms(
-	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
-	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
-	p_raw_request text, p_raw_body bytea,
-	OUT message_id bigint, OUT duplicate boolean)
-LANGUAGE plpgsql AS $$
-BEGIN
-	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
-		msisdn, shortcode, body, sent_at, segments, smsc, raw_request,
-		raw_body)
-	VALUES (p_gateway, p_msg_id, p_msisdn, p_shortcode, p_body, p_sent_at,
-		p_segments, p_smsc, p_raw_request, p_raw_body)
-	ON CONFLICT ON CONSTRAINT inbound_message_gateway_msg_key DO NOTHING
-	RETURNING m.id INTO message_id;
-	IF message_id IS NOT NULL THEN
-		duplicate := false;
-		RETURN;
-	END IF;
-	SELECT m.id INTO message_id FROM pakn.inbound_message m
-	 WHERE m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id;
-	duplicate := true;
-END;
-$$;

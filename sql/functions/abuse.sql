@@ -1,0 +1,144 @@
+-- functions/abuse.sql: bans, per-phone limits, repeated messages, and
+-- the checks that run before a message is acted on (daemon: ingest.c).
+--
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
+
+-- Ban a phone (paknctl ban), ledgered. Returns false when it was banned
+-- already (the reason is then updated, and ledgered too).
+CREATE OR REPLACE FUNCTION pakn.ban_add(p_msisdn text, p_reason text, p_actor text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_new boolean;
+BEGIN
+	INSERT INTO pakn.ban AS b (msisdn, reason, banned_by)
+	VALUES (p_msisdn, p_reason, p_actor)
+	ON CONFLICT (msisdn) DO UPDATE SET reason = excluded.reason
+	RETURNING (b.xmax = 0) INTO v_new;
+	INSERT INTO pakn.ban_event (msisdn, action, reason, actor)
+	VALUES (p_msisdn, 'ban', p_reason, p_actor);
+	RETURN v_new;
+END;
+$$;
+
+-- Lift a ban (paknctl unban), ledgered. Returns false when there was none.
+CREATE OR REPLACE FUNCTION pakn.ban_lift(p_msisdn text, p_reason text, p_actor text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM pakn.ban WHERE msisdn = p_msisdn;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	INSERT INTO pakn.ban_event (msisdn, action, reason, actor)
+	VALUES (p_msisdn, 'unban', p_reason, p_actor);
+	RETURN true;
+END;
+$$;
+
+-- Is this the phone of an active official or of a unit? They have no
+-- limits: officials text many commands and get many notices.
+CREATE OR REPLACE FUNCTION pakn.abuse_exempt(p_msisdn text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT (pakn.official_by_phone(p_msisdn)).id IS NOT NULL
+	    OR pakn.official_unit(p_msisdn) IS NOT NULL
+$$;
+
+-- A limit of p_limits (0 or missing: none).
+CREATE OR REPLACE FUNCTION pakn.abuse_limit(p_limits jsonb, p_key text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT coalesce(nullif((p_limits->>p_key)::integer, 0), 2147483647)
+$$;
+
+-- Is the same text (trimmed, any case) from this phone already stored
+-- within the last p_window seconds (an auto-responder, a loop, a resend)?
+CREATE OR REPLACE FUNCTION pakn.abuse_repeated(p_gateway text, p_msg_id text,
+	p_msisdn text, p_body text, p_window integer)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(p_window, 0) > 0 AND btrim(p_body) <> ''
+	   AND EXISTS (SELECT 1 FROM pakn.inbound_message m
+		WHERE m.msisdn = p_msisdn
+		  AND m.received_at > now() - make_interval(secs => p_window)
+		  AND lower(btrim(m.body)) = lower(btrim(p_body))
+		  AND NOT (m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id))
+$$;
+
+-- Why a message must be stored without being acted on, or NULL: the
+-- phone is banned; the same text again (but STOP and START always
+-- count); over the replies of the day; a new complaint over the hour's or
+-- the day's limit.
+CREATE OR REPLACE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
+	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
+	p_limits jsonb)
+RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = p_msisdn) THEN
+		RETURN 'banned';
+	ELSIF pakn.abuse_exempt(p_msisdn) THEN
+		RETURN NULL;
+	ELSIF p_kind NOT IN ('stop', 'start')
+			AND pakn.abuse_repeated(p_gateway, p_msg_id, p_msisdn, p_body,
+				(p_limits->>'repeat_window')::integer) THEN
+		RETURN 'repeated';
+	ELSIF (SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p_msisdn
+		  AND o.created_at >= pakn.local_midnight(now()))
+		  >= pakn.abuse_limit(p_limits, 'replies_per_day') THEN
+		RETURN 'limit_replies';
+	ELSIF p_kind <> 'complaint' OR NOT (p_keyword
+			OR pakn.pending_location(p_msisdn) IS NULL) THEN
+		RETURN NULL;
+	ELSIF (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
+		  AND c.created_at > now() - interval '1 hour')
+		  >= pakn.abuse_limit(p_limits, 'complaints_per_hour') THEN
+		RETURN 'limit_hour';
+	ELSIF (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
+		  AND c.created_at >= pakn.local_midnight(now()))
+		  >= pakn.abuse_limit(p_limits, 'complaints_per_day') THEN
+		RETURN 'limit_day';
+	END IF;
+	RETURN NULL;
+END;
+$$;
+
+-- The one SMS a day that tells a phone it went over a limit (none for a
+-- ban or a repeat). Returns the number queued.
+CREATE OR REPLACE FUNCTION pakn.abuse_notice(p_gateway text, p_msisdn text,
+	p_flag text, p_limits jsonb, p_inbound bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_flag NOT LIKE 'limit_%' OR EXISTS (SELECT 1 FROM pakn.outbox o
+			WHERE o.msisdn = p_msisdn AND o.kind = 'limit_notice'
+			  AND o.created_at >= pakn.local_midnight(now())) THEN
+		RETURN 0;
+	END IF;
+	RETURN pakn.reply(p_gateway, p_msisdn, 'limit_notice', CASE p_flag
+		WHEN 'limit_hour' THEN jsonb_build_object('limit', format(
+			'%s phản ánh trong một giờ', p_limits->>'complaints_per_hour'),
+			'after', 'một giờ')
+		WHEN 'limit_day' THEN jsonb_build_object('limit', format(
+			'%s phản ánh trong ngày', p_limits->>'complaints_per_day'),
+			'after', 'nửa đêm')
+		ELSE jsonb_build_object('limit', format('%s tin trả lời trong ngày',
+			p_limits->>'replies_per_day'), 'after', 'nửa đêm') END,
+		NULL, p_inbound);
+END;
+$$;
+
+-- Why an official's TL must be refused for its length, or NULL: paknd
+-- counts the parts the answer needs (answer_parts) against [sms]
+-- max_answer_parts (answer_max). Others' TL is refused by handle_sms.
+CREATE OR REPLACE FUNCTION pakn.answer_too_long(p_msisdn text, p_limits jsonb)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT format('câu trả lời cần %s tin nhắn, quá giới hạn %s tin '
+		'(max_answer_parts); xin rút gọn rồi gửi lại.',
+		p_limits->>'answer_parts', p_limits->>'answer_max')
+	 WHERE (p_limits->>'answer_parts')::integer
+		> pakn.abuse_limit(p_limits, 'answer_max')
+	   AND pakn.abuse_exempt(p_msisdn)
+$$;

@@ -1,0 +1,58 @@
+-- functions/units.sql: administrative units and officials (tokens,
+-- permissions).
+--
+-- CREATE OR REPLACE only: migrate re-applies this file whenever it
+-- changes. Tables, and the functions they need to exist, are in
+-- sql/schema/ (README, "SQL").
+
+-- Is p_code the unit p_root or below it?
+CREATE OR REPLACE FUNCTION pakn.unit_in_subtree(p_code text, p_root text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM pakn.unit_ancestors(p_code) a
+		WHERE a.code = p_root)
+$$;
+
+-- The unit an official's phone belongs to (a phone of the unit).
+CREATE OR REPLACE FUNCTION pakn.official_unit(p_msisdn text) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT code FROM pakn.unit WHERE p_msisdn = ANY (phones)
+	 ORDER BY code LIMIT 1
+$$;
+
+-- The first unit whose parent chain comes back to itself, if any.
+CREATE OR REPLACE FUNCTION pakn.unit_cycle() RETURNS text
+LANGUAGE sql STABLE AS $$
+	WITH RECURSIVE walk(start, parent, depth) AS (
+		SELECT u.code, u.parent_code, 0 FROM pakn.unit u
+		 WHERE u.parent_code IS NOT NULL
+		UNION ALL
+		SELECT w.start, u.parent_code, w.depth + 1
+		  FROM walk w JOIN pakn.unit u ON u.code = w.parent
+		 WHERE w.parent <> w.start AND w.depth < 64 AND u.parent_code IS NOT NULL)
+	SELECT start FROM walk WHERE parent = start ORDER BY start LIMIT 1
+$$;
+
+-- The active official a token belongs to, or NULL.
+CREATE OR REPLACE FUNCTION pakn.token_official(p_token text) RETURNS pakn.official
+LANGUAGE sql STABLE AS $$
+	SELECT o.* FROM pakn.api_token t
+	  JOIN pakn.official o ON o.id = t.official_id AND o.active
+	 WHERE t.token_hash = sha256(convert_to(p_token, 'UTF8'))
+	   AND t.revoked_at IS NULL
+$$;
+
+-- The official an SMS comes from (active, by phone), or NULL.
+CREATE OR REPLACE FUNCTION pakn.official_by_phone(p_msisdn text) RETURNS pakn.official
+LANGUAGE sql STABLE AS $$
+	SELECT * FROM pakn.official WHERE phone = p_msisdn AND active
+$$;
+
+-- May this official act on complaints of this unit? Officers: their unit;
+-- leaders and admins: their unit's subtree.
+CREATE OR REPLACE FUNCTION pakn.official_may(o pakn.official, p_unit text)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT o.id IS NOT NULL AND p_unit IS NOT NULL AND CASE o.role
+		WHEN 'officer' THEN p_unit = o.unit_code
+		ELSE pakn.unit_in_subtree(p_unit, o.unit_code) END
+$$;

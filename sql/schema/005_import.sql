@@ -1,0 +1,6 @@
+-- 005: imports of units, categories and routing rules from CSV. paknctl
+-- loads a file's rows into a temporary table (with their line numbers)
+-- and calls one of these functions in the same transaction: every row is
+-- checked first, errors name the line, and nothing is half-imported.
+--
+-- Its functions are in sql/functions/ (see README, "SQL").

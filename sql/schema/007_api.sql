@@ -1,0 +1,9 @@
+-- 007: the officials' HTTP API. One function per request (daemon/api.c
+-- calls each in one round trip); each answers jsonb
+--	{"status": HTTP status, "body": {...}, "sms": SMS queued}
+-- and never raises for a client's mistake, so a refused request costs the
+-- requests sharing its transaction nothing. No answer carries a phone
+-- number: citizens appear as a pseudonym, or not at all in sensitive
+-- categories.
+--
+-- Its functions are in sql/functions/ (see README, "SQL").

@@ -1,0 +1,10 @@
+-- 010: one lock order for concurrent callbacks (see daemon/db.c).
+--
+-- paknd sends each batch of callbacks sorted by the sender's phone. The
+-- rows a callback may wait on are then taken in one order across
+-- batches only if, for each message, the citizen row comes first and the
+-- message row after it: before this migration a new citizen's row was
+-- inserted after the message, and two batches holding the same two new
+-- citizens deadlocked (40P01) on the citizen's primary key.
+--
+-- Its functions are in sql/functions/ (see README, "SQL").

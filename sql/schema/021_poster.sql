@@ -1,0 +1,7 @@
+-- 021: what the printable poster of a unit shows (GET /poster/UNIT,
+-- paknctl poster UNIT; daemon/poster.c writes the page). The answer
+-- times are those of pakn.category for feedback (local policy, in
+-- working days), and for complaints and denunciations those of the law in
+-- force today (pakn.legal_rule, 016: counted from acceptance).
+--
+-- Its functions are in sql/functions/ (see README, "SQL").
