@@ -17,6 +17,7 @@ enum key_type {
 	KEY_INT,
 	KEY_BOOL,
 	KEY_GWTYPE,
+	KEY_SIZE, /* long long; a number with K, M, G or T (powers of 1024) */
 };
 
 /* One key: where it lives, its type, default, limits and help. */
@@ -68,6 +69,13 @@ static const struct key keys[] = {
      "most requests sharing one commit"},
     {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
      "longest pause in seconds between reconnection attempts"},
+    {"intake", "journal_dir", KEY_STR, "/var/lib/pakn/journal", 0, 0,
+     CF(journal_dir),
+     "directory of the journal that keeps callbacks while PostgreSQL is "
+     "unreachable (paknctl journal)"},
+    {"intake", "journal_max", KEY_SIZE, "1G", 1L << 20, LONG_MAX,
+     CF(journal_max),
+     "most bytes the journal may take (K, M, G suffixes); then 503"},
     {"outbox", "interval", KEY_INT, "1000", 10, 600000, CF(outbox_interval),
      "milliseconds between looks for messages to send"},
     {"outbox", "batch", KEY_INT, "50", 1, 10000, CF(outbox_batch),
@@ -204,6 +212,35 @@ gw_type_name(enum gw_type t)
 	return gw_types[t];
 }
 
+/* Parse a size: digits and an optional K, M, G or T (powers of 1024);
+ * 0, or -1 if it is not one from min to max. */
+static int
+size_parse(const char *val, long min, long max, long long *out)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoll(val, &end, 10);
+	if (errno != 0 || end == val || n < 0)
+		return -1;
+	if (*end != '\0') {
+		if ((u = strchr(units, *end)) == NULL || end[1] != '\0')
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (n > (LLONG_MAX >> shift))
+		return -1;
+	n <<= shift;
+	if (n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 /* Store one value at a key's place; -1 and *cause if it is not valid. */
 static int
 key_set(const struct key *k, void *base, const char *val, char **cause)
@@ -227,6 +264,16 @@ key_set(const struct key *k, void *base, const char *val, char **cause)
 			return -1;
 		}
 		*(long *)p = n;
+		return 0;
+	case KEY_SIZE:
+		if (size_parse(val, k->min, k->max, (long long *)p) == -1) {
+			set_cause(
+			    cause,
+			    "%s must be a size in bytes, with K, M, G or T "
+			    "for powers of 1024, of at least %ldK",
+			    k->name, k->min >> 10);
+			return -1;
+		}
 		return 0;
 	case KEY_BOOL:
 		if (!strcmp(val, "yes") || !strcmp(val, "true") ||
@@ -403,7 +450,7 @@ parse_section(struct config *c, char *line, char *section, size_t sectsz,
 	    !strcmp(line, "ussd") || !strcmp(line, "stats") ||
 	    !strcmp(line, "public") || !strcmp(line, "abuse") ||
 	    !strcmp(line, "sms") || !strcmp(line, "summary") ||
-	    !strcmp(line, "survey")) {
+	    !strcmp(line, "survey") || !strcmp(line, "intake")) {
 		snprintf(section, sectsz, "%s", line);
 		*base = c;
 		return 0;
@@ -463,6 +510,7 @@ config_parse(const char *name, const char *text, char **cause)
 	section_defaults("sms", c);
 	section_defaults("summary", c);
 	section_defaults("survey", c);
+	section_defaults("intake", c);
 	copy = xstrdup(text);
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -548,6 +596,7 @@ config_unref(struct config *c)
 	section_free("outbox", c);
 	section_free("deadline", c);
 	section_free("public", c);
+	section_free("intake", c);
 	for (size_t i = 0; i < c->ngateways; i++) {
 		section_free("gateway", &c->gateways[i]);
 		free(c->gateways[i].name);

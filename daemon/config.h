@@ -51,6 +51,11 @@ struct config {
 	long batch_size;    /* requests sharing one commit */
 	long reconnect_max; /* seconds, upper bound of reconnect backoff */
 
+	/* [intake] */
+	char *journal_dir;     /* where callbacks wait while the database is
+	                          down */
+	long long journal_max; /* bytes of the journal directory */
+
 	/* [outbox] */
 	long outbox_interval;     /* milliseconds between polls */
 	long outbox_batch;        /* messages claimed at once */

@@ -1,5 +1,5 @@
 /* paknctl.c: the operator's tool: migrations, configuration checks,
- * imports, tokens, reports and the holiday calendar. */
+ * imports, tokens, reports, the holiday calendar and the intake journal. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "import.h"
+#include "journal_cmd.h"
 #include "migrate.h"
 #include "poster.h"
 #include "phone.h"
@@ -72,6 +73,15 @@ static void __attribute__((noreturn)) usage(void)
 	    "  check-routing  list units routing reaches whose notices reach "
 	    "no official\n"
 	    "                 who can act, and where they fall back to\n"
+	    "  journal show [DIR]     the intake journal: files, records "
+	    "waiting, torn\n"
+	    "                         and bad files, oldest and newest "
+	    "(DIR: [intake]\n"
+	    "                         journal_dir)\n"
+	    "  journal replay [DIR]   store the journal's messages in the "
+	    "database\n"
+	    "                         (each once) and delete what was "
+	    "replayed\n"
 	    "  defaults       print every configuration key with its default\n"
 	    "  version        print the version and the schema it needs\n"
 	    "default file: %s/pakn/paknd.conf\n",
@@ -589,6 +599,34 @@ out:
 	return rc;
 }
 
+/* paknctl journal show|replay [DIR]; DIR defaults to [intake]
+ * journal_dir. */
+static int
+cmd_journal(const char *path, int argc, char **argv)
+{
+	struct config *c = NULL;
+	const char *dir;
+	PGconn *conn;
+	int rc;
+
+	if (argc < 1 || argc > 2 ||
+	    (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "replay") != 0))
+		usage();
+	if (argc == 2)
+		dir = argv[1];
+	else
+		dir = (c = load(path))->journal_dir;
+	if (!strcmp(argv[0], "show"))
+		rc = journal_cmd_show(dir);
+	else {
+		conn = db_connect(path);
+		rc = journal_cmd_replay(conn, dir);
+		PQfinish(conn);
+	}
+	config_unref(c);
+	return rc;
+}
+
 /* paknctl migrate: apply pending migrations. */
 static int
 cmd_migrate(const char *path)
@@ -665,6 +703,8 @@ main(int argc, char **argv)
 		               argv + optind + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(path, argc - optind - 1, argv + optind + 1);
+	if (!strcmp(cmd, "journal"))
+		return cmd_journal(path, argc - optind - 1, argv + optind + 1);
 	if (!strcmp(cmd, "purge"))
 		return cmd_purge(path, argc - optind - 1, argv + optind + 1);
 	if (optind + 1 != argc)

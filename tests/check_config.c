@@ -75,7 +75,37 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->migrate, 0);
 	ck_assert_int_eq(c->query_timeout, 5);
 	ck_assert_uint_eq(c->ngateways, 0);
+	ck_assert_str_eq(c->journal_dir, "/var/lib/pakn/journal");
+	ck_assert_int_eq(c->journal_max, 1LL << 30);
 	config_unref(c);
+}
+END_TEST
+
+/* [intake] journal_max takes a size with a K, M, G or T suffix. */
+START_TEST(test_sizes)
+{
+	static const struct {
+		const char *v;
+		long long want;
+	} sizes[] = {{"1048576", 1 << 20},
+	             {"2048K", 2 << 20},
+	             {"512M", 512LL << 20},
+	             {"3G", 3LL << 30},
+	             {"2T", 2LL << 40}};
+	char *text, *cause = NULL;
+	struct config *c;
+
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		text = xasprintf("[intake]\njournal_dir = /srv/j\n"
+		                 "journal_max = %s\n",
+		                 sizes[i].v);
+		c = config_parse("t.conf", text, &cause);
+		ck_assert_msg(c != NULL, "%s: %s", sizes[i].v, cause);
+		ck_assert_int_eq(c->journal_max, sizes[i].want);
+		ck_assert_str_eq(c->journal_dir, "/srv/j");
+		config_unref(c);
+		free(text);
+	}
 }
 END_TEST
 
@@ -93,6 +123,11 @@ static const struct {
     {"[database]\nmigrate = perhaps\n", "t.conf:2: migrate must be yes or no"},
     {"[server\n", "t.conf:1: bad section header"},
     {"[server]\njust words\n", "t.conf:2: expected key = value"},
+    {"[intake]\njournal_max = 1X\n", "t.conf:2: journal_max must be a size"},
+    {"[intake]\njournal_max = 1K\n", "journal_max must be a size"},
+    {"[intake]\njournal_max = G\n", "journal_max must be a size"},
+    {"[intake]\njournal_max = -5M\n", "journal_max must be a size"},
+    {"[intake]\njournal_max = 99999999999T\n", "journal_max must be a size"},
     {"[gateway.a b]\n", "t.conf:1: gateway name \"a b\""},
     {"[gateway.x]\ntype = kannel\ntoken = a\n[gateway.x]\n",
      "t.conf:4: gateway x defined twice"},
@@ -199,6 +234,7 @@ main(void)
 
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_sizes);
 	tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad / sizeof *bad));
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_refcount);
