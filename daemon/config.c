@@ -69,6 +69,12 @@ static const struct key keys[] = {
      "most requests sharing one commit"},
     {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
      "longest pause in seconds between reconnection attempts"},
+    {"intake", "batch", KEY_INT, "256", 1, 10000, CF(intake_batch),
+     "stored messages the processing worker claims at once"},
+    {"intake", "lease", KEY_INT, "30", 1, 3600, CF(intake_lease),
+     "seconds a claimed message is ours before another instance takes it"},
+    {"intake", "interval", KEY_INT, "1000", 10, 600000, CF(intake_interval),
+     "milliseconds between looks for messages stored by other instances"},
     {"intake", "journal_dir", KEY_STR, "/var/lib/pakn/journal", 0, 0,
      CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "

@@ -62,6 +62,9 @@ struct config {
 	long outbox_max_attempts; /* then the message is failed */
 	long outbox_retry_base;   /* seconds before the first retry */
 	long outbox_lease;        /* seconds a claimed message stays ours */
+	long intake_batch;        /* stored messages claimed at once */
+	long intake_lease;        /* seconds a claimed message stays ours */
+	long intake_interval;     /* ms between looks for unprocessed ones */
 	long outbox_send_timeout; /* seconds for one HTTP send */
 	long outbox_max_inflight; /* HTTP sends at once */
 

@@ -20,13 +20,12 @@
 #include <event2/keyvalq_struct.h>
 
 #include "edge.h"
-#include "outbox.h"
-#include "grammar.h"
 #include "gw.h"
 #include "gw_http.h"
 #include "ingest.h"
-#include "phone.h"
-#include "sms.h"
+#include "intake_rec.h"
+#include "journal.h"
+#include "process.h"
 #include "stmt.h"
 #include "util.h"
 
@@ -37,7 +36,69 @@ struct ingest {
 	const struct gw_ops *ops;
 	char *gwname;
 	char *msg_id;
+	unsigned char *rec; /* as a journal record, if there is a journal */
+	size_t rec_len;
 };
+
+/* Done with a callback. */
+static void
+ingest_free(struct ingest *in)
+{
+	free(in->gwname);
+	free(in->msg_id);
+	free(in->rec);
+	free(in);
+}
+
+/* Answer the gateway: the callback is kept. */
+static void
+ingest_ok(struct ingest *in)
+{
+	http_reply(in->d, in->req, 200, in->ops->reply_type,
+	           in->ops->reply_body, strlen(in->ops->reply_body));
+}
+
+/* The journal's fsync (or failure) of a callback the database could not
+ * take: answer the gateway. */
+static void
+ingest_journaled(int ok, void *arg)
+{
+	struct ingest *in = arg;
+
+	if (ok) {
+		log_info("gw %s: message %s kept in the journal (database "
+		         "unavailable)",
+		         in->gwname, in->msg_id);
+		in->d->journal_dirty = 1;
+		ingest_ok(in);
+	} else {
+		log_warnx("gw %s: message %s not kept: the journal could not "
+		          "write it",
+		          in->gwname, in->msg_id);
+		http_error(in->d, in->req, 503,
+		           "database unavailable and journal failed, retry");
+	}
+	ingest_free(in);
+}
+
+/* The database cannot take the callback now (why: its error): append it
+ * to the journal, answered once fsync-ed; else 503. Consumes in. */
+static void
+ingest_journal(struct ingest *in, enum db_status st, const char *why)
+{
+	char *cause = NULL;
+
+	if (in->rec != NULL &&
+	    journal_append(in->d->journal, in->rec, in->rec_len,
+	                   ingest_journaled, in, &cause) == 0)
+		return;
+	log_warnx("gw %s: message %s not stored: %s%s%s", in->gwname,
+	          in->msg_id, why, cause ? "; journal: " : "",
+	          cause ? cause : "");
+	free(cause);
+	gw_http_db_error(in->d, in->req, st, "stored");
+	ingest_free(in);
+}
 
 /* Describe the request for audit: method, redacted URI, headers. Bytes
  * that are not text (a client may send any) are written \xNN, so the
@@ -70,110 +131,76 @@ static void
 ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
 	struct ingest *in = arg;
-	const struct gw_ops *ops = in->ops;
 
 	switch (st) {
 	case DB_OK:
-		if (!PQgetisnull(res, 0, 4))
-			log_info("gw %s: message %s stored as %s, not acted on "
-			         "(%s), %s repl%s queued",
-			         in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
-			         PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 2),
-			         !strcmp(PQgetvalue(res, 0, 2), "1") ? "y"
-			                                             : "ies");
-		else if (!PQgetisnull(res, 0, 3))
-			log_info("gw %s: message %s from a flagged sender "
-			         "(%s: %s) stored as %s, no reply",
-			         in->gwname, in->msg_id, PQgetvalue(res, 0, 3),
-			         phone_flag_text(PQgetvalue(res, 0, 3)),
-			         PQgetvalue(res, 0, 0));
+		if (PQntuples(res) == 1)
+			log_debug("gw %s: message %s stored as %s, to process",
+			          in->gwname, in->msg_id,
+			          PQgetvalue(res, 0, 0));
 		else
 			log_info(
-			    "gw %s: message %s stored as %s%s, %s repl%s "
-			    "queued",
-			    in->gwname, in->msg_id, PQgetvalue(res, 0, 0),
-			    !strcmp(PQgetvalue(res, 0, 1), "t") ? " (duplicate)"
-			                                        : "",
-			    PQgetvalue(res, 0, 2),
-			    !strcmp(PQgetvalue(res, 0, 2), "1") ? "y" : "ies");
-		if (atoi(PQgetvalue(res, 0, 2)) > 0)
-			outbox_kick(in->d->outbox);
-		http_reply(in->d, in->req, 200, ops->reply_type,
-		           ops->reply_body, strlen(ops->reply_body));
+			    "gw %s: message %s stored already (duplicate), "
+			    "answered",
+			    in->gwname, in->msg_id);
+		process_kick(in->d->process);
+		ingest_ok(in);
 		break;
 	case DB_UNAVAILABLE:
+		ingest_journal(in, st, error);
+		return;
 	case DB_ERROR:
 		log_warnx("gw %s: message %s not stored: %s", in->gwname,
 		          in->msg_id, error);
 		gw_http_db_error(in->d, in->req, st, "stored");
 		break;
 	}
-	free(in->gwname);
-	free(in->msg_id);
-	free(in);
+	ingest_free(in);
 }
 
-/* The names pakn.handle_sms knows the commands by. */
-static const char *cmd_names[] = {
-    [CMD_COMPLAINT] = "complaint", [CMD_STATUS] = "status",
-    [CMD_REGISTER] = "register",   [CMD_WITHDRAW] = "withdraw",
-    [CMD_HELP] = "help",           [CMD_STOP] = "stop",
-    [CMD_RATE] = "rate",           [CMD_ANSWER] = "answer",
-    [CMD_TRANSFER] = "transfer",   [CMD_CODE] = "code",
-    [CMD_DIGIT] = "digit",         [CMD_EMPTY] = "empty",
-    [CMD_REPORT] = "report",       [CMD_ACCEPT] = "accept",
-    [CMD_APOLOGIZE] = "apologize", [CMD_START] = "start",
-    [CMD_LIST] = "list",           [CMD_SHOW] = "show",
-    [CMD_EXTEND] = "extend",       [CMD_RETURN] = "return",
-    [CMD_SUMMARY] = "summary",     [CMD_SURVEY] = "survey",
-};
-
-/* Why the sender must get no reply, or NULL: one of our own numbers (a
- * loop), a gateway's own service (loop_senders), or a number no
- * subscriber can have (phone_plan). The database adds the short codes
- * messages came to (pakn.handle_inbound). */
-static const char *
-ingest_sender_flag(const struct config *c, const struct sms_in *sms)
+/* Keep the callback as a journal record in case the database cannot
+ * take it (the record is not written unless it must be). */
+static void
+ingest_record(struct ingest *in, const struct sms_in *sms, const char *raw,
+              const unsigned char *body, size_t body_len)
 {
-	if (strcmp(sms->from, sms->to) == 0 || config_own_number(c, sms->from))
-		return "own_number";
-	if (config_loop_sender(c, sms->from))
-		return "gateway_sender";
-	return phone_plan(sms->from);
+	struct timespec now;
+	struct intake_rec r = {
+	    .gateway = in->gwname,
+	    .msg_id = sms->msg_id,
+	    .from = sms->from,
+	    .to = sms->to,
+	    .text = sms->text,
+	    .sent_at = sms->sent_at,
+	    .segments = sms->segments,
+	    .smsc = sms->smsc,
+	    .raw_request = (char *)raw,
+	    .raw_body = (unsigned char *)body,
+	    .raw_body_len = body_len,
+	};
+	char *cause = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	r.received_at_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if ((in->rec = intake_rec_encode(&r, &in->rec_len, &cause)) == NULL) {
+		log_warnx("gw %s: message %s cannot go to the journal: %s",
+		          in->gwname, in->msg_id, cause);
+		free(cause);
+	}
 }
 
-/* The limits pakn.handle_inbound_checked applies, as JSON: the [abuse]
- * keys, and for an answer (TL) the parts it takes through gateway gw
- * against [sms] max_answer_parts. */
-static char *
-ingest_limits(const struct config *c, const struct gw_conf *gw,
-              const struct sms_cmd *cmd)
-{
-	int parts = cmd->kind == CMD_ANSWER
-	                ? sms_segments_sent(cmd->text, gw->diacritics)
-	                : 0;
-
-	return xasprintf("{\"complaints_per_hour\": %ld, "
-	                 "\"complaints_per_day\": %ld, "
-	                 "\"replies_per_day\": %ld, \"repeat_window\": %ld, "
-	                 "\"answer_max\": %ld, \"answer_parts\": %d}",
-	                 c->abuse_complaints_hour, c->abuse_complaints_day,
-	                 c->abuse_replies_day, c->abuse_repeat_window,
-	                 c->max_answer_parts, parts);
-}
-
-/* Queue the parsed message for storage; 0, or -1 and *cause. */
+/* Queue the message for storage (one row, nothing else: the processing
+ * worker acts on it); 0, or -1 and *cause. */
 static int
 ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
               const char *raw, const unsigned char *body, size_t body_len,
               char **cause)
 {
-	char sent_at[32], segments[16], rating[8], *limits;
-	const char *values[20];
-	int lengths[20] = {0}, formats[20] = {0}, rc;
+	char sent_at[32], segments[16];
+	const char *values[11];
+	int lengths[11] = {0}, formats[11] = {0};
 	struct tm tm;
 	time_t t = (time_t)sms->sent_at;
-	struct sms_cmd cmd;
 
 	if (sms->sent_at != 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(sent_at, sizeof sent_at, "%Y-%m-%d %H:%M:%S+00", &tm);
@@ -192,31 +219,11 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	values[9] = body ? (const char *)body : "";
 	lengths[9] = (int)body_len;
 	formats[9] = 1;
-	grammar_parse(sms->text, &cmd);
-	snprintf(rating, sizeof rating, "%d",
-	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ||
-	                 cmd.kind == CMD_SURVEY
-	             ? cmd.rating
-	             : cmd.number);
-	values[10] = cmd_names[cmd.kind];
-	values[11] = cmd.keyword ? "t" : "f";
-	/* For survey answers, p_ticket carries the C/K letters (020). */
-	values[12] = cmd.kind == CMD_SURVEY ? cmd.answers : cmd.ticket;
-	values[13] = cmd.ticket_ok ? "t" : "f";
-	values[14] = cmd.unit;
-	values[15] = rating;
-	values[16] = cmd.text;
-	values[17] = ingest_sender_flag(in->d->conf, sms);
-	values[18] = cut ? "t" : "f";
-	limits = ingest_limits(in->d->conf,
-	                       config_gateway(in->d->conf, in->gwname), &cmd);
-	values[19] = limits;
-	/* Keyed by sender: batches lock citizens in one order. */
-	rc = db_submit_key(in->d->db, sms->from, STMT_HANDLE_SMS, 20, values,
-	                   lengths, formats, ingest_done, in, cause);
-	sms_cmd_free(&cmd);
-	free(limits);
-	return rc;
+	values[10] = cut ? "t" : "f";
+	if (in->d->journal != NULL)
+		ingest_record(in, sms, raw, body, body_len);
+	return db_submit(in->d->db, STMT_INTAKE, 11, values, lengths, formats,
+	                 ingest_done, in, cause);
 }
 
 /* Handle POST|GET /v1/gw/{name}/sms. */
@@ -257,12 +264,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *path,
 	raw = raw_request(req, r.method == GW_GET ? "GET" : "POST");
 	if (ingest_submit(in, &sms, had > 0, raw, r.body, r.body_len, &cause) !=
 	    0) {
-		log_warnx("gw %s: message %s not stored: %s", gwname,
-		          sms.msg_id, cause);
-		http_error(d, req, 503, "database unavailable, retry");
-		free(in->gwname);
-		free(in->msg_id);
-		free(in);
+		ingest_journal(in, DB_UNAVAILABLE, cause);
 		free(cause);
 	}
 	free(raw);

@@ -260,21 +260,34 @@ replay_one(const void *p, size_t n, void *arg)
 	return ++r->batch < JOURNAL_CMD_BATCH ? 0 : replay_commit(r);
 }
 
+/* Store every record of the journal in dir (see journal_cmd.h). */
+int
+journal_cmd_store(PGconn *conn, const char *dir, long *stored, long *dup,
+                  struct journal_stats *st, char **cause)
+{
+	struct replay r = {.conn = conn};
+	int rc = journal_replay(dir, replay_one, &r, st, cause);
+
+	replay_abort(&r);
+	*stored = r.total_stored;
+	*dup = r.total_dup;
+	return rc;
+}
+
 /* paknctl journal replay [DIR]. */
 int
 journal_cmd_replay(PGconn *conn, const char *dir)
 {
 	struct journal_stats st = {0};
-	struct replay r = {.conn = conn};
 	char *cause = NULL;
-	int rc = journal_replay(dir, replay_one, &r, &st, &cause);
+	long stored = 0, dup = 0;
+	int rc = journal_cmd_store(conn, dir, &stored, &dup, &st, &cause);
 
-	replay_abort(&r);
 	printf("journal %s: %ld stored, %ld duplicate%s; %" PRIu64
 	       " file%s deleted, %" PRIu64 " kept (being appended to), %" PRIu64
 	       " torn record%s skipped, %" PRIu64 " bad\n",
-	       dir, r.total_stored, r.total_dup, r.total_dup == 1 ? "" : "s",
-	       st.deleted, st.deleted == 1 ? "" : "s", st.active, st.torn,
+	       dir, stored, dup, dup == 1 ? "" : "s", st.deleted,
+	       st.deleted == 1 ? "" : "s", st.active, st.torn,
 	       st.torn == 1 ? "" : "s", st.bad);
 	if (rc == -1) {
 		fprintf(stderr, "paknctl: %s\n", cause);

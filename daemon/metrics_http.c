@@ -9,9 +9,8 @@
  * label carries personal data: gateway names from the configuration,
  * HTTP status codes, outcomes, SQLSTATE classes.
  *
- * Not here yet: the intake journal's size and the processing backlog
- * (age of the oldest unprocessed message) belong to the intake redesign
- * (DESIGN.md); today a callback is processed in its own transaction.
+ * The processing backlog (stored messages not processed yet, the age of
+ * the oldest, the failed ones) comes from pakn.metrics_gauges too.
  */
 
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "outbox.h"
+#include "process.h"
 #include "stats.h"
 #include "stmt.h"
 #include "ussd_http.h"
@@ -129,7 +129,8 @@ static void
 gauges_write(struct metrics *m, PGresult *res)
 {
 	struct buf *b = &m->gauges;
-	double overdue = 0, oldest = 0;
+	double overdue = 0, oldest = 0, backlog = 0, backlog_age = 0;
+	double failed = 0;
 
 	b->len = 0;
 	gauges_outbox(b, res, m->d->conf, 2, "pakn_outbox_depth",
@@ -140,7 +141,21 @@ gauges_write(struct metrics *m, PGresult *res)
 		if (!strcmp(PQgetvalue(res, r, 0), "overdue")) {
 			overdue = atof(PQgetvalue(res, r, 2));
 			oldest = atof(PQgetvalue(res, r, 3));
-		}
+		} else if (!strcmp(PQgetvalue(res, r, 0), "backlog")) {
+			backlog = atof(PQgetvalue(res, r, 2));
+			backlog_age = atof(PQgetvalue(res, r, 3));
+		} else if (!strcmp(PQgetvalue(res, r, 0), "failed"))
+			failed = atof(PQgetvalue(res, r, 2));
+	metrics_head(b, "pakn_processing_backlog", "gauge",
+	             "Stored messages not processed yet (all instances).");
+	metrics_sample(b, "pakn_processing_backlog", NULL, backlog);
+	metrics_head(b, "pakn_processing_oldest_seconds", "gauge",
+	             "Age of the oldest stored message not processed yet.");
+	metrics_sample(b, "pakn_processing_oldest_seconds", NULL, backlog_age);
+	metrics_head(b, "pakn_processing_failed", "gauge",
+	             "Stored messages whose processing failed (see "
+	             "pakn.inbound_message.error).");
+	metrics_sample(b, "pakn_processing_failed", NULL, failed);
 	metrics_head(b, "pakn_complaints_overdue", "gauge",
 	             "Open complaints past their due date.");
 	metrics_sample(b, "pakn_complaints_overdue", NULL, overdue);
@@ -160,6 +175,7 @@ metrics_modules(struct paknd *d, struct buf *b)
 	http_metrics(b);
 	db_pool_metrics(pools, names, d->read_db != NULL ? 2 : 1, b);
 	outbox_metrics(d->outbox, b);
+	process_metrics(d->process, b);
 	deadline_metrics(d->deadline, b);
 	stats_metrics(d->stats, b);
 	ussd_http_metrics(b);

@@ -17,7 +17,9 @@
 #include "http.h"
 #include "ingest.h"
 #include "open311.h"
+#include "journal.h"
 #include "outbox.h"
+#include "process.h"
 #include "poster_http.h"
 #include "service.h"
 #include "stats.h"
@@ -63,6 +65,27 @@ db_opts_of(const struct config *c)
 	    .reconnect_max = c->reconnect_max,
 	};
 	return o;
+}
+
+/* Open the intake journal ([intake] journal_dir; empty: none). Records
+ * left by an earlier run are replayed once the database answers. */
+static void
+journal_start(struct paknd *d)
+{
+	char *cause = NULL;
+
+	if (d->conf->journal_dir[0] == '\0')
+		return;
+	d->journal = journal_open(d->base, d->conf->journal_dir,
+	                          (uint64_t)d->conf->journal_max, &cause);
+	if (d->journal == NULL) {
+		log_warnx("journal: %s: callbacks get 503 while the database "
+		          "is down",
+		          cause);
+		free(cause);
+		return;
+	}
+	d->journal_dirty = 1;
 }
 
 /* Apply pending migrations before serving ([database] migrate = yes). */
@@ -163,7 +186,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	struct paknd *d = arg;
 	if (d->inflight > 0 || db_pool_pending(d->db) > 0 ||
 	    (d->read_db != NULL && db_pool_pending(d->read_db) > 0) ||
-	    outbox_pending(d->outbox) > 0)
+	    outbox_pending(d->outbox) > 0 || process_pending(d->process) > 0)
 		return;
 	log_info("drained, exiting");
 	event_base_loopbreak(d->base);
@@ -198,6 +221,7 @@ shutdown_begin(struct paknd *d)
 	deadline_stop(d->deadline);
 	summary_stop(d->summary);
 	outbox_stop(d->outbox);
+	process_stop(d->process);
 	stats_stop(d->stats);
 	survey_stop(d->survey);
 	drain_timer = event_new(d->base, -1, EV_PERSIST, drain_check, d);
@@ -297,6 +321,8 @@ run(struct paknd *d, int foreground)
 	d->deadline = deadline_new(d);
 	d->summary = summary_new(d);
 	d->outbox = outbox_new(d);
+	journal_start(d);
+	d->process = process_new(d);
 	d->stats = stats_new(d);
 	d->survey = survey_new(d);
 	d->metrics = metrics_new(d);
@@ -306,6 +332,9 @@ run(struct paknd *d, int foreground)
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
+	process_free(d->process);
+	if (d->journal != NULL)
+		journal_close(d->journal);
 	outbox_free(d->outbox);
 	db_pool_free(d->db);
 	if (d->read_db != NULL)

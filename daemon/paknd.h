@@ -14,6 +14,9 @@
 #include "db.h"
 
 struct outbox;
+struct process;
+struct journal;
+struct classifier;
 struct deadline;
 struct summary;
 struct stats;
@@ -31,6 +34,11 @@ struct paknd {
 	struct db_pool *read_db; /* a streaming replica for statistics, or
 	                            NULL: see stats.c */
 	struct outbox *outbox;
+	struct process *process; /* the processing worker: see process.c */
+	struct journal *journal; /* callbacks kept while the database is
+	                            down ([intake] journal_dir), or NULL */
+	int journal_dirty;       /* the journal may hold records to replay */
+	const struct classifier *classifier; /* keyword classifier, or NULL */
 	struct deadline *deadline;
 	struct summary *summary;
 	struct stats *stats;

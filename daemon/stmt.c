@@ -6,14 +6,27 @@
 #include "stmt.h"
 
 const struct db_stmt stmts[NSTMTS] = {
-    [STMT_HANDLE_SMS] =
-        {"handle_sms",
-         "SELECT message_id, duplicate, replies, sender_flag, abuse_flag "
-         "FROM pakn.handle_inbound_checked($1, $2, $3, $4, $5, "
-         "$6::timestamptz, $7::integer, $8, $9, $10::bytea, $11, "
-         "$12::boolean, $13, $14::boolean, $15, $16::integer, $17, $18, "
-         "$19::boolean, $20::jsonb)",
-         20},
+    /* The only statement of intake: one row, nothing else. */
+    [STMT_INTAKE] =
+        {"intake",
+         "INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id, "
+         "msisdn, shortcode, body, sent_at, segments, smsc, raw_request, "
+         "raw_body, text_cut) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, "
+         "$7::integer, $8, $9, $10::bytea, $11::boolean) ON CONFLICT ON "
+         "CONSTRAINT inbound_message_gateway_msg_key DO NOTHING "
+         "RETURNING m.id",
+         11},
+    [STMT_INTAKE_CLAIM] = {"intake_claim",
+                           "SELECT id, gateway, gateway_msg_id, msisdn, "
+                           "shortcode, body FROM pakn.intake_claim($1, "
+                           "$2::integer, $3::integer)",
+                           3},
+    [STMT_INTAKE_PROCESS] =
+        {"intake_process",
+         "SELECT message_id, replies, sender_flag, abuse_flag, state, error "
+         "FROM pakn.intake_process($1::bigint, $2, $3, $4::boolean, $5, "
+         "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12)",
+         12},
     [STMT_SCHEMA_VERSION] =
         {"schema_version",
          "SELECT (SELECT count(*) FROM pakn.schema_migration "

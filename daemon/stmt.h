@@ -5,7 +5,13 @@
 #include "db.h"
 
 enum stmt_id {
-	STMT_HANDLE_SMS,     /* 20 params: see ingest.c */
+	STMT_INTAKE,         /* gateway, msg id, from, to, text, sent_at,
+	                        segments, smsc, raw request, raw body (binary),
+	                        text cut -> id, or no row for a duplicate */
+	STMT_INTAKE_CLAIM,   /* owner, limit, lease seconds -> id, gateway,
+	                        msg id, msisdn, shortcode, body */
+	STMT_INTAKE_PROCESS, /* 12 params: see process.c -> message id,
+	                        replies, sender flag, abuse flag, state, error */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts */

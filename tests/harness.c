@@ -698,6 +698,9 @@ paknd_config_text(int port, const char *dbname, int migrate, const char *extra)
 	    "weekly = no\n"
 	    "monthly = no\n"
 	    "\n"
+	    "[intake]\n"
+	    "journal_dir = %s/journal-%d\n"
+	    "\n"
 	    "[gateway.kannel]\n"
 	    "type = kannel\n"
 	    "token = kannel-secret\n"
@@ -711,7 +714,7 @@ paknd_config_text(int port, const char *dbname, int migrate, const char *extra)
 	    "type = africastalking\n"
 	    "token = at-secret\n"
 	    "%s%s",
-	    port, H.pgport, dbname, migrate ? "yes" : "no",
+	    port, H.pgport, dbname, migrate ? "yes" : "no", H.dir, port,
 	    extra != NULL ? "\n" : "", extra != NULL ? extra : "");
 }
 
@@ -1275,7 +1278,27 @@ http_request(int port, const char *method, const char *path,
 		r->ctype = strdup(ctype);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
+	if (strstr(path, "/sms") != NULL)
+		harness_settle();
 	return r->status;
+}
+
+/* Wait until no stored message of database "pakn" waits for processing
+ * (state 'new'), at most 15 s: intake answers a callback once it is
+ * stored, the processing worker acts on it a moment later, and tests
+ * read what processing did. Returns at once when the database does not
+ * answer (a test of an outage). */
+void
+harness_settle(void)
+{
+	double end = now_secs() + 15;
+	long n;
+
+	while ((n = sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                     "WHERE state = 'new'",
+	                     NULL)) > 0 &&
+	       now_secs() < end)
+		sleep_ms(5);
 }
 
 /* Send a GET and return the status. */
@@ -1371,6 +1394,11 @@ http_multi(int port, const struct http_req *reqs, size_t n, long *status)
 	curl_multi_cleanup(m);
 	free(easy);
 	free(hdrs);
+	for (size_t k = 0; k < n; k++)
+		if (strstr(reqs[k].path, "/sms") != NULL) {
+			harness_settle();
+			break;
+		}
 	return (size_t)done == n ? 0 : -1;
 }
 

@@ -152,6 +152,10 @@ long http_request(int port, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t len,
                   struct http_resp *r);
 long http_get(int port, const char *path, struct http_resp *r);
+/* Wait (up to 15 s) until paknd processed every stored message of
+ * database "pakn"; http_request and http_multi call it after a request to
+ * a path with "/sms" (a gateway's SMS callback). */
+void harness_settle(void);
 void http_resp_free(struct http_resp *r);
 /* The value of a response header (the first one), malloc'd; NULL if
  * absent. */

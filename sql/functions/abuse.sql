@@ -63,7 +63,9 @@ LANGUAGE sql STABLE AS $$
 		WHERE m.msisdn = p_msisdn
 		  AND m.received_at > now() - make_interval(secs => p_window)
 		  AND lower(btrim(m.body)) = lower(btrim(p_body))
-		  AND NOT (m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id))
+		  AND NOT (m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id)
+		  -- Stored after this one, not processed yet (024): not earlier.
+		  AND m.state <> 'new')
 $$;
 
 -- Why a message must be stored without being acted on, or NULL: the

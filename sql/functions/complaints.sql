@@ -45,9 +45,11 @@ LANGUAGE sql STABLE AS $$
 	 WHERE c.id = p_id
 $$;
 
--- A new complaint from a citizen (pakn.complaint_new of 013): its place
--- found by pakn.complaint_locate (a code, a name, the registered commune,
--- else the question). Returns the number of SMS queued.
+-- A new complaint from a citizen (pakn.complaint_new of 013): its
+-- category the one paknd's classifier found for p_text (pakn.category,
+-- set by pakn.intake_process), else pakn.category_of's; its place found
+-- by pakn.complaint_locate (a code, a name, the registered commune, else
+-- the question). Returns the number of SMS queued.
 CREATE OR REPLACE FUNCTION pakn.complaint_new(p_gateway text, p_msisdn text,
 	p_inbound bigint, p_text text, p_unit text, p_keyword boolean)
 RETURNS integer
@@ -57,8 +59,12 @@ DECLARE
 	v_id bigint;
 	v_ticket text;
 BEGIN
-	SELECT * INTO STRICT v_cat FROM pakn.category
-	 WHERE code = pakn.category_of(p_text);
+	SELECT * INTO v_cat FROM pakn.category
+	 WHERE code = nullif(current_setting('pakn.category', true), '');
+	IF NOT FOUND THEN
+		SELECT * INTO STRICT v_cat FROM pakn.category
+		 WHERE code = pakn.category_of(p_text);
+	END IF;
 	v_ticket := pakn.ticket_encode(nextval('pakn.ticket_seq'));
 	INSERT INTO pakn.complaint (ticket, msisdn, gateway, inbound_id,
 		category_code, dimension, sensitive, status, text, triage)

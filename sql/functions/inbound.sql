@@ -7,14 +7,28 @@
 
 -- Store one inbound SMS, its sender's citizen row first. A repeated
 -- (gateway, id) stores nothing and returns the first row's id with
--- duplicate = true.
+-- duplicate = true. While pakn.intake_process handles a stored message
+-- (pakn.intake_id set), that message is the one being stored, new.
 CREATE OR REPLACE FUNCTION pakn.ingest_sms(
 	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
 	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
 	p_raw_request text, p_raw_body bytea,
 	OUT message_id bigint, OUT duplicate boolean)
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint := nullif(current_setting('pakn.intake_id', true), '');
 BEGIN
+	IF v_id IS NOT NULL THEN
+		SELECT m.id INTO message_id FROM pakn.inbound_message m
+		 WHERE m.id = v_id AND m.gateway = p_gateway
+		   AND m.gateway_msg_id = p_msg_id;
+		IF FOUND THEN
+			INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
+			ON CONFLICT (msisdn) DO NOTHING;
+			duplicate := false;
+			RETURN;
+		END IF;
+	END IF;
 	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
 	ON CONFLICT (msisdn) DO NOTHING;
 	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
@@ -150,4 +164,109 @@ BEGIN
 	replies := pakn.abuse_notice(p_gateway, p_msisdn, v_abuse, p_limits,
 		message_id);
 END;
+$$;
+
+-- Claim up to p_limit stored messages for processing by paknd instance
+-- p_owner for p_lease seconds: the oldest first, and of each phone only
+-- its oldest unprocessed message (the next one waits until that one is
+-- done), so a phone's messages are processed in the order they came even
+-- with several paknd. A message claimed 5 times already (its lease ran
+-- out each time: the worker died on it) is marked failed instead.
+CREATE OR REPLACE FUNCTION pakn.intake_claim(p_owner text, p_limit integer,
+	p_lease integer)
+RETURNS TABLE (id bigint, gateway text, gateway_msg_id text, msisdn text,
+	shortcode text, body text)
+LANGUAGE sql AS $$
+	WITH c AS (
+		SELECT m.id FROM pakn.inbound_message m
+		 WHERE m.state = 'new'
+		   AND (m.lease_until IS NULL OR m.lease_until < now())
+		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
+			WHERE e.state = 'new' AND e.msisdn = m.msisdn
+			  AND e.id < m.id)
+		 ORDER BY m.id LIMIT p_limit
+		   FOR UPDATE SKIP LOCKED),
+	u AS (
+		UPDATE pakn.inbound_message m
+		   SET attempts = m.attempts + 1,
+			state = CASE WHEN m.attempts >= 5 THEN 'failed' ELSE 'new' END,
+			error = CASE WHEN m.attempts >= 5
+				THEN 'claimed 5 times without being processed' END,
+			processed_at = CASE WHEN m.attempts >= 5 THEN now() END,
+			lease_owner = CASE WHEN m.attempts < 5 THEN p_owner END,
+			lease_until = CASE WHEN m.attempts < 5
+				THEN now() + make_interval(secs => p_lease) END
+		  FROM c WHERE m.id = c.id
+		RETURNING m.id, m.gateway, m.gateway_msg_id, m.msisdn, m.shortcode,
+			m.body, m.state)
+	SELECT u.id, u.gateway, u.gateway_msg_id, u.msisdn, u.shortcode, u.body
+	  FROM u WHERE u.state = 'new' ORDER BY u.id
+$$;
+
+-- Process one claimed message: what the grammar read in it (p_kind ...
+-- p_text, as pakn.handle_inbound_checked takes them), the sender flag and
+-- limits paknd computed, and the category its classifier found (NULL:
+-- pakn.category_of decides). The message is marked done in the same
+-- transaction as its replies, complaint and ledger rows, so it is
+-- processed exactly once; a message not leased to p_owner any more is
+-- skipped (state 'skipped'). An error of the command marks the message
+-- failed with the reason and its batch goes on; a deadlock,
+-- serialization failure or lock timeout is raised, for paknd to re-run.
+CREATE OR REPLACE FUNCTION pakn.intake_process(p_id bigint, p_owner text,
+	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
+	p_unit text, p_rating integer, p_text text, p_sender_flag text,
+	p_limits jsonb, p_category text,
+	OUT message_id bigint, OUT replies integer, OUT sender_flag text,
+	OUT abuse_flag text, OUT state text, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	m pakn.inbound_message;
+BEGIN
+	message_id := p_id;
+	replies := 0;
+	SELECT * INTO m FROM pakn.inbound_message i WHERE i.id = p_id FOR UPDATE;
+	IF NOT FOUND OR m.state <> 'new' OR m.lease_owner IS DISTINCT FROM p_owner
+	THEN
+		state := 'skipped';
+		RETURN;
+	END IF;
+	PERFORM set_config('pakn.intake_id', p_id::text, true),
+		set_config('pakn.category', coalesce(p_category, ''), true);
+	BEGIN
+		SELECT h.replies, h.sender_flag, h.abuse_flag
+		  INTO replies, sender_flag, abuse_flag
+		  FROM pakn.handle_inbound_checked(m.gateway, m.gateway_msg_id,
+			m.msisdn, m.shortcode, m.body, m.sent_at, m.segments, m.smsc,
+			NULL, NULL, p_kind, p_keyword, p_ticket, p_ticket_ok, p_unit,
+			p_rating, p_text, p_sender_flag, m.text_cut, p_limits) h;
+		state := 'done';
+	EXCEPTION
+		WHEN deadlock_detected OR serialization_failure OR
+			lock_not_available OR query_canceled THEN
+			RAISE;
+		WHEN OTHERS THEN
+			replies := 0;
+			sender_flag := NULL;
+			abuse_flag := NULL;
+			state := 'failed';
+			error := SQLSTATE || ': ' || SQLERRM;
+	END;
+	UPDATE pakn.inbound_message i
+	   SET state = intake_process.state, error = intake_process.error,
+		processed_at = now(), lease_owner = NULL, lease_until = NULL
+	 WHERE i.id = p_id;
+	PERFORM set_config('pakn.intake_id', '', true),
+		set_config('pakn.category', '', true);
+END;
+$$;
+
+-- The processing backlog for operators and /metrics: unprocessed
+-- messages, the age of the oldest in seconds, failed ones.
+CREATE OR REPLACE FUNCTION pakn.intake_backlog(OUT waiting bigint,
+	OUT oldest_age double precision, OUT failed bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT (SELECT count(*) FROM pakn.inbound_message WHERE state = 'new'),
+		coalesce((SELECT extract(epoch FROM now() - min(received_at))
+		   FROM pakn.inbound_message WHERE state = 'new'), 0),
+		(SELECT count(*) FROM pakn.inbound_message WHERE state = 'failed')
 $$;

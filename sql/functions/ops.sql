@@ -23,6 +23,10 @@ LANGUAGE sql STABLE AS $$
 	       coalesce(extract(epoch FROM now() - min(c.due_at))::float8, 0)
 	  FROM pakn.complaint c
 	 WHERE c.status = 'open' AND c.due_at <= now()
+	UNION ALL
+	SELECT 'backlog', NULL, b.waiting, b.oldest_age FROM pakn.intake_backlog() b
+	UNION ALL
+	SELECT 'failed', NULL, b.failed, 0 FROM pakn.intake_backlog() b
 $$;
 
 -- The pseudonym a purged number is kept as (a citizen row of its own,
