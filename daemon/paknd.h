@@ -22,6 +22,7 @@ struct metrics;
 struct notify;
 struct conns;
 struct http_route;
+struct classifier;
 
 /* The daemon's state, shared by the modules on the event loop. */
 struct paknd {
@@ -37,6 +38,9 @@ struct paknd {
 	struct survey *survey;
 	struct metrics *metrics; /* /metrics: the cached database gauges */
 	struct notify *notify;   /* sd_notify: ready, reloading, stopping */
+	struct classifier *classifier; /* categories' keywords (classify.h),
+	                                  or NULL until read: swapped when
+	                                  they change, between events */
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns;       /* the connections: cap, deadlines */
