@@ -120,9 +120,15 @@ classifier_loaded(void *arg, enum db_status st, PGresult *res,
 
 	if (st == DB_OK)
 		c = classifier_from_result(res, &cause);
+	if (c == NULL && st == DB_UNAVAILABLE) {
+		/* Nothing is wrong with the categories: the next check
+		 * reads them when they changed meanwhile. */
+		classifier_tried = 0;
+		log_info("classifier not reloaded (database unavailable: %s)",
+		         error);
+		return;
+	}
 	if (c == NULL) {
-		if (st == DB_UNAVAILABLE)
-			classifier_tried = 0; /* try again at the next check */
 		log_warnx("classifier not reloaded, keeping the %s: %s",
 		          d->classifier ? "running one" : "SQL classification",
 		          st == DB_OK ? cause : error);
@@ -144,9 +150,9 @@ classifier_reload(struct paknd *d)
 
 	if (db_submit(d->db, STMT_CLASSIFIER_LOAD, 0, NULL, NULL, NULL,
 	              classifier_loaded, d, &cause) != 0) {
-		log_warnx("classifier not reloaded, keeping the %s: %s",
-		          d->classifier ? "running one" : "SQL classification",
-		          cause);
+		classifier_tried = 0;
+		log_info("classifier not reloaded (database unavailable: %s)",
+		         cause);
 		free(cause);
 	}
 }
@@ -382,7 +388,6 @@ run(struct paknd *d, int foreground)
 	struct event *sigev[5];
 	struct db_opts o = db_opts_of(d->conf);
 	char *cause = NULL;
-
 	struct timeval every = {CLASSIFIER_CHECK_SECS, 0};
 
 	if (d->conf->migrate)

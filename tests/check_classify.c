@@ -676,7 +676,7 @@ START_TEST(test_no_database)
 	ck_assert_str_eq(classifier_category(c,
 	                                     "ng\xff"
 	                                     "ap \0ngap",
-	                                     10),
+	                                     11),
 	                 "a_one");
 	classifier_free(c);
 	{
