@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "api.h"
+#include "classify.h"
 #include "deadline.h"
 #include "dlr.h"
 #include "summary.h"
@@ -38,6 +39,11 @@
 static struct event *drain_timer;
 static struct event *drain_deadline;
 static struct event *key_timer; /* asks for the pseudonym key until read */
+static struct event *classifier_timer; /* polls pakn.category_version */
+static long long classifier_tried;     /* the version last asked for */
+
+/* How often paknd asks whether the categories changed (seconds). */
+#define CLASSIFIER_CHECK_SECS 5
 
 /* Print usage and exit. */
 static void __attribute__((noreturn)) usage(void)
@@ -88,10 +94,29 @@ journal_start(struct paknd *d)
 	d->journal_dirty = 1;
 }
 
-/* Apply pending migrations before serving ([database] migrate = yes). */
+/* Read the categories' keywords on conn, at start. */
 static void
-migrate_at_start(const struct config *c)
+classifier_at_start(struct paknd *d, PGconn *conn)
 {
+	char *cause = NULL;
+
+	if ((d->classifier = classifier_load(conn, &cause)) == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		return;
+	}
+	log_info("classifier read: %zu keyword patterns (categories "
+	         "version %lld)",
+	         classifier_size(d->classifier),
+	         classifier_version(d->classifier));
+}
+
+/* Apply pending migrations before serving ([database] migrate = yes),
+ * then read the classifier on the same connection. */
+static void
+migrate_at_start(struct paknd *d)
+{
+	const struct config *c = d->conf;
 	PGconn *conn = PQconnectdb(c->conninfo);
 	char *cause = NULL;
 	int n, nf;
@@ -104,7 +129,99 @@ migrate_at_start(const struct config *c)
 	         "applied)",
 	         migrate_latest(), n, n == 1 ? "" : "s", nf,
 	         nf == 1 ? "" : "s");
+	classifier_at_start(d, conn);
 	PQfinish(conn);
+}
+
+/* The categories as read by STMT_CLASSIFIER_LOAD: swap them in; keep
+ * the running classifier when they cannot be read. */
+static void
+classifier_loaded(void *arg, enum db_status st, PGresult *res,
+                  const char *error)
+{
+	struct paknd *d = arg;
+	struct classifier *c = NULL;
+	char *cause = NULL;
+
+	if (st == DB_OK)
+		c = classifier_from_result(res, &cause);
+	if (c == NULL && st == DB_UNAVAILABLE) {
+		/* Nothing is wrong with the categories: the next check
+		 * reads them when they changed meanwhile. */
+		classifier_tried = 0;
+		log_info("classifier not reloaded (database unavailable: %s)",
+		         error);
+		return;
+	}
+	if (c == NULL) {
+		log_warnx("classifier not reloaded, keeping the %s: %s",
+		          d->classifier ? "running one" : "SQL classification",
+		          st == DB_OK ? cause : error);
+		free(cause);
+		return;
+	}
+	classifier_free(d->classifier);
+	d->classifier = c;
+	log_info("classifier reloaded: %zu keyword patterns (categories "
+	         "version %lld)",
+	         classifier_size(c), classifier_version(c));
+}
+
+/* Read the categories again (SIGHUP, or they changed). */
+static void
+classifier_reload(struct paknd *d)
+{
+	char *cause = NULL;
+
+	if (db_submit(d->db, STMT_CLASSIFIER_LOAD, 0, NULL, NULL, NULL,
+	              classifier_loaded, d, &cause) != 0) {
+		classifier_tried = 0;
+		log_info("classifier not reloaded (database unavailable: %s)",
+		         cause);
+		free(cause);
+	}
+}
+
+/* The categories' version: read them again when it moved. */
+static void
+classifier_checked(void *arg, enum db_status st, PGresult *res,
+                   const char *error)
+{
+	struct paknd *d = arg;
+	long long v;
+
+	if (st != DB_OK || PQntuples(res) != 1) {
+		log_debug("classifier: version not read: %s",
+		          st == DB_OK ? "no row" : error);
+		return;
+	}
+	v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (d->classifier != NULL && classifier_version(d->classifier) == v)
+		return;
+	if (v == classifier_tried)
+		return; /* in flight, or it failed: the next change retries */
+	classifier_tried = v;
+	log_info("categories changed (version %lld): reloading the "
+	         "classifier",
+	         v);
+	classifier_reload(d);
+}
+
+/* Timer: ask for the categories' version (they change by SQL, import or
+ * migration, which also NOTIFY pakn_categories). */
+static void
+classifier_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct paknd *d = arg;
+	char *cause = NULL;
+
+	if (d->draining)
+		return;
+	if (db_submit(d->db, STMT_CATEGORY_VERSION, 0, NULL, NULL, NULL,
+	              classifier_checked, d, &cause) != 0) {
+		log_debug("classifier: %s", cause);
+		free(cause);
+	}
 }
 
 /* The pseudonym key arrived: citizens' numbers in the log from now on
@@ -169,6 +286,7 @@ reload(struct paknd *d)
 	d->conf = c;
 	http_apply_limits(d);
 	outbox_reload(d->outbox);
+	classifier_reload(d);
 	o = db_opts_of(c);
 	db_pool_set_opts(d->db, &o);
 	if (d->read_db != NULL)
@@ -296,9 +414,10 @@ run(struct paknd *d, int foreground)
 	struct event *sigev[5];
 	struct db_opts o = db_opts_of(d->conf);
 	char *cause = NULL;
+	struct timeval every = {CLASSIFIER_CHECK_SECS, 0};
 
 	if (d->conf->migrate)
-		migrate_at_start(d->conf);
+		migrate_at_start(d);
 	if (!foreground && daemon(0, 0) != 0)
 		fatal("daemon");
 	event_set_log_callback(libevent_log);
@@ -329,6 +448,11 @@ run(struct paknd *d, int foreground)
 	d->notify = notify_new(d);
 	key_timer = evtimer_new(d->base, log_key_load, d);
 	log_key_load(-1, 0, d);
+	classifier_timer =
+	    event_new(d->base, -1, EV_PERSIST, classifier_check, d);
+	evtimer_add(classifier_timer, &every);
+	if (d->classifier == NULL)
+		classifier_check(-1, 0, d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 
@@ -350,6 +474,8 @@ run(struct paknd *d, int foreground)
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
 	event_free(key_timer);
+	event_free(classifier_timer);
+	classifier_free(d->classifier);
 	if (drain_timer != NULL)
 		event_free(drain_timer);
 	if (drain_deadline != NULL)

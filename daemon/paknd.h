@@ -16,7 +16,6 @@
 struct outbox;
 struct process;
 struct journal;
-struct classifier;
 struct deadline;
 struct summary;
 struct stats;
@@ -25,6 +24,7 @@ struct metrics;
 struct notify;
 struct conns;
 struct http_route;
+struct classifier;
 
 /* The daemon's state, shared by the modules on the event loop. */
 struct paknd {
@@ -38,13 +38,15 @@ struct paknd {
 	struct journal *journal; /* callbacks kept while the database is
 	                            down ([intake] journal_dir), or NULL */
 	int journal_dirty;       /* the journal may hold records to replay */
-	const struct classifier *classifier; /* keyword classifier, or NULL */
 	struct deadline *deadline;
 	struct summary *summary;
 	struct stats *stats;
 	struct survey *survey;
 	struct metrics *metrics; /* /metrics: the cached database gauges */
 	struct notify *notify;   /* sd_notify: ready, reloading, stopping */
+	struct classifier *classifier; /* categories' keywords (classify.h),
+	                                  or NULL until read: swapped when
+	                                  they change, between events */
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct conns *conns;       /* the connections: cap, deadlines */

@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "classify.h"
 #include "grammar.h"
 #include "journal_cmd.h"
 #include "metrics.h"
@@ -178,9 +179,10 @@ process_done(void *arg, enum db_status st, PGresult *res, const char *error)
 static const char *
 process_category(const struct process *p, const struct sms_cmd *cmd)
 {
-	(void)p;
-	(void)cmd;
-	return NULL; /* CLASSIFIER-MERGE */
+	if (cmd->kind != CMD_COMPLAINT || p->d->classifier == NULL)
+		return NULL;
+	return classifier_category(p->d->classifier, cmd->text,
+	                           strlen(cmd->text));
 }
 
 /* Submit row i of a claim (id, gateway, msg id, msisdn, shortcode,

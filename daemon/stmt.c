@@ -1,6 +1,7 @@
 /* stmt.c: the SQL statements paknd prepares on every connection. Each is
  * one call of a function of the pakn schema, so one round trip. */
 
+#include "classify.h"
 #include "poster.h"
 #include "report.h"
 #include "stmt.h"
@@ -129,4 +130,6 @@ const struct db_stmt stmts[NSTMTS] = {
                         "SELECT granted, ms_left FROM pakn.rate_take($1, "
                         "$2::integer, $3::integer)",
                         3},
+    [STMT_CLASSIFIER_LOAD] = {"classifier_load", CLASSIFIER_SQL, 0},
+    [STMT_CATEGORY_VERSION] = {"category_version", CLASSIFIER_VERSION_SQL, 0},
 };

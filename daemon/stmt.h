@@ -56,6 +56,8 @@ enum stmt_id {
 	STMT_LOG_KEY,     /* -> the pseudonym secret, for log lines */
 	STMT_RATE_TAKE,   /* gateway, rate, want -> granted, ms left in the
 	                     second (pakn.rate_take) */
+	STMT_CLASSIFIER_LOAD,  /* -> the keyword patterns (classify.h) */
+	STMT_CATEGORY_VERSION, /* -> pakn.category_version.version */
 	NSTMTS,
 };
 
