@@ -21,6 +21,7 @@
 #include "gw.h"
 #include "stmt.h"
 #include "ussd.h"
+#include "ussd_session.h"
 #include "gw_http.h"
 #include "ussd_http.h"
 #include "metrics.h"
@@ -42,7 +43,7 @@ struct ussd_call {
 	const char *kind; /* started or continued, once the machine ran */
 	struct evhttp_request *req;
 	char *gwname;
-	struct ussd_req u;
+	struct ussd_in u;
 	int diacritics;
 	long idle;
 };
@@ -52,7 +53,7 @@ static void
 call_free(struct ussd_call *c)
 {
 	free(c->gwname);
-	ussd_req_free(&c->u);
+	ussd_in_free(&c->u);
 	free(c);
 }
 
@@ -240,7 +241,7 @@ ussd_http(struct paknd *d, struct evhttp_request *req, const char *path,
 	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
 	c = xcalloc(1, sizeof *c);
-	if ((code = ussd_parse(gw, &r, &c->u, &cause)) != 0) {
+	if ((code = gw_parse_ussd(gw, &r, &c->u, &cause)) != 0) {
 		log_info("gw %s: refused ussd callback: %d %s", gwname, code,
 		         cause);
 		http_error(d, req, code, cause);

@@ -1,4 +1,5 @@
-/* check_gw.c: gateway adapters (Kannel, Twilio-style, Africa's Talking). */
+/* check_gw.c: gateway adapters (Kannel, Twilio-style, Africa's Talking):
+ * inbound SMS, sending, delivery reports, USSD callbacks. */
 
 #include <check.h>
 #include <stdint.h>
@@ -1524,6 +1525,102 @@ START_TEST(test_send_helpers)
 }
 END_TEST
 
+static const struct ussd_case {
+	enum gw_type type;
+	enum gw_method method;
+	const char *uri, *ct, *body, *header_token;
+	int code;
+	const char *session, *msisdn, *text, *service, *cause;
+} ussds[] = {
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN,
+     "application/x-www-form-urlencoded",
+     "sessionId=ATUid_1&serviceCode=%2A384%2A123%23&phoneNumber=%2B84912345678"
+     "&networkCode=45204&text=1%2A6%2A00004",
+     NULL, 0, "ATUid_1", "+84912345678", "1*6*00004", "*384*123#", NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd", NULL,
+     "sessionId=s2&phoneNumber=0912345678", TOKEN, 0, "s2", "+84912345678", "",
+     NULL, NULL},
+    {GW_AT, GW_GET,
+     "/v1/gw/at/ussd?token=" TOKEN "&sessionId=s3&phoneNumber=84912345678"
+     "&text=2",
+     NULL, NULL, NULL, 0, "s3", "+84912345678", "2", NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s4&phoneNumber=0912345678&text=Tr%E1%BA%A1m+y+t%E1%BA%BF", NULL,
+     0, "s4", "+84912345678", "Trạm y tế", NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd", NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 401, NULL, NULL, NULL, NULL,
+     "token"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=wrong", NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 403, NULL, NULL, NULL, NULL,
+     "token"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "phoneNumber=0912345678&text=1", NULL, 400, NULL, NULL, NULL, NULL,
+     "missing sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL, "sessionId=s&text=1",
+     NULL, 400, NULL, NULL, NULL, NULL, "missing phoneNumber"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=hello", NULL, 400, NULL, NULL, NULL, NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=a+b&phoneNumber=0912345678", NULL, 400, NULL, NULL, NULL, NULL,
+     "sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=&phoneNumber=0912345678", NULL, 400, NULL, NULL, NULL, NULL,
+     "sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678&text=%FF", NULL, 400, NULL, NULL, NULL,
+     NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678&text=%ZZ", NULL, 400, NULL, NULL, NULL,
+     NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, "application/json", "{}",
+     NULL, 415, NULL, NULL, NULL, NULL, "Content-Type"},
+    {GW_KANNEL, GW_POST, "/v1/gw/kannel/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 404, NULL, NULL, NULL, NULL,
+     "has no USSD"},
+    {GW_TWILIO, GW_POST, "/v1/gw/twilio/ussd", NULL, "", NULL, 404, NULL, NULL,
+     NULL, NULL, "has no USSD"},
+};
+
+/* USSD callbacks: accepted and normalised, or refused with a reason
+ * (404 for a gateway type without USSD). */
+START_TEST(test_ussd_parse)
+{
+	const struct ussd_case *c = &ussds[_i];
+	struct gw_conf gw = {.name = "gw", .type = c->type, .token = TOKEN};
+	struct treq t;
+	struct ussd_in u;
+	char *cause = NULL;
+	int code;
+
+	treq_init(&t, c->method, c->uri, c->ct, c->body,
+	          c->body != NULL ? strlen(c->body) : 0);
+	if (c->header_token != NULL)
+		treq_header(&t, "X-Pakn-Token", c->header_token);
+	code = gw_parse_ussd(&gw, &t.req, &u, &cause);
+	ck_assert_msg(code == c->code, "%s: %d, want %d (%s)", c->uri, code,
+	              c->code, cause ? cause : "");
+	if (code == 0) {
+		ck_assert_ptr_null(cause);
+		ck_assert_str_eq(u.session, c->session);
+		ck_assert_str_eq(u.msisdn, c->msisdn);
+		ck_assert_str_eq(u.text, c->text);
+		ck_assert_int_eq(u.cumulative, 1);
+		if (c->service != NULL)
+			ck_assert_str_eq(u.service, c->service);
+	} else {
+		ck_assert_ptr_nonnull(cause);
+		ck_assert_ptr_null(strchr(cause, '\n'));
+		ck_assert_ptr_null(strstr(cause, TOKEN));
+		ck_assert_ptr_null(u.session);
+		if (c->cause != NULL)
+			ck_assert_msg(strstr(cause, c->cause) != NULL,
+			              "\"%s\" lacks \"%s\"", cause, c->cause);
+	}
+	free(cause);
+	ussd_in_free(&u);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 gw_suite(void)
@@ -1578,6 +1675,10 @@ gw_suite(void)
 	tcase_add_test(tc, test_twilio_dlr_unsigned);
 	tcase_add_loop_test(tc, test_at_dlr, 0, LEN(at_dlr_cases));
 	tcase_add_loop_test(tc, test_parse_id, 0, LEN(id_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ussd");
+	tcase_add_loop_test(tc, test_ussd_parse, 0, LEN(ussds));
 	suite_add_tcase(s, tc);
 	return s;
 }
