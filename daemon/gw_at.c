@@ -33,6 +33,24 @@ at_body(const struct gw_request *req, struct form *f, char **cause)
 	return 0;
 }
 
+/* Authenticate a callback and find its fields: the query of a GET, the
+ * form body of a POST (*fields points into q or body, both to be freed).
+ * 0, or an HTTP status and *cause. */
+static int
+at_fields(const struct gw_conf *gw, const struct gw_request *req,
+          struct form *q, struct form *body, const struct form **fields,
+          char **cause)
+{
+	int r;
+
+	if (gw_parse_query(req, q, cause) != 0)
+		return 400;
+	if ((r = gw_check_token(gw, req, q, cause)) != 0)
+		return r;
+	*fields = req->method == GW_GET ? q : body;
+	return req->method == GW_GET ? 0 : at_body(req, body, cause);
+}
+
 /* Check and convert the fields into sms. */
 static int
 at_fill(const struct form *f, struct sms_in *sms, char **cause)
@@ -74,20 +92,12 @@ at_parse_sms(const struct gw_conf *gw, const struct gw_request *req,
              struct sms_in *sms, char **cause)
 {
 	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
 	int r;
 
 	memset(sms, 0, sizeof *sms);
-	if (gw_parse_query(req, &q, cause) != 0) {
-		r = 400;
-		goto out;
-	}
-	if ((r = gw_check_token(gw, req, &q, cause)) != 0)
-		goto out;
-	if (req->method == GW_GET)
-		r = at_fill(&q, sms, cause);
-	else if ((r = at_body(req, &body, cause)) == 0)
-		r = at_fill(&body, sms, cause);
-out:
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_fill(f, sms, cause);
 	form_free(&q);
 	form_free(&body);
 	if (r != 0)
@@ -229,17 +239,12 @@ at_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
              struct gw_dlr *dlr, char **cause)
 {
 	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
 	int r;
 
 	memset(dlr, 0, sizeof *dlr);
-	if (gw_parse_query(req, &q, cause) != 0)
-		r = 400;
-	else if ((r = gw_check_token(gw, req, &q, cause)) != 0)
-		;
-	else if (req->method == GW_GET)
-		r = at_dlr_fill(&q, dlr, cause);
-	else if ((r = at_body(req, &body, cause)) == 0)
-		r = at_dlr_fill(&body, dlr, cause);
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_dlr_fill(f, dlr, cause);
 	form_free(&q);
 	form_free(&body);
 	if (r != 0)
@@ -287,17 +292,12 @@ at_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
               struct ussd_in *u, char **cause)
 {
 	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
 	int r;
 
 	memset(u, 0, sizeof *u);
-	if (gw_parse_query(req, &q, cause) != 0)
-		r = 400;
-	else if ((r = gw_check_token(gw, req, &q, cause)) != 0)
-		;
-	else if (req->method == GW_GET)
-		r = at_ussd_fill(&q, u, cause);
-	else if ((r = at_body(req, &body, cause)) == 0)
-		r = at_ussd_fill(&body, u, cause);
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_ussd_fill(f, u, cause);
 	form_free(&q);
 	form_free(&body);
 	if (r != 0)
