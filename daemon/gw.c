@@ -50,7 +50,7 @@ gw_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
 
 /* Free the strings of a USSD callback and clear it. */
 void
-ussd_in_free(struct ussd_in *u)
+ussd_in_clear(struct ussd_in *u)
 {
 	if (u == NULL)
 		return;
@@ -77,7 +77,7 @@ gw_session_ok(const char *s)
 
 /* Free the strings of an inbound SMS and clear it. */
 void
-sms_in_free(struct sms_in *sms)
+sms_in_clear(struct sms_in *sms)
 {
 	if (sms == NULL)
 		return;
@@ -258,7 +258,7 @@ gw_twilio_signature(const char *auth_token, const char *url,
 		EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
 	}
 	free(sorted);
-	buf_free(&b);
+	buf_clear(&b);
 	return out;
 }
 
@@ -489,7 +489,7 @@ gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
 
 /* Free what an adapter built for a send and clear it. */
 void
-gw_call_free(struct gw_call *call)
+gw_call_clear(struct gw_call *call)
 {
 	size_t i;
 
@@ -507,7 +507,7 @@ gw_call_free(struct gw_call *call)
 
 /* Free the strings of a delivery report and clear it. */
 void
-gw_dlr_free(struct gw_dlr *dlr)
+gw_dlr_clear(struct gw_dlr *dlr)
 {
 	if (dlr == NULL)
 		return;

@@ -147,14 +147,17 @@ const struct gw_ops *gw_ops(enum gw_type type);
 int gw_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
                   struct ussd_in *u, char **cause);
 /* Free the strings of a USSD callback and clear it. */
-void ussd_in_free(struct ussd_in *u);
-void sms_in_free(struct sms_in *sms);
+void ussd_in_clear(struct ussd_in *u);
+/* Free the strings of an inbound SMS and clear it. */
+void sms_in_clear(struct sms_in *sms);
 /* Cut sms->text (UTF-8) to at most max characters, and to what its
  * reported parts can carry (160 characters in one, 153 in each of
  * several). Returns 0 when it fits, else the characters it had. */
 size_t gw_cut_text(struct sms_in *sms, long max);
-void gw_call_free(struct gw_call *call);
-void gw_dlr_free(struct gw_dlr *dlr);
+/* Free what a send request holds and clear it. */
+void gw_call_clear(struct gw_call *call);
+/* Free the strings of a delivery report and clear it. */
+void gw_dlr_clear(struct gw_dlr *dlr);
 /* "delivered", "undelivered" or "other", as pakn.outbox_dlr takes them. */
 const char *gw_dlr_status_name(enum gw_dlr_status status);
 

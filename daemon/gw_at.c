@@ -98,10 +98,10 @@ at_parse_sms(const struct gw_conf *gw, const struct gw_request *req,
 	memset(sms, 0, sizeof *sms);
 	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
 		r = at_fill(f, sms, cause);
-	form_free(&q);
-	form_free(&body);
+	form_clear(&q);
+	form_clear(&body);
 	if (r != 0)
-		sms_in_free(sms);
+		sms_in_clear(sms);
 	return r;
 }
 
@@ -245,10 +245,10 @@ at_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
 	memset(dlr, 0, sizeof *dlr);
 	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
 		r = at_dlr_fill(f, dlr, cause);
-	form_free(&q);
-	form_free(&body);
+	form_clear(&q);
+	form_clear(&body);
 	if (r != 0)
-		gw_dlr_free(dlr);
+		gw_dlr_clear(dlr);
 	return r;
 }
 
@@ -298,10 +298,10 @@ at_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
 	memset(u, 0, sizeof *u);
 	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
 		r = at_ussd_fill(f, u, cause);
-	form_free(&q);
-	form_free(&body);
+	form_clear(&q);
+	form_clear(&body);
 	if (r != 0)
-		ussd_in_free(u);
+		ussd_in_clear(u);
 	return r;
 }
 

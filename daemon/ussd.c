@@ -343,7 +343,7 @@ finish(struct ussd_state *st, struct ussd_out *out, struct buf *b)
 	go(st, US_DONE);
 	out->end = 1;
 	out->screen = cut(b->data, USSD_MAX);
-	buf_free(b);
+	buf_clear(b);
 	return NULL;
 }
 
@@ -389,11 +389,11 @@ status_end(const struct ussd_ctx *ctx, struct ussd_state *st,
 			buf_adds(&line, ctx->open[i].due);
 		}
 		if (ussd_len(b.data) + ussd_len(line.data) > USSD_MAX) {
-			buf_free(&line);
+			buf_clear(&line);
 			break;
 		}
 		buf_adds(&b, line.data);
-		buf_free(&line);
+		buf_clear(&line);
 	}
 	return finish(st, out, &b);
 }
@@ -871,7 +871,7 @@ show(const struct ussd_ctx *ctx, const struct ussd_state *st,
 	}
 	screens[st->screen].show(&b, ctx, st);
 	out->screen = cut(b.data, USSD_MAX);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* The first screen of a new session. */
@@ -937,7 +937,7 @@ ussd_answer(const struct ussd_out *out)
 
 /* Free what a step returned and clear it. */
 void
-ussd_out_free(struct ussd_out *out)
+ussd_out_clear(struct ussd_out *out)
 {
 	free(out->screen);
 	free(out->fail);

@@ -117,6 +117,6 @@ char *ussd_answer(const struct ussd_out *out);
 int ussd_len(const char *s);
 
 /* Free what a step returned and clear it. */
-void ussd_out_free(struct ussd_out *out);
+void ussd_out_clear(struct ussd_out *out);
 
 #endif

@@ -53,7 +53,7 @@ static void
 call_free(struct ussd_call *c)
 {
 	free(c->gwname);
-	ussd_in_free(&c->u);
+	ussd_in_clear(&c->u);
 	free(c);
 }
 
@@ -136,7 +136,7 @@ step_run(struct ussd_call *c, PGresult *res, struct step_out *so, char **cause)
 	if (PQgetisnull(res, 0, 4))
 		ussd_start(&ctx, &st, &out);
 	else if (ussd_state_parse(&st, PQgetvalue(res, 0, 4), cause) != 0) {
-		ussd_ctx_free(&ctx);
+		ussd_ctx_clear(&ctx);
 		return -1;
 	} else
 		ussd_step(&ctx, &st,
@@ -147,9 +147,9 @@ step_run(struct ussd_call *c, PGresult *res, struct step_out *so, char **cause)
 	if (out.action != UA_NONE)
 		log_info("gw %s: ussd session %s: action %s", c->gwname,
 		         c->u.session, ussd_action_name(out.action));
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 	return 0;
 }
 
@@ -276,7 +276,7 @@ ussd_http_metrics(struct buf *b)
 
 /* Forget the counted steps (at exit). */
 void
-ussd_http_metrics_free(void)
+ussd_http_metrics_clear(void)
 {
 	mcounter_clear(&steps);
 }

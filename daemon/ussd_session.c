@@ -129,7 +129,7 @@ ussd_state_parse(struct ussd_state *st, const char *json, char **cause)
 
 /* Free the strings of a state and clear it. */
 void
-ussd_state_free(struct ussd_state *st)
+ussd_state_clear(struct ussd_state *st)
 {
 	free(st->cat);
 	free(st->svc);
@@ -284,7 +284,7 @@ ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause)
 	json_decref(o);
 	if (bad) {
 		set_cause(cause, "not a USSD context");
-		ussd_ctx_free(ctx);
+		ussd_ctx_clear(ctx);
 		return -1;
 	}
 	return 0;
@@ -303,7 +303,7 @@ items_free(struct ussd_item *v, size_t n)
 
 /* Free a context's strings and clear it (keeping diacritics). */
 void
-ussd_ctx_free(struct ussd_ctx *ctx)
+ussd_ctx_clear(struct ussd_ctx *ctx)
 {
 	int diacritics = ctx->diacritics;
 

@@ -803,7 +803,7 @@ START_TEST(test_long_answer)
 	free(cmd);
 	free(body);
 	free(text);
-	buf_free(&lb);
+	buf_clear(&lb);
 	free(t);
 }
 END_TEST

@@ -204,7 +204,7 @@ state_reload(struct ussd_state *st)
 {
 	char *json = ussd_state_json(st), *again, *cause = NULL;
 
-	ussd_state_free(st);
+	ussd_state_clear(st);
 	ck_assert_int_eq(ussd_state_parse(st, json, &cause), 0);
 	again = ussd_state_json(st);
 	ck_assert_str_eq(json, again);
@@ -231,7 +231,7 @@ walk(const struct fixture *f, struct ussd_ctx *ctx, struct ussd_state *st,
 		last = p == NULL;
 		state_reload(st);
 		ctx_lookup(ctx, f, in);
-		ussd_out_free(out);
+		ussd_out_clear(out);
 		ussd_step(ctx, st, in, out);
 		assert_screen(ctx, out, path);
 	}
@@ -406,9 +406,9 @@ START_TEST(test_paths)
 	ck_assert_str_eq(answer + 4, out.screen);
 	ck_assert(strncmp(answer, c->end ? "END " : "CON ", 4) == 0);
 	free(answer);
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 }
 END_TEST
 
@@ -454,9 +454,9 @@ START_TEST(test_actions)
 	else
 		ck_assert_str_eq(json, c->json);
 	free(json);
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 }
 END_TEST
 
@@ -540,8 +540,8 @@ explore(const struct fixture *f, struct ussd_ctx *ctx, struct seen *s,
 		json = ussd_state_json(&st);
 		seen_add(s, json);
 		free(json);
-		ussd_out_free(&out);
-		ussd_state_free(&st);
+		ussd_out_clear(&out);
+		ussd_state_clear(&st);
 	}
 }
 
@@ -569,9 +569,9 @@ START_TEST(test_every_screen_fits)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->json[i]);
 	free(s);
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 }
 END_TEST
 
@@ -662,7 +662,7 @@ START_TEST(test_ctx_parse)
 	ck_assert_uint_eq(ctx.nopen, 1);
 	ck_assert_str_eq(ctx.open[0].due, "20/06/2025");
 	ck_assert_int_eq(ctx.answered_id, 7);
-	ussd_ctx_free(&ctx);
+	ussd_ctx_clear(&ctx);
 	ck_assert_int_eq(ussd_ctx_parse(&ctx, "[]", &cause), -1);
 	ck_assert_str_eq(cause, "not a USSD context");
 	free(cause);
@@ -675,7 +675,7 @@ START_TEST(test_ctx_parse)
 	free(cause);
 	ck_assert_int_eq(ussd_ctx_parse(&ctx, "{}", NULL), 0);
 	ck_assert_str_eq(ctx.example, "00004");
-	ussd_ctx_free(&ctx);
+	ussd_ctx_clear(&ctx);
 }
 END_TEST
 
@@ -715,7 +715,7 @@ START_TEST(test_state_parse)
 	                       "\"page\":0,\"dim\":0,\"ticket\":\"" TICKET
 	                       "\",\"cid\":12,\"score\":0}");
 	free(json);
-	ussd_state_free(&st);
+	ussd_state_clear(&st);
 }
 END_TEST
 

@@ -31,8 +31,8 @@ fuzz_callback(const uint8_t *data, size_t size)
 	           u.session != NULL)
 		abort();
 	free(cause);
-	ussd_in_free(&u);
-	fuzz_req_free(&f);
+	ussd_in_clear(&u);
+	fuzz_req_clear(&f);
 }
 
 /* The next NUL-terminated part of data, or "" past the end. */
@@ -92,9 +92,9 @@ fuzz_step(const uint8_t *data, size_t size)
 	check_out(&st, &out);
 	json = ussd_state_json(&st);
 	free(json);
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 	free(copy);
 }
 
