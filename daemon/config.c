@@ -564,12 +564,12 @@ config_load(const char *path, char **cause)
 	if (ferror(f) || memchr(b.data, '\0', b.len) != NULL) {
 		set_cause(cause, "%s: cannot read a text file", path);
 		fclose(f);
-		buf_free(&b);
+		buf_clear(&b);
 		return NULL;
 	}
 	fclose(f);
 	c = config_parse(path, b.data, cause);
-	buf_free(&b);
+	buf_clear(&b);
 	return c;
 }
 

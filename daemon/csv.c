@@ -135,7 +135,7 @@ csv_next(struct csv *c, char ***fields, int *n, char **cause)
 	}
 	return 1;
 fail:
-	buf_free(&b);
+	buf_clear(&b);
 	csv_free(*fields, *n);
 	*fields = NULL;
 	*n = 0;

@@ -200,6 +200,8 @@ deadline_busy(const struct deadline *w)
 void
 deadline_free(struct deadline *w)
 {
+	if (w == NULL)
+		return;
 	event_free(w->timer);
 	free(w);
 }

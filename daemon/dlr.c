@@ -145,7 +145,7 @@ dlr_handle(struct paknd *d, struct evhttp_request *req, const char *path,
 		           strlen(ops->reply_body));
 	} else
 		dlr_record(d, req, gwname, ops, &dlr);
-	gw_dlr_free(&dlr);
+	gw_dlr_clear(&dlr);
 }
 
 /* Register the delivery reports of every gateway. */

@@ -59,7 +59,7 @@ edge_check_query(const char *query, char **cause)
 	if (form_parse(&f, query, strlen(query), &why) != 0) {
 		set_cause(cause, "query: %s", why);
 		free(why);
-		form_free(&f);
+		form_clear(&f);
 		return -1;
 	}
 	if (f.n > EDGE_MAX_PARAMS) {
@@ -73,7 +73,7 @@ edge_check_query(const char *query, char **cause)
 		    check_part("value", f.v[i].val, f.v[i].vlen, cause) != 0)
 			rc = -1;
 	}
-	form_free(&f);
+	form_clear(&f);
 	return rc;
 }
 

@@ -790,7 +790,7 @@ fail:
 void
 grammar_complaint(const char *utf8, struct sms_cmd *cmd)
 {
-	sms_cmd_free(cmd);
+	sms_cmd_clear(cmd);
 	memset(cmd, 0, sizeof *cmd);
 	cmd->kind = CMD_COMPLAINT;
 	cmd->text = trim_copy(utf8 == NULL ? "" : utf8);
@@ -819,7 +819,7 @@ grammar_parse(const char *utf8, struct sms_cmd *cmd)
 	start = s.pos;
 	if (!parse_reply(&s, cmd) && !parse_keyword(&s, cmd)) {
 		/* A keyword whose rest did not fit leaves cmd half filled. */
-		sms_cmd_free(cmd);
+		sms_cmd_clear(cmd);
 		memset(cmd, 0, sizeof *cmd);
 		s.pos = start;
 		if (!parse_survey(&s, cmd))
@@ -834,7 +834,7 @@ grammar_parse(const char *utf8, struct sms_cmd *cmd)
 
 /* Release the strings of cmd. */
 void
-sms_cmd_free(struct sms_cmd *cmd)
+sms_cmd_clear(struct sms_cmd *cmd)
 {
 	free(cmd->text);
 	free(cmd->folded);

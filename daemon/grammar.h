@@ -47,7 +47,7 @@ struct sms_cmd {
 
 /*
  * Parse one SMS body (UTF-8, checked by the caller) into cmd, which the
- * caller releases with sms_cmd_free. Always returns 0 and fills cmd; a
+ * caller releases with sms_cmd_clear. Always returns 0 and fills cmd; a
  * NULL body parses as CMD_EMPTY.
  *
  * Words that are also ordinary Vietnamese (tu choi, huong dan, dang ky,
@@ -66,7 +66,7 @@ int grammar_parse(const char *utf8, struct sms_cmd *cmd);
 void grammar_complaint(const char *utf8, struct sms_cmd *cmd);
 
 /* Release the strings of cmd (not cmd itself). */
-void sms_cmd_free(struct sms_cmd *cmd);
+void sms_cmd_clear(struct sms_cmd *cmd);
 
 /* Fold Vietnamese to lowercase ASCII: drop diacritics (precomposed or
  * combining U+0300-U+036F), d for đ/Đ, lowercase ASCII; other characters

@@ -16,24 +16,68 @@
 #define GW_ERROR_MAX     200
 #define GW_REF_MAX       255
 
+/* The adapters by gateway type: a gateway is a gw_NAME.c and its row. */
+static const struct gw_ops *const adapters[] = {
+    [GW_KANNEL] = &gw_kannel_ops,
+    [GW_TWILIO] = &gw_twilio_ops,
+    [GW_AT] = &gw_at_ops,
+};
+
 /* Return the functions of a gateway type, or NULL. */
 const struct gw_ops *
 gw_ops(enum gw_type type)
 {
-	switch (type) {
-	case GW_KANNEL:
-		return &gw_kannel_ops;
-	case GW_TWILIO:
-		return &gw_twilio_ops;
-	case GW_AT:
-		return &gw_at_ops;
+	if ((size_t)type >= sizeof adapters / sizeof adapters[0])
+		return NULL;
+	return adapters[type];
+}
+
+/* Parse a USSD callback with the gateway type's parser, if it has one. */
+int
+gw_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
+              struct ussd_in *u, char **cause)
+{
+	const struct gw_ops *ops = gw_ops(gw->type);
+
+	memset(u, 0, sizeof *u);
+	if (ops == NULL || ops->parse_ussd == NULL) {
+		set_cause(cause, "gateway %s (%s) has no USSD", gw->name,
+		          gw_type_name(gw->type));
+		return 404;
 	}
-	return NULL;
+	return ops->parse_ussd(gw, req, u, cause);
+}
+
+/* Free the strings of a USSD callback and clear it. */
+void
+ussd_in_clear(struct ussd_in *u)
+{
+	if (u == NULL)
+		return;
+	free(u->session);
+	free(u->service);
+	free(u->msisdn);
+	free(u->network);
+	free(u->text);
+	memset(u, 0, sizeof *u);
+}
+
+/* Is s 1 to GW_SESSION_MAX printable ASCII characters? */
+int
+gw_session_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		if (s[n] <= ' ' || s[n] > '~')
+			return 0;
+	}
+	return n > 0 && n <= GW_SESSION_MAX;
 }
 
 /* Free the strings of an inbound SMS and clear it. */
 void
-sms_in_free(struct sms_in *sms)
+sms_in_clear(struct sms_in *sms)
 {
 	if (sms == NULL)
 		return;
@@ -214,7 +258,7 @@ gw_twilio_signature(const char *auth_token, const char *url,
 		EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
 	}
 	free(sorted);
-	buf_free(&b);
+	buf_clear(&b);
 	return out;
 }
 
@@ -445,7 +489,7 @@ gw_set_numbers(struct sms_in *sms, const char *from, const char *to,
 
 /* Free what an adapter built for a send and clear it. */
 void
-gw_call_free(struct gw_call *call)
+gw_call_clear(struct gw_call *call)
 {
 	size_t i;
 
@@ -463,7 +507,7 @@ gw_call_free(struct gw_call *call)
 
 /* Free the strings of a delivery report and clear it. */
 void
-gw_dlr_free(struct gw_dlr *dlr)
+gw_dlr_clear(struct gw_dlr *dlr)
 {
 	if (dlr == NULL)
 		return;

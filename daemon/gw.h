@@ -46,6 +46,18 @@ struct sms_out {
 	int ucs2;           /* the text goes as UCS-2 (diacritics kept) */
 };
 
+/* A USSD callback, normalised. All strings are UTF-8 and owned. */
+struct ussd_in {
+	char *session;  /* the gateway's session id (gw_session_ok) */
+	char *service;  /* the code dialled, or NULL */
+	char *msisdn;   /* E.164 */
+	char *network;  /* the operator's code, or NULL */
+	char *text;     /* what the gateway sent as input, "" at the start */
+	int cumulative; /* text holds every input so far, joined by '*' */
+};
+
+#define GW_SESSION_MAX 128 /* bytes of a USSD session id */
+
 #define GW_CALL_HEADERS 4
 
 /* An HTTP request to a gateway's send API, built by an adapter. */
@@ -118,16 +130,34 @@ struct gw_ops {
 	 */
 	int (*parse_dlr)(const struct gw_conf *gw, const struct gw_request *req,
 	                 struct gw_dlr *dlr, char **cause);
+	/*
+	 * Authenticate and parse a USSD callback, setting u->cumulative as
+	 * the gateway sends its text. Returns 0 and fills *u, or an HTTP
+	 * status (400, 401, 403, 415) and *cause. NULL: the gateway type
+	 * has no USSD.
+	 */
+	int (*parse_ussd)(const struct gw_conf *gw,
+	                  const struct gw_request *req, struct ussd_in *u,
+	                  char **cause);
 };
 
 const struct gw_ops *gw_ops(enum gw_type type);
-void sms_in_free(struct sms_in *sms);
+/* Parse a USSD callback with the gateway's parse_ussd: 0 and *u filled,
+ * or its HTTP status and *cause; 404 for a gateway type without USSD. */
+int gw_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
+                  struct ussd_in *u, char **cause);
+/* Free the strings of a USSD callback and clear it. */
+void ussd_in_clear(struct ussd_in *u);
+/* Free the strings of an inbound SMS and clear it. */
+void sms_in_clear(struct sms_in *sms);
 /* Cut sms->text (UTF-8) to at most max characters, and to what its
  * reported parts can carry (160 characters in one, 153 in each of
  * several). Returns 0 when it fits, else the characters it had. */
 size_t gw_cut_text(struct sms_in *sms, long max);
-void gw_call_free(struct gw_call *call);
-void gw_dlr_free(struct gw_dlr *dlr);
+/* Free what a send request holds and clear it. */
+void gw_call_clear(struct gw_call *call);
+/* Free the strings of a delivery report and clear it. */
+void gw_dlr_clear(struct gw_dlr *dlr);
 /* "delivered", "undelivered" or "other", as pakn.outbox_dlr takes them. */
 const char *gw_dlr_status_name(enum gw_dlr_status status);
 
@@ -163,6 +193,9 @@ char *gw_printable(const char *s, size_t len);
 /* Parse Unix seconds or "YYYY-MM-DD HH:MM[:SS[.fff]]" (UTC; 'T' and a
  * final 'Z' allowed); -1 if s is neither. */
 int gw_parse_time(const char *s, int64_t *t);
+/* Is s a usable USSD session id: 1 to GW_SESSION_MAX printable ASCII
+ * characters? */
+int gw_session_ok(const char *s);
 /* Normalise and store the sender and receiver; 400 and *cause if one is
  * absent or not a phone number (a sender of digits of the wrong length is
  * kept as phone_normalize_sender keeps it). */

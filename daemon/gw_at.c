@@ -1,4 +1,5 @@
-/* gw_at.c: Africa's Talking inbound SMS (form POST, token in the URL). */
+/* gw_at.c: Africa's Talking: inbound SMS and USSD (form POST, token in the
+ * URL), sending, delivery reports. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <jansson.h>
 
 #include "gw.h"
+#include "phone.h"
 #include "util.h"
 
 #define AT_FORM   "application/x-www-form-urlencoded"
@@ -29,6 +31,24 @@ at_body(const struct gw_request *req, struct form *f, char **cause)
 		return 400;
 	}
 	return 0;
+}
+
+/* Authenticate a callback and find its fields: the query of a GET, the
+ * form body of a POST (*fields points into q or body, both to be freed).
+ * 0, or an HTTP status and *cause. */
+static int
+at_fields(const struct gw_conf *gw, const struct gw_request *req,
+          struct form *q, struct form *body, const struct form **fields,
+          char **cause)
+{
+	int r;
+
+	if (gw_parse_query(req, q, cause) != 0)
+		return 400;
+	if ((r = gw_check_token(gw, req, q, cause)) != 0)
+		return r;
+	*fields = req->method == GW_GET ? q : body;
+	return req->method == GW_GET ? 0 : at_body(req, body, cause);
 }
 
 /* Check and convert the fields into sms. */
@@ -72,24 +92,16 @@ at_parse_sms(const struct gw_conf *gw, const struct gw_request *req,
              struct sms_in *sms, char **cause)
 {
 	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
 	int r;
 
 	memset(sms, 0, sizeof *sms);
-	if (gw_parse_query(req, &q, cause) != 0) {
-		r = 400;
-		goto out;
-	}
-	if ((r = gw_check_token(gw, req, &q, cause)) != 0)
-		goto out;
-	if (req->method == GW_GET)
-		r = at_fill(&q, sms, cause);
-	else if ((r = at_body(req, &body, cause)) == 0)
-		r = at_fill(&body, sms, cause);
-out:
-	form_free(&q);
-	form_free(&body);
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_fill(f, sms, cause);
+	form_clear(&q);
+	form_clear(&body);
 	if (r != 0)
-		sms_in_free(sms);
+		sms_in_clear(sms);
 	return r;
 }
 
@@ -227,21 +239,69 @@ at_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
              struct gw_dlr *dlr, char **cause)
 {
 	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
 	int r;
 
 	memset(dlr, 0, sizeof *dlr);
-	if (gw_parse_query(req, &q, cause) != 0)
-		r = 400;
-	else if ((r = gw_check_token(gw, req, &q, cause)) != 0)
-		;
-	else if (req->method == GW_GET)
-		r = at_dlr_fill(&q, dlr, cause);
-	else if ((r = at_body(req, &body, cause)) == 0)
-		r = at_dlr_fill(&body, dlr, cause);
-	form_free(&q);
-	form_free(&body);
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_dlr_fill(f, dlr, cause);
+	form_clear(&q);
+	form_clear(&body);
 	if (r != 0)
-		gw_dlr_free(dlr);
+		gw_dlr_clear(dlr);
+	return r;
+}
+
+/* Check and copy the fields of a USSD callback. */
+static int
+at_ussd_fill(const struct form *f, struct ussd_in *u, char **cause)
+{
+	const char *sid, *svc, *phone, *net, *text;
+
+	if (gw_form_text(f, "sessionId", &sid, cause) != 0 ||
+	    gw_form_text(f, "serviceCode", &svc, cause) != 0 ||
+	    gw_form_text(f, "phoneNumber", &phone, cause) != 0 ||
+	    gw_form_text(f, "networkCode", &net, cause) != 0 ||
+	    gw_form_text(f, "text", &text, cause) != 0)
+		return 400;
+	if (sid == NULL || phone == NULL) {
+		set_cause(cause, "missing %s",
+		          sid == NULL ? "sessionId" : "phoneNumber");
+		return 400;
+	}
+	if (!gw_session_ok(sid)) {
+		set_cause(cause,
+		          "sessionId must be 1 to %d printable characters",
+		          GW_SESSION_MAX);
+		return 400;
+	}
+	if ((u->msisdn = phone_normalize(phone, cause)) == NULL)
+		return 400;
+	u->session = xstrdup(sid);
+	u->service = svc != NULL ? xstrdup(svc) : NULL;
+	u->network = net != NULL ? xstrdup(net) : NULL;
+	u->text = xstrdup(text != NULL ? text : "");
+	u->cumulative = 1; /* every input so far, joined by '*' */
+	return 0;
+}
+
+/* Authenticate and parse a USSD callback: form sessionId, serviceCode,
+ * phoneNumber, networkCode, text (every input so far, joined by '*'). */
+static int
+at_parse_ussd(const struct gw_conf *gw, const struct gw_request *req,
+              struct ussd_in *u, char **cause)
+{
+	struct form q = {NULL, 0}, body = {NULL, 0};
+	const struct form *f = NULL;
+	int r;
+
+	memset(u, 0, sizeof *u);
+	if ((r = at_fields(gw, req, &q, &body, &f, cause)) == 0)
+		r = at_ussd_fill(f, u, cause);
+	form_clear(&q);
+	form_clear(&body);
+	if (r != 0)
+		ussd_in_clear(u);
 	return r;
 }
 
@@ -253,4 +313,5 @@ const struct gw_ops gw_at_ops = {
     .build_send = at_build_send,
     .send_result = at_send_result,
     .parse_dlr = at_parse_dlr,
+    .parse_ussd = at_parse_ussd,
 };

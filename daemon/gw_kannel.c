@@ -226,10 +226,10 @@ kannel_derive_id(const struct sms_in *sms)
 	buf_printf(&b, "%s\n%s\n%" PRId64 "\n%s", sms->from, sms->to,
 	           sms->sent_at, sms->text);
 	if (EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha1(), NULL) != 1) {
-		buf_free(&b);
+		buf_clear(&b);
 		return NULL;
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&id);
 	buf_adds(&id, "h:");
 	for (i = 0; i < mdlen; i++)
@@ -320,9 +320,9 @@ kannel_parse_sms(const struct gw_conf *gw, const struct gw_request *req,
 		r = kannel_fill(&m, sms, cause);
 out:
 	free(m.ct_charset);
-	form_free(&q);
+	form_clear(&q);
 	if (r != 0)
-		sms_in_free(sms);
+		sms_in_clear(sms);
 	return r;
 }
 
@@ -338,7 +338,7 @@ kannel_dlr_url(const struct gw_conf *gw, long long id)
 		gw_form_add(&q, "token", gw->token);
 	buf_printf(&q, "%sid=%lld&status=%%d", q.len > 0 ? "&" : "", id);
 	url = xasprintf("%s?%s", base, q.data);
-	buf_free(&q);
+	buf_clear(&q);
 	free(base);
 	return url;
 }
@@ -376,7 +376,7 @@ kannel_build_send(const struct gw_conf *gw, const struct sms_out *m,
 	call->url =
 	    xasprintf("%s%c%s", gw->send_url,
 	              strchr(gw->send_url, '?') != NULL ? '&' : '?', q.data);
-	buf_free(&q);
+	buf_clear(&q);
 	return 0;
 }
 
@@ -469,9 +469,9 @@ kannel_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
 		r = 400;
 	} else
 		r = kannel_dlr_fill(&q, dlr, cause);
-	form_free(&q);
+	form_clear(&q);
 	if (r != 0)
-		gw_dlr_free(dlr);
+		gw_dlr_clear(dlr);
 	return r;
 }
 

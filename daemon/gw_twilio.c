@@ -146,9 +146,9 @@ twilio_parse_sms(const struct gw_conf *gw, const struct gw_request *req,
 	    (r = twilio_params(req, &f, cause)) == 0 &&
 	    (r = twilio_check_signature(gw, req, &f, cause)) == 0)
 		r = twilio_fill(&f, sms, cause);
-	form_free(&f);
+	form_clear(&f);
 	if (r != 0)
-		sms_in_free(sms);
+		sms_in_clear(sms);
 	return r;
 }
 
@@ -285,9 +285,9 @@ twilio_parse_dlr(const struct gw_conf *gw, const struct gw_request *req,
 	    (r = twilio_params(req, &f, cause)) == 0 &&
 	    (r = twilio_check_signature(gw, req, &f, cause)) == 0)
 		r = twilio_dlr_fill(&f, dlr, cause);
-	form_free(&f);
+	form_clear(&f);
 	if (r != 0)
-		gw_dlr_free(dlr);
+		gw_dlr_clear(dlr);
 	return r;
 }
 

@@ -446,7 +446,7 @@ http_stop_accepting(struct paknd *d)
 
 /* Free the server and its connections. */
 void
-http_free(struct paknd *d)
+http_clear(struct paknd *d)
 {
 	if (d->conns != NULL)
 		conn_listen(d->conns, NULL);

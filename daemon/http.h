@@ -34,7 +34,8 @@ int http_start(struct paknd *d, char **cause);
 void http_apply_limits(struct paknd *d);
 /* Stop accepting connections (draining). */
 void http_stop_accepting(struct paknd *d);
-void http_free(struct paknd *d);
+/* Free the server, its routes and connections (what http keeps in d). */
+void http_clear(struct paknd *d);
 
 /* Send an answer and count the request as done. */
 void http_reply(struct paknd *d, struct evhttp_request *req, int code,

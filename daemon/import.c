@@ -176,7 +176,7 @@ list_literal(const char *s, int phones, int line, char **cause)
 			          why);
 			free(why);
 			free(copy);
-			buf_free(&b);
+			buf_clear(&b);
 			return NULL;
 		}
 		buf_adds(&b, n++ ? ",\"" : "\"");
@@ -340,7 +340,7 @@ insert_row(PGconn *conn, const struct import_kind *k, const int *map, char **f,
 	             cause);
 	free(sql);
 out:
-	buf_free(&b);
+	buf_clear(&b);
 	for (int c = 1; c <= ncols + 1 && c < MAX_COLS + 1; c++)
 		free(vals[c]);
 	return rc;

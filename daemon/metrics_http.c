@@ -74,7 +74,7 @@ metrics_free(struct metrics *m)
 {
 	if (m == NULL)
 		return;
-	buf_free(&m->gauges);
+	buf_clear(&m->gauges);
 	free(m);
 }
 
@@ -89,7 +89,7 @@ gateway_sample(struct buf *b, const char *name, const char *gw, double v)
 	metrics_label_value(&lab, gw);
 	buf_addc(&lab, '"');
 	metrics_sample(b, name, lab.data, v);
-	buf_free(&lab);
+	buf_clear(&lab);
 }
 
 /* The row of res for the outbox of gateway gw, or -1. */
@@ -214,7 +214,7 @@ metrics_answer(struct metrics *m, struct evhttp_request *req)
 	metrics_page(m, &b);
 	http_reply(m->d, req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	           b.data, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* Answer every scrape that waited for the gauges. */

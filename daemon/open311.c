@@ -159,14 +159,14 @@ open311_route(struct paknd *d, struct evhttp_request *req, const char *path,
 	    (args = open311_args(&t, &f, &key, &phone, &cause)) == NULL) {
 		open311_error(d, req, 400, cause);
 		free(cause);
-		form_free(&f);
+		form_clear(&f);
 		return;
 	}
 	open311_submit(d, req, &t, key, phone, args);
 	free(args);
 	free(key);
 	free(phone);
-	form_free(&f);
+	form_clear(&f);
 }
 
 /* Register /open311/v2/; it checks body size and draining itself, to

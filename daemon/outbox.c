@@ -157,8 +157,8 @@ msg_free(struct msg *m)
 	if (m->easy != NULL)
 		curl_easy_cleanup(m->easy);
 	curl_slist_free_all(m->headers);
-	gw_call_free(&m->call);
-	buf_free(&m->answer);
+	gw_call_clear(&m->call);
+	buf_clear(&m->answer);
 	free(m->gateway);
 	free(m->msisdn);
 	free(m->body);
@@ -339,7 +339,7 @@ msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 	m->error = error;
 	mcounter_add(&o->sends, 1, m->gateway,
 	             m->refused ? "refused" : outcome_name(outcome));
-	gw_call_free(&m->call);
+	gw_call_clear(&m->call);
 	snprintf(id, sizeof id, "%lld", m->id);
 	snprintf(segs, sizeof segs, "%d", m->segments);
 	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
@@ -1056,7 +1056,7 @@ outbox_metrics(const struct outbox *o, struct buf *b)
 		buf_init(&v);
 		metrics_label_value(&v, bk->name);
 		snprintf(lab, sizeof lab, "gateway=\"%s\"", v.data);
-		buf_free(&v);
+		buf_clear(&v);
 		metrics_sample(b, "pakn_outbox_rate_waiting", lab,
 		               (double)bk->nwaiting);
 	}

@@ -467,10 +467,10 @@ run(struct paknd *d, int foreground)
 	summary_free(d->summary);
 	stats_free(d->stats);
 	survey_free(d->survey);
-	http_free(d);
+	http_clear(d);
 	metrics_free(d->metrics);
 	notify_free(d->notify);
-	ussd_http_metrics_free();
+	ussd_http_metrics_clear();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
 	event_free(key_timer);

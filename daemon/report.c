@@ -486,7 +486,7 @@ report_cmd(PGconn *conn, const struct report_opts *o, const char *month,
 		buf_init(&b);
 		report_csv(doc, &b);
 		fwrite(b.data, 1, b.len, stdout);
-		buf_free(&b);
+		buf_clear(&b);
 	} else
 		report_text(doc, stdout);
 	json_decref(doc);

@@ -135,7 +135,7 @@ stats_send(struct stats_req *s, const json_t *doc, const char *text)
 		http_reply(s->d, s->req, 200, "text/html; charset=utf-8",
 		           b.data, b.len);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* The document arrived: answer in the requested format. */
@@ -451,6 +451,8 @@ stats_busy(const struct stats *s)
 void
 stats_free(struct stats *s)
 {
+	if (s == NULL)
+		return;
 	event_free(s->timer);
 	free(s);
 }

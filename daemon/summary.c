@@ -109,6 +109,8 @@ summary_stop(struct summary *w)
 void
 summary_free(struct summary *w)
 {
+	if (w == NULL)
+		return;
 	event_free(w->timer);
 	free(w);
 }

@@ -136,6 +136,8 @@ survey_busy(const struct survey *w)
 void
 survey_free(struct survey *w)
 {
+	if (w == NULL)
+		return;
 	event_free(w->timer);
 	free(w);
 }

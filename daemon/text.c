@@ -200,7 +200,7 @@ text_utf16be_to_utf8(const unsigned char *s, size_t len, char **cause)
 	buf_init(&b);
 	while (i < len) {
 		if (utf16_next(s, len, i, le, &cp, &used, cause) != 0) {
-			buf_free(&b);
+			buf_clear(&b);
 			return NULL;
 		}
 		utf8_put(&b, cp);
@@ -231,7 +231,7 @@ text_latin1_to_utf8(const unsigned char *s, size_t len, char **cause)
 	buf_init(&b);
 	for (i = 0; i < len; i++) {
 		if (s[i] == 0) {
-			buf_free(&b);
+			buf_clear(&b);
 			set_cause(cause, "NUL character at byte %zu", i);
 			return NULL;
 		}
@@ -323,7 +323,7 @@ form_get(const struct form *f, const char *key)
 
 /* Free every pair; the form is empty afterwards. */
 void
-form_free(struct form *f)
+form_clear(struct form *f)
 {
 	if (f == NULL)
 		return;

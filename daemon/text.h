@@ -55,6 +55,7 @@ struct form {
 int form_parse(struct form *f, const char *s, size_t len, char **cause);
 /* First value of key, or NULL. */
 const struct kv *form_get(const struct form *f, const char *key);
-void form_free(struct form *f);
+/* Free the pairs and clear the form (it may be parsed into again). */
+void form_clear(struct form *f);
 
 #endif

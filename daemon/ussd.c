@@ -1,10 +1,9 @@
-/* ussd.c: USSD menus as a pure state machine, and USSD callbacks per
- * gateway type (no I/O).
+/* ussd.c: USSD menus as a pure state machine (no I/O).
  *
  * A session is a state (struct ussd_state, kept in PostgreSQL as JSON
- * between steps) and each step applies one input to it: ussd_step gets
- * the state, the input and what the database knows for this step (struct
- * ussd_ctx) and returns the screen to show and the action to take. The
+ * between steps, see ussd_session.c) and each step applies one input to it:
+ * ussd_step gets the state, the input and what the database knows for this step
+ * (struct ussd_ctx) and returns the screen to show and the action to take. The
  * texts are Vietnamese; without diacritics every piece is folded to
  * GSM-7 before it is measured, so each screen is known to fit USSD_MAX
  * characters, with room left for a one-line reason above it.
@@ -15,152 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "grammar.h"
-#include "phone.h"
 #include "sms.h"
 #include "ussd.h"
 #include "util.h"
 
-#define AT_FORM          "application/x-www-form-urlencoded"
-#define USSD_SESSION_MAX 128
-#define USSD_BODY_MAX    (USSD_MAX - USSD_REASON_MAX - 1)
-
-/* How a gateway type sends its USSD callbacks. */
-struct ussd_adapter {
-	enum gw_type type;
-	int (*parse)(const struct gw_conf *, const struct gw_request *,
-	             struct ussd_req *, char **);
-	int cumulative; /* text repeats every input so far (else: the last) */
-};
-
-static const struct ussd_adapter adapters[] = {
-    {GW_AT, ussd_parse_at, 1},
-};
-
-/* Authenticate and parse a USSD callback of any gateway type. */
-int
-ussd_parse(const struct gw_conf *gw, const struct gw_request *r,
-           struct ussd_req *req, char **cause)
-{
-	size_t i;
-	int rc;
-
-	memset(req, 0, sizeof *req);
-	for (i = 0; i < sizeof adapters / sizeof adapters[0]; i++) {
-		if (adapters[i].type != gw->type)
-			continue;
-		if ((rc = adapters[i].parse(gw, r, req, cause)) == 0)
-			req->cumulative = adapters[i].cumulative;
-		return rc;
-	}
-	set_cause(cause, "gateway %s (%s) has no USSD", gw->name,
-	          gw_type_name(gw->type));
-	return 404;
-}
-
-/* Is s a usable session id: 1 to 128 printable ASCII characters? */
-static int
-session_ok(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		if (s[n] <= ' ' || s[n] > '~')
-			return 0;
-	}
-	return n > 0 && n <= USSD_SESSION_MAX;
-}
-
-/* Check and copy the fields of an Africa's Talking USSD request. */
-static int
-at_ussd_fill(const struct form *f, struct ussd_req *req, char **cause)
-{
-	const char *sid, *svc, *phone, *net, *text;
-
-	if (gw_form_text(f, "sessionId", &sid, cause) != 0 ||
-	    gw_form_text(f, "serviceCode", &svc, cause) != 0 ||
-	    gw_form_text(f, "phoneNumber", &phone, cause) != 0 ||
-	    gw_form_text(f, "networkCode", &net, cause) != 0 ||
-	    gw_form_text(f, "text", &text, cause) != 0)
-		return 400;
-	if (sid == NULL || phone == NULL) {
-		set_cause(cause, "missing %s",
-		          sid == NULL ? "sessionId" : "phoneNumber");
-		return 400;
-	}
-	if (!session_ok(sid)) {
-		set_cause(cause,
-		          "sessionId must be 1 to %d printable "
-		          "characters",
-		          USSD_SESSION_MAX);
-		return 400;
-	}
-	if ((req->msisdn = phone_normalize(phone, cause)) == NULL)
-		return 400;
-	req->session = xstrdup(sid);
-	req->service = svc != NULL ? xstrdup(svc) : NULL;
-	req->network = net != NULL ? xstrdup(net) : NULL;
-	req->text = xstrdup(text != NULL ? text : "");
-	return 0;
-}
-
-/* Parse the form body of a POST into f. */
-static int
-at_ussd_body(const struct gw_request *r, struct form *f, char **cause)
-{
-	char *why = NULL;
-
-	if (r->content_type != NULL &&
-	    !gw_content_type_is(r->content_type, AT_FORM)) {
-		set_cause(cause, "unsupported Content-Type (want %s)", AT_FORM);
-		return 415;
-	}
-	if (r->body_len > 0 &&
-	    form_parse(f, (const char *)r->body, r->body_len, &why) != 0) {
-		set_cause(cause, "body: %s", why);
-		free(why);
-		return 400;
-	}
-	return 0;
-}
-
-/* Africa's Talking: a form POST (or GET), the token as for SMS. */
-int
-ussd_parse_at(const struct gw_conf *gw, const struct gw_request *r,
-              struct ussd_req *req, char **cause)
-{
-	struct form q = {NULL, 0}, body = {NULL, 0};
-	int rc;
-
-	memset(req, 0, sizeof *req);
-	if (gw_parse_query(r, &q, cause) != 0)
-		rc = 400;
-	else if ((rc = gw_check_token(gw, r, &q, cause)) != 0)
-		;
-	else if (r->method == GW_GET)
-		rc = at_ussd_fill(&q, req, cause);
-	else if ((rc = at_ussd_body(r, &body, cause)) == 0)
-		rc = at_ussd_fill(&body, req, cause);
-	form_free(&q);
-	form_free(&body);
-	if (rc != 0)
-		ussd_req_free(req);
-	return rc;
-}
-
-/* Free the strings of a request and clear it. */
-void
-ussd_req_free(struct ussd_req *req)
-{
-	free(req->session);
-	free(req->service);
-	free(req->msisdn);
-	free(req->network);
-	free(req->text);
-	memset(req, 0, sizeof *req);
-}
+#define USSD_BODY_MAX (USSD_MAX - USSD_REASON_MAX - 1)
 
 /* The part of text after its last '*'. */
 const char *
@@ -484,7 +343,7 @@ finish(struct ussd_state *st, struct ussd_out *out, struct buf *b)
 	go(st, US_DONE);
 	out->end = 1;
 	out->screen = cut(b->data, USSD_MAX);
-	buf_free(b);
+	buf_clear(b);
 	return NULL;
 }
 
@@ -530,11 +389,11 @@ status_end(const struct ussd_ctx *ctx, struct ussd_state *st,
 			buf_adds(&line, ctx->open[i].due);
 		}
 		if (ussd_len(b.data) + ussd_len(line.data) > USSD_MAX) {
-			buf_free(&line);
+			buf_clear(&line);
 			break;
 		}
 		buf_adds(&b, line.data);
-		buf_free(&line);
+		buf_clear(&line);
 	}
 	return finish(st, out, &b);
 }
@@ -976,26 +835,24 @@ show_done(struct buf *b, const struct ussd_ctx *ctx,
 	add(b, ctx, "Phiên đã kết thúc.");
 }
 
-/* One screen: its name in the saved state, how it reads an input and how
- * it shows itself. */
+/* One screen: how it reads an input and how it shows itself. */
 static const struct screen {
-	const char *name;
 	const char *(*step)(const struct ussd_ctx *, struct ussd_state *,
 	                    const char *, struct ussd_out *);
 	void (*show)(struct buf *, const struct ussd_ctx *,
 	             const struct ussd_state *);
 } screens[US_NSCREENS] = {
-    [US_MAIN] = {"main", step_main, show_main},
-    [US_DIM] = {"dim", step_dim, show_dim},
-    [US_CAT] = {"cat", step_cat, show_cat},
-    [US_UNIT] = {"unit", step_unit, show_unit},
-    [US_TEXT] = {"text", step_text, show_text},
-    [US_CONFIRM] = {"confirm", step_confirm, show_confirm},
-    [US_RATE] = {"rate", step_rate, show_rate},
-    [US_SVC] = {"svc", step_svc, show_svc},
-    [US_SCORE] = {"score", step_score, show_score},
-    [US_REG] = {"reg", step_reg, show_reg},
-    [US_DONE] = {"done", step_done, show_done},
+    [US_MAIN] = {step_main, show_main},
+    [US_DIM] = {step_dim, show_dim},
+    [US_CAT] = {step_cat, show_cat},
+    [US_UNIT] = {step_unit, show_unit},
+    [US_TEXT] = {step_text, show_text},
+    [US_CONFIRM] = {step_confirm, show_confirm},
+    [US_RATE] = {step_rate, show_rate},
+    [US_SVC] = {step_svc, show_svc},
+    [US_SCORE] = {step_score, show_score},
+    [US_REG] = {step_reg, show_reg},
+    [US_DONE] = {step_done, show_done},
 };
 
 /* Show the state's screen under a reason line (if any). */
@@ -1014,7 +871,7 @@ show(const struct ussd_ctx *ctx, const struct ussd_state *st,
 	}
 	screens[st->screen].show(&b, ctx, st);
 	out->screen = cut(b.data, USSD_MAX);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* The first screen of a new session. */
@@ -1080,313 +937,9 @@ ussd_answer(const struct ussd_out *out)
 
 /* Free what a step returned and clear it. */
 void
-ussd_out_free(struct ussd_out *out)
+ussd_out_clear(struct ussd_out *out)
 {
 	free(out->screen);
 	free(out->fail);
 	memset(out, 0, sizeof *out);
-}
-
-static const char *flow_names[] = {
-    [UF_COMPLAINT] = "complaint",
-    [UF_TICKET] = "ticket",
-    [UF_SERVICE] = "service",
-};
-
-/* Set key to a string, or leave it out when s is NULL. */
-static void
-json_str(json_t *o, const char *key, const char *s)
-{
-	if (s != NULL)
-		json_object_set_new(o, key, json_string(s));
-}
-
-/* The state as JSON. */
-char *
-ussd_state_json(const struct ussd_state *st)
-{
-	json_t *o = json_object();
-	char *s;
-
-	json_str(o, "screen", screens[st->screen].name);
-	json_str(o, "flow", flow_names[st->flow]);
-	json_object_set_new(o, "page", json_integer(st->page));
-	json_object_set_new(o, "dim", json_integer(st->dim));
-	json_str(o, "cat", st->cat);
-	json_str(o, "svc", st->svc);
-	json_str(o, "unit", st->unit);
-	json_str(o, "unit_name", st->unit_name);
-	json_str(o, "text", st->text);
-	json_str(o, "ticket", st->ticket);
-	json_object_set_new(o, "cid", json_integer(st->cid));
-	json_object_set_new(o, "score", json_integer(st->score));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s == NULL)
-		fatalx("json_dumps");
-	return s;
-}
-
-/* A string member, copied, or NULL. */
-static char *
-get_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* An integer member within lo..hi, or lo. */
-static long long
-get_int(const json_t *o, const char *key, long long lo, long long hi)
-{
-	json_int_t v = json_integer_value(json_object_get(o, key));
-
-	return v >= lo && v <= hi ? v : lo;
-}
-
-/* The index of name in a table of names, or -1. */
-static int
-name_index(const char *name, const char *const *names, size_t n)
-{
-	for (size_t i = 0; name != NULL && i < n; i++) {
-		if (names[i] != NULL && strcmp(names[i], name) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-/* Parse a saved state. */
-int
-ussd_state_parse(struct ussd_state *st, const char *json, char **cause)
-{
-	const char *names[US_NSCREENS];
-	json_t *o = json_loads(json, 0, NULL);
-	int screen, flow;
-
-	memset(st, 0, sizeof *st);
-	for (int i = 0; i < US_NSCREENS; i++)
-		names[i] = screens[i].name;
-	screen = name_index(json_string_value(json_object_get(o, "screen")),
-	                    names, US_NSCREENS);
-	flow = name_index(json_string_value(json_object_get(o, "flow")),
-	                  flow_names, 3);
-	if (!json_is_object(o) || screen < 0 || flow < 0) {
-		set_cause(cause, "not a USSD state");
-		json_decref(o);
-		return -1;
-	}
-	st->screen = (enum ussd_screen)screen;
-	st->flow = (enum ussd_flow)flow;
-	st->page = (int)get_int(o, "page", 0, 1000);
-	st->dim = (int)get_int(o, "dim", 0, 8);
-	st->cat = get_str(o, "cat");
-	st->svc = get_str(o, "svc");
-	st->unit = get_str(o, "unit");
-	st->unit_name = get_str(o, "unit_name");
-	st->text = get_str(o, "text");
-	st->ticket = get_str(o, "ticket");
-	st->cid = get_int(o, "cid", 0, INT64_MAX);
-	st->score = (int)get_int(o, "score", 0, 5);
-	json_decref(o);
-	return 0;
-}
-
-/* Free the strings of a state and clear it. */
-void
-ussd_state_free(struct ussd_state *st)
-{
-	free(st->cat);
-	free(st->svc);
-	free(st->unit);
-	free(st->unit_name);
-	free(st->text);
-	free(st->ticket);
-	memset(st, 0, sizeof *st);
-}
-
-static const char *action_names[] = {
-    [UA_NONE] = "none",         [UA_COMPLAINT] = "complaint",
-    [UA_RATE] = "rate",         [UA_RATE_SERVICE] = "rate_service",
-    [UA_REGISTER] = "register",
-};
-
-/* The name of an action, for logs. */
-const char *
-ussd_action_name(enum ussd_action action)
-{
-	return action_names[action];
-}
-
-/* The action of out as JSON, or NULL. */
-char *
-ussd_action_json(const struct ussd_state *st, const struct ussd_out *out)
-{
-	json_t *o;
-	char *s;
-
-	if (out->action == UA_NONE)
-		return NULL;
-	o = json_object();
-	json_str(o, "kind", action_names[out->action]);
-	json_str(o, "category", st->cat);
-	json_str(o, "service", st->svc);
-	json_str(o, "unit", st->unit);
-	json_str(o, "text", st->text);
-	json_object_set_new(o, "complaint", json_integer(st->cid));
-	json_object_set_new(o, "score", json_integer(st->score));
-	json_object_set_new(o, "dim", json_integer(st->dim));
-	json_str(o, "fail", out->fail);
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s == NULL)
-		fatalx("json_dumps");
-	return s;
-}
-
-/* Parse an array of {code, label, dim} into *v; -1 if malformed. */
-static int
-items_parse(const json_t *a, struct ussd_item **v, size_t *n)
-{
-	size_t i;
-	json_t *e;
-
-	*v = NULL;
-	*n = 0;
-	if (a == NULL || json_is_null(a))
-		return 0;
-	if (!json_is_array(a))
-		return -1;
-	*v = xcalloc(json_array_size(a) + 1, sizeof **v);
-	json_array_foreach(a, i, e)
-	{
-		const char *code =
-		    json_string_value(json_object_get(e, "code"));
-		const char *label =
-		    json_string_value(json_object_get(e, "label"));
-		if (code == NULL || label == NULL)
-			return -1;
-		(*v)[i].code = xstrdup(code);
-		(*v)[i].label = xstrdup(label);
-		(*v)[i].dim = (int)get_int(e, "dim", 0, 8);
-		*n = i + 1;
-	}
-	return 0;
-}
-
-/* Parse the open tickets; -1 if malformed. */
-static int
-tickets_parse(const json_t *a, struct ussd_ctx *ctx)
-{
-	size_t i;
-	json_t *e;
-
-	if (a == NULL || json_is_null(a))
-		return 0;
-	if (!json_is_array(a))
-		return -1;
-	ctx->open = xcalloc(json_array_size(a) + 1, sizeof *ctx->open);
-	json_array_foreach(a, i, e)
-	{
-		struct ussd_ticket *t = &ctx->open[i];
-		if ((t->ticket = get_str(e, "ticket")) == NULL)
-			return -1;
-		ctx->nopen = i + 1;
-		t->status = get_str(e, "status");
-		t->due = get_str(e, "due");
-		if (t->status == NULL)
-			t->status = xstrdup("");
-		if (t->due == NULL)
-			t->due = xstrdup("");
-	}
-	return 0;
-}
-
-/* Parse a {code, name} member into two strings (both or neither). */
-static void
-unit_parse(const json_t *o, const char *key, char **code, char **name)
-{
-	const json_t *u = json_object_get(o, key);
-
-	*code = get_str(u, "code");
-	*name = get_str(u, "name");
-	if (*code == NULL || *name == NULL) {
-		free(*code);
-		free(*name);
-		*code = *name = NULL;
-	}
-}
-
-/* Parse pakn.ussd_context's JSON. */
-int
-ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause)
-{
-	json_t *o = json_loads(json, 0, NULL), *ans;
-	int diacritics = ctx->diacritics, bad;
-
-	memset(ctx, 0, sizeof *ctx);
-	ctx->diacritics = diacritics;
-	bad = !json_is_object(o) ||
-	      items_parse(json_object_get(o, "dims"), &ctx->dims,
-	                  &ctx->ndims) != 0 ||
-	      items_parse(json_object_get(o, "cats"), &ctx->cats,
-	                  &ctx->ncats) != 0 ||
-	      items_parse(json_object_get(o, "svcs"), &ctx->svcs,
-	                  &ctx->nsvcs) != 0 ||
-	      tickets_parse(json_object_get(o, "open"), ctx) != 0;
-	if (!bad) {
-		unit_parse(o, "home", &ctx->home_code, &ctx->home_name);
-		unit_parse(o, "unit", &ctx->unit_code, &ctx->unit_name);
-		ctx->example = get_str(o, "example");
-		ans = json_object_get(o, "answered");
-		ctx->answered_ticket = get_str(ans, "ticket");
-		ctx->answered_id = ctx->answered_ticket != NULL
-		                       ? get_int(ans, "id", 0, INT64_MAX)
-		                       : 0;
-	}
-	if (ctx->example == NULL)
-		ctx->example = xstrdup("00004");
-	json_decref(o);
-	if (bad) {
-		set_cause(cause, "not a USSD context");
-		ussd_ctx_free(ctx);
-		return -1;
-	}
-	return 0;
-}
-
-/* Free the items of a list. */
-static void
-items_free(struct ussd_item *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].code);
-		free(v[i].label);
-	}
-	free(v);
-}
-
-/* Free a context's strings and clear it (keeping diacritics). */
-void
-ussd_ctx_free(struct ussd_ctx *ctx)
-{
-	int diacritics = ctx->diacritics;
-
-	items_free(ctx->dims, ctx->ndims);
-	items_free(ctx->cats, ctx->ncats);
-	items_free(ctx->svcs, ctx->nsvcs);
-	for (size_t i = 0; i < ctx->nopen; i++) {
-		free(ctx->open[i].ticket);
-		free(ctx->open[i].status);
-		free(ctx->open[i].due);
-	}
-	free(ctx->open);
-	free(ctx->home_code);
-	free(ctx->home_name);
-	free(ctx->example);
-	free(ctx->unit_code);
-	free(ctx->unit_name);
-	free(ctx->answered_ticket);
-	memset(ctx, 0, sizeof *ctx);
-	ctx->diacritics = diacritics;
 }

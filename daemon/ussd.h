@@ -1,12 +1,10 @@
 /* ussd.h: USSD menus (complain, rate, status, register) as a pure state
- * machine, and the parsing of USSD callbacks per gateway type (no I/O). */
+ * machine (no I/O). A gateway's USSD callback is parsed by its adapter
+ * (gw.h: parse_ussd); the JSON kept between steps is in ussd_session.h. */
 #ifndef PAKN_USSD_H
 #define PAKN_USSD_H
 
 #include <stddef.h>
-
-#include "config.h"
-#include "gw.h"
 
 #define USSD_MAX        182  /* characters of an answer after CON/END */
 #define USSD_REASON_MAX 36   /* characters of the line saying what was wrong */
@@ -14,29 +12,6 @@
 #define USSD_CODE_MAX   16   /* characters of a code or ticket shown */
 #define USSD_PAGE_ITEMS 8    /* list items per page (9: more, 0: back) */
 #define USSD_TEXT_MAX   1000 /* bytes of complaint text kept */
-
-/* A USSD callback, normalised. All strings are UTF-8 and owned. */
-struct ussd_req {
-	char *session;  /* the gateway's session id, 1 to 128 printable bytes */
-	char *service;  /* the code dialled, or NULL */
-	char *msisdn;   /* E.164 */
-	char *network;  /* the operator's code, or NULL */
-	char *text;     /* what the gateway sent as input, "" at the start */
-	int cumulative; /* text holds every input so far, joined by '*' */
-};
-
-/*
- * Authenticate and parse a USSD callback of a gateway of any type. 0 and
- * *req filled, or an HTTP status (400, 401, 403, 404 for a gateway type
- * without USSD, 415) and *cause, one line without secrets.
- */
-int ussd_parse(const struct gw_conf *gw, const struct gw_request *r,
-               struct ussd_req *req, char **cause);
-/* Africa's Talking: form sessionId, serviceCode, phoneNumber, networkCode,
- * text (every input so far, joined by '*'); token as for SMS. */
-int ussd_parse_at(const struct gw_conf *gw, const struct gw_request *r,
-                  struct ussd_req *req, char **cause);
-void ussd_req_free(struct ussd_req *req);
 
 /*
  * The input of this step: with cumulative text, what follows the text of
@@ -141,17 +116,7 @@ char *ussd_answer(const struct ussd_out *out);
 /* Length in characters (GSM-7 septets when folded, else UTF-16 units). */
 int ussd_len(const char *s);
 
-/* The state as JSON, and back; -1 and *cause if the JSON is not one. */
-char *ussd_state_json(const struct ussd_state *st);
-int ussd_state_parse(struct ussd_state *st, const char *json, char **cause);
-void ussd_state_free(struct ussd_state *st);
-/* The name of an action, for logs ("complaint", "rate", ...). */
-const char *ussd_action_name(enum ussd_action action);
-/* The action of out (for pakn.ussd_save) as JSON, or NULL for UA_NONE. */
-char *ussd_action_json(const struct ussd_state *st, const struct ussd_out *out);
-/* Parse pakn.ussd_context's JSON; -1 and *cause if it is not one. */
-int ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause);
-void ussd_ctx_free(struct ussd_ctx *ctx);
-void ussd_out_free(struct ussd_out *out);
+/* Free what a step returned and clear it. */
+void ussd_out_clear(struct ussd_out *out);
 
 #endif

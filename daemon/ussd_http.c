@@ -21,6 +21,7 @@
 #include "gw.h"
 #include "stmt.h"
 #include "ussd.h"
+#include "ussd_session.h"
 #include "gw_http.h"
 #include "ussd_http.h"
 #include "metrics.h"
@@ -42,7 +43,7 @@ struct ussd_call {
 	const char *kind; /* started or continued, once the machine ran */
 	struct evhttp_request *req;
 	char *gwname;
-	struct ussd_req u;
+	struct ussd_in u;
 	int diacritics;
 	long idle;
 };
@@ -52,7 +53,7 @@ static void
 call_free(struct ussd_call *c)
 {
 	free(c->gwname);
-	ussd_req_free(&c->u);
+	ussd_in_clear(&c->u);
 	free(c);
 }
 
@@ -135,7 +136,7 @@ step_run(struct ussd_call *c, PGresult *res, struct step_out *so, char **cause)
 	if (PQgetisnull(res, 0, 4))
 		ussd_start(&ctx, &st, &out);
 	else if (ussd_state_parse(&st, PQgetvalue(res, 0, 4), cause) != 0) {
-		ussd_ctx_free(&ctx);
+		ussd_ctx_clear(&ctx);
 		return -1;
 	} else
 		ussd_step(&ctx, &st,
@@ -146,9 +147,9 @@ step_run(struct ussd_call *c, PGresult *res, struct step_out *so, char **cause)
 	if (out.action != UA_NONE)
 		log_info("gw %s: ussd session %s: action %s", c->gwname,
 		         c->u.session, ussd_action_name(out.action));
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 	return 0;
 }
 
@@ -240,7 +241,7 @@ ussd_http(struct paknd *d, struct evhttp_request *req, const char *path,
 	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
 	c = xcalloc(1, sizeof *c);
-	if ((code = ussd_parse(gw, &r, &c->u, &cause)) != 0) {
+	if ((code = gw_parse_ussd(gw, &r, &c->u, &cause)) != 0) {
 		log_info("gw %s: refused ussd callback: %d %s", gwname, code,
 		         cause);
 		http_error(d, req, code, cause);
@@ -275,7 +276,7 @@ ussd_http_metrics(struct buf *b)
 
 /* Forget the counted steps (at exit). */
 void
-ussd_http_metrics_free(void)
+ussd_http_metrics_clear(void)
 {
 	mcounter_clear(&steps);
 }

@@ -9,6 +9,6 @@ void ussd_http_routes(struct paknd *d);
 /* Append the USSD steps answered by gateway and result (/metrics). */
 void ussd_http_metrics(struct buf *b);
 /* Forget the counted steps (at exit). */
-void ussd_http_metrics_free(void);
+void ussd_http_metrics_clear(void);
 
 #endif

@@ -206,7 +206,7 @@ buf_detach(struct buf *b)
 
 /* Release the buffer. */
 void
-buf_free(struct buf *b)
+buf_clear(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;

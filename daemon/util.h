@@ -1,4 +1,17 @@
-/* util.h: allocation that never fails, growable buffers, small helpers. */
+/* util.h: allocation that never fails, growable buffers, small helpers.
+ *
+ * Freeing, the same way in every module (as tmux and OpenSMTPD do):
+ * - x_free(struct x *p) frees the object p and everything it owns; p was
+ *   allocated by x_new/x_create/x_start (or a parser returning it) and is
+ *   gone after the call. x_free(NULL) does nothing, like free(3).
+ * - x_clear(struct x *p) frees only what a struct the caller owns (on the
+ *   stack, or a member of another struct) points to, and zeroes it (keeps
+ *   what its comment says it keeps), so that clearing it again, or after a
+ *   parser failed, is harmless. The struct itself is not freed. A module
+ *   that keeps its state inside struct paknd clears it with MODULE_clear(d)
+ *   (http_clear).
+ * - A parser that fills a caller's struct clears it itself when it fails.
+ */
 #ifndef PAKN_UTIL_H
 #define PAKN_UTIL_H
 
@@ -33,12 +46,19 @@ void csp_for_style(const char *style, char *out, size_t size);
 /* Append text with HTML's special characters escaped. */
 void buf_add_html(struct buf *b, const char *s);
 char *buf_detach(struct buf *b);
-void buf_free(struct buf *b);
+void buf_clear(struct buf *b);
 
 /* Compare two byte strings in time independent of where they differ. */
 int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Set *cause to a newly allocated message (if cause is not NULL). */
 void set_cause(char **cause, const char *fmt, ...) PAKN_PRINTF(2, 3);
+
+/* The old names that daemon/ingest.c still uses, until the intake
+ * redesign (issue 12) renames them there; other code uses the _clear
+ * names. Remove this block with the last caller. */
+#define buf_free     buf_clear
+#define sms_in_free  sms_in_clear
+#define sms_cmd_free sms_cmd_clear
 
 #endif

@@ -43,7 +43,6 @@
 #define PAKN_SRCDIR "."
 #endif
 
-#define FAKEGW    PAKN_BUILDDIR "/tests/fakegw"
 #define SHORTCODE "8079"
 #define SENDER    "1022" /* [gateway.kgw] sender */
 #define WAIT      10.0
@@ -66,31 +65,7 @@ static const char *seed_sql[] = {
 static char *extra; /* the configuration's extra text, for a second paknd */
 
 static struct paknd *D;
-static struct {
-	int port;
-	pid_t pid;
-	char file[PATH_MAX];
-} G; /* the fake Kannel */
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
+static struct fakegw G = {.name = "abuse"}; /* the fake Kannel */
 
 /* Send one SMS through kgw's get-url from a number to a number; returns
  * the HTTP status. id names the message. */
@@ -151,78 +126,6 @@ static int
 fg_wait(const char *number, int want)
 {
 	return fakegw_wait(G.file, number, want, WAIT);
-}
-
-/* Call the API; fail unless the status is want. Returns the JSON body. */
-static json_t *
-api(const char *method, const char *path, const char *token, const char *body,
-    long want)
-{
-	char *auth = strf("Authorization: Bearer %s", token);
-	const char *headers[] = {"Content-Type: application/json", auth, NULL};
-	struct http_resp r;
-	json_t *j;
-
-	http_request(D->port, method, path, headers, body,
-	             body ? strlen(body) : 0, &r);
-	if (r.status != want)
-		paknd_dump(D);
-	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
-	              path, r.status, want, r.body);
-	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
-	j = json_loads(r.body, 0, NULL);
-	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
-	http_resp_free(&r);
-	free(auth);
-	return j;
-}
-
-/* POST an action on a ticket; returns the answer. */
-static json_t *
-act(const char *ticket, const char *action, const char *token, const char *body,
-    long want)
-{
-	char *path = strf("/v1/complaints/%s/%s", ticket, action);
-	json_t *j = api("POST", path, token, body, want);
-
-	free(path);
-	return j;
-}
-
-/* A string member by a two-level path ("a.b"), or "". */
-static const char *
-jstr2(json_t *j, const char *a, const char *b)
-{
-	json_t *v = json_object_get(j, a);
-	const char *s;
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	s = json_string_value(v);
-	return s != NULL ? s : "";
-}
-
-/* The complaint's events, "event:actor_phone_or_-:reason", in order. */
-static char *
-ledger(const char *ticket)
-{
-	return qval("SELECT string_agg(e.event || ':' || coalesce(o.phone, '-')"
-	            " || ':' || coalesce(e.reason, ''), ', ' ORDER BY e.id) "
-	            "FROM pakn.complaint_event e JOIN pakn.complaint c ON "
-	            "c.id = e.complaint_id LEFT JOIN pakn.official o ON "
-	            "e.actor_id ~ '^[0-9]+$' AND o.id = e.actor_id::bigint "
-	            "WHERE c.ticket = $1 AND e.event NOT IN ('received', "
-	            "'routed', 'assigned')",
-	            ticket, NULL);
-}
-
-/* The responsible unit of a complaint. */
-static char *
-unit_of(const char *ticket)
-{
-	return qval("SELECT responsible_unit FROM pakn.complaint WHERE "
-	            "ticket = $1",
-	            ticket, NULL);
 }
 
 /* The kinds of the SMS queued to a phone, in order, comma-separated. */
@@ -672,7 +575,7 @@ START_TEST(test_official_extend)
 	assert_contains(b, "cần khảo sát hiện trường");
 	assert_contains(b, want_due);
 	free(b);
-	assert_value(ledger(t),
+	assert_value(ticket_ledger(t),
 	             "extended:" OFFICER4 ":cần khảo sát hiện trường");
 	sms(OFFICER4, cmd);
 	free(cmd);
@@ -729,7 +632,7 @@ START_TEST(test_official_return)
 	                  "' ' || status FROM pakn.complaint WHERE ticket = $1",
 	                  t1, NULL),
 	             "01-TTHC true open");
-	assert_value(ledger(t1),
+	assert_value(ticket_ledger(t1),
 	             "returned:" OFFICER4
 	             ":thuộc thẩm quyền Sở Xây dựng, transferred:" OFFICER4
 	             ":thuộc thẩm quyền Sở Xây dựng");
@@ -743,16 +646,16 @@ START_TEST(test_official_return)
 	cmd = strf("CT %s 00070 vỉa hè thuộc Hoàn Kiếm", t2);
 	sms(OFFICER4, cmd);
 	free(cmd);
-	assert_value(unit_of(t2), "00070");
+	assert_value(ticket_unit(t2), "00070");
 	cmd = strf("TC %s không phải địa bàn phường", t2);
 	sms(OFFICER70, cmd);
 	free(cmd);
-	assert_value(unit_of(t2), "00004");
+	assert_value(ticket_unit(t2), "00004");
 	/* From the desk a TC goes up to the province; at the province,
 	 * nobody above: rejected, the citizen told why. */
 	cmd = strf("TC %s không thuộc thẩm quyền của thành phố", t1);
 	sms(LEADER01, cmd);
-	assert_value(unit_of(t1), "01");
+	assert_value(ticket_unit(t1), "01");
 	sms(LEADER01, cmd);
 	free(cmd);
 	assert_value(qval("SELECT status FROM pakn.complaint WHERE ticket = $1",
@@ -782,7 +685,7 @@ START_TEST(test_long_answer)
 	buf_addc(&lb, '\0');
 	text = strdup(lb.data);
 	body = strf("{\"text\": \"%s\"}", text);
-	j = act(t, "answer", T_OFFICER4, body, 400);
+	j = api_act(t, "answer", T_OFFICER4, body, 400);
 	assert_contains(jstr2(j, "error", "message"), "over the limit of 3");
 	assert_contains(jstr2(j, "error", "message"), "max_answer_parts");
 	json_decref(j);
@@ -803,7 +706,7 @@ START_TEST(test_long_answer)
 	free(cmd);
 	free(body);
 	free(text);
-	buf_free(&lb);
+	buf_clear(&lb);
 	free(t);
 }
 END_TEST
@@ -934,70 +837,6 @@ abuse_suite(void)
 	return s;
 }
 
-/* Start the fake Kannel and wait until it has bound its port. */
-static int
-fakegw_start(void)
-{
-	char port[16], log[PATH_MAX];
-	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", G.file, NULL};
-	double end = now_secs() + 5;
-	pid_t parent = getpid();
-	int fd;
-
-	if ((G.port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", G.port);
-	harness_path(G.file, sizeof G.file, "fakegw-abuse.txt");
-	harness_path(log, sizeof log, "fakegw-abuse.log");
-	fflush(NULL);
-	if ((G.pid = fork()) == -1)
-		return -1;
-	if (G.pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(127);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(G.file, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	if (access(G.file, F_OK) == 0)
-		return 0;
-	log_tail(log, 20);
-	return -1;
-}
-
-/* Import the sample units, routing and officials with paknctl, then
- * seed this suite's officials and tokens. */
-static int
-seed(void)
-{
-	static const char *const files[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
-	};
-	char out[PATH_MAX];
-
-	harness_path(out, sizeof out, "paknctl-import.out");
-	for (size_t i = 0; i < 3; i++) {
-		char *argv[] = {
-		    (char *)paknctl_path(), "-c", D->conf, (char *)files[i][0],
-		    (char *)files[i][1],    NULL};
-		if (harness_run(argv, out, out, 30) != 0) {
-			log_tail(out, 10);
-			return -1;
-		}
-	}
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -1010,7 +849,7 @@ main(void)
 		fprintf(stderr, "check_abuse: cannot start PostgreSQL\n");
 		return 99;
 	}
-	if (fakegw_start() == -1) {
+	if (fakegw_start(&G) == -1) {
 		fprintf(stderr, "check_abuse: fakegw does not start\n");
 		return EXIT_FAILURE;
 	}
@@ -1029,7 +868,8 @@ main(void)
 	         "[summary]\ninterval = 3600\nweekly = yes\nmonthly = yes\n",
 	         G.port);
 	if (paknd_start(D, "main", extra) == -1 ||
-	    paknd_wait_ready(D, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(D, 10) == -1 ||
+	    harness_seed(D->conf, 1, seed_sql) == -1) {
 		fprintf(stderr, "check_abuse: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

@@ -77,17 +77,6 @@
 	                                                    "interval = "      \
 	                                                    "600000\n"
 
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
-
 /* A complaint as the tests know it. */
 struct complaint {
 	char id[24];
@@ -123,16 +112,6 @@ static void
 sms(const char *from, const char *text)
 {
 	sms_to(harness_main(), from, text);
-}
-
-/* Return the id of the newest outbox row, as text, to count from. */
-static char *
-outbox_mark(void)
-{
-	char *v = qval("SELECT coalesce(max(id), 0) FROM pakn.outbox", NULL);
-
-	ck_assert_ptr_nonnull(v);
-	return v;
 }
 
 /* Return "msisdn kind, ..." of the SMS queued after mark, sorted. */
@@ -395,48 +374,14 @@ answer(const struct complaint *c, const char *msisdn, const char *text)
 	free(mark);
 }
 
-/* Run paknctl on the main config; return the status and *out. */
-static int
-paknctl(const char *command, const char *file, char **out)
-{
-	char *argv[] = {(char *)paknctl_path(), "-c",
-	                harness_main()->conf,   (char *)command,
-	                (char *)file,           NULL};
-	char path[PATH_MAX];
-	int status;
-
-	harness_path(path, sizeof path, "paknctl-acc.out");
-	unlink(path);
-	status = harness_run(argv, path, path, 30);
-	*out = file_read(path, NULL);
-	return status;
-}
-
 /* Fail unless `paknctl <command> <file>` exits 0. */
 static void
 paknctl_ok(const char *command, const char *file)
 {
-	char *out = NULL;
-	int status = paknctl(command, file, &out);
+	struct ctl c = paknctl(command, file, NULL);
 
-	ck_assert_msg(status == 0, "paknctl %s %s: status 0x%x: %s", command,
-	              file, status, out != NULL ? out : "");
-	free(out);
-}
-
-/* Write a file in the temporary directory; return its path, malloc'd. */
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	harness_path(path, sizeof path, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return strdup(path);
+	ctl_assert_exit(&c, 0);
+	ctl_clear(&c);
 }
 
 /* Return how many lines of a log contain needle. */

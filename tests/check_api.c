@@ -78,45 +78,6 @@ port(void)
 	return harness_main()->port;
 }
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
-		              "\"%s\" contains \"%s\"", h_, (needle));         \
-	} while (0)
-
-/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
-	     part = strtok_r(NULL, ".", &save))
-		j = json_is_array(j)
-		        ? json_array_get(j, strtoul(part, NULL, 10))
-		        : json_object_get(j, part);
-	free(copy);
-	return j;
-}
-
-/* A string member, or NULL when it is absent or not a string. */
-static const char *
-jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
-}
-
 /* An integer member; fail unless it is one. */
 static long
 jint(json_t *j, const char *path)
@@ -1076,14 +1037,6 @@ START_TEST(test_database_down)
 }
 END_TEST
 
-/* Restart PostgreSQL if a test left it stopped. */
-static void
-ensure_database(void)
-{
-	if (!pg_is_running() && pg_start() == -1)
-		fprintf(stderr, "check_api: cannot restart PostgreSQL\n");
-}
-
 /* Build the suite, in the order the tests must run. */
 static Suite *
 api_suite(void)
@@ -1114,41 +1067,9 @@ api_suite(void)
 	tcase_add_test(tc, test_bad_filters);
 
 	tc = tcase(s, "database", 60);
-	tcase_add_unchecked_fixture(tc, NULL, ensure_database);
+	tcase_add_unchecked_fixture(tc, NULL, harness_ensure_pg);
 	tcase_add_test(tc, test_database_down);
 	return s;
-}
-
-/* Import a sample CSV of config/ with paknctl; 0 on success. */
-static int
-import(const char *kind, const char *file)
-{
-	char cmd[32], path[PATH_MAX];
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                cmd,
-	                path,
-	                NULL};
-
-	snprintf(cmd, sizeof cmd, "import-%s", kind);
-	snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR, file);
-	return harness_run(argv, NULL, NULL, 30) == 0 ? 0 : -1;
-}
-
-/* Seed units, routing, officials and tokens. */
-static int
-seed(void)
-{
-	if (import("units", "units.sample.csv") == -1 ||
-	    import("routing", "routing.sample.csv") == -1) {
-		fprintf(stderr, "check_api: paknctl import failed\n");
-		return -1;
-	}
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
 }
 
 /* Start the servers, seed them, run the suite, check how paknd ended. */
@@ -1164,7 +1085,8 @@ main(void)
 		return 99;
 	}
 	if (paknd_start(d, "main", NULL) == -1 ||
-	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(d, 10) == -1 ||
+	    harness_seed(NULL, 0, seed_sql) == -1) {
 		fprintf(stderr, "check_api: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

@@ -79,26 +79,6 @@ static const char *seed_sql[] = {
     " JOIN pakn.official o ON o.phone = t.phone",
     NULL};
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
-
 /* Fail unless a JSON string member equals want. */
 #define assert_jstr(j, path, want)                                             \
 	do {                                                                   \
@@ -264,28 +244,6 @@ file_received(const char *phone, const char *msisdn, const char *text,
 	          c->id, at, NULL));
 	sms(phone, unit);
 	assert_value(cval(c, "status"), "open");
-}
-
-/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
-	     part = strtok_r(NULL, ".", &save))
-		j = json_is_array(j)
-		        ? json_array_get(j, strtoul(part, NULL, 10))
-		        : json_object_get(j, part);
-	free(copy);
-	return j;
-}
-
-/* A string member, or NULL. */
-static const char *
-jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
 }
 
 /* An API request with a token; fail unless the status is want and the
@@ -1056,44 +1014,6 @@ clocks_suite(void)
 	return s;
 }
 
-/* Import a sample file with paknctl. */
-static int
-import(const char *kind, const char *file)
-{
-	char cmd[32], path[PATH_MAX], out[PATH_MAX];
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                cmd,
-	                path,
-	                NULL};
-
-	snprintf(cmd, sizeof cmd, "import-%s", kind);
-	snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR, file);
-	harness_path(out, sizeof out, "paknctl-clk-import.out");
-	if (harness_run(argv, out, out, 30) != 0) {
-		fprintf(stderr, "check_clocks: paknctl %s %s failed\n", cmd,
-		        path);
-		log_tail(out, 10);
-		return -1;
-	}
-	return 0;
-}
-
-/* Seed units, routing, officials and tokens. */
-static int
-seed(void)
-{
-	if (import("units", "units.sample.csv") == -1 ||
-	    import("routing", "routing.sample.csv") == -1 ||
-	    import("officials", "officials.sample.csv") == -1)
-		return -1;
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -1107,7 +1027,8 @@ main(void)
 		return 99;
 	}
 	if (paknd_start(d, "main", CONF) == -1 ||
-	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(d, 10) == -1 ||
+	    harness_seed(NULL, 1, seed_sql) == -1) {
 		fprintf(stderr, "check_clocks: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

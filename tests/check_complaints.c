@@ -50,47 +50,10 @@
 #define STR_(x)   #x
 #define STR(x)    STR_(x)
 
-/* Fail unless a malloc'd string equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		const char *n_ = (needle);                                     \
-		ck_assert_msg(h_ != NULL && strstr(h_, n_) != NULL,            \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", n_);                 \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		const char *n_ = (needle);                                     \
-		ck_assert_msg(h_ == NULL || strstr(h_, n_) == NULL,            \
-		              "\"%s\" contains \"%s\"", h_, n_);               \
-	} while (0)
-
 /* A complaint as the tests know it. */
 struct complaint {
 	char id[24];
 	char ticket[16];
-};
-
-/* What a paknctl run printed. */
-struct ctl {
-	int status; /* wait status */
-	char *out;  /* stdout */
-	char *err;  /* stderr */
 };
 
 /* Send one SMS from a phone through Kannel's get-url to the paknd on
@@ -159,16 +122,6 @@ sms_post(const char *from, const char *text)
 	free(path);
 	free(htime);
 	free(hfrom);
-}
-
-/* Return the id of the newest outbox row, as text, to count from. */
-static char *
-outbox_mark(void)
-{
-	char *v = qval("SELECT coalesce(max(id), 0) FROM pakn.outbox", NULL);
-
-	ck_assert_ptr_nonnull(v);
-	return v;
 }
 
 /* Return the kinds of the SMS queued to a phone after mark, in order. */
@@ -267,64 +220,12 @@ complaints_of(const char *msisdn)
 	             msisdn, NULL);
 }
 
-/* Write a file in the temporary directory; return its path, malloc'd. */
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	harness_path(path, sizeof path, name);
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-	ck_assert_int_eq(fclose(f), 0);
-	return strdup(path);
-}
-
-/* Run paknctl on the main config with up to four arguments. */
-static struct ctl
-paknctl(const char *a1, const char *a2, const char *a3, const char *a4)
-{
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                (char *)a1,
-	                (char *)a2,
-	                (char *)a3,
-	                (char *)a4,
-	                NULL};
-	char out[PATH_MAX], err[PATH_MAX];
-	struct ctl c;
-
-	harness_path(out, sizeof out, "paknctl-cmp.out");
-	harness_path(err, sizeof err, "paknctl-cmp.err");
-	unlink(out);
-	unlink(err);
-	c.status = harness_run(argv, out, err, 30);
-	c.out = file_read(out, NULL);
-	c.err = file_read(err, NULL);
-	if (c.out == NULL)
-		c.out = strdup("");
-	if (c.err == NULL)
-		c.err = strdup("");
-	return c;
-}
-
-/* Release what a paknctl run printed. */
-static void
-ctl_free(struct ctl *c)
-{
-	free(c->out);
-	free(c->err);
-}
-
 /* Import a file of a kind ("units"); fail unless it prints want. */
 static void
 import_ok(const char *kind, const char *path, const char *want)
 {
 	char *cmd = strf("import-%s", kind);
-	struct ctl c = paknctl(cmd, path, NULL, NULL);
+	struct ctl c = paknctl(cmd, path, NULL, NULL, NULL);
 	char *line = strf("%s: %s\n", path, want);
 
 	ck_assert_msg(c.status == 0, "paknctl %s %s: status 0x%x: %s%s", cmd,
@@ -332,7 +233,7 @@ import_ok(const char *kind, const char *path, const char *want)
 	ck_assert_msg(strcmp(c.out, line) == 0,
 	              "paknctl %s printed \"%s\", want \"%s\"", cmd, c.out,
 	              line);
-	ctl_free(&c);
+	ctl_clear(&c);
 	free(line);
 	free(cmd);
 }
@@ -360,7 +261,7 @@ import_fails(const char *kind, const char *table, const char *name,
 	char *path = write_tmp(name, text);
 	char *cmd = strf("import-%s", kind);
 	char *before = table_sum(table), *after;
-	struct ctl c = paknctl(cmd, path, NULL, NULL);
+	struct ctl c = paknctl(cmd, path, NULL, NULL, NULL);
 
 	ck_assert_msg(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 1,
 	              "paknctl %s %s: status 0x%x, want exit 1; printed "
@@ -376,7 +277,7 @@ import_fails(const char *kind, const char *table, const char *name,
 	              table, before, after);
 	free(after);
 	free(before);
-	ctl_free(&c);
+	ctl_clear(&c);
 	free(cmd);
 	free(path);
 }
@@ -590,7 +491,7 @@ END_TEST
 /* Create a token (printed once, kept as a hash), use it, revoke it. */
 START_TEST(test_token)
 {
-	struct ctl c = paknctl("token", "create", "--official", OFFICER);
+	struct ctl c = paknctl("token", "create", "--official", OFFICER, NULL);
 	char token[128];
 	size_t n;
 
@@ -602,7 +503,7 @@ START_TEST(test_token)
 	              "token create printed \"%s\", want one line", c.out);
 	memcpy(token, c.out, n - 1);
 	token[n - 1] = '\0';
-	ctl_free(&c);
+	ctl_clear(&c);
 
 	ck_assert_int_eq(api_list(token), 200);
 	/* Only the hash is stored: the token's text is in no column. */
@@ -623,18 +524,18 @@ START_TEST(test_token)
 	token[n / 2] = token[n / 2] == 'a' ? 'b' : 'a';
 
 	/* No token for a phone that is no official's. */
-	c = paknctl("token", "create", "--official", "0988010001");
+	c = paknctl("token", "create", "--official", "0988010001", NULL);
 	ck_assert_msg(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 1,
 	              "token create for a citizen: 0x%x", c.status);
 	ck_assert_msg(c.out[0] == '\0', "printed \"%s\"", c.out);
 	assert_contains(c.err, "no active official");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("token", "revoke", "--official", OFFICER);
+	c = paknctl("token", "revoke", "--official", OFFICER, NULL);
 	ck_assert_msg(c.status == 0, "token revoke: 0x%x %s%s", c.status, c.out,
 	              c.err);
 	assert_contains(c.out, "1 token revoked");
-	ctl_free(&c);
+	ctl_clear(&c);
 	ck_assert_int_eq(api_list(token), 401);
 }
 END_TEST
@@ -1069,7 +970,7 @@ START_TEST(test_ticket_unguessable)
 		           (unsigned long long)ticket_permute(k, n));
 	ck_assert_msg(strcmp(c_list.data, sql_list) == 0,
 	              "C and SQL permutations differ");
-	buf_free(&c_list);
+	buf_clear(&c_list);
 	free(sql_list);
 	free(key);
 }
@@ -1107,10 +1008,10 @@ START_TEST(test_ticket_secret_restart)
 	newest_complaint(ae, &ca);
 	ck_assert_int_eq(paknd_finish(&d, key, NULL), 0);
 
-	ctl = paknctl("migrate", NULL, NULL, NULL);
+	ctl = paknctl("migrate", NULL, NULL, NULL, NULL);
 	ck_assert_msg(ctl.status == 0, "paknctl migrate: %s%s", ctl.out,
 	              ctl.err);
-	ctl_free(&ctl);
+	ctl_clear(&ctl);
 	tickets_start(&d, 0);
 	key2 = ticket_key_hex();
 	ck_assert_str_eq(key2, key);

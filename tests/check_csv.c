@@ -49,7 +49,7 @@ START_TEST(test_cell)
 	buf_init(&b);
 	csv_cell(&b, cell_cases[_i].in);
 	ck_assert_str_eq(b.data, cell_cases[_i].out);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 
@@ -88,7 +88,7 @@ START_TEST(test_round_trip)
 		k++;
 	}
 	csv_free(f, n);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 

@@ -106,13 +106,6 @@ static const char seed_sql[] =
     " returned_at + interval '1 hour', 4, false, false"
     " FROM pakn.service_record;";
 
-#define assert_contains(hay, needle)                                           \
-	ck_assert_msg((hay) != NULL && strstr((hay), (needle)) != NULL,        \
-	              "page does not contain \"%s\"", (needle))
-#define assert_lacks(hay, needle)                                              \
-	ck_assert_msg((hay) == NULL || strstr((hay), (needle)) == NULL,        \
-	              "page contains \"%s\"", (needle))
-
 /* Run headless Chromium on the dashboard with one extra option (the
  * output), stdout to out and its log to err; the wait status. */
 static int

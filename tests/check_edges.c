@@ -37,15 +37,6 @@
 /* Largest growth of the log while the slow clients run. */
 #define LOG_BUDGET (64 * 1024)
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
 /* A TCP socket to 127.0.0.1:port, non-blocking when asked (the connect
  * may then still be in progress); -1 on failure. */
 static int

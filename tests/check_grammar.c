@@ -263,7 +263,7 @@ START_TEST(test_parse)
 	folded = grammar_fold(cmd.text);
 	ck_assert_str_eq(cmd.folded, folded);
 	free(folded);
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 	ck_assert_ptr_null(cmd.text);
 }
 END_TEST
@@ -315,7 +315,7 @@ START_TEST(test_fold_blocks)
 			        strcmp(out, b.data) == 0,
 			    "U+%04X -> %s", cp, out);
 		free(out);
-		buf_free(&b);
+		buf_clear(&b);
 	}
 }
 END_TEST
@@ -337,8 +337,8 @@ START_TEST(test_long)
 	ck_assert_int_eq(cmd.keyword, 1);
 	ck_assert_uint_eq(strlen(cmd.text), 2000);
 	ck_assert_uint_eq(strlen(cmd.folded), 1000);
-	sms_cmd_free(&cmd);
-	buf_free(&b);
+	sms_cmd_clear(&cmd);
+	buf_clear(&b);
 
 	buf_init(&b);
 	buf_adds(&b, "TT ");
@@ -346,13 +346,13 @@ START_TEST(test_long)
 		buf_adds(&b, i % 2 ? "-" : "#1 ");
 	grammar_parse(b.data, &cmd);
 	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
-	sms_cmd_free(&cmd);
-	buf_free(&b);
+	sms_cmd_clear(&cmd);
+	buf_clear(&b);
 
 	grammar_parse("PA \xff\xfe\xc3 \xe1\xbb", &cmd);
 	ck_assert_int_eq(cmd.kind, CMD_COMPLAINT);
 	ck_assert_str_eq(cmd.text, "\xff\xfe\xc3 \xe1\xbb");
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 }
 END_TEST
 
@@ -383,7 +383,7 @@ START_TEST(test_number)
 		ck_assert_msg(cmd.number == cases[i].number,
 		              "%s: number %d, want %d", cases[i].in, cmd.number,
 		              cases[i].number);
-		sms_cmd_free(&cmd);
+		sms_cmd_clear(&cmd);
 	}
 }
 END_TEST
@@ -397,7 +397,7 @@ START_TEST(test_null_and_complaint)
 	grammar_parse(NULL, &cmd);
 	ck_assert_int_eq(cmd.kind, CMD_EMPTY);
 	ck_assert_str_eq(cmd.text, "");
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 
 	grammar_parse(" TL 295 sạt lở #0101 ", &cmd);
 	ck_assert_int_eq(cmd.kind, CMD_ANSWER);
@@ -408,7 +408,7 @@ START_TEST(test_null_and_complaint)
 	ck_assert_str_eq(cmd.folded, "tl 295 sat lo #0101");
 	ck_assert_str_eq(cmd.unit, "0101");
 	ck_assert_str_eq(cmd.ticket, "");
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 
 	s = grammar_fold(NULL);
 	ck_assert_str_eq(s, "");
@@ -461,7 +461,7 @@ START_TEST(test_survey)
 			ck_assert_str_eq(cmd.answers, survey_cases[i].answers);
 			ck_assert_str_eq(cmd.ticket, "");
 		}
-		sms_cmd_free(&cmd);
+		sms_cmd_clear(&cmd);
 	}
 }
 END_TEST

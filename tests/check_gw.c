@@ -1,4 +1,5 @@
-/* check_gw.c: gateway adapters (Kannel, Twilio-style, Africa's Talking). */
+/* check_gw.c: gateway adapters (Kannel, Twilio-style, Africa's Talking):
+ * inbound SMS, sending, delivery reports, USSD callbacks. */
 
 #include <check.h>
 #include <stdint.h>
@@ -127,7 +128,7 @@ START_TEST(test_ops)
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
 	ck_assert_str_eq(gw_at_ops.reply_type, "text/plain");
 	ck_assert_str_eq(gw_at_ops.reply_body, "");
-	sms_in_free(NULL);
+	sms_in_clear(NULL);
 }
 END_TEST
 
@@ -172,7 +173,7 @@ START_TEST(test_check_token)
 	if (r != 0)
 		ck_assert_str_eq(cause, token_cases[_i].cause);
 	free(cause);
-	form_free(&q);
+	form_clear(&q);
 }
 END_TEST
 
@@ -235,7 +236,7 @@ START_TEST(test_twilio_vector)
 		    "12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &f);
 		ck_assert_str_eq(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
 		free(sig);
-		form_free(&f);
+		form_clear(&f);
 	}
 }
 END_TEST
@@ -274,7 +275,7 @@ START_TEST(test_twilio_sort)
 	sig = gw_twilio_signature(sign_cases[_i].key, sign_cases[_i].url, &f);
 	ck_assert_str_eq(sig, want);
 	free(sig);
-	form_free(&f);
+	form_clear(&f);
 	free(data);
 }
 END_TEST
@@ -299,7 +300,7 @@ START_TEST(test_kannel_get_utf8)
 	ck_assert_str_eq(sms.smsc, "fake");
 	ck_assert_int_eq(sms.sent_at, 1795401086);
 	ck_assert_int_eq(sms.segments, 0);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	ck_assert_ptr_null(sms.from);
 }
 END_TEST
@@ -358,7 +359,7 @@ START_TEST(test_kannel_text)
 	parse(&kannel_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.text, kannel_text_cases[_i].text);
 	ck_assert_str_eq(sms.from, "+84912345678");
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 END_TEST
 
@@ -450,9 +451,9 @@ START_TEST(test_kannel_derived_id)
 	          NULL, NULL, 0);
 	parse(&kannel_gw, &t, &c, 0, NULL);
 	ck_assert_str_ne(a.msg_id, c.msg_id);
-	sms_in_free(&a);
-	sms_in_free(&b);
-	sms_in_free(&c);
+	sms_in_clear(&a);
+	sms_in_clear(&b);
+	sms_in_clear(&c);
 }
 END_TEST
 
@@ -470,7 +471,7 @@ START_TEST(test_kannel_form_post)
 	parse(&kannel_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.text, VI_UTF8);
 	ck_assert_str_eq(sms.msg_id, "7");
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	treq_init(&t, GW_POST, "/k?token=" TOKEN,
 	          "application/x-www-form-urlencoded", "text=%", 6);
 	parse(&kannel_gw, &t, &sms, 400, "body: bad percent-encoding");
@@ -502,7 +503,7 @@ START_TEST(test_kannel_post_url)
 	ck_assert_str_eq(sms.msg_id, "abc");
 	ck_assert_str_eq(sms.smsc, "fake");
 	ck_assert_int_eq(sms.sent_at, 1795401086);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 END_TEST
 
@@ -521,14 +522,14 @@ START_TEST(test_kannel_post_url_query)
 	ck_assert_int_eq(strncmp(sms.msg_id, "h:", 2), 0);
 	ck_assert_uint_eq(strlen(sms.msg_id), 42);
 	ck_assert_ptr_null(sms.smsc);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 
 	treq_init(&t, GW_POST, "/k?id=9&token=" TOKEN, "text/plain", "", 0);
 	treq_header(&t, "X-Kannel-From", "0912345678");
 	treq_header(&t, "X-Kannel-To", "8079");
 	parse(&kannel_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.text, "");
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 
 	treq_init(&t, GW_POST, "/k?id=9&token=" TOKEN, "text/plain", "hi", 2);
 	treq_header(&t, "X-Kannel-To", "8079");
@@ -561,7 +562,7 @@ twilio_sign(const char *uri, const char *body)
 	if (body != NULL)
 		form_parse(&f, body, strlen(body), NULL);
 	sig = gw_twilio_signature("12345", url, body != NULL ? &f : NULL);
-	form_free(&f);
+	form_clear(&f);
 	free(url);
 	return sig;
 }
@@ -589,7 +590,7 @@ START_TEST(test_twilio_ok)
 	ck_assert_int_eq(sms.segments, 2);
 	ck_assert_int_eq(sms.sent_at, 0);
 	ck_assert_ptr_null(sms.smsc);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	free(sig);
 }
 END_TEST
@@ -682,7 +683,7 @@ START_TEST(test_twilio_get)
 	ck_assert_str_eq(sms.from, "+12349013030");
 	ck_assert_str_eq(sms.text, "ok");
 	ck_assert_int_eq(sms.segments, 0);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	nokey.auth_token = NULL;
 	parse(&nokey, &t, &sms, 403, "no auth_token");
 	nokey.auth_token = "";
@@ -724,7 +725,7 @@ START_TEST(test_at_dates)
 	ck_assert_str_eq(sms.text, "Xin chào");
 	ck_assert_str_eq(sms.msg_id, "ATXid_1");
 	ck_assert_int_eq(sms.sent_at, at_date_cases[_i].sent_at);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	free(body);
 }
 END_TEST
@@ -785,7 +786,7 @@ START_TEST(test_at_get)
 	parse(&at_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.to, "+84281234567");
 	ck_assert_int_eq(sms.sent_at, 1795401086);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 END_TEST
 
@@ -811,7 +812,7 @@ START_TEST(test_cut_text)
 	ck_assert_uint_eq(gw_cut_text(&sms, cut_cases[_i].max),
 	                  cut_cases[_i].had);
 	ck_assert_str_eq(sms.text, cut_cases[_i].out);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 END_TEST
 
@@ -860,13 +861,13 @@ START_TEST(test_bom_at_twilio)
 	treq_header(&t, "X-Pakn-Token", TOKEN);
 	parse(&at_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.text, "PA x");
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	treq_init(&t, GW_POST, "/twilio/sms",
 	          "application/x-www-form-urlencoded", body, sizeof body - 1);
 	treq_header(&t, "X-Twilio-Signature", sig);
 	parse(&twilio_gw, &t, &sms, 0, NULL);
 	ck_assert_str_eq(sms.text, "Ngập");
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 	free(sig);
 }
 END_TEST
@@ -1012,7 +1013,7 @@ START_TEST(test_url_encode)
 	buf_init(&b);
 	gw_url_encode(&b, enc_cases[_i].in);
 	ck_assert_str_eq(b.data, enc_cases[_i].out);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 
@@ -1035,7 +1036,7 @@ START_TEST(test_kannel_build_plain)
 	ck_assert_ptr_null(c.content_type);
 	ck_assert_ptr_null(c.user);
 	ck_assert_uint_eq(c.nheaders, 0);
-	gw_call_free(&c);
+	gw_call_clear(&c);
 	ck_assert_ptr_null(c.url);
 }
 END_TEST
@@ -1065,8 +1066,8 @@ START_TEST(test_kannel_build_ucs2_dlr)
 	                 "https://pakn.vn/v1/gw/kannel/dlr?token=t%20k%26"
 	                 "&id=42&status=%d");
 	ck_assert_ptr_nonnull(strstr(c.url, "%26status%3D%25d"));
-	form_free(&f);
-	gw_call_free(&c);
+	form_clear(&f);
+	gw_call_clear(&c);
 }
 END_TEST
 
@@ -1087,7 +1088,7 @@ START_TEST(test_kannel_build_url)
 	            "http://k/cgi-bin/sendsms?smsc=viettel&username=", 46),
 	    0);
 	ck_assert_ptr_null(strstr(c.url, "from="));
-	gw_call_free(&c);
+	gw_call_clear(&c);
 	gw.send_url = "";
 	ck_assert_int_eq(gw_kannel_ops.build_send(&gw, &m, &c, &cause), -1);
 	ck_assert_str_eq(cause, "gateway kannel has no send_url");
@@ -1179,8 +1180,8 @@ START_TEST(test_twilio_build)
 	                 "https://mycompany.com/v1/gw/tw/dlr");
 	ck_assert_uint_eq(c.nheaders, 1);
 	ck_assert_str_eq(c.headers[0], "Accept: application/json");
-	form_free(&f);
-	gw_call_free(&c);
+	form_clear(&f);
+	gw_call_clear(&c);
 }
 END_TEST
 
@@ -1233,8 +1234,8 @@ START_TEST(test_at_build)
 	ck_assert_uint_eq(c.nheaders, 2);
 	ck_assert_str_eq(c.headers[0], "apiKey: atkey");
 	ck_assert_str_eq(c.headers[1], "Accept: application/json");
-	form_free(&f);
-	gw_call_free(&c);
+	form_clear(&f);
+	gw_call_clear(&c);
 }
 END_TEST
 
@@ -1332,7 +1333,7 @@ check_dlr(const struct gw_conf *gw, const struct dlr_case *dc, int sign)
 		} else
 			ck_assert_ptr_null(dlr.detail);
 	}
-	gw_dlr_free(&dlr);
+	gw_dlr_clear(&dlr);
 	free(cause);
 	free(sig);
 }
@@ -1517,10 +1518,106 @@ START_TEST(test_send_helpers)
 	free(url);
 	ck_assert_ptr_nonnull(url = gw_ref_copy(long_ref));
 	ck_assert(gw_has("x") && !gw_has("") && !gw_has(NULL));
-	gw_call_free(NULL);
-	gw_dlr_free(NULL);
+	gw_call_clear(NULL);
+	gw_dlr_clear(NULL);
 	free(url);
 	free(long_ref);
+}
+END_TEST
+
+static const struct ussd_case {
+	enum gw_type type;
+	enum gw_method method;
+	const char *uri, *ct, *body, *header_token;
+	int code;
+	const char *session, *msisdn, *text, *service, *cause;
+} ussds[] = {
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN,
+     "application/x-www-form-urlencoded",
+     "sessionId=ATUid_1&serviceCode=%2A384%2A123%23&phoneNumber=%2B84912345678"
+     "&networkCode=45204&text=1%2A6%2A00004",
+     NULL, 0, "ATUid_1", "+84912345678", "1*6*00004", "*384*123#", NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd", NULL,
+     "sessionId=s2&phoneNumber=0912345678", TOKEN, 0, "s2", "+84912345678", "",
+     NULL, NULL},
+    {GW_AT, GW_GET,
+     "/v1/gw/at/ussd?token=" TOKEN "&sessionId=s3&phoneNumber=84912345678"
+     "&text=2",
+     NULL, NULL, NULL, 0, "s3", "+84912345678", "2", NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s4&phoneNumber=0912345678&text=Tr%E1%BA%A1m+y+t%E1%BA%BF", NULL,
+     0, "s4", "+84912345678", "Trạm y tế", NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd", NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 401, NULL, NULL, NULL, NULL,
+     "token"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=wrong", NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 403, NULL, NULL, NULL, NULL,
+     "token"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "phoneNumber=0912345678&text=1", NULL, 400, NULL, NULL, NULL, NULL,
+     "missing sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL, "sessionId=s&text=1",
+     NULL, 400, NULL, NULL, NULL, NULL, "missing phoneNumber"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=hello", NULL, 400, NULL, NULL, NULL, NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=a+b&phoneNumber=0912345678", NULL, 400, NULL, NULL, NULL, NULL,
+     "sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=&phoneNumber=0912345678", NULL, 400, NULL, NULL, NULL, NULL,
+     "sessionId"},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678&text=%FF", NULL, 400, NULL, NULL, NULL,
+     NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678&text=%ZZ", NULL, 400, NULL, NULL, NULL,
+     NULL, NULL},
+    {GW_AT, GW_POST, "/v1/gw/at/ussd?token=" TOKEN, "application/json", "{}",
+     NULL, 415, NULL, NULL, NULL, NULL, "Content-Type"},
+    {GW_KANNEL, GW_POST, "/v1/gw/kannel/ussd?token=" TOKEN, NULL,
+     "sessionId=s&phoneNumber=0912345678", NULL, 404, NULL, NULL, NULL, NULL,
+     "has no USSD"},
+    {GW_TWILIO, GW_POST, "/v1/gw/twilio/ussd", NULL, "", NULL, 404, NULL, NULL,
+     NULL, NULL, "has no USSD"},
+};
+
+/* USSD callbacks: accepted and normalised, or refused with a reason
+ * (404 for a gateway type without USSD). */
+START_TEST(test_ussd_parse)
+{
+	const struct ussd_case *c = &ussds[_i];
+	struct gw_conf gw = {.name = "gw", .type = c->type, .token = TOKEN};
+	struct treq t;
+	struct ussd_in u;
+	char *cause = NULL;
+	int code;
+
+	treq_init(&t, c->method, c->uri, c->ct, c->body,
+	          c->body != NULL ? strlen(c->body) : 0);
+	if (c->header_token != NULL)
+		treq_header(&t, "X-Pakn-Token", c->header_token);
+	code = gw_parse_ussd(&gw, &t.req, &u, &cause);
+	ck_assert_msg(code == c->code, "%s: %d, want %d (%s)", c->uri, code,
+	              c->code, cause ? cause : "");
+	if (code == 0) {
+		ck_assert_ptr_null(cause);
+		ck_assert_str_eq(u.session, c->session);
+		ck_assert_str_eq(u.msisdn, c->msisdn);
+		ck_assert_str_eq(u.text, c->text);
+		ck_assert_int_eq(u.cumulative, 1);
+		if (c->service != NULL)
+			ck_assert_str_eq(u.service, c->service);
+	} else {
+		ck_assert_ptr_nonnull(cause);
+		ck_assert_ptr_null(strchr(cause, '\n'));
+		ck_assert_ptr_null(strstr(cause, TOKEN));
+		ck_assert_ptr_null(u.session);
+		if (c->cause != NULL)
+			ck_assert_msg(strstr(cause, c->cause) != NULL,
+			              "\"%s\" lacks \"%s\"", cause, c->cause);
+	}
+	free(cause);
+	ussd_in_clear(&u);
 }
 END_TEST
 
@@ -1578,6 +1675,10 @@ gw_suite(void)
 	tcase_add_test(tc, test_twilio_dlr_unsigned);
 	tcase_add_loop_test(tc, test_at_dlr, 0, LEN(at_dlr_cases));
 	tcase_add_loop_test(tc, test_parse_id, 0, LEN(id_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ussd");
+	tcase_add_loop_test(tc, test_ussd_parse, 0, LEN(ussds));
 	suite_add_tcase(s, tc);
 	return s;
 }

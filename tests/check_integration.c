@@ -67,23 +67,6 @@ enum {
 
 #define assert_status(r, want) assert_status_of(harness_main(), r, want)
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
-		              "\"%s\" contains \"%s\"", h_, (needle));         \
-	} while (0)
-
 /* A Kannel get-url callback; NULL fields are left out of the query. */
 struct kannel_msg {
 	const char *gw; /* gateway name, "kannel" if NULL */
@@ -302,21 +285,6 @@ line_of(const char *text, const char *needle)
 		if (*p == '\n')
 			line++;
 	return line;
-}
-
-/* Write a file in the temporary directory; return its path, malloc'd. */
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	harness_path(path, sizeof path, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return strdup(path);
 }
 
 /* Poll a path until it answers want; return the last status. */
@@ -1614,14 +1582,6 @@ START_TEST(test_database_down)
 }
 END_TEST
 
-/* Restart PostgreSQL if a failed test left it stopped. */
-static void
-ensure_database(void)
-{
-	if (!pg_is_running() && pg_start() == -1)
-		fprintf(stderr, "harness: cannot restart PostgreSQL\n");
-}
-
 /* No paknd log holds an error or a secret. */
 START_TEST(test_logs_clean)
 {
@@ -1694,7 +1654,7 @@ integration_suite(void)
 	tcase_add_test(tc, test_sigterm);
 
 	tc = tcase(s, "database", 60);
-	tcase_add_unchecked_fixture(tc, NULL, ensure_database);
+	tcase_add_unchecked_fixture(tc, NULL, harness_ensure_pg);
 	tcase_add_test(tc, test_database_down);
 
 	tc = tcase(s, "logs", 10);

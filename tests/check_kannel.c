@@ -59,7 +59,7 @@
 	} while (0)
 
 /* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
+#define kassert_contains(hay, needle)                                          \
 	do {                                                                   \
 		const char *h_ = (hay);                                        \
 		kassert(h_ != NULL && strstr(h_, (needle)) != NULL,            \
@@ -465,23 +465,18 @@ paknd_conf_text(int port)
 	            port, conninfo, K.sendsms_port, port);
 }
 
-/* Run paknctl -c CONF with arguments; 0 if it exited 0. */
+/* Migrate the database of a configuration with paknctl; 0 on success. */
 static int
-paknctl(const char *conf, const char *cmd, const char *file)
+migrate(const char *conf)
 {
-	char *argv[] = {(char *)paknctl_path(), "-c", (char *)conf, (char *)cmd,
-	                (char *)file,           NULL};
-	char log[PATH_MAX];
-	int status;
+	struct ctl c = paknctl_conf(conf, "migrate", NULL);
+	int ok = WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
 
-	harness_path(log, sizeof log, "paknctl.log");
-	status = harness_run(argv, log, log, 30);
-	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	fprintf(stderr, "kannel: paknctl %s %s failed\n", cmd,
-	        file != NULL ? file : "");
-	log_tail(log, 20);
-	return -1;
+	if (!ok)
+		fprintf(stderr, "kannel: paknctl migrate failed: %s%s\n", c.out,
+		        c.err);
+	ctl_clear(&c);
+	return ok ? 0 : -1;
 }
 
 /* Pick the ports, write both configurations, migrate, import the sample
@@ -506,11 +501,7 @@ setup(struct paknd *d)
 	rc = write_file(d->conf, text);
 	free(text);
 	if (rc == -1 || kannel_write_conf(d->port) == -1 ||
-	    paknctl(d->conf, "migrate", NULL) == -1 ||
-	    paknctl(d->conf, "import-units",
-	            PAKN_SRCDIR "/config/units.sample.csv") == -1 ||
-	    paknctl(d->conf, "import-routing",
-	            PAKN_SRCDIR "/config/routing.sample.csv") == -1)
+	    migrate(d->conf) == -1 || harness_import_samples(d->conf, 0) == -1)
 		return -1;
 	if (paknd_spawn(d) == -1 || paknd_wait_ready(d, 10) == -1)
 		return -1;
@@ -1023,7 +1014,7 @@ assert_reply(size_t from, const char *msisdn, const char *e164,
 	        msisdn, ticket, timeout, all, e164, outbox);
 	kassert(m->ucs2, "the reply to %s is not UCS-2 (diacritics = yes): %s",
 	        msisdn, m->text);
-	assert_contains(m->text, needle);
+	kassert_contains(m->text, needle);
 	free(outbox);
 	free(all);
 	inbox_free(&box);
@@ -1123,14 +1114,6 @@ START_TEST(test_retry_once)
 }
 END_TEST
 
-/* Restart PostgreSQL if a failed test left it stopped. */
-static void
-ensure_database(void)
-{
-	if (!pg_is_running() && pg_start() == -1)
-		fprintf(stderr, "kannel: cannot restart PostgreSQL\n");
-}
-
 /* paknd's log holds no error and neither of the gateway's secrets. */
 START_TEST(test_logs_clean)
 {
@@ -1163,7 +1146,7 @@ kannel_suite(void)
 	tcase_add_test(tc, test_full_loop);
 
 	tc = tcase(s, "retries", 45);
-	tcase_add_unchecked_fixture(tc, NULL, ensure_database);
+	tcase_add_unchecked_fixture(tc, NULL, harness_ensure_pg);
 	tcase_add_test(tc, test_retry_once);
 
 	tc = tcase(s, "logs", 10);

@@ -62,34 +62,6 @@ static const char *seed_sql[] = {
     " JOIN pakn.official o ON o.phone = t.phone",
     NULL};
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
-		              "\"%s\" contains \"%s\"", h_, (needle));         \
-	} while (0)
-
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
-
 /* Fail unless the value of a query contains needle. */
 static void
 assert_sql_contains(const char *sql, const char *needle)
@@ -99,13 +71,6 @@ assert_sql_contains(const char *sql, const char *needle)
 	assert_contains(v, needle);
 	free(v);
 }
-
-/* What a paknctl run printed. */
-struct ctl {
-	int status; /* wait status */
-	char *out;
-	char *err;
-};
 
 /* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
 static void
@@ -158,88 +123,6 @@ sms_body(const char *complaint, const char *msisdn, const char *kind)
 	return qval("SELECT body FROM pakn.outbox WHERE complaint_id = "
 	            "$1::bigint AND msisdn = $2 AND kind = $3",
 	            complaint, msisdn, kind, NULL);
-}
-
-/* Write text to a file of the temporary directory; its path. */
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	harness_path(path, sizeof path, name);
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-	ck_assert_int_eq(fclose(f), 0);
-	return strdup(path);
-}
-
-/* Run paknctl on the main config with up to two arguments. */
-static struct ctl
-paknctl(const char *a1, const char *a2)
-{
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                (char *)a1,
-	                (char *)a2,
-	                NULL};
-	char out[PATH_MAX], err[PATH_MAX];
-	struct ctl c;
-
-	harness_path(out, sizeof out, "paknctl-law.out");
-	harness_path(err, sizeof err, "paknctl-law.err");
-	unlink(out);
-	unlink(err);
-	c.status = harness_run(argv, out, err, 30);
-	c.out = file_read(out, NULL);
-	c.err = file_read(err, NULL);
-	if (c.out == NULL)
-		c.out = strdup("");
-	if (c.err == NULL)
-		c.err = strdup("");
-	return c;
-}
-
-/* Release what a paknctl run printed. */
-static void
-ctl_free(struct ctl *c)
-{
-	free(c->out);
-	free(c->err);
-}
-
-/* Fail unless paknctl exited with want. */
-static void
-assert_exit(const struct ctl *c, int want)
-{
-	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == want,
-	              "paknctl: status 0x%x, want exit %d; printed \"%s\" "
-	              "\"%s\"",
-	              c->status, want, c->out, c->err);
-}
-
-/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
-	     part = strtok_r(NULL, ".", &save))
-		j = json_is_array(j)
-		        ? json_array_get(j, strtoul(part, NULL, 10))
-		        : json_object_get(j, part);
-	free(copy);
-	return j;
-}
-
-/* A string member, or NULL. */
-static const char *
-jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
 }
 
 /* GET an API path with a token; fail unless want, a JSON object with no
@@ -332,9 +215,9 @@ END_TEST
 /* paknctl holidays YEAR: the days with their sources and the status. */
 START_TEST(test_holidays_listing)
 {
-	struct ctl c = paknctl("holidays", "2026");
+	struct ctl c = paknctl("holidays", "2026", NULL);
 
-	assert_exit(&c, 0);
+	ctl_assert_exit(&c, 0);
 	assert_contains(c.out, "2026: decided");
 	assert_contains(c.out, "2026-01-02 T6 holiday");
 	assert_contains(c.out, "2026-01-10 T7 workday");
@@ -342,25 +225,25 @@ START_TEST(test_holidays_listing)
 	assert_contains(c.out, "2026-08-22 T7 workday");
 	assert_contains(c.out, "2026-08-31 T2 holiday");
 	assert_contains(c.out, "9441/TB-BNV");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("holidays", "2027");
-	assert_exit(&c, 0);
+	c = paknctl("holidays", "2027", NULL);
+	ctl_assert_exit(&c, 0);
 	assert_contains(c.out, "2027: provisional");
 	assert_contains(c.out, "2027-02-05 T6 holiday  Tết Nguyên đán (29 "
 	                       "tháng Chạp)");
 	assert_contains(c.out, "Dự kiến");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("holidays", "2031");
-	assert_exit(&c, 0);
+	c = paknctl("holidays", "2031", NULL);
+	ctl_assert_exit(&c, 0);
 	assert_contains(c.out, "2031: no calendar");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("holidays", "26");
-	assert_exit(&c, 2);
+	c = paknctl("holidays", "26", NULL);
+	ctl_assert_exit(&c, 2);
 	assert_contains(c.err, "\"26\" is not a year");
-	ctl_free(&c);
+	ctl_clear(&c);
 }
 END_TEST
 
@@ -385,9 +268,9 @@ START_TEST(test_import_day_off)
 	assert_value(
 	    qval("SELECT pakn.is_working_day('2026-11-24')::text", NULL),
 	    "true");
-	c = paknctl("import-holidays", csv);
-	assert_exit(&c, 0);
-	ctl_free(&c);
+	c = paknctl("import-holidays", csv, NULL);
+	ctl_assert_exit(&c, 0);
+	ctl_clear(&c);
 	assert_value(
 	    qval("SELECT pakn.is_working_day('2026-11-24')::text", NULL),
 	    "false");
@@ -399,18 +282,18 @@ START_TEST(test_import_day_off)
 	assert_sql_contains("SELECT source FROM pakn.holiday_year WHERE "
 	                    "year = 2026",
 	                    "Bộ luật Lao động sửa đổi (kiểm thử)");
-	c = paknctl("holidays", "2026");
+	c = paknctl("holidays", "2026", NULL);
 	assert_contains(c.out, "2026-11-24 T3 holiday  Ngày Văn hóa Việt Nam");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("import-holidays", bad);
-	assert_exit(&c, 1);
+	c = paknctl("import-holidays", bad, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 2: 2026-11-25 has no source");
-	ctl_free(&c);
-	c = paknctl("import-holidays", old);
-	assert_exit(&c, 1);
+	ctl_clear(&c);
+	c = paknctl("import-holidays", old, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 1: missing column source");
-	ctl_free(&c);
+	ctl_clear(&c);
 	assert_value(qval("SELECT count(*)::text FROM pakn.holiday WHERE day "
 	                  "= '2026-11-25'",
 	                  NULL),
@@ -435,10 +318,10 @@ START_TEST(test_due_provisional)
 	                       "deadline_days,working_days\n"
 	                       "suspension_bridge,Cầu treo dân sinh,6,cầu "
 	                       "treo;cau treo,no,365,no\n");
-	struct ctl c = paknctl("import-categories", cats);
+	struct ctl c = paknctl("import-categories", cats, NULL);
 
-	assert_exit(&c, 0);
-	ctl_free(&c);
+	ctl_assert_exit(&c, 0);
+	ctl_clear(&c);
 	sms("0987110001", "PA cầu treo thôn Đoài bị gãy ván #00004");
 	newest("+84987110001", id, ticket);
 	year = qval("SELECT pakn.due_year(due_at)::text FROM pakn.complaint "
@@ -573,15 +456,15 @@ START_TEST(test_units)
 	            "pakn.complaint WHERE id = $1::bigint",
 	            id, "roads 26732");
 
-	c = paknctl("import-units", bad);
-	assert_exit(&c, 1);
+	c = paknctl("import-units", bad, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 2: kind \"huyen\" is not province, "
 	                       "commune, special_zone, department or district");
-	ctl_free(&c);
-	c = paknctl("import-units", badi);
-	assert_exit(&c, 1);
+	ctl_clear(&c);
+	c = paknctl("import-units", badi, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 2: inspection_unit 26740 is a commune");
-	ctl_free(&c);
+	ctl_clear(&c);
 	assert_sql1("SELECT inspection_unit FROM pakn.unit WHERE code = $1",
 	            "79", "79-TTr");
 	free(bad);
@@ -870,43 +753,6 @@ law_suite(void)
 	return s;
 }
 
-/* Import a sample CSV of config/ with paknctl; 0 on success. */
-static int
-import(const char *kind, const char *file)
-{
-	char cmd[32], path[PATH_MAX], out[PATH_MAX];
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                cmd,
-	                path,
-	                NULL};
-
-	snprintf(cmd, sizeof cmd, "import-%s", kind);
-	snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR, file);
-	harness_path(out, sizeof out, "paknctl-law-import.out");
-	if (harness_run(argv, out, out, 30) != 0) {
-		fprintf(stderr, "check_law: paknctl %s %s failed\n", cmd, path);
-		log_tail(out, 10);
-		return -1;
-	}
-	return 0;
-}
-
-/* Seed units, routing, officials and tokens. */
-static int
-seed(void)
-{
-	if (import("units", "units.sample.csv") == -1 ||
-	    import("routing", "routing.sample.csv") == -1 ||
-	    import("officials", "officials.sample.csv") == -1)
-		return -1;
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -924,7 +770,8 @@ main(void)
 	        d, "main",
 	        "[outbox]\ninterval = 600000\n[deadline]\ninterval = 3600\n") ==
 	        -1 ||
-	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(d, 10) == -1 ||
+	    harness_seed(NULL, 1, seed_sql) == -1) {
 		fprintf(stderr, "check_law: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

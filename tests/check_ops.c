@@ -35,80 +35,20 @@
 #define PAKN_SRCDIR "."
 #endif
 
-#define FAKEGW      PAKN_BUILDDIR "/tests/fakegw"
 #define WAIT        15.0 /* seconds for something to happen */
 #define SHARED_RATE "3"  /* [gateway.shared] rate, in every instance */
 /* [gateway.kannel] rate: 30 sends take 3 s, so both instances claim. */
 #define KANNEL_RATE 10
 
 static struct paknd D; /* the paknd most tests talk to */
-static int fg_port;    /* the fake Kannel */
-static pid_t fg_pid;
-static char fg_file[PATH_MAX]; /* what it received, a line per send */
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Start the fake Kannel and wait until it has bound its port. */
-static int
-fakegw_start(void)
-{
-	char port[16], log[PATH_MAX];
-	char *argv[] = {FAKEGW,   "-p", port,    "-m",
-	                "kannel", "-o", fg_file, NULL};
-	double end = now_secs() + 5;
-	pid_t parent = getpid();
-	int fd;
-
-	if ((fg_port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", fg_port);
-	harness_path(fg_file, sizeof fg_file, "fakegw-kannel.txt");
-	harness_path(log, sizeof log, "fakegw-kannel.log");
-	fflush(NULL);
-	if ((fg_pid = fork()) == -1)
-		return -1;
-	if (fg_pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(127);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(fg_file, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	return access(fg_file, F_OK) == 0 ? 0 : -1;
-}
-
-/* Stop the fake Kannel; 0 if it exited cleanly. */
-static int
-fakegw_stop(void)
-{
-	int status = 0;
-
-	if (fg_pid <= 0)
-		return 0;
-	kill(fg_pid, SIGTERM);
-	if (waitpid(fg_pid, &status, 0) != fg_pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		return -1;
-	return 0;
-}
+/* The fake Kannel; its file has what it received, a line per send. */
+static struct fakegw G = {.name = "kannel"};
 
 /* How many sends to msisdn the fake Kannel received. */
 static int
 fg_count(const char *msisdn)
 {
-	return fakegw_count(fg_file, msisdn);
+	return fakegw_count(G.file, msisdn);
 }
 
 /* Write an instance's configuration: the fake Kannel at rate, outbox
@@ -137,8 +77,8 @@ write_conf(struct paknd *d, long rate, const char *extra)
 	            "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
 	            "rate = " SHARED_RATE "\n\n"
 	            "[gateway.at]\ntype = africastalking\ntoken = at-secret\n",
-	            d->port, conninfo, extra != NULL ? extra : "", fg_port,
-	            rate, fg_port);
+	            d->port, conninfo, extra != NULL ? extra : "", G.port, rate,
+	            G.port);
 	if ((f = fopen(d->conf, "w")) == NULL)
 		return -1;
 	fputs(text, f);
@@ -647,7 +587,7 @@ END_TEST
 static int
 fg_times(const char *prefix, double *t, int max)
 {
-	char *text = file_read(fg_file, NULL), *line, *next;
+	char *text = file_read(G.file, NULL), *line, *next;
 	char *needle = strf("\tto=%s", prefix);
 	int n = 0;
 
@@ -1037,7 +977,7 @@ setup(void)
 		fprintf(stderr, "ops: cannot start PostgreSQL\n");
 		return 99;
 	}
-	if (fakegw_start() == -1) {
+	if (fakegw_start(&G) == -1) {
 		fprintf(stderr, "ops: fakegw does not start\n");
 		return 99;
 	}
@@ -1068,7 +1008,7 @@ main(void)
 	srunner_free(sr);
 	if (paknd_finish(&D, "kannel-secret", "kannel-pass", NULL) == -1)
 		failed++;
-	if (fakegw_stop() == -1)
+	if (fakegw_stop(&G) == -1)
 		failed++;
 	if (harness_pg_clean() == -1)
 		failed++;

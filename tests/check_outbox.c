@@ -35,7 +35,6 @@
 #define PAKN_SRCDIR "."
 #endif
 
-#define FAKEGW       PAKN_BUILDDIR "/tests/fakegw"
 #define TWILIO_KEY   "12345"
 #define TWILIO_URL   "https://pakn.example.vn"
 #define TWILIO_BASIC "Basic QUMxMjM6dHdpbGlvLXBhc3M=" /* AC123:twilio-pass */
@@ -52,15 +51,7 @@ enum {
 	NFG,
 };
 
-static struct fakegw {
-	const char *name;
-	const char *mode;
-	const char *opt; /* one extra option and its value, or NULL */
-	const char *arg;
-	int port;
-	pid_t pid;
-	char file[PATH_MAX];
-} fgs[NFG] = {
+static struct fakegw fgs[NFG] = {
     [FG_KANNEL] = {"kannel", "kannel", NULL, NULL, 0, 0, ""},
     [FG_TWILIO] = {"twilio", "twilio", NULL, NULL, 0, 0, ""},
     [FG_AT] = {"at", "at", NULL, NULL, 0, 0, ""},
@@ -78,15 +69,6 @@ static struct paknd D; /* the paknd under test */
 static int down_port;  /* nothing listens here */
 static int hole_port;  /* accepts connections, never answers */
 static int hole_fd = -1;
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
 
 /* Fail unless the answer has status want; show the daemon's log if not. */
 #define assert_status(r, want)                                                 \
@@ -114,66 +96,6 @@ hole_open(void)
 	    getsockname(hole_fd, (struct sockaddr *)&sa, &len) != 0)
 		return -1;
 	hole_port = ntohs(sa.sin_port);
-	return 0;
-}
-
-/* Start one fake gateway and wait until it has bound its port. */
-static int
-fakegw_start(struct fakegw *g)
-{
-	char port[16], log[PATH_MAX], name[64];
-	char *argv[] = {FAKEGW,          "-p", port,    "-m",
-	                (char *)g->mode, "-o", g->file, (char *)g->opt,
-	                (char *)g->arg,  NULL};
-	double end = now_secs() + 5;
-	pid_t parent = getpid();
-	int fd;
-
-	if ((g->port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", g->port);
-	snprintf(name, sizeof name, "fakegw-%s.txt", g->name);
-	harness_path(g->file, sizeof g->file, name);
-	snprintf(name, sizeof name, "fakegw-%s.log", g->name);
-	harness_path(log, sizeof log, name);
-	fflush(NULL);
-	if ((g->pid = fork()) == -1)
-		return -1;
-	if (g->pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(127);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(g->file, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	if (access(g->file, F_OK) != 0) {
-		fprintf(stderr, "outbox: fakegw %s did not start\n", g->name);
-		log_tail(log, 20);
-		return -1;
-	}
-	return 0;
-}
-
-/* Stop a fake gateway; 0 if it exited cleanly (sanitizers quiet). */
-static int
-fakegw_stop(struct fakegw *g)
-{
-	int status = 0;
-
-	if (g->pid <= 0)
-		return 0;
-	kill(g->pid, SIGTERM);
-	if (waitpid(g->pid, &status, 0) != g->pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "outbox: fakegw %s: wait status 0x%x\n",
-		        g->name, status);
-		return -1;
-	}
 	return 0;
 }
 

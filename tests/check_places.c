@@ -73,41 +73,6 @@ static const char extra_units[] = "code,name,parent_code,kind\n"
                                   "16171,Xã Ba Đình,38,commune\n"
                                   "26209,Xã Thanh Sơn,75,commune\n";
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
-		              "\"%s\" contains \"%s\"", h_, (needle));         \
-	} while (0)
-
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
-
-/* What a paknctl run printed. */
-struct ctl {
-	int status; /* wait status */
-	char *out;
-	char *err;
-};
-
 /* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
 static void
 sms(const char *from, const char *text)
@@ -145,88 +110,6 @@ newest(const char *msisdn, char id[24], char ticket[16])
 	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
 	snprintf(ticket, 16, "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-}
-
-/* Write text to a file of the temporary directory; its path. */
-static char *
-write_tmp(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	harness_path(path, sizeof path, name);
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-	ck_assert_int_eq(fclose(f), 0);
-	return strdup(path);
-}
-
-/* Run paknctl on the main config with up to two arguments. */
-static struct ctl
-paknctl(const char *a1, const char *a2)
-{
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                (char *)a1,
-	                (char *)a2,
-	                NULL};
-	char out[PATH_MAX], err[PATH_MAX];
-	struct ctl c;
-
-	harness_path(out, sizeof out, "paknctl-places.out");
-	harness_path(err, sizeof err, "paknctl-places.err");
-	unlink(out);
-	unlink(err);
-	c.status = harness_run(argv, out, err, 30);
-	c.out = file_read(out, NULL);
-	c.err = file_read(err, NULL);
-	if (c.out == NULL)
-		c.out = strdup("");
-	if (c.err == NULL)
-		c.err = strdup("");
-	return c;
-}
-
-/* Release what a paknctl run printed. */
-static void
-ctl_free(struct ctl *c)
-{
-	free(c->out);
-	free(c->err);
-}
-
-/* Fail unless paknctl exited with want. */
-static void
-assert_exit(const struct ctl *c, int want)
-{
-	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == want,
-	              "paknctl: status 0x%x, want exit %d; printed \"%s\" "
-	              "\"%s\"",
-	              c->status, want, c->out, c->err);
-}
-
-/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
-	     part = strtok_r(NULL, ".", &save))
-		j = json_is_array(j)
-		        ? json_array_get(j, strtoul(part, NULL, 10))
-		        : json_object_get(j, part);
-	free(copy);
-	return j;
-}
-
-/* A string member, or NULL. */
-static const char *
-jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
 }
 
 /* GET an API path with a token; fail unless want, a JSON object with no
@@ -560,28 +443,28 @@ START_TEST(test_import_aliases)
 	struct ctl c;
 
 	harness_expect_pg("ERROR:  line ");
-	c = paknctl("import-aliases", bad);
-	assert_exit(&c, 1);
+	c = paknctl("import-aliases", bad, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 3: unknown unit 99999");
-	ctl_free(&c);
+	ctl_clear(&c);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.place_alias WHERE "
 	                       "old_name = 'Phường Cột Cờ'",
 	                       NULL),
 	                 0);
-	c = paknctl("import-aliases", empty);
-	assert_exit(&c, 1);
+	c = paknctl("import-aliases", empty, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 2: old_name and old_district are both "
 	                       "empty");
-	ctl_free(&c);
-	c = paknctl("import-aliases", nocode);
-	assert_exit(&c, 1);
+	ctl_clear(&c);
+	c = paknctl("import-aliases", nocode, NULL);
+	ctl_assert_exit(&c, 1);
 	assert_contains(c.err, "line 1: missing column code");
-	ctl_free(&c);
+	ctl_clear(&c);
 
-	c = paknctl("import-aliases", good);
-	assert_exit(&c, 0);
+	c = paknctl("import-aliases", good, NULL);
+	ctl_assert_exit(&c, 0);
 	assert_contains(c.out, "1 row: 1 new, 0 updated");
-	ctl_free(&c);
+	ctl_clear(&c);
 	citizen(60, phone, e164);
 	sms(phone, "PA vỉa hè phường Cột Cờ bị lấn chiếm");
 	newest(e164, id, ticket);
@@ -834,52 +717,22 @@ places_suite(void)
 	return s;
 }
 
-/* Import a CSV with paknctl; 0 on success. */
-static int
-import(const char *kind, const char *path)
-{
-	char cmd[32], out[PATH_MAX];
-	char *argv[] = {(char *)paknctl_path(), "-c", harness_main()->conf, cmd,
-	                (char *)path,           NULL};
-
-	snprintf(cmd, sizeof cmd, "import-%s", kind);
-	harness_path(out, sizeof out, "paknctl-places-import.out");
-	if (harness_run(argv, out, out, 60) != 0) {
-		fprintf(stderr, "check_places: paknctl %s %s failed\n", cmd,
-		        path);
-		log_tail(out, 10);
-		return -1;
-	}
-	return 0;
-}
-
 /* Seed units, routing, officials, old names and tokens. */
 static int
 seed(void)
 {
-	static const char *samples[][2] = {
-	    {"units", "units.sample.csv"},
-	    {"routing", "routing.sample.csv"},
-	    {"officials", "officials.sample.csv"},
-	    {"aliases", "aliases.sample.csv"},
-	};
 	char path[PATH_MAX];
 	FILE *f;
 
-	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-		snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR,
-		         samples[i][1]);
-		if (import(samples[i][0], path) == -1)
-			return -1;
-	}
+	if (harness_import_samples(NULL, 1) == -1 ||
+	    harness_import(NULL, "aliases",
+	                   PAKN_SRCDIR "/config/aliases.sample.csv") == -1)
+		return -1;
 	harness_path(path, sizeof path, "places-units.csv");
 	if ((f = fopen(path, "w")) == NULL || fputs(extra_units, f) == EOF ||
-	    fclose(f) != 0 || import("units", path) == -1)
+	    fclose(f) != 0 || harness_import(NULL, "units", path) == -1)
 		return -1;
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
+	return harness_sql(seed_sql);
 }
 
 /* Start the servers, seed them, run the suite, check how paknd ended. */

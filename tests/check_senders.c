@@ -42,7 +42,6 @@
 #define PAKN_SRCDIR "."
 #endif
 
-#define FAKEGW    PAKN_BUILDDIR "/tests/fakegw"
 #define SHORTCODE "8079"
 #define SENDER    "1022" /* [gateway.kgw] sender */
 #define WAIT      10.0
@@ -79,31 +78,7 @@ static const char *seed_sql[] = {
     NULL};
 
 static struct paknd *D;
-static struct {
-	int port;
-	pid_t pid;
-	char file[PATH_MAX];
-} G; /* the fake Kannel */
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail unless a malloc'd SQL value equals want; free it. */
-#define assert_value(got, want)                                                \
-	do {                                                                   \
-		char *g_ = (got);                                              \
-		const char *w_ = (want);                                       \
-		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
-		              "%s: got \"%s\", want \"%s\"", #got,             \
-		              g_ != NULL ? g_ : "(null)", w_);                 \
-		free(g_);                                                      \
-	} while (0)
+static struct fakegw G = {.name = "senders"}; /* the fake Kannel */
 
 /* Send one SMS through kgw's get-url from a number to a number; returns
  * the HTTP status. id names the message. */
@@ -174,78 +149,6 @@ queued(const char *ticket, const char *phone, const char *kind)
 	             "ON c.id = o.complaint_id WHERE c.ticket = $1 AND "
 	             "o.msisdn = $2 AND o.kind = $3",
 	             ticket, phone, kind, NULL);
-}
-
-/* Call the API; fail unless the status is want. Returns the JSON body. */
-static json_t *
-api(const char *method, const char *path, const char *token, const char *body,
-    long want)
-{
-	char *auth = strf("Authorization: Bearer %s", token);
-	const char *headers[] = {"Content-Type: application/json", auth, NULL};
-	struct http_resp r;
-	json_t *j;
-
-	http_request(D->port, method, path, headers, body,
-	             body ? strlen(body) : 0, &r);
-	if (r.status != want)
-		paknd_dump(D);
-	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
-	              path, r.status, want, r.body);
-	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
-	j = json_loads(r.body, 0, NULL);
-	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
-	http_resp_free(&r);
-	free(auth);
-	return j;
-}
-
-/* POST an action on a ticket; returns the answer. */
-static json_t *
-act(const char *ticket, const char *action, const char *token, const char *body,
-    long want)
-{
-	char *path = strf("/v1/complaints/%s/%s", ticket, action);
-	json_t *j = api("POST", path, token, body, want);
-
-	free(path);
-	return j;
-}
-
-/* A string member by a two-level path ("a.b"), or "". */
-static const char *
-jstr2(json_t *j, const char *a, const char *b)
-{
-	json_t *v = json_object_get(j, a);
-	const char *s;
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	s = json_string_value(v);
-	return s != NULL ? s : "";
-}
-
-/* The complaint's events, "event:actor_phone_or_-:reason", in order. */
-static char *
-ledger(const char *ticket)
-{
-	return qval("SELECT string_agg(e.event || ':' || coalesce(o.phone, '-')"
-	            " || ':' || coalesce(e.reason, ''), ', ' ORDER BY e.id) "
-	            "FROM pakn.complaint_event e JOIN pakn.complaint c ON "
-	            "c.id = e.complaint_id LEFT JOIN pakn.official o ON "
-	            "e.actor_id ~ '^[0-9]+$' AND o.id = e.actor_id::bigint "
-	            "WHERE c.ticket = $1 AND e.event NOT IN ('received', "
-	            "'routed', 'assigned')",
-	            ticket, NULL);
-}
-
-/* The responsible unit of a complaint. */
-static char *
-unit_of(const char *ticket)
-{
-	return qval("SELECT responsible_unit FROM pakn.complaint WHERE "
-	            "ticket = $1",
-	            ticket, NULL);
 }
 
 /* Our own numbers and impossible ones: stored flagged, answered 200, no
@@ -428,45 +331,46 @@ START_TEST(test_transfer_api_accepted)
 	                 t, NULL);
 	json_t *j;
 
-	j = act(t, "transfer", T_OFFICER4,
-	        "{\"unit\": \"26740\", \"reason\": \"thuộc TP HCM\"}", 202);
+	j = api_act(t, "transfer", T_OFFICER4,
+	            "{\"unit\": \"26740\", \"reason\": \"thuộc TP HCM\"}", 202);
 	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "pending");
 	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "00004");
 	json_decref(j);
-	assert_value(unit_of(t), "00004");
+	assert_value(ticket_unit(t), "00004");
 	ck_assert_int_eq(queued(t, LEADER79, "transfer_requested"), 1);
 	ck_assert_int_eq(fg_wait(LEADER79, 1), 1);
 	/* Asked twice: a conflict. */
-	json_decref(act(t, "transfer", T_OFFICER4,
-	                "{\"unit\": \"26737\", \"reason\": \"x\"}", 409));
+	json_decref(api_act(t, "transfer", T_OFFICER4,
+	                    "{\"unit\": \"26737\", \"reason\": \"x\"}", 409));
 	/* The receiving leader sees it; others cannot decide it. */
-	j = api("GET", "/v1/transfers", T_LEADER79, NULL, 200);
+	j = api_call("GET", "/v1/transfers", T_LEADER79, NULL, 200);
 	ck_assert_str_eq(
 	    jstr2(json_array_get(json_object_get(j, "incoming"), 0), "ticket",
 	          NULL),
 	    t);
 	json_decref(j);
-	j = api("GET", "/v1/transfers", T_OFFICER4, NULL, 200);
+	j = api_call("GET", "/v1/transfers", T_OFFICER4, NULL, 200);
 	ck_assert_str_eq(
 	    jstr2(json_array_get(json_object_get(j, "outgoing"), 0), "ticket",
 	          NULL),
 	    t);
 	json_decref(j);
-	json_decref(act(t, "accept_transfer", T_OFF734, "{}", 404));
-	json_decref(act(t, "accept_transfer", T_LEADER01, "{}", 404));
-	j = act(t, "accept_transfer", T_LEADER79, "{\"reason\": \"đúng\"}",
-	        200);
+	json_decref(api_act(t, "accept_transfer", T_OFF734, "{}", 404));
+	json_decref(api_act(t, "accept_transfer", T_LEADER01, "{}", 404));
+	j = api_act(t, "accept_transfer", T_LEADER79, "{\"reason\": \"đúng\"}",
+	            200);
 	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "accepted");
 	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "26740");
 	json_decref(j);
-	assert_value(unit_of(t), "26740");
+	assert_value(ticket_unit(t), "26740");
 	assert_value(qval("SELECT due_at::text FROM pakn.complaint WHERE "
 	                  "ticket = $1",
 	                  t, NULL),
 	             due);
-	assert_value(ledger(t), "transfer_requested:" OFFICER4 ":thuộc TP HCM, "
-	                        "transfer_accepted:" LEADER79 ":đúng, "
-	                        "transferred:" OFFICER4 ":thuộc TP HCM");
+	assert_value(ticket_ledger(t),
+	             "transfer_requested:" OFFICER4 ":thuộc TP HCM, "
+	             "transfer_accepted:" LEADER79 ":đúng, "
+	             "transferred:" OFFICER4 ":thuộc TP HCM");
 	assert_value(qval("SELECT detail->>'from' || '>' || (detail->>'to') "
 	                  "FROM pakn.complaint_event e JOIN pakn.complaint c "
 	                  "ON c.id = e.complaint_id WHERE c.ticket = $1 AND "
@@ -494,14 +398,14 @@ START_TEST(test_transfer_sms_refused)
 	ck_assert_int_eq(queued(t, OFFICER4, "transfer_pending"), 1);
 	ck_assert_int_eq(queued(t, OFFICER4, "official_transferred"), 0);
 	ck_assert_int_eq(queued(t, LEADER79, "transfer_requested"), 1);
-	assert_value(unit_of(t), "00004");
-	json_decref(act(t, "refuse_transfer", T_LEADER79, "{}", 400));
-	j = act(t, "refuse_transfer", T_LEADER79,
-	        "{\"reason\": \"phường Tân Định không quản lý\"}", 200);
+	assert_value(ticket_unit(t), "00004");
+	json_decref(api_act(t, "refuse_transfer", T_LEADER79, "{}", 400));
+	j = api_act(t, "refuse_transfer", T_LEADER79,
+	            "{\"reason\": \"phường Tân Định không quản lý\"}", 200);
 	ck_assert_str_eq(jstr2(j, "transfer_request", "state"), "refused");
 	json_decref(j);
-	assert_value(unit_of(t), "00004");
-	assert_value(ledger(t),
+	assert_value(ticket_unit(t), "00004");
+	assert_value(ticket_ledger(t),
 	             "transfer_requested:" OFFICER4 ":không thuộc Hà Nội, "
 	             "transfer_refused:" LEADER79
 	             ":phường Tân Định không quản lý");
@@ -512,7 +416,7 @@ START_TEST(test_transfer_sms_refused)
 	assert_contains(body, "phường Tân Định không quản lý");
 	free(body);
 	/* Nothing more to decide; the official can still act on it. */
-	json_decref(act(t, "accept_transfer", T_LEADER79, "{}", 404));
+	json_decref(api_act(t, "accept_transfer", T_LEADER79, "{}", 404));
 	ck_assert_int_eq(fg_wait(OFFICER4, 1) >= 1, 1);
 	free(cmd);
 	free(t);
@@ -527,13 +431,15 @@ START_TEST(test_transfer_in_province)
 	char *cmd = strf("CT %s 00070 thuộc Hoàn Kiếm", b);
 	json_t *j;
 
-	j = act(a, "transfer", T_OFFICER4,
-	        "{\"unit\": \"00008\", \"reason\": \"thuộc Ngọc Hà\"}", 200);
+	j = api_act(a, "transfer", T_OFFICER4,
+	            "{\"unit\": \"00008\", \"reason\": \"thuộc Ngọc Hà\"}",
+	            200);
 	ck_assert_str_eq(jstr2(j, "responsible_unit", "code"), "00008");
 	json_decref(j);
-	assert_value(ledger(a), "transferred:" OFFICER4 ":thuộc Ngọc Hà");
+	assert_value(ticket_ledger(a),
+	             "transferred:" OFFICER4 ":thuộc Ngọc Hà");
 	sms(OFFICER4, cmd);
-	assert_value(unit_of(b), "00070");
+	assert_value(ticket_unit(b), "00070");
 	ck_assert_int_eq(queued(b, OFFICER4, "official_transferred"), 1);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.transfer_request r "
 	                       "JOIN pakn.complaint c ON c.id = r.complaint_id"
@@ -581,10 +487,10 @@ START_TEST(test_fallback_leader)
 	char *t = complaint("+84913000301", "PA đường hỏng #00097");
 
 	ck_assert_int_eq(queued(t, LEADER97, "new_complaint"), 1);
-	json_decref(
-	    act(t, "answer", T_LEADER97, "{\"text\": \"Đã sửa xong\"}", 200));
-	json_decref(
-	    act(t, "reopen", T_LEADER97, "{\"reason\": \"chưa xong\"}", 200));
+	json_decref(api_act(t, "answer", T_LEADER97,
+	                    "{\"text\": \"Đã sửa xong\"}", 200));
+	json_decref(api_act(t, "reopen", T_LEADER97,
+	                    "{\"reason\": \"chưa xong\"}", 200));
 	ck_assert_int_eq(queued(t, LEADER97, "new_complaint_fallback"), 1);
 	ck_assert_int_eq(queued(t, LEADER01, "new_complaint_fallback"), 0);
 	ck_assert_int_ge(fg_wait(LEADER97, 2), 2);
@@ -641,70 +547,6 @@ senders_suite(void)
 	return s;
 }
 
-/* Start the fake Kannel and wait until it has bound its port. */
-static int
-fakegw_start(void)
-{
-	char port[16], log[PATH_MAX];
-	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", G.file, NULL};
-	double end = now_secs() + 5;
-	pid_t parent = getpid();
-	int fd;
-
-	if ((G.port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", G.port);
-	harness_path(G.file, sizeof G.file, "fakegw-senders.txt");
-	harness_path(log, sizeof log, "fakegw-senders.log");
-	fflush(NULL);
-	if ((G.pid = fork()) == -1)
-		return -1;
-	if (G.pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(127);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(G.file, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	if (access(G.file, F_OK) == 0)
-		return 0;
-	log_tail(log, 20);
-	return -1;
-}
-
-/* Import the sample units, routing and officials with paknctl, then
- * seed this suite's officials and tokens. */
-static int
-seed(void)
-{
-	static const char *const files[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
-	};
-	char out[PATH_MAX];
-
-	harness_path(out, sizeof out, "paknctl-import.out");
-	for (size_t i = 0; i < 3; i++) {
-		char *argv[] = {
-		    (char *)paknctl_path(), "-c", D->conf, (char *)files[i][0],
-		    (char *)files[i][1],    NULL};
-		if (harness_run(argv, out, out, 30) != 0) {
-			log_tail(out, 10);
-			return -1;
-		}
-	}
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -718,7 +560,7 @@ main(void)
 		fprintf(stderr, "check_senders: cannot start PostgreSQL\n");
 		return 99;
 	}
-	if (fakegw_start() == -1) {
+	if (fakegw_start(&G) == -1) {
 		fprintf(stderr, "check_senders: fakegw does not start\n");
 		return EXIT_FAILURE;
 	}
@@ -730,7 +572,8 @@ main(void)
 	             "[deadline]\ninterval = 3600\n",
 	             G.port);
 	if (paknd_start(D, "main", extra) == -1 ||
-	    paknd_wait_ready(D, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(D, 10) == -1 ||
+	    harness_seed(D->conf, 1, seed_sql) == -1) {
 		fprintf(stderr, "check_senders: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

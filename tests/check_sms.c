@@ -138,7 +138,7 @@ START_TEST(test_lengths)
 	ck_assert_int_eq(ucs2, len_cases[_i].ucs2);
 	ck_assert_int_eq(sms_units(b.data, NULL), len_cases[_i].units);
 	ck_assert_int_eq(sms_segments(b.data), len_cases[_i].segments);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 
@@ -156,7 +156,7 @@ START_TEST(test_straddle)
 		buf_addc(&b, 'a');
 	ck_assert_int_eq(sms_units(b.data, NULL), straddle_cases[_i].units);
 	ck_assert_int_eq(sms_segments(b.data), straddle_cases[_i].segments);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 
@@ -237,7 +237,7 @@ START_TEST(test_segments_sent)
 	ck_assert_int_eq(sms_segments_sent("Da sua xong", 1), 1);
 	ck_assert_int_eq(sms_segments_sent("Đã sửa xong", 0), 1);
 	ck_assert_int_eq(sms_segments_sent(NULL, 0), 1);
-	buf_free(&b);
+	buf_clear(&b);
 }
 END_TEST
 

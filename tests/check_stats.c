@@ -152,16 +152,6 @@ static const char seed_sql[] =
 	ck_assert_msg((r)->status == (want), "HTTP %ld, want %d: %s",          \
 	              (r)->status, (want), (r)->body ? (r)->body : "")
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	ck_assert_msg((hay) != NULL && strstr((hay), (needle)) != NULL,        \
-	              "\"%s\" does not contain \"%s\"", (hay) ? (hay) : "",    \
-	              (needle))
-
-#define assert_lacks(hay, needle)                                              \
-	ck_assert_msg((hay) == NULL || strstr((hay), (needle)) == NULL,        \
-	              "\"%s\" contains \"%s\"", (hay), (needle))
-
 /* GET a path with a bearer token (or none) and an optional Accept. */
 static long
 get_as(const char *token, const char *path, const char *accept,

@@ -67,45 +67,6 @@ port(void)
 	return harness_main()->port;
 }
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
-/* Fail if a string contains a substring. */
-#define assert_lacks(hay, needle)                                              \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ == NULL || strstr(h_, (needle)) == NULL,      \
-		              "\"%s\" contains \"%s\"", h_, (needle));         \
-	} while (0)
-
-/* A member by a dotted path ("a.b.0.c"), or NULL. */
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char *copy = strdup(path), *save = NULL, *part;
-
-	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
-	     part = strtok_r(NULL, ".", &save))
-		j = json_is_array(j)
-		        ? json_array_get(j, strtoul(part, NULL, 10))
-		        : json_object_get(j, part);
-	free(copy);
-	return j;
-}
-
-/* A string member, or NULL. */
-static const char *
-jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
-}
-
 /* A number member as a double; fail unless it is one. */
 static double
 jnum(json_t *j, const char *path)
@@ -1175,37 +1136,6 @@ surveys_suite(void)
 	return s;
 }
 
-/* Import a sample CSV of config/ with paknctl; 0 on success. */
-static int
-import(const char *kind, const char *file)
-{
-	char cmd[32], path[PATH_MAX];
-	char *argv[] = {(char *)paknctl_path(),
-	                "-c",
-	                harness_main()->conf,
-	                cmd,
-	                path,
-	                NULL};
-
-	snprintf(cmd, sizeof cmd, "import-%s", kind);
-	snprintf(path, sizeof path, "%s/config/%s", PAKN_SRCDIR, file);
-	return harness_run(argv, NULL, NULL, 30) == 0 ? 0 : -1;
-}
-
-/* Seed units, routing, officials and tokens. */
-static int
-seed(void)
-{
-	if (import("units", "units.sample.csv") == -1 ||
-	    import("routing", "routing.sample.csv") == -1 ||
-	    import("officials", "officials.sample.csv") == -1)
-		return -1;
-	for (int i = 0; seed_sql[i] != NULL; i++)
-		if (sql_exec_db("pakn", seed_sql[i]) != 0)
-			return -1;
-	return 0;
-}
-
 /* Start the servers, seed them, run the suite, check how paknd ended. */
 int
 main(void)
@@ -1220,7 +1150,8 @@ main(void)
 	}
 	/* No outbox passes: the SMS stay queued for the tests to read. */
 	if (paknd_start(d, "main", SURVEY_CONF) == -1 ||
-	    paknd_wait_ready(d, 10) == -1 || seed() == -1) {
+	    paknd_wait_ready(d, 10) == -1 ||
+	    harness_seed(NULL, 1, seed_sql) == -1) {
 		fprintf(stderr, "check_surveys: paknd does not start\n");
 		return EXIT_FAILURE;
 	}

@@ -313,7 +313,7 @@ START_TEST(test_form_parse)
 			ck_assert_int_eq(f.v[i].val[f.v[i].vlen], '\0');
 		}
 	}
-	form_free(&f);
+	form_clear(&f);
 	free(cause);
 }
 END_TEST
@@ -334,11 +334,11 @@ START_TEST(test_form_append)
 	ck_assert_str_eq(cause, "bad percent-encoding at byte 6");
 	ck_assert_uint_eq(f.n, 4);
 	ck_assert_ptr_null(form_get(&f, "d"));
-	form_free(&f);
+	form_clear(&f);
 	ck_assert_uint_eq(f.n, 0);
 	ck_assert_ptr_null(f.v);
 	ck_assert_ptr_null(form_get(NULL, "a"));
-	form_free(&f);
+	form_clear(&f);
 	free(cause);
 }
 END_TEST

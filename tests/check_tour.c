@@ -26,15 +26,11 @@
 
 #include "harness.h"
 
-#define FAKEGW PAKN_BUILDDIR "/tests/fakegw"
-
 static struct {
-	struct paknd *d; /* the harness's main instance */
-	pid_t gw_pid;
-	int gw_port;
-	char sent[PATH_MAX];
+	struct paknd *d;    /* the harness's main instance */
+	struct fakegw gw;   /* the fake Kannel: its file has what was sent */
 	char out[PATH_MAX]; /* what the tour printed */
-} T;
+} T = {.gw = {.name = "tour"}};
 
 /* The configuration: the standard gateways' names, with a Kannel
  * sendsms (the fake one) so that replies are really sent. */
@@ -53,37 +49,7 @@ tour_config(void)
 	            "username = pakn\npassword = tour\nsender = 8079\n"
 	            "public_url = http://127.0.0.1:%d\nrate = 1000\n"
 	            "[gateway.at]\ntype = africastalking\ntoken = tour-at\n",
-	            T.d->port, ci, T.gw_port, T.d->port);
-}
-
-/* Start the fake Kannel sendsms, writing what it is asked to T.sent. */
-static int
-fakegw_start(void)
-{
-	char port[16], log[PATH_MAX];
-	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", T.sent, NULL};
-	double end = now_secs() + 5;
-	int fd;
-
-	if ((T.gw_port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", T.gw_port);
-	harness_path(T.sent, sizeof T.sent, "sent.log");
-	harness_path(log, sizeof log, "fakegw.log");
-	fflush(NULL);
-	if ((T.gw_pid = fork()) == -1)
-		return -1;
-	if (T.gw_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(T.sent, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	return access(T.sent, F_OK) == 0 ? 0 : -1;
+	            T.d->port, ci, T.gw.port, T.d->port);
 }
 
 /* Run contrib/tour against the servers; its output goes to T.out. */
@@ -102,7 +68,7 @@ tour_run(void)
 	setenv("PAKN_CONF", T.d->conf, 1);
 	setenv("PAKNCTL", paknctl_path(), 1);
 	setenv("PAKND_PID", pid, 1);
-	setenv("PAKN_SENT_LOG", T.sent, 1);
+	setenv("PAKN_SENT_LOG", T.gw.file, 1);
 	setenv("PAKN_PSQL", psql, 1);
 	harness_path(T.out, sizeof T.out, "tour.out");
 	harness_path(err, sizeof err, "tour.err");
@@ -291,7 +257,7 @@ main(void)
 		fprintf(stderr, "tour: cannot start PostgreSQL\n");
 		return 99;
 	}
-	if (fakegw_start() == -1 ||
+	if (fakegw_start(&T.gw) == -1 ||
 	    paknd_config(T.d, "tour", "pakn", 1, NULL) == -1) {
 		fprintf(stderr, "tour: cannot start the fake gateway\n");
 		return EXIT_FAILURE;
@@ -308,7 +274,7 @@ main(void)
 	srunner_free(sr);
 	if (paknd_finish(T.d, "tour-kannel", "password=tour", NULL) == -1)
 		failed++;
-	kill(T.gw_pid, SIGTERM);
-	waitpid(T.gw_pid, NULL, 0);
+	kill(T.gw.pid, SIGTERM);
+	waitpid(T.gw.pid, NULL, 0);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

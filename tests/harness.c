@@ -1667,31 +1667,336 @@ tcase(Suite *s, const char *name, double timeout)
 	return tc;
 }
 
+/* Run paknctl -c conf import-KIND path; 0 on success, else its output on
+ * stderr and -1. */
+int
+harness_import(const char *conf, const char *kind, const char *path)
+{
+	char *cmd = strf("import-%s", kind), out[PATH_MAX];
+	char *argv[] = {(char *)paknctl_path(),
+	                "-c",
+	                (char *)(conf != NULL ? conf : harness_main()->conf),
+	                cmd,
+	                (char *)path,
+	                NULL};
+	int rc = 0;
+
+	harness_path(out, sizeof out, "paknctl-import.out");
+	if (harness_run(argv, out, out, 60) != 0) {
+		fprintf(stderr, "harness: paknctl %s %s failed\n", cmd, path);
+		log_tail(out, 10);
+		rc = -1;
+	}
+	free(cmd);
+	return rc;
+}
+
 /* Import the sample units, routing rules and officials of config/ with
  * paknctl -c conf (officials too when officials is set); 0 on success. */
 int
 harness_import_samples(const char *conf, int officials)
 {
 	static const char *const files[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
+	    {"units", PAKN_SRCDIR "/config/units.sample.csv"},
+	    {"routing", PAKN_SRCDIR "/config/routing.sample.csv"},
+	    {"officials", PAKN_SRCDIR "/config/officials.sample.csv"},
 	};
-	char out[PATH_MAX];
 
-	harness_path(out, sizeof out, "paknctl-import.out");
 	for (size_t i = 0; i < (officials ? 3u : 2u); i++) {
-		char *argv[] = {(char *)paknctl_path(), "-c",
-		                (char *)conf,           (char *)files[i][0],
-		                (char *)files[i][1],    NULL};
-
-		if (harness_run(argv, out, out, 30) != 0) {
-			fprintf(stderr, "harness: paknctl %s %s failed\n",
-			        files[i][0], files[i][1]);
-			log_tail(out, 10);
+		if (harness_import(conf, files[i][0], files[i][1]) != 0)
 			return -1;
-		}
 	}
+	return 0;
+}
+
+/* Run statements without parameters on the database "pakn". */
+int
+harness_sql(const char *const *sql)
+{
+	for (size_t i = 0; sql != NULL && sql[i] != NULL; i++) {
+		if (sql_exec_db("pakn", sql[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Import the samples into the main database and run the seed SQL. */
+int
+harness_seed(const char *conf, int officials, const char *const *sql)
+{
+	if (harness_import_samples(conf, officials) != 0)
+		return -1;
+	return harness_sql(sql);
+}
+
+/* Write text to a file of the temporary directory; its path. */
+char *
+write_tmp(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	harness_path(path, sizeof path, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+	ck_assert_int_eq(fclose(f), 0);
+	return strdup(path);
+}
+
+/* Run paknctl -c conf with the arguments in ap (up to a NULL). */
+static struct ctl
+ctl_runv(const char *conf, const char *arg, va_list ap)
+{
+	char *argv[16], out[PATH_MAX], err[PATH_MAX], name[64];
+	size_t n = 0;
+	struct ctl c;
+
+	argv[n++] = (char *)paknctl_path();
+	argv[n++] = "-c";
+	argv[n++] = (char *)(conf != NULL ? conf : harness_main()->conf);
+	for (; arg != NULL && n < sizeof argv / sizeof argv[0] - 1;
+	     arg = va_arg(ap, const char *))
+		argv[n++] = (char *)arg;
+	argv[n] = NULL;
+	snprintf(name, sizeof name, "paknctl-%d.out", (int)getpid());
+	harness_path(out, sizeof out, name);
+	snprintf(name, sizeof name, "paknctl-%d.err", (int)getpid());
+	harness_path(err, sizeof err, name);
+	unlink(out);
+	unlink(err);
+	c.status = harness_run(argv, out, err, 60);
+	if ((c.out = file_read(out, NULL)) == NULL)
+		c.out = strdup("");
+	if ((c.err = file_read(err, NULL)) == NULL)
+		c.err = strdup("");
+	return c;
+}
+
+/* Run paknctl on the main paknd's configuration. */
+struct ctl
+paknctl(const char *arg, ...)
+{
+	struct ctl c;
+	va_list ap;
+
+	va_start(ap, arg);
+	c = ctl_runv(NULL, arg, ap);
+	va_end(ap);
+	return c;
+}
+
+/* Run paknctl on a configuration file. */
+struct ctl
+paknctl_conf(const char *conf, const char *arg, ...)
+{
+	struct ctl c;
+	va_list ap;
+
+	va_start(ap, arg);
+	c = ctl_runv(conf, arg, ap);
+	va_end(ap);
+	return c;
+}
+
+/* Free what a paknctl run printed. */
+void
+ctl_clear(struct ctl *c)
+{
+	free(c->out);
+	free(c->err);
+	c->out = c->err = NULL;
+}
+
+/* Fail unless paknctl exited with want. */
+void
+ctl_assert_exit(const struct ctl *c, int want)
+{
+	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == want,
+	              "paknctl: status 0x%x, want exit %d; printed \"%s\" "
+	              "\"%s\"",
+	              c->status, want, c->out, c->err);
+}
+
+/* Restart PostgreSQL if a test left it stopped. */
+void
+harness_ensure_pg(void)
+{
+	if (!pg_is_running() && pg_start() == -1)
+		fprintf(stderr, "harness: cannot restart PostgreSQL\n");
+}
+
+/* The outbox's highest id now, as text. */
+char *
+outbox_mark(void)
+{
+	char *v = qval("SELECT coalesce(max(id), 0) FROM pakn.outbox", NULL);
+
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+/* A member of a JSON object by a dotted path ("a.b.0.c"), or NULL. */
+json_t *
+jget(json_t *j, const char *path)
+{
+	char *copy = strdup(path), *save = NULL, *part;
+
+	for (part = strtok_r(copy, ".", &save); part != NULL && j != NULL;
+	     part = strtok_r(NULL, ".", &save))
+		j = json_is_array(j)
+		        ? json_array_get(j, strtoul(part, NULL, 10))
+		        : json_object_get(j, part);
+	free(copy);
+	return j;
+}
+
+/* A string member, or NULL when it is absent or not a string. */
+const char *
+jstr(json_t *j, const char *path)
+{
+	return json_string_value(jget(j, path));
+}
+
+/* Call the API; fail unless the status is want. Returns the JSON body. */
+json_t *
+api_call(const char *method, const char *path, const char *token,
+         const char *body, long want)
+{
+	char *auth = strf("Authorization: Bearer %s", token);
+	const char *headers[] = {"Content-Type: application/json", auth, NULL};
+	struct http_resp r;
+	json_t *j;
+
+	http_request(harness_main()->port, method, path, headers, body,
+	             body ? strlen(body) : 0, &r);
+	if (r.status != want)
+		paknd_dump(harness_main());
+	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
+	              path, r.status, want, r.body);
+	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
+	j = json_loads(r.body, 0, NULL);
+	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
+	http_resp_free(&r);
+	free(auth);
+	return j;
+}
+
+/* POST an action on a ticket; returns the answer. */
+json_t *
+api_act(const char *ticket, const char *action, const char *token,
+        const char *body, long want)
+{
+	char *path = strf("/v1/complaints/%s/%s", ticket, action);
+	json_t *j = api_call("POST", path, token, body, want);
+
+	free(path);
+	return j;
+}
+
+/* A string member by a two-level path ("a.b"), or "". */
+const char *
+jstr2(json_t *j, const char *a, const char *b)
+{
+	json_t *v = json_object_get(j, a);
+	const char *s;
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	s = json_string_value(v);
+	return s != NULL ? s : "";
+}
+
+/* The complaint's events, "event:actor_phone_or_-:reason", in order. */
+char *
+ticket_ledger(const char *ticket)
+{
+	return qval("SELECT string_agg(e.event || ':' || coalesce(o.phone, '-')"
+	            " || ':' || coalesce(e.reason, ''), ', ' ORDER BY e.id) "
+	            "FROM pakn.complaint_event e JOIN pakn.complaint c ON "
+	            "c.id = e.complaint_id LEFT JOIN pakn.official o ON "
+	            "e.actor_id ~ '^[0-9]+$' AND o.id = e.actor_id::bigint "
+	            "WHERE c.ticket = $1 AND e.event NOT IN ('received', "
+	            "'routed', 'assigned')",
+	            ticket, NULL);
+}
+
+/* The responsible unit of a complaint. */
+char *
+ticket_unit(const char *ticket)
+{
+	return qval("SELECT responsible_unit FROM pakn.complaint WHERE "
+	            "ticket = $1",
+	            ticket, NULL);
+}
+
+/* Start tests/fakegw and wait until it has bound its port (its output
+ * file exists). */
+int
+fakegw_start(struct fakegw *g)
+{
+	char port[16], log[PATH_MAX], name[64];
+	char *argv[] = {PAKN_BUILDDIR "/tests/fakegw",
+	                "-p",
+	                port,
+	                "-m",
+	                (char *)(g->mode != NULL ? g->mode : "kannel"),
+	                "-o",
+	                g->file,
+	                (char *)g->opt,
+	                (char *)g->arg,
+	                NULL};
+	double end = now_secs() + 5;
+	pid_t parent = getpid();
+	int fd;
+
+	if ((g->port = free_port()) == -1)
+		return -1;
+	snprintf(port, sizeof port, "%d", g->port);
+	snprintf(name, sizeof name, "fakegw-%s.txt", g->name);
+	harness_path(g->file, sizeof g->file, name);
+	snprintf(name, sizeof name, "fakegw-%s.log", g->name);
+	harness_path(log, sizeof log, name);
+	fflush(NULL);
+	if ((g->pid = fork()) == -1)
+		return -1;
+	if (g->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (access(g->file, F_OK) != 0 && now_secs() < end)
+		sleep_ms(20);
+	if (access(g->file, F_OK) != 0) {
+		fprintf(stderr, "harness: fakegw %s did not start\n", g->name);
+		log_tail(log, 20);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop a fake gateway; 0 if it exited cleanly (sanitizers quiet). */
+int
+fakegw_stop(struct fakegw *g)
+{
+	int status = 0;
+
+	if (g->pid <= 0)
+		return 0;
+	kill(g->pid, SIGTERM);
+	if (waitpid(g->pid, &status, 0) != g->pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "harness: fakegw %s: wait status 0x%x\n",
+		        g->name, status);
+		g->pid = 0;
+		return -1;
+	}
+	g->pid = 0;
 	return 0;
 }
 

@@ -6,9 +6,12 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <check.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #define HARNESS_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -218,8 +221,109 @@ void harness_expect_pg(const char *needle);
 /* Check the whole PostgreSQL log at the end of a suite; 0 if clean. */
 int harness_pg_clean(void);
 /* Import config/'s sample units and routing (and officials when
- * officials is set) with paknctl -c conf; 0 on success. */
+ * officials is set) with paknctl -c conf (NULL: the main paknd's); 0 on
+ * success. */
 int harness_import_samples(const char *conf, int officials);
+/* Seed the database "pakn": import the samples as harness_import_samples
+ * (conf NULL: the main paknd's), then run the NULL-terminated SQL
+ * statements of sql (or none); 0 on success. */
+int harness_seed(const char *conf, int officials, const char *const *sql);
+/* Run the NULL-terminated statements on the database "pakn"; 0 if all
+ * succeeded. */
+int harness_sql(const char *const *sql);
+/* paknctl -c conf (NULL: the main paknd's) import-KIND path; 0 on success,
+ * else its output on stderr and -1. */
+int harness_import(const char *conf, const char *kind, const char *path);
+/* Restart PostgreSQL if a test left it stopped (a Check fixture). */
+void harness_ensure_pg(void);
+
+/* What a paknctl run printed, and how it ended. */
+struct ctl {
+	int status; /* wait status (harness_run) */
+	char *out;  /* stdout, "" if none */
+	char *err;  /* stderr, "" if none */
+};
+/* Run paknctl -c CONF with the NULL-terminated arguments, on the main
+ * paknd's configuration or on conf; release with ctl_clear. */
+struct ctl paknctl(const char *arg, ...) HARNESS_SENTINEL;
+struct ctl paknctl_conf(const char *conf, const char *arg,
+                        ...) HARNESS_SENTINEL;
+void ctl_clear(struct ctl *c);
+/* Fail unless paknctl exited with want, showing what it printed. */
+void ctl_assert_exit(const struct ctl *c, int want);
+
+/* Inside a test: write text to <tmpdir>/name (the test fails if it
+ * cannot); its path, malloc'd. */
+char *write_tmp(const char *name, const char *text);
+/* Inside a test: the outbox's highest id now, as text (malloc'd), to look
+ * at what is queued after it. */
+char *outbox_mark(void);
+
+/* A member of a JSON value by a dotted path ("a.b.0.c"), or NULL; a string
+ * member, or NULL when it is absent or not a string. */
+json_t *jget(json_t *j, const char *path);
+const char *jstr(json_t *j, const char *path);
+
+/* Inside a test, on the main paknd: an officials' API call with a bearer
+ * token and a JSON body (or NULL); fails unless the status is want and the
+ * answer a JSON object without a citizen's number (+84). Its body. */
+json_t *api_call(const char *method, const char *path, const char *token,
+                 const char *body, long want);
+/* POST /v1/complaints/TICKET/ACTION as api_call. */
+json_t *api_act(const char *ticket, const char *action, const char *token,
+                const char *body, long want);
+/* A string member by a two-level path (b may be NULL), or "". */
+const char *jstr2(json_t *j, const char *a, const char *b);
+/* A ticket's events but received, routed and assigned, as
+ * "event:actor_phone_or_-:reason, ..." in order (malloc'd). */
+char *ticket_ledger(const char *ticket);
+/* A ticket's responsible unit (malloc'd). */
+char *ticket_unit(const char *ticket);
+
+/* Fail unless a string contains a substring. */
+#define assert_contains(hay, needle)                                           \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		const char *n_ = (needle);                                     \
+		ck_assert_msg(h_ != NULL && strstr(h_, n_) != NULL,            \
+		              "\"%s\" does not contain \"%s\"",                \
+		              h_ != NULL ? h_ : "(null)", n_);                 \
+	} while (0)
+
+/* Fail if a string contains a substring. */
+#define assert_lacks(hay, needle)                                              \
+	do {                                                                   \
+		const char *h_ = (hay);                                        \
+		const char *n_ = (needle);                                     \
+		ck_assert_msg(h_ == NULL || strstr(h_, n_) == NULL,            \
+		              "\"%s\" contains \"%s\"", h_, n_);               \
+	} while (0)
+
+/* Fail unless a malloc'd SQL value equals want; free it. */
+#define assert_value(got, want)                                                \
+	do {                                                                   \
+		char *g_ = (got);                                              \
+		const char *w_ = (want);                                       \
+		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,               \
+		              "%s: got \"%s\", want \"%s\"", #got,             \
+		              g_ != NULL ? g_ : "(null)", w_);                 \
+		free(g_);                                                      \
+	} while (0)
+
+/* tests/fakegw as a child of the test process (killed with it): a fake
+ * SMS gateway on a free port that writes each request it gets to file. */
+struct fakegw {
+	const char *name; /* names its files fakegw-NAME.txt and .log */
+	const char *mode; /* its -m (kannel, twilio, at...); NULL: kannel */
+	const char *opt, *arg; /* one more option and its value, or NULL */
+	int port;
+	pid_t pid;
+	char file[PATH_MAX];
+};
+/* Start it; 0 once it listens. */
+int fakegw_start(struct fakegw *g);
+/* SIGTERM it and wait; 0 if it exited 0 (or never started). */
+int fakegw_stop(struct fakegw *g);
 /* Headless Chromium: its path (NULL if not installed), and one run on url
  * with one option saying what to make (--dump-dom, --screenshot=F,
  * --print-to-pdf=F), stdout to out and its log to err: the wait status. */

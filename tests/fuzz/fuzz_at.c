@@ -13,6 +13,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_req_init(&f, data, size);
 	fuzz_parse(&gw, &f);
-	fuzz_req_free(&f);
+	fuzz_req_clear(&f);
 	return 0;
 }

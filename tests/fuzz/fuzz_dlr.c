@@ -27,7 +27,7 @@ fuzz_sign(struct fuzz_req *f)
 		           NULL);
 	f->sig = gw_twilio_signature(FUZZ_KEY, url,
 	                             f->req.method == GW_POST ? &params : NULL);
-	form_free(&params);
+	form_clear(&params);
 	free(url);
 }
 
@@ -61,7 +61,7 @@ fuzz_dlr(const struct gw_conf *gw, const struct fuzz_req *f)
 	           !one_line(cause) || dlr.ref != NULL || dlr.detail != NULL)
 		abort();
 	free(cause);
-	gw_dlr_free(&dlr);
+	gw_dlr_clear(&dlr);
 }
 
 /* Judge the body as the answer to a send; check the outcome's rules. */
@@ -107,8 +107,8 @@ fuzz_roundtrip(const struct gw_conf *gw, const struct fuzz_req *f)
 	               strlen(strchr(call.url, '?') + 1), NULL) != 0 ||
 	    (kv = form_get(&q, "text")) == NULL || strcmp(kv->val, text) != 0)
 		abort();
-	form_free(&q);
-	gw_call_free(&call);
+	form_clear(&q);
+	gw_call_clear(&call);
 	free(text);
 }
 
@@ -144,6 +144,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_answer(&gws[i], status, &f);
 	}
 	fuzz_roundtrip(&gws[0], &f);
-	fuzz_req_free(&f);
+	fuzz_req_clear(&f);
 	return 0;
 }

@@ -31,7 +31,7 @@ check_query(const char *s)
 		if (!edge_text_ok(f.v[i].key, strlen(f.v[i].key), 0) ||
 		    !edge_text_ok(f.v[i].val, f.v[i].vlen, 0))
 			abort();
-	form_free(&f);
+	form_clear(&f);
 }
 
 /* An accepted path decodes to text. */

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (cause == NULL || f.n != 0)
 		abort();
-	form_free(&f);
+	form_clear(&f);
 	free(cause);
 	cause = NULL;
 	out = text_percent_decode(s, size, size > 0 && data[0] & 1, &outlen,

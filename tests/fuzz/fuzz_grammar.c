@@ -54,7 +54,7 @@ check_parse(const char *s)
 	free(folded);
 	if (cmd.kind == CMD_ANSWER)
 		grammar_complaint(s, &cmd);
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 }
 
 /* Fold s: never longer, no ASCII capitals left. */

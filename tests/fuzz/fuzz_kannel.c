@@ -20,6 +20,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strchr(f.uri, '?') == NULL && strcmp(redacted, f.uri) != 0))
 		abort();
 	free(redacted);
-	fuzz_req_free(&f);
+	fuzz_req_clear(&f);
 	return 0;
 }

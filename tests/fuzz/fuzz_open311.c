@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(phone);
 	}
 	free(cause);
-	form_free(&f);
+	form_clear(&f);
 	free(path);
 	return 0;
 }

@@ -118,7 +118,7 @@ fuzz_req_init(struct fuzz_req *f, const uint8_t *data, size_t size)
 
 /* Free what fuzz_req_init allocated. */
 static void
-fuzz_req_free(struct fuzz_req *f)
+fuzz_req_clear(struct fuzz_req *f)
 {
 	size_t i;
 
@@ -150,7 +150,7 @@ fuzz_parse(const struct gw_conf *gw, const struct fuzz_req *f)
 	           strchr(cause, '\n') != NULL)
 		abort();
 	free(cause);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 
 #endif

@@ -16,7 +16,7 @@ fuzz_sign(struct fuzz_req *f)
 		           NULL);
 	f->sig = gw_twilio_signature(FUZZ_KEY, url,
 	                             f->req.method == GW_POST ? &params : NULL);
-	form_free(&params);
+	form_clear(&params);
 	free(url);
 }
 
@@ -34,6 +34,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f.flags & FUZZ_SIGN)
 		fuzz_sign(&f);
 	fuzz_parse(&gw, &f);
-	fuzz_req_free(&f);
+	fuzz_req_clear(&f);
 	return 0;
 }

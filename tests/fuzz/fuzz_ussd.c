@@ -6,6 +6,7 @@
 
 #include "fuzz_req.h"
 #include "ussd.h"
+#include "ussd_session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,12 +16,12 @@ fuzz_callback(const uint8_t *data, size_t size)
 {
 	struct gw_conf gw = {.name = "at", .type = GW_AT, .token = FUZZ_TOKEN};
 	struct fuzz_req f;
-	struct ussd_req u;
+	struct ussd_in u;
 	char *cause = NULL;
 	int r;
 
 	fuzz_req_init(&f, data, size);
-	r = ussd_parse(&gw, &f.req, &u, &cause);
+	r = gw_parse_ussd(&gw, &f.req, &u, &cause);
 	if (r == 0) {
 		if (cause != NULL || u.session == NULL || u.msisdn == NULL ||
 		    u.text == NULL || !text_utf8_valid(u.text, strlen(u.text)))
@@ -30,8 +31,8 @@ fuzz_callback(const uint8_t *data, size_t size)
 	           u.session != NULL)
 		abort();
 	free(cause);
-	ussd_req_free(&u);
-	fuzz_req_free(&f);
+	ussd_in_clear(&u);
+	fuzz_req_clear(&f);
 }
 
 /* The next NUL-terminated part of data, or "" past the end. */
@@ -91,9 +92,9 @@ fuzz_step(const uint8_t *data, size_t size)
 	check_out(&st, &out);
 	json = ussd_state_json(&st);
 	free(json);
-	ussd_out_free(&out);
-	ussd_state_free(&st);
-	ussd_ctx_free(&ctx);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	ussd_ctx_clear(&ctx);
 	free(copy);
 }
 
