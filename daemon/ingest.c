@@ -122,7 +122,7 @@ raw_request(struct evhttp_request *req, const char *method)
 		           secret ? "REDACTED" : kv->value);
 	}
 	text = edge_escape(b.data, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 	return text;
 }
 
@@ -268,7 +268,7 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *path,
 		free(cause);
 	}
 	free(raw);
-	sms_in_free(&sms);
+	sms_in_clear(&sms);
 }
 
 /* Register the SMS callbacks of every gateway. */

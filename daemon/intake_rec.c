@@ -173,7 +173,7 @@ intake_rec_decode(const void *p, size_t n, struct intake_rec *r, char **cause)
 		d.err = "bytes after the last field";
 	if (d.err != NULL) {
 		set_cause(cause, "intake record: %s", d.err);
-		intake_rec_free(r);
+		intake_rec_clear(r);
 		return -1;
 	}
 	return 0;
@@ -181,7 +181,7 @@ intake_rec_decode(const void *p, size_t n, struct intake_rec *r, char **cause)
 
 /* Free the contents of a record. */
 void
-intake_rec_free(struct intake_rec *r)
+intake_rec_clear(struct intake_rec *r)
 {
 	free(r->gateway);
 	free(r->msg_id);

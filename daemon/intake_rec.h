@@ -29,11 +29,11 @@ struct intake_rec {
  * cannot be stored (a missing string, one with a NUL, too long). */
 unsigned char *intake_rec_encode(const struct intake_rec *r, size_t *len,
                                  char **cause);
-/* Decode n bytes into *r (filled, owned; free with intake_rec_free);
+/* Decode n bytes into *r (filled, owned; free with intake_rec_clear);
  * 0, or -1 and *cause with *r left empty. Safe on any bytes. */
 int intake_rec_decode(const void *p, size_t n, struct intake_rec *r,
                       char **cause);
 /* Free the contents of r (not r itself) and clear it. */
-void intake_rec_free(struct intake_rec *r);
+void intake_rec_clear(struct intake_rec *r);
 
 #endif

@@ -66,7 +66,7 @@ show_one(const char *file, const void *p, size_t n,
 		s->oldest = r.received_at_us;
 	if (r.received_at_us > s->newest)
 		s->newest = r.received_at_us;
-	intake_rec_free(&r);
+	intake_rec_clear(&r);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ replay_one(const void *p, size_t n, void *arg)
 		return -1;
 	}
 	rc = replay_add(r, &m);
-	intake_rec_free(&m);
+	intake_rec_clear(&m);
 	if (rc == -1)
 		return -1;
 	return ++r->batch < JOURNAL_CMD_BATCH ? 0 : replay_commit(r);

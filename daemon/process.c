@@ -233,7 +233,7 @@ process_submit(struct process *p, PGresult *res, int i)
 		free(m->msg_id);
 		free(m);
 	}
-	sms_cmd_free(&cmd);
+	sms_cmd_clear(&cmd);
 	free(limits);
 }
 

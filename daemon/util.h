@@ -54,11 +54,4 @@ int ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Set *cause to a newly allocated message (if cause is not NULL). */
 void set_cause(char **cause, const char *fmt, ...) PAKN_PRINTF(2, 3);
 
-/* The old names that daemon/ingest.c still uses, until the intake
- * redesign (issue 12) renames them there; other code uses the _clear
- * names. Remove this block with the last caller. */
-#define buf_free     buf_clear
-#define sms_in_free  sms_in_clear
-#define sms_cmd_free sms_cmd_clear
-
 #endif

@@ -641,7 +641,7 @@ START_TEST(test_rec_round_trip)
 		                 full ? (const void *)in.raw_body : "",
 		                 in.raw_body_len);
 		ck_assert_int_eq(out.received_at_us, in.received_at_us);
-		intake_rec_free(&out);
+		intake_rec_clear(&out);
 		ck_assert_ptr_null(out.gateway);
 		free(p);
 	}

@@ -69,7 +69,7 @@ fuzz_decode(const void *p, size_t n)
 	    memcmp(again, p, n) != 0)
 		abort();
 	free(again);
-	intake_rec_free(&r);
+	intake_rec_clear(&r);
 }
 
 /* journal_scan's callback: count the records. */
