@@ -8,10 +8,11 @@ enum stmt_id {
 	STMT_HANDLE_SMS,     /* 20 params: see ingest.c */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
-	                        body, attempts */
+	                        body, attempts, created_at */
 	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
 	                        error, segments, encoding (gsm7|ucs2),
-	                        max_attempts, retry_base seconds -> new state */
+	                        max_attempts, retry_base seconds, created_at
+	                        (its month's partition) -> new state */
 	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
 	                        NULL, status (delivered|undelivered|other),
 	                        detail -> rows updated */
@@ -50,6 +51,7 @@ enum stmt_id {
 	STMT_LOG_KEY,     /* -> the pseudonym secret, for log lines */
 	STMT_RATE_TAKE,   /* gateway, rate, want -> granted, ms left in the
 	                     second (pakn.rate_take) */
+	STMT_PARTITIONS_ENSURE, /* months ahead -> partitions created */
 	NSTMTS,
 };
 
