@@ -558,7 +558,7 @@ cmd_partitions(const char *path, int argc, char **argv)
 	if (ensure[0] != NULL)
 		rc = print_value(
 		    conn, "SELECT pakn.partitions_ensure($1::integer, $2)", 2,
-		    ensure, "%s partitions created\n");
+		    ensure, " partitions created");
 	else if (drop[1] != NULL)
 		rc = print_value(conn,
 		                 "SELECT pakn.partitions_drop_before($1, "

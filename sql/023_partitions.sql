@@ -455,7 +455,9 @@ END;
 $$;
 
 -- The months a table lacks a partition for: those of the rows waiting in
--- its DEFAULT partition, and this month to p_ahead months ahead.
+-- its DEFAULT partition, and this month to p_ahead months ahead. Read
+-- from pg_class with the statement's snapshot (not the name cache), so
+-- a caller that waited for another's lock sees what it created.
 CREATE OR REPLACE FUNCTION pakn.partition_missing(p_table text,
 	p_ahead integer)
 RETURNS SETOF date
@@ -472,8 +474,9 @@ BEGIN
 		UNION SELECT generate_series($1::timestamp,
 			$1 + make_interval(months => $2),
 			interval ''1 month'')::date) AS x (m)
-		WHERE to_regclass(format(''pakn.%%I'', %L || to_char(m,
-			''_YYYY_MM''))) IS NULL
+		WHERE NOT EXISTS (SELECT 1 FROM pg_class c
+			WHERE c.relnamespace = ''pakn''::regnamespace
+			  AND c.relname = %L || to_char(m, ''_YYYY_MM''))
 		ORDER BY m', t.key_column, p_table || '_default', p_table)
 		USING v_now, p_ahead;
 END;
@@ -499,6 +502,11 @@ DECLARE
 	g record;
 BEGIN
 	SELECT * INTO STRICT t FROM pakn.partitioned WHERE name = p_table;
+	-- The locks ATTACH takes, in its order, before anything else: the
+	-- parent's does not stop reads and writes, DEFAULT's waits for them.
+	EXECUTE format('LOCK TABLE ONLY pakn.%I IN SHARE UPDATE EXCLUSIVE MODE',
+		p_table);
+	EXECUTE format('LOCK TABLE pakn.%I IN ACCESS EXCLUSIVE MODE', v_def);
 	EXECUTE format('CREATE TABLE pakn.%I (LIKE pakn.%I INCLUDING DEFAULTS
 		INCLUDING CONSTRAINTS)', v_part, p_table);
 	EXECUTE format('SELECT count(*) FROM pakn.%I WHERE %I >= $1 AND %I < $2',
@@ -595,15 +603,18 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM pg_advisory_xact_lock(7141750);
+	-- Dropping a partition locks its parent: take that lock first, so a
+	-- claim that holds the parent and waits for a partition cannot
+	-- deadlock with us (it waits, a few milliseconds).
+	IF NOT p_dry_run THEN
+		EXECUTE format('LOCK TABLE pakn.%I IN ACCESS EXCLUSIVE MODE',
+			p_table);
+	END IF;
 	FOR p IN SELECT * FROM pakn.partition_list() l
 		  WHERE l.table_name = p_table
 		    AND l.range_to <= (p_before::timestamp
 			AT TIME ZONE 'Asia/Ho_Chi_Minh')
 		  ORDER BY l.range_from LOOP
-		IF NOT p_dry_run THEN
-			EXECUTE format('LOCK TABLE pakn.%I IN ACCESS EXCLUSIVE MODE',
-				p.partition);
-		END IF;
 		EXECUTE format('SELECT count(*), count(*) FILTER (WHERE %s)
 			FROM pakn.%I', coalesce(t.busy, 'false'), p.partition)
 		   INTO v_rows, v_busy;
