@@ -8,6 +8,9 @@
  * which hands the complaints still without a place after location_wait
  * hours to the triage desk the same way. The SMS they queue go out
  * through the outbox.
+ *
+ * A second timer keeps the monthly partitions of the ledger and the
+ * outbox ahead of time (pakn.partitions_ensure): at start, then daily.
  */
 
 #include <stdio.h>
@@ -22,9 +25,16 @@
 #include "stmt.h"
 #include "util.h"
 
+/* Months of partitions kept ahead of this one, and how often (seconds)
+ * they are checked; a failed check is tried again after a minute. */
+#define PARTITIONS_AHEAD 3
+#define PARTITIONS_EVERY 86400
+#define PARTITIONS_RETRY 60
+
 struct deadline {
 	struct paknd *d;
 	struct event *timer;
+	struct event *parts; /* pakn.partitions_ensure */
 	int busy;
 	int again; /* a pass was asked for while one was in flight */
 	int stopped;
@@ -162,15 +172,65 @@ deadline_pass(evutil_socket_t fd, short what, void *arg)
 	w->busy = 1;
 }
 
-/* Start the worker's timer on d's loop. */
+/* partitions_ensure answered: say what it created; check again in a
+ * day, or in a minute when it failed. */
+static void
+deadline_parts_done(void *arg, enum db_status st, PGresult *res,
+                    const char *error)
+{
+	struct deadline *w = arg;
+	struct timeval tv = {PARTITIONS_EVERY, 0};
+
+	if (w->stopped)
+		return;
+	if (st != DB_OK) {
+		log_warnx("deadline: monthly partitions not checked: %s; again "
+		          "in %d s",
+		          error, PARTITIONS_RETRY);
+		tv.tv_sec = PARTITIONS_RETRY;
+	} else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		log_info("deadline: %s monthly partitions created",
+		         PQgetvalue(res, 0, 0));
+	else
+		log_debug("deadline: monthly partitions are ready");
+	evtimer_add(w->parts, &tv);
+}
+
+/* Make sure this month's partitions and the next ones exist. */
+static void
+deadline_parts(evutil_socket_t fd, short what, void *arg)
+{
+	struct deadline *w = arg;
+	struct timeval tv = {PARTITIONS_RETRY, 0};
+	char ahead[16];
+	const char *values[1] = {ahead};
+	char *cause = NULL;
+
+	if (w->stopped)
+		return;
+	snprintf(ahead, sizeof ahead, "%d", PARTITIONS_AHEAD);
+	if (db_submit(w->d->db, STMT_PARTITIONS_ENSURE, 1, values, NULL, NULL,
+	              deadline_parts_done, w, &cause) == 0)
+		return;
+	log_debug("deadline: monthly partitions: %s; again in %d s", cause,
+	          PARTITIONS_RETRY);
+	free(cause);
+	evtimer_add(w->parts, &tv);
+}
+
+/* Start the worker's timers on d's loop. */
 struct deadline *
 deadline_new(struct paknd *d)
 {
 	struct deadline *w = xcalloc(1, sizeof *w);
 	struct timeval tv = {d->conf->deadline_interval, 0};
+	struct timeval soon = {1, 0};
+
 	w->d = d;
 	w->timer = event_new(d->base, -1, EV_PERSIST, deadline_pass, w);
 	event_add(w->timer, &tv);
+	w->parts = evtimer_new(d->base, deadline_parts, w);
+	evtimer_add(w->parts, &soon);
 	return w;
 }
 
@@ -187,6 +247,7 @@ deadline_stop(struct deadline *w)
 {
 	w->stopped = 1;
 	event_del(w->timer);
+	event_del(w->parts);
 }
 
 /* 1 while a pass is in flight. */
@@ -203,6 +264,7 @@ deadline_free(struct deadline *w)
 	if (w == NULL)
 		return;
 	event_free(w->timer);
+	event_free(w->parts);
 	free(w);
 }
 

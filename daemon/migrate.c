@@ -10,7 +10,8 @@
  *
  * sql/functions/name.sql files hold everything else, CREATE OR REPLACE
  * only: every file whose checksum differs from pakn.schema_function is
- * applied again, all of them in one transaction, after the schema.
+ * applied again, all of them in one transaction, after the schema; all
+ * of them when a schema file was applied (it may have dropped some).
  */
 
 #include <stdlib.h>
@@ -272,22 +273,24 @@ function_apply(PGconn *conn, const struct sqlfunc *f, char **cause)
 	return 0;
 }
 
-/* Apply every changed function file, in one transaction; the count, or
- * -1. Bodies are not checked at creation (as pg_dump does), so files
- * may call each other in any order. */
+/* Apply every changed function file (every one with all: a schema file
+ * may have dropped functions, say to change a row type or a signature),
+ * in one transaction; the count, or -1. Bodies are not checked at
+ * creation (as pg_dump does), so files may call each other in any
+ * order. */
 static int
-migrate_functions_apply(PGconn *conn, char **cause)
+migrate_functions_apply(PGconn *conn, int all, char **cause)
 {
-	int applied = 0, cur;
+	int applied = 0, cur = 0;
 
 	if (exec_ok(conn, "BEGIN; SET LOCAL check_function_bodies = off",
 	            cause) != 0)
 		return -1;
 	for (int i = 0; i < nsqlfuncs; i++) {
 		const struct sqlfunc *f = &sqlfuncs[i];
-		if ((cur = function_current(conn, f, cause)) < 0)
+		if (!all && (cur = function_current(conn, f, cause)) < 0)
 			goto fail;
-		if (cur)
+		if (!all && cur)
 			continue;
 		if (function_apply(conn, f, cause) != 0)
 			goto fail;
@@ -324,7 +327,7 @@ migrate_apply(PGconn *conn, int *functions, char **cause)
 		goto out;
 	if ((applied = migrate_schema(conn, res, cause)) < 0)
 		goto out;
-	if ((nf = migrate_functions_apply(conn, cause)) < 0)
+	if ((nf = migrate_functions_apply(conn, applied > 0, cause)) < 0)
 		applied = -1;
 out:
 	PQclear(res);

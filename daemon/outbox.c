@@ -47,6 +47,7 @@ struct msg {
 	struct outbox *o; /* NULL once outbox_free left it to its callback */
 	enum msg_stage stage;
 	long long id;
+	char *created_at; /* as claimed: names its month's partition */
 	char *gateway;
 	char *msisdn;
 	char *body; /* as queued */
@@ -159,6 +160,7 @@ msg_free(struct msg *m)
 	curl_slist_free_all(m->headers);
 	gw_call_clear(&m->call);
 	buf_clear(&m->answer);
+	free(m->created_at);
 	free(m->gateway);
 	free(m->msisdn);
 	free(m->body);
@@ -331,7 +333,7 @@ msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 {
 	const struct config *c = o->d->conf;
 	char id[24], segs[16], max[16], base[16];
-	const char *values[8];
+	const char *values[9];
 	char *cause = NULL;
 
 	m->outcome = outcome;
@@ -352,9 +354,10 @@ msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 	values[5] = m->text != NULL ? (m->ucs2 ? "ucs2" : "gsm7") : NULL;
 	values[6] = max;
 	values[7] = base;
+	values[8] = m->created_at;
 	m->stage = MSG_RECORDING;
 	TAILQ_INSERT_TAIL(&o->recording, m, entry);
-	if (db_submit(o->d->db, STMT_OUTBOX_RESULT, 8, values, NULL, NULL,
+	if (db_submit(o->d->db, STMT_OUTBOX_RESULT, 9, values, NULL, NULL,
 	              record_done, m, &cause) == 0)
 		return;
 	TAILQ_REMOVE(&o->recording, m, entry);
@@ -632,6 +635,7 @@ msg_take(struct outbox *o, PGresult *res, int row)
 	m->msisdn = xstrdup(PQgetvalue(res, row, 2));
 	m->body = xstrdup(PQgetvalue(res, row, 3));
 	m->attempts = atoi(PQgetvalue(res, row, 4));
+	m->created_at = xstrdup(PQgetvalue(res, row, 5));
 	m->claimed = mono_now();
 	m->stage = MSG_WAITING;
 	o->held++;

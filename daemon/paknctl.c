@@ -64,6 +64,16 @@ static void __attribute__((noreturn)) usage(void)
 	    "  purge --before YYYY-MM-DD [--dry-run]\n"
 	    "                 remove the personal data of complaints closed "
 	    "before the date\n"
+	    "  partitions [--ensure [--months N]]\n"
+	    "                 list the monthly partitions (rows, size); "
+	    "--ensure creates\n"
+	    "                 this month's and the next N (default 3)\n"
+	    "  partitions --drop-before YYYY-MM-DD [--table outbox] "
+	    "[--dry-run]\n"
+	    "                 drop the outbox's whole months ended by the "
+	    "date (refused\n"
+	    "                 while one holds an SMS to send; never the "
+	    "ledger)\n"
 	    "  poster UNIT    print the unit's A4 poster (HTML) for citizens\n"
 	    "  survey-percent UNIT PERCENT|default   share of the unit's "
 	    "services surveyed\n"
@@ -480,6 +490,96 @@ cmd_purge(const char *path, int argc, char **argv)
 	return rc;
 }
 
+/* Print the monthly partitions: table, partition, local dates, rows,
+ * size; 0, or 1 on a database error. */
+static int
+partitions_print(PGconn *conn)
+{
+	PGresult *r = exec_params(
+	    conn,
+	    "SELECT table_name, partition, coalesce((range_from AT TIME ZONE "
+	    "'Asia/Ho_Chi_Minh')::date::text, 'DEFAULT'), coalesce(("
+	    "range_to AT TIME ZONE 'Asia/Ho_Chi_Minh')::date::text, ''), "
+	    "rows, pg_size_pretty(bytes) FROM pakn.partition_list()",
+	    0, NULL);
+
+	if (r == NULL)
+		return 1;
+	printf("%-16s %-24s %-10s %-10s %10s %10s\n", "table", "partition",
+	       "from", "to", "rows", "size");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%-16s %-24s %-10s %-10s %10s %10s\n",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5));
+	PQclear(r);
+	return 0;
+}
+
+/* Run one statement giving one value and print it with a suffix; 0, or
+ * 1 on error. */
+static int
+print_value(PGconn *conn, const char *sql, int n, const char *const *params,
+            const char *suffix)
+{
+	PGresult *r = exec_params(conn, sql, n, params);
+
+	if (r == NULL)
+		return 1;
+	printf("%s%s\n", PQgetvalue(r, 0, 0), suffix);
+	PQclear(r);
+	return 0;
+}
+
+/* paknctl partitions [--ensure [--months N]] | --drop-before DATE
+ * [--table T] [--dry-run]: list the monthly partitions, create the next
+ * months' (pakn.partitions_ensure), or drop whole old months of the
+ * outbox (pakn.partitions_drop_before, ledgered in
+ * pakn.partition_event). */
+static int
+cmd_partitions(const char *path, int argc, char **argv)
+{
+	const char *ensure[2] = {NULL, NULL};
+	const char *drop[4] = {"outbox", NULL, NULL, "false"};
+	char actor[64];
+	PGconn *conn;
+	int rc = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--ensure") && ensure[0] == NULL)
+			ensure[0] = "3";
+		else if (!strcmp(argv[i], "--months") && i + 1 < argc)
+			ensure[0] = argv[++i];
+		else if (!strcmp(argv[i], "--drop-before") && i + 1 < argc)
+			drop[1] = argv[++i];
+		else if (!strcmp(argv[i], "--table") && i + 1 < argc)
+			drop[0] = argv[++i];
+		else if (!strcmp(argv[i], "--dry-run"))
+			drop[3] = "true";
+		else
+			usage();
+	}
+	if (ensure[0] != NULL && drop[1] != NULL)
+		usage();
+	snprintf(actor, sizeof actor, "paknctl partitions (uid %ld)",
+	         (long)getuid());
+	ensure[1] = drop[2] = actor;
+	conn = db_connect(path);
+	if (ensure[0] != NULL)
+		rc = print_value(
+		    conn, "SELECT pakn.partitions_ensure($1::integer, $2)", 2,
+		    ensure, " partitions created");
+	else if (drop[1] != NULL)
+		rc = print_value(conn,
+		                 "SELECT pakn.partitions_drop_before($1, "
+		                 "$2::date, $3, $4::boolean)",
+		                 4, drop, "");
+	if (rc == 0 && drop[1] == NULL)
+		rc = partitions_print(conn);
+	PQfinish(conn);
+	return rc;
+}
+
 /* paknctl rebuild-stats: recompute the rollups from the ledger. */
 static int
 cmd_rebuild_stats(const char *path)
@@ -707,6 +807,9 @@ main(int argc, char **argv)
 		return cmd_journal(path, argc - optind - 1, argv + optind + 1);
 	if (!strcmp(cmd, "purge"))
 		return cmd_purge(path, argc - optind - 1, argv + optind + 1);
+	if (!strcmp(cmd, "partitions"))
+		return cmd_partitions(path, argc - optind - 1,
+		                      argv + optind + 1);
 	if (optind + 1 != argc)
 		usage();
 	if (!strcmp(cmd, "rebuild-stats"))

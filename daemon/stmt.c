@@ -36,14 +36,15 @@ const struct db_stmt stmts[NSTMTS] = {
          "WHERE file || ':' || checksum = ANY ($2::text[]))",
          2},
     [STMT_OUTBOX_CLAIM] = {"outbox_claim",
-                           "SELECT id, gateway, msisdn, body, attempts "
+                           "SELECT id, gateway, msisdn, body, attempts, "
+                           "created_at "
                            "FROM pakn.outbox_claim($1::integer, $2::integer)",
                            2},
     [STMT_OUTBOX_RESULT] =
         {"outbox_result",
          "SELECT pakn.outbox_result($1::bigint, $2, $3, $4, $5::integer, $6, "
-         "$7::integer, $8::double precision)",
-         8},
+         "$7::integer, $8::double precision, $9::timestamptz)",
+         9},
     [STMT_OUTBOX_DLR] = {"outbox_dlr",
                          "SELECT pakn.outbox_dlr($1, $2::bigint, $3, $4, $5)",
                          5},
@@ -132,4 +133,7 @@ const struct db_stmt stmts[NSTMTS] = {
                         3},
     [STMT_CLASSIFIER_LOAD] = {"classifier_load", CLASSIFIER_SQL, 0},
     [STMT_CATEGORY_VERSION] = {"category_version", CLASSIFIER_VERSION_SQL, 0},
+    [STMT_PARTITIONS_ENSURE] = {"partitions_ensure",
+                                "SELECT pakn.partitions_ensure($1::integer)",
+                                1},
 };

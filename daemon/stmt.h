@@ -14,10 +14,11 @@ enum stmt_id {
 	                        replies, sender flag, abuse flag, state, error */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
-	                        body, attempts */
+	                        body, attempts, created_at */
 	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
 	                        error, segments, encoding (gsm7|ucs2),
-	                        max_attempts, retry_base seconds -> new state */
+	                        max_attempts, retry_base seconds, created_at
+	                        (its month's partition) -> new state */
 	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
 	                        NULL, status (delivered|undelivered|other),
 	                        detail -> rows updated */
@@ -58,6 +59,7 @@ enum stmt_id {
 	                     second (pakn.rate_take) */
 	STMT_CLASSIFIER_LOAD,  /* -> the keyword patterns (classify.h) */
 	STMT_CATEGORY_VERSION, /* -> pakn.category_version.version */
+	STMT_PARTITIONS_ENSURE, /* months ahead -> partitions created */
 	NSTMTS,
 };
 
