@@ -1,18 +1,18 @@
 /*
  * pgline.c: the physical line of intake (issue 12), for contrib/bench/run.
  *
- *	pgline -p PORT -d CONNINFO [-t TABLE] [-n CONNS] [-b MAXBATCH]
+ *	pgline -p PORT -d CONNINFO [-n CONNS]
  *
- * A bare evhttp server that stores each Africa's Talking-style POST (form
- * from, to, text, id) as one row of TABLE (default line.inbound, shaped
- * like pakn.inbound_message), answering 200 only after COMMIT. Requests
- * arriving while a commit is in flight queue; an idle connection (of
- * CONNS, default 2) takes the queue (at most MAXBATCH rows) as one INSERT
- * ... ON CONFLICT DO NOTHING (synchronous_commit on): group commit. A
- * repeated (gateway, id) gets 200 and is not stored again; a form without
- * from or id 400; a batch PostgreSQL refuses 503 for each of its rows.
+ * Stores each Africa's Talking-style POST (form from, to, text, id) as a
+ * row of line.inbound (shaped like pakn.inbound_message), answering 200
+ * after COMMIT. Requests arriving while commits are in flight queue; an
+ * idle connection (of CONNS, default 2) takes the queue (up to MAXBATCH
+ * rows, 1000) as one INSERT ... ON CONFLICT DO NOTHING, synchronous_commit on.
+ * A repeated (gateway, id) gets 200, stored once; a form without from or
+ * id 400; a batch PostgreSQL refuses 503 for each of its rows.
  */
 
+#define _POSIX_C_SOURCE 200809L /* getopt */
 #include <sys/queue.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@
 #include <event2/keyvalq_struct.h>
 #include <libpq-fe.h>
 
-/* gateway, gateway_msg_id, msisdn, shortcode, body, raw_request, raw_body */
-#define NCOL 7
+#define NCOL     7    /* gateway, id, from, to, text, raw request and body */
+#define MAXBATCH 1000 /* rows x NCOL < 65 536 parameters of a statement */
 
 /* One callback waiting for its commit. */
 struct row {
@@ -46,11 +46,10 @@ struct conn {
 
 static struct {
 	struct event_base *base;
-	const char *table;
 	struct conn *conns;
-	int nconns, maxbatch;
+	int nconns;
 	struct row *head, **tail;
-} G = {.table = "line.inbound", .nconns = 2, .maxbatch = 1000};
+} G = {.nconns = 2};
 
 /* Copy a string or exit. */
 static char *
@@ -60,7 +59,8 @@ dup_or_die(const char *s, size_t n)
 
 	if (p == NULL)
 		abort();
-	memcpy(p, s, n);
+	if (n > 0) /* s is NULL for an empty body */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
@@ -84,22 +84,20 @@ raw_request(struct evhttp_request *req)
 	return s;
 }
 
-/* Send the queue's first rows (at most maxbatch) as one INSERT. */
+/* Send the queue's first rows (at most MAXBATCH) as one INSERT. */
 static void
 send_batch(struct conn *c)
 {
-	static const char *vals[65535];
-	static int lens[65535], fmts[65535];
+	static const char *vals[MAXBATCH * NCOL];
+	static int lens[MAXBATCH * NCOL], fmts[MAXBATCH * NCOL];
 	struct evbuffer *sql = evbuffer_new();
 	struct row **p = &G.head;
 	int i = 0;
 
-	evbuffer_add_printf(sql,
-	                    "INSERT INTO %s (gateway, gateway_msg_id, "
-	                    "msisdn, shortcode, body, raw_request, "
-	                    "raw_body) VALUES ",
-	                    G.table);
-	for (; *p != NULL && i < G.maxbatch * NCOL; p = &(*p)->next) {
+	evbuffer_add_printf(sql, "INSERT INTO line.inbound (gateway, "
+	                         "gateway_msg_id, msisdn, shortcode, body, "
+	                         "raw_request, raw_body) VALUES ");
+	for (; *p != NULL && i < MAXBATCH * NCOL; p = &(*p)->next) {
 		evbuffer_add_printf(sql, "%s($%d", i ? ", " : "", i + 1);
 		for (int j = 1; j < NCOL; j++)
 			evbuffer_add_printf(sql, ", $%d%s", i + j + 1,
@@ -128,22 +126,20 @@ send_batch(struct conn *c)
 	evbuffer_free(sql);
 }
 
-/* Answer every request of a finished batch; the connection is idle. */
+/* Answer and free a list of rows: 200 if they are stored, else 503. */
 static void
-finish(struct conn *c)
+answer(struct row *r, int stored)
 {
-	struct row *r, *next;
+	struct row *next;
 
-	for (r = c->batch; r != NULL; r = next) {
+	for (; r != NULL; r = next) {
 		next = r->next;
-		evhttp_send_reply(r->req, c->failed ? 503 : 200,
-		                  c->failed ? "not stored" : "OK", NULL);
+		evhttp_send_reply(r->req, stored ? 200 : 503,
+		                  stored ? "OK" : "not stored", NULL);
 		for (int i = 0; i < NCOL; i++)
 			free(r->val[i]);
 		free(r);
 	}
-	c->batch = NULL;
-	c->failed = 0;
 }
 
 /* Give the queue to idle connections. */
@@ -173,8 +169,7 @@ on_request(struct evhttp_request *req, void *arg)
 	    evhttp_find_header(&q, "from") == NULL) {
 		evhttp_clear_headers(&q);
 		free(body);
-		evhttp_send_reply(req, 400, "want a POST with from and id",
-		                  NULL);
+		evhttp_send_reply(req, 400, "need from and id", NULL);
 		return;
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
@@ -208,13 +203,14 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	while (c->batch != NULL && !PQisBusy(c->pg)) {
 		if ((res = PQgetResult(c->pg)) == NULL) {
-			finish(c);
+			answer(c->batch, !c->failed);
+			c->batch = NULL;
+			c->failed = 0;
 			kick();
 			break;
 		}
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "pgline: %s",
-			        PQresultErrorMessage(res));
+			fputs(PQresultErrorMessage(res), stderr);
 			c->failed = 1;
 		}
 		PQclear(res);
@@ -253,29 +249,24 @@ int
 main(int argc, char **argv)
 {
 	const char *conninfo = NULL;
+	struct event *term, *intr;
 	struct evhttp *http;
 	int ch, port = 0;
 
-	while ((ch = getopt(argc, argv, "p:d:t:n:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:d:n:")) != -1) {
 		if (ch == 'p')
 			port = atoi(optarg);
 		else if (ch == 'd')
 			conninfo = optarg;
-		else if (ch == 't')
-			G.table = optarg;
 		else if (ch == 'n')
 			G.nconns = atoi(optarg);
-		else if (ch == 'b')
-			G.maxbatch = atoi(optarg);
 		else
 			port = -1;
 	}
-	/* PostgreSQL takes at most 65 535 parameters in one statement. */
 	if (port <= 0 || port > 65535 || conninfo == NULL || optind != argc ||
-	    G.nconns < 1 || G.nconns > 64 || G.maxbatch < 1 ||
-	    G.maxbatch > 65535 / NCOL) {
-		fprintf(stderr, "usage: pgline -p port -d conninfo [-t table] "
-		                "[-n conns] [-b maxbatch]\n");
+	    G.nconns < 1 || G.nconns > 64) {
+		fprintf(stderr,
+		        "usage: pgline -p port -d conninfo [-n conns]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -289,11 +280,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "pgline: cannot listen on port %d\n", port);
 		return 1;
 	}
-	evsignal_add(evsignal_new(G.base, SIGTERM, on_signal, NULL), NULL);
-	evsignal_add(evsignal_new(G.base, SIGINT, on_signal, NULL), NULL);
+	term = evsignal_new(G.base, SIGTERM, on_signal, NULL);
+	intr = evsignal_new(G.base, SIGINT, on_signal, NULL);
+	evsignal_add(term, NULL);
+	evsignal_add(intr, NULL);
 	event_base_dispatch(G.base);
-	for (int i = 0; i < G.nconns; i++)
+	answer(G.head, 0); /* what was not committed yet */
+	for (int i = 0; i < G.nconns; i++) {
+		answer(G.conns[i].batch, 0);
+		event_free(G.conns[i].rd);
 		PQfinish(G.conns[i].pg);
+	}
+	free(G.conns);
+	event_free(term);
+	event_free(intr);
 	evhttp_free(http);
 	event_base_free(G.base);
 	return 0;
