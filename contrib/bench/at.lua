@@ -1,0 +1,66 @@
+-- wrk script: Africa's Talking SMS callbacks (POST, form), each a new
+-- complaint with its own message id from one of many citizens, naming a
+-- commune of config/units.sample.csv (#code) and a problem of a seeded
+-- category, so the whole complaint logic runs (classify, route,
+-- deadline, ticket, ledger, ack with the ticket). The same load goes to
+-- contrib/bench/pgline (the line) and to paknd. Counts the answers that
+-- are not 200 instead of stopping.
+-- Environment: TOKEN, RUN (prefix of the message ids: one per load).
+local threads = {}
+local n = 0
+local texts = {
+	"PA Duong ngap nuoc sau mua #00004",
+	"PA Rac thai khong duoc thu gom 3 ngay #00070",
+	"PA Mất điện cả khu phố từ sáng #26740",
+	"PA Den duong hong truoc so 12 #00008",
+	"PA Nuoc may co mui, nuoc ban #00376",
+	"PA O ga lon tren duong vao cho #26737",
+	"PA Trom xe may dem qua o ngo 5 #00082",
+	"PA Tram y te dong cua gio hanh chinh #00454",
+}
+
+function setup(thread)
+	n = n + 1
+	thread:set("tid", n)
+	table.insert(threads, thread)
+end
+
+function init(args)
+	counter = 0
+	bad = 0
+	token = os.getenv("TOKEN") or "bench"
+	run = os.getenv("RUN") or "0"
+end
+
+-- Percent-encode a form value.
+local function enc(s)
+	return (s:gsub("[^%w%-%._~]", function(c)
+		return string.format("%%%02X", string.byte(c))
+	end))
+end
+
+function request()
+	counter = counter + 1
+	local id = string.format("%s-%d-%d", run, tid, counter)
+	-- Many citizens, each with a few complaints, as in life.
+	local from = string.format("%%2B849%d%07d", tid, counter % 5000000)
+	local body = "from=" .. from .. "&to=8079&text=" ..
+		enc(texts[counter % #texts + 1]) ..
+		"&date=2026-12-01+02%3A31%3A26&id=" .. id .. "&linkId=L" .. id
+	return wrk.format("POST", "/v1/gw/at/sms?token=" .. token,
+		{["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+
+function response(status, headers, body)
+	if status ~= 200 then
+		bad = bad + 1
+	end
+end
+
+function done(summary, latency, requests)
+	local total = 0
+	for _, t in ipairs(threads) do
+		total = total + t:get("bad")
+	end
+	io.write(string.format("non-200: %d\n", total))
+end
