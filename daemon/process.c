@@ -53,14 +53,49 @@ struct process {
 	pid_t replayer; /* the child replaying the journal, or 0 */
 };
 
-/* One message submitted for processing. */
+/* One claimed message; next: the phone's next message of the claim,
+ * submitted when this one is done (a phone's messages in order). */
 struct process_msg {
 	struct process *p;
+	char *id;
 	char *gateway;
 	char *msg_id;
+	char *msisdn;
+	char *shortcode;
+	char *body;
+	struct process_msg *next;
 };
 
 static void process_claim(struct process *p);
+static void process_submit(struct process *p, struct process_msg *m);
+
+/* Free a claimed message. */
+static void
+process_msg_free(struct process_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->id);
+	free(m->gateway);
+	free(m->msg_id);
+	free(m->msisdn);
+	free(m->shortcode);
+	free(m->body);
+	free(m);
+}
+
+/* Free a chain of claimed messages not submitted (their lease runs out
+ * and they are claimed again). */
+static void
+process_chain_free(struct process_msg *m)
+{
+	struct process_msg *next;
+
+	for (; m != NULL; m = next) {
+		next = m->next;
+		process_msg_free(m);
+	}
+}
 
 /* The names pakn.handle_sms knows the commands by. */
 static const char *cmd_names[] = {
@@ -154,24 +189,26 @@ process_next(struct process *p)
 static void
 process_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
-	struct process_msg *m = arg;
+	struct process_msg *m = arg, *next = m->next;
 	struct process *p = m->p;
 
+	m->next = NULL;
+	p->inflight--;
 	if (st == DB_OK) {
 		process_log(m, res);
 		mcounter_add(&p->done, 1, PQgetvalue(res, 0, 4));
 		if (atoi(PQgetvalue(res, 0, 1)) > 0)
 			outbox_kick(p->d->outbox);
+		if (next != NULL)
+			process_submit(p, next);
 	} else {
+		/* The phone's later messages wait for this one's new claim. */
 		log_warnx("gw %s: message %s not processed yet: %s", m->gateway,
 		          m->msg_id, error);
 		mcounter_add(&p->done, 1, "retry");
-		p->more = 1;
+		process_chain_free(next);
 	}
-	p->inflight--;
-	free(m->gateway);
-	free(m->msg_id);
-	free(m);
+	process_msg_free(m);
 	process_next(p);
 }
 
@@ -185,27 +222,23 @@ process_category(const struct process *p, const struct sms_cmd *cmd)
 	                           strlen(cmd->text));
 }
 
-/* Submit row i of a claim (id, gateway, msg id, msisdn, shortcode,
- * body). */
+/* Submit claimed message m (and, once it is done, the phone's next). */
 static void
-process_submit(struct process *p, PGresult *res, int i)
+process_submit(struct process *p, struct process_msg *m)
 {
 	const struct config *c = p->d->conf;
-	const char *gateway = PQgetvalue(res, i, 1);
-	const char *msisdn = PQgetvalue(res, i, 3);
 	const char *values[12];
 	char rating[8], *limits, *cause = NULL;
 	struct sms_cmd cmd;
-	struct process_msg *m = xcalloc(1, sizeof *m);
 
-	grammar_parse(PQgetvalue(res, i, 5), &cmd);
+	grammar_parse(m->body, &cmd);
 	snprintf(rating, sizeof rating, "%d",
 	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ||
 	                 cmd.kind == CMD_SURVEY
 	             ? cmd.rating
 	             : cmd.number);
-	limits = process_limits(c, config_gateway(c, gateway), &cmd);
-	values[0] = PQgetvalue(res, i, 0);
+	limits = process_limits(c, config_gateway(c, m->gateway), &cmd);
+	values[0] = m->id;
 	values[1] = p->owner;
 	values[2] = cmd_names[cmd.kind];
 	values[3] = cmd.keyword ? "t" : "f";
@@ -215,26 +248,60 @@ process_submit(struct process *p, PGresult *res, int i)
 	values[6] = cmd.unit;
 	values[7] = rating;
 	values[8] = cmd.text;
-	values[9] = process_sender_flag(c, msisdn, PQgetvalue(res, i, 4));
+	values[9] = process_sender_flag(c, m->msisdn, m->shortcode);
 	values[10] = limits;
 	values[11] = process_category(p, &cmd);
-	m->p = p;
-	m->gateway = xstrdup(gateway);
-	m->msg_id = xstrdup(PQgetvalue(res, i, 2));
 	/* Keyed by sender: batches lock citizens in one order. */
-	if (db_submit_key(p->d->db, msisdn, STMT_INTAKE_PROCESS, 12, values,
+	if (db_submit_key(p->d->db, m->msisdn, STMT_INTAKE_PROCESS, 12, values,
 	                  NULL, NULL, process_done, m, &cause) == 0)
 		p->inflight++;
 	else {
-		log_warnx("gw %s: message %s not processed yet: %s", gateway,
+		log_warnx("gw %s: message %s not processed yet: %s", m->gateway,
 		          m->msg_id, cause);
 		free(cause);
-		free(m->gateway);
-		free(m->msg_id);
-		free(m);
+		process_chain_free(m);
 	}
 	sms_cmd_clear(&cmd);
 	free(limits);
+}
+
+/* Row i of a claim (id, gateway, msg id, msisdn, shortcode, body). */
+static struct process_msg *
+process_msg_new(struct process *p, PGresult *res, int i)
+{
+	struct process_msg *m = xcalloc(1, sizeof *m);
+
+	m->p = p;
+	m->id = xstrdup(PQgetvalue(res, i, 0));
+	m->gateway = xstrdup(PQgetvalue(res, i, 1));
+	m->msg_id = xstrdup(PQgetvalue(res, i, 2));
+	m->msisdn = xstrdup(PQgetvalue(res, i, 3));
+	m->shortcode = xstrdup(PQgetvalue(res, i, 4));
+	m->body = xstrdup(PQgetvalue(res, i, 5));
+	return m;
+}
+
+/* Submit the claim's first message of each phone; each phone's others
+ * follow it one by one, in the claim's order (the order they came). */
+static void
+process_chains(struct process *p, PGresult *res, int n)
+{
+	struct process_msg **m = xcalloc((size_t)n + 1, sizeof *m);
+	int j;
+
+	for (int i = 0; i < n; i++)
+		m[i] = process_msg_new(p, res, i);
+	for (int i = n - 1; i >= 0; i--)
+		for (j = i - 1; j >= 0; j--)
+			if (!strcmp(m[j]->msisdn, m[i]->msisdn)) {
+				m[j]->next = m[i];
+				m[i] = NULL; /* not a head */
+				break;
+			}
+	for (int i = 0; i < n; i++)
+		if (m[i] != NULL)
+			process_submit(p, m[i]);
+	free(m);
 }
 
 /* A claim came back: process each message it holds. */
@@ -254,8 +321,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 		log_debug("processing: %d message%s claimed", n,
 		          n == 1 ? "" : "s");
 	p->more = n >= p->d->conf->intake_batch;
-	for (int i = 0; i < n; i++)
-		process_submit(p, res, i);
+	process_chains(p, res, n);
 	process_next(p);
 }
 

@@ -35,15 +35,6 @@ static struct paknd *D;
 static char jdir[PATH_MAX];
 static int64_t clock_now;
 
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
-
 /* The journal's clock. */
 static int64_t
 test_clock(void *arg)

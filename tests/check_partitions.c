@@ -32,7 +32,6 @@
 
 #include "harness.h"
 
-#define FAKEGW  PAKN_BUILDDIR "/tests/fakegw"
 #define WAIT    15.0
 #define QUEUED  "+84913500001" /* a reply queued two months before */
 #define CITIZ   "+84913500002" /* texts after the upgrade */
@@ -41,21 +40,8 @@
 	"SELECT count(*) FROM pg_class WHERE relname = 'outbox_2023_05'"
 
 static struct paknd *D;
-static struct {
-	int port;
-	pid_t pid;
-	char file[PATH_MAX];
-} G;
+static struct fakegw G = {.name = "partitions"};
 static char upgrade_out[PATH_MAX]; /* what paknctl migrate printed */
-
-/* Fail unless a string contains a substring. */
-#define assert_contains(hay, needle)                                           \
-	do {                                                                   \
-		const char *h_ = (hay);                                        \
-		ck_assert_msg(h_ != NULL && strstr(h_, (needle)) != NULL,      \
-		              "\"%s\" does not contain \"%s\"",                \
-		              h_ != NULL ? h_ : "(null)", (needle));           \
-	} while (0)
 
 /* Rows of the old tables, with their months, three months back (local
  * time; one a second before a month starts, one at its first instant),
@@ -594,39 +580,6 @@ partitions_suite(void)
 	return s;
 }
 
-/* Start the fake Kannel and wait until it has bound its port. */
-static int
-fakegw_start(void)
-{
-	char port[16], log[PATH_MAX];
-	char *argv[] = {FAKEGW, "-p", port, "-m", "kannel", "-o", G.file, NULL};
-	double end = now_secs() + 5;
-	pid_t parent = getpid();
-	int fd;
-
-	if ((G.port = free_port()) == -1)
-		return -1;
-	snprintf(port, sizeof port, "%d", G.port);
-	harness_path(G.file, sizeof G.file, "fakegw-partitions.txt");
-	harness_path(log, sizeof log, "fakegw-partitions.log");
-	fflush(NULL);
-	if ((G.pid = fork()) == -1)
-		return -1;
-	if (G.pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != parent)
-			_exit(127);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (access(G.file, F_OK) != 0 && now_secs() < end)
-		sleep_ms(20);
-	return access(G.file, F_OK) == 0 ? 0 : -1;
-}
-
 /* The old database, the upgrade by paknctl migrate, then paknd. */
 static int
 setup(void)
@@ -639,7 +592,7 @@ setup(void)
 		fprintf(stderr, "check_partitions: no database before 023\n");
 		return 99;
 	}
-	if (fakegw_start() == -1) {
+	if (fakegw_start(&G) == -1) {
 		fprintf(stderr, "check_partitions: fakegw does not start\n");
 		return 1;
 	}

@@ -167,11 +167,14 @@ END;
 $$;
 
 -- Claim up to p_limit stored messages for processing by paknd instance
--- p_owner for p_lease seconds: the oldest first, and of each phone only
--- its oldest unprocessed message (the next one waits until that one is
--- done), so a phone's messages are processed in the order they came even
--- with several paknd. A message claimed 5 times already (its lease ran
--- out each time: the worker died on it) is marked failed instead.
+-- p_owner for p_lease seconds, the oldest first. A phone's messages are
+-- processed in the order they came, by one instance at a time: a claim
+-- takes a phone's messages only while it holds the phone's advisory lock
+-- (so two claims cannot split a phone), and not while an earlier message
+-- of the phone is leased to a worker (in flight); paknd then runs each
+-- phone's messages one after the other. A message claimed 5 times
+-- already (its lease ran out each time: the worker died on it) is marked
+-- failed instead.
 CREATE OR REPLACE FUNCTION pakn.intake_claim(p_owner text, p_limit integer,
 	p_lease integer)
 RETURNS TABLE (id bigint, gateway text, gateway_msg_id text, msisdn text,
@@ -183,7 +186,8 @@ LANGUAGE sql AS $$
 		   AND (m.lease_until IS NULL OR m.lease_until < now())
 		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
 			WHERE e.state = 'new' AND e.msisdn = m.msisdn
-			  AND e.id < m.id)
+			  AND e.id < m.id AND e.lease_until >= now())
+		   AND pg_try_advisory_xact_lock(7141748, hashtext(m.msisdn))
 		 ORDER BY m.id LIMIT p_limit
 		   FOR UPDATE SKIP LOCKED),
 	u AS (
