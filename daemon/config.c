@@ -75,10 +75,9 @@ static const struct key keys[] = {
      "seconds a claimed message is ours before another instance takes it"},
     {"intake", "interval", KEY_INT, "1000", 10, 600000, CF(intake_interval),
      "milliseconds between looks for messages stored by other instances"},
-    {"intake", "journal_dir", KEY_STR, "/var/lib/pakn/journal", 0, 0,
-     CF(journal_dir),
+    {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "
-     "unreachable (paknctl journal)"},
+     "unreachable (paknctl journal; empty: none, 503 then)"},
     {"intake", "journal_max", KEY_SIZE, "1G", 1L << 20, LONG_MAX,
      CF(journal_max),
      "most bytes the journal may take (K, M, G suffixes); then 503"},

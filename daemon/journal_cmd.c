@@ -1,8 +1,9 @@
 /* journal_cmd.c: paknctl journal show|replay, over the intake journal
  * (journal.c) of intake records (intake_rec.c).
  *
- * Replay stores each record with pakn.ingest_sms (sql/002, sql/010),
- * which stores a repeated (gateway, id) once, and sets the row's
+ * Replay stores each record with pakn.intake_store
+ * (sql/functions/inbound.sql), which stores a repeated (gateway, id) once
+ * for the processing worker, and sets the row's
  * received_at to when intake accepted the callback. Records go 500 to a
  * transaction; after each commit the journal records how far it got, so
  * an interrupted replay resumes there and only the uncommitted part of a
@@ -171,7 +172,7 @@ replay_store(struct replay *r, const struct intake_rec *m)
 	len[9] = (int)m->raw_body_len;
 	fmt[9] = 1;
 	res = PQexecParams(r->conn,
-	                   "SELECT message_id, duplicate FROM pakn.ingest_sms("
+	                   "SELECT message_id, duplicate FROM pakn.intake_store("
 	                   "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	                   10, NULL, v, len, fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)

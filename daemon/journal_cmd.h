@@ -9,7 +9,7 @@
 /* Print the journal's files, records, bytes, torn and bad files, and the
  * oldest and newest time received; the exit status. */
 int journal_cmd_show(const char *dir);
-/* Store every record of the journal with pakn.ingest_sms, 500 to a
+/* Store every record of the journal with pakn.intake_store, 500 to a
  * transaction, and print what was stored; the exit status. */
 int journal_cmd_replay(PGconn *conn, const char *dir);
 /* The same without printing (paknd replays on a thread of its own): the

@@ -80,8 +80,11 @@ journal_start(struct paknd *d)
 {
 	char *cause = NULL;
 
-	if (d->conf->journal_dir[0] == '\0')
+	if (d->conf->journal_dir[0] == '\0') {
+		log_info("no journal ([intake] journal_dir): callbacks get 503 "
+		         "while the database is down");
 		return;
+	}
 	d->journal = journal_open(d->base, d->conf->journal_dir,
 	                          (uint64_t)d->conf->journal_max, &cause);
 	if (d->journal == NULL) {

@@ -227,8 +227,8 @@ static void
 process_submit(struct process *p, struct process_msg *m)
 {
 	const struct config *c = p->d->conf;
-	const char *values[12];
-	char rating[8], *limits, *cause = NULL;
+	const char *values[13];
+	char rating[8], version[24], *limits, *cause = NULL;
 	struct sms_cmd cmd;
 
 	grammar_parse(m->body, &cmd);
@@ -251,8 +251,14 @@ process_submit(struct process *p, struct process_msg *m)
 	values[9] = process_sender_flag(c, m->msisdn, m->shortcode);
 	values[10] = limits;
 	values[11] = process_category(p, &cmd);
+	/* The keywords it used: the database ignores it if they changed. */
+	snprintf(version, sizeof version, "%lld",
+	         p->d->classifier != NULL
+	             ? classifier_version(p->d->classifier)
+	             : 0LL);
+	values[12] = values[11] != NULL ? version : NULL;
 	/* Keyed by sender: batches lock citizens in one order. */
-	if (db_submit_key(p->d->db, m->msisdn, STMT_INTAKE_PROCESS, 12, values,
+	if (db_submit_key(p->d->db, m->msisdn, STMT_INTAKE_PROCESS, 13, values,
 	                  NULL, NULL, process_done, m, &cause) == 0)
 		p->inflight++;
 	else {
@@ -351,7 +357,7 @@ process_claim(struct process *p)
 	p->claims++;
 }
 
-/* The journal replay's child: store every record (pakn.ingest_sms; the
+/* The journal replay's child: store every record (pakn.intake_store; the
  * rows wait for processing like any other) and exit. */
 static void
 process_replay_child(const struct paknd *d)

@@ -26,8 +26,9 @@ const struct db_stmt stmts[NSTMTS] = {
         {"intake_process",
          "SELECT message_id, replies, sender_flag, abuse_flag, state, error "
          "FROM pakn.intake_process($1::bigint, $2, $3, $4::boolean, $5, "
-         "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12)",
-         12},
+         "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12, "
+         "$13::bigint)",
+         13},
     [STMT_SCHEMA_VERSION] =
         {"schema_version",
          "SELECT (SELECT count(*) FROM pakn.schema_migration "

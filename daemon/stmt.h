@@ -10,7 +10,7 @@ enum stmt_id {
 	                        text cut -> id, or no row for a duplicate */
 	STMT_INTAKE_CLAIM,   /* owner, limit, lease seconds -> id, gateway,
 	                        msg id, msisdn, shortcode, body */
-	STMT_INTAKE_PROCESS, /* 12 params: see process.c -> message id,
+	STMT_INTAKE_PROCESS, /* 13 params: see process.c -> message id,
 	                        replies, sender flag, abuse flag, state, error */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,

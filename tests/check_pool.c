@@ -416,7 +416,7 @@ START_TEST(test_forced_deadlock)
 	/* Wait until the pool's transaction holds row 1 and waits for 2. */
 	while (qlong("SELECT count(*) FROM pg_stat_activity "
 	             "WHERE wait_event_type = 'Lock' "
-	             "AND query LIKE '%pakn.handle_%'",
+	             "AND query LIKE '%pakn.inbound_message%'",
 	             NULL) < 1) {
 		ck_assert_msg(waited++ < 500, "the pool never waited");
 		sleep_ms(10);

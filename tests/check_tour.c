@@ -44,12 +44,13 @@ tour_config(void)
 	            "[database]\nconninfo = \"%s\"\nmigrate = yes\n"
 	            "[deadline]\ninterval = 3600\n"
 	            "[stats]\nfold_interval = 1\n"
+	            "[intake]\njournal_dir = %s/journal-tour\n"
 	            "[gateway.kannel]\ntype = kannel\ntoken = tour-kannel\n"
 	            "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n"
 	            "username = pakn\npassword = tour\nsender = 8079\n"
 	            "public_url = http://127.0.0.1:%d\nrate = 1000\n"
 	            "[gateway.at]\ntype = africastalking\ntoken = tour-at\n",
-	            T.d->port, ci, T.gw.port, T.d->port);
+	            T.d->port, ci, harness_dir(), T.gw.port, T.d->port);
 }
 
 /* Run contrib/tour against the servers; its output goes to T.out. */

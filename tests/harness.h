@@ -159,6 +159,9 @@ long http_get(int port, const char *path, struct http_resp *r);
  * database "pakn"; http_request and http_multi call it after a request to
  * a path with "/sms" (a gateway's SMS callback). */
 void harness_settle(void);
+/* Not 0: http_request and http_multi do not settle (a test that sends
+ * while paknd or PostgreSQL is stopped, or checks the order itself). */
+extern int harness_no_settle;
 void http_resp_free(struct http_resp *r);
 /* The value of a response header (the first one), malloc'd; NULL if
  * absent. */

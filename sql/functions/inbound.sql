@@ -31,11 +31,12 @@ BEGIN
 	END IF;
 	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
 	ON CONFLICT (msisdn) DO NOTHING;
+	-- Stored by its handler, which acts on it now: processed.
 	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
 		msisdn, shortcode, body, sent_at, segments, smsc, raw_request,
-		raw_body)
+		raw_body, state, processed_at)
 	VALUES (p_gateway, p_msg_id, p_msisdn, p_shortcode, p_body, p_sent_at,
-		p_segments, p_smsc, p_raw_request, p_raw_body)
+		p_segments, p_smsc, p_raw_request, p_raw_body, 'done', now())
 	ON CONFLICT ON CONSTRAINT inbound_message_gateway_msg_key DO NOTHING
 	RETURNING m.id INTO message_id;
 	IF message_id IS NOT NULL THEN
@@ -166,6 +167,32 @@ BEGIN
 END;
 $$;
 
+-- Store one inbound SMS for the processing worker (state 'new'), as
+-- intake does; the journal's replay (paknctl journal replay, paknd after
+-- an outage) uses it. A repeated (gateway, id) stores nothing and returns
+-- the first row's id with duplicate = true.
+CREATE OR REPLACE FUNCTION pakn.intake_store(
+	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
+	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
+	p_raw_request text, p_raw_body bytea,
+	OUT message_id bigint, OUT duplicate boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
+		msisdn, shortcode, body, sent_at, segments, smsc, raw_request,
+		raw_body)
+	VALUES (p_gateway, p_msg_id, p_msisdn, p_shortcode, p_body, p_sent_at,
+		p_segments, p_smsc, p_raw_request, p_raw_body)
+	ON CONFLICT ON CONSTRAINT inbound_message_gateway_msg_key DO NOTHING
+	RETURNING m.id INTO message_id;
+	duplicate := message_id IS NULL;
+	IF duplicate THEN
+		SELECT m.id INTO message_id FROM pakn.inbound_message m
+		 WHERE m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id;
+	END IF;
+END;
+$$;
+
 -- Claim up to p_limit stored messages for processing by paknd instance
 -- p_owner for p_lease seconds, the oldest first. A phone's messages are
 -- processed in the order they came, by one instance at a time: a claim
@@ -209,7 +236,8 @@ $$;
 
 -- Process one claimed message: what the grammar read in it (p_kind ...
 -- p_text, as pakn.handle_inbound_checked takes them), the sender flag and
--- limits paknd computed, and the category its classifier found (NULL:
+-- limits paknd computed, and the category its classifier found with the
+-- keywords of p_category_version (NULL, or keywords changed since:
 -- pakn.category_of decides). The message is marked done in the same
 -- transaction as its replies, complaint and ledger rows, so it is
 -- processed exactly once; a message not leased to p_owner any more is
@@ -219,7 +247,7 @@ $$;
 CREATE OR REPLACE FUNCTION pakn.intake_process(p_id bigint, p_owner text,
 	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
 	p_unit text, p_rating integer, p_text text, p_sender_flag text,
-	p_limits jsonb, p_category text,
+	p_limits jsonb, p_category text, p_category_version bigint,
 	OUT message_id bigint, OUT replies integer, OUT sender_flag text,
 	OUT abuse_flag text, OUT state text, OUT error text)
 LANGUAGE plpgsql AS $$
@@ -233,6 +261,10 @@ BEGIN
 	THEN
 		state := 'skipped';
 		RETURN;
+	END IF;
+	IF p_category_version IS DISTINCT FROM
+			(SELECT v.version FROM pakn.category_version v) THEN
+		p_category := NULL;
 	END IF;
 	PERFORM set_config('pakn.intake_id', p_id::text, true),
 		set_config('pakn.category', coalesce(p_category, ''), true);
@@ -257,7 +289,8 @@ BEGIN
 	END;
 	UPDATE pakn.inbound_message i
 	   SET state = intake_process.state, error = intake_process.error,
-		processed_at = now(), lease_owner = NULL, lease_until = NULL
+		processed_at = clock_timestamp(), lease_owner = NULL,
+		lease_until = NULL
 	 WHERE i.id = p_id;
 	PERFORM set_config('pakn.intake_id', '', true),
 		set_config('pakn.category', '', true);

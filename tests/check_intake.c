@@ -1,0 +1,475 @@
+/* check_intake.c: intake and processing apart (issue 12), against the
+ * real paknd and PostgreSQL. A callback answered 2xx is stored, and
+ * processed exactly once (one reply per message), whatever happens after
+ * the answer: paknd killed mid-stream, PostgreSQL stopped for 10 s (the
+ * journal keeps the callbacks; a torn last record is skipped), two paknd
+ * sharing the work (a phone's messages in order), a message whose
+ * command fails (marked failed with the reason, its batch goes on). */
+
+#include <check.h>
+#include <glob.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "intake_rec.h"
+#include "journal.h"
+#include "util.h"
+
+#define AT_PATH "/v1/gw/at/sms?token=at-secret"
+/* Short leases: a killed paknd's claims are taken again soon. */
+#define CONF_EXTRA "[intake]\nlease = 2\ninterval = 200\n"
+
+static struct paknd *D;
+
+/* The form body of an Africa's Talking SMS callback (malloc'd). */
+static char *
+at_body(const char *from, const char *text, const char *id)
+{
+	const char *kv[] = {"from", from, "to",     "8079",
+	                    "text", text, "date",   "2026-12-02 08:00:00",
+	                    "id",   id,   "linkId", "L1",
+	                    NULL};
+	return form_encode(kv);
+}
+
+/* n Africa's Talking callbacks at once to port: ids PREFIX-i from phone
+ * +8491350xxxx (phones different ones, i % phones), text text. Writes
+ * each answer's status into status[]. */
+static void
+at_burst(int port, const char *prefix, int first, int n, int phones,
+         const char *text, long *status)
+{
+	static const char *const hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	struct http_req *reqs = calloc((size_t)n, sizeof *reqs);
+	char **bodies = calloc((size_t)n, sizeof *bodies);
+	char id[64], from[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "%s-%d", prefix, first + i);
+		snprintf(from, sizeof from, "+849135%05d",
+		         (first + i) % phones);
+		bodies[i] = at_body(from, text, id);
+		reqs[i].method = "POST";
+		reqs[i].path = AT_PATH;
+		reqs[i].headers = hdrs;
+		reqs[i].body = bodies[i];
+		reqs[i].len = strlen(bodies[i]);
+	}
+	http_multi(port, reqs, (size_t)n, status);
+	for (int i = 0; i < n; i++)
+		free(bodies[i]);
+	free(bodies);
+	free(reqs);
+}
+
+/* Messages with ids like pattern: how many are stored / done, and how
+ * many of them do not have exactly one reply queued. */
+static long
+count_where(const char *pattern, const char *cond)
+{
+	char *q = strf("SELECT count(*) FROM pakn.inbound_message m WHERE "
+	               "m.gateway_msg_id LIKE $1 AND %s",
+	               cond);
+	long n = sql_long(q, pattern, NULL);
+
+	free(q);
+	return n;
+}
+
+/* Wait (up to timeout s) until no message like pattern waits. */
+static void
+wait_processed(const char *pattern, double timeout)
+{
+	double end = now_secs() + timeout;
+
+	while (count_where(pattern, "m.state = 'new'") != 0 && now_secs() < end)
+		sleep_ms(50);
+}
+
+/* Each message like pattern is done with exactly one reply queued. */
+static void
+assert_once(const char *pattern, long want)
+{
+	ck_assert_int_eq(count_where(pattern, "true"), want);
+	ck_assert_int_eq(count_where(pattern, "m.state = 'done'"), want);
+	ck_assert_int_eq(count_where(pattern,
+	                             "(SELECT count(*) FROM pakn.outbox o "
+	                             "WHERE o.inbound_id = m.id) <> 1"),
+	                 0);
+}
+
+/* Sender child: bursts of 20 callbacks until stop_after seconds; writes
+ * "id status" lines to path. */
+static void
+sender(int port, const char *prefix, double seconds, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	double end = now_secs() + seconds;
+	long status[20];
+	int first = 0;
+
+	harness_no_settle = 1;
+	while (now_secs() < end) {
+		at_burst(port, prefix, first, 20, 97, "Duong ngap nuoc",
+		         status);
+		for (int i = 0; i < 20; i++)
+			fprintf(f, "%s-%d %ld\n", prefix, first + i, status[i]);
+		fflush(f);
+		first += 20;
+		sleep_ms(50);
+	}
+	fclose(f);
+	_exit(0);
+}
+
+/* Run sender() in a child; its pid. */
+static pid_t
+sender_start(int port, const char *prefix, double seconds, const char *path)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		sender(port, prefix, seconds, path);
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+/* The ids the sender got 2xx for, as a PostgreSQL array literal; the
+ * counts of answers in *ok and *all. */
+static char *
+answered_ok(const char *path, long *ok, long *all)
+{
+	FILE *f = fopen(path, "r");
+	char id[64];
+	long st;
+	struct buf b;
+
+	*ok = *all = 0;
+	buf_init(&b);
+	buf_adds(&b, "{");
+	ck_assert_ptr_nonnull(f);
+	while (fscanf(f, "%63s %ld", id, &st) == 2) {
+		(*all)++;
+		if (st < 200 || st > 299)
+			continue;
+		buf_printf(&b, "%s%s", *ok ? "," : "", id);
+		(*ok)++;
+	}
+	fclose(f);
+	buf_adds(&b, "}");
+	return buf_detach(&b);
+}
+
+/* SIGKILL of paknd mid-stream: every callback answered 2xx is processed
+ * exactly once after the restart (no lost and no double reply). */
+START_TEST(test_kill_mid_stream)
+{
+	char path[PATH_MAX], *ids;
+	long ok, all, stored;
+	int status;
+	pid_t pid;
+
+	harness_expect_log("not processed yet");
+	harness_expect_log("claim failed");
+	harness_path(path, sizeof path, "kill.txt");
+	pid = sender_start(D->port, "kill", 3.0, path);
+	sleep_ms(1200);
+	ck_assert_int_eq(paknd_signal(D, SIGKILL), 0);
+	waitpid(D->pid, &status, 0);
+	D->pid = 0;
+	waitpid(pid, &status, 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+	ids = answered_ok(path, &ok, &all);
+	ck_assert_msg(ok >= 20, "only %ld of %ld callbacks answered 2xx", ok,
+	              all);
+	wait_processed("kill-%", 30);
+	stored = sql_long("SELECT count(*) FROM pakn.inbound_message WHERE "
+	                  "gateway_msg_id = ANY ($1::text[])",
+	                  ids, NULL);
+	ck_assert_int_eq(stored, ok);
+	/* Stored ones (2xx or not: some may be stored and unanswered when
+	 * paknd died) are processed once each. */
+	assert_once("kill-%", count_where("kill-%", "true"));
+	free(ids);
+}
+END_TEST
+
+/* PostgreSQL stopped for 10 s under Africa's Talking-style load: every
+ * callback is answered 2xx (the journal keeps them), and every one is
+ * stored and processed once after PostgreSQL returns. */
+START_TEST(test_database_outage)
+{
+	char path[PATH_MAX], *ids, *found;
+	long ok, all, stored;
+	int status;
+	pid_t pid;
+
+	harness_expect_log("db conn ");
+	harness_expect_log("database unavailable");
+	harness_expect_log("not processed yet");
+	harness_expect_log("claim failed");
+	harness_path(path, sizeof path, "outage.txt");
+	pid = sender_start(D->port, "down", 14.0, path);
+	sleep_ms(2000);
+	ck_assert_int_eq(pg_stop(), 0);
+	sleep_ms(10000);
+	ck_assert_int_eq(pg_start(), 0);
+	waitpid(pid, &status, 0);
+	ids = answered_ok(path, &ok, &all);
+	ck_assert_msg(ok == all, "%ld of %ld callbacks answered 2xx", ok, all);
+	ck_assert_int_gt(all, 200);
+	found = log_grep(D->log, 0, "kept in the journal");
+	ck_assert_msg(found != NULL, "no callback went to the journal");
+	free(found);
+	/* Replayed and processed: wait until all are stored and done. */
+	for (double end = now_secs() + 60;
+	     (stored = sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                        "WHERE gateway_msg_id = ANY ($1::text[])",
+	                        ids, NULL)) < ok &&
+	     now_secs() < end;)
+		sleep_ms(100);
+	ck_assert_int_eq(stored, ok);
+	wait_processed("down-%", 30);
+	assert_once("down-%", ok);
+	free(ids);
+}
+END_TEST
+
+/* journal_append's callback: the record is on disk. */
+static void
+appended(int ok, void *arg)
+{
+	ck_assert_int_eq(ok, 1);
+}
+
+/* Write n records to a journal in dir, then half a record (a crash in
+ * the middle of a write). */
+static void
+journal_torn(const char *dir, int n)
+{
+	struct event_base *base = event_base_new();
+	char *cause = NULL, id[32], path[PATH_MAX + 16], from[32];
+	glob_t g;
+	struct journal *j = journal_open(base, dir, 1 << 20, &cause);
+	unsigned char *rec;
+	size_t len;
+	FILE *f;
+
+	ck_assert_msg(j != NULL, "journal_open: %s", cause);
+	for (int i = 0; i < n; i++) {
+		struct intake_rec r = {.gateway = "at",
+		                       .msg_id = id,
+		                       .from = from,
+		                       .to = "8079",
+		                       .text = "Mat dien ca xom",
+		                       .raw_request = "POST /v1/gw/at/sms\n",
+		                       .raw_body = (unsigned char *)"x",
+		                       .raw_body_len = 1,
+		                       .received_at_us = 1764662400000000LL};
+		snprintf(id, sizeof id, "torn-%d", i);
+		snprintf(from, sizeof from, "+8491360%04d", i);
+		rec = intake_rec_encode(&r, &len, &cause);
+		ck_assert_ptr_nonnull(rec);
+		ck_assert_int_eq(
+		    journal_append(j, rec, len, appended, NULL, &cause), 0);
+		free(rec);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	journal_close(j);
+	event_base_free(base);
+	/* The torn record: a header's first bytes at the end of the file. */
+	snprintf(path, sizeof path, "%s/*.jnl", dir);
+	ck_assert_int_eq(glob(path, 0, NULL, &g), 0);
+	ck_assert_int_eq((int)g.gl_pathc, 1);
+	f = fopen(g.gl_pathv[0], "a");
+	ck_assert_ptr_nonnull(f);
+	fwrite("\x50\x4b\x4e\x4a\x00\x01", 1, 6, f);
+	fclose(f);
+	globfree(&g);
+}
+
+/* A journal left with a torn last record (paknd died writing it) is
+ * replayed at the next start: every whole record is stored and
+ * processed, the torn one is skipped with a warning. */
+START_TEST(test_torn_journal)
+{
+	struct paknd e = {0};
+	char dir[PATH_MAX], extra[PATH_MAX + 128];
+
+	harness_expect_log("torn");
+	harness_path(dir, sizeof dir, "journal-torn");
+	journal_torn(dir, 25);
+	snprintf(extra, sizeof extra, "[intake]\njournal_dir = %s\n", dir);
+	ck_assert_int_eq(paknd_start(&e, "torn", extra), 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	for (double end = now_secs() + 20;
+	     count_where("torn-%", "true") < 25 && now_secs() < end;)
+		sleep_ms(100);
+	wait_processed("torn-%", 20);
+	assert_once("torn-%", 25);
+	ck_assert_msg(log_wait(e.log, 0, "torn record", 5) == 0,
+	              "the torn record is not reported");
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+}
+END_TEST
+
+/* Two paknd on one database: each message processed once, and a phone's
+ * messages in the order they came even when they arrive through
+ * different instances ("PA ..." then the bare commune code completes
+ * it). */
+START_TEST(test_two_instances)
+{
+	struct paknd e = {0};
+	char from[32], id[32], *body, *found;
+	struct http_resp r;
+	static const char *const hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+
+	ck_assert_int_eq(paknd_start(&e, "second", CONF_EXTRA), 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	harness_no_settle = 1;
+	for (int i = 0; i < 20; i++) {
+		snprintf(from, sizeof from, "+8491370%04d", i);
+		snprintf(id, sizeof id, "two-%d-a", i);
+		body = at_body(from, "PA Duong ngap nuoc sau mua", id);
+		http_request(D->port, "POST", AT_PATH, hdrs, body, strlen(body),
+		             &r);
+		ck_assert_int_eq(r.status, 200);
+		http_resp_free(&r);
+		free(body);
+		snprintf(id, sizeof id, "two-%d-b", i);
+		body = at_body(from, "00004", id);
+		http_request(e.port, "POST", AT_PATH, hdrs, body, strlen(body),
+		             &r);
+		ck_assert_int_eq(r.status, 200);
+		http_resp_free(&r);
+		free(body);
+	}
+	harness_no_settle = 0;
+	wait_processed("two-%", 30);
+	assert_once("two-%", 40);
+	/* In order: each "PA" processed before its code, which located it. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.inbound_message a JOIN "
+	             "pakn.inbound_message b ON b.msisdn = a.msisdn AND "
+	             "b.gateway_msg_id = replace(a.gateway_msg_id, '-a', '-b') "
+	             "WHERE a.gateway_msg_id LIKE 'two-%-a' AND a.processed_at "
+	             "< b.processed_at",
+	             NULL),
+	    20);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
+	             "pakn.inbound_message m ON m.id = c.inbound_id WHERE "
+	             "m.gateway_msg_id LIKE 'two-%' AND c.location_unit = "
+	             "'00004'",
+	             NULL),
+	    20);
+	/* Both did some of the work. */
+	found = log_grep(e.log, 0, "message two-");
+	ck_assert_ptr_nonnull(found);
+	free(found);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+}
+END_TEST
+
+/* A message whose command fails is marked failed with the reason; the
+ * other messages of its batch are processed. */
+START_TEST(test_failed_message)
+{
+	long status[30];
+	char *err;
+
+	harness_expect_log("failed: P0001");
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "CREATE FUNCTION pakn.test_refuse() RETURNS trigger "
+	                "LANGUAGE plpgsql AS $$ BEGIN IF NEW.text LIKE "
+	                "'%BOOM%' THEN RAISE EXCEPTION 'test refuses %', "
+	                "NEW.text; END IF; RETURN NEW; END $$"),
+	    0);
+	ck_assert_int_eq(sql_exec_db("pakn",
+	                             "CREATE TRIGGER test_refuse BEFORE INSERT "
+	                             "ON pakn.complaint FOR EACH ROW EXECUTE "
+	                             "FUNCTION pakn.test_refuse()"),
+	                 0);
+	at_burst(D->port, "fail", 0, 29, 29, "Den duong hong ca thang", status);
+	at_burst(D->port, "fail", 29, 1, 1000, "PA BOOM o day", status + 29);
+	for (int i = 0; i < 30; i++)
+		ck_assert_int_eq(status[i], 200);
+	wait_processed("fail-%", 20);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),
+	    0);
+	err = sql_value("SELECT state || ': ' || error FROM "
+	                "pakn.inbound_message WHERE gateway_msg_id = 'fail-29'",
+	                NULL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "failed: P0001: test refuses") == err, "%s",
+	              err);
+	free(err);
+	ck_assert_int_eq(count_where("fail-%", "m.state = 'done'"), 29);
+	ck_assert_int_eq(count_where("fail-%",
+	                             "m.state = 'done' AND (SELECT count(*) "
+	                             "FROM pakn.outbox o WHERE o.inbound_id = "
+	                             "m.id) = 1"),
+	                 29);
+	/* Not retried: still failed a while later, no reply for it. */
+	sleep_ms(1000);
+	ck_assert_int_eq(count_where("fail-29", "m.state = 'failed' AND "
+	                                        "m.attempts = 1"),
+	                 1);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+intake_suite(void)
+{
+	Suite *s = suite_create("intake");
+	TCase *tc = tcase(s, "intake", 120);
+
+	tcase_add_test(tc, test_failed_message);
+	tcase_add_test(tc, test_two_instances);
+	tcase_add_test(tc, test_torn_journal);
+	tcase_add_test(tc, test_kill_mid_stream);
+	tcase_add_test(tc, test_database_outage);
+	return s;
+}
+
+/* Start PostgreSQL and paknd (samples imported), run. */
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	D = harness_main();
+	if (harness_init() == -1 || pg_setup() == -1) {
+		fprintf(stderr, "check_intake: cannot start PostgreSQL\n");
+		return 99;
+	}
+	if (paknd_start(D, "main", CONF_EXTRA) == -1 ||
+	    paknd_wait_ready(D, 10) == -1 ||
+	    harness_import_samples(D->conf, 0) != 0) {
+		fprintf(stderr, "check_intake: paknd does not start\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(intake_suite());
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (paknd_finish(D, NULL) == -1)
+		failed++;
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
