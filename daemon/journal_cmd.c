@@ -2,12 +2,12 @@
  * (journal.c) of intake records (intake_rec.c).
  *
  * Replay stores each record with pakn.intake_store
- * (sql/functions/inbound.sql), which stores a repeated (gateway, id) once
- * for the processing worker, and sets the row's
- * received_at to when intake accepted the callback. Records go 500 to a
- * transaction; after each commit the journal records how far it got, so
- * an interrupted replay resumes there and only the uncommitted part of a
- * batch can be sent again (then counted as duplicates).
+ * (sql/functions/inbound.sql), which stores a repeated (gateway, id) once,
+ * for the processing worker, with the time intake accepted the callback.
+ * Records go 500 to a transaction; after each commit the journal records
+ * how far it got, so an interrupted replay resumes there and only the
+ * uncommitted part of a batch can be sent again (then counted as
+ * duplicates).
  */
 
 #include <inttypes.h>
@@ -122,35 +122,13 @@ replay_exec(struct replay *r, const char *sql)
 	return ok ? 0 : -1;
 }
 
-/* Set the stored row's received_at to the time intake accepted it. */
-static int
-replay_received(struct replay *r, const char *id, int64_t us)
-{
-	char when[32];
-	const char *v[2] = {id, when};
-	PGresult *res;
-	int ok;
-
-	snprintf(when, sizeof when, "%" PRId64, us);
-	res = PQexecParams(r->conn,
-	                   "UPDATE pakn.inbound_message SET received_at = "
-	                   "'epoch'::timestamptz + $2::bigint * "
-	                   "interval '1 microsecond' WHERE id = $1::bigint",
-	                   2, NULL, v, NULL, NULL, 0);
-	if (!(ok = PQresultStatus(res) == PGRES_COMMAND_OK))
-		fprintf(stderr, "paknctl: journal replay: %s",
-		        PQresultErrorMessage(res));
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 /* Store one decoded record in the open transaction. */
 static int
 replay_store(struct replay *r, const struct intake_rec *m)
 {
-	char sent_at[32], segments[16];
-	const char *v[10];
-	int len[10] = {0}, fmt[10] = {0}, rc = -1;
+	char sent_at[32], segments[16], received[32];
+	const char *v[11];
+	int len[11] = {0}, fmt[11] = {0}, rc = -1;
 	time_t t = (time_t)m->sent_at;
 	struct tm tm;
 	PGresult *res;
@@ -171,10 +149,15 @@ replay_store(struct replay *r, const struct intake_rec *m)
 	v[9] = m->raw_body ? (const char *)m->raw_body : "";
 	len[9] = (int)m->raw_body_len;
 	fmt[9] = 1;
+	/* The time intake accepted it (Unix microseconds), if known. */
+	snprintf(received, sizeof received, "%" PRId64, m->received_at_us);
+	v[10] = m->received_at_us > 0 ? received : NULL;
 	res = PQexecParams(r->conn,
 	                   "SELECT message_id, duplicate FROM pakn.intake_store("
-	                   "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-	                   10, NULL, v, len, fmt, 0);
+	                   "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	                   "'epoch'::timestamptz + $11::bigint * "
+	                   "interval '1 microsecond')",
+	                   11, NULL, v, len, fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		fprintf(stderr,
 		        "paknctl: journal replay: gateway %s message "
@@ -183,9 +166,7 @@ replay_store(struct replay *r, const struct intake_rec *m)
 	else if (!strcmp(PQgetvalue(res, 0, 1), "t")) {
 		r->dup++;
 		rc = 0;
-	} else if (m->received_at_us <= 0 ||
-	           replay_received(r, PQgetvalue(res, 0, 0),
-	                           m->received_at_us) == 0) {
+	} else {
 		r->stored++;
 		rc = 0;
 	}

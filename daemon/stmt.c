@@ -7,15 +7,18 @@
 #include "stmt.h"
 
 const struct db_stmt stmts[NSTMTS] = {
-    /* The only statement of intake: one row, nothing else. */
+    /* The only statement of intake: the message's key (a repeated one
+     * stores nothing) and its row, nothing else. */
     [STMT_INTAKE] =
         {"intake",
-         "INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id, "
-         "msisdn, shortcode, body, sent_at, segments, smsc, raw_request, "
-         "raw_body, text_cut) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, "
-         "$7::integer, $8, $9, $10::bytea, $11::boolean) ON CONFLICT ON "
-         "CONSTRAINT inbound_message_gateway_msg_key DO NOTHING "
-         "RETURNING m.id",
+         "WITH k AS (INSERT INTO pakn.inbound_key AS k (gateway, "
+         "gateway_msg_id) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+         "RETURNING k.id, k.received_at) "
+         "INSERT INTO pakn.inbound_message AS m (id, received_at, gateway, "
+         "gateway_msg_id, msisdn, shortcode, body, sent_at, segments, smsc, "
+         "raw_request, raw_body, text_cut) SELECT k.id, k.received_at, $1, "
+         "$2, $3, $4, $5, $6::timestamptz, $7::integer, $8, $9, $10::bytea, "
+         "$11::boolean FROM k RETURNING m.id",
          11},
     [STMT_INTAKE_CLAIM] = {"intake_claim",
                            "SELECT id, gateway, gateway_msg_id, msisdn, "

@@ -75,7 +75,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->migrate, 0);
 	ck_assert_int_eq(c->query_timeout, 5);
 	ck_assert_uint_eq(c->ngateways, 0);
-	ck_assert_str_eq(c->journal_dir, "/var/lib/pakn/journal");
+	ck_assert_str_eq(c->journal_dir, ""); /* none unless configured */
 	ck_assert_int_eq(c->journal_max, 1LL << 30);
 	config_unref(c);
 }

@@ -33,6 +33,7 @@
 
 static struct paknd *D;
 static char jdir[PATH_MAX];
+static char ctl_conf[PATH_MAX]; /* paknctl's: journal_dir = jdir */
 static int64_t clock_now;
 
 /* The journal's clock. */
@@ -54,7 +55,7 @@ ctl(char **out, ...)
 
 	argv[n++] = (char *)paknctl_path();
 	argv[n++] = "-c";
-	argv[n++] = D->conf;
+	argv[n++] = ctl_conf;
 	va_start(ap, out);
 	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
 		n++;
@@ -309,7 +310,7 @@ int
 main(void)
 {
 	SRunner *sr;
-	char *extra;
+	char *extra, *text;
 	int failed;
 
 	D = harness_main();
@@ -317,13 +318,19 @@ main(void)
 		fprintf(stderr, "check_journal_it: cannot start PostgreSQL\n");
 		return 99;
 	}
+	/* paknctl's journal; paknd (which replays its own journal by
+	 * itself) keeps the harness's. */
 	harness_path(jdir, sizeof jdir, "journal");
+	harness_path(ctl_conf, sizeof ctl_conf, "ctl.conf");
 	extra = strf("[intake]\njournal_dir = %s\njournal_max = 64M\n", jdir);
-	if (paknd_start(D, "main", extra) == -1 ||
+	text = paknd_config_text(1, "pakn", 0, extra);
+	if (file_write(ctl_conf, text) != 0 ||
+	    paknd_start(D, "main", NULL) == -1 ||
 	    paknd_wait_ready(D, 10) == -1) {
 		fprintf(stderr, "check_journal_it: paknd does not start\n");
 		return EXIT_FAILURE;
 	}
+	free(text);
 	free(extra);
 	sr = srunner_create(journal_it_suite());
 	srunner_run_all(sr, CK_ENV);

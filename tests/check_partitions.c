@@ -32,9 +32,9 @@
 
 #include "harness.h"
 
-#define WAIT    15.0
-#define QUEUED  "+84913500001" /* a reply queued two months before */
-#define CITIZ   "+84913500002" /* texts after the upgrade */
+#define WAIT   15.0
+#define QUEUED "+84913500001" /* a reply queued two months before */
+#define CITIZ  "+84913500002" /* texts after the upgrade */
 /* Whether the outbox's partition of May 2023 exists. */
 #define MAY_2023                                                               \
 	"SELECT count(*) FROM pg_class WHERE relname = 'outbox_2023_05'"
@@ -69,6 +69,15 @@ static const char *const seed_sql[] = {
     "interval '2 days' FROM public.m WHERE k = 3 UNION ALL SELECT 'old "
     "queued reply', 'queued', start + interval '3 days' FROM public.m WHERE "
     "k = 2) x (b, s, t) ORDER BY t",
+    /* Two SMS of old months, one a complaint came from (025). */
+    "INSERT INTO pakn.inbound_message (gateway, gateway_msg_id, msisdn, "
+    "shortcode, body, received_at, raw_request, raw_body) SELECT 'kgw', "
+    "'old-' || k, '" QUEUED "', '8079', 'old sms ' || k, start + interval "
+    "'1 day', 'POST', '\\x' FROM public.m WHERE k IN (1, 3)",
+    "UPDATE pakn.complaint SET inbound_id = (SELECT id FROM "
+    "pakn.inbound_message WHERE gateway_msg_id = 'old-3')",
+    "CREATE TABLE public.inbound_before AS SELECT id, gateway_msg_id, "
+    "received_at FROM pakn.inbound_message",
     "CREATE TABLE public.before AS SELECT 'complaint_event' AS tbl, id, at "
     "AS t, event AS what FROM pakn.complaint_event UNION ALL SELECT "
     "'outbox', id, created_at, body FROM pakn.outbox",
@@ -317,16 +326,18 @@ START_TEST(test_ensure)
 	PGresult *r;
 
 	ck_assert_int_eq(qlong("SELECT pakn.partitions_ensure(3)", NULL), 0);
-	ck_assert_int_eq(qlong("SELECT pakn.partitions_ensure(6)", NULL), 6);
+	/* Three more months of the ledger, the outbox and the SMS (025). */
+	ck_assert_int_eq(qlong("SELECT pakn.partitions_ensure(6)", NULL), 9);
 	ck_assert_int_eq(qlong("SELECT pakn.partitions_ensure(6)", NULL), 0);
 	ck_assert_int_eq(
 	    qlong("SELECT count(*) FROM generate_series(0, 6) k, (VALUES "
-	          "('complaint_event'), ('outbox')) t (n) WHERE to_regclass("
+	          "('complaint_event'), ('outbox'), ('inbound_message')) t "
+	          "(n) WHERE to_regclass("
 	          "'pakn.' || n || to_char(now() AT TIME ZONE "
 	          "'Asia/Ho_Chi_Minh' + make_interval(months => k), "
 	          "'_YYYY_MM')) IS NOT NULL",
 	          NULL),
-	    14);
+	    21);
 	/* Two callers at once: the second waits for the first's lock and
 	 * then finds nothing to do. */
 	pg_conninfo(conninfo, sizeof conninfo, "pakn");
@@ -334,7 +345,7 @@ START_TEST(test_ensure)
 	b = PQconnectdb(conninfo);
 	ck_assert_int_eq(exec_ok(a, "BEGIN"), 0);
 	r = PQexec(a, "SELECT pakn.partitions_ensure(8)");
-	ck_assert_str_eq(PQgetvalue(r, 0, 0), "4");
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "6"); /* 2 months x 3 tables */
 	PQclear(r);
 	ck_assert_int_eq(PQsendQuery(b, "SELECT pakn.partitions_ensure(8)"), 1);
 	sleep_ms(200);
@@ -564,6 +575,76 @@ START_TEST(test_purge)
 }
 END_TEST
 
+/* The received SMS (025): old rows in their months with their ids and
+ * keys; a callback lands in this month, stored once; an old month is
+ * dropped only when none of its SMS waits for processing, and the
+ * complaint that came from it keeps its message's key. */
+START_TEST(test_inbound_months)
+{
+	char *out, *month, *before;
+
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM public.inbound_before b JOIN "
+	          "pakn.inbound_message m USING (id) JOIN pakn.inbound_key k "
+	          "USING (id) WHERE m.received_at = b.received_at AND "
+	          "k.gateway_msg_id = b.gateway_msg_id AND m.tableoid = "
+	          "to_regclass('pakn.inbound_message' || to_char(b.received_at "
+	          "AT TIME ZONE 'Asia/Ho_Chi_Minh', '_YYYY_MM'))",
+	          NULL),
+	    2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(harness_kannel_sms(D->port, "kgw", "kgw-secret",
+		                                    CITIZ, "8079",
+		                                    "Mat nuoc ca tuan", "month-1"),
+		                 200);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.inbound_message m JOIN "
+	          "pakn.inbound_key k USING (id) WHERE m.gateway_msg_id = "
+	          "'month-1' AND m.tableoid = to_regclass('pakn.inbound_message' "
+	          "|| to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+	          "'_YYYY_MM'))",
+	          NULL),
+	    1);
+
+	/* The oldest month: refused while its SMS waits, then dropped. */
+	month = qval("SELECT 'inbound_message' || to_char(start AT TIME ZONE "
+	             "'Asia/Ho_Chi_Minh', '_YYYY_MM') FROM public.m WHERE k = 3",
+	             NULL);
+	before = qval("SELECT to_char(start AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+	              "'YYYY-MM-DD') FROM public.m WHERE k = 2",
+	              NULL);
+	PQclear(q("UPDATE pakn.inbound_message SET state = 'new', lease_until "
+	          "= now() + interval '1 day' WHERE gateway_msg_id = 'old-3'",
+	          NULL));
+	harness_expect_pg("nothing dropped");
+	ck_assert_int_ne(ctl(&out, "partitions", "--drop-before", before,
+	                     "--table", "inbound_message", NULL),
+	                 0);
+	assert_contains(out, "SMS not processed yet; nothing dropped");
+	free(out);
+	PQclear(q("UPDATE pakn.inbound_message SET state = 'done', "
+	          "lease_until = NULL WHERE gateway_msg_id = 'old-3'",
+	          NULL));
+	ck_assert_int_eq(ctl(&out, "partitions", "--drop-before", before,
+	                     "--table", "inbound_message", NULL),
+	                 0);
+	assert_contains(out, month);
+	free(out);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE gateway_msg_id LIKE 'old-%'",
+	                       NULL),
+	                 1);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint c JOIN "
+	                       "pakn.inbound_key k ON k.id = c.inbound_id "
+	                       "WHERE c.ticket = 'PARTS1' AND k.gateway_msg_id "
+	                       "= 'old-3'",
+	                       NULL),
+	                 1);
+	free(month);
+	free(before);
+}
+END_TEST
+
 /* The suite, in order: each test builds on the one before. */
 static Suite *
 partitions_suite(void)
@@ -576,6 +657,7 @@ partitions_suite(void)
 	tcase_add_test(tc, test_ensure);
 	tcase_add_test(tc, test_outbox_sends_once);
 	tcase_add_test(tc, test_drop_before);
+	tcase_add_test(tc, test_inbound_months);
 	tcase_add_test(tc, test_purge);
 	return s;
 }

@@ -32,20 +32,10 @@ BEGIN
 	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
 	ON CONFLICT (msisdn) DO NOTHING;
 	-- Stored by its handler, which acts on it now: processed.
-	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
-		msisdn, shortcode, body, sent_at, segments, smsc, raw_request,
-		raw_body, state, processed_at)
-	VALUES (p_gateway, p_msg_id, p_msisdn, p_shortcode, p_body, p_sent_at,
-		p_segments, p_smsc, p_raw_request, p_raw_body, 'done', now())
-	ON CONFLICT ON CONSTRAINT inbound_message_gateway_msg_key DO NOTHING
-	RETURNING m.id INTO message_id;
-	IF message_id IS NOT NULL THEN
-		duplicate := false;
-		RETURN;
-	END IF;
-	SELECT m.id INTO message_id FROM pakn.inbound_message m
-	 WHERE m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id;
-	duplicate := true;
+	SELECT i.message_id, i.duplicate INTO message_id, duplicate
+	  FROM pakn.intake_store(p_gateway, p_msg_id, p_msisdn, p_shortcode,
+		p_body, p_sent_at, p_segments, p_smsc, p_raw_request, p_raw_body,
+		NULL, 'done') i;
 END;
 $$;
 
@@ -169,27 +159,36 @@ $$;
 
 -- Store one inbound SMS for the processing worker (state 'new'), as
 -- intake does; the journal's replay (paknctl journal replay, paknd after
--- an outage) uses it. A repeated (gateway, id) stores nothing and returns
--- the first row's id with duplicate = true.
+-- an outage) gives the time intake received it (p_received_at), a
+-- handler that acts on it at once stores it 'done'. Its key first
+-- (pakn.inbound_key, 025): a repeated (gateway, id) stores nothing and
+-- returns the first row's id with duplicate = true.
 CREATE OR REPLACE FUNCTION pakn.intake_store(
 	p_gateway text, p_msg_id text, p_msisdn text, p_shortcode text,
 	p_body text, p_sent_at timestamptz, p_segments integer, p_smsc text,
 	p_raw_request text, p_raw_body bytea,
+	p_received_at timestamptz DEFAULT NULL, p_state text DEFAULT 'new',
 	OUT message_id bigint, OUT duplicate boolean)
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_at timestamptz;
 BEGIN
-	INSERT INTO pakn.inbound_message AS m (gateway, gateway_msg_id,
-		msisdn, shortcode, body, sent_at, segments, smsc, raw_request,
-		raw_body)
-	VALUES (p_gateway, p_msg_id, p_msisdn, p_shortcode, p_body, p_sent_at,
-		p_segments, p_smsc, p_raw_request, p_raw_body)
-	ON CONFLICT ON CONSTRAINT inbound_message_gateway_msg_key DO NOTHING
-	RETURNING m.id INTO message_id;
+	INSERT INTO pakn.inbound_key AS k (gateway, gateway_msg_id, received_at)
+	VALUES (p_gateway, p_msg_id, coalesce(p_received_at, now()))
+	ON CONFLICT DO NOTHING
+	RETURNING k.id, k.received_at INTO message_id, v_at;
 	duplicate := message_id IS NULL;
 	IF duplicate THEN
-		SELECT m.id INTO message_id FROM pakn.inbound_message m
-		 WHERE m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id;
+		SELECT k.id INTO message_id FROM pakn.inbound_key k
+		 WHERE k.gateway = p_gateway AND k.gateway_msg_id = p_msg_id;
+		RETURN;
 	END IF;
+	INSERT INTO pakn.inbound_message (id, received_at, gateway,
+		gateway_msg_id, msisdn, shortcode, body, sent_at, segments, smsc,
+		raw_request, raw_body, state, processed_at)
+	VALUES (message_id, v_at, p_gateway, p_msg_id, p_msisdn, p_shortcode,
+		p_body, p_sent_at, p_segments, p_smsc, p_raw_request, p_raw_body,
+		p_state, CASE WHEN p_state = 'done' THEN now() END);
 END;
 $$;
 

@@ -1,6 +1,7 @@
--- functions/partitions.sql: monthly partitions of the ledger and the
--- outbox (pakn.partitioned): creating months ahead, listing them,
--- dropping old months of the outbox (paknctl partitions).
+-- functions/partitions.sql: monthly partitions of the ledger, the
+-- outbox and the received SMS (pakn.partitioned): creating months ahead,
+-- listing them, dropping old months of the outbox or of the SMS
+-- (paknctl partitions).
 --
 -- CREATE OR REPLACE only: migrate re-applies this file whenever it
 -- changes. Tables, and the functions they need to exist, are in
