@@ -945,30 +945,6 @@ ops_suite(void)
 	return s;
 }
 
-/* Load the sample units and routing with paknctl. */
-static int
-import_samples(const struct paknd *d)
-{
-	static const char *const kinds[][2] = {
-	    {"import-units", PAKN_SRCDIR "/config/units.sample.csv"},
-	    {"import-routing", PAKN_SRCDIR "/config/routing.sample.csv"},
-	    {"import-officials", PAKN_SRCDIR "/config/officials.sample.csv"},
-	};
-	char out[PATH_MAX];
-
-	harness_path(out, sizeof out, "paknctl-import.log");
-	for (size_t i = 0; i < 3; i++) {
-		char *argv[] = {(char *)paknctl_path(), "-c",
-		                (char *)d->conf,        (char *)kinds[i][0],
-		                (char *)kinds[i][1],    NULL};
-		if (harness_run(argv, out, out, 30) != 0) {
-			log_tail(out, 20);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Start the cluster, the fake gateway and the daemon. */
 static int
 setup(void)
@@ -987,7 +963,7 @@ setup(void)
 		fprintf(stderr, "ops: paknd does not start\n");
 		return 1;
 	}
-	if (import_samples(&D) == -1) {
+	if (harness_import_samples(D.conf, 1) == -1) {
 		fprintf(stderr, "ops: cannot import the sample units\n");
 		return 1;
 	}

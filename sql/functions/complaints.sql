@@ -26,11 +26,10 @@ LANGUAGE sql STABLE AS $$
 		'unit', coalesce(u.name, ''),
 		'due', coalesce(pakn.due_vi(coalesce(c.new_due_at, c.due_at)), ''),
 		'due_note', pakn.due_note(coalesce(c.new_due_at, c.due_at)),
-		'due_kind', pakn.due_kind(c),
-		'due_label', upper(left(pakn.due_kind(c), 1))
-			|| substr(pakn.due_kind(c), 2),
-		'due_short', CASE pakn.due_kind(c) WHEN 'hạn trả lời' THEN 'hạn'
-			ELSE pakn.due_kind(c) END,
+		'due_kind', k.kind,
+		'due_label', upper(left(k.kind, 1)) || substr(k.kind, 2),
+		'due_short', CASE k.kind WHEN 'hạn trả lời' THEN 'hạn'
+			ELSE k.kind END,
 		'first_due', coalesce(pakn.due_vi(c.due_at), ''),
 		'new_due', coalesce(pakn.due_vi(c.new_due_at), ''),
 		'reason', coalesce(c.apology_reason, ''),
@@ -42,6 +41,8 @@ LANGUAGE sql STABLE AS $$
 	  FROM pakn.complaint c
 	  JOIN pakn.category cat ON cat.code = c.category_code
 	  LEFT JOIN pakn.unit u ON u.code = c.responsible_unit
+	 -- The kind of due date once (it reads the legal rules).
+	 CROSS JOIN LATERAL (SELECT pakn.due_kind(c) AS kind) k
 	 WHERE c.id = p_id
 $$;
 
