@@ -75,6 +75,12 @@ static const struct key keys[] = {
      "seconds a claimed message is ours before another instance takes it"},
     {"intake", "interval", KEY_INT, "1000", 10, 600000, CF(intake_interval),
      "milliseconds between looks for messages stored by other instances"},
+    {"intake", "connections", KEY_INT, "2", 1, 64, CF(intake_connections),
+     "connections of the processing worker's own pool (intake keeps "
+     "[database] pool_size)"},
+    {"intake", "process_batch", KEY_INT, "32", 1, 1000,
+     CF(intake_process_batch),
+     "messages the worker processes in one transaction"},
     {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "
      "unreachable (paknctl journal; empty: none, 503 then)"},

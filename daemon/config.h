@@ -65,6 +65,8 @@ struct config {
 	long intake_batch;        /* stored messages claimed at once */
 	long intake_lease;        /* seconds a claimed message stays ours */
 	long intake_interval;     /* ms between looks for unprocessed ones */
+	long intake_connections;  /* the processing worker's own pool */
+	long intake_process_batch; /* its statements per transaction */
 	long outbox_send_timeout; /* seconds for one HTTP send */
 	long outbox_max_inflight; /* HTTP sends at once */
 

@@ -152,12 +152,13 @@ replay_store(struct replay *r, const struct intake_rec *m)
 	/* The time intake accepted it (Unix microseconds), if known. */
 	snprintf(received, sizeof received, "%" PRId64, m->received_at_us);
 	v[10] = m->received_at_us > 0 ? received : NULL;
-	res = PQexecParams(r->conn,
-	                   "SELECT message_id, duplicate FROM pakn.intake_store("
-	                   "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-	                   "'epoch'::timestamptz + $11::bigint * "
-	                   "interval '1 microsecond')",
-	                   11, NULL, v, len, fmt, 0);
+	res =
+	    PQexecParams(r->conn,
+	                 "SELECT message_id, duplicate FROM pakn.intake_store("
+	                 "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	                 "'epoch'::timestamptz + $11::bigint * "
+	                 "interval '1 microsecond')",
+	                 11, NULL, v, len, fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		fprintf(stderr,
 		        "paknctl: journal replay: gateway %s message "

@@ -169,11 +169,11 @@ gauges_write(struct metrics *m, PGresult *res)
 static void
 metrics_modules(struct paknd *d, struct buf *b)
 {
-	const struct db_pool *pools[2] = {d->db, d->read_db};
-	const char *names[2] = {"primary", "read"};
+	const struct db_pool *pools[3] = {d->db, d->proc_db, d->read_db};
+	const char *names[3] = {"primary", "process", "read"};
 
 	http_metrics(b);
-	db_pool_metrics(pools, names, d->read_db != NULL ? 2 : 1, b);
+	db_pool_metrics(pools, names, d->read_db != NULL ? 3 : 2, b);
 	outbox_metrics(d->outbox, b);
 	process_metrics(d->process, b);
 	deadline_metrics(d->deadline, b);

@@ -73,6 +73,18 @@ db_opts_of(const struct config *c)
 	return o;
 }
 
+/* The processing worker's pool options: its own connections and
+ * transactions of [intake] process_batch messages. */
+static struct db_opts
+proc_opts_of(const struct config *c)
+{
+	struct db_opts o = db_opts_of(c);
+
+	o.pool_size = (int)c->intake_connections;
+	o.batch_size = (int)c->intake_process_batch;
+	return o;
+}
+
 /* Open the intake journal ([intake] journal_dir; empty: none). Records
  * left by an earlier run are replayed once the database answers. */
 static void
@@ -294,6 +306,8 @@ reload(struct paknd *d)
 	db_pool_set_opts(d->db, &o);
 	if (d->read_db != NULL)
 		db_pool_set_opts(d->read_db, &o);
+	o = proc_opts_of(c);
+	db_pool_set_opts(d->proc_db, &o);
 	config_unref(old);
 	log_info("configuration reloaded (%zu gateway%s)", c->ngateways,
 	         c->ngateways == 1 ? "" : "s");
@@ -307,7 +321,8 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	struct paknd *d = arg;
 	if (d->inflight > 0 || db_pool_pending(d->db) > 0 ||
 	    (d->read_db != NULL && db_pool_pending(d->read_db) > 0) ||
-	    outbox_pending(d->outbox) > 0 || process_pending(d->process) > 0)
+	    db_pool_pending(d->proc_db) > 0 || outbox_pending(d->outbox) > 0 ||
+	    process_pending(d->process) > 0)
 		return;
 	log_info("drained, exiting");
 	event_base_loopbreak(d->base);
@@ -434,6 +449,9 @@ run(struct paknd *d, int foreground)
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	o = proc_opts_of(d->conf);
+	d->proc_db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	o = db_opts_of(d->conf);
 	if (d->conf->read_conninfo[0] != '\0') {
 		/* Statistics read a replica; it needs only their statement. */
 		d->read_db = db_pool_new(d->base, d->conf->read_conninfo, stmts,
@@ -466,6 +484,7 @@ run(struct paknd *d, int foreground)
 	db_pool_free(d->db);
 	if (d->read_db != NULL)
 		db_pool_free(d->read_db);
+	db_pool_free(d->proc_db);
 	deadline_free(d->deadline);
 	summary_free(d->summary);
 	stats_free(d->stats);

@@ -33,6 +33,8 @@ struct paknd {
 	struct db_pool *db;
 	struct db_pool *read_db; /* a streaming replica for statistics, or
 	                            NULL: see stats.c */
+	struct db_pool *proc_db; /* the processing worker's (process.c), so
+	                            that intake never waits behind it */
 	struct outbox *outbox;
 	struct process *process; /* the processing worker: see process.c */
 	struct journal *journal; /* callbacks kept while the database is

@@ -10,8 +10,9 @@
  * pakn.intake_process per message; the pool commits them in groups. The
  * message is marked done in the transaction that queues its replies, so
  * it is processed once; one whose command fails is marked failed with
- * the reason and the rest of the batch goes on. A worker that dies
- * leaves its claims to run out (lease); they are claimed again.
+ * the reason (the pool runs a failing statement alone; if it fails again
+ * pakn.intake_fail records why) and the rest of the batch goes on. A worker
+ * that dies leaves its claims to run out (lease); they are claimed again.
  *
  * Callbacks that came while the database was down wait in the intake
  * journal (journal.c); once the database answers, a child process
@@ -68,6 +69,7 @@ struct process_msg {
 
 static void process_claim(struct process *p);
 static void process_submit(struct process *p, struct process_msg *m);
+static void process_next(struct process *p);
 
 /* Free a claimed message. */
 static void
@@ -153,10 +155,7 @@ process_log(const struct process_msg *m, PGresult *res)
 	const char *id = PQgetvalue(res, 0, 0), *n = PQgetvalue(res, 0, 1);
 	const char *ies = !strcmp(n, "1") ? "y" : "ies";
 
-	if (!strcmp(PQgetvalue(res, 0, 4), "failed"))
-		log_warnx("gw %s: message %s (%s) failed: %s", m->gateway,
-		          m->msg_id, id, PQgetvalue(res, 0, 5));
-	else if (!strcmp(PQgetvalue(res, 0, 4), "skipped"))
+	if (!strcmp(PQgetvalue(res, 0, 4), "skipped"))
 		log_debug("gw %s: message %s (%s) processed elsewhere",
 		          m->gateway, m->msg_id, id);
 	else if (!PQgetisnull(res, 0, 3))
@@ -172,6 +171,38 @@ process_log(const struct process_msg *m, PGresult *res)
 	else
 		log_info("gw %s: message %s stored as %s, %s repl%s queued",
 		         m->gateway, m->msg_id, id, n, ies);
+}
+
+/* The failure of a message was recorded (or not: then its lease runs
+ * out and it is tried again). */
+static void
+process_failed(void *arg, enum db_status st, PGresult *res, const char *error)
+{
+	struct process *p = arg;
+
+	p->inflight--;
+	if (st != DB_OK)
+		log_warnx("processing: a failure not recorded: %s", error);
+	process_next(p);
+}
+
+/* Mark message m failed with the database's error. */
+static void
+process_fail(struct process *p, struct process_msg *m, const char *error)
+{
+	const char *values[3] = {m->id, p->owner, error};
+	char *cause = NULL;
+
+	log_warnx("gw %s: message %s (%s) failed: %s", m->gateway, m->msg_id,
+	          m->id, error);
+	mcounter_add(&p->done, 1, "failed");
+	if (db_submit(p->d->proc_db, STMT_INTAKE_FAIL, 3, values, NULL, NULL,
+	              process_failed, p, &cause) == 0)
+		p->inflight++;
+	else {
+		log_warnx("processing: a failure not recorded: %s", cause);
+		free(cause);
+	}
 }
 
 /* Claim again when the batch is through and there may be more. */
@@ -199,6 +230,12 @@ process_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		mcounter_add(&p->done, 1, PQgetvalue(res, 0, 4));
 		if (atoi(PQgetvalue(res, 0, 1)) > 0)
 			outbox_kick(p->d->outbox);
+		if (next != NULL)
+			process_submit(p, next);
+	} else if (st == DB_ERROR) {
+		/* Its command fails (run alone too): failed, not retried; the
+		 * phone's next message goes on. */
+		process_fail(p, m, error);
 		if (next != NULL)
 			process_submit(p, next);
 	} else {
@@ -253,13 +290,12 @@ process_submit(struct process *p, struct process_msg *m)
 	values[11] = process_category(p, &cmd);
 	/* The keywords it used: the database ignores it if they changed. */
 	snprintf(version, sizeof version, "%lld",
-	         p->d->classifier != NULL
-	             ? classifier_version(p->d->classifier)
-	             : 0LL);
+	         p->d->classifier != NULL ? classifier_version(p->d->classifier)
+	                                  : 0LL);
 	values[12] = values[11] != NULL ? version : NULL;
 	/* Keyed by sender: batches lock citizens in one order. */
-	if (db_submit_key(p->d->db, m->msisdn, STMT_INTAKE_PROCESS, 13, values,
-	                  NULL, NULL, process_done, m, &cause) == 0)
+	if (db_submit_key(p->d->proc_db, m->msisdn, STMT_INTAKE_PROCESS, 13,
+	                  values, NULL, NULL, process_done, m, &cause) == 0)
 		p->inflight++;
 	else {
 		log_warnx("gw %s: message %s not processed yet: %s", m->gateway,
@@ -339,7 +375,7 @@ process_claim(struct process *p)
 	char batch[16], lease[16], *cause = NULL;
 	const char *values[3] = {p->owner, batch, lease};
 
-	if (p->stopped || !db_pool_up(p->d->db))
+	if (p->stopped || !db_pool_up(p->d->proc_db))
 		return;
 	if (p->claiming || p->inflight > 0) {
 		p->more = 1;
@@ -347,7 +383,7 @@ process_claim(struct process *p)
 	}
 	snprintf(batch, sizeof batch, "%ld", p->d->conf->intake_batch);
 	snprintf(lease, sizeof lease, "%ld", p->d->conf->intake_lease);
-	if (db_submit(p->d->db, STMT_INTAKE_CLAIM, 3, values, NULL, NULL,
+	if (db_submit(p->d->proc_db, STMT_INTAKE_CLAIM, 3, values, NULL, NULL,
 	              process_claimed, p, &cause) != 0) {
 		log_debug("processing: %s", cause);
 		free(cause);
@@ -404,7 +440,7 @@ process_journal(struct process *p)
 			process_claim(p);
 	}
 	if (d->journal == NULL || !d->journal_dirty || p->stopped ||
-	    !db_pool_up(d->db))
+	    !db_pool_up(d->proc_db))
 		return;
 	if ((pid = fork()) == -1) {
 		log_warn("journal: fork");

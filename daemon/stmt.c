@@ -32,6 +32,8 @@ const struct db_stmt stmts[NSTMTS] = {
          "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12, "
          "$13::bigint)",
          13},
+    [STMT_INTAKE_FAIL] = {"intake_fail",
+                          "SELECT pakn.intake_fail($1::bigint, $2, $3)", 3},
     [STMT_SCHEMA_VERSION] =
         {"schema_version",
          "SELECT (SELECT count(*) FROM pakn.schema_migration "

@@ -240,9 +240,11 @@ $$;
 -- pakn.category_of decides). The message is marked done in the same
 -- transaction as its replies, complaint and ledger rows, so it is
 -- processed exactly once; a message not leased to p_owner any more is
--- skipped (state 'skipped'). An error of the command marks the message
--- failed with the reason and its batch goes on; a deadlock,
--- serialization failure or lock timeout is raised, for paknd to re-run.
+-- skipped (state 'skipped'). An error is raised as it is (no
+-- subtransaction per message: with dozens of messages a transaction
+-- they would overflow every snapshot's cache): paknd runs the message
+-- alone again, and if it fails again marks it failed with the reason
+-- (pakn.intake_fail) while the rest of its batch commits.
 CREATE OR REPLACE FUNCTION pakn.intake_process(p_id bigint, p_owner text,
 	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
 	p_unit text, p_rating integer, p_text text, p_sender_flag text,
@@ -267,33 +269,37 @@ BEGIN
 	END IF;
 	PERFORM set_config('pakn.intake_id', p_id::text, true),
 		set_config('pakn.category', coalesce(p_category, ''), true);
-	BEGIN
-		SELECT h.replies, h.sender_flag, h.abuse_flag
-		  INTO replies, sender_flag, abuse_flag
-		  FROM pakn.handle_inbound_checked(m.gateway, m.gateway_msg_id,
-			m.msisdn, m.shortcode, m.body, m.sent_at, m.segments, m.smsc,
-			NULL, NULL, p_kind, p_keyword, p_ticket, p_ticket_ok, p_unit,
-			p_rating, p_text, p_sender_flag, m.text_cut, p_limits) h;
-		state := 'done';
-	EXCEPTION
-		WHEN deadlock_detected OR serialization_failure OR
-			lock_not_available OR query_canceled THEN
-			RAISE;
-		WHEN OTHERS THEN
-			replies := 0;
-			sender_flag := NULL;
-			abuse_flag := NULL;
-			state := 'failed';
-			error := SQLSTATE || ': ' || SQLERRM;
-	END;
+	SELECT h.replies, h.sender_flag, h.abuse_flag
+	  INTO replies, sender_flag, abuse_flag
+	  FROM pakn.handle_inbound_checked(m.gateway, m.gateway_msg_id,
+		m.msisdn, m.shortcode, m.body, m.sent_at, m.segments, m.smsc,
+		NULL, NULL, p_kind, p_keyword, p_ticket, p_ticket_ok, p_unit,
+		p_rating, p_text, p_sender_flag, m.text_cut, p_limits) h;
+	state := 'done';
 	UPDATE pakn.inbound_message i
-	   SET state = intake_process.state, error = intake_process.error,
-		processed_at = clock_timestamp(), lease_owner = NULL,
-		lease_until = NULL
-	 WHERE i.id = p_id;
+	   SET state = 'done', processed_at = clock_timestamp(),
+		lease_owner = NULL, lease_until = NULL
+	 WHERE i.id = p_id AND i.received_at = m.received_at;
 	PERFORM set_config('pakn.intake_id', '', true),
 		set_config('pakn.category', '', true);
 END;
+$$;
+
+-- A claimed message whose processing failed (p_error: the database's
+-- message) is marked failed, not retried, visible to operators. Whether
+-- it was (false: processed or claimed elsewhere meanwhile).
+CREATE OR REPLACE FUNCTION pakn.intake_fail(p_id bigint, p_owner text,
+	p_error text)
+RETURNS boolean
+LANGUAGE sql AS $$
+	WITH u AS (
+		UPDATE pakn.inbound_message i
+		   SET state = 'failed', error = p_error,
+			processed_at = clock_timestamp(), lease_owner = NULL,
+			lease_until = NULL
+		 WHERE i.id = p_id AND i.state = 'new' AND i.lease_owner = p_owner
+		RETURNING 1)
+	SELECT EXISTS (SELECT 1 FROM u)
 $$;
 
 -- The processing backlog for operators and /metrics: unprocessed
