@@ -195,27 +195,44 @@ $$;
 -- Claim up to p_limit stored messages for processing by paknd instance
 -- p_owner for p_lease seconds, the oldest first. A phone's messages are
 -- processed in the order they came, by one instance at a time: a claim
--- takes a phone's messages only while it holds the phone's advisory lock
--- (so two claims cannot split a phone), and not while an earlier message
--- of the phone is leased to a worker (in flight); paknd then runs each
--- phone's messages one after the other. A message claimed 5 times
--- already (its lease ran out each time: the worker died on it) is marked
--- failed instead.
+-- first takes the advisory locks of the phones it may claim (one of 128
+-- per hash of the number, so at most 128 however long the backlog), then,
+-- in a statement whose snapshot is taken with those locks held (so it
+-- sees what another instance claimed before it let go of them), takes
+-- the messages of those phones that have no earlier message in flight;
+-- paknd then runs each phone's messages one after the other. A message
+-- claimed 5 times already (its lease ran out each time: the worker died
+-- on it) is marked failed instead.
 CREATE OR REPLACE FUNCTION pakn.intake_claim(p_owner text, p_limit integer,
 	p_lease integer)
 RETURNS TABLE (id bigint, gateway text, gateway_msg_id text, msisdn text,
 	shortcode text, body text)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_buckets integer[];
+BEGIN
+	SELECT array_agg(DISTINCT x.b) INTO v_buckets
+	  FROM (SELECT hashtext(m.msisdn) & 127 AS b
+		  FROM pakn.inbound_message m
+		 WHERE m.state = 'new'
+		   AND (m.lease_until IS NULL OR m.lease_until < now())
+		 ORDER BY m.id LIMIT p_limit) x
+	 WHERE pg_try_advisory_xact_lock(7141748, x.b);
+	IF v_buckets IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	WITH c AS (
 		SELECT m.id FROM pakn.inbound_message m
 		 WHERE m.state = 'new'
 		   AND (m.lease_until IS NULL OR m.lease_until < now())
+		   AND (hashtext(m.msisdn) & 127) = ANY (v_buckets)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
 			WHERE e.state = 'new' AND e.msisdn = m.msisdn
 			  AND e.id < m.id AND e.lease_until >= now())
-		   AND pg_try_advisory_xact_lock(7141748, hashtext(m.msisdn))
 		 ORDER BY m.id LIMIT p_limit
-		   FOR UPDATE SKIP LOCKED),
+		   FOR UPDATE OF m SKIP LOCKED),
 	u AS (
 		UPDATE pakn.inbound_message m
 		   SET attempts = m.attempts + 1,
@@ -230,7 +247,8 @@ LANGUAGE sql AS $$
 		RETURNING m.id, m.gateway, m.gateway_msg_id, m.msisdn, m.shortcode,
 			m.body, m.state)
 	SELECT u.id, u.gateway, u.gateway_msg_id, u.msisdn, u.shortcode, u.body
-	  FROM u WHERE u.state = 'new' ORDER BY u.id
+	  FROM u WHERE u.state = 'new' ORDER BY u.id;
+END;
 $$;
 
 -- Process one claimed message: what the grammar read in it (p_kind ...
