@@ -36,9 +36,9 @@ void log_limit_flush(struct log_limit *l);
  * Personal data in logs. A citizen's number is written as the pseudonym
  * officials see in the API: "CD-" and the first 8 hex digits of
  * SHA-256(key || number), key being pakn.setting's pseudonym_secret
- * (pakn.api_pseudonym, sql/functions/api.sql); until paknd has read it, a random key
- * of this process, written "CDT-". As a safety net, lines above debug
- * have every other run of 9 to 15 digits (with an optional '+', standing
+ * (pakn.api_pseudonym, sql/functions/api.sql); until paknd has read it, a
+ * random key of this process, written "CDT-". As a safety net, lines above
+ * debug have every other run of 9 to 15 digits (with an optional '+', standing
  * alone) replaced by its pseudonym too.
  */
 #define LOG_PSEUDONYM_MAX 16

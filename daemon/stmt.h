@@ -11,7 +11,8 @@ enum stmt_id {
 	STMT_INTAKE_CLAIM,   /* owner, limit, lease seconds -> id, gateway,
 	                        msg id, msisdn, shortcode, body */
 	STMT_INTAKE_PROCESS, /* 13 params: see process.c -> message id,
-	                        replies, sender flag, abuse flag, state, error */
+	                        replies, sender flag, abuse flag, state, error
+	                      */
 	STMT_INTAKE_FAIL,    /* id, owner, error -> marked failed */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
@@ -58,8 +59,8 @@ enum stmt_id {
 	STMT_LOG_KEY,     /* -> the pseudonym secret, for log lines */
 	STMT_RATE_TAKE,   /* gateway, rate, want -> granted, ms left in the
 	                     second (pakn.rate_take) */
-	STMT_CLASSIFIER_LOAD,  /* -> the keyword patterns (classify.h) */
-	STMT_CATEGORY_VERSION, /* -> pakn.category_version.version */
+	STMT_CLASSIFIER_LOAD,   /* -> the keyword patterns (classify.h) */
+	STMT_CATEGORY_VERSION,  /* -> pakn.category_version.version */
 	STMT_PARTITIONS_ENSURE, /* months ahead -> partitions created */
 	NSTMTS,
 };

@@ -593,23 +593,25 @@ START_TEST(test_inbound_months)
 	          NULL),
 	    2);
 	for (int i = 0; i < 2; i++)
-		ck_assert_int_eq(harness_kannel_sms(D->port, "kgw", "kgw-secret",
-		                                    CITIZ, "8079",
-		                                    "Mat nuoc ca tuan", "month-1"),
-		                 200);
+		ck_assert_int_eq(
+		    harness_kannel_sms(D->port, "kgw", "kgw-secret", CITIZ,
+		                       "8079", "Mat nuoc ca tuan", "month-1"),
+		    200);
 	ck_assert_int_eq(
-	    qlong("SELECT count(*) FROM pakn.inbound_message m JOIN "
-	          "pakn.inbound_key k USING (id) WHERE m.gateway_msg_id = "
-	          "'month-1' AND m.tableoid = to_regclass('pakn.inbound_message' "
-	          "|| to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', "
-	          "'_YYYY_MM'))",
-	          NULL),
+	    qlong(
+	        "SELECT count(*) FROM pakn.inbound_message m JOIN "
+	        "pakn.inbound_key k USING (id) WHERE m.gateway_msg_id = "
+	        "'month-1' AND m.tableoid = to_regclass('pakn.inbound_message' "
+	        "|| to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+	        "'_YYYY_MM'))",
+	        NULL),
 	    1);
 
 	/* The oldest month: refused while its SMS waits, then dropped. */
-	month = qval("SELECT 'inbound_message' || to_char(start AT TIME ZONE "
-	             "'Asia/Ho_Chi_Minh', '_YYYY_MM') FROM public.m WHERE k = 3",
-	             NULL);
+	month =
+	    qval("SELECT 'inbound_message' || to_char(start AT TIME ZONE "
+	         "'Asia/Ho_Chi_Minh', '_YYYY_MM') FROM public.m WHERE k = 3",
+	         NULL);
 	before = qval("SELECT to_char(start AT TIME ZONE 'Asia/Ho_Chi_Minh', "
 	              "'YYYY-MM-DD') FROM public.m WHERE k = 2",
 	              NULL);
