@@ -216,14 +216,9 @@ cmd_token(const char *path, const char *action, const char *phone_in)
 		strcpy(token, "pakn_");
 		for (size_t i = 0; i < sizeof raw; i++)
 			snprintf(token + 5 + 2 * i, 3, "%02x", raw[i]);
-		if (token_exec(
-		        conn,
-		        "INSERT INTO pakn.api_token (official_id, token_hash) "
-		        "SELECT id, sha256(convert_to($2, 'UTF8')) "
-		        "FROM pakn.official WHERE phone = $1 AND active "
-		        "RETURNING official_id",
-		        phone, token, &r) == 0) {
-			if (PQntuples(r) == 1) {
+		if (token_exec(conn, "SELECT pakn.token_create($1, $2)", phone,
+		               token, &r) == 0) {
+			if (!PQgetisnull(r, 0, 0)) {
 				printf("%s\n", token);
 				rc = 0;
 			} else
@@ -234,15 +229,10 @@ cmd_token(const char *path, const char *action, const char *phone_in)
 			PQclear(r);
 		}
 	} else if (!strcmp(action, "revoke")) {
-		if (token_exec(
-		        conn,
-		        "UPDATE pakn.api_token t SET revoked_at = now() "
-		        "FROM pakn.official o WHERE o.id = t.official_id "
-		        "AND o.phone = $1 AND t.revoked_at IS NULL RETURNING "
-		        "t.id",
-		        phone, NULL, &r) == 0) {
-			printf("%d token%s revoked\n", PQntuples(r),
-			       PQntuples(r) == 1 ? "" : "s");
+		if (token_exec(conn, "SELECT pakn.token_revoke($1)", phone,
+		               NULL, &r) == 0) {
+			int n = atoi(PQgetvalue(r, 0, 0));
+			printf("%d token%s revoked\n", n, n == 1 ? "" : "s");
 			PQclear(r);
 			rc = 0;
 		}

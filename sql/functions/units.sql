@@ -56,3 +56,29 @@ LANGUAGE sql STABLE AS $$
 		WHEN 'officer' THEN p_unit = o.unit_code
 		ELSE pakn.unit_in_subtree(p_unit, o.unit_code) END
 $$;
+
+-- A new API token for the active official with phone p_phone (paknctl
+-- token create): only its SHA-256 is kept. The official's id, or NULL
+-- when no active official has that phone.
+CREATE OR REPLACE FUNCTION pakn.token_create(p_phone text, p_token text)
+RETURNS bigint
+LANGUAGE sql AS $$
+	INSERT INTO pakn.api_token (official_id, token_hash)
+	SELECT o.id, sha256(convert_to(p_token, 'UTF8'))
+	  FROM pakn.official o WHERE o.phone = p_phone AND o.active
+	RETURNING official_id
+$$;
+
+-- Revoke every token of the official with phone p_phone (paknctl token
+-- revoke); how many were revoked.
+CREATE OR REPLACE FUNCTION pakn.token_revoke(p_phone text)
+RETURNS integer
+LANGUAGE sql AS $$
+	WITH r AS (
+		UPDATE pakn.api_token t SET revoked_at = now()
+		  FROM pakn.official o
+		 WHERE o.id = t.official_id AND o.phone = p_phone
+		   AND t.revoked_at IS NULL
+		RETURNING t.id)
+	SELECT count(*)::integer FROM r
+$$;
