@@ -168,29 +168,6 @@ chars(const char *s)
 	return n;
 }
 
-/* Run paknctl -c CONF args... (NULL-terminated); its exit status, and
- * its output in *out (malloc'd). */
-static int
-ctl(char **out, ...)
-{
-	char *argv[16], path[PATH_MAX];
-	va_list ap;
-	int n = 0, st;
-
-	argv[n++] = (char *)paknctl_path();
-	argv[n++] = "-c";
-	argv[n++] = D->conf;
-	va_start(ap, out);
-	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	harness_path(path, sizeof path, "paknctl-abuse.out");
-	st = harness_run(argv, path, path, 30);
-	*out = file_read(path, NULL);
-	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Complaints over the hour's limit (3 here): the first three are acked,
  * the fourth gets one notice naming the limit, then silence; all six are
  * stored, three flagged limit_hour, no complaint made from them. */
@@ -313,11 +290,12 @@ START_TEST(test_ban)
 	long before;
 
 	t = complaint(ph, "PA rác thải chưa thu gom #00004");
-	ck_assert_int_eq(ctl(&out, "ban", "0913100004", NULL), 2);
+	ck_assert_int_eq(paknctl_out(NULL, &out, "ban", "0913100004", NULL), 2);
 	assert_contains(out, "--reason");
 	free(out);
-	ck_assert_int_eq(ctl(&out, "ban", "0913100004", "--reason",
-	                     "tin rác hàng loạt", "--by", "vận hành 1", NULL),
+	ck_assert_int_eq(paknctl_out(NULL, &out, "ban", "0913100004",
+	                             "--reason", "tin rác hàng loạt", "--by",
+	                             "vận hành 1", NULL),
 	                 0);
 	assert_contains(out, ph);
 	free(out);
@@ -341,11 +319,13 @@ START_TEST(test_ban)
 	                  "WHERE msisdn = $1 AND kind = 'answer'",
 	                  ph, NULL),
 	             "failed: refused: the number is banned");
-	ck_assert_int_eq(ctl(&out, "unban", "+84913100004", "--reason",
-	                     "đã xác minh", "--by", "vận hành 2", NULL),
+	ck_assert_int_eq(paknctl_out(NULL, &out, "unban", "+84913100004",
+	                             "--reason", "đã xác minh", "--by",
+	                             "vận hành 2", NULL),
 	                 0);
 	free(out);
-	ck_assert_int_eq(ctl(&out, "unban", "+84913100004", NULL), 1);
+	ck_assert_int_eq(paknctl_out(NULL, &out, "unban", "+84913100004", NULL),
+	                 1);
 	assert_contains(out, "not banned");
 	free(out);
 	v = qval("SELECT string_agg(action || '/' || actor || '/' || "

@@ -44,29 +44,6 @@ test_clock(void *arg)
 	return clock_now;
 }
 
-/* Run paknctl -c CONF args...; its exit status and output (both
- * streams) in *out. */
-static int
-ctl(char **out, ...)
-{
-	char *argv[16], path[PATH_MAX];
-	va_list ap;
-	int n = 0, st;
-
-	argv[n++] = (char *)paknctl_path();
-	argv[n++] = "-c";
-	argv[n++] = ctl_conf;
-	va_start(ap, out);
-	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	harness_path(path, sizeof path, "paknctl-journal.out");
-	st = harness_run(argv, path, path, 120);
-	*out = file_read(path, NULL);
-	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The journal's done callback: count the durable records. */
 static void
 done(int ok, void *arg)
@@ -169,7 +146,8 @@ START_TEST(test_replay)
 
 	write_journal("j", 0, NRECORD, 700);
 	cut_file("20250102.jnl", 9);
-	ck_assert_int_eq(ctl(&out, "journal", "show", NULL), 0);
+	ck_assert_int_eq(paknctl_out(ctl_conf, &out, "journal", "show", NULL),
+	                 0);
 	assert_contains(out, "20250101.jnl");
 	assert_contains(out, "     700 records");
 	assert_contains(out, "torn last record");
@@ -179,7 +157,8 @@ START_TEST(test_replay)
 	                     "2025-01-01T12:19:59Z");
 	free(out);
 
-	ck_assert_int_eq(ctl(&out, "journal", "replay", jdir, NULL), 0);
+	ck_assert_int_eq(
+	    paknctl_out(ctl_conf, &out, "journal", "replay", jdir, NULL), 0);
 	assert_contains(out, "1200 stored, 0 duplicates; 2 files deleted");
 	assert_contains(out, "1 torn record skipped");
 	assert_contains(out, "20250102.jnl: torn last record at offset");
@@ -217,7 +196,8 @@ START_TEST(test_replay)
 	/* The same messages again (a gateway that retried meanwhile, a
 	 * journal replayed twice): nothing new is stored. */
 	write_journal("j", 0, 10, -1);
-	ck_assert_int_eq(ctl(&out, "journal", "replay", jdir, NULL), 0);
+	ck_assert_int_eq(
+	    paknctl_out(ctl_conf, &out, "journal", "replay", jdir, NULL), 0);
 	assert_contains(out, "0 stored, 10 duplicates; 1 file deleted");
 	free(out);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
@@ -225,7 +205,8 @@ START_TEST(test_replay)
 	                       "gateway_msg_id LIKE 'j-%'",
 	                       NULL),
 	                 NRECORD - 1);
-	ck_assert_int_eq(ctl(&out, "journal", "replay", NULL), 0);
+	ck_assert_int_eq(paknctl_out(ctl_conf, &out, "journal", "replay", NULL),
+	                 0);
 	assert_contains(out, "0 stored, 0 duplicates; 0 files deleted");
 	free(out);
 }
@@ -276,7 +257,8 @@ START_TEST(test_replay_keeps)
 		                 1);
 	}
 	close(fd);
-	ck_assert_int_eq(ctl(&out, "journal", "replay", jdir, NULL), 0);
+	ck_assert_int_eq(
+	    paknctl_out(ctl_conf, &out, "journal", "replay", jdir, NULL), 0);
 	assert_contains(out, "10 stored, 0 duplicates");
 	assert_contains(out, "1 bad");
 	assert_contains(out, "corrupt record at offset");
@@ -285,7 +267,8 @@ START_TEST(test_replay_keeps)
 	                       "WHERE gateway_msg_id LIKE 'k-%'",
 	                       NULL),
 	                 10);
-	ck_assert_int_eq(ctl(&out, "journal", "show", NULL), 0);
+	ck_assert_int_eq(paknctl_out(ctl_conf, &out, "journal", "show", NULL),
+	                 0);
 	assert_contains(out, "20250101.jnl.bad");
 	assert_contains(out, "BAD");
 	free(out);

@@ -140,28 +140,6 @@ seed_old(void)
 	return rc;
 }
 
-/* Run paknctl with args (NULL-terminated); its exit status, its output
- * (stdout and stderr) in *out. */
-static int
-ctl(char **out, ...)
-{
-	char path[PATH_MAX],
-	    *argv[16] = {(char *)paknctl_path(), "-c", D->conf};
-	va_list ap;
-	int i = 3, st;
-
-	va_start(ap, out);
-	while (i < 15 && (argv[i] = va_arg(ap, char *)) != NULL)
-		i++;
-	va_end(ap);
-	argv[i] = NULL;
-	harness_path(path, sizeof path, "paknctl-partitions.out");
-	unlink(path);
-	st = harness_run(argv, path, path, 60);
-	*out = file_read(path, NULL);
-	return st;
-}
-
 /* The name of the partition row id of pakn.tbl is in. */
 static char *
 part_of(const char *tbl, const char *id)
@@ -478,21 +456,23 @@ START_TEST(test_drop_before)
 	          "'+84913500010', 'in flight', 'ack', 'sending', now() + "
 	          "interval '1 day', '2023-05-20 10:00+07')",
 	          NULL));
-	ck_assert_int_eq(ctl(&out, "partitions", NULL), 0);
+	ck_assert_int_eq(paknctl_out(NULL, &out, "partitions", NULL), 0);
 	assert_contains(out, "outbox_2023_05");
 	assert_contains(out, "complaint_event_default");
 	assert_contains(out, "2023-05-01 2023-06-01");
 	free(out);
 
 	harness_expect_pg("are never dropped");
-	ck_assert_int_ne(ctl(&out, "partitions", "--drop-before", "2025-01-01",
-	                     "--table", "complaint_event", NULL),
+	ck_assert_int_ne(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             "2025-01-01", "--table", "complaint_event",
+	                             NULL),
 	                 0);
 	assert_contains(out, "the accountability record");
 	free(out);
 	harness_expect_pg("nothing dropped");
-	ck_assert_int_ne(
-	    ctl(&out, "partitions", "--drop-before", "2024-01-01", NULL), 0);
+	ck_assert_int_ne(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             "2024-01-01", NULL),
+	                 0);
 	assert_contains(out, "outbox_2023_05 holds 1 SMS still queued or "
 	                     "being sent; nothing dropped");
 	free(out);
@@ -501,15 +481,16 @@ START_TEST(test_drop_before)
 	PQclear(q("UPDATE pakn.outbox SET state = 'failed' WHERE body = 'in "
 	          "flight'",
 	          NULL));
-	ck_assert_int_eq(ctl(&out, "partitions", "--drop-before", "2024-01-01",
-	                     "--dry-run", NULL),
+	ck_assert_int_eq(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             "2024-01-01", "--dry-run", NULL),
 	                 0);
 	assert_contains(out, "\"dry_run\": true");
 	free(out);
 	ck_assert_int_eq(qlong(MAY_2023, NULL), 1);
 	ledger = qlong("SELECT count(*) FROM pakn.complaint_event", NULL);
-	ck_assert_int_eq(
-	    ctl(&out, "partitions", "--drop-before", "2024-01-01", NULL), 0);
+	ck_assert_int_eq(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             "2024-01-01", NULL),
+	                 0);
 	assert_contains(out, "\"partition\": \"outbox_2023_05\"");
 	free(out);
 	ck_assert_int_eq(qlong(MAY_2023, NULL), 0);
@@ -529,8 +510,9 @@ START_TEST(test_drop_before)
 	    qlong("SELECT count(*) FROM pakn.outbox_2024_03", NULL), 1);
 	ck_assert_int_eq(
 	    qlong("SELECT count(*) FROM pakn.complaint_event", NULL), ledger);
-	ck_assert_int_eq(
-	    ctl(&out, "partitions", "--ensure", "--months", "2", NULL), 0);
+	ck_assert_int_eq(paknctl_out(NULL, &out, "partitions", "--ensure",
+	                             "--months", "2", NULL),
+	                 0);
 	assert_contains(out, "0 partitions created");
 	free(out);
 }
@@ -549,7 +531,8 @@ START_TEST(test_purge)
 	          "created_at, responsible_unit = (SELECT min(code) FROM "
 	          "pakn.unit) WHERE ticket = 'PARTS1'",
 	          NULL));
-	ck_assert_int_eq(ctl(&out, "purge", "--before", today, NULL), 0);
+	ck_assert_int_eq(
+	    paknctl_out(NULL, &out, "purge", "--before", today, NULL), 0);
 	assert_contains(out, "\"complaints\": 1");
 	assert_contains(out, "\"replies\": 2");
 	free(out);
@@ -619,16 +602,18 @@ START_TEST(test_inbound_months)
 	          "= now() + interval '1 day' WHERE gateway_msg_id = 'old-3'",
 	          NULL));
 	harness_expect_pg("nothing dropped");
-	ck_assert_int_ne(ctl(&out, "partitions", "--drop-before", before,
-	                     "--table", "inbound_message", NULL),
+	ck_assert_int_ne(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             before, "--table", "inbound_message",
+	                             NULL),
 	                 0);
 	assert_contains(out, "SMS not processed yet; nothing dropped");
 	free(out);
 	PQclear(q("UPDATE pakn.inbound_message SET state = 'done', "
 	          "lease_until = NULL WHERE gateway_msg_id = 'old-3'",
 	          NULL));
-	ck_assert_int_eq(ctl(&out, "partitions", "--drop-before", before,
-	                     "--table", "inbound_message", NULL),
+	ck_assert_int_eq(paknctl_out(NULL, &out, "partitions", "--drop-before",
+	                             before, "--table", "inbound_message",
+	                             NULL),
 	                 0);
 	assert_contains(out, month);
 	free(out);

@@ -1777,6 +1777,33 @@ ctl_runv(const char *conf, const char *arg, va_list ap)
 	return c;
 }
 
+/* Run paknctl, stdout and stderr in one (see harness.h). */
+int
+paknctl_out(const char *conf, char **out, const char *arg, ...)
+{
+	char *argv[16], path[PATH_MAX], name[64];
+	size_t n = 0;
+	va_list ap;
+	int st;
+
+	argv[n++] = (char *)paknctl_path();
+	argv[n++] = "-c";
+	argv[n++] = (char *)(conf != NULL ? conf : harness_main()->conf);
+	va_start(ap, arg);
+	for (; arg != NULL && n < sizeof argv / sizeof argv[0] - 1;
+	     arg = va_arg(ap, const char *))
+		argv[n++] = (char *)arg;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(name, sizeof name, "paknctl-%d.all", (int)getpid());
+	harness_path(path, sizeof path, name);
+	unlink(path);
+	st = harness_run(argv, path, path, 120);
+	if ((*out = file_read(path, NULL)) == NULL)
+		*out = strdup("");
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Run paknctl on the main paknd's configuration. */
 struct ctl
 paknctl(const char *arg, ...)

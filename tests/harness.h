@@ -252,6 +252,11 @@ struct ctl paknctl(const char *arg, ...) HARNESS_SENTINEL;
 struct ctl paknctl_conf(const char *conf, const char *arg,
                         ...) HARNESS_SENTINEL;
 void ctl_clear(struct ctl *c);
+/* Run paknctl -c conf (NULL: the main paknd's) with the NULL-terminated
+ * arguments; its exit code (-1 if it was killed), and what it printed on
+ * stdout and stderr together in *out (malloc'd). */
+int paknctl_out(const char *conf, char **out, const char *arg,
+                ...) HARNESS_SENTINEL;
 /* Fail unless paknctl exited with want, showing what it printed. */
 void ctl_assert_exit(const struct ctl *c, int want);
 
