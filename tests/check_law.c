@@ -72,44 +72,9 @@ assert_sql_contains(const char *sql, const char *needle)
 	free(v);
 }
 
-/* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
-static void
-sms(const char *from, const char *text)
-{
-	static int seq;
-	char *efrom = url_encode(from, strlen(from));
-	char *etext = url_encode(text, strlen(text));
-	char *path =
-	    strf("/v1/gw/kannel/sms?token=kannel-secret&from=%s&to=" SHORTCODE
-	         "&text=%s&coding=0&charset=UTF-8&id=law-%d-%d&ts=%ld",
-	         efrom, etext, (int)getpid(), ++seq, (long)time(NULL));
-	struct http_resp r;
-
-	http_request(harness_main()->port, "GET", path, NULL, NULL, 0, &r);
-	if (r.status != 200)
-		paknd_dump(harness_main());
-	ck_assert_msg(r.status == 200, "SMS \"%s\" from %s: HTTP %ld \"%s\"",
-	              text, from, r.status, r.body != NULL ? r.body : "");
-	http_resp_free(&r);
-	free(path);
-	free(efrom);
-	free(etext);
-}
-
-/* The newest complaint of a citizen (E.164): its id and ticket. */
-static void
-newest(const char *msisdn, char id[24], char ticket[16])
-{
-	PGresult *res = q("SELECT id, ticket FROM pakn.complaint WHERE "
-	                  "msisdn = $1 ORDER BY id DESC LIMIT 1",
-	                  msisdn, NULL);
-
-	ck_assert_ptr_nonnull(res);
-	ck_assert_msg(PQntuples(res) == 1, "no complaint from %s", msisdn);
-	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
-	snprintf(ticket, 16, "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-}
+/* One SMS from a phone to our short code, through Kannel. */
+#define sms(from, text)                                                        \
+	harness_sms("kannel", "kannel-secret", (from), SHORTCODE, (text))
 
 /* The body of the one SMS of a kind to a phone about a complaint. */
 static char *
@@ -323,7 +288,7 @@ START_TEST(test_due_provisional)
 	ctl_assert_exit(&c, 0);
 	ctl_clear(&c);
 	sms("0987110001", "PA cầu treo thôn Đoài bị gãy ván #00004");
-	newest("+84987110001", id, ticket);
+	harness_newest("+84987110001", id, ticket);
 	year = qval("SELECT pakn.due_year(due_at)::text FROM pakn.complaint "
 	            "WHERE id = $1::bigint",
 	            id, NULL);
@@ -351,7 +316,7 @@ START_TEST(test_due_provisional)
 	    "'decided'",
 	    NULL));
 	sms("0987110002", "PA đường ngõ 5 có ổ gà lớn #00004");
-	newest("+84987110002", id, ticket);
+	harness_newest("+84987110002", id, ticket);
 	body = sms_body(id, OFFICER4_E164, "new_complaint");
 	assert_lacks(body, "chưa chính thức");
 	free(body);
@@ -388,7 +353,7 @@ START_TEST(test_names)
 
 	sms("0987110201", "PA danh sách hộ nghèo thôn 3 không công khai "
 	                  "#00004");
-	newest("+84987110201", id, ticket);
+	harness_newest("+84987110201", id, ticket);
 	path = strf("/v1/complaints/%s", ticket);
 	j = api_get(path, T_OFF4, 200);
 	ck_assert_str_eq(jstr(j, "dimension.name"),
@@ -451,7 +416,7 @@ START_TEST(test_units)
 	assert_sql1("SELECT kind FROM pakn.unit WHERE code = $1", "26732",
 	            "special_zone");
 	sms("0987110301", "PA đường ra cảng bị sụt lún nặng #26732");
-	newest("+84987110301", id, ticket);
+	harness_newest("+84987110301", id, ticket);
 	assert_sql1("SELECT category_code || ' ' || responsible_unit FROM "
 	            "pakn.complaint WHERE id = $1::bigint",
 	            id, "roads 26732");
@@ -484,7 +449,7 @@ START_TEST(test_bribe)
 
 	sms("0987110401", "DK 00004");
 	sms("0987110401", "can bo dia chinh doi 5 trieu moi lam so do");
-	newest("+84987110401", id, ticket);
+	harness_newest("+84987110401", id, ticket);
 	assert_sql1("SELECT category_code || ' ' || sensitive || ' ' || "
 	            "location_unit || ' ' || responsible_unit FROM "
 	            "pakn.complaint WHERE id = $1::bigint",
@@ -515,17 +480,17 @@ START_TEST(test_bribe)
 	/* Without diacritics, with them, Telex leftovers, another city and
 	 * a special zone: the same. */
 	sms("0987110402", "Cán bộ xã vòi tiền cà phê mới ký giấy #00376");
-	newest("+84987110402", id, ticket);
+	harness_newest("+84987110402", id, ticket);
 	assert_sql1("SELECT category_code || ' ' || responsible_unit FROM "
 	            "pakn.complaint WHERE id = $1::bigint",
 	            id, "corruption 01-TTr");
 	sms("0987110403", "cans booj ddoif phong bif 2tr #26740");
-	newest("+84987110403", id, ticket);
+	harness_newest("+84987110403", id, ticket);
 	assert_sql1("SELECT category_code || ' ' || responsible_unit FROM "
 	            "pakn.complaint WHERE id = $1::bigint",
 	            id, "corruption 79-TTr");
 	sms("0987110404", "PA công an đặc khu nhận hối lộ của tàu cá #26732");
-	newest("+84987110404", id, ticket);
+	harness_newest("+84987110404", id, ticket);
 	assert_sql1("SELECT category_code || ' ' || responsible_unit FROM "
 	            "pakn.complaint WHERE id = $1::bigint",
 	            id, "corruption 79-TTr");
@@ -632,7 +597,7 @@ START_TEST(test_fold_eth)
 	sms("0987110601",
 	    "PA \xc3\xb0\xc3\xa8n \xc3\xb0\xc6\xb0\xe1\xbb\x9dng "
 	    "t\xe1\xba\xaft c\xe1\xba\xa3 tu\xe1\xba\xa7n #00004");
-	newest("+84987110601", id, ticket);
+	harness_newest("+84987110601", id, ticket);
 	assert_sql1("SELECT category_code FROM pakn.complaint WHERE id = "
 	            "$1::bigint",
 	            id, "electricity");
@@ -685,9 +650,9 @@ START_TEST(test_triage)
 	json_t *j;
 
 	sms("0987110501", "PA nhờ xã xem giúp việc nhà tôi với #00004");
-	newest("+84987110501", id, ticket);
+	harness_newest("+84987110501", id, ticket);
 	sms("0987110502", "PA đường ngõ 7 có ổ gà #00004");
-	newest("+84987110502", id2, ticket2);
+	harness_newest("+84987110502", id2, ticket2);
 	assert_sql1(
 	    "SELECT triage || ' ' || category_code || ' ' || "
 	    "responsible_unit FROM pakn.complaint WHERE id = $1::bigint",

@@ -73,44 +73,9 @@ static const char extra_units[] = "code,name,parent_code,kind\n"
                                   "16171,Xã Ba Đình,38,commune\n"
                                   "26209,Xã Thanh Sơn,75,commune\n";
 
-/* Send one SMS from a phone through Kannel's get-url to the shared paknd. */
-static void
-sms(const char *from, const char *text)
-{
-	static int seq;
-	char *efrom = url_encode(from, strlen(from));
-	char *etext = url_encode(text, strlen(text));
-	char *path =
-	    strf("/v1/gw/kannel/sms?token=kannel-secret&from=%s&to=" SHORTCODE
-	         "&text=%s&coding=0&charset=UTF-8&id=pl-%d-%d&ts=%ld",
-	         efrom, etext, (int)getpid(), ++seq, (long)time(NULL));
-	struct http_resp r;
-
-	http_request(harness_main()->port, "GET", path, NULL, NULL, 0, &r);
-	if (r.status != 200)
-		paknd_dump(harness_main());
-	ck_assert_msg(r.status == 200, "SMS \"%s\" from %s: HTTP %ld \"%s\"",
-	              text, from, r.status, r.body != NULL ? r.body : "");
-	http_resp_free(&r);
-	free(path);
-	free(efrom);
-	free(etext);
-}
-
-/* The newest complaint of a citizen (E.164): its id and ticket. */
-static void
-newest(const char *msisdn, char id[24], char ticket[16])
-{
-	PGresult *res = q("SELECT id, ticket FROM pakn.complaint WHERE "
-	                  "msisdn = $1 ORDER BY id DESC LIMIT 1",
-	                  msisdn, NULL);
-
-	ck_assert_ptr_nonnull(res);
-	ck_assert_msg(PQntuples(res) == 1, "no complaint from %s", msisdn);
-	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
-	snprintf(ticket, 16, "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-}
+/* One SMS from a phone to our short code, through Kannel. */
+#define sms(from, text)                                                        \
+	harness_sms("kannel", "kannel-secret", (from), SHORTCODE, (text))
 
 /* GET an API path with a token; fail unless want, a JSON object with no
  * phone number of a citizen. Returns the parsed body. */
@@ -235,7 +200,7 @@ START_TEST(test_names)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		citizen((int)i + 1, phone, e164);
 		sms(phone, cases[i].text);
-		newest(e164, id, ticket);
+		harness_newest(e164, id, ticket);
 		body = col(id, "status || ' ' || location_unit");
 		ck_assert_msg(strncmp(body, "open ", 5) == 0 &&
 		                  strcmp(body + 5, cases[i].want) == 0,
@@ -251,7 +216,7 @@ START_TEST(test_names)
 	/* Asked where, the citizen answers with the name alone. */
 	citizen(20, phone, e164);
 	sms(phone, "PA đèn đường ngõ 5 hỏng cả tuần");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	body = last_sms(id, e164, "ask_location");
 	assert_contains(body, "Nhắn tên xã/phường");
 	free(body);
@@ -261,7 +226,7 @@ START_TEST(test_names)
 	/* Prose without a place is asked again, not taken for one. */
 	citizen(21, phone, e164);
 	sms(phone, "PA cống thoát nước bị tắc");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	sms(phone, "Đèn vẫn chưa ai sửa, tối quá");
 	assert_value(col(id, "status"), "needs_location");
 	ck_assert_int_eq(sms_count(id, e164, "ask_location_again"), 1);
@@ -289,7 +254,7 @@ START_TEST(test_legacy)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		citizen((int)i + 30, phone, e164);
 		sms(phone, cases[i].text);
-		newest(e164, id, ticket);
+		harness_newest(e164, id, ticket);
 		body = col(id, "status || ' ' || location_unit");
 		ck_assert_msg(strncmp(body, "open ", 5) == 0 &&
 		                  strcmp(body + 5, cases[i].want) == 0,
@@ -301,7 +266,7 @@ START_TEST(test_legacy)
 	/* 00028 Phường Kim Mã went partly to Ba Đình, partly to Ngọc Hà. */
 	citizen(35, phone, e164);
 	sms(phone, "PA nước ngập ở phường Kim Mã");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	assert_value(col(id, "status"), "needs_location");
 	body = last_sms(id, e164, "ask_place_choice");
 	assert_contains(body, "1 P.Ba Đình (Hà Nội), 2 P.Ngọc Hà (Hà Nội)");
@@ -320,7 +285,7 @@ START_TEST(test_choice)
 
 	citizen(40, phone, e164);
 	sms(phone, "PA cầu tạm qua suối bị sập ở xã Thanh Sơn");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	assert_value(col(id, "status"), "needs_location");
 	body = last_sms(id, e164, "ask_place_choice");
 	want = strf("Phản ánh %s: có 3 xã/phường tên này. Nhắn số để chọn: "
@@ -359,7 +324,7 @@ START_TEST(test_choice)
 	 * Hóa). */
 	citizen(41, phone, e164);
 	sms(phone, "PA nước sinh hoạt bị đục");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	sms(phone, "Ba Dinh");
 	body = last_sms(id, e164, "ask_place_choice");
 	assert_contains(body, "1 P.Ba Đình (Hà Nội), 2 X.Ba Đình (Thanh Hóa)");
@@ -389,10 +354,10 @@ START_TEST(test_digit_rating)
 	 * the next one rates. */
 	citizen(50, phone, e164);
 	sms(phone, "PA ổ gà trước nhà #00004");
-	newest(e164, a, ta);
+	harness_newest(e164, a, ta);
 	answer(ta);
 	sms(phone, "PA cầu hỏng ở xã Thanh Sơn");
-	newest(e164, b, tb);
+	harness_newest(e164, b, tb);
 	sms(phone, "3");
 	assert_value(col(b, "status || ' ' || location_unit"), "open 26209");
 	assert_value(col(a, "status"), "answered");
@@ -408,9 +373,9 @@ START_TEST(test_digit_rating)
 	 * rates; the place question is still pending for the next. */
 	citizen(51, phone, e164);
 	sms(phone, "PA ổ gà trước nhà #00004");
-	newest(e164, a, ta);
+	harness_newest(e164, a, ta);
 	sms(phone, "PA cầu hỏng ở xã Thanh Sơn");
-	newest(e164, b, tb);
+	harness_newest(e164, b, tb);
 	answer(ta);
 	sms(phone, "4");
 	assert_value(col(a, "status"), "closed");
@@ -467,7 +432,7 @@ START_TEST(test_import_aliases)
 	ctl_clear(&c);
 	citizen(60, phone, e164);
 	sms(phone, "PA vỉa hè phường Cột Cờ bị lấn chiếm");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	assert_value(col(id, "location_unit"), "00082");
 	free(bad);
 	free(empty);
@@ -507,15 +472,15 @@ START_TEST(test_timeout_desk)
 
 	citizen(70, phone, e164);
 	sms(phone, "PA hỏi về thủ tục giấy tờ nhà đất");
-	newest(e164, e, te);
+	harness_newest(e164, e, te);
 	/* One whose last located complaint was in Hồ Chí Minh City. */
 	citizen(71, phone, f164);
 	sms(phone, "PA ổ gà trước chợ #26740");
 	sms(phone, "PA nhờ xem giúp việc nhà tôi với");
-	newest(f164, f, tf);
+	harness_newest(f164, f, tf);
 	citizen(72, phone, e164);
 	sms(phone, "PA mới gửi, chưa quá hạn chờ");
-	newest(e164, g, tg);
+	harness_newest(e164, g, tg);
 	exec_sql(q("UPDATE pakn.complaint SET created_at = "
 	           "created_at - interval '49 hours' WHERE id IN "
 	           "($1::bigint, $2::bigint)",
@@ -586,7 +551,7 @@ START_TEST(test_send_back)
 
 	citizen(80, phone, e164);
 	sms(phone, "PA ổ gà lớn đầu ngõ 9 #00004");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	assert_value(col(id, "responsible_unit"), "00004");
 	path = strf("/v1/complaints/%s/send_back", ticket);
 	json_decref(api_post(path, T_OFF4, "{}", 400));
@@ -632,7 +597,7 @@ START_TEST(test_forward)
 
 	citizen(90, phone, e164);
 	sms(phone, "PA nhờ xem giúp việc nhà tôi với");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	exec_sql(q("UPDATE pakn.complaint SET created_at = "
 	           "created_at - interval '49 hours' WHERE id = "
 	           "$1::bigint",
@@ -684,7 +649,7 @@ START_TEST(test_forward)
 	/* Fits no category, place given: to the desk, which files it. */
 	citizen(91, phone, e164);
 	sms(phone, "PA nhờ xã xem giúp việc nhà tôi với #00004");
-	newest(e164, id, ticket);
+	harness_newest(e164, id, ticket);
 	assert_value(col(id, "responsible_unit || ' ' || desk_reason"),
 	             "01-TTHC no_category");
 	path = strf("/v1/complaints/%s/forward", ticket);

@@ -80,44 +80,16 @@ static const char *seed_sql[] = {
 static struct paknd *D;
 static struct fakegw G = {.name = "senders"}; /* the fake Kannel */
 
-/* Send one SMS through kgw's get-url from a number to a number; returns
- * the HTTP status. id names the message. */
-static long
-sms_to(const char *from, const char *to, const char *text, const char *id)
-{
-	long status = harness_kannel_sms(D->port, "kgw", "kgw-secret", from, to,
-	                                 text, id);
-
-	if (status != 200)
-		paknd_dump(D);
-	return status;
-}
-
-/* Send one SMS to our short code; fail unless it is answered 200. */
-static void
-sms(const char *from, const char *text)
-{
-	static int seq;
-	char id[64];
-
-	snprintf(id, sizeof id, "snd-%d-%d", (int)getpid(), ++seq);
-	ck_assert_int_eq(sms_to(from, SHORTCODE, text, id), 200);
-}
-
-/* A citizen's complaint (citizen as texted, stored as E.164); returns
- * its ticket. */
-static char *
-complaint_as(const char *from, const char *citizen, const char *text)
-{
-	char *t;
-
-	sms(from, text);
-	t = qval("SELECT ticket FROM pakn.complaint WHERE msisdn = $1 "
-	         "ORDER BY id DESC LIMIT 1",
-	         citizen, NULL);
-	ck_assert_msg(t != NULL, "no complaint from %s", citizen);
-	return t;
-}
+/* Through kgw (the suite's Kannel): one SMS with id id, its HTTP
+ * status; one SMS to our short code (200 or the test fails); a
+ * complaint's ticket (citizen: the sender's E.164 form). */
+#define sms_to(from, to, text, id)                                             \
+	harness_sms_to("kgw", "kgw-secret", (from), (to), (text), (id))
+#define sms(from, text)                                                        \
+	harness_sms("kgw", "kgw-secret", (from), SHORTCODE, (text))
+#define complaint_as(from, citizen, text)                                      \
+	harness_complaint_as("kgw", "kgw-secret", (from), SHORTCODE,           \
+	                     (citizen), (text))
 
 /* A complaint from a citizen's E.164 number; returns its ticket. */
 static char *

@@ -2219,3 +2219,71 @@ harness_kannel_sms(int port, const char *gw, const char *token,
 	free(etext);
 	return status;
 }
+
+/* Send one SMS to the main paknd (see harness.h). */
+long
+harness_sms_to(const char *gw, const char *token, const char *from,
+               const char *to, const char *text, const char *id)
+{
+	char *efrom = url_encode(from, strlen(from));
+	char *eto = url_encode(to, strlen(to));
+	char *etext = url_encode(text, strlen(text));
+	char *path = strf("/v1/gw/%s/sms?token=%s&from=%s&to=%s&text=%s"
+	                  "&coding=0&charset=UTF-8&id=%s&ts=%ld",
+	                  gw, token, efrom, eto, etext, id, (long)time(NULL));
+	struct http_resp r;
+	long status;
+
+	http_request(harness_main()->port, "GET", path, NULL, NULL, 0, &r);
+	if ((status = r.status) != 200) {
+		fprintf(stderr,
+		        "harness: SMS \"%s\" from %s: HTTP %ld \"%s\"\n", text,
+		        from, r.status, r.body != NULL ? r.body : "");
+		paknd_dump(harness_main());
+	}
+	http_resp_free(&r);
+	free(path);
+	free(efrom);
+	free(eto);
+	free(etext);
+	return status;
+}
+
+/* Send one SMS with a fresh id; fail unless it is answered 200. */
+void
+harness_sms(const char *gw, const char *token, const char *from, const char *to,
+            const char *text)
+{
+	static int seq;
+	char id[64];
+
+	snprintf(id, sizeof id, "h-%d-%d", (int)getpid(), ++seq);
+	ck_assert_int_eq(harness_sms_to(gw, token, from, to, text, id), 200);
+}
+
+/* The newest complaint of a citizen (E.164): its id and ticket. */
+void
+harness_newest(const char *msisdn, char id[24], char ticket[16])
+{
+	PGresult *res = sql_query("SELECT id, ticket FROM pakn.complaint WHERE "
+	                          "msisdn = $1 ORDER BY id DESC LIMIT 1",
+	                          msisdn, NULL);
+
+	ck_assert_ptr_nonnull(res);
+	ck_assert_msg(PQntuples(res) == 1, "no complaint from %s", msisdn);
+	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+	snprintf(ticket, 16, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+}
+
+/* Text a complaint, its ticket (see harness.h). */
+char *
+harness_complaint_as(const char *gw, const char *token, const char *from,
+                     const char *to, const char *citizen, const char *text)
+{
+	char id[24], ticket[16];
+
+	harness_sms(gw, token, from, to, text);
+	harness_newest(citizen, id, ticket);
+	return strdup(ticket);
+}

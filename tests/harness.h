@@ -350,4 +350,21 @@ const char *chromium_path(void);
 int chromium_run(const char *url, const char *what, const char *out,
                  const char *err);
 
+/* Send one SMS to the main paknd through Kannel's get-url of gateway gw
+ * (its token), from a number to a number (as texted), message id id;
+ * the HTTP status (paknd's log is printed when it is not 200). */
+long harness_sms_to(const char *gw, const char *token, const char *from,
+                    const char *to, const char *text, const char *id);
+/* The same with a fresh message id; the test fails unless it is 200. */
+void harness_sms(const char *gw, const char *token, const char *from,
+                 const char *to, const char *text);
+/* The newest complaint of a citizen (E.164): its id and ticket; the test
+ * fails when there is none. */
+void harness_newest(const char *msisdn, char id[24], char ticket[16]);
+/* Text a complaint from a number to a number and return the ticket of the
+ * newest complaint of citizen (its E.164 form), malloc'd. */
+char *harness_complaint_as(const char *gw, const char *token, const char *from,
+                           const char *to, const char *citizen,
+                           const char *text);
+
 #endif
