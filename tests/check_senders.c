@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "kgw.h"
 
 #ifndef PAKN_SRCDIR
 #define PAKN_SRCDIR "."
@@ -79,24 +80,6 @@ static const char *seed_sql[] = {
 
 static struct paknd *D;
 static struct fakegw G = {.name = "senders"}; /* the fake Kannel */
-
-/* Through kgw (the suite's Kannel): one SMS with id id, its HTTP
- * status; one SMS to our short code (200 or the test fails); a
- * complaint's ticket (citizen: the sender's E.164 form). */
-#define sms_to(from, to, text, id)                                             \
-	harness_sms_to("kgw", "kgw-secret", (from), (to), (text), (id))
-#define sms(from, text)                                                        \
-	harness_sms("kgw", "kgw-secret", (from), SHORTCODE, (text))
-#define complaint_as(from, citizen, text)                                      \
-	harness_complaint_as("kgw", "kgw-secret", (from), SHORTCODE,           \
-	                     (citizen), (text))
-
-/* A complaint from a citizen's E.164 number; returns its ticket. */
-static char *
-complaint(const char *citizen, const char *text)
-{
-	return complaint_as(citizen, citizen, text);
-}
 
 /* How many SMS the fake gateway received for number. */
 static int
