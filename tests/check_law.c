@@ -90,27 +90,12 @@ sms_body(const char *complaint, const char *msisdn, const char *kind)
 	            complaint, msisdn, kind, NULL);
 }
 
-/* GET an API path with a token; fail unless want, a JSON object with no
- * phone number of a citizen. Returns the parsed body. */
-static json_t *
-api_get(const char *path, const char *token, long want)
-{
-	char *auth = strf("Authorization: Bearer %s", token);
-	const char *headers[] = {auth, NULL};
-	struct http_resp r;
-	json_error_t err;
-	json_t *j;
-
-	http_request(harness_main()->port, "GET", path, headers, NULL, 0, &r);
-	ck_assert_msg(r.status == want, "GET %s: HTTP %ld, want %ld; %s", path,
-	              r.status, want, r.body);
-	assert_lacks(r.body, CITIZEN_DIGITS);
-	j = json_loads(r.body, 0, &err);
-	ck_assert_msg(json_is_object(j), "GET %s: not JSON: %s", path, r.body);
-	http_resp_free(&r);
-	free(auth);
-	return j;
-}
+/* The officials' API on the main paknd: fails unless want, a JSON object
+ * without a citizen's number. */
+#define api_get(path, token, want)                                             \
+	api_call_lacks("GET", (path), (token), NULL, (want), CITIZEN_DIGITS)
+#define api_post(path, token, body, want)                                      \
+	api_call_lacks("POST", (path), (token), (body), (want), CITIZEN_DIGITS)
 
 /* Working days across the 2026 decisions: 2 Jan and 31 Aug off, 10 Jan
  * and 22 Aug worked back; Tết 2027 with 29 tháng Chạp. */
@@ -603,28 +588,6 @@ START_TEST(test_fold_eth)
 	            id, "electricity");
 }
 END_TEST
-
-/* POST an action with a JSON body and a token; the parsed answer. */
-static json_t *
-api_post(const char *path, const char *token, const char *body, long want)
-{
-	char *auth = strf("Authorization: Bearer %s", token);
-	const char *headers[] = {auth, "Content-Type: application/json", NULL};
-	struct http_resp r;
-	json_error_t err;
-	json_t *j;
-
-	http_request(harness_main()->port, "POST", path, headers, body,
-	             strlen(body), &r);
-	ck_assert_msg(r.status == want, "POST %s: HTTP %ld, want %ld; %s", path,
-	              r.status, want, r.body);
-	assert_lacks(r.body, CITIZEN_DIGITS);
-	j = json_loads(r.body, 0, &err);
-	ck_assert_msg(json_is_object(j), "POST %s: not JSON: %s", path, r.body);
-	http_resp_free(&r);
-	free(auth);
-	return j;
-}
 
 /* Is a ticket in a listed page of complaints? */
 static int

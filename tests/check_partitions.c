@@ -108,16 +108,7 @@ exec_ok(PGconn *conn, const char *sql)
 static int
 migrate_before(void)
 {
-	char conninfo[256], *cmd;
-	int rc;
-
-	pg_conninfo(conninfo, sizeof conninfo, "pakn");
-	cmd = strf("gzip -dc '%s/tests/fixtures/pakn-0.2.0.sql.gz' | psql -X "
-	           "-q -v ON_ERROR_STOP=1 '%s' >/dev/null",
-	           PAKN_SRCDIR, conninfo);
-	rc = system(cmd);
-	free(cmd);
-	return rc == 0 ? 0 : -1;
+	return harness_restore("pakn", "pakn-0.2.0.sql.gz");
 }
 
 /* The old database with its rows in several months. */

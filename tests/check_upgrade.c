@@ -75,16 +75,9 @@ create_db(const char *db)
 static void
 restore(const char *db, const char *fixture)
 {
-	char ci[512], *cmd, *out = NULL;
-
 	create_db(db);
-	pg_conninfo(ci, sizeof ci, db);
-	cmd = strf("gzip -dc '%s/tests/fixtures/%s' | psql -X -q "
-	           "-v ON_ERROR_STOP=1 '%s' >/dev/null",
-	           PAKN_SRCDIR, fixture, ci);
-	ck_assert_msg(sh(cmd, &out) == 0, "restoring %s: %s", fixture, out);
-	free(cmd);
-	free(out);
+	ck_assert_msg(harness_restore(db, fixture) == 0, "restoring %s",
+	              fixture);
 }
 
 /* A fresh database migrated by this build. */

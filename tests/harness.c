@@ -1894,6 +1894,14 @@ json_t *
 api_call(const char *method, const char *path, const char *token,
          const char *body, long want)
 {
+	return api_call_lacks(method, path, token, body, want, "+84");
+}
+
+/* api_call, failing when the answer holds lacks. */
+json_t *
+api_call_lacks(const char *method, const char *path, const char *token,
+               const char *body, long want, const char *lacks)
+{
 	char *auth = strf("Authorization: Bearer %s", token);
 	const char *headers[] = {"Content-Type: application/json", auth, NULL};
 	struct http_resp r;
@@ -1905,7 +1913,7 @@ api_call(const char *method, const char *path, const char *token,
 		paknd_dump(harness_main());
 	ck_assert_msg(r.status == want, "%s %s: HTTP %ld, want %ld; %s", method,
 	              path, r.status, want, r.body);
-	ck_assert_msg(strstr(r.body, "+84") == NULL, "phone in %s", r.body);
+	ck_assert_msg(strstr(r.body, lacks) == NULL, "%s in %s", lacks, r.body);
 	j = json_loads(r.body, 0, NULL);
 	ck_assert_msg(json_is_object(j), "not JSON: %s", r.body);
 	http_resp_free(&r);
@@ -2286,4 +2294,20 @@ harness_complaint_as(const char *gw, const char *token, const char *from,
 	harness_sms(gw, token, from, to, text);
 	harness_newest(citizen, id, ticket);
 	return strdup(ticket);
+}
+
+/* Load a fixture of tests/fixtures into database db (see harness.h). */
+int
+harness_restore(const char *db, const char *fixture)
+{
+	char ci[512], *cmd;
+	int rc;
+
+	pg_conninfo(ci, sizeof ci, db);
+	cmd = strf("gzip -dc '%s/tests/fixtures/%s' | psql -X -q "
+	           "-v ON_ERROR_STOP=1 '%s' >/dev/null",
+	           PAKN_SRCDIR, fixture, ci);
+	rc = system(cmd);
+	free(cmd);
+	return rc == 0 ? 0 : -1;
 }

@@ -277,6 +277,9 @@ const char *jstr(json_t *j, const char *path);
  * answer a JSON object without a citizen's number (+84). Its body. */
 json_t *api_call(const char *method, const char *path, const char *token,
                  const char *body, long want);
+/* The same, failing when the answer holds lacks (not "+84"). */
+json_t *api_call_lacks(const char *method, const char *path, const char *token,
+                       const char *body, long want, const char *lacks);
 /* POST /v1/complaints/TICKET/ACTION as api_call. */
 json_t *api_act(const char *ticket, const char *action, const char *token,
                 const char *body, long want);
@@ -366,5 +369,10 @@ void harness_newest(const char *msisdn, char id[24], char ticket[16]);
 char *harness_complaint_as(const char *gw, const char *token, const char *from,
                            const char *to, const char *citizen,
                            const char *text);
+
+/* Load tests/fixtures/FIXTURE (gzip'd SQL: a database as an earlier
+ * release's migrations left it) into the existing database db with psql;
+ * 0, or -1 (psql printed why). */
+int harness_restore(const char *db, const char *fixture);
 
 #endif
