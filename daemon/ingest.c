@@ -199,20 +199,14 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	char sent_at[32], segments[16];
 	const char *values[11];
 	int lengths[11] = {0}, formats[11] = {0};
-	struct tm tm;
-	time_t t = (time_t)sms->sent_at;
 
-	if (sms->sent_at != 0 && gmtime_r(&t, &tm) != NULL)
-		strftime(sent_at, sizeof sent_at, "%Y-%m-%d %H:%M:%S+00", &tm);
-	else
-		sent_at[0] = '\0';
 	snprintf(segments, sizeof segments, "%d", sms->segments);
 	values[0] = in->gwname;
 	values[1] = sms->msg_id;
 	values[2] = sms->from;
 	values[3] = sms->to;
 	values[4] = sms->text;
-	values[5] = sent_at[0] ? sent_at : NULL;
+	values[5] = sql_time(sms->sent_at, sent_at);
 	values[6] = sms->segments > 0 ? segments : NULL;
 	values[7] = sms->smsc;
 	values[8] = raw;

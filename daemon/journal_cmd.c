@@ -129,20 +129,15 @@ replay_store(struct replay *r, const struct intake_rec *m)
 	char sent_at[32], segments[16], received[32];
 	const char *v[11];
 	int len[11] = {0}, fmt[11] = {0}, rc = -1;
-	time_t t = (time_t)m->sent_at;
-	struct tm tm;
 	PGresult *res;
 
-	sent_at[0] = '\0';
-	if (m->sent_at != 0 && gmtime_r(&t, &tm) != NULL)
-		strftime(sent_at, sizeof sent_at, "%Y-%m-%d %H:%M:%S+00", &tm);
 	snprintf(segments, sizeof segments, "%d", m->segments);
 	v[0] = m->gateway;
 	v[1] = m->msg_id;
 	v[2] = m->from;
 	v[3] = m->to;
 	v[4] = m->text;
-	v[5] = sent_at[0] ? sent_at : NULL;
+	v[5] = sql_time(m->sent_at, sent_at);
 	v[6] = m->segments > 0 ? segments : NULL;
 	v[7] = m->smsc;
 	v[8] = m->raw_request;

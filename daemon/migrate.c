@@ -230,22 +230,15 @@ migrate_schema(PGconn *conn, PGresult *res, char **cause)
 	return applied;
 }
 
-/* Is function file f recorded with its current checksum? -1 on error. */
+/* Is function file f recorded in res (file, checksum) with its current
+ * checksum? */
 static int
-function_current(PGconn *conn, const struct sqlfunc *f, char **cause)
+function_current(PGresult *res, const struct sqlfunc *f)
 {
-	const char *params[2] = {f->name, f->checksum};
-	PGresult *r = exec_params(conn,
-	                          "SELECT 1 FROM pakn.schema_function WHERE "
-	                          "file = $1 AND checksum = $2",
-	                          2, params, cause);
-	int n;
-
-	if (r == NULL)
-		return -1;
-	n = PQntuples(r);
-	PQclear(r);
-	return n > 0;
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!strcmp(PQgetvalue(res, i, 0), f->name))
+			return !strcmp(PQgetvalue(res, i, 1), f->checksum);
+	return 0;
 }
 
 /* Apply one function file and record its checksum (in the caller's
@@ -281,22 +274,28 @@ function_apply(PGconn *conn, const struct sqlfunc *f, char **cause)
 static int
 migrate_functions_apply(PGconn *conn, int all, char **cause)
 {
-	int applied = 0, cur = 0;
+	int applied = 0;
+	PGresult *res;
 
 	if (exec_ok(conn, "BEGIN; SET LOCAL check_function_bodies = off",
 	            cause) != 0)
 		return -1;
+	if ((res = exec_params(
+	         conn, "SELECT file, checksum FROM pakn.schema_function", 0,
+	         NULL, cause)) == NULL)
+		goto fail;
 	for (int i = 0; i < nsqlfuncs; i++) {
 		const struct sqlfunc *f = &sqlfuncs[i];
-		if (!all && (cur = function_current(conn, f, cause)) < 0)
-			goto fail;
-		if (!all && cur)
+		if (!all && function_current(res, f))
 			continue;
-		if (function_apply(conn, f, cause) != 0)
+		if (function_apply(conn, f, cause) != 0) {
+			PQclear(res);
 			goto fail;
+		}
 		log_info("applied functions %s", f->name);
 		applied++;
 	}
+	PQclear(res);
 	if (exec_ok(conn, "COMMIT", cause) != 0)
 		return -1;
 	return applied;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -240,4 +241,17 @@ set_cause(char **cause, const char *fmt, ...)
 		fatal("vasprintf");
 	va_end(ap);
 	*cause = s;
+}
+
+/* Unix time as a timestamptz literal in UTC, or NULL for none. */
+const char *
+sql_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M:%S+00", &tm) == 0)
+		return NULL;
+	return out;
 }

@@ -24,9 +24,10 @@ LANGUAGE sql STABLE AS $$
 	  FROM pakn.complaint c
 	 WHERE c.status = 'open' AND c.due_at <= now()
 	UNION ALL
-	SELECT 'backlog', NULL, b.waiting, b.oldest_age FROM pakn.intake_backlog() b
-	UNION ALL
-	SELECT 'failed', NULL, b.failed, 0 FROM pakn.intake_backlog() b
+	SELECT g.metric, NULL, g.n, g.age
+	  FROM pakn.intake_backlog() b,
+	       LATERAL (VALUES ('backlog', b.waiting, b.oldest_age),
+		('failed', b.failed, 0::float8)) g (metric, n, age)
 $$;
 
 -- The pseudonym a purged number is kept as (a citizen row of its own,
