@@ -476,6 +476,10 @@ run(struct paknd *d, int foreground)
 		classifier_check(-1, 0, d);
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
+	/* Exiting: a late SIGTERM or SIGINT (the loop that answered them is
+	 * gone) must not cut the cleanup short. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 
 	process_free(d->process);
 	if (d->journal != NULL)
