@@ -430,6 +430,7 @@ run(struct paknd *d, int foreground)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
 	struct event *sigev[5];
+	sigset_t late;
 	struct db_opts o = db_opts_of(d->conf);
 	char *cause = NULL;
 	struct timeval every = {CLASSIFIER_CHECK_SECS, 0};
@@ -477,9 +478,12 @@ run(struct paknd *d, int foreground)
 	log_info("paknd %s started", PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 	/* Exiting: a late SIGTERM or SIGINT (the loop that answered them is
-	 * gone) must not cut the cleanup short. */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	 * gone, and freeing its signal events restores the default action)
+	 * must not cut the cleanup short: block them. */
+	sigemptyset(&late);
+	sigaddset(&late, SIGTERM);
+	sigaddset(&late, SIGINT);
+	sigprocmask(SIG_BLOCK, &late, NULL);
 
 	process_free(d->process);
 	if (d->journal != NULL)
