@@ -155,16 +155,18 @@ slow_step(int *fds, size_t n, size_t step)
 	return open;
 }
 
-/* A GET to a paknd; fail unless it answers 200 within a second. */
+/* A GET to a paknd; fail unless it answers 200 within 5 s: a paknd that
+ * slow clients starve answers after their request_timeout (15 s), while
+ * a loaded shared machine can take a second (distcheck saw 1.005 s). */
 static void
 assert_fast(const struct paknd *d, const char *path)
 {
 	struct http_resp r;
 
 	http_get(d->port, path, &r);
-	if (r.status != 200 || r.secs >= 1.0)
+	if (r.status != 200 || r.secs >= 5.0)
 		paknd_dump(d);
-	ck_assert_msg(r.status == 200 && r.secs < 1.0,
+	ck_assert_msg(r.status == 200 && r.secs < 5.0,
 	              "GET %.40s: status %ld after %.3f s (%s)", path, r.status,
 	              r.secs, r.err);
 	http_resp_free(&r);
