@@ -57,15 +57,17 @@ $$;
 CREATE OR REPLACE FUNCTION pakn.abuse_repeated(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_window integer)
 RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(p_window, 0) > 0 AND btrim(p_body) <> ''
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN coalesce(p_window, 0) > 0 AND btrim(p_body) <> ''
 	   AND EXISTS (SELECT 1 FROM pakn.inbound_message m
 		WHERE m.msisdn = p_msisdn
 		  AND m.received_at > now() - make_interval(secs => p_window)
 		  AND lower(btrim(m.body)) = lower(btrim(p_body))
 		  AND NOT (m.gateway = p_gateway AND m.gateway_msg_id = p_msg_id)
 		  -- Stored after this one, not processed yet (024): not earlier.
-		  AND m.state <> 'new')
+		  AND m.state <> 'new');
+END;
 $$;
 
 -- Why a message must be stored without being acted on, or NULL: the

@@ -10,10 +10,12 @@
 CREATE OR REPLACE FUNCTION pakn.ledger(p_complaint bigint, p_actor text, p_actor_id text,
 	p_event text, p_reason text DEFAULT NULL, p_detail jsonb DEFAULT '{}')
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
 	INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id, event,
 		reason, detail)
-	VALUES (p_complaint, p_actor, p_actor_id, p_event, p_reason, p_detail)
+	VALUES (p_complaint, p_actor, p_actor_id, p_event, p_reason, p_detail);
+END;
 $$;
 
 -- The variables of a complaint for templates (pakn.complaint_vars of
@@ -21,15 +23,25 @@ $$;
 -- is one), due_kind and due_label say what it is, first_due is the
 -- deadline itself; the apology's reason and new date; the acceptance.
 CREATE OR REPLACE FUNCTION pakn.complaint_vars(p_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('ticket', c.ticket, 'category', cat.name,
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	c pakn.complaint;
+	v_kind text;
+BEGIN
+	SELECT * INTO c FROM pakn.complaint x WHERE x.id = p_id;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	-- The kind of due date once (it reads the legal rules).
+	v_kind := pakn.due_kind(c);
+	RETURN (SELECT jsonb_build_object('ticket', c.ticket, 'category', cat.name,
 		'unit', coalesce(u.name, ''),
 		'due', coalesce(pakn.due_vi(coalesce(c.new_due_at, c.due_at)), ''),
 		'due_note', pakn.due_note(coalesce(c.new_due_at, c.due_at)),
-		'due_kind', k.kind,
-		'due_label', upper(left(k.kind, 1)) || substr(k.kind, 2),
-		'due_short', CASE k.kind WHEN 'hạn trả lời' THEN 'hạn'
-			ELSE k.kind END,
+		'due_kind', v_kind,
+		'due_label', upper(left(v_kind, 1)) || substr(v_kind, 2),
+		'due_short', CASE v_kind WHEN 'hạn trả lời' THEN 'hạn'
+			ELSE v_kind END,
 		'first_due', coalesce(pakn.due_vi(c.due_at), ''),
 		'new_due', coalesce(pakn.due_vi(c.new_due_at), ''),
 		'reason', coalesce(c.apology_reason, ''),
@@ -38,12 +50,10 @@ LANGUAGE sql STABLE AS $$
 		'status', pakn.status_vi(c.status), 'answer', coalesce(c.answer_text, ''),
 		'answered', coalesce(pakn.date_vi(c.answered_at), ''),
 		'text', left(c.text, 100))
-	  FROM pakn.complaint c
-	  JOIN pakn.category cat ON cat.code = c.category_code
+	  FROM pakn.category cat
 	  LEFT JOIN pakn.unit u ON u.code = c.responsible_unit
-	 -- The kind of due date once (it reads the legal rules).
-	 CROSS JOIN LATERAL (SELECT pakn.due_kind(c) AS kind) k
-	 WHERE c.id = p_id
+	 WHERE cat.code = c.category_code);
+END;
 $$;
 
 -- A new complaint from a citizen (pakn.complaint_new of 013): its

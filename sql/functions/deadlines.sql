@@ -8,10 +8,12 @@
 
 -- Is this date a working day in Vietnam?
 CREATE OR REPLACE FUNCTION pakn.is_working_day(d date) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT h.kind = 'workday' FROM pakn.holiday h
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN coalesce((SELECT h.kind = 'workday' FROM pakn.holiday h
 			  WHERE h.day = d),
-		extract(isodow FROM d) < 6)
+		extract(isodow FROM d) < 6);
+END;
 $$;
 
 -- The date n working days after d (day 1 is the next working day).
@@ -42,12 +44,14 @@ $$;
 -- local-policy deadline (pakn.due_at of 004).
 CREATE OR REPLACE FUNCTION pakn.due_at(p_category text, t timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(pakn.accept_due(p_category, t),
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(pakn.accept_due(p_category, t),
 		pakn.day_end(CASE WHEN c.working_days
 		     THEN pakn.add_working_days(pakn.local_date(t), c.deadline_days)
 		     ELSE pakn.local_date(t) + c.deadline_days END))
-	  FROM pakn.category c WHERE c.code = p_category
+	  FROM pakn.category c WHERE c.code = p_category);
+END;
 $$;
 
 -- A due moment (end of the local day) n days after the local date of t.
@@ -195,25 +199,43 @@ $$;
 
 -- The rule of a category's law in force on the day a complaint was
 -- received at t, or NULL (feedback, or received before the law).
+-- PL/pgSQL, as the other functions of the complaint path that read
+-- tables: its plan is kept for the session, where a LANGUAGE sql
+-- function that cannot be inlined is planned again at every call from a
+-- PL/pgSQL statement (PostgreSQL 15), which costs more than running it.
 CREATE OR REPLACE FUNCTION pakn.legal_rule_for(p_category text, t timestamptz)
 RETURNS pakn.legal_rule
-LANGUAGE sql STABLE AS $$
-	SELECT r.* FROM pakn.category c JOIN pakn.legal_rule r ON r.law = c.law
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r pakn.legal_rule;
+BEGIN
+	SELECT lr.* INTO r
+	  FROM pakn.category c JOIN pakn.legal_rule lr ON lr.law = c.law
 	 WHERE c.code = p_category
-	   AND r.valid_from <= pakn.local_date(t)
-	   AND (r.valid_until IS NULL OR pakn.local_date(t) < r.valid_until)
+	   AND lr.valid_from <= pakn.local_date(t)
+	   AND (lr.valid_until IS NULL OR pakn.local_date(t) < lr.valid_until);
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN r;
+END;
 $$;
 
 -- When a complaint of a category with a law, received at t, must be
 -- accepted (the end of the day); NULL for other categories.
 CREATE OR REPLACE FUNCTION pakn.accept_due(p_category text, t timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-	SELECT pakn.day_end(CASE WHEN r.accept_working
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r pakn.legal_rule := pakn.legal_rule_for(p_category, t);
+BEGIN
+	IF r.id IS NULL THEN
+		RETURN NULL;
+	END IF;
+	RETURN pakn.day_end(CASE WHEN r.accept_working
 		THEN pakn.add_working_days(pakn.local_date(t), r.accept_days)
-		ELSE pakn.legal_end(pakn.local_date(t), r.accept_days) END)
-	  FROM pakn.legal_rule_for(p_category, t) r
-	 WHERE r.id IS NOT NULL
+		ELSE pakn.legal_end(pakn.local_date(t), r.accept_days) END);
+END;
 $$;
 
 -- The days a complaint's resolution may take: the law's period for its

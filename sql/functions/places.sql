@@ -10,11 +10,13 @@
 -- others by routing rules and to the commune (route_place).
 CREATE OR REPLACE FUNCTION pakn.route(p_category text, p_location text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT CASE WHEN coalesce((SELECT c.sensitive FROM pakn.category c
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN CASE WHEN coalesce((SELECT c.sensitive FROM pakn.category c
 			WHERE c.code = p_category), false)
 		THEN pakn.route_sensitive(p_category, p_location)
-		ELSE pakn.route_place(p_category, p_location) END
+		ELSE pakn.route_place(p_category, p_location) END;
+END;
 $$;
 
 -- The units routing can reach (a rule's unit; else the location's
@@ -412,12 +414,14 @@ $$;
 -- a desk covers it.
 CREATE OR REPLACE FUNCTION pakn.route_received(c pakn.complaint, p_location text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(CASE WHEN c.triage AND NOT c.sensitive
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN coalesce(CASE WHEN c.triage AND NOT c.sensitive
 			AND pakn.commune_level((SELECT u.kind FROM pakn.unit u
 				WHERE u.code = p_location))
 		THEN pakn.desk_of(p_location) END,
-		pakn.route(c.category_code, p_location))
+		pakn.route(c.category_code, p_location));
+END;
 $$;
 
 -- The desk a complaint without a place goes to: the one desk of the

@@ -75,10 +75,12 @@ $$;
 
 -- The citizen's complaint waiting for a location, if any.
 CREATE OR REPLACE FUNCTION pakn.pending_location(p_msisdn text) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-	SELECT id FROM pakn.complaint
-	 WHERE msisdn = p_msisdn AND status = 'needs_location'
-	 ORDER BY id DESC LIMIT 1
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT id FROM pakn.complaint
+		 WHERE msisdn = p_msisdn AND status = 'needs_location'
+		 ORDER BY id DESC LIMIT 1);
+END;
 $$;
 
 -- A complaint of this citizen by ticket (nothing for another's ticket).

@@ -110,14 +110,16 @@ $$;
 
 -- Append a delta row.
 CREATE OR REPLACE FUNCTION pakn.stat_append(r pakn.stat_delta) RETURNS integer
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
 	INSERT INTO pakn.stat_delta (unit_code, day, dimension, category,
 		received, answered, on_time, apologies, transfers, reopens,
 		ratings, rating_sum, satisfied, wdays)
 	VALUES (r.unit_code, r.day, r.dimension, r.category, r.received,
 		r.answered, r.on_time, r.apologies, r.transfers, r.reopens,
-		r.ratings, r.rating_sum, r.satisfied, r.wdays)
-	RETURNING 1
+		r.ratings, r.rating_sum, r.satisfied, r.wdays);
+	RETURN 1;
+END;
 $$;
 
 -- Move up to p_limit deltas (all when NULL) into the daily and the

@@ -18,6 +18,7 @@ DECLARE
 	n integer := 0;
 	r record;
 	v_template text;
+	v_vars jsonb;
 BEGIN
 	SELECT * INTO STRICT c FROM pakn.complaint WHERE id = p_complaint;
 	FOR r IN SELECT * FROM pakn.notice_recipients(p_unit, p_roles) LOOP
@@ -28,8 +29,10 @@ BEGIN
 		v_template := CASE WHEN r.r_fallback AND EXISTS (SELECT 1
 				FROM pakn.template t WHERE t.code = p_template || '_fallback')
 			THEN p_template || '_fallback' ELSE p_template END;
-		n := n + pakn.reply(c.gateway, r.r_phone, v_template,
-			pakn.complaint_vars(p_complaint), p_complaint, NULL, true);
+		-- The variables once for every recipient.
+		v_vars := coalesce(v_vars, pakn.complaint_vars(p_complaint));
+		n := n + pakn.reply(c.gateway, r.r_phone, v_template, v_vars,
+			p_complaint, NULL, true);
 	END LOOP;
 	RETURN n;
 END;

@@ -14,9 +14,11 @@ $$;
 
 -- The unit an official's phone belongs to (a phone of the unit).
 CREATE OR REPLACE FUNCTION pakn.official_unit(p_msisdn text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT code FROM pakn.unit WHERE p_msisdn = ANY (phones)
-	 ORDER BY code LIMIT 1
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT code FROM pakn.unit WHERE p_msisdn = ANY (phones)
+		 ORDER BY code LIMIT 1);
+END;
 $$;
 
 -- The first unit whose parent chain comes back to itself, if any.
@@ -43,8 +45,16 @@ $$;
 
 -- The official an SMS comes from (active, by phone), or NULL.
 CREATE OR REPLACE FUNCTION pakn.official_by_phone(p_msisdn text) RETURNS pakn.official
-LANGUAGE sql STABLE AS $$
-	SELECT * FROM pakn.official WHERE phone = p_msisdn AND active
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	o pakn.official;
+BEGIN
+	SELECT * INTO o FROM pakn.official x WHERE x.phone = p_msisdn AND x.active;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN o;
+END;
 $$;
 
 -- May this official act on complaints of this unit? Officers: their unit;
