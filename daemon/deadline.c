@@ -143,6 +143,34 @@ deadline_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		outbox_kick(w->d->outbox);
 }
 
+/* The USSD janitor answered. */
+static void
+deadline_janitor_done(void *arg, enum db_status st, PGresult *res,
+                      const char *error)
+{
+	if (st != DB_OK)
+		log_warnx("deadline: idle USSD sessions not removed: %s", error);
+	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		log_debug("deadline: %s idle USSD sessions removed",
+		          PQgetvalue(res, 0, 0));
+}
+
+/* Remove idle USSD sessions (steps only look at their own). */
+static void
+deadline_janitor(struct deadline *w)
+{
+	char idle[16];
+	const char *values[1] = {idle};
+	char *cause = NULL;
+
+	snprintf(idle, sizeof idle, "%ld", w->d->conf->ussd_session_idle);
+	if (db_submit(w->d->db, STMT_USSD_JANITOR, 1, values, NULL, NULL,
+	              deadline_janitor_done, w, &cause) != 0) {
+		log_debug("deadline: USSD janitor skipped: %s", cause);
+		free(cause);
+	}
+}
+
 /* Start a pass unless one is in flight. */
 static void
 deadline_pass(evutil_socket_t fd, short what, void *arg)
@@ -170,6 +198,7 @@ deadline_pass(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	w->busy = 1;
+	deadline_janitor(w);
 }
 
 /* partitions_ensure answered: say what it created; check again in a

@@ -93,6 +93,8 @@ const struct db_stmt stmts[NSTMTS] = {
                         "$6::integer, $7::jsonb, $8, "
                         "$9::jsonb, $10::integer)",
                         10},
+    [STMT_USSD_JANITOR] = {"ussd_janitor",
+                           "SELECT pakn.ussd_janitor($1::integer)", 1},
     [STMT_POSTER] = {"poster", POSTER_SQL, 1},
     [STMT_DESK_RUN] = {"desk_run",
                        "SELECT locked, moved, stuck, sms FROM "

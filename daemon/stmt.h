@@ -41,6 +41,7 @@ enum stmt_id {
 	                   replay, expired, step, prev, state, ctx */
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
+	STMT_USSD_JANITOR, /* idle seconds -> sessions removed */
 	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
 	STMT_DESK_RUN,  /* location wait hours, default desk, limit -> locked,
 	                   moved, stuck, sms */

@@ -4,8 +4,9 @@
 -- changes. Tables, and the functions they need to exist, are in
 -- sql/schema/ (README, "SQL").
 
--- Remove up to 100 sessions idle for p_idle seconds (the janitor, run by
--- every step). Returns how many.
+-- Remove up to 10 000 sessions idle for p_idle seconds (the janitor, run
+-- by paknd's deadline pass, not by each step: a step removes only its own
+-- session when it finds it expired). Returns how many.
 CREATE OR REPLACE FUNCTION pakn.ussd_janitor(p_idle integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -15,7 +16,7 @@ BEGIN
 	 WHERE (s.gateway, s.session_id) IN (
 		SELECT x.gateway, x.session_id FROM pakn.ussd_session x
 		 WHERE x.updated_at < now() - make_interval(secs => p_idle)
-		 ORDER BY x.updated_at LIMIT 100
+		 ORDER BY x.updated_at LIMIT 10000
 		   FOR UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
@@ -71,10 +72,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
 BEGIN
-	PERFORM pakn.ussd_janitor(p_idle);
 	SELECT * INTO s FROM pakn.ussd_session x
-	 WHERE x.gateway = p_gateway AND x.session_id = p_session
-	   AND x.updated_at >= now() - make_interval(secs => p_idle);
+	 WHERE x.gateway = p_gateway AND x.session_id = p_session;
+	IF s.updated_at < now() - make_interval(secs => p_idle) THEN
+		-- Idle too long: gone (unless another step just revived it).
+		DELETE FROM pakn.ussd_session x
+		 WHERE x.gateway = p_gateway AND x.session_id = p_session
+		   AND x.updated_at = s.updated_at;
+		s := NULL;
+	END IF;
 	expired := (s.session_id IS NULL AND p_text <> '')
 		OR coalesce(s.msisdn <> p_msisdn OR s.step >= 60, false);
 	IF expired THEN
