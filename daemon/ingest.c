@@ -161,8 +161,8 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 /* Keep the callback as a journal record in case the database cannot
  * take it (the record is not written unless it must be). */
 static void
-ingest_record(struct ingest *in, const struct sms_in *sms, const char *raw,
-              const unsigned char *body, size_t body_len)
+ingest_record(struct ingest *in, const struct sms_in *sms, int cut,
+              const char *raw, const unsigned char *body, size_t body_len)
 {
 	struct timespec now;
 	struct intake_rec r = {
@@ -177,6 +177,7 @@ ingest_record(struct ingest *in, const struct sms_in *sms, const char *raw,
 	    .raw_request = (char *)raw,
 	    .raw_body = (unsigned char *)body,
 	    .raw_body_len = body_len,
+	    .flags = cut ? INTAKE_REC_CUT : 0,
 	};
 	char *cause = NULL;
 
@@ -215,7 +216,7 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	formats[9] = 1;
 	values[10] = cut ? "t" : "f";
 	if (in->d->journal != NULL)
-		ingest_record(in, sms, raw, body, body_len);
+		ingest_record(in, sms, cut, raw, body, body_len);
 	return db_submit(in->d->db, STMT_INTAKE, 11, values, lengths, formats,
 	                 ingest_done, in, cause);
 }

@@ -1,8 +1,9 @@
 /* intake_rec.c: one inbound SMS callback as a journal record.
  *
- * Layout (little-endian): u8 version (1), then gateway, msg_id, from, to,
+ * Layout (little-endian): u8 version (2), then gateway, msg_id, from, to,
  * text as strings, i64 sent_at, i32 segments, smsc as a string, raw_request
- * as a string, raw_body as bytes, i64 received_at_us; nothing after. A
+ * as a string, raw_body as bytes, i64 received_at_us, u8 flags (not in
+ * version 1, which is still read: flags 0); nothing after. A
  * string or bytes field is u32 length and the bytes; a string's length
  * 0xFFFFFFFF means NULL (only smsc may be). Strings hold no NUL. A new
  * field means a new version; the decoder refuses versions it does not
@@ -80,6 +81,7 @@ intake_rec_encode(const struct intake_rec *r, size_t *len, char **cause)
 	put_field(&b, r->raw_body ? (const void *)r->raw_body : "",
 	          r->raw_body_len);
 	put_int(&b, (uint64_t)r->received_at_us, 8);
+	put_int(&b, r->flags & 0xff, 1);
 	*len = b.len;
 	return (unsigned char *)buf_detach(&b);
 }
@@ -152,7 +154,7 @@ intake_rec_decode(const void *p, size_t n, struct intake_rec *r, char **cause)
 		set_cause(cause, "intake record: empty");
 		return -1;
 	}
-	if ((version = d.p[0]) != INTAKE_REC_VERSION) {
+	if ((version = d.p[0]) != INTAKE_REC_VERSION && version != 1) {
 		set_cause(cause, "intake record: version %u unknown", version);
 		return -1;
 	}
@@ -169,6 +171,8 @@ intake_rec_decode(const void *p, size_t n, struct intake_rec *r, char **cause)
 	r->raw_request = get_field(&d, 0, 0, NULL);
 	r->raw_body = (unsigned char *)get_field(&d, 0, 1, &r->raw_body_len);
 	r->received_at_us = (int64_t)get_int(&d, 8);
+	if (version >= 2)
+		r->flags = (unsigned)get_int(&d, 1);
 	if (d.err == NULL && d.n != 0)
 		d.err = "bytes after the last field";
 	if (d.err != NULL) {

@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INTAKE_REC_VERSION 1
+#define INTAKE_REC_VERSION 2 /* 1: without flags */
+
+/* Flags (version 2). */
+#define INTAKE_REC_CUT 0x01 /* the text was cut to max_sms_text */
 
 /* A callback as intake accepted it. Strings are NUL-terminated, contain
  * no NUL, and are owned; smsc may be NULL, the others may not. */
@@ -23,6 +26,7 @@ struct intake_rec {
 	unsigned char *raw_body;
 	size_t raw_body_len;
 	int64_t received_at_us; /* when intake accepted it, Unix microseconds */
+	unsigned flags;         /* INTAKE_REC_CUT; 0 in a version 1 record */
 };
 
 /* Encode r into a new buffer of *len bytes; NULL and *cause if a field

@@ -122,6 +122,30 @@ replay_exec(struct replay *r, const char *sql)
 	return ok ? 0 : -1;
 }
 
+/* Mark stored message id as cut, if its record says so; 0 or -1. */
+static int
+replay_cut(struct replay *r, const struct intake_rec *m, const char *id)
+{
+	const char *v[1] = {id};
+	PGresult *res;
+	int rc = 0;
+
+	if (!(m->flags & INTAKE_REC_CUT))
+		return 0;
+	res = PQexecParams(r->conn,
+	                   "UPDATE pakn.inbound_message SET text_cut = true "
+	                   "WHERE id = $1::bigint",
+	                   1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr,
+		        "paknctl: journal replay: gateway %s message %s: %s",
+		        m->gateway, m->msg_id, PQresultErrorMessage(res));
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* Store one decoded record in the open transaction. */
 static int
 replay_store(struct replay *r, const struct intake_rec *m)
@@ -164,7 +188,7 @@ replay_store(struct replay *r, const struct intake_rec *m)
 		rc = 0;
 	} else {
 		r->stored++;
-		rc = 0;
+		rc = replay_cut(r, m, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
 	return rc;

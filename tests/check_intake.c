@@ -275,7 +275,9 @@ journal_torn(const char *dir, int n)
 		                       .raw_request = "POST /v1/gw/at/sms\n",
 		                       .raw_body = (unsigned char *)"x",
 		                       .raw_body_len = 1,
-		                       .received_at_us = 1764662400000000LL};
+		                       .received_at_us = 1764662400000000LL,
+		                       /* The first had its text cut. */
+		                       .flags = i == 0 ? INTAKE_REC_CUT : 0};
 		snprintf(id, sizeof id, "torn-%d", i);
 		snprintf(from, sizeof from, "+8491360%04d", i);
 		rec = intake_rec_encode(&r, &len, &cause);
@@ -317,6 +319,17 @@ START_TEST(test_torn_journal)
 		sleep_ms(100);
 	wait_processed("torn-%", 20);
 	assert_once("torn-%", 25);
+	/* The record's flag survives the replay. */
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                          "WHERE gateway_msg_id LIKE 'torn-%' AND "
+	                          "text_cut",
+	                          NULL),
+	                 1);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.inbound_message "
+	                          "WHERE gateway_msg_id = 'torn-0' AND "
+	                          "text_cut",
+	                          NULL),
+	                 1);
 	ck_assert_msg(log_wait(e.log, 0, "torn record", 5) == 0,
 	              "the torn record is not reported");
 	ck_assert_int_eq(paknd_finish(&e, NULL), 0);

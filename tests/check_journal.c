@@ -608,6 +608,7 @@ sample(struct intake_rec *r, int full)
 	r->raw_body = full ? body : NULL;
 	r->raw_body_len = full ? sizeof body : 0;
 	r->received_at_us = full ? 1735732800123456LL : -1;
+	r->flags = full ? INTAKE_REC_CUT : 0;
 }
 
 /* Encode then decode gives the same fields. */
@@ -641,6 +642,7 @@ START_TEST(test_rec_round_trip)
 		                 full ? (const void *)in.raw_body : "",
 		                 in.raw_body_len);
 		ck_assert_int_eq(out.received_at_us, in.received_at_us);
+		ck_assert_uint_eq(out.flags, in.flags);
 		intake_rec_clear(&out);
 		ck_assert_ptr_null(out.gateway);
 		free(p);
@@ -672,7 +674,7 @@ START_TEST(test_rec_rejects)
 	memcpy(q, p, n);
 	q[n] = 0;
 	ck_assert_int_eq(intake_rec_decode(q, n + 1, &out, NULL), -1);
-	q[0] = 2;
+	q[0] = 3;
 	ck_assert_int_eq(intake_rec_decode(q, n, &out, &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "version"));
 	free(cause);
@@ -690,6 +692,32 @@ START_TEST(test_rec_rejects)
 	ck_assert_ptr_nonnull(strstr(cause, "msg_id"));
 	free(cause);
 	free(q);
+	free(p);
+}
+END_TEST
+
+/* A version 1 record (written before the flags were: no last byte) is
+ * still read, with no flag; a version 2 record without them is not. */
+START_TEST(test_rec_version1)
+{
+	struct intake_rec in, out;
+	char *cause = NULL;
+	size_t n;
+	unsigned char *p;
+
+	sample(&in, 1);
+	p = intake_rec_encode(&in, &n, NULL);
+	ck_assert_int_eq(p[0], 2);
+	ck_assert_int_eq(p[n - 1], INTAKE_REC_CUT);
+	ck_assert_int_eq(intake_rec_decode(p, n - 1, &out, NULL), -1);
+	p[0] = 1;
+	ck_assert_msg(intake_rec_decode(p, n - 1, &out, &cause) == 0, "%s",
+	              cause);
+	ck_assert_str_eq(out.text, in.text);
+	ck_assert_int_eq(out.received_at_us, in.received_at_us);
+	ck_assert_uint_eq(out.flags, 0);
+	intake_rec_clear(&out);
+	ck_assert_int_eq(intake_rec_decode(p, n, &out, NULL), -1);
 	free(p);
 }
 END_TEST
@@ -719,6 +747,7 @@ journal_suite(void)
 	tc = tcase_create("intake_rec");
 	tcase_add_test(tc, test_rec_round_trip);
 	tcase_add_test(tc, test_rec_rejects);
+	tcase_add_test(tc, test_rec_version1);
 	suite_add_tcase(s, tc);
 	return s;
 }
