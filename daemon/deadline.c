@@ -149,7 +149,8 @@ deadline_janitor_done(void *arg, enum db_status st, PGresult *res,
                       const char *error)
 {
 	if (st != DB_OK)
-		log_warnx("deadline: idle USSD sessions not removed: %s", error);
+		log_warnx("deadline: idle USSD sessions not removed: %s",
+		          error);
 	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
 		log_debug("deadline: %s idle USSD sessions removed",
 		          PQgetvalue(res, 0, 0));

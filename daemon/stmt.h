@@ -42,10 +42,10 @@ enum stmt_id {
 	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
 	                   state, answer, action, idle seconds -> answer */
 	STMT_USSD_JANITOR, /* idle seconds -> sessions removed */
-	STMT_POSTER,    /* unit -> jsonb of pakn.poster, or NULL */
-	STMT_DESK_RUN,  /* location wait hours, default desk, limit -> locked,
-	                   moved, stuck, sms */
-	STMT_API_DESK,  /* token -> status, body, sms */
+	STMT_POSTER,       /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_DESK_RUN,    /* location wait hours, default desk, limit -> locked,
+	                     moved, stuck, sms */
+	STMT_API_DESK,    /* token -> status, body, sms */
 	STMT_SUMMARY_RUN, /* gateway, cutoff day, weekly, monthly, on-time
 	                     target, satisfaction target -> SMS queued */
 	STMT_SURVEY_RUN,  /* gateway, percent, min days, delay minutes, remind
