@@ -500,7 +500,7 @@ run(struct paknd *d, int foreground)
 	http_clear(d);
 	metrics_free(d->metrics);
 	notify_free(d->notify);
-	ussd_http_metrics_clear();
+	ussd_http_clear();
 	for (int i = 0; i < 5; i++)
 		event_free(sigev[i]);
 	event_free(key_timer);

@@ -84,15 +84,17 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT (r->>'status')::integer, r->'body', (r->>'sms')::integer "
          "FROM pakn.api_transfers($1) r",
          1},
-    [STMT_USSD_LOAD] = {"ussd_load",
-                        "SELECT replay, expired, step, prev, state, ctx FROM "
-                        "pakn.ussd_load($1, $2, $3, $4, $5, $6::integer)",
-                        6},
-    [STMT_USSD_SAVE] = {"ussd_save",
-                        "SELECT pakn.ussd_save($1, $2, $3, $4, $5, "
-                        "$6::integer, $7::jsonb, $8, "
-                        "$9::jsonb, $10::integer)",
-                        10},
+    [STMT_USSD_BEGIN] = {"ussd_begin",
+                         "SELECT replay, expired, step, prev, state, ctx, "
+                         "menus_version, menus FROM pakn.ussd_begin($1, $2, "
+                         "$3, $4, $5, $6::integer, $7::bigint)",
+                         7},
+    [STMT_USSD_ADVANCE] = {"ussd_advance",
+                           "SELECT answer, status, ctx, menus_version, menus "
+                           "FROM pakn.ussd_advance($1, $2, $3, $4, $5, "
+                           "$6::integer, $7::jsonb, $8, $9::jsonb, "
+                           "$10::integer, $11::bigint)",
+                           11},
     [STMT_USSD_JANITOR] = {"ussd_janitor",
                            "SELECT pakn.ussd_janitor($1::integer)", 1},
     [STMT_POSTER] = {"poster", POSTER_SQL, 1},

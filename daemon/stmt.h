@@ -37,12 +37,15 @@ enum stmt_id {
 	STMT_API_ACT,  /* token, ticket, action, args (jsonb) -> status, body,
 	                  sms */
 	STMT_API_TRANSFERS, /* token -> status, body, sms */
-	STMT_USSD_LOAD, /* gateway, session, msisdn, text, code, idle seconds ->
-	                   replay, expired, step, prev, state, ctx */
-	STMT_USSD_SAVE, /* gateway, session, msisdn, service code, text, step,
-	                   state, answer, action, idle seconds -> answer */
-	STMT_USSD_JANITOR, /* idle seconds -> sessions removed */
-	STMT_POSTER,       /* unit -> jsonb of pakn.poster, or NULL */
+	STMT_USSD_BEGIN,    /* gateway, session, msisdn, text, code, idle
+	                       seconds, menus version -> replay, expired, step,
+	                       prev, state, citizen ctx, menus version, menus */
+	STMT_USSD_ADVANCE,  /* gateway, session, msisdn, service code, text,
+	                       step, state, answer, action, idle seconds, menus
+	                       version -> answer, status, citizen ctx, menus
+	                       version, menus */
+	STMT_USSD_JANITOR,  /* idle seconds -> sessions removed */
+	STMT_POSTER,        /* unit -> jsonb of pakn.poster, or NULL */
 	STMT_DESK_RUN,    /* location wait hours, default desk, limit -> locked,
 	                     moved, stuck, sms */
 	STMT_API_DESK,    /* token -> status, body, sms */

@@ -532,6 +532,15 @@ unit_of(const struct ussd_ctx *ctx, struct ussd_state *st, const char *in,
 	return -1;
 }
 
+/* The commune screens take a code (a single digit is a choice: back, or
+ * the registered commune). */
+int
+ussd_needs_unit(const struct ussd_state *st, const char *input)
+{
+	return (st->screen == US_UNIT || st->screen == US_REG) &&
+	       digit(input) < 0;
+}
+
 /* The commune of a complaint or of a rated service. */
 static const char *
 step_unit(const struct ussd_ctx *ctx, struct ussd_state *st, const char *in,

@@ -37,7 +37,8 @@ struct ussd_ticket {
 	char *due;    /* DD/MM/YYYY, or "" */
 };
 
-/* What the database knows for one step (pakn.ussd_context as JSON). */
+/* What the database knows for one step (pakn.ussd_menus and pakn.ussd_citizen
+ * in one JSON object). */
 struct ussd_ctx {
 	int diacritics; /* show Vietnamese diacritics (else folded ASCII) */
 	char *home_code, *home_name; /* the registered commune, or NULL */
@@ -107,6 +108,9 @@ void ussd_start(const struct ussd_ctx *ctx, struct ussd_state *st,
 /* Apply one input to the state and say what to show and do. */
 void ussd_step(const struct ussd_ctx *ctx, struct ussd_state *st,
                const char *input, struct ussd_out *out);
+/* Whether the step of this input looks it up as a commune code (the
+ * context's unit, which the database finds for that input). */
+int ussd_needs_unit(const struct ussd_state *st, const char *input);
 /* The END screen of a session that expired or is unknown. */
 char *ussd_expired(int diacritics);
 /* The END screen when the database cannot answer. */

@@ -6,9 +6,10 @@
 
 /* Register POST|GET /v1/gw/{name}/ussd (one step of a USSD session). */
 void ussd_http_routes(struct paknd *d);
-/* Append the USSD steps answered by gateway and result (/metrics). */
+/* Append the USSD steps answered by gateway and result, the database
+ * calls and the sessions kept (/metrics). */
 void ussd_http_metrics(struct buf *b);
-/* Forget the counted steps (at exit). */
-void ussd_http_metrics_clear(void);
+/* Forget the counted steps and the kept sessions (at exit). */
+void ussd_http_clear(void);
 
 #endif

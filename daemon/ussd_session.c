@@ -2,8 +2,9 @@
  * and exchanges it (JSON, pure).
  *
  * pakn.ussd_session.state holds the machine's state (struct ussd_state);
- * pakn.ussd_context gives what the menus need to know for one step
- * (struct ussd_ctx); pakn.ussd_save takes the action a step asks for.
+ * pakn.ussd_menus and pakn.ussd_citizen give what the menus need to know
+ * for one step (struct ussd_ctx); pakn.ussd_advance takes the action a
+ * step asks for.
  * The machine itself (ussd.c) reads and writes only the structs.
  */
 
@@ -252,7 +253,7 @@ unit_parse(const json_t *o, const char *key, char **code, char **name)
 	}
 }
 
-/* Parse pakn.ussd_context's JSON. */
+/* Parse the JSON of pakn.ussd_menus and pakn.ussd_citizen in one object. */
 int
 ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause)
 {

@@ -13,10 +13,10 @@ int ussd_state_parse(struct ussd_state *st, const char *json, char **cause);
 void ussd_state_clear(struct ussd_state *st);
 /* The name of an action, for logs ("complaint", "rate", ...). */
 const char *ussd_action_name(enum ussd_action action);
-/* The action of out (for pakn.ussd_save) as JSON, or NULL for UA_NONE. */
+/* The action of out (for pakn.ussd_advance) as JSON, or NULL for UA_NONE. */
 char *ussd_action_json(const struct ussd_state *st, const struct ussd_out *out);
-/* Parse pakn.ussd_context's JSON into *ctx (keeping ctx->diacritics); -1
- * and *cause if it is not one. */
+/* Parse the context (pakn.ussd_menus and pakn.ussd_citizen) into *ctx (keeping
+ * ctx->diacritics); -1 and *cause if it is not one. */
 int ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause);
 /* Free a context's strings and clear it (keeping diacritics). */
 void ussd_ctx_clear(struct ussd_ctx *ctx);

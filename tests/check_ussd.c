@@ -10,6 +10,7 @@
 
 #include "sms.h"
 #include "ussd.h"
+#include "ussd_cache.h"
 #include "ussd_session.h"
 #include "util.h"
 
@@ -631,7 +632,8 @@ START_TEST(test_last_input)
 }
 END_TEST
 
-/* The context as pakn.ussd_context writes it; malformed ones refused. */
+/* The context as pakn.ussd_menus and pakn.ussd_citizen write it; malformed ones
+ * refused. */
 START_TEST(test_ctx_parse)
 {
 	struct ussd_ctx ctx = {.diacritics = 1};
@@ -719,6 +721,100 @@ START_TEST(test_state_parse)
 }
 END_TEST
 
+/* A session kept with a given step. */
+static void
+keep(struct ussd_cache *c, const char *session, int step)
+{
+	struct ussd_kept k = {.msisdn = "+84912000001",
+	                      .step = step,
+	                      .prev = "1*2",
+	                      .state = "{\"screen\": \"cat\"}",
+	                      .citizen = "{\"home\": null}",
+	                      .at = 1.5};
+
+	ussd_cache_put(c, "at", session, &k);
+}
+
+/* The sessions kept: found by gateway and session, replaced, dropped,
+ * and the one used longest ago forgotten when the cache is full. */
+START_TEST(test_cache_sessions)
+{
+	struct ussd_cache *c = ussd_cache_new(3);
+	const struct ussd_kept *k;
+
+	ck_assert_ptr_null(ussd_cache_get(c, "at", "s1"));
+	keep(c, "s1", 1);
+	keep(c, "s2", 2);
+	keep(c, "s3", 3);
+	k = ussd_cache_get(c, "at", "s1"); /* s1 used: s2 is the oldest */
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(k->step, 1);
+	ck_assert_str_eq(k->prev, "1*2");
+	ck_assert_str_eq(k->citizen, "{\"home\": null}");
+	ck_assert_ptr_null(ussd_cache_get(c, "kannel", "s1"));
+	ck_assert_ptr_null(ussd_cache_get(c, "at", "s"));
+	keep(c, "s4", 4);
+	ck_assert_uint_eq(ussd_cache_count(c), 3);
+	ck_assert_ptr_null(ussd_cache_get(c, "at", "s2"));
+	ck_assert_ptr_nonnull(ussd_cache_get(c, "at", "s3"));
+	keep(c, "s3", 7); /* replaced, not added */
+	ck_assert_uint_eq(ussd_cache_count(c), 3);
+	ck_assert_int_eq(ussd_cache_get(c, "at", "s3")->step, 7);
+	ussd_cache_drop(c, "at", "s3");
+	ussd_cache_drop(c, "at", "s3");
+	ck_assert_ptr_null(ussd_cache_get(c, "at", "s3"));
+	ck_assert_uint_eq(ussd_cache_count(c), 2);
+	for (int i = 0; i < 1000; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof sid, "x%d", i);
+		keep(c, sid, i);
+	}
+	ck_assert_uint_eq(ussd_cache_count(c), 3);
+	ck_assert_int_eq(ussd_cache_get(c, "at", "x999")->step, 999);
+	ussd_cache_free(c);
+}
+END_TEST
+
+/* A step's context: the menus kept and the citizen's part in one object
+ * the machine reads; none before the menus are known. */
+START_TEST(test_cache_ctx)
+{
+	struct ussd_cache *c = ussd_cache_new(8);
+	struct ussd_ctx ctx = {0};
+	char *j, *cause = NULL;
+
+	ck_assert_int_eq(ussd_cache_menus_version(c), 0);
+	ck_assert_ptr_null(ussd_cache_ctx(c, "{}"));
+	ussd_cache_set_menus(
+	    c, 7,
+	    "{\"dims\": [{\"code\": \"6\", \"label\": \"Dịch vụ công\"}], "
+	    "\"example\": \"00004\"}");
+	ck_assert_int_eq(ussd_cache_menus_version(c), 7);
+	j = ussd_cache_ctx(c, " {\"home\": {\"code\": \"00007\", \"name\": "
+	                      "\"Phường Ngọc Hà\"}, \"open\": []} ");
+	ck_assert_ptr_nonnull(j);
+	ck_assert_msg(ussd_ctx_parse(&ctx, j, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(ctx.ndims, 1);
+	ck_assert_str_eq(ctx.dims[0].label, "Dịch vụ công");
+	ck_assert_str_eq(ctx.home_code, "00007");
+	ck_assert_str_eq(ctx.example, "00004");
+	ussd_ctx_clear(&ctx);
+	free(j);
+	j = ussd_cache_ctx(c, "{}");
+	ck_assert_str_eq(j, "{\"dims\": [{\"code\": \"6\", \"label\": \"Dịch "
+	                    "vụ công\"}], \"example\": \"00004\"}");
+	free(j);
+	ck_assert_ptr_null(ussd_cache_ctx(c, "[]"));
+	ck_assert_ptr_null(ussd_cache_ctx(c, ""));
+	ussd_cache_set_menus(c, 8, "{}");
+	j = ussd_cache_ctx(c, "{\"open\": []}");
+	ck_assert_str_eq(j, "{\"open\": []}");
+	free(j);
+	ussd_cache_free(c);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 ussd_suite(void)
@@ -737,6 +833,10 @@ ussd_suite(void)
 	tcase_add_test(tc, test_last_input);
 	tcase_add_test(tc, test_ctx_parse);
 	tcase_add_test(tc, test_state_parse);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cache");
+	tcase_add_test(tc, test_cache_sessions);
+	tcase_add_test(tc, test_cache_ctx);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -665,6 +665,92 @@ START_TEST(test_two_instances)
 }
 END_TEST
 
+/* How many calls of the database an instance made for USSD steps, by
+ * query (begin, advance), from its /metrics. */
+static long
+queries(int port, const char *query)
+{
+	struct http_resp r;
+	char *want = strf("pakn_ussd_queries_total{query=\"%s\"} ", query);
+	const char *p;
+	long n = 0;
+
+	ck_assert_int_eq(http_get(port, "/metrics", &r), 200);
+	if ((p = strstr(r.body, want)) != NULL)
+		n = atol(p + strlen(want));
+	http_resp_free(&r);
+	free(want);
+	return n;
+}
+
+/* Issue 12: a step is one call of the database when the instance
+ * answered the session's last step: a new session, then the menus; a
+ * commune code is looked up first (a second call); a session another
+ * instance moved on is begun again, and answered right. */
+START_TEST(test_one_round_trip)
+{
+	const char *phone = "+84912000017", *sid = "it-one-trip";
+	int port = harness_main()->port;
+	long begin = queries(port, "begin"), advance = queries(port, "advance");
+	char *text;
+
+	expect(sid, phone, "", "CON Phan anh, kien nghi");
+	expect(sid, phone, "1", "Chon linh vuc:");
+	expect(sid, phone, "1*0", "CON Phan anh, kien nghi");
+	expect(sid, phone, "1*0*4", "Nhap ma");
+	ck_assert_int_eq(queries(port, "advance") - advance, 4);
+	ck_assert_int_eq(queries(port, "begin") - begin, 0);
+	/* The code is looked up: two calls. */
+	expect(sid, phone, "1*0*4*00008",
+	       "END Da dang ky xa/phuong: Phuong Giang Vo");
+	ck_assert_int_eq(queries(port, "advance") - advance, 5);
+	ck_assert_int_eq(queries(port, "begin") - begin, 1);
+	/* Another instance moves a session on; the first, which kept it at
+	 * an older step, begins again and shows the right screen. */
+	sid = "it-one-trip-2";
+	expect_on(port, sid, phone, "", "CON Phan anh");
+	expect_on(port, sid, phone, "1", "Chon linh vuc:");
+	expect_on(second.port, sid, phone, "1*0", "CON Phan anh");
+	begin = queries(port, "begin");
+	text = strdup("1*0*3");
+	expect_on(port, sid, phone, text, "END ");
+	ck_assert_int_eq(queries(port, "begin") - begin, 1);
+	ck_assert_int_eq(sql_long("SELECT step FROM pakn.ussd_session WHERE "
+	                          "session_id = $1",
+	                          sid, NULL),
+	                 4);
+	free(text);
+}
+END_TEST
+
+/* Issue 12: paknd keeps the menus, and a change of the services (or
+ * categories) reaches the next session's screens without a restart. */
+START_TEST(test_menus_change)
+{
+	const char *phone = "+84912000018";
+	char *a;
+
+	free(step("it-menus-1", phone, ""));
+	free(step("it-menus-1", phone, "2"));
+	a = step("it-menus-1", phone, "2*2");
+	ck_assert_msg(strstr(a, "Thu vien") == NULL, "%s", a);
+	free(a);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "INSERT INTO pakn.public_service (code, name, "
+	                        "dimension, position) VALUES ('library', "
+	                        "'Thư viện', 6, 0)"),
+	    0);
+	free(step("it-menus-2", phone, ""));
+	free(step("it-menus-2", phone, "2"));
+	a = step("it-menus-2", phone, "2*2");
+	assert_has(a, "1 Thu vien");
+	free(a);
+	ck_assert_int_eq(sql_exec_db("pakn", "DELETE FROM pakn.public_service "
+	                                     "WHERE code = 'library'"),
+	                 0);
+}
+END_TEST
+
 /* The final step sent four times at once files one complaint. */
 START_TEST(test_concurrent_final)
 {
@@ -788,6 +874,8 @@ ussd_it_suite(void)
 	tcase_add_test(tc, test_register);
 	tcase_add_test(tc, test_expired);
 	tcase_add_test(tc, test_two_instances);
+	tcase_add_test(tc, test_one_round_trip);
+	tcase_add_test(tc, test_menus_change);
 	tcase_add_test(tc, test_concurrent_final);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);

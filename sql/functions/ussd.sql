@@ -23,18 +23,13 @@ BEGIN
 END;
 $$;
 
--- What the USSD menus need to know (pakn.ussd_context of 008): a special
--- zone is a commune a citizen may choose.
-CREATE OR REPLACE FUNCTION pakn.ussd_context(p_msisdn text, p_code text) RETURNS jsonb
+-- What every session's menus list (026): the example commune, the PAPI
+-- dimensions, the categories, the rated services. paknd keeps it until
+-- pakn.ussd_menu_version changes.
+CREATE OR REPLACE FUNCTION pakn.ussd_menus() RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
-		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
-			   FROM pakn.citizen c JOIN pakn.unit u ON u.code = c.home_unit
-			  WHERE c.msisdn = p_msisdn),
 		'example', pakn.example_commune(),
-		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
-			   FROM pakn.unit u
-			  WHERE u.code = p_code AND pakn.commune_level(u.kind)),
 		'dims', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 				'code', d.code::text, 'label', d.short_vi) ORDER BY d.code),
 				'[]')
@@ -46,7 +41,23 @@ LANGUAGE sql STABLE AS $$
 		'svcs', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 				'code', s.code, 'label', s.name, 'dim', s.dimension)
 				ORDER BY s.position, s.code), '[]')
-			   FROM pakn.public_service s),
+			   FROM pakn.public_service s))
+$$;
+
+-- What the menus know of a citizen for one step: the registered commune,
+-- p_code (the step's input) as a commune (a special zone is a commune a
+-- citizen may choose), the open complaints, the last answered one.
+CREATE OR REPLACE FUNCTION pakn.ussd_citizen(p_msisdn text, p_code text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN jsonb_build_object(
+		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.citizen c JOIN pakn.unit u ON u.code = c.home_unit
+			  WHERE c.msisdn = p_msisdn),
+		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
+			   FROM pakn.unit u
+			  WHERE u.code = p_code AND pakn.commune_level(u.kind)),
 		'open', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 				'ticket', t.ticket, 'status', pakn.status_vi(t.status),
 				'due', coalesce(pakn.due_vi(t.due_at), ''))
@@ -58,20 +69,30 @@ LANGUAGE sql STABLE AS $$
 		'answered', (SELECT jsonb_build_object('id', c.id, 'ticket', c.ticket)
 			   FROM pakn.complaint c
 			  WHERE c.msisdn = p_msisdn AND c.status = 'answered'
-			  ORDER BY c.answered_at DESC, c.id DESC LIMIT 1))
+			  ORDER BY c.answered_at DESC, c.id DESC LIMIT 1));
+END;
 $$;
 
--- The first call of a step: the stored answer of a replayed text, or
--- expired (an unknown, idle, foreign or overlong session), or the step
--- number, the previous text, the state and the context.
-CREATE OR REPLACE FUNCTION pakn.ussd_load(p_gateway text, p_session text, p_msisdn text,
-	p_text text, p_code text, p_idle integer,
+-- A step paknd cannot compute from what it kept (a new instance, a
+-- session another instance answered, a commune code to look up, a
+-- replayed text): the stored answer of a replayed text, or expired (an
+-- unknown, idle, foreign or overlong session), or the step number, the
+-- previous text, the state and the citizen's part of the context; the
+-- menus too when p_menus (paknd's version of them) is not the current
+-- menus_version.
+CREATE OR REPLACE FUNCTION pakn.ussd_begin(p_gateway text, p_session text,
+	p_msisdn text, p_text text, p_code text, p_idle integer, p_menus bigint,
 	OUT replay text, OUT expired boolean, OUT step integer, OUT prev text,
-	OUT state jsonb, OUT ctx jsonb)
+	OUT state jsonb, OUT ctx jsonb, OUT menus_version bigint,
+	OUT menus jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
 BEGIN
+	SELECT v.version INTO menus_version FROM pakn.ussd_menu_version v;
+	IF menus_version IS DISTINCT FROM p_menus THEN
+		menus := pakn.ussd_menus();
+	END IF;
 	SELECT * INTO s FROM pakn.ussd_session x
 	 WHERE x.gateway = p_gateway AND x.session_id = p_session;
 	IF s.updated_at < now() - make_interval(secs => p_idle) THEN
@@ -93,7 +114,7 @@ BEGIN
 	step := coalesce(s.step, 0);
 	prev := s.last_text;
 	state := s.state;
-	ctx := pakn.ussd_context(p_msisdn, p_code);
+	ctx := pakn.ussd_citizen(p_msisdn, p_code);
 END;
 $$;
 
@@ -182,19 +203,29 @@ BEGIN
 END;
 $$;
 
--- The second call of a step: store the new state and answer if the
--- session is still at step p_step (0: a new session), then do the action.
--- When another instance did this step first, nothing is done and its
--- answer is returned (NULL if there is none: the session is gone).
-CREATE OR REPLACE FUNCTION pakn.ussd_save(p_gateway text, p_session text, p_msisdn text,
-	p_service text, p_text text, p_step integer, p_state jsonb,
-	p_answer text, p_action jsonb, p_idle integer)
-RETURNS text
+-- Store a step paknd computed (state p_state, answer p_answer, action
+-- p_action) if the session is still at step p_step (0: a new session)
+-- and not idle, then do the action, in one transaction. status: 'saved',
+-- and the answer (the action may change it) with the citizen's part of
+-- the context for the next step (NULL once the session ends); else
+-- 'elsewhere' (another instance did this step first: its answer) or
+-- 'stale' (the session moved on, or is gone: the last answer, or NULL;
+-- paknd begins the step again when what it kept was old). The menus as
+-- in pakn.ussd_begin.
+CREATE OR REPLACE FUNCTION pakn.ussd_advance(p_gateway text, p_session text,
+	p_msisdn text, p_service text, p_text text, p_step integer,
+	p_state jsonb, p_answer text, p_action jsonb, p_idle integer,
+	p_menus bigint,
+	OUT answer text, OUT status text, OUT ctx jsonb,
+	OUT menus_version bigint, OUT menus jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
-	v_answer text;
 BEGIN
+	SELECT v.version INTO menus_version FROM pakn.ussd_menu_version v;
+	IF menus_version IS DISTINCT FROM p_menus THEN
+		menus := pakn.ussd_menus();
+	END IF;
 	IF p_step = 0 THEN
 		INSERT INTO pakn.ussd_session AS x (gateway, session_id, msisdn,
 			service_code, step, last_text, state, answers)
@@ -214,24 +245,31 @@ BEGIN
 			updated_at = now()
 		 WHERE x.gateway = p_gateway AND x.session_id = p_session
 		   AND x.step = p_step AND x.msisdn = p_msisdn
+		   AND x.updated_at >= now() - make_interval(secs => p_idle)
 		RETURNING * INTO s;
 	END IF;
 	IF s.session_id IS NULL THEN
-		SELECT coalesce(x.answers->>p_text, x.answers->>x.last_text)
-		  INTO v_answer FROM pakn.ussd_session x
+		SELECT x.answers->>p_text, coalesce(x.answers->>p_text,
+				x.answers->>x.last_text)
+		  INTO status, answer FROM pakn.ussd_session x
 		 WHERE x.gateway = p_gateway AND x.session_id = p_session
 		   AND x.msisdn = p_msisdn;
-		RETURN v_answer;
+		status := CASE WHEN status IS NOT NULL THEN 'elsewhere'
+			ELSE 'stale' END;
+		RETURN;
 	END IF;
-	IF p_action IS NULL THEN
-		RETURN p_answer;
+	status := 'saved';
+	answer := p_answer;
+	IF p_action IS NOT NULL THEN
+		answer := pakn.ussd_act(p_gateway, p_msisdn, p_action, p_answer);
+		IF answer IS DISTINCT FROM p_answer THEN
+			UPDATE pakn.ussd_session x
+			   SET answers = x.answers || jsonb_build_object(p_text, answer)
+			 WHERE x.gateway = p_gateway AND x.session_id = p_session;
+		END IF;
 	END IF;
-	v_answer := pakn.ussd_act(p_gateway, p_msisdn, p_action, p_answer);
-	IF v_answer IS DISTINCT FROM p_answer THEN
-		UPDATE pakn.ussd_session x
-		   SET answers = x.answers || jsonb_build_object(p_text, v_answer)
-		 WHERE x.gateway = p_gateway AND x.session_id = p_session;
+	IF answer LIKE 'CON%' THEN
+		ctx := pakn.ussd_citizen(p_msisdn, NULL);
 	END IF;
-	RETURN v_answer;
 END;
 $$;
