@@ -58,17 +58,21 @@ $$;
 
 -- A new complaint from a citizen (pakn.complaint_new of 013): its
 -- category the one paknd's classifier found for p_text (pakn.category,
--- set by pakn.intake_process), else pakn.category_of's; its place found
--- by pakn.complaint_locate (a code, a name, the registered commune, else
--- the question). Returns the number of SMS queued.
+-- set by pakn.intake_process), else pakn.category_of's. One that names a
+-- unit's code is stored routed there (one write of its row); else its
+-- place is found by pakn.complaint_locate (a name, the registered
+-- commune, else the question). Returns the number of SMS queued.
 CREATE OR REPLACE FUNCTION pakn.complaint_new(p_gateway text, p_msisdn text,
 	p_inbound bigint, p_text text, p_unit text, p_keyword boolean)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_cat pakn.category;
-	v_id bigint;
-	v_ticket text;
+	v_loc text;
+	v_unit text;
+	v_due timestamptz;
+	v_desk text;
+	c pakn.complaint;
 BEGIN
 	SELECT * INTO v_cat FROM pakn.category
 	 WHERE code = nullif(current_setting('pakn.category', true), '');
@@ -76,16 +80,32 @@ BEGIN
 		SELECT * INTO STRICT v_cat FROM pakn.category
 		 WHERE code = pakn.category_of(p_text);
 	END IF;
-	v_ticket := pakn.ticket_encode(nextval('pakn.ticket_seq'));
+	c.ticket := pakn.ticket_encode(nextval('pakn.ticket_seq'));
+	c.category_code := v_cat.code;
+	c.sensitive := v_cat.sensitive;
+	c.triage := v_cat.code = 'general' AND pakn.fits_no_category(p_text);
+	c.created_at := now();
+	SELECT u.code INTO v_loc FROM pakn.unit u WHERE u.code = p_unit;
+	IF v_loc IS NOT NULL THEN
+		SELECT f.unit, f.due_at, f.desk_reason INTO v_unit, v_due, v_desk
+		  FROM pakn.route_fields(c, v_loc) f;
+	END IF;
 	INSERT INTO pakn.complaint (ticket, msisdn, gateway, inbound_id,
-		category_code, dimension, sensitive, status, text, triage)
-	VALUES (v_ticket, p_msisdn, p_gateway, p_inbound, v_cat.code,
-		v_cat.dimension, v_cat.sensitive, 'needs_location', p_text,
-		v_cat.code = 'general' AND pakn.fits_no_category(p_text))
-	RETURNING id INTO v_id;
-	PERFORM pakn.ledger(v_id, 'citizen', NULL, 'received', NULL,
+		category_code, dimension, sensitive, status, text, triage,
+		location_unit, responsible_unit, routed_at, due_at, desk_reason)
+	VALUES (c.ticket, p_msisdn, p_gateway, p_inbound, v_cat.code,
+		v_cat.dimension, v_cat.sensitive,
+		CASE WHEN v_loc IS NULL THEN 'needs_location' ELSE 'open' END,
+		p_text, c.triage, v_loc, v_unit,
+		CASE WHEN v_loc IS NOT NULL THEN now() END, v_due, v_desk)
+	RETURNING * INTO c;
+	PERFORM pakn.ledger(c.id, 'citizen', NULL, 'received', NULL,
 		jsonb_build_object('category', v_cat.code, 'keyword', p_keyword));
-	RETURN pakn.complaint_locate(v_id, p_msisdn, p_text, p_unit, p_keyword,
+	IF v_loc IS NOT NULL THEN
+		RETURN pakn.complaint_routed(c, CASE WHEN p_keyword THEN 'ack'
+			ELSE 'ack_nokeyword' END, p_inbound);
+	END IF;
+	RETURN pakn.complaint_locate(c.id, p_msisdn, p_text, p_unit, p_keyword,
 		p_inbound);
 END;
 $$;
@@ -315,24 +335,52 @@ RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	c pakn.complaint;
-	v_unit text;
+	r record;
 BEGIN
 	SELECT * INTO STRICT c FROM pakn.complaint WHERE id = p_id FOR UPDATE;
-	v_unit := pakn.route_received(c, p_location);
+	SELECT * INTO r FROM pakn.route_fields(c, p_location);
 	UPDATE pakn.complaint SET location_unit = p_location,
-		responsible_unit = v_unit, status = 'open', routed_at = now(),
-		due_at = pakn.due_at(c.category_code, c.created_at),
-		desk_reason = CASE WHEN c.triage AND pakn.is_desk(v_unit)
-			THEN 'no_category' END
+		responsible_unit = r.unit, status = 'open', routed_at = now(),
+		due_at = r.due_at, desk_reason = r.desk_reason
 	 WHERE id = p_id RETURNING * INTO c;
-	PERFORM pakn.ledger(p_id, 'system', NULL, 'routed', NULL,
-		jsonb_build_object('location', p_location, 'unit', v_unit,
-			'due_at', c.due_at));
-	PERFORM pakn.ledger(p_id, 'system', NULL, 'assigned', NULL,
-		jsonb_build_object('unit', v_unit));
+	RETURN pakn.complaint_routed(c, p_template, p_inbound);
+END;
+$$;
+
+-- Where a complaint received at p_location goes: the unit
+-- (pakn.route_received), its due date, and why it is at the triage desk
+-- (it fits no category) if it is.
+CREATE OR REPLACE FUNCTION pakn.route_fields(c pakn.complaint,
+	p_location text, OUT unit text, OUT due_at timestamptz,
+	OUT desk_reason text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	unit := pakn.route_received(c, p_location);
+	due_at := pakn.due_at(c.category_code, c.created_at);
+	desk_reason := CASE WHEN c.triage AND pakn.is_desk(unit)
+		THEN 'no_category' END;
+END;
+$$;
+
+-- A complaint just routed (its row says where): the ledger's routed and
+-- assigned, p_template to the citizen, the unit's notice. Returns the SMS
+-- queued.
+CREATE OR REPLACE FUNCTION pakn.complaint_routed(c pakn.complaint,
+	p_template text, p_inbound bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id, event,
+		reason, detail)
+	VALUES (c.id, 'system', NULL, 'routed', NULL,
+		jsonb_build_object('location', c.location_unit,
+			'unit', c.responsible_unit, 'due_at', c.due_at)),
+	       (c.id, 'system', NULL, 'assigned', NULL,
+		jsonb_build_object('unit', c.responsible_unit));
 	RETURN pakn.reply(c.gateway, c.msisdn, p_template,
-		pakn.complaint_vars(p_id), p_id, p_inbound)
-	     + pakn.notify_unit(v_unit, '{officer,leader}', 'new_complaint', p_id);
+		pakn.complaint_vars(c.id), c.id, p_inbound)
+	     + pakn.notify_unit(c.responsible_unit, '{officer,leader}',
+		'new_complaint', c.id);
 END;
 $$;
 

@@ -269,7 +269,10 @@ CREATE OR REPLACE FUNCTION pakn.intake_process(p_id bigint, p_owner text,
 	p_limits jsonb, p_category text, p_category_version bigint,
 	OUT message_id bigint, OUT replies integer, OUT sender_flag text,
 	OUT abuse_flag text, OUT state text, OUT error text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Generic plans for the whole command (as pakn.outbox_result).
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
 	m pakn.inbound_message;
 BEGIN

@@ -357,8 +357,8 @@ BEGIN
 END;
 $$;
 
--- Locate a new complaint and route it, or ask where it happened: a code
--- in the text; else the communes its text names (one: routed; several:
+-- Locate a new complaint that named no unit's code and route it, or ask
+-- where it happened: the communes its text names (one: routed; several:
 -- the citizen chooses, unless one is their registered commune); else the
 -- registered commune; else the question. Returns the SMS queued.
 CREATE OR REPLACE FUNCTION pakn.complaint_locate(p_id bigint, p_msisdn text,
@@ -366,16 +366,11 @@ CREATE OR REPLACE FUNCTION pakn.complaint_locate(p_id bigint, p_msisdn text,
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-	v_loc text;
 	v_home text;
 	v_codes text[];
 	v_ack text := CASE WHEN p_keyword THEN 'ack' ELSE 'ack_nokeyword' END;
 	c pakn.complaint;
 BEGIN
-	SELECT code INTO v_loc FROM pakn.unit WHERE code = p_unit;
-	IF v_loc IS NOT NULL THEN
-		RETURN pakn.complaint_route(p_id, v_loc, v_ack, p_inbound);
-	END IF;
 	SELECT home_unit INTO v_home FROM pakn.citizen WHERE msisdn = p_msisdn;
 	v_codes := pakn.place_match(p_text, false, p_msisdn);
 	IF cardinality(v_codes) = 1 OR v_home = ANY (v_codes) THEN
