@@ -159,7 +159,14 @@ advance_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		return;
 	}
 	a = PQgetvalue(res, 0, 0);
-	if (!strcmp(status, "saved") && !PQgetisnull(res, 0, 2)) {
+	if (!strcmp(status, "elsewhere")) {
+		/* A replayed step: what was kept after it still holds. */
+		const struct ussd_kept *k =
+		    ussd_cache_get(kept, c->gwname, c->u.session);
+
+		if (k != NULL && strcmp(k->prev, c->u.text) != 0)
+			ussd_cache_drop(kept, c->gwname, c->u.session);
+	} else if (!strcmp(status, "saved") && !PQgetisnull(res, 0, 2)) {
 		struct ussd_kept k = {.msisdn = c->u.msisdn,
 		                      .step = c->step + 1,
 		                      .prev = c->u.text,
@@ -170,9 +177,10 @@ advance_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	} else
 		ussd_cache_drop(kept, c->gwname, c->u.session);
 	mcounter_add(&steps, 1, c->gwname,
-	             !strncmp(a, "END", 3) ? "ended"
-	             : c->kind != NULL     ? c->kind
-	                                   : "continued");
+	             !strcmp(status, "elsewhere") ? "replayed"
+	             : !strncmp(a, "END", 3)      ? "ended"
+	             : c->kind != NULL            ? c->kind
+	                                          : "continued");
 	call_answer(c, a);
 }
 

@@ -695,16 +695,22 @@ START_TEST(test_one_round_trip)
 	char *text;
 
 	expect(sid, phone, "", "CON Phan anh, kien nghi");
+	/* The first step again (the gateway retried): the same screen. */
+	expect(sid, phone, "", "CON Phan anh, kien nghi");
 	expect(sid, phone, "1", "Chon linh vuc:");
 	expect(sid, phone, "1*0", "CON Phan anh, kien nghi");
 	expect(sid, phone, "1*0*4", "Nhap ma");
-	ck_assert_int_eq(queries(port, "advance") - advance, 4);
+	ck_assert_int_eq(queries(port, "advance") - advance, 5);
 	ck_assert_int_eq(queries(port, "begin") - begin, 0);
 	/* The code is looked up: two calls. */
 	expect(sid, phone, "1*0*4*00008",
 	       "END Da dang ky xa/phuong: Phuong Giang Vo");
-	ck_assert_int_eq(queries(port, "advance") - advance, 5);
+	ck_assert_int_eq(queries(port, "advance") - advance, 6);
 	ck_assert_int_eq(queries(port, "begin") - begin, 1);
+	ck_assert_int_eq(sql_long("SELECT step FROM pakn.ussd_session WHERE "
+	                          "session_id = $1",
+	                          sid, NULL),
+	                 5);
 	/* Another instance moves a session on; the first, which kept it at
 	 * an older step, begins again and shows the right screen. */
 	sid = "it-one-trip-2";
