@@ -907,6 +907,38 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/* A burst: 200 messages queued at once are sent once each, and their
+ * outcomes (recorded together, pakn.outbox_results) are each message's
+ * own: its state and its gateway's reference. */
+START_TEST(test_burst)
+{
+	struct fg_line l[2];
+	char num[16];
+
+	PQclear(
+	    sql_query("INSERT INTO pakn.outbox (gateway, msisdn, body, kind) "
+	              "SELECT 'at', '+84900002' || lpad(i::text, 3, '0'), "
+	              "'Dot ' || i, 'burst' FROM generate_series(1, 200) i",
+	              NULL));
+	for (int i = 1; i <= 200; i++) {
+		snprintf(num, sizeof num, "+84900002%03d", i);
+		wait_state(outbox_of(num, "burst"), "sent");
+	}
+	for (int i = 1; i <= 200; i++) {
+		snprintf(num, sizeof num, "+84900002%03d", i);
+		ck_assert_int_eq(fg_find(FG_AT, "to", num, l, 2), 1);
+		fg_free(l, 1);
+	}
+	ck_assert_int_eq(sql_long("SELECT count(DISTINCT gateway_ref) FROM "
+	                          "pakn.outbox WHERE kind = 'burst' AND state "
+	                          "= 'sent' AND gateway_ref LIKE 'ATXid_%' AND "
+	                          "segments = 1 AND encoding = 'gsm7' AND "
+	                          "lease_until IS NULL",
+	                          NULL),
+	                 200);
+}
+END_TEST
+
 /* The log names each sent message and never a password or key. */
 START_TEST(test_log)
 {
@@ -976,6 +1008,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_send_timeout);
 	tcase_add_test(tc, test_no_gateway);
 	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_burst);
 	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_drain);
 	suite_add_tcase(s, tc);
