@@ -6,10 +6,8 @@
  * in its gateway's queue until the gateway's rate lets it go, is sent
  * with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
- * outcome is recorded with pakn.outbox_results: one statement for the
- * sends that ended in one turn of the loop (at most RECORD_BATCH). If
- * that cannot be recorded (database down), the lease running out brings
- * the message back.
+ * outcome is recorded with pakn.outbox_result. If that cannot be recorded
+ * (database down), the lease running out brings the message back.
  *
  * The rate ([gateway] rate messages a second) is the gateway's, shared
  * by every paknd on the database: a send needs a token of this process's
@@ -27,7 +25,6 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "gw.h"
 #include "metrics.h"
@@ -36,11 +33,7 @@
 #include "phone.h"
 #include "sms.h"
 #include "stmt.h"
-#include "text.h"
 #include "util.h"
-
-/* Outcomes recorded in one statement at the most. */
-#define RECORD_BATCH 500
 
 enum msg_stage {
 	MSG_WAITING,   /* in its gateway's queue */
@@ -119,11 +112,8 @@ struct outbox {
 	TAILQ_HEAD(, bucket) buckets;
 	LIST_HEAD(, sock) socks;
 	struct msgs sending;
-	struct msgs finished; /* outcomes not submitted yet */
-	long nfinished;
-	struct event *record;  /* submits the finished outcomes */
-	struct msgs recording; /* outcomes submitted */
-	long held;             /* messages claimed and not yet recorded */
+	struct msgs recording;
+	long held; /* messages claimed and not yet recorded */
 	struct claim *claim;
 	int backlog; /* the last claim was full: more may be due */
 	int again;   /* kicked while a claim was in flight */
@@ -302,58 +292,29 @@ msg_log_outcome(const struct msg *m, const char *state, const char *why)
 		          strcmp(state, "failed") == 0 ? "failed" : state);
 }
 
-/* Outcomes submitted together. */
-struct record_batch {
-	struct msg **v;
-	int n;
-};
-
-/* A message's outcome was recorded in state (or not: NULL, error): log
- * it, free the message. */
+/* The outcome was recorded (or not): log it, free the message. */
 static void
-record_one(struct msg *m, const char *state, const char *error)
+record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
+	struct msg *m = arg;
 	struct outbox *o = m->o;
 
 	if (o != NULL)
 		TAILQ_REMOVE(&o->recording, m, entry);
-	if (state != NULL)
-		msg_log(m, state);
+	if (st == DB_OK)
+		msg_log(m,
+		        PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "missing");
 	else
 		log_warnx("outbox %lld: outcome not recorded (%s): %s; it is "
 		          "sent again when its lease runs out",
 		          m->id, m->outcome == GW_SENT ? "sent" : "not sent",
 		          error);
 	msg_free(m);
-}
-
-/* The outcomes were recorded (or not): log each, free the messages. */
-static void
-record_done(void *arg, enum db_status st, PGresult *res, const char *error)
-{
-	struct record_batch *rb = arg;
-	struct outbox *o = NULL;
-
-	for (int i = 0; i < rb->n; i++) {
-		struct msg *m = rb->v[i];
-		const char *state = NULL;
-
-		if (m->o != NULL)
-			o = m->o;
-		if (st == DB_OK && i < PQntuples(res) &&
-		    atoll(PQgetvalue(res, i, 0)) == m->id)
-			state = PQgetvalue(res, i, 1);
-		else if (st == DB_OK)
-			state = "missing";
-		record_one(m, state, error);
-	}
-	free(rb->v);
-	free(rb);
 	if (o != NULL && o->backlog)
 		event_active(o->kick, EV_TIMEOUT, 0);
 }
 
-/* Name an outcome as pakn.outbox_results takes it. */
+/* Name an outcome as pakn.outbox_result takes it. */
 static const char *
 outcome_name(int outcome)
 {
@@ -366,114 +327,45 @@ outcome_name(int outcome)
 	return "failed";
 }
 
-/* Make s valid UTF-8: if it is not, every byte outside ASCII becomes
- * '?'. */
-static void
-utf8_or_ascii(char *s)
-{
-	if (s == NULL || text_utf8_valid(s, strlen(s)))
-		return;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			*s = '?';
-}
-
-/* The outcome of m as pakn.outbox_results takes it. */
-static json_t *
-record_json(const struct msg *m)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(m->id));
-	json_object_set_new(o, "created_at", json_string(m->created_at));
-	json_object_set_new(o, "outcome",
-	                    json_string(outcome_name(m->outcome)));
-	json_object_set_new(o, "ref",
-	                    m->ref != NULL ? json_string(m->ref) : json_null());
-	json_object_set_new(
-	    o, "error", m->error != NULL ? json_string(m->error) : json_null());
-	json_object_set_new(o, "segments",
-	                    m->segments > 0 ? json_integer(m->segments)
-	                                    : json_null());
-	json_object_set_new(o, "encoding",
-	                    m->text != NULL
-	                        ? json_string(m->ucs2 ? "ucs2" : "gsm7")
-	                        : json_null());
-	return o;
-}
-
-/* Submit the outcomes finished so far (at most RECORD_BATCH) in one
- * statement; the rest at the next turn. */
-static void
-record_submit(struct outbox *o)
-{
-	const struct config *c = o->d->conf;
-	struct record_batch *rb = xcalloc(1, sizeof *rb);
-	json_t *a = json_array();
-	char max[16], base[16], *json, *cause = NULL;
-	const char *values[3];
-	struct msg *m;
-
-	rb->v = xcalloc(RECORD_BATCH, sizeof *rb->v);
-	while (rb->n < RECORD_BATCH &&
-	       (m = TAILQ_FIRST(&o->finished)) != NULL) {
-		TAILQ_REMOVE(&o->finished, m, entry);
-		o->nfinished--;
-		/* The gateways' texts are bytes; a JSON string is UTF-8. */
-		utf8_or_ascii(m->ref);
-		utf8_or_ascii(m->error);
-		json_array_append_new(a, record_json(m));
-		TAILQ_INSERT_TAIL(&o->recording, m, entry);
-		rb->v[rb->n++] = m;
-	}
-	if (o->nfinished > 0)
-		event_active(o->record, EV_TIMEOUT, 0);
-	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
-	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
-	json = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	values[0] = json;
-	values[1] = max;
-	values[2] = base;
-	if (json == NULL)
-		cause = xstrdup("the outcomes cannot be written as JSON");
-	else if (db_submit(o->d->db, STMT_OUTBOX_RESULTS, 3, values, NULL, NULL,
-	                   record_done, rb, &cause) == 0) {
-		free(json);
-		return;
-	}
-	free(json);
-	record_done(rb, DB_ERROR, NULL, cause);
-	free(cause);
-}
-
-/* The loop turned: submit what finished. */
-static void
-record_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct outbox *o = arg;
-
-	if (o->nfinished > 0)
-		record_submit(o);
-}
-
-/* Record the outcome of a message with the others that end in this turn
- * of the loop; it is freed once that is done. */
+/* Record the outcome of a message; it is freed once that is done. */
 static void
 msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 {
+	const struct config *c = o->d->conf;
+	char id[24], segs[16], max[16], base[16];
+	const char *values[9];
+	char *cause = NULL;
+
 	m->outcome = outcome;
 	m->ref = ref;
 	m->error = error;
 	mcounter_add(&o->sends, 1, m->gateway,
 	             m->refused ? "refused" : outcome_name(outcome));
 	gw_call_clear(&m->call);
+	snprintf(id, sizeof id, "%lld", m->id);
+	snprintf(segs, sizeof segs, "%d", m->segments);
+	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
+	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
+	values[0] = id;
+	values[1] = outcome_name(outcome);
+	values[2] = ref;
+	values[3] = error;
+	values[4] = m->segments > 0 ? segs : NULL;
+	values[5] = m->text != NULL ? (m->ucs2 ? "ucs2" : "gsm7") : NULL;
+	values[6] = max;
+	values[7] = base;
+	values[8] = m->created_at;
 	m->stage = MSG_RECORDING;
-	TAILQ_INSERT_TAIL(&o->finished, m, entry);
-	if (o->nfinished++ == 0)
-		event_active(o->record, EV_TIMEOUT, 0);
-	if (o->nfinished >= RECORD_BATCH)
-		record_submit(o);
+	TAILQ_INSERT_TAIL(&o->recording, m, entry);
+	if (db_submit(o->d->db, STMT_OUTBOX_RESULT, 9, values, NULL, NULL,
+	              record_done, m, &cause) == 0)
+		return;
+	TAILQ_REMOVE(&o->recording, m, entry);
+	log_warnx("outbox %lld: outcome not recorded (%s): %s; it is sent "
+	          "again when its lease runs out",
+	          m->id, outcome == GW_SENT ? "sent" : "not sent", cause);
+	free(cause);
+	msg_free(m);
 }
 
 /* Choose the text and encoding: UCS-2 only if the gateway keeps
@@ -1025,7 +917,6 @@ outbox_new(struct paknd *d)
 	TAILQ_INIT(&o->buckets);
 	LIST_INIT(&o->socks);
 	TAILQ_INIT(&o->sending);
-	TAILQ_INIT(&o->finished);
 	TAILQ_INIT(&o->recording);
 	o->sends = (struct mcounter){
 	    .name = "pakn_outbox_sends_total",
@@ -1042,9 +933,7 @@ outbox_new(struct paknd *d)
 	o->poll = event_new(d->base, -1, EV_PERSIST, outbox_claim_cb, o);
 	o->kick = event_new(d->base, -1, 0, outbox_claim_cb, o);
 	o->curl_timer = evtimer_new(d->base, curl_timeout_cb, o);
-	o->record = event_new(d->base, -1, 0, record_cb, o);
-	if (o->poll == NULL || o->kick == NULL || o->curl_timer == NULL ||
-	    o->record == NULL)
+	if (o->poll == NULL || o->kick == NULL || o->curl_timer == NULL)
 		fatalx("event_new");
 	outbox_arm(o);
 	return o;
@@ -1118,11 +1007,6 @@ outbox_free_queues(struct outbox *o)
 		free(b->name);
 		free(b);
 	}
-	while ((m = TAILQ_FIRST(&o->finished)) != NULL) {
-		TAILQ_REMOVE(&o->finished, m, entry);
-		msg_free(m); /* not recorded: its lease brings it back */
-	}
-	o->nfinished = 0;
 	while ((m = TAILQ_FIRST(&o->recording)) != NULL) {
 		TAILQ_REMOVE(&o->recording, m, entry);
 		m->o = NULL;
@@ -1152,7 +1036,6 @@ outbox_free(struct outbox *o)
 	event_free(o->poll);
 	event_free(o->kick);
 	event_free(o->curl_timer);
-	event_free(o->record);
 	mcounter_clear(&o->sends);
 	free(o);
 	curl_global_cleanup();

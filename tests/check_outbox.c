@@ -907,9 +907,8 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
-/* A burst: 200 messages queued at once are sent once each, and their
- * outcomes (recorded together, pakn.outbox_results) are each message's
- * own: its state and its gateway's reference. */
+/* A burst: 200 messages queued at once are sent once each, each with
+ * its own outcome recorded: its state and its gateway's reference. */
 START_TEST(test_burst)
 {
 	struct fg_line l[2];

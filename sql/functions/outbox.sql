@@ -17,71 +17,59 @@ LANGUAGE sql AS $$
 	RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at
 $$;
 
--- Record the outcomes of sends, in one statement: p_results is a JSON
--- array of {id, created_at (names the month's partition), outcome (sent,
--- retry, failed), ref, error, segments, encoding}. A message still
--- 'sending' becomes sent, queued again (retry, attempts left: after a
--- backoff of p_retry_base * 2^(attempts - 1) seconds, at most an hour,
--- jittered) or failed. A delivery report may commit before our own
--- 'sent' (Kannel's fake SMSC reports at once): its state stays, what we
--- know is recorded. Any other message is left as it is. Returns each
--- message's state after, in p_results' order ('missing': no such row).
--- The rows are locked in id order, so two batches never deadlock.
-CREATE OR REPLACE FUNCTION pakn.outbox_results(p_results jsonb,
-	p_max_attempts integer, p_retry_base double precision)
-RETURNS TABLE (id bigint, state text)
+
+CREATE OR REPLACE FUNCTION pakn.outbox_result(p_id bigint, p_outcome text,
+	p_gateway_ref text, p_error text, p_segments integer, p_encoding text,
+	p_max_attempts integer, p_retry_base double precision,
+	p_created_at timestamptz DEFAULT NULL)
+RETURNS text
 LANGUAGE plpgsql
 -- Generic plans, pruned to the month when they run: a custom plan (chosen
--- because pruning makes it look cheaper) is planned again at every call.
+-- because pruning makes it look cheaper) is planned again at every call,
+-- which costs as much as the update itself.
 SET plan_cache_mode = force_generic_plan
 AS $$
-#variable_conflict use_column
+DECLARE
+	o pakn.outbox;
+	v_at timestamptz := p_created_at;
 BEGIN
-	RETURN QUERY
-	WITH r AS (
-		SELECT * FROM ROWS FROM (jsonb_to_recordset(p_results)
-			AS (id bigint, created_at timestamptz, outcome text, ref text,
-				error text, segments integer, encoding text))
-			WITH ORDINALITY AS r(id, created_at, outcome, ref, error,
-				segments, encoding, i)),
-	l AS (
-		SELECT x.id, x.created_at FROM pakn.outbox x
-		  JOIN r ON x.id = r.id AND x.created_at = r.created_at
-		 ORDER BY x.id FOR UPDATE OF x),
-	u AS (
-		UPDATE pakn.outbox x SET
-			state = CASE WHEN x.state <> 'sending' THEN x.state
-				WHEN r.outcome = 'sent' THEN 'sent'
-				WHEN r.outcome = 'retry' AND x.attempts < p_max_attempts
-					THEN 'queued'
-				ELSE 'failed' END,
-			sent_at = CASE WHEN r.outcome <> 'sent' THEN x.sent_at
-				WHEN x.state = 'sending' THEN now()
-				ELSE coalesce(x.sent_at, now()) END,
-			gateway_ref = CASE WHEN r.outcome <> 'sent' THEN x.gateway_ref
-				WHEN x.state = 'sending' THEN r.ref
-				ELSE coalesce(x.gateway_ref, r.ref) END,
-			segments = CASE WHEN r.outcome = 'sent' THEN r.segments
-				ELSE x.segments END,
-			encoding = CASE WHEN r.outcome = 'sent' THEN r.encoding
-				ELSE x.encoding END,
-			lease_until = NULL,
-			last_error = CASE WHEN x.state <> 'sending' THEN x.last_error
-				WHEN r.outcome = 'sent' THEN NULL ELSE r.error END,
-			next_attempt_at = CASE WHEN x.state = 'sending'
-					AND r.outcome = 'retry' AND x.attempts < p_max_attempts
-				THEN now() + make_interval(secs => least(3600,
-					p_retry_base * 2 ^ (x.attempts - 1)) * (0.5 + random()))
-				ELSE x.next_attempt_at END
-		  FROM r JOIN l ON l.id = r.id AND l.created_at = r.created_at
-		 WHERE x.id = r.id AND x.created_at = r.created_at
-		   AND (x.state = 'sending' OR (r.outcome = 'sent'
-			AND x.state IN ('delivered', 'undelivered')))
-		RETURNING x.id, x.state)
-	SELECT r.id, coalesce(u.state, (SELECT o.state FROM pakn.outbox o
-			WHERE o.id = r.id AND o.created_at = r.created_at), 'missing')
-	  FROM r LEFT JOIN u ON u.id = r.id
-	 ORDER BY r.i;
+	IF v_at IS NULL THEN
+		SELECT x.created_at INTO v_at FROM pakn.outbox x WHERE x.id = p_id;
+	END IF;
+	SELECT * INTO o FROM pakn.outbox x
+	 WHERE x.id = p_id AND x.created_at = v_at FOR UPDATE;
+	-- A delivery report may commit before our own 'sent' (Kannel's fake
+	-- SMSC reports at once): keep its state, record what we know.
+	IF o.state IN ('delivered', 'undelivered') AND p_outcome = 'sent' THEN
+		UPDATE pakn.outbox SET sent_at = coalesce(sent_at, now()),
+			gateway_ref = coalesce(gateway_ref, p_gateway_ref),
+			segments = p_segments, encoding = p_encoding,
+			lease_until = NULL
+		 WHERE id = p_id AND created_at = v_at;
+		RETURN o.state;
+	END IF;
+	IF o.id IS NULL OR o.state <> 'sending' THEN
+		RETURN coalesce(o.state, 'missing');
+	END IF;
+	IF p_outcome = 'sent' THEN
+		UPDATE pakn.outbox SET state = 'sent', sent_at = now(),
+			gateway_ref = p_gateway_ref, segments = p_segments,
+			encoding = p_encoding, lease_until = NULL, last_error = NULL
+		 WHERE id = p_id AND created_at = v_at;
+		RETURN 'sent';
+	ELSIF p_outcome = 'retry' AND o.attempts < p_max_attempts THEN
+		UPDATE pakn.outbox SET state = 'queued', lease_until = NULL,
+			last_error = p_error,
+			next_attempt_at = now() + make_interval(secs =>
+				least(3600, p_retry_base * 2 ^ (o.attempts - 1))
+				* (0.5 + random()))
+		 WHERE id = p_id AND created_at = v_at;
+		RETURN 'queued';
+	END IF;
+	UPDATE pakn.outbox SET state = 'failed', lease_until = NULL,
+		last_error = p_error
+	 WHERE id = p_id AND created_at = v_at;
+	RETURN 'failed';
 END;
 $$;
 
