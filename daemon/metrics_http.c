@@ -45,16 +45,6 @@ struct metrics {
 	time_t started;
 };
 
-/* Return a monotonic clock in seconds. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Start keeping the database gauges. */
 struct metrics *
 metrics_new(struct paknd *d)

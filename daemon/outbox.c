@@ -126,16 +126,6 @@ static void msg_log_outcome(const struct msg *m, const char *state,
                             const char *why);
 static void bucket_timer_cb(evutil_socket_t fd, short what, void *arg);
 
-/* Return a monotonic clock in seconds. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Turn seconds into a timeval. */
 static struct timeval
 tv_of(double seconds)

@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/queue.h>
 
 #include "ussd_cache.h"
@@ -246,13 +245,4 @@ ussd_cache_ctx(const struct ussd_cache *c, const char *citizen)
 	buf_add(&out, b, blen);
 	buf_addc(&out, '}');
 	return buf_detach(&out);
-}
-
-double
-ussd_cache_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -16,7 +16,7 @@ struct ussd_kept {
 	char *prev;    /* the text of the last step */
 	char *state;   /* JSON (ussd_state_json) */
 	char *citizen; /* JSON (pakn.ussd_citizen) */
-	double at;     /* when it was kept, monotonic seconds */
+	double at;     /* when it was kept (mono_now) */
 };
 
 struct ussd_cache;
@@ -46,8 +46,5 @@ void ussd_cache_set_menus(struct ussd_cache *c, long long v, const char *json);
 /* A step's whole context: the menus kept with the citizen's part (both
  * JSON objects) in one new JSON object; NULL when no menus are kept. */
 char *ussd_cache_ctx(const struct ussd_cache *c, const char *citizen);
-
-/* Monotonic seconds, as ussd_kept.at. */
-double ussd_cache_now(void);
 
 #endif

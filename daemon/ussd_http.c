@@ -172,7 +172,7 @@ advance_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		                      .prev = c->u.text,
 		                      .state = c->state,
 		                      .citizen = PQgetvalue(res, 0, 2),
-		                      .at = ussd_cache_now()};
+		                      .at = mono_now()};
 		ussd_cache_put(kept, c->gwname, c->u.session, &k);
 	} else
 		ussd_cache_drop(kept, c->gwname, c->u.session);
@@ -378,19 +378,13 @@ step_kept(struct ussd_call *c)
 	k = ussd_cache_get(kept, c->gwname, c->u.session);
 	if (k == NULL || !c->u.cumulative || strcmp(k->msisdn, c->u.msisdn) ||
 	    !step_follows(k->prev, c->u.text) || k->step >= 60 ||
-	    ussd_cache_now() - k->at > (double)c->idle - 1 ||
-	    (ctx = ussd_cache_ctx(kept, k->citizen)) == NULL)
+	    mono_now() - k->at > (double)c->idle - 1 ||
+	    ussd_state_parse(&st, k->state, NULL) != 0)
 		return 0;
-	if (ussd_state_parse(&st, k->state, NULL) != 0) {
-		free(ctx);
-		return 0;
-	}
 	needs = ussd_needs_unit(&st, ussd_input(k->prev, c->u.text, 1));
 	ussd_state_clear(&st);
-	if (needs) {
-		free(ctx);
+	if (needs || (ctx = ussd_cache_ctx(kept, k->citizen)) == NULL)
 		return 0;
-	}
 	c->from_kept = 1;
 	c->step = k->step;
 	state = xstrdup(k->state);

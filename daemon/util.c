@@ -255,3 +255,13 @@ sql_time(int64_t t, char out[32])
 		return NULL;
 	return out;
 }
+
+/* The monotonic clock in seconds. */
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

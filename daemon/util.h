@@ -57,5 +57,7 @@ void set_cause(char **cause, const char *fmt, ...) PAKN_PRINTF(2, 3);
 /* Unix time t as a timestamptz literal in UTC ("2026-12-02 08:00:00+00")
  * in out; out, or NULL when t is 0 (none) or cannot be written. */
 const char *sql_time(int64_t t, char out[32]);
+/* The monotonic clock in seconds. */
+double mono_now(void);
 
 #endif

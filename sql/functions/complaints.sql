@@ -370,12 +370,10 @@ CREATE OR REPLACE FUNCTION pakn.complaint_routed(c pakn.complaint,
 RETURNS integer
 LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id, event,
-		reason, detail)
-	VALUES (c.id, 'system', NULL, 'routed', NULL,
+	PERFORM pakn.ledger(c.id, 'system', NULL, 'routed', NULL,
 		jsonb_build_object('location', c.location_unit,
-			'unit', c.responsible_unit, 'due_at', c.due_at)),
-	       (c.id, 'system', NULL, 'assigned', NULL,
+			'unit', c.responsible_unit, 'due_at', c.due_at));
+	PERFORM pakn.ledger(c.id, 'system', NULL, 'assigned', NULL,
 		jsonb_build_object('unit', c.responsible_unit));
 	RETURN pakn.reply(c.gateway, c.msisdn, p_template,
 		pakn.complaint_vars(c.id), c.id, p_inbound)

@@ -44,6 +44,19 @@ LANGUAGE sql STABLE AS $$
 			   FROM pakn.public_service s))
 $$;
 
+-- The menus' version now, and the menus unless p_menus (the version
+-- paknd keeps) is already it.
+CREATE OR REPLACE FUNCTION pakn.ussd_menus_since(p_menus bigint,
+	OUT version bigint, OUT menus jsonb)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	SELECT v.version INTO version FROM pakn.ussd_menu_version v;
+	IF version IS DISTINCT FROM p_menus THEN
+		menus := pakn.ussd_menus();
+	END IF;
+END;
+$$;
+
 -- What the menus know of a citizen for one step: the registered commune,
 -- p_code (the step's input) as a commune (a special zone is a commune a
 -- citizen may choose), the open complaints, the last answered one.
@@ -89,10 +102,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
 BEGIN
-	SELECT v.version INTO menus_version FROM pakn.ussd_menu_version v;
-	IF menus_version IS DISTINCT FROM p_menus THEN
-		menus := pakn.ussd_menus();
-	END IF;
+	SELECT n.version, n.menus INTO menus_version, menus
+	  FROM pakn.ussd_menus_since(p_menus) n;
 	SELECT * INTO s FROM pakn.ussd_session x
 	 WHERE x.gateway = p_gateway AND x.session_id = p_session;
 	IF s.updated_at < now() - make_interval(secs => p_idle) THEN
@@ -222,10 +233,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
 BEGIN
-	SELECT v.version INTO menus_version FROM pakn.ussd_menu_version v;
-	IF menus_version IS DISTINCT FROM p_menus THEN
-		menus := pakn.ussd_menus();
-	END IF;
+	SELECT n.version, n.menus INTO menus_version, menus
+	  FROM pakn.ussd_menus_since(p_menus) n;
 	IF p_step = 0 THEN
 		INSERT INTO pakn.ussd_session AS x (gateway, session_id, msisdn,
 			service_code, step, last_text, state, answers)
