@@ -80,7 +80,7 @@ static const struct key keys[] = {
      "[database] pool_size)"},
     {"intake", "process_batch", KEY_INT, "32", 1, 1000,
      CF(intake_process_batch),
-     "messages the worker processes in one transaction"},
+     "messages the worker processes in one call and transaction"},
     {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "
      "unreachable (paknctl journal; empty: none, 503 then)"},

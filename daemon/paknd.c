@@ -73,15 +73,17 @@ db_opts_of(const struct config *c)
 	return o;
 }
 
-/* The processing worker's pool options: its own connections and
- * transactions of [intake] process_batch messages. */
+/* The processing worker's pool options: its own connections, and one
+ * statement a transaction (a call of pakn.intake_process_batch holds
+ * [intake] process_batch messages; one that fails is not held back by
+ * others). */
 static struct db_opts
 proc_opts_of(const struct config *c)
 {
 	struct db_opts o = db_opts_of(c);
 
 	o.pool_size = (int)c->intake_connections;
-	o.batch_size = (int)c->intake_process_batch;
+	o.batch_size = 1;
 	return o;
 }
 

@@ -6,13 +6,16 @@
  * batch under a lease (pakn.intake_claim: the oldest first, of each phone
  * only its oldest unprocessed message, so a phone's messages keep their
  * order across instances), reads each with the grammar, the numbering
- * plan, the limits and the keyword classifier here in C, and submits one
- * pakn.intake_process per message; the pool commits them in groups. The
- * message is marked done in the transaction that queues its replies, so
- * it is processed once; one whose command fails is marked failed with
- * the reason (the pool runs a failing statement alone; if it fails again
- * pakn.intake_fail records why) and the rest of the batch goes on. A worker
- * that dies leaves its claims to run out (lease); they are claimed again.
+ * plan, the limits and the keyword classifier here in C, and submits
+ * them in groups of [intake] process_batch, a phone's messages always in
+ * the same group, each group one call of pakn.intake_process_batch and
+ * one transaction. A message is marked done in the transaction that
+ * queues its replies, so it is processed once. When a group's call
+ * fails, its messages are submitted again one by one
+ * (pakn.intake_process, a phone's next once its last is done); one whose
+ * command fails alone too is marked failed with the reason
+ * (pakn.intake_fail) and the others go on. A worker that dies leaves its
+ * claims to run out (lease); they are claimed again.
  *
  * Callbacks that came while the database was down wait in the intake
  * journal (journal.c); once the database answers, a child process
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "classify.h"
 #include "grammar.h"
@@ -50,6 +54,7 @@ struct process {
 	int more;       /* the last claim was full: claim again at once */
 	int stopped;
 	struct mcounter done; /* messages by outcome */
+	long long batched;    /* of them, done set-based with others */
 	long long claims;
 	pid_t replayer; /* the child replaying the journal, or 0 */
 };
@@ -64,7 +69,16 @@ struct process_msg {
 	char *msisdn;
 	char *shortcode;
 	char *body;
+	int head; /* the first of its phone's in the claim */
 	struct process_msg *next;
+};
+
+/* A group of claimed messages processed by one call of
+ * pakn.intake_process_batch: whole phones, in the order they came. */
+struct process_group {
+	struct process *p;
+	struct process_msg **m;
+	int n;
 };
 
 static void process_claim(struct process *p);
@@ -150,24 +164,24 @@ process_limits(const struct config *c, const struct gw_conf *gw,
 
 /* Log what processing did with a message, as intake used to. */
 static void
-process_log(const struct process_msg *m, PGresult *res)
+process_log(const struct process_msg *m, PGresult *res, int row)
 {
-	const char *id = PQgetvalue(res, 0, 0), *n = PQgetvalue(res, 0, 1);
+	const char *id = PQgetvalue(res, row, 0), *n = PQgetvalue(res, row, 1);
 	const char *ies = !strcmp(n, "1") ? "y" : "ies";
 
-	if (!strcmp(PQgetvalue(res, 0, 4), "skipped"))
+	if (!strcmp(PQgetvalue(res, row, 4), "skipped"))
 		log_debug("gw %s: message %s (%s) processed elsewhere",
 		          m->gateway, m->msg_id, id);
-	else if (!PQgetisnull(res, 0, 3))
+	else if (!PQgetisnull(res, row, 3))
 		log_info("gw %s: message %s stored as %s, not acted on (%s), "
 		         "%s repl%s queued",
-		         m->gateway, m->msg_id, id, PQgetvalue(res, 0, 3), n,
+		         m->gateway, m->msg_id, id, PQgetvalue(res, row, 3), n,
 		         ies);
-	else if (!PQgetisnull(res, 0, 2))
+	else if (!PQgetisnull(res, row, 2))
 		log_info("gw %s: message %s from a flagged sender (%s: %s) "
 		         "stored as %s, no reply",
-		         m->gateway, m->msg_id, PQgetvalue(res, 0, 2),
-		         phone_flag_text(PQgetvalue(res, 0, 2)), id);
+		         m->gateway, m->msg_id, PQgetvalue(res, row, 2),
+		         phone_flag_text(PQgetvalue(res, row, 2)), id);
 	else
 		log_info("gw %s: message %s stored as %s, %s repl%s queued",
 		         m->gateway, m->msg_id, id, n, ies);
@@ -226,7 +240,7 @@ process_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	m->next = NULL;
 	p->inflight--;
 	if (st == DB_OK) {
-		process_log(m, res);
+		process_log(m, res, 0);
 		mcounter_add(&p->done, 1, PQgetvalue(res, 0, 4));
 		if (atoi(PQgetvalue(res, 0, 1)) > 0)
 			outbox_kick(p->d->outbox);
@@ -259,39 +273,81 @@ process_category(const struct process *p, const struct sms_cmd *cmd)
 	                           strlen(cmd->text));
 }
 
-/* Submit claimed message m (and, once it is done, the phone's next). */
+/* What processing takes of a claimed message besides its row: the
+ * command the grammar reads, the sender's flag, the limits, the category
+ * of a complaint (pakn.intake_process's arguments). */
+struct process_args {
+	struct sms_cmd cmd;
+	char rating[8];
+	char *limits;
+	const char *flag;
+	const char *category;
+};
+
+/* Read message m into a (released with process_args_clear). */
+static void
+process_read(const struct process *p, const struct process_msg *m,
+             struct process_args *a)
+{
+	const struct config *c = p->d->conf;
+
+	grammar_parse(m->body, &a->cmd);
+	snprintf(a->rating, sizeof a->rating, "%d",
+	         a->cmd.kind == CMD_RATE || a->cmd.kind == CMD_DIGIT ||
+	                 a->cmd.kind == CMD_SURVEY
+	             ? a->cmd.rating
+	             : a->cmd.number);
+	a->limits = process_limits(c, config_gateway(c, m->gateway), &a->cmd);
+	a->flag = process_sender_flag(c, m->msisdn, m->shortcode);
+	a->category = process_category(p, &a->cmd);
+}
+
+static void
+process_args_clear(struct process_args *a)
+{
+	sms_cmd_clear(&a->cmd);
+	free(a->limits);
+}
+
+/* The ticket argument: for survey answers, the C/K letters (020). */
+static const char *
+process_ticket(const struct sms_cmd *cmd)
+{
+	return cmd->kind == CMD_SURVEY ? cmd->answers : cmd->ticket;
+}
+
+/* The version of the keywords the classifier used (the database ignores
+ * its categories if they changed since), or 0 without a classifier. */
+static long long
+process_version(const struct process *p)
+{
+	return p->d->classifier != NULL ? classifier_version(p->d->classifier)
+	                                : 0LL;
+}
+
+/* Submit claimed message m alone (and, once it is done, the phone's
+ * next). */
 static void
 process_submit(struct process *p, struct process_msg *m)
 {
-	const struct config *c = p->d->conf;
 	const char *values[13];
-	char rating[8], version[24], *limits, *cause = NULL;
-	struct sms_cmd cmd;
+	char version[24], *cause = NULL;
+	struct process_args a;
 
-	grammar_parse(m->body, &cmd);
-	snprintf(rating, sizeof rating, "%d",
-	         cmd.kind == CMD_RATE || cmd.kind == CMD_DIGIT ||
-	                 cmd.kind == CMD_SURVEY
-	             ? cmd.rating
-	             : cmd.number);
-	limits = process_limits(c, config_gateway(c, m->gateway), &cmd);
+	process_read(p, m, &a);
 	values[0] = m->id;
 	values[1] = p->owner;
-	values[2] = cmd_names[cmd.kind];
-	values[3] = cmd.keyword ? "t" : "f";
-	/* For survey answers, p_ticket carries the C/K letters (020). */
-	values[4] = cmd.kind == CMD_SURVEY ? cmd.answers : cmd.ticket;
-	values[5] = cmd.ticket_ok ? "t" : "f";
-	values[6] = cmd.unit;
-	values[7] = rating;
-	values[8] = cmd.text;
-	values[9] = process_sender_flag(c, m->msisdn, m->shortcode);
-	values[10] = limits;
-	values[11] = process_category(p, &cmd);
-	/* The keywords it used: the database ignores it if they changed. */
-	snprintf(version, sizeof version, "%lld",
-	         p->d->classifier != NULL ? classifier_version(p->d->classifier)
-	                                  : 0LL);
+	values[2] = cmd_names[a.cmd.kind];
+	values[3] = a.cmd.keyword ? "t" : "f";
+	values[4] = process_ticket(&a.cmd);
+	values[5] = a.cmd.ticket_ok ? "t" : "f";
+	values[6] = a.cmd.unit;
+	values[7] = a.rating;
+	values[8] = a.cmd.text;
+	values[9] = a.flag;
+	values[10] = a.limits;
+	values[11] = a.category;
+	snprintf(version, sizeof version, "%lld", process_version(p));
 	values[12] = values[11] != NULL ? version : NULL;
 	/* Keyed by sender: batches lock citizens in one order. */
 	if (db_submit_key(p->d->proc_db, m->msisdn, STMT_INTAKE_PROCESS, 13,
@@ -303,8 +359,144 @@ process_submit(struct process *p, struct process_msg *m)
 		free(cause);
 		process_chain_free(m);
 	}
-	sms_cmd_clear(&cmd);
-	free(limits);
+	process_args_clear(&a);
+}
+
+/* A JSON string, or JSON null for NULL (NULL if s is not UTF-8). */
+static json_t *
+process_json_str(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* Message m as one element of pakn.intake_process_batch's array, or
+ * NULL if it cannot be (then the group goes one by one). */
+static json_t *
+process_json(const struct process *p, const struct process_msg *m)
+{
+	struct process_args a;
+	json_t *o = NULL, *limits;
+
+	process_read(p, m, &a);
+	/* json_pack takes limits (also when it fails). */
+	if ((limits = json_loads(a.limits, 0, NULL)) != NULL)
+		o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:i, s:s, s:o, "
+		              "s:o, s:o}",
+		              "id", (json_int_t)strtoll(m->id, NULL, 10),
+		              "kind", cmd_names[a.cmd.kind], "keyword",
+		              a.cmd.keyword, "ticket", process_ticket(&a.cmd),
+		              "ticket_ok", a.cmd.ticket_ok, "unit", a.cmd.unit,
+		              "rating", atoi(a.rating), "text", a.cmd.text,
+		              "sender_flag", process_json_str(a.flag), "limits",
+		              limits, "category", process_json_str(a.category));
+	process_args_clear(&a);
+	return o;
+}
+
+/* Free a group and its messages. */
+static void
+process_group_free(struct process_group *g)
+{
+	for (int i = 0; i < g->n; i++) {
+		g->m[i]->next = NULL;
+		process_msg_free(g->m[i]);
+	}
+	free(g->m);
+	free(g);
+}
+
+/* Submit a group's messages one by one, each phone's in order. */
+static void
+process_group_alone(struct process *p, struct process_group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		if (g->m[i]->head)
+			process_submit(p, g->m[i]);
+	free(g->m);
+	free(g);
+}
+
+/* A group was processed (or failed: then one by one; or the database did
+ * not answer: then its claims run out and it is claimed again). */
+static void
+process_group_done(void *arg, enum db_status st, PGresult *res,
+                   const char *error)
+{
+	struct process_group *g = arg;
+	struct process *p = g->p;
+	int replies = 0;
+
+	p->inflight--;
+	if (st == DB_ERROR) {
+		log_info("processing: a batch of %d failed (%s); its messages "
+		         "go one by one",
+		         g->n, error);
+		process_group_alone(p, g);
+		process_next(p);
+		return;
+	}
+	if (st != DB_OK) {
+		log_warnx("processing: a batch of %d not processed yet: %s",
+		          g->n, error);
+		mcounter_add(&p->done, g->n, "retry");
+		process_group_free(g);
+		process_next(p);
+		return;
+	}
+	for (int r = 0; r < PQntuples(res); r++) {
+		const char *id = PQgetvalue(res, r, 0);
+
+		for (int i = 0; i < g->n; i++)
+			if (!strcmp(g->m[i]->id, id)) {
+				process_log(g->m[i], res, r);
+				break;
+			}
+		mcounter_add(&p->done, 1, PQgetvalue(res, r, 4));
+		if (!strcmp(PQgetvalue(res, r, 6), "t"))
+			p->batched++;
+		replies += atoi(PQgetvalue(res, r, 1));
+	}
+	if (replies > 0)
+		outbox_kick(p->d->outbox);
+	process_group_free(g);
+	process_next(p);
+}
+
+/* Submit group g as one call of pakn.intake_process_batch. */
+static void
+process_group_submit(struct process *p, struct process_group *g)
+{
+	json_t *arr = json_array(), *o;
+	char version[24], *json = NULL, *cause = NULL;
+	const char *values[3];
+
+	for (int i = 0; i < g->n && arr != NULL; i++)
+		if ((o = process_json(p, g->m[i])) == NULL ||
+		    json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	if (arr != NULL)
+		json = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (json == NULL) {
+		process_group_alone(p, g);
+		return;
+	}
+	snprintf(version, sizeof version, "%lld", process_version(p));
+	values[0] = p->owner;
+	values[1] = json;
+	values[2] = p->d->classifier != NULL ? version : NULL;
+	if (db_submit(p->d->proc_db, STMT_INTAKE_PROCESS_BATCH, 3, values, NULL,
+	              NULL, process_group_done, g, &cause) == 0)
+		p->inflight++;
+	else {
+		log_warnx("processing: a batch of %d not processed yet: %s",
+		          g->n, cause);
+		free(cause);
+		process_group_free(g);
+	}
+	free(json);
 }
 
 /* Row i of a claim (id, gateway, msg id, msisdn, shortcode, body). */
@@ -323,26 +515,59 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	return m;
 }
 
-/* Submit the claim's first message of each phone; each phone's others
- * follow it one by one, in the claim's order (the order they came). */
+/* Submit the claim in groups of [intake] process_batch messages or a
+ * little more: a phone's messages all in one group, in the order they
+ * came (linked by next, for when they go one by one). */
 static void
 process_chains(struct process *p, PGresult *res, int n)
 {
 	struct process_msg **m = xcalloc((size_t)n + 1, sizeof *m);
-	int j;
+	int *group = xcalloc((size_t)n + 1, sizeof *group);
+	long size = p->d->conf->intake_process_batch;
+	int j, k = 0, count = 0;
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		m[i] = process_msg_new(p, res, i);
+		m[i]->head = 1;
+	}
 	for (int i = n - 1; i >= 0; i--)
 		for (j = i - 1; j >= 0; j--)
 			if (!strcmp(m[j]->msisdn, m[i]->msisdn)) {
 				m[j]->next = m[i];
-				m[i] = NULL; /* not a head */
+				m[i]->head = 0;
 				break;
 			}
-	for (int i = 0; i < n; i++)
-		if (m[i] != NULL)
-			process_submit(p, m[i]);
+	/* Whole phones into groups, the oldest first. */
+	for (int i = 0; i < n; i++) {
+		if (!m[i]->head)
+			continue;
+		for (struct process_msg *x = m[i]; x != NULL; x = x->next) {
+			for (j = i; m[j] != x; j++)
+				;
+			group[j] = k;
+			count++;
+		}
+		if (count >= size) {
+			k++;
+			count = 0;
+		}
+	}
+	for (int g = 0; g <= k; g++) {
+		struct process_group *pg = xcalloc(1, sizeof *pg);
+
+		pg->p = p;
+		pg->m = xcalloc((size_t)n, sizeof *pg->m);
+		for (int i = 0; i < n; i++)
+			if (group[i] == g)
+				pg->m[pg->n++] = m[i];
+		if (pg->n > 0)
+			process_group_submit(p, pg);
+		else {
+			free(pg->m);
+			free(pg);
+		}
+	}
+	free(group);
 	free(m);
 }
 
@@ -515,8 +740,15 @@ void
 process_metrics(const struct process *p, struct buf *b)
 {
 	metrics_counter(b, &p->done);
+	metrics_head(b, "pakn_processed_batched_total", "counter",
+	             "Messages processed set-based, with the others of their "
+	             "batch (new complaints naming a unit's code); the others "
+	             "one by one.");
+	metrics_sample(b, "pakn_processed_batched_total", NULL,
+	               (double)p->batched);
 	metrics_head(b, "pakn_processing_inflight", "gauge",
-	             "Messages this process claimed and is processing.");
+	             "Calls of the processing worker in flight (groups of "
+	             "messages, or messages alone).");
 	metrics_sample(b, "pakn_processing_inflight", NULL,
 	               (double)p->inflight);
 }

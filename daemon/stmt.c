@@ -32,6 +32,11 @@ const struct db_stmt stmts[NSTMTS] = {
          "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12, "
          "$13::bigint)",
          13},
+    [STMT_INTAKE_PROCESS_BATCH] =
+        {"intake_process_batch",
+         "SELECT message_id, replies, sender_flag, abuse_flag, state, error, "
+         "batched FROM pakn.intake_process_batch($1, $2::jsonb, $3::bigint)",
+         3},
     [STMT_INTAKE_FAIL] = {"intake_fail",
                           "SELECT pakn.intake_fail($1::bigint, $2, $3)", 3},
     [STMT_SCHEMA_VERSION] =

@@ -13,7 +13,10 @@ enum stmt_id {
 	STMT_INTAKE_PROCESS, /* 13 params: see process.c -> message id,
 	                        replies, sender flag, abuse flag, state, error
 	                      */
-	STMT_INTAKE_FAIL,    /* id, owner, error -> marked failed */
+	STMT_INTAKE_PROCESS_BATCH, /* owner, messages (JSON), keywords'
+	                              version -> a row per message, as
+	                              STMT_INTAKE_PROCESS, and batched */
+	STMT_INTAKE_FAIL,          /* id, owner, error -> marked failed */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts, created_at */

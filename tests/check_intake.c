@@ -4,9 +4,12 @@
  * the answer: paknd killed mid-stream, PostgreSQL stopped for 10 s (the
  * journal keeps the callbacks; a torn last record is skipped), two paknd
  * sharing the work (a phone's messages in order), a message whose
- * command fails (marked failed with the reason, its batch goes on). */
+ * command fails (marked failed with the reason, its batch goes on), the
+ * set-based processing of a group (the same rows as one by one; a group
+ * that fails goes one by one). */
 
 #include <check.h>
+#include <libpq-fe.h>
 #include <glob.h>
 #include <event2/event.h>
 #include <limits.h>
@@ -445,6 +448,212 @@ START_TEST(test_failed_message)
 }
 END_TEST
 
+/* One Africa's Talking callback from phone from; its status. */
+static long
+at_one(const char *id, const char *from, const char *text)
+{
+	static const char *const hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	char *body = at_body(from, text, id);
+	struct http_resp r;
+	long st;
+
+	http_request(D->port, "POST", AT_PATH, hdrs, body, strlen(body), &r);
+	st = r.status;
+	http_resp_free(&r);
+	free(body);
+	return st;
+}
+
+/* Hold the processing worker off: a connection of the test takes the 128
+ * advisory locks its claims try (pakn.intake_claim). PQfinish lets go. */
+static PGconn *
+hold_processing(void)
+{
+	char ci[256];
+	PGconn *c;
+	PGresult *res;
+
+	pg_conninfo(ci, sizeof ci, "pakn");
+	c = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
+	                "generate_series(0, 127) b");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	return c;
+}
+
+/* pakn_processed_batched_total of D's /metrics. */
+static long
+batched_total(void)
+{
+	struct http_resp r;
+	const char *at;
+	long n = -1;
+
+	ck_assert_int_eq(http_get(D->port, "/metrics", &r), 200);
+	at = strstr(r.body, "\npakn_processed_batched_total ");
+	if (at != NULL)
+		n = atol(at + strlen("\npakn_processed_batched_total "));
+	http_resp_free(&r);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/* What a complaint left, for comparing two (its own phone and ticket
+ * replaced): the row's routing, the ledger, the SMS queued. */
+static char *
+complaint_trace(const char *msg_id)
+{
+	char *t = sql_value(
+	    "SELECT concat_ws(' | ', c.category_code, c.dimension, c.status, "
+	    "c.sensitive, c.triage, c.location_unit, c.responsible_unit, "
+	    "c.due_at, c.desk_reason, c.routed_at = c.created_at, "
+	    "(SELECT string_agg(concat_ws(' ', e.event, e.actor, e.actor_id, "
+	    "e.reason, e.detail, e.at = c.created_at), '; ' ORDER BY e.id) "
+	    "FROM pakn.complaint_event e WHERE e.complaint_id = c.id), "
+	    "(SELECT string_agg(concat_ws(' ', o.kind, o.gateway, "
+	    "CASE WHEN o.msisdn = c.msisdn THEN 'citizen' ELSE o.msisdn END, "
+	    "o.inbound_id = m.id, replace(o.body, c.ticket, 'TICKET')), '; ' "
+	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.complaint_id = c.id)) "
+	    "FROM pakn.complaint c JOIN pakn.inbound_message m ON m.id = "
+	    "c.inbound_id WHERE m.gateway_msg_id = $1",
+	    msg_id, NULL);
+
+	ck_assert_msg(t != NULL, "no complaint for %s", msg_id);
+	return t;
+}
+
+/* A new complaint naming its commune's code is processed set-based with
+ * the others of its group; a phone with two messages in the group goes
+ * one by one. Both leave the same rows: the complaint routed, the
+ * ledger, the acknowledgement and the unit's notices. */
+START_TEST(test_batched_same_rows)
+{
+	static const char text[] = "PA Den duong hong truoc nha so 12 #00004";
+	long before = batched_total();
+	PGconn *hold;
+	char *a, *b;
+
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "INSERT INTO pakn.official (unit_code, name, "
+	                        "phone, role) VALUES ('00004', 'Cán bộ A', "
+	                        "'+84913600001', 'officer'), ('00004', "
+	                        "'Chủ tịch B', '+84913600002', 'leader')"),
+	    0);
+	hold = hold_processing();
+	/* same-0 and same-3 alone from their phones (set-based); same-1
+	 * and same-2 from one phone (one by one, in order). */
+	ck_assert_int_eq(at_one("same-0", "+84913800000", text), 200);
+	ck_assert_int_eq(at_one("same-1", "+84913800001", text), 200);
+	ck_assert_int_eq(
+	    at_one("same-2", "+84913800001", "PA Rac thai ngap duong #00004"),
+	    200);
+	ck_assert_int_eq(at_one("same-3", "+84913800003", text), 200);
+	sleep_ms(300);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 4);
+	PQfinish(hold);
+	wait_processed("same-%", 20);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 4);
+	ck_assert_int_eq(batched_total() - before, 2);
+	a = complaint_trace("same-0");
+	b = complaint_trace("same-1");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "new_complaint") != NULL &&
+	                  strstr(a, "+84913600001") != NULL &&
+	                  strstr(a, "+84913600002") != NULL &&
+	                  strstr(a, "ack") != NULL,
+	              "%s", a);
+	free(b);
+	b = complaint_trace("same-3");
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	/* The phone's two in the order they came. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.complaint c1, pakn.complaint "
+	             "c2, pakn.inbound_message m1, pakn.inbound_message m2 "
+	             "WHERE m1.gateway_msg_id = 'same-1' AND c1.inbound_id = "
+	             "m1.id AND m2.gateway_msg_id = 'same-2' AND c2.inbound_id "
+	             "= m2.id AND c1.id < c2.id AND m1.processed_at <= "
+	             "m2.processed_at",
+	             NULL),
+	    1);
+	ck_assert_int_eq(sql_exec_db("pakn",
+	                             "DELETE FROM pakn.official WHERE phone IN "
+	                             "('+84913600001', '+84913600002')"),
+	                 0);
+}
+END_TEST
+
+/* A group whose set-based call fails goes one by one: the complaint that
+ * fails is marked failed with the reason, each other one is processed
+ * once (one acknowledgement). */
+START_TEST(test_batch_fails)
+{
+	long before = batched_total();
+	PGconn *hold;
+	char *err, *found;
+
+	harness_expect_log("failed: test refuses");
+	harness_expect_log("test refuses");
+	harness_expect_pg("test refuses");
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "CREATE OR REPLACE FUNCTION pakn.test_refuse() RETURNS "
+	                "trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.text LIKE "
+	                "'%BOOM%' THEN RAISE EXCEPTION 'test refuses %', "
+	                "NEW.text; END IF; RETURN NEW; END $$"),
+	    0);
+	ck_assert_int_eq(sql_exec_db("pakn",
+	                             "CREATE TRIGGER test_refuse BEFORE INSERT "
+	                             "ON pakn.complaint FOR EACH ROW EXECUTE "
+	                             "FUNCTION pakn.test_refuse()"),
+	                 0);
+	hold = hold_processing();
+	for (int i = 0; i < 21; i++) {
+		char id[32], from[32];
+
+		snprintf(id, sizeof id, "bfail-%d", i);
+		snprintf(from, sizeof from, "+8491382%04d", i);
+		ck_assert_int_eq(
+		    at_one(id, from,
+		           i < 20 ? "PA Den duong hong truoc nha #00004"
+		                  : "PA BOOM o day #00004"),
+		    200);
+	}
+	PQfinish(hold);
+	wait_processed("bfail-%", 20);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),
+	    0);
+	err =
+	    sql_value("SELECT state || ': ' || error FROM "
+	              "pakn.inbound_message WHERE gateway_msg_id = 'bfail-20'",
+	              NULL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "failed: test refuses") == err, "%s", err);
+	free(err);
+	ck_assert_int_eq(count_where("bfail-%", "m.state = 'done' AND (SELECT "
+	                                        "count(*) FROM pakn.outbox o "
+	                                        "WHERE o.inbound_id = m.id "
+	                                        "AND o.kind = 'ack') = 1"),
+	                 20);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
+	                          "pakn.inbound_message m ON m.id = "
+	                          "c.inbound_id WHERE m.gateway_msg_id LIKE "
+	                          "'bfail-%'",
+	                          NULL),
+	                 20);
+	/* Not set-based: the group's call failed, they went one by one. */
+	ck_assert_int_eq(batched_total() - before, 0);
+	found = log_grep(D->log, 0, "go one by one");
+	ck_assert_ptr_nonnull(found);
+	free(found);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 intake_suite(void)
@@ -454,6 +663,8 @@ intake_suite(void)
 
 	tcase_add_test(tc, test_failed_message);
 	tcase_add_test(tc, test_two_instances);
+	tcase_add_test(tc, test_batched_same_rows);
+	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
 	tcase_add_test(tc, test_database_outage);

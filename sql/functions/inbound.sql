@@ -306,6 +306,260 @@ BEGIN
 END;
 $$;
 
+-- Process a batch of claimed messages in one call (paknd's processing
+-- worker): p_msgs, a JSON array in the order they came, of objects with
+-- pakn.intake_process's arguments (id, kind, keyword, ticket, ticket_ok,
+-- unit, rating, text, sender_flag, limits, category), the categories
+-- found with the keywords of p_category_version. Returns one row per
+-- message, as pakn.intake_process does, and whether it was processed
+-- with the others (batched) or alone.
+--
+-- The common case is set-based: new complaints with a keyword (PA) that
+-- name a unit's code, each from a phone with no other message in the
+-- batch, from a sender with no flag, no ban and under its limits, whose
+-- category paknd's classifier found with the current keywords. For all
+-- of them at once: the complaint rows, routed (pakn.route_fields), the
+-- ledger's received, routed and assigned, the acknowledgement and the
+-- unit's notices (pakn.notice_recipients), the messages marked done; a
+-- few statements for the batch, not a dozen calls a message. The
+-- rows are those pakn.intake_process would write, in the same order.
+-- Every other message, and any of those that is not what it seemed once
+-- its phone is locked, goes through pakn.intake_process one by one,
+-- after them, in the order they came (a phone's messages in order: a
+-- phone with several messages here is never in the set-based part).
+-- An error fails the whole call; paknd then runs the batch's messages
+-- one by one (pakn.intake_process), so that only the failing one is
+-- marked failed.
+CREATE OR REPLACE FUNCTION pakn.intake_process_batch(p_owner text,
+	p_msgs jsonb, p_category_version bigint)
+RETURNS TABLE (message_id bigint, replies integer, sender_flag text,
+	abuse_flag text, state text, error text, batched boolean)
+LANGUAGE plpgsql
+-- Generic plans (as pakn.intake_process).
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_current boolean;
+	v_phones text[];
+	v_to text[];
+	v_ids bigint[];
+	v_fast bigint[];
+	v_new pakn.complaint[];
+	v_replies jsonb;
+	r record;
+	p record;
+BEGIN
+	v_current := p_category_version IS NOT DISTINCT FROM
+		(SELECT v.version FROM pakn.category_version v);
+	-- The candidates: the batch's messages still leased to p_owner, of
+	-- phones with one message in the batch (and not a number messages
+	-- of the batch came to), that read as such a complaint. Their citizens are created and locked (in one order) so
+	-- that the limits are counted exactly, as pakn.handle_inbound_checked
+	-- does.
+	SELECT array_agg(m.msisdn), array_agg(DISTINCT m.shortcode)
+	  INTO v_phones, v_to
+	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint)
+	  JOIN pakn.inbound_message m ON m.id = a.id;
+	SELECT array_agg(m.id ORDER BY m.id) INTO v_ids
+	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
+		keyword boolean, unit text, sender_flag text, category text)
+	  JOIN pakn.inbound_message m ON m.id = a.id
+	 WHERE v_current AND a.kind = 'complaint' AND a.keyword
+	   AND a.sender_flag IS NULL AND a.category IS NOT NULL
+	   AND m.state = 'new' AND m.lease_owner = p_owner
+	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = a.unit)
+	   AND EXISTS (SELECT 1 FROM pakn.category c WHERE c.code = a.category)
+	   AND (SELECT count(*) FROM unnest(v_phones) x
+		 WHERE x = m.msisdn) = 1
+	   AND NOT m.msisdn = ANY (v_to);
+	IF v_ids IS NOT NULL THEN
+		INSERT INTO pakn.citizen (msisdn)
+		SELECT m.msisdn FROM pakn.inbound_message m
+		 WHERE m.id = ANY (v_ids) ORDER BY m.msisdn
+		ON CONFLICT (msisdn) DO NOTHING;
+		PERFORM 1 FROM pakn.citizen c
+		 WHERE c.msisdn IN (SELECT m.msisdn FROM pakn.inbound_message m
+			WHERE m.id = ANY (v_ids))
+		 ORDER BY c.msisdn FOR NO KEY UPDATE;
+		-- Locked, still new and ours, not an own number, not banned,
+		-- and under the limits pakn.abuse_check counts (an official or
+		-- a unit has none).
+		SELECT array_agg(m.id ORDER BY m.id) INTO v_fast
+		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, limits jsonb)
+		  JOIN pakn.inbound_message m ON m.id = a.id
+		 WHERE m.id = ANY (v_ids)
+		   AND m.state = 'new' AND m.lease_owner = p_owner
+		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
+			WHERE n.number = m.msisdn)
+		   AND NOT EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = m.msisdn)
+		   AND (pakn.abuse_exempt(m.msisdn) OR (
+			(coalesce((a.limits->>'repeat_window')::integer, 0) = 0
+			 OR NOT pakn.abuse_repeated(m.gateway, m.gateway_msg_id,
+				m.msisdn, m.body,
+				(a.limits->>'repeat_window')::integer))
+			AND (pakn.abuse_limit(a.limits, 'replies_per_day') = 2147483647
+			 OR (SELECT count(*) FROM pakn.outbox o
+				WHERE o.msisdn = m.msisdn
+				  AND o.created_at >= pakn.local_midnight(now()))
+			    < pakn.abuse_limit(a.limits, 'replies_per_day'))
+			AND (pakn.abuse_limit(a.limits, 'complaints_per_hour') = 2147483647
+			 OR (SELECT count(*) FROM pakn.complaint c
+				WHERE c.msisdn = m.msisdn
+				  AND c.created_at > now() - interval '1 hour')
+			    < pakn.abuse_limit(a.limits, 'complaints_per_hour'))
+			AND (pakn.abuse_limit(a.limits, 'complaints_per_day') = 2147483647
+			 OR (SELECT count(*) FROM pakn.complaint c
+				WHERE c.msisdn = m.msisdn
+				  AND c.created_at >= pakn.local_midnight(now()))
+			    < pakn.abuse_limit(a.limits, 'complaints_per_day'))));
+	END IF;
+	IF v_fast IS NOT NULL THEN
+		-- The numbers messages came to are ours (pakn.handle_inbound).
+		INSERT INTO pakn.own_number (number, gateway)
+		SELECT DISTINCT ON (m.shortcode) m.shortcode, m.gateway
+		  FROM pakn.inbound_message m
+		 WHERE m.id = ANY (v_fast)
+		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
+			WHERE n.number = m.shortcode)
+		 ORDER BY m.shortcode, m.id
+		ON CONFLICT DO NOTHING;
+		-- The complaints (pakn.complaint_new), routed at their unit, in
+		-- the order the messages came (their tickets too).
+		WITH f AS (
+			SELECT m.id, m.msisdn, m.gateway, a.text, a.unit, cat,
+				pakn.ticket_encode(nextval('pakn.ticket_seq')) AS ticket
+			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
+				unit text, category text)
+			  JOIN pakn.inbound_message m ON m.id = a.id
+			  JOIN pakn.category cat ON cat.code = a.category
+			 WHERE m.id = ANY (v_fast)
+			 ORDER BY m.id),
+		g AS (
+			SELECT f.*, jsonb_populate_record(NULL::pakn.complaint,
+				jsonb_build_object('ticket', f.ticket,
+				'category_code', (f.cat).code,
+				'sensitive', (f.cat).sensitive,
+				'triage', (f.cat).code = 'general'
+					AND pakn.fits_no_category(f.text),
+				'created_at', now())) AS c
+			  FROM f),
+		-- Where each goes, once for each category, place and triage
+		-- (all that pakn.route_fields reads of a new complaint).
+		k AS (
+			SELECT DISTINCT ON ((g.c).category_code, (g.c).sensitive,
+				(g.c).triage, g.unit) g.c, g.unit
+			  FROM g),
+		rf AS (
+			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
+				k.unit, r.unit AS responsible, r.due_at, r.desk_reason
+			  FROM k CROSS JOIN LATERAL pakn.route_fields(k.c, k.unit) r),
+		i AS (
+			INSERT INTO pakn.complaint AS x (ticket, msisdn, gateway,
+				inbound_id, category_code, dimension, sensitive, status,
+				text, triage, location_unit, responsible_unit, routed_at,
+				due_at, desk_reason)
+			SELECT (g.c).ticket, g.msisdn, g.gateway, g.id,
+				(g.cat).code, (g.cat).dimension, (g.cat).sensitive, 'open',
+				g.text, (g.c).triage, g.unit, rf.responsible, now(),
+				rf.due_at, rf.desk_reason
+			  FROM g JOIN rf ON rf.category_code = (g.c).category_code
+				AND rf.sensitive = (g.c).sensitive
+				AND rf.triage = (g.c).triage AND rf.unit = g.unit
+			 ORDER BY g.id
+			RETURNING x)
+		SELECT array_agg(i.x ORDER BY (i.x).id) INTO v_new FROM i;
+		-- The ledger: received, routed, assigned, complaint by complaint.
+		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
+			event, reason, detail)
+		SELECT c.id, e.actor, NULL, e.event, NULL, e.detail
+		  FROM unnest(v_new) c
+		 CROSS JOIN LATERAL (VALUES
+			(1, 'citizen', 'received', jsonb_build_object('category',
+				c.category_code, 'keyword', true)),
+			(2, 'system', 'routed', jsonb_build_object('location',
+				c.location_unit, 'unit', c.responsible_unit,
+				'due_at', c.due_at)),
+			(3, 'system', 'assigned', jsonb_build_object('unit',
+				c.responsible_unit))) e(n, actor, event, detail)
+		 ORDER BY c.id, e.n;
+		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
+		-- a recipient found above the unit gets the fallback text when
+		-- there is one), complaint by complaint.
+		WITH v AS (
+			SELECT c.id, c.gateway, c.msisdn, c.inbound_id,
+				c.responsible_unit, pakn.complaint_vars(c.id) AS vars
+			  FROM unnest(v_new) c),
+		u AS (
+			SELECT DISTINCT v.responsible_unit FROM v),
+		rcp AS (
+			SELECT u.responsible_unit, nr.r_phone, nr.r_fallback, nr.n
+			  FROM u CROSS JOIN LATERAL pakn.notice_recipients(
+				u.responsible_unit, '{officer,leader}')
+				WITH ORDINALITY nr(r_phone, r_unit, r_fallback, n)),
+		o AS (
+			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, 'ack' AS kind,
+				v.vars, v.inbound_id
+			  FROM v
+			UNION ALL
+			SELECT v.id, rcp.n, v.gateway, rcp.r_phone,
+				CASE WHEN rcp.r_fallback AND EXISTS (SELECT 1
+					FROM pakn.template t
+					WHERE t.code = 'new_complaint_fallback')
+				THEN 'new_complaint_fallback' ELSE 'new_complaint' END,
+				v.vars, NULL
+			  FROM v JOIN rcp USING (responsible_unit)),
+		q AS (
+			INSERT INTO pakn.outbox (gateway, msisdn, body, kind,
+				complaint_id, inbound_id)
+			SELECT o.gateway, o.msisdn, pakn.render(o.kind, o.vars), o.kind,
+				o.id, o.inbound_id
+			  FROM o ORDER BY o.id, o.n)
+		-- The SMS queued, as pakn.reply counts them (one a row, even
+		-- one an outbox trigger leaves out).
+		SELECT jsonb_object_agg(x.inbound_id::text, y.n) INTO v_replies
+		  FROM unnest(v_new) x
+		  JOIN (SELECT o.id, count(*)::integer AS n FROM o GROUP BY o.id) y
+		    ON y.id = x.id;
+		UPDATE pakn.inbound_message i
+		   SET state = 'done', processed_at = clock_timestamp(),
+			lease_owner = NULL, lease_until = NULL
+		 WHERE i.id = ANY (v_fast);
+	END IF;
+	-- The others, one by one, in the order they came.
+	FOR r IN SELECT a.*
+		  FROM jsonb_array_elements(p_msgs) WITH ORDINALITY e(j, n)
+		 CROSS JOIN LATERAL jsonb_to_record(e.j) AS a(id bigint,
+			kind text, keyword boolean, ticket text, ticket_ok boolean,
+			unit text, rating integer, text text, sender_flag text,
+			limits jsonb, category text)
+		 ORDER BY e.n LOOP
+		IF r.id = ANY (coalesce(v_fast, '{}')) THEN
+			message_id := r.id;
+			replies := (v_replies->>(r.id::text))::integer;
+			sender_flag := NULL;
+			abuse_flag := NULL;
+			state := 'done';
+			error := NULL;
+			batched := true;
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		SELECT * INTO p FROM pakn.intake_process(r.id, p_owner, r.kind,
+			r.keyword, r.ticket, r.ticket_ok, r.unit, r.rating, r.text,
+			r.sender_flag, r.limits, r.category, p_category_version) x;
+		message_id := p.message_id;
+		replies := p.replies;
+		sender_flag := p.sender_flag;
+		abuse_flag := p.abuse_flag;
+		state := p.state;
+		error := p.error;
+		batched := false;
+		RETURN NEXT;
+	END LOOP;
+END;
+$$;
+
 -- A claimed message whose processing failed (p_error: the database's
 -- message) is marked failed, not retried, visible to operators. Whether
 -- it was (false: processed or claimed elsewhere meanwhile).
