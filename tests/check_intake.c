@@ -466,7 +466,8 @@ at_one(const char *id, const char *from, const char *text)
 }
 
 /* Hold the processing worker off: a connection of the test takes the 128
- * advisory locks its claims try (pakn.intake_claim). PQfinish lets go. */
+ * advisory locks its claims try (pakn.intake_claim); requests do not wait
+ * for the backlog to settle meanwhile. release_processing lets go. */
 static PGconn *
 hold_processing(void)
 {
@@ -481,7 +482,16 @@ hold_processing(void)
 	                "generate_series(0, 127) b");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
+	harness_no_settle = 1;
 	return c;
+}
+
+/* Let the processing worker claim again. */
+static void
+release_processing(PGconn *c)
+{
+	PQfinish(c);
+	harness_no_settle = 0;
 }
 
 /* pakn_processed_batched_total of D's /metrics. */
@@ -553,7 +563,7 @@ START_TEST(test_batched_same_rows)
 	ck_assert_int_eq(at_one("same-3", "+84913800003", text), 200);
 	sleep_ms(300);
 	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 4);
-	PQfinish(hold);
+	release_processing(hold);
 	wait_processed("same-%", 20);
 	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 4);
 	ck_assert_int_eq(batched_total() - before, 2);
@@ -623,7 +633,7 @@ START_TEST(test_batch_fails)
 		                  : "PA BOOM o day #00004"),
 		    200);
 	}
-	PQfinish(hold);
+	release_processing(hold);
 	wait_processed("bfail-%", 20);
 	ck_assert_int_eq(
 	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),

@@ -341,6 +341,8 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	v_current boolean;
+	v_all bigint[];
+	v_rows pakn.inbound_message[];
 	v_phones text[];
 	v_to text[];
 	v_ids bigint[];
@@ -357,14 +359,21 @@ BEGIN
 	-- of the batch came to), that read as such a complaint. Their citizens are created and locked (in one order) so
 	-- that the limits are counted exactly, as pakn.handle_inbound_checked
 	-- does.
+	-- The batch's rows, locked (as pakn.intake_process locks its
+	-- message), fetched by their ids alone: joined with the JSON, whose
+	-- size the planner does not know, they could be found by scanning
+	-- every waiting message for each of the batch's.
+	v_all := ARRAY(SELECT (e->>'id')::bigint
+		FROM jsonb_array_elements(p_msgs) e);
+	v_rows := ARRAY(SELECT m FROM pakn.inbound_message m
+		WHERE m.id = ANY (v_all) ORDER BY m.id FOR UPDATE);
 	SELECT array_agg(m.msisdn), array_agg(DISTINCT m.shortcode)
 	  INTO v_phones, v_to
-	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint)
-	  JOIN pakn.inbound_message m ON m.id = a.id;
+	  FROM unnest(v_rows) m;
 	SELECT array_agg(m.id ORDER BY m.id) INTO v_ids
 	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
 		keyword boolean, unit text, sender_flag text, category text)
-	  JOIN pakn.inbound_message m ON m.id = a.id
+	  JOIN unnest(v_rows) m ON m.id = a.id
 	 WHERE v_current AND a.kind = 'complaint' AND a.keyword
 	   AND a.sender_flag IS NULL AND a.category IS NOT NULL
 	   AND m.state = 'new' AND m.lease_owner = p_owner
@@ -375,21 +384,19 @@ BEGIN
 	   AND NOT m.msisdn = ANY (v_to);
 	IF v_ids IS NOT NULL THEN
 		INSERT INTO pakn.citizen (msisdn)
-		SELECT m.msisdn FROM pakn.inbound_message m
+		SELECT m.msisdn FROM unnest(v_rows) m
 		 WHERE m.id = ANY (v_ids) ORDER BY m.msisdn
 		ON CONFLICT (msisdn) DO NOTHING;
 		PERFORM 1 FROM pakn.citizen c
-		 WHERE c.msisdn IN (SELECT m.msisdn FROM pakn.inbound_message m
+		 WHERE c.msisdn IN (SELECT m.msisdn FROM unnest(v_rows) m
 			WHERE m.id = ANY (v_ids))
 		 ORDER BY c.msisdn FOR NO KEY UPDATE;
-		-- Locked, still new and ours, not an own number, not banned,
-		-- and under the limits pakn.abuse_check counts (an official or
-		-- a unit has none).
+		-- Not an own number, not banned, and under the limits
+		-- pakn.abuse_check counts (an official or a unit has none).
 		SELECT array_agg(m.id ORDER BY m.id) INTO v_fast
 		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, limits jsonb)
-		  JOIN pakn.inbound_message m ON m.id = a.id
+		  JOIN unnest(v_rows) m ON m.id = a.id
 		 WHERE m.id = ANY (v_ids)
-		   AND m.state = 'new' AND m.lease_owner = p_owner
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = m.msisdn)
@@ -418,7 +425,7 @@ BEGIN
 		-- The numbers messages came to are ours (pakn.handle_inbound).
 		INSERT INTO pakn.own_number (number, gateway)
 		SELECT DISTINCT ON (m.shortcode) m.shortcode, m.gateway
-		  FROM pakn.inbound_message m
+		  FROM unnest(v_rows) m
 		 WHERE m.id = ANY (v_fast)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.shortcode)
@@ -431,7 +438,7 @@ BEGIN
 				pakn.ticket_encode(nextval('pakn.ticket_seq')) AS ticket
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
 				unit text, category text)
-			  JOIN pakn.inbound_message m ON m.id = a.id
+			  JOIN unnest(v_rows) m ON m.id = a.id
 			  JOIN pakn.category cat ON cat.code = a.category
 			 WHERE m.id = ANY (v_fast)
 			 ORDER BY m.id),
@@ -509,12 +516,17 @@ BEGIN
 				THEN 'new_complaint_fallback' ELSE 'new_complaint' END,
 				v.vars, NULL
 			  FROM v JOIN rcp USING (responsible_unit)),
+		-- Each text once: the unit's notices of a complaint are alike.
+		b AS (
+			SELECT x.id, x.kind, pakn.render(x.kind, x.vars) AS body
+			  FROM (SELECT DISTINCT ON (o.id, o.kind) o.id, o.kind, o.vars
+				  FROM o) x),
 		q AS (
 			INSERT INTO pakn.outbox (gateway, msisdn, body, kind,
 				complaint_id, inbound_id)
-			SELECT o.gateway, o.msisdn, pakn.render(o.kind, o.vars), o.kind,
-				o.id, o.inbound_id
-			  FROM o ORDER BY o.id, o.n)
+			SELECT o.gateway, o.msisdn, b.body, o.kind, o.id, o.inbound_id
+			  FROM o JOIN b ON b.id = o.id AND b.kind = o.kind
+			 ORDER BY o.id, o.n)
 		-- The SMS queued, as pakn.reply counts them (one a row, even
 		-- one an outbox trigger leaves out).
 		SELECT jsonb_object_agg(x.inbound_id::text, y.n) INTO v_replies
