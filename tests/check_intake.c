@@ -535,10 +535,11 @@ complaint_trace(const char *msg_id)
 	return t;
 }
 
-/* A new complaint naming its commune's code is processed set-based with
- * the others of its group; a phone with two messages in the group goes
- * one by one. Both leave the same rows: the complaint routed, the
- * ledger, the acknowledgement and the unit's notices. */
+/* A new complaint naming its commune's code, with the keyword or
+ * without, is processed set-based with the others of its group; a phone
+ * with two messages in the group goes one by one. Both leave the same
+ * rows: the complaint routed, the ledger, the acknowledgement and the
+ * unit's notices. */
 START_TEST(test_batched_same_rows)
 {
 	static const char text[] = "PA Den duong hong truoc nha so 12 #00004";
@@ -561,12 +562,19 @@ START_TEST(test_batched_same_rows)
 	    at_one("same-2", "+84913800001", "PA Rac thai ngap duong #00004"),
 	    200);
 	ck_assert_int_eq(at_one("same-3", "+84913800003", text), 200);
+	/* The same without the keyword: same-4 alone, same-5 then same-6
+	 * from one phone. */
+	ck_assert_int_eq(at_one("same-4", "+84913800004", text + 3), 200);
+	ck_assert_int_eq(at_one("same-5", "+84913800005", text + 3), 200);
+	ck_assert_int_eq(at_one("same-6", "+84913800005",
+	                        "PA Rac thai ngap duong #00004"),
+	                 200);
 	sleep_ms(300);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 4);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 7);
 	release_processing(hold);
 	wait_processed("same-%", 20);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 4);
-	ck_assert_int_eq(batched_total() - before, 2);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 7);
+	ck_assert_int_eq(batched_total() - before, 3);
 	a = complaint_trace("same-0");
 	b = complaint_trace("same-1");
 	ck_assert_str_eq(a, b);
@@ -578,6 +586,14 @@ START_TEST(test_batched_same_rows)
 	free(b);
 	b = complaint_trace("same-3");
 	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	a = complaint_trace("same-4");
+	b = complaint_trace("same-5");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "ack_nokeyword") != NULL &&
+	                  strstr(a, "\"keyword\": false") != NULL,
+	              "%s", a);
 	free(a);
 	free(b);
 	/* The phone's two in the order they came. */

@@ -314,7 +314,8 @@ $$;
 -- message, as pakn.intake_process does, and whether it was processed
 -- with the others (batched) or alone.
 --
--- The common case is set-based: new complaints with a keyword (PA) that
+-- The common case is set-based: new complaints (with a keyword, PA, or
+-- a bare text from a phone with no complaint waiting for its place) that
 -- name a unit's code, each from a phone with no other message in the
 -- batch, from a sender with no flag, no ban and under its limits, whose
 -- category paknd's classifier found with the current keywords. For all
@@ -356,9 +357,9 @@ BEGIN
 		(SELECT v.version FROM pakn.category_version v);
 	-- The candidates: the batch's messages still leased to p_owner, of
 	-- phones with one message in the batch (and not a number messages
-	-- of the batch came to), that read as such a complaint. Their citizens are created and locked (in one order) so
-	-- that the limits are counted exactly, as pakn.handle_inbound_checked
-	-- does.
+	-- of the batch came to), that read as such a complaint. Their
+	-- citizens are created and locked (in one order) so that the limits
+	-- are counted exactly, as pakn.handle_inbound_checked does.
 	-- The batch's rows, locked (as pakn.intake_process locks its
 	-- message), fetched by their ids alone: joined with the JSON, whose
 	-- size the planner does not know, they could be found by scanning
@@ -374,7 +375,8 @@ BEGIN
 	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
 		keyword boolean, unit text, sender_flag text, category text)
 	  JOIN unnest(v_rows) m ON m.id = a.id
-	 WHERE v_current AND a.kind = 'complaint' AND a.keyword
+	 WHERE v_current AND a.kind = 'complaint'
+	   AND (a.keyword OR pakn.pending_location(m.msisdn) IS NULL)
 	   AND a.sender_flag IS NULL AND a.category IS NOT NULL
 	   AND m.state = 'new' AND m.lease_owner = p_owner
 	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = a.unit)
@@ -481,9 +483,11 @@ BEGIN
 			event, reason, detail)
 		SELECT c.id, e.actor, NULL, e.event, NULL, e.detail
 		  FROM unnest(v_new) c
+		  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, keyword boolean)
+		    ON a.id = c.inbound_id
 		 CROSS JOIN LATERAL (VALUES
 			(1, 'citizen', 'received', jsonb_build_object('category',
-				c.category_code, 'keyword', true)),
+				c.category_code, 'keyword', a.keyword)),
 			(2, 'system', 'routed', jsonb_build_object('location',
 				c.location_unit, 'unit', c.responsible_unit,
 				'due_at', c.due_at)),
@@ -495,8 +499,12 @@ BEGIN
 		-- there is one), complaint by complaint.
 		WITH v AS (
 			SELECT c.id, c.gateway, c.msisdn, c.inbound_id,
-				c.responsible_unit, pakn.complaint_vars(c.id) AS vars
-			  FROM unnest(v_new) c),
+				c.responsible_unit, pakn.complaint_vars(c.id) AS vars,
+				CASE WHEN a.keyword THEN 'ack' ELSE 'ack_nokeyword' END
+					AS ack
+			  FROM unnest(v_new) c
+			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
+				keyword boolean) ON a.id = c.inbound_id),
 		u AS (
 			SELECT DISTINCT v.responsible_unit FROM v),
 		rcp AS (
@@ -505,7 +513,7 @@ BEGIN
 				u.responsible_unit, '{officer,leader}')
 				WITH ORDINALITY nr(r_phone, r_unit, r_fallback, n)),
 		o AS (
-			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, 'ack' AS kind,
+			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, v.ack AS kind,
 				v.vars, v.inbound_id
 			  FROM v
 			UNION ALL
