@@ -454,12 +454,13 @@ BEGIN
 				'created_at', now())) AS c
 			  FROM f),
 		-- Where each goes, once for each category, place and triage
-		-- (all that pakn.route_fields reads of a new complaint).
+		-- (all that pakn.route_fields reads of a new complaint;
+		-- materialized, or the planner calls it for every complaint).
 		k AS (
 			SELECT DISTINCT ON ((g.c).category_code, (g.c).sensitive,
 				(g.c).triage, g.unit) g.c, g.unit
 			  FROM g),
-		rf AS (
+		rf AS MATERIALIZED (
 			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
 				k.unit, r.unit AS responsible, r.due_at, r.desk_reason
 			  FROM k CROSS JOIN LATERAL pakn.route_fields(k.c, k.unit) r),
@@ -507,7 +508,8 @@ BEGIN
 				keyword boolean) ON a.id = c.inbound_id),
 		u AS (
 			SELECT DISTINCT v.responsible_unit FROM v),
-		rcp AS (
+		-- Once for each unit (materialized, as rf above).
+		rcp AS MATERIALIZED (
 			SELECT u.responsible_unit, nr.r_phone, nr.r_fallback, nr.n
 			  FROM u CROSS JOIN LATERAL pakn.notice_recipients(
 				u.responsible_unit, '{officer,leader}')
