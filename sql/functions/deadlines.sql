@@ -17,17 +17,26 @@ END;
 $$;
 
 -- The date n working days after d (day 1 is the next working day).
--- One query over the days ahead (as pakn.is_working_day decides each),
--- not a call of it per day: a complaint's due date is n = 10 to 45 days
--- out. Within 2n + 60 days there are always n working days (the longest
--- run of days off, Tết and a weekend, is under 10 days).
+-- Beyond a few days, one query over the days ahead (as
+-- pakn.is_working_day decides each), not a call of it per day: a
+-- complaint's due date is n = 10 to 45 days out. Within 2n + 60 days
+-- there are always n working days (the longest run of days off, Tết and
+-- a weekend, is under 10 days).
 CREATE OR REPLACE FUNCTION pakn.add_working_days(d date, n integer) RETURNS date
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	r date;
+	r date := d;
+	left_ integer := n;
 BEGIN
-	IF n <= 0 THEN
-		RETURN d;
+	-- A few days: day by day is cheaper than the query.
+	IF n <= 5 THEN
+		WHILE left_ > 0 LOOP
+			r := r + 1;
+			IF pakn.is_working_day(r) THEN
+				left_ := left_ - 1;
+			END IF;
+		END LOOP;
+		RETURN r;
 	END IF;
 	SELECT x.day INTO r
 	  FROM (SELECT g::date AS day, row_number() OVER (ORDER BY g) AS k
@@ -83,18 +92,22 @@ CREATE OR REPLACE FUNCTION pakn.deadline_run(p_remind_days integer,
 LANGUAGE plpgsql AS $$
 DECLARE
 	c pakn.complaint;
+	v_remind date;
 BEGIN
 	reminded := 0; escalated := 0; closed := 0; sms := 0;
 	locked := pg_try_advisory_xact_lock(7141747);
 	IF NOT locked THEN
 		RETURN;
 	END IF;
+	-- Reminded: due on or before this day (computed once, not for every
+	-- open complaint).
+	v_remind := pakn.add_working_days(pakn.local_date(now()),
+		p_remind_days);
 	FOR c IN SELECT * FROM pakn.complaint
 		  WHERE status = 'open' AND suspended_on IS NULL
 		    AND now() < coalesce(new_due_at, due_at)
 		    AND reminded_for IS DISTINCT FROM coalesce(new_due_at, due_at)
-		    AND pakn.add_working_days(pakn.local_date(now()), p_remind_days)
-			>= pakn.local_date(coalesce(new_due_at, due_at)
+		    AND v_remind >= pakn.local_date(coalesce(new_due_at, due_at)
 				- interval '1 second')
 		  ORDER BY coalesce(new_due_at, due_at) LIMIT p_limit
 		  FOR UPDATE SKIP LOCKED LOOP
