@@ -121,7 +121,12 @@ sender(int port, const char *prefix, double seconds, const char *path)
 
 	harness_no_settle = 1;
 	while (now_secs() < end) {
-		at_burst(port, prefix, first, 20, 97, "Duong ngap nuoc",
+		/* Every other burst names the commune: those complaints are
+		 * processed set-based (unless their phone has another message
+		 * in the group), the others one by one. */
+		at_burst(port, prefix, first, 20, 97,
+		         first / 20 % 2 ? "PA Duong ngap nuoc #00004"
+		                        : "Duong ngap nuoc",
 		         status);
 		for (int i = 0; i < 20; i++)
 			fprintf(f, "%s-%d %ld\n", prefix, first + i, status[i]);
