@@ -571,9 +571,9 @@ START_TEST(test_batched_same_rows)
 	 * from one phone. */
 	ck_assert_int_eq(at_one("same-4", "+84913800004", text + 3), 200);
 	ck_assert_int_eq(at_one("same-5", "+84913800005", text + 3), 200);
-	ck_assert_int_eq(at_one("same-6", "+84913800005",
-	                        "PA Rac thai ngap duong #00004"),
-	                 200);
+	ck_assert_int_eq(
+	    at_one("same-6", "+84913800005", "PA Rac thai ngap duong #00004"),
+	    200);
 	sleep_ms(300);
 	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 7);
 	release_processing(hold);
