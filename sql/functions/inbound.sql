@@ -355,11 +355,6 @@ DECLARE
 BEGIN
 	v_current := p_category_version IS NOT DISTINCT FROM
 		(SELECT v.version FROM pakn.category_version v);
-	-- The candidates: the batch's messages still leased to p_owner, of
-	-- phones with one message in the batch (and not a number messages
-	-- of the batch came to), that read as such a complaint. Their
-	-- citizens are created and locked (in one order) so that the limits
-	-- are counted exactly, as pakn.handle_inbound_checked does.
 	-- The batch's rows, locked (as pakn.intake_process locks its
 	-- message), fetched by their ids alone: joined with the JSON, whose
 	-- size the planner does not know, they could be found by scanning
@@ -371,12 +366,16 @@ BEGIN
 	SELECT array_agg(m.msisdn), array_agg(DISTINCT m.shortcode)
 	  INTO v_phones, v_to
 	  FROM unnest(v_rows) m;
+	-- The candidates: the batch's messages still leased to p_owner, of
+	-- phones with one message in the batch (and not a number messages
+	-- of the batch came to), that read as such a complaint. Their
+	-- citizens are created and locked (in one order) so that the limits
+	-- are counted exactly, as pakn.handle_inbound_checked does.
 	SELECT array_agg(m.id ORDER BY m.id) INTO v_ids
 	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
 		keyword boolean, unit text, sender_flag text, category text)
 	  JOIN unnest(v_rows) m ON m.id = a.id
 	 WHERE v_current AND a.kind = 'complaint'
-	   AND (a.keyword OR pakn.pending_location(m.msisdn) IS NULL)
 	   AND a.sender_flag IS NULL AND a.category IS NOT NULL
 	   AND m.state = 'new' AND m.lease_owner = p_owner
 	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = a.unit)
@@ -393,12 +392,16 @@ BEGIN
 		 WHERE c.msisdn IN (SELECT m.msisdn FROM unnest(v_rows) m
 			WHERE m.id = ANY (v_ids))
 		 ORDER BY c.msisdn FOR NO KEY UPDATE;
-		-- Not an own number, not banned, and under the limits
-		-- pakn.abuse_check counts (an official or a unit has none).
+		-- A bare text only when no complaint of the phone waits for its
+		-- place (else it may be that place: pakn.handle_sms); not an own
+		-- number, not banned, and under the limits pakn.abuse_check
+		-- counts (an official or a unit has none).
 		SELECT array_agg(m.id ORDER BY m.id) INTO v_fast
-		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, limits jsonb)
+		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, keyword boolean,
+			limits jsonb)
 		  JOIN unnest(v_rows) m ON m.id = a.id
 		 WHERE m.id = ANY (v_ids)
+		   AND (a.keyword OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = m.msisdn)
