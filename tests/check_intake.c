@@ -403,20 +403,18 @@ START_TEST(test_two_instances)
 }
 END_TEST
 
-/* A message whose command fails is marked failed with the reason; the
- * other messages of its batch are processed. */
-START_TEST(test_failed_message)
+/* From now on a complaint whose text holds BOOM fails (a trigger raises
+ * "test refuses"), until refuse_boom_end. */
+static void
+refuse_boom(void)
 {
-	long status[30];
-	char *err;
-
 	harness_expect_log("failed: test refuses");
 	harness_expect_log("test refuses"); /* the pool's warning */
 	harness_expect_pg("test refuses");
 	ck_assert_int_eq(
 	    sql_exec_db("pakn",
-	                "CREATE FUNCTION pakn.test_refuse() RETURNS trigger "
-	                "LANGUAGE plpgsql AS $$ BEGIN IF NEW.text LIKE "
+	                "CREATE OR REPLACE FUNCTION pakn.test_refuse() RETURNS "
+	                "trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.text LIKE "
 	                "'%BOOM%' THEN RAISE EXCEPTION 'test refuses %', "
 	                "NEW.text; END IF; RETURN NEW; END $$"),
 	    0);
@@ -425,14 +423,31 @@ START_TEST(test_failed_message)
 	                             "ON pakn.complaint FOR EACH ROW EXECUTE "
 	                             "FUNCTION pakn.test_refuse()"),
 	                 0);
+}
+
+/* Complaints holding BOOM are taken again. */
+static void
+refuse_boom_end(void)
+{
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),
+	    0);
+}
+
+/* A message whose command fails is marked failed with the reason; the
+ * other messages of its batch are processed. */
+START_TEST(test_failed_message)
+{
+	long status[30];
+	char *err;
+
+	refuse_boom();
 	at_burst(D->port, "fail", 0, 29, 29, "Den duong hong ca thang", status);
 	at_burst(D->port, "fail", 29, 1, 1000, "PA BOOM o day", status + 29);
 	for (int i = 0; i < 30; i++)
 		ck_assert_int_eq(status[i], 200);
 	wait_processed("fail-%", 20);
-	ck_assert_int_eq(
-	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),
-	    0);
+	refuse_boom_end();
 	err = sql_value("SELECT state || ': ' || error FROM "
 	                "pakn.inbound_message WHERE gateway_msg_id = 'fail-29'",
 	                NULL);
@@ -627,21 +642,7 @@ START_TEST(test_batch_fails)
 	PGconn *hold;
 	char *err, *found;
 
-	harness_expect_log("failed: test refuses");
-	harness_expect_log("test refuses");
-	harness_expect_pg("test refuses");
-	ck_assert_int_eq(
-	    sql_exec_db("pakn",
-	                "CREATE OR REPLACE FUNCTION pakn.test_refuse() RETURNS "
-	                "trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.text LIKE "
-	                "'%BOOM%' THEN RAISE EXCEPTION 'test refuses %', "
-	                "NEW.text; END IF; RETURN NEW; END $$"),
-	    0);
-	ck_assert_int_eq(sql_exec_db("pakn",
-	                             "CREATE TRIGGER test_refuse BEFORE INSERT "
-	                             "ON pakn.complaint FOR EACH ROW EXECUTE "
-	                             "FUNCTION pakn.test_refuse()"),
-	                 0);
+	refuse_boom();
 	hold = hold_processing();
 	for (int i = 0; i < 21; i++) {
 		char id[32], from[32];
@@ -656,9 +657,7 @@ START_TEST(test_batch_fails)
 	}
 	release_processing(hold);
 	wait_processed("bfail-%", 20);
-	ck_assert_int_eq(
-	    sql_exec_db("pakn", "DROP TRIGGER test_refuse ON pakn.complaint"),
-	    0);
+	refuse_boom_end();
 	err =
 	    sql_value("SELECT state || ': ' || error FROM "
 	              "pakn.inbound_message WHERE gateway_msg_id = 'bfail-20'",
