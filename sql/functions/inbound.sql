@@ -344,7 +344,7 @@ DECLARE
 	v_current boolean;
 	v_all bigint[];
 	v_rows pakn.inbound_message[];
-	v_phones text[];
+	v_once text[];
 	v_to text[];
 	v_ids bigint[];
 	v_fast bigint[];
@@ -363,26 +363,31 @@ BEGIN
 		FROM jsonb_array_elements(p_msgs) e);
 	v_rows := ARRAY(SELECT m FROM pakn.inbound_message m
 		WHERE m.id = ANY (v_all) ORDER BY m.id FOR UPDATE);
-	SELECT array_agg(m.msisdn), array_agg(DISTINCT m.shortcode)
-	  INTO v_phones, v_to
-	  FROM unnest(v_rows) m;
+	SELECT array_agg(DISTINCT m.shortcode) INTO v_to FROM unnest(v_rows) m;
+	SELECT array_agg(x.msisdn) INTO v_once
+	  FROM (SELECT m.msisdn FROM unnest(v_rows) m GROUP BY m.msisdn
+		HAVING count(*) = 1) x;
 	-- The candidates: the batch's messages still leased to p_owner, of
 	-- phones with one message in the batch (and not a number messages
 	-- of the batch came to), that read as such a complaint. Their
 	-- citizens are created and locked (in one order) so that the limits
 	-- are counted exactly, as pakn.handle_inbound_checked does.
-	SELECT array_agg(m.id ORDER BY m.id) INTO v_ids
-	  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
-		keyword boolean, unit text, sender_flag text, category text)
-	  JOIN unnest(v_rows) m ON m.id = a.id
-	 WHERE v_current AND a.kind = 'complaint'
-	   AND a.sender_flag IS NULL AND a.category IS NOT NULL
-	   AND m.state = 'new' AND m.lease_owner = p_owner
-	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = a.unit)
-	   AND EXISTS (SELECT 1 FROM pakn.category c WHERE c.code = a.category)
-	   AND (SELECT count(*) FROM unnest(v_phones) x
-		 WHERE x = m.msisdn) = 1
-	   AND NOT m.msisdn = ANY (v_to);
+	-- (Each query joins the JSON and the rows first, MATERIALIZED, then
+	-- tests: tests pushed into a nested loop ran once per pair.)
+	WITH j AS MATERIALIZED (
+		SELECT a.*, m.msisdn, m.state, m.lease_owner
+		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
+			keyword boolean, unit text, sender_flag text, category text)
+		  JOIN unnest(v_rows) m ON m.id = a.id)
+	SELECT array_agg(j.id ORDER BY j.id) INTO v_ids
+	  FROM j
+	 WHERE v_current AND j.kind = 'complaint'
+	   AND j.sender_flag IS NULL AND j.category IS NOT NULL
+	   AND j.state = 'new' AND j.lease_owner = p_owner
+	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = j.unit)
+	   AND EXISTS (SELECT 1 FROM pakn.category c WHERE c.code = j.category)
+	   AND j.msisdn = ANY (v_once)
+	   AND NOT j.msisdn = ANY (v_to);
 	IF v_ids IS NOT NULL THEN
 		INSERT INTO pakn.citizen (msisdn)
 		SELECT m.msisdn FROM unnest(v_rows) m
@@ -396,35 +401,38 @@ BEGIN
 		-- place (else it may be that place: pakn.handle_sms); not an own
 		-- number, not banned, and under the limits pakn.abuse_check
 		-- counts (an official or a unit has none).
+		WITH j AS MATERIALIZED (
+			SELECT m.*, a.keyword, a.limits
+			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint,
+				keyword boolean, limits jsonb)
+			  JOIN unnest(v_rows) m ON m.id = a.id
+			 WHERE a.id = ANY (v_ids))
 		SELECT array_agg(m.id ORDER BY m.id) INTO v_fast
-		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, keyword boolean,
-			limits jsonb)
-		  JOIN unnest(v_rows) m ON m.id = a.id
-		 WHERE m.id = ANY (v_ids)
-		   AND (a.keyword OR pakn.pending_location(m.msisdn) IS NULL)
+		  FROM j m
+		 WHERE (m.keyword OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = m.msisdn)
 		   AND (pakn.abuse_exempt(m.msisdn) OR (
-			(coalesce((a.limits->>'repeat_window')::integer, 0) = 0
+			(coalesce((m.limits->>'repeat_window')::integer, 0) = 0
 			 OR NOT pakn.abuse_repeated(m.gateway, m.gateway_msg_id,
 				m.msisdn, m.body,
-				(a.limits->>'repeat_window')::integer))
-			AND (pakn.abuse_limit(a.limits, 'replies_per_day') = 2147483647
+				(m.limits->>'repeat_window')::integer))
+			AND (pakn.abuse_limit(m.limits, 'replies_per_day') = 2147483647
 			 OR (SELECT count(*) FROM pakn.outbox o
 				WHERE o.msisdn = m.msisdn
 				  AND o.created_at >= pakn.local_midnight(now()))
-			    < pakn.abuse_limit(a.limits, 'replies_per_day'))
-			AND (pakn.abuse_limit(a.limits, 'complaints_per_hour') = 2147483647
+			    < pakn.abuse_limit(m.limits, 'replies_per_day'))
+			AND (pakn.abuse_limit(m.limits, 'complaints_per_hour') = 2147483647
 			 OR (SELECT count(*) FROM pakn.complaint c
 				WHERE c.msisdn = m.msisdn
 				  AND c.created_at > now() - interval '1 hour')
-			    < pakn.abuse_limit(a.limits, 'complaints_per_hour'))
-			AND (pakn.abuse_limit(a.limits, 'complaints_per_day') = 2147483647
+			    < pakn.abuse_limit(m.limits, 'complaints_per_hour'))
+			AND (pakn.abuse_limit(m.limits, 'complaints_per_day') = 2147483647
 			 OR (SELECT count(*) FROM pakn.complaint c
 				WHERE c.msisdn = m.msisdn
 				  AND c.created_at >= pakn.local_midnight(now()))
-			    < pakn.abuse_limit(a.limits, 'complaints_per_day'))));
+			    < pakn.abuse_limit(m.limits, 'complaints_per_day'))));
 	END IF;
 	IF v_fast IS NOT NULL THEN
 		-- The numbers messages came to are ours (pakn.handle_inbound).
@@ -438,15 +446,17 @@ BEGIN
 		ON CONFLICT DO NOTHING;
 		-- The complaints (pakn.complaint_new), routed at their unit, in
 		-- the order the messages came (their tickets too).
-		WITH f AS (
-			SELECT m.id, m.msisdn, m.gateway, a.text, a.unit, cat,
-				pakn.ticket_encode(nextval('pakn.ticket_seq')) AS ticket
+		WITH j AS MATERIALIZED (
+			SELECT m.id, m.msisdn, m.gateway, a.text, a.unit, a.category
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
 				unit text, category text)
 			  JOIN unnest(v_rows) m ON m.id = a.id
-			  JOIN pakn.category cat ON cat.code = a.category
-			 WHERE m.id = ANY (v_fast)
-			 ORDER BY m.id),
+			 WHERE a.id = ANY (v_fast)),
+		f AS (
+			SELECT j.id, j.msisdn, j.gateway, j.text, j.unit, cat,
+				pakn.ticket_encode(nextval('pakn.ticket_seq')) AS ticket
+			  FROM j JOIN pakn.category cat ON cat.code = j.category
+			 ORDER BY j.id),
 		g AS (
 			SELECT f.*, jsonb_populate_record(NULL::pakn.complaint,
 				jsonb_build_object('ticket', f.ticket,
