@@ -69,7 +69,8 @@ struct process_msg {
 	char *msisdn;
 	char *shortcode;
 	char *body;
-	int head; /* the first of its phone's in the claim */
+	int head;  /* the first of its phone's in the claim */
+	int group; /* the group it is submitted in */
 	struct process_msg *next;
 };
 
@@ -522,7 +523,6 @@ static void
 process_chains(struct process *p, PGresult *res, int n)
 {
 	struct process_msg **m = xcalloc((size_t)n + 1, sizeof *m);
-	int *group = xcalloc((size_t)n + 1, sizeof *group);
 	long size = p->d->conf->intake_process_batch;
 	int j, k = 0, count = 0;
 
@@ -542,9 +542,7 @@ process_chains(struct process *p, PGresult *res, int n)
 		if (!m[i]->head)
 			continue;
 		for (struct process_msg *x = m[i]; x != NULL; x = x->next) {
-			for (j = i; m[j] != x; j++)
-				;
-			group[j] = k;
+			x->group = k;
 			count++;
 		}
 		if (count >= size) {
@@ -558,7 +556,7 @@ process_chains(struct process *p, PGresult *res, int n)
 		pg->p = p;
 		pg->m = xcalloc((size_t)n, sizeof *pg->m);
 		for (int i = 0; i < n; i++)
-			if (group[i] == g)
+			if (m[i]->group == g)
 				pg->m[pg->n++] = m[i];
 		if (pg->n > 0)
 			process_group_submit(p, pg);
@@ -567,7 +565,6 @@ process_chains(struct process *p, PGresult *res, int n)
 			free(pg);
 		}
 	}
-	free(group);
 	free(m);
 }
 

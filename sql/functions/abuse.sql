@@ -73,7 +73,8 @@ $$;
 -- Why a message must be stored without being acted on, or NULL: the
 -- phone is banned; the same text again (but STOP and START always
 -- count); over the replies of the day; a new complaint over the hour's or
--- the day's limit.
+-- the day's limit. A limit that is off (0) counts nothing. (Each CASE in
+-- parentheses: an ELSIF's condition ends at the first THEN otherwise.)
 CREATE OR REPLACE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
 	p_limits jsonb)
@@ -88,20 +89,29 @@ BEGIN
 			AND pakn.abuse_repeated(p_gateway, p_msg_id, p_msisdn, p_body,
 				(p_limits->>'repeat_window')::integer) THEN
 		RETURN 'repeated';
-	ELSIF (SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p_msisdn
-		  AND o.created_at >= pakn.local_midnight(now()))
-		  >= pakn.abuse_limit(p_limits, 'replies_per_day') THEN
+	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'replies_per_day')
+			< 2147483647
+		THEN (SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p_msisdn
+			  AND o.created_at >= pakn.local_midnight(now()))
+			>= pakn.abuse_limit(p_limits, 'replies_per_day')
+		ELSE false END) THEN
 		RETURN 'limit_replies';
 	ELSIF p_kind <> 'complaint' OR NOT (p_keyword
 			OR pakn.pending_location(p_msisdn) IS NULL) THEN
 		RETURN NULL;
-	ELSIF (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
-		  AND c.created_at > now() - interval '1 hour')
-		  >= pakn.abuse_limit(p_limits, 'complaints_per_hour') THEN
+	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'complaints_per_hour')
+			< 2147483647
+		THEN (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
+			  AND c.created_at > now() - interval '1 hour')
+			>= pakn.abuse_limit(p_limits, 'complaints_per_hour')
+		ELSE false END) THEN
 		RETURN 'limit_hour';
-	ELSIF (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
-		  AND c.created_at >= pakn.local_midnight(now()))
-		  >= pakn.abuse_limit(p_limits, 'complaints_per_day') THEN
+	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'complaints_per_day')
+			< 2147483647
+		THEN (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
+			  AND c.created_at >= pakn.local_midnight(now()))
+			>= pakn.abuse_limit(p_limits, 'complaints_per_day')
+		ELSE false END) THEN
 		RETURN 'limit_day';
 	END IF;
 	RETURN NULL;

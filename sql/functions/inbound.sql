@@ -399,8 +399,8 @@ BEGIN
 		 ORDER BY c.msisdn FOR NO KEY UPDATE;
 		-- A bare text only when no complaint of the phone waits for its
 		-- place (else it may be that place: pakn.handle_sms); not an own
-		-- number, not banned, and under the limits pakn.abuse_check
-		-- counts (an official or a unit has none).
+		-- number, and nothing pakn.abuse_check finds (a ban, a repeat, a
+		-- limit), as pakn.handle_inbound_checked asks.
 		WITH j AS MATERIALIZED (
 			SELECT m.*, a.keyword, a.limits
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint,
@@ -412,27 +412,8 @@ BEGIN
 		 WHERE (m.keyword OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
-		   AND NOT EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = m.msisdn)
-		   AND (pakn.abuse_exempt(m.msisdn) OR (
-			(coalesce((m.limits->>'repeat_window')::integer, 0) = 0
-			 OR NOT pakn.abuse_repeated(m.gateway, m.gateway_msg_id,
-				m.msisdn, m.body,
-				(m.limits->>'repeat_window')::integer))
-			AND (pakn.abuse_limit(m.limits, 'replies_per_day') = 2147483647
-			 OR (SELECT count(*) FROM pakn.outbox o
-				WHERE o.msisdn = m.msisdn
-				  AND o.created_at >= pakn.local_midnight(now()))
-			    < pakn.abuse_limit(m.limits, 'replies_per_day'))
-			AND (pakn.abuse_limit(m.limits, 'complaints_per_hour') = 2147483647
-			 OR (SELECT count(*) FROM pakn.complaint c
-				WHERE c.msisdn = m.msisdn
-				  AND c.created_at > now() - interval '1 hour')
-			    < pakn.abuse_limit(m.limits, 'complaints_per_hour'))
-			AND (pakn.abuse_limit(m.limits, 'complaints_per_day') = 2147483647
-			 OR (SELECT count(*) FROM pakn.complaint c
-				WHERE c.msisdn = m.msisdn
-				  AND c.created_at >= pakn.local_midnight(now()))
-			    < pakn.abuse_limit(m.limits, 'complaints_per_day'))));
+		   AND pakn.abuse_check(m.gateway, m.gateway_msg_id, m.msisdn,
+			m.body, 'complaint', m.keyword, m.limits) IS NULL;
 	END IF;
 	IF v_fast IS NOT NULL THEN
 		-- The numbers messages came to are ours (pakn.handle_inbound).
