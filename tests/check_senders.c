@@ -275,6 +275,52 @@ START_TEST(test_outbox_refuses)
 }
 END_TEST
 
+/* One trigger (schema 027) decides what the three before it did, in
+ * their order: a ban is named before a flag; a row queued already failed
+ * or sent is left as it is; an Open311 report's "phone" gets no row. */
+START_TEST(test_outbox_refuse_order)
+{
+	char *st;
+
+	/* Flagged (the doubled prefix) and banned: the ban is the reason. */
+	ck_assert_int_eq(sms_to("+840912345671", SHORTCODE, "TT X", "refuse-1"),
+	                 200);
+	ck_assert_int_eq(
+	    qlong("INSERT INTO pakn.ban (msisdn, reason, banned_by) "
+	          "VALUES ('+840912345671', 'spam', 'test') "
+	          "RETURNING 1",
+	          NULL),
+	    1);
+	st = outbox_final(enqueue("+840912345671"));
+	ck_assert_str_eq(st, "failed refused: the number is banned");
+	free(st);
+	/* Flagged only: the flag is named. */
+	st = outbox_final(enqueue("+840912345670"));
+	ck_assert_str_eq(st, "failed refused: the number is flagged "
+	                     "(vn_doubled_prefix)");
+	free(st);
+	/* Not queued: not touched (a copy kept for the record). */
+	st =
+	    qval("INSERT INTO pakn.outbox (gateway, msisdn, body, kind, state, "
+	         "last_error) VALUES ('kgw', '+840912345671', 'Thử', 'test', "
+	         "'failed', 'kept') RETURNING state || ' ' || last_error",
+	         NULL);
+	ck_assert_str_eq(st, "failed kept");
+	free(st);
+	/* An Open311 report has no phone: nothing is queued for it. */
+	ck_assert_int_eq(qlong("WITH i AS (INSERT INTO pakn.outbox (gateway, "
+	                       "msisdn, body, kind) VALUES ('kgw', "
+	                       "'open311:abc', 'Thử', 'test') RETURNING 1) "
+	                       "SELECT count(*) FROM i",
+	                       NULL),
+	                 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox "
+	                       "WHERE msisdn = 'open311:abc'",
+	                       NULL),
+	                 0);
+}
+END_TEST
+
 /* By the API: a transfer to another province waits; the leader of the
  * receiving province sees it and accepts; the complaint moves with its
  * deadline, every step in the ledger. */
@@ -491,6 +537,7 @@ senders_suite(void)
 	tcase_add_test(tcase(s, "bad_senders", 60), test_bad_senders);
 	tcase_add_test(tcase(s, "good_senders", 60), test_good_senders);
 	tcase_add_test(tcase(s, "outbox", 60), test_outbox_refuses);
+	tcase_add_test(tcase(s, "outbox_order", 60), test_outbox_refuse_order);
 	tcase_add_test(tcase(s, "transfer_api", 60),
 	               test_transfer_api_accepted);
 	tcase_add_test(tcase(s, "transfer_sms", 60), test_transfer_sms_refused);
