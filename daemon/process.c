@@ -50,7 +50,8 @@ struct process {
 	struct event *timer;
 	char owner[64]; /* this instance, as leases name it */
 	int claiming;   /* a claim is in flight */
-	long inflight;  /* messages submitted, not answered */
+	long inflight;  /* calls submitted (groups, lone messages), not
+	                 * answered */
 	int more;       /* the last claim was full: claim again at once */
 	int stopped;
 	struct mcounter done; /* messages by outcome */
@@ -220,11 +221,23 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
 	}
 }
 
-/* Claim again when the batch is through and there may be more. */
+/* May the next claim go now? While a claim's calls are answered, the
+ * next is made once a connection of the worker's pool is left with
+ * nothing queued, so that none waits idle for the last calls of a claim.
+ * A phone's later messages are not claimed while an earlier one is
+ * leased and not done (pakn.intake_claim): per-phone order holds across
+ * claims in flight. */
+static int
+process_room(const struct process *p)
+{
+	return p->inflight < p->d->conf->intake_connections;
+}
+
+/* Claim again when a connection is free and there may be more. */
 static void
 process_next(struct process *p)
 {
-	if (p->inflight == 0 && !p->claiming && p->more && !p->stopped) {
+	if (process_room(p) && !p->claiming && p->more && !p->stopped) {
 		p->more = 0;
 		process_claim(p);
 	}
@@ -589,8 +602,8 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	process_next(p);
 }
 
-/* Claim a batch of stored messages (unless one is being claimed or
- * processed: then once it is through). */
+/* Claim a batch of stored messages (unless one is being claimed, or
+ * every connection has a call queued: then once one is through). */
 static void
 process_claim(struct process *p)
 {
@@ -599,7 +612,7 @@ process_claim(struct process *p)
 
 	if (p->stopped || !db_pool_up(p->d->proc_db))
 		return;
-	if (p->claiming || p->inflight > 0) {
+	if (p->claiming || !process_room(p)) {
 		p->more = 1;
 		return;
 	}

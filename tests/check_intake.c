@@ -26,8 +26,14 @@
 #include "util.h"
 
 #define AT_PATH "/v1/gw/at/sms?token=at-secret"
-/* Short leases: a killed paknd's claims are taken again soon. */
-#define CONF_EXTRA "[intake]\nlease = 2\ninterval = 200\n"
+/* Short leases: a killed paknd's claims are taken again soon. Small
+ * claims and groups: a backlog takes many claims, the next made while
+ * the last groups of one are processed (test_claims_in_flight). */
+#define CLAIM 64
+#define GROUP 8
+#define CONF_EXTRA                                                             \
+	"[intake]\nlease = 2\ninterval = 200\nbatch = 64\n"                    \
+	"process_batch = 8\n"
 
 static struct paknd *D;
 
@@ -635,24 +641,26 @@ END_TEST
 
 /* A group whose set-based call fails goes one by one: the complaint that
  * fails is marked failed with the reason, each other one is processed
- * once (one acknowledgement). */
+ * once (one acknowledgement); the other groups of the claim stay
+ * set-based. */
 START_TEST(test_batch_fails)
 {
+	enum { N = 3 * GROUP }; /* the last one fails, in the third group */
 	long before = batched_total();
 	PGconn *hold;
 	char *err, *found;
 
 	refuse_boom();
 	hold = hold_processing();
-	for (int i = 0; i < 21; i++) {
+	for (int i = 0; i < N; i++) {
 		char id[32], from[32];
 
 		snprintf(id, sizeof id, "bfail-%d", i);
 		snprintf(from, sizeof from, "+8491382%04d", i);
 		ck_assert_int_eq(
 		    at_one(id, from,
-		           i < 20 ? "PA Den duong hong truoc nha #00004"
-		                  : "PA BOOM o day #00004"),
+		           i < N - 1 ? "PA Den duong hong truoc nha #00004"
+		                     : "PA BOOM o day #00004"),
 		    200);
 	}
 	release_processing(hold);
@@ -660,7 +668,7 @@ START_TEST(test_batch_fails)
 	refuse_boom_end();
 	err =
 	    sql_value("SELECT state || ': ' || error FROM "
-	              "pakn.inbound_message WHERE gateway_msg_id = 'bfail-20'",
+	              "pakn.inbound_message WHERE gateway_msg_id = 'bfail-23'",
 	              NULL);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, "failed: test refuses") == err, "%s", err);
@@ -669,18 +677,68 @@ START_TEST(test_batch_fails)
 	                                        "count(*) FROM pakn.outbox o "
 	                                        "WHERE o.inbound_id = m.id "
 	                                        "AND o.kind = 'ack') = 1"),
-	                 20);
+	                 N - 1);
 	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
 	                          "pakn.inbound_message m ON m.id = "
 	                          "c.inbound_id WHERE m.gateway_msg_id LIKE "
 	                          "'bfail-%'",
 	                          NULL),
-	                 20);
-	/* Not set-based: the group's call failed, they went one by one. */
-	ck_assert_int_eq(batched_total() - before, 0);
+	                 N - 1);
+	/* The failing group went one by one, the two others set-based. */
+	ck_assert_int_eq(batched_total() - before, 2 * GROUP);
 	found = log_grep(D->log, 0, "go one by one");
 	ck_assert_ptr_nonnull(found);
 	free(found);
+}
+END_TEST
+
+/* A backlog of several claims, each made while the groups of the one
+ * before are processed: each "PA" is done before the bare code that
+ * locates it, though the two are a claim apart, and each message is
+ * processed once. (Within one paknd the citizen's lock orders them too;
+ * test_two_instances is the one a claim that ignored an earlier leased
+ * message would fail.) */
+START_TEST(test_claims_in_flight)
+{
+	enum { PHONES = 3 * CLAIM };
+	PGconn *hold;
+	char from[32], id[32];
+	long before = batched_total();
+
+	hold = hold_processing();
+	for (int b = 0; b < PHONES; b += CLAIM)
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = b; i < b + CLAIM; i++) {
+				snprintf(from, sizeof from, "+8491371%04d", i);
+				snprintf(id, sizeof id, "flight-%d-%c", i,
+				         pass == 0 ? 'a' : 'b');
+				ck_assert_int_eq(
+				    at_one(id, from,
+				           pass == 0
+				               ? "PA Duong ngap nuoc sau mua"
+				               : "00004"),
+				    200);
+			}
+	release_processing(hold);
+	wait_processed("flight-%", 60);
+	assert_once("flight-%", 2 * PHONES);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.inbound_message a JOIN "
+	             "pakn.inbound_message b ON b.msisdn = a.msisdn AND "
+	             "b.gateway_msg_id = replace(a.gateway_msg_id, '-a', '-b') "
+	             "WHERE a.gateway_msg_id LIKE 'flight-%-a' AND "
+	             "a.processed_at < b.processed_at",
+	             NULL),
+	    PHONES);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
+	             "pakn.inbound_message m ON m.id = c.inbound_id WHERE "
+	             "m.gateway_msg_id LIKE 'flight-%' AND c.location_unit = "
+	             "'00004'",
+	             NULL),
+	    PHONES);
+	/* The "PA"s without a code went one by one: none set-based. */
+	ck_assert_int_eq(batched_total() - before, 0);
 }
 END_TEST
 
@@ -695,6 +753,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batch_fails);
+	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
 	tcase_add_test(tc, test_database_outage);
