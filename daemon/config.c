@@ -101,6 +101,11 @@ static const struct key keys[] = {
      "seconds for one send request to the gateway"},
     {"outbox", "max_inflight", KEY_INT, "32", 1, 10000, CF(outbox_max_inflight),
      "send requests in flight at once"},
+    {"outbox", "backlog_rate", KEY_INT, "0", 0, 1000000,
+     CF(outbox_backlog_rate),
+     "messages a second each gateway sends at most while stored messages "
+     "wait for processing (claims come back full), so that processing "
+     "comes first (0: no such limit)"},
     {"deadline", "interval", KEY_INT, "60", 1, 86400, CF(deadline_interval),
      "seconds between passes of the deadline worker"},
     {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),

@@ -69,6 +69,8 @@ struct config {
 	long intake_process_batch; /* its statements per transaction */
 	long outbox_send_timeout;  /* seconds for one HTTP send */
 	long outbox_max_inflight;  /* HTTP sends at once */
+	long outbox_backlog_rate;  /* a gateway's sends a second at most while
+	                              processing has a backlog (0: none) */
 
 	/* [deadline] */
 	long deadline_interval; /* seconds between passes */

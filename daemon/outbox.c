@@ -15,6 +15,11 @@
  * current second from pakn.rate_take (019), which never grants more than
  * the rate in one second across instances. A grant lapses at the end of
  * its second; what was not used is dropped, never carried over.
+ *
+ * While stored messages wait for processing (the processing worker's
+ * claims come back full), [outbox] backlog_rate, when set, lowers every
+ * gateway's rate to it: the acknowledgements and notices are queued
+ * first, and sent when the machine has time again.
  */
 
 #include <stdio.h>
@@ -115,8 +120,10 @@ struct outbox {
 	struct msgs recording;
 	long held; /* messages claimed and not yet recorded */
 	struct claim *claim;
-	int backlog; /* the last claim was full: more may be due */
-	int again;   /* kicked while a claim was in flight */
+	int backlog;  /* the last claim was full: more may be due */
+	int again;    /* kicked while a claim was in flight */
+	int waiting;  /* stored messages wait for processing (process.c) */
+	int yielding; /* sending at [outbox] backlog_rate: processing first */
 	int stopped;
 	struct mcounter sends; /* outcomes by gateway and result */
 };
@@ -554,6 +561,39 @@ rate_ask(struct bucket *b, long rate, long want)
 	bucket_later(b, 1);
 }
 
+/* The processing worker says whether stored messages wait for it (its
+ * last claim came back full). */
+void
+outbox_processing_backlog(struct outbox *o, int waiting)
+{
+	if (o != NULL)
+		o->waiting = waiting;
+}
+
+/* The rate gw sends at now: its own, or [outbox] backlog_rate while
+ * stored messages wait for processing (logged when that starts and
+ * ends). */
+static long
+outbox_rate(struct outbox *o, const struct gw_conf *gw)
+{
+	long cap = o->d->conf->outbox_backlog_rate;
+	int yield = cap > 0 && o->waiting;
+
+	if (yield != o->yielding) {
+		o->yielding = yield;
+		if (yield)
+			log_info("outbox: stored messages wait for processing: "
+			         "each gateway sends at most %ld a second "
+			         "([outbox] backlog_rate)",
+			         cap);
+		else
+			log_info(
+			    "outbox: processing has caught up: each gateway "
+			    "sends at its own rate again");
+	}
+	return yield && cap < gw->rate ? cap : gw->rate;
+}
+
 /* Send what the gateway's rate allows; come back for the rest. */
 static void
 bucket_run(struct bucket *b)
@@ -567,7 +607,7 @@ bucket_run(struct bucket *b)
 		bucket_orphan(b);
 		return;
 	}
-	rate = (double)gw->rate;
+	rate = (double)outbox_rate(b->o, gw);
 	b->tokens += (now - b->last) * rate;
 	if (b->tokens > rate)
 		b->tokens = rate;
@@ -591,7 +631,7 @@ bucket_run(struct bucket *b)
 	if (b->tokens < 1 || quiet)
 		bucket_later(b, (1 - b->tokens) / rate);
 	else /* as many as the bucket can send now */
-		rate_ask(b, gw->rate,
+		rate_ask(b, (long)rate,
 		         b->nwaiting < (long)b->tokens ? b->nwaiting
 		                                       : (long)b->tokens);
 }
@@ -706,7 +746,7 @@ claim_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 /* Is a gateway's queue longer than its rate sends in half a lease? */
 static int
-outbox_backlogged(const struct outbox *o)
+outbox_backlogged(struct outbox *o)
 {
 	const struct config *c = o->d->conf;
 	const struct gw_conf *gw;
@@ -715,7 +755,8 @@ outbox_backlogged(const struct outbox *o)
 	TAILQ_FOREACH(b, &o->buckets, entry)
 	{
 		gw = config_gateway(c, b->name);
-		if (gw != NULL && b->nwaiting > gw->rate * c->outbox_lease / 2)
+		if (gw != NULL &&
+		    b->nwaiting > outbox_rate(o, gw) * c->outbox_lease / 2)
 			return 1;
 	}
 	return 0;
@@ -1042,6 +1083,10 @@ outbox_metrics(const struct outbox *o, struct buf *b)
 	metrics_head(b, "pakn_outbox_held", "gauge",
 	             "Messages this process claimed and has not recorded.");
 	metrics_sample(b, "pakn_outbox_held", NULL, (double)o->held);
+	metrics_head(b, "pakn_outbox_yielding", "gauge",
+	             "1 while the gateways send at [outbox] backlog_rate, "
+	             "stored messages waiting for processing.");
+	metrics_sample(b, "pakn_outbox_yielding", NULL, (double)o->yielding);
 	metrics_head(b, "pakn_outbox_rate_waiting", "gauge",
 	             "Claimed messages waiting for their gateway's rate.");
 	TAILQ_FOREACH(bk, &o->buckets, entry)

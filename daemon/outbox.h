@@ -8,6 +8,9 @@ struct outbox;
 
 /* Start the sender on d's loop, using d->db and d->conf. */
 struct outbox *outbox_new(struct paknd *d);
+/* Stored messages wait for processing (1) or not (0): with [outbox]
+ * backlog_rate set, the gateways send at most that rate meanwhile. */
+void outbox_processing_backlog(struct outbox *o, int waiting);
 /* Messages were queued: look for them now rather than at the next poll. */
 void outbox_kick(struct outbox *o);
 /* The configuration was reloaded (d->conf changed): apply rates, limits. */

@@ -591,6 +591,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	p->claiming = 0;
 	if (st != DB_OK) {
 		log_warnx("processing: claim failed: %s", error);
+		outbox_processing_backlog(p->d->outbox, 0);
 		return;
 	}
 	n = PQntuples(res);
@@ -598,6 +599,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 		log_debug("processing: %d message%s claimed", n,
 		          n == 1 ? "" : "s");
 	p->more = n >= p->d->conf->intake_batch;
+	outbox_processing_backlog(p->d->outbox, p->more);
 	process_chains(p, res, n);
 	process_next(p);
 }
@@ -735,6 +737,8 @@ void
 process_stop(struct process *p)
 {
 	p->stopped = 1;
+	/* The outbox sends what is left at its full rate. */
+	outbox_processing_backlog(p->d->outbox, 0);
 	event_del(p->timer);
 }
 

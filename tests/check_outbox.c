@@ -25,9 +25,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
+#include <libpq-fe.h>
 
 #include "harness.h"
 
@@ -39,6 +41,7 @@
 #define TWILIO_URL   "https://pakn.example.vn"
 #define TWILIO_BASIC "Basic QUMxMjM6dHdpbGlvLXBhc3M=" /* AC123:twilio-pass */
 #define WAIT         10.0 /* seconds for a message to reach a state */
+#define BACKLOG_RATE "2"  /* [outbox] backlog_rate */
 
 /* The fake gateways, one per behaviour. */
 enum {
@@ -114,6 +117,8 @@ gateways_conf(void)
 	    "diacritics = yes\n\n"
 	    "[gateway.slow]\ntype = kannel\ntoken = slow-secret\nrate = 2\n"
 	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
+	    "[gateway.fast]\ntype = kannel\ntoken = fast-secret\nrate = 1000\n"
+	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
 	    "[gateway.flaky]\ntype = kannel\ntoken = flaky-secret\n"
 	    "send_url = http://127.0.0.1:%d/cgi-bin/sendsms\n\n"
 	    "[gateway.down]\ntype = kannel\ntoken = down-secret\n"
@@ -137,9 +142,9 @@ gateways_conf(void)
 	    "send_url = http://127.0.0.1:%d/version1/messaging\n"
 	    "username = sandbox\napi_key = at-api-key\n",
 	    fgs[FG_KANNEL].port, D.port, fgs[FG_KANNEL].port,
-	    fgs[FG_KANNEL].port, fgs[FG_FLAKY].port, down_port, hole_port,
-	    fgs[FG_TWILIO].port, fgs[FG_OPTOUT].port, fgs[FG_AT].port,
-	    fgs[FG_BLACKLIST].port);
+	    fgs[FG_KANNEL].port, fgs[FG_KANNEL].port, fgs[FG_FLAKY].port,
+	    down_port, hole_port, fgs[FG_TWILIO].port, fgs[FG_OPTOUT].port,
+	    fgs[FG_AT].port, fgs[FG_BLACKLIST].port);
 }
 
 /* Write the daemon's configuration over the harness's standard one. */
@@ -161,7 +166,8 @@ write_conf(void)
 	            "[summary]\nweekly = no\nmonthly = no\n\n"
 	            "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
 	            "retry_base = 1\nlease = 30\nsend_timeout = 1\n"
-	            "max_inflight = 32\n\n%s",
+	            "max_inflight = 32\nbacklog_rate = " BACKLOG_RATE "\n\n"
+	            "[intake]\nbatch = 8\n\n%s",
 	            D.port, conninfo, gws);
 	if ((f = fopen(D.conf, "w")) == NULL)
 		return -1;
@@ -938,6 +944,103 @@ START_TEST(test_burst)
 }
 END_TEST
 
+/* When paknd logged the line holding needle (from offset from on), in
+ * epoch seconds (its UTC time stamp, to the millisecond); fails the test
+ * if there is none. */
+static double
+log_time(size_t from, const char *needle)
+{
+	char *line = log_grep(D.log, from, needle);
+	struct tm tm = {0};
+	int ms = 0;
+
+	ck_assert_msg(line != NULL, "no log line with %s", needle);
+	ck_assert_int_eq(sscanf(line, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+	                        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	                        &tm.tm_min, &tm.tm_sec, &ms),
+	                 7);
+	free(line);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) + ms / 1000.0;
+}
+
+/* [outbox] backlog_rate: while stored messages wait for processing (the
+ * worker's claims of 8 come back full), the gateway sends at most 2 a
+ * second though its own rate is 1000; once processing has caught up,
+ * the rest goes at once. Every reply is sent once. */
+START_TEST(test_backlog_rate)
+{
+	enum { N = 300 };
+	const double cap = atof(BACKLOG_RATE);
+	size_t from = file_size(D.log);
+	char ci[256], num[16], id[32], *text, *line, *next;
+	double t0, t1, end;
+	struct http_resp r;
+	PGconn *hold;
+	PGresult *res;
+	int during = 0, total = 0;
+
+	/* Hold processing off (the advisory locks its claims take) while
+	 * the messages are stored. */
+	pg_conninfo(ci, sizeof ci, "pakn");
+	hold = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
+	res = PQexec(hold, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
+	                   "generate_series(0, 127) b");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	harness_no_settle = 1;
+	for (int i = 0; i < N; i++) {
+		snprintf(num, sizeof num, "+84900005%03d", i);
+		snprintf(id, sizeof id, "ob-backlog-%d", i);
+		kannel_sms("fast", "fast-secret", num, "PA Duong ngap nuoc",
+		           id);
+	}
+	PQfinish(hold);
+	harness_no_settle = 0;
+	ck_assert_int_eq(
+	    log_wait(D.log, from, "stored messages wait for processing", WAIT),
+	    0);
+	ck_assert_int_eq(
+	    log_wait(D.log, from, "processing has caught up", WAIT), 0);
+	end = now_secs() + WAIT;
+	while (
+	    sql_long("SELECT count(*) FROM pakn.outbox WHERE gateway = "
+	             "'fast' AND msisdn LIKE '+84900005%' AND state = 'sent'",
+	             NULL) < N &&
+	    now_secs() < end)
+		sleep_ms(100);
+	t0 = log_time(from, "stored messages wait for processing");
+	t1 = log_time(from, "processing has caught up");
+	/* What the fake gateway got for these phones, and when. */
+	text = file_read(fgs[FG_KANNEL].file, NULL);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		char *to;
+		double t = atof(line);
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		to = fg_field(line, "to");
+		if (to != NULL && strncmp(to, "+84900005", 9) == 0) {
+			total++;
+			during += t >= t0 && t <= t1;
+		}
+		free(to);
+	}
+	free(text);
+	ck_assert_int_eq(total, N);
+	/* A grant of the rate per second, and the bucket's burst. */
+	ck_assert_msg(during <= cap * (t1 - t0 + 2),
+	              "%d sent in the %.2f s processing had a backlog", during,
+	              t1 - t0);
+	ck_assert_int_eq(http_get(D.port, "/metrics", &r), 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\npakn_outbox_yielding 0\n"));
+	http_resp_free(&r);
+}
+END_TEST
+
 /* The log names each sent message and never a password or key. */
 START_TEST(test_log)
 {
@@ -1008,6 +1111,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_no_gateway);
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_burst);
+	tcase_add_test(tc, test_backlog_rate);
 	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_drain);
 	suite_add_tcase(s, tc);
