@@ -1,10 +1,11 @@
 /* outbox.c: the sender of pakn.outbox.
  *
  * A poll timer and outbox_kick claim due messages with pakn.outbox_claim,
- * which leases them to this process: never two claims in flight, never
- * more than max_inflight messages held at once. A claimed message waits
- * in its gateway's queue until the gateway's rate lets it go, is sent
- * with libcurl's multi interface on
+ * the replies to a message just received before the others (notices,
+ * reminders: 028), which leases them to this process: never two claims
+ * in flight, never more than max_inflight messages held at once. A
+ * claimed message waits in its gateway's queue (replies first) until the
+ * gateway's rate lets it go, is sent with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
  * outcome is recorded with pakn.outbox_result. If that cannot be recorded
  * (database down), the lease running out brings the message back.
@@ -57,6 +58,7 @@ struct msg {
 	char *msisdn;
 	char *body; /* as queued */
 	int attempts;
+	int reply;      /* answers a message just received: goes first */
 	double claimed; /* monotonic seconds: the lease started about then */
 	enum gw_type type;
 	char *text; /* as sent: folded to GSM-7, or body for UCS-2 */
@@ -643,14 +645,31 @@ bucket_timer_cb(evutil_socket_t fd, short what, void *arg)
 	bucket_run(arg);
 }
 
-/* Order messages by id: the order they were queued in. */
+/* Order messages as the claim does: replies first, then by id (the
+ * order they were queued in). */
 static int
 msg_cmp(const void *a, const void *b)
 {
 	const struct msg *x = *(struct msg *const *)a;
 	const struct msg *y = *(struct msg *const *)b;
 
+	if (x->reply != y->reply)
+		return y->reply - x->reply;
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The first message waiting in b's queue that is not a reply, or NULL. */
+static struct msg *
+bucket_first_other(struct bucket *b)
+{
+	struct msg *w;
+
+	TAILQ_FOREACH(w, &b->waiting, entry)
+	{
+		if (!w->reply)
+			return w;
+	}
+	return NULL;
 }
 
 /* Make a message of one claimed row. */
@@ -666,6 +685,7 @@ msg_take(struct outbox *o, PGresult *res, int row)
 	m->body = xstrdup(PQgetvalue(res, row, 3));
 	m->attempts = atoi(PQgetvalue(res, row, 4));
 	m->created_at = xstrdup(PQgetvalue(res, row, 5));
+	m->reply = !strcmp(PQgetvalue(res, row, 6), "t");
 	m->claimed = mono_now();
 	m->stage = MSG_WAITING;
 	o->held++;
@@ -702,10 +722,18 @@ claim_queue(struct outbox *o, PGresult *res, int n)
 		ms[i] = msg_take(o, res, i);
 	qsort(ms, (size_t)n, sizeof *ms, msg_cmp);
 	for (i = 0; i < n; i++) {
+		struct msg *w;
+
 		if (msg_refuse(o, ms[i]))
 			continue;
 		b = bucket_get(o, ms[i]->gateway);
-		TAILQ_INSERT_TAIL(&b->waiting, ms[i], entry);
+		/* A reply goes before the other messages waiting for the rate,
+		 * after the replies already there. */
+		w = ms[i]->reply ? bucket_first_other(b) : NULL;
+		if (w != NULL)
+			TAILQ_INSERT_BEFORE(w, ms[i], entry);
+		else
+			TAILQ_INSERT_TAIL(&b->waiting, ms[i], entry);
 		b->nwaiting++;
 	}
 	free(ms);

@@ -48,7 +48,7 @@ const struct db_stmt stmts[NSTMTS] = {
          2},
     [STMT_OUTBOX_CLAIM] = {"outbox_claim",
                            "SELECT id, gateway, msisdn, body, attempts, "
-                           "created_at "
+                           "created_at, reply "
                            "FROM pakn.outbox_claim($1::integer, $2::integer)",
                            2},
     [STMT_OUTBOX_RESULT] =

@@ -913,6 +913,48 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/* Replies first (028): of six messages due at once for a gateway that
+ * sends 2 a second, the two that answer a message just received (an
+ * ack, a status) are sent before the four notices queued before them. */
+START_TEST(test_replies_first)
+{
+	struct fg_line l[6];
+	char num[16], *key;
+	double notices = 1e18, replies = 0;
+	int i;
+
+	key = sql_value("INSERT INTO pakn.inbound_key (gateway, "
+	                "gateway_msg_id) VALUES ('slow', 'ob-first') "
+	                "RETURNING id",
+	                NULL);
+	ck_assert_ptr_nonnull(key);
+	PQclear(sql_query(
+	    "INSERT INTO pakn.outbox (gateway, msisdn, body, kind, inbound_id) "
+	    "SELECT 'slow', '+849000061' || lpad(i::text, 2, '0'), 'Tin ' || "
+	    "i, "
+	    "'test', CASE WHEN i > 4 THEN $1::bigint END "
+	    "FROM generate_series(1, 6) i ORDER BY i",
+	    key, NULL));
+	free(key);
+	for (i = 0; i < 6; i++) {
+		snprintf(num, sizeof num, "+849000061%02d", i + 1);
+		wait_state(outbox_of(num, "test"), "sent");
+	}
+	for (i = 0; i < 6; i++) {
+		snprintf(num, sizeof num, "+849000061%02d", i + 1);
+		ck_assert_int_eq(fg_find(FG_KANNEL, "to", num, &l[i], 1), 1);
+		if (i < 4 && l[i].t < notices)
+			notices = l[i].t;
+		if (i >= 4 && l[i].t > replies)
+			replies = l[i].t;
+	}
+	ck_assert_msg(replies <= notices,
+	              "the last reply sent %.3f s after the first notice",
+	              replies - notices);
+	fg_free(l, 6);
+}
+END_TEST
+
 /* A burst: 200 messages queued at once are sent once each, each with
  * its own outcome recorded: its state and its gateway's reference. */
 START_TEST(test_burst)
@@ -1110,6 +1152,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_send_timeout);
 	tcase_add_test(tc, test_no_gateway);
 	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_replies_first);
 	tcase_add_test(tc, test_burst);
 	tcase_add_test(tc, test_backlog_rate);
 	tcase_add_test(tc, test_log);

@@ -1,7 +1,11 @@
 
+-- Claim up to p_limit due messages (queued and due, or sending with a
+-- lapsed lease) for p_lease_seconds: the replies to a message just
+-- received first (inbound_id set; reply is true), then the others, the
+-- oldest first within each (028's outbox_due_idx).
 CREATE OR REPLACE FUNCTION pakn.outbox_claim(p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (id bigint, gateway text, msisdn text, body text,
-	attempts integer, created_at timestamptz)
+	attempts integer, created_at timestamptz, reply boolean)
 LANGUAGE sql AS $$
 	UPDATE pakn.outbox o
 	   SET state = 'sending', attempts = o.attempts + 1,
@@ -11,10 +15,11 @@ LANGUAGE sql AS $$
 		 WHERE q.state IN ('queued', 'sending')
 		   AND CASE q.state WHEN 'queued' THEN q.next_attempt_at <= now()
 			ELSE q.lease_until < now() END
-		 ORDER BY q.next_attempt_at, q.id
+		 ORDER BY (q.inbound_id IS NULL), q.next_attempt_at, q.id
 		 LIMIT p_limit
 		   FOR UPDATE SKIP LOCKED)
-	RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at
+	RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at,
+		o.inbound_id IS NOT NULL
 $$;
 
 
