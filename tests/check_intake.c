@@ -491,35 +491,6 @@ at_one(const char *id, const char *from, const char *text)
 	return st;
 }
 
-/* Hold the processing worker off: a connection of the test takes the 128
- * advisory locks its claims try (pakn.intake_claim); requests do not wait
- * for the backlog to settle meanwhile. release_processing lets go. */
-static PGconn *
-hold_processing(void)
-{
-	char ci[256];
-	PGconn *c;
-	PGresult *res;
-
-	pg_conninfo(ci, sizeof ci, "pakn");
-	c = PQconnectdb(ci);
-	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
-	res = PQexec(c, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
-	                "generate_series(0, 127) b");
-	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-	PQclear(res);
-	harness_no_settle = 1;
-	return c;
-}
-
-/* Let the processing worker claim again. */
-static void
-release_processing(PGconn *c)
-{
-	PQfinish(c);
-	harness_no_settle = 0;
-}
-
 /* pakn_processed_batched_total of D's /metrics. */
 static long
 batched_total(void)
@@ -579,7 +550,7 @@ START_TEST(test_batched_same_rows)
 	                        "'+84913600001', 'officer'), ('00004', "
 	                        "'Chủ tịch B', '+84913600002', 'leader')"),
 	    0);
-	hold = hold_processing();
+	hold = harness_hold_processing();
 	/* same-0 and same-3 alone from their phones (set-based); same-1
 	 * and same-2 from one phone (one by one, in order). */
 	ck_assert_int_eq(at_one("same-0", "+84913800000", text), 200);
@@ -597,7 +568,7 @@ START_TEST(test_batched_same_rows)
 	    200);
 	sleep_ms(300);
 	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 7);
-	release_processing(hold);
+	harness_release_processing(hold);
 	wait_processed("same-%", 20);
 	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 7);
 	ck_assert_int_eq(batched_total() - before, 3);
@@ -651,7 +622,7 @@ START_TEST(test_batch_fails)
 	char *err, *found;
 
 	refuse_boom();
-	hold = hold_processing();
+	hold = harness_hold_processing();
 	for (int i = 0; i < N; i++) {
 		char id[32], from[32];
 
@@ -663,7 +634,7 @@ START_TEST(test_batch_fails)
 		                     : "PA BOOM o day #00004"),
 		    200);
 	}
-	release_processing(hold);
+	harness_release_processing(hold);
 	wait_processed("bfail-%", 20);
 	refuse_boom_end();
 	err =
@@ -705,7 +676,7 @@ START_TEST(test_claims_in_flight)
 	char from[32], id[32];
 	long before = batched_total();
 
-	hold = hold_processing();
+	hold = harness_hold_processing();
 	for (int b = 0; b < PHONES; b += CLAIM)
 		for (int pass = 0; pass < 2; pass++)
 			for (int i = b; i < b + CLAIM; i++) {
@@ -719,7 +690,7 @@ START_TEST(test_claims_in_flight)
 				               : "00004"),
 				    200);
 			}
-	release_processing(hold);
+	harness_release_processing(hold);
 	wait_processed("flight-%", 60);
 	assert_once("flight-%", 2 * PHONES);
 	ck_assert_int_eq(

@@ -1016,31 +1016,21 @@ START_TEST(test_backlog_rate)
 	enum { N = 300 };
 	const double cap = atof(BACKLOG_RATE);
 	size_t from = file_size(D.log);
-	char ci[256], num[16], id[32], *text, *line, *next;
+	char num[16], id[32], *text, *line, *next;
 	double t0, t1, end;
 	struct http_resp r;
 	PGconn *hold;
-	PGresult *res;
 	int during = 0, total = 0;
 
-	/* Hold processing off (the advisory locks its claims take) while
-	 * the messages are stored. */
-	pg_conninfo(ci, sizeof ci, "pakn");
-	hold = PQconnectdb(ci);
-	ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
-	res = PQexec(hold, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
-	                   "generate_series(0, 127) b");
-	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-	PQclear(res);
-	harness_no_settle = 1;
+	/* Processing held off while the messages are stored. */
+	hold = harness_hold_processing();
 	for (int i = 0; i < N; i++) {
 		snprintf(num, sizeof num, "+84900005%03d", i);
 		snprintf(id, sizeof id, "ob-backlog-%d", i);
 		kannel_sms("fast", "fast-secret", num, "PA Duong ngap nuoc",
 		           id);
 	}
-	PQfinish(hold);
-	harness_no_settle = 0;
+	harness_release_processing(hold);
 	ck_assert_int_eq(
 	    log_wait(D.log, from, "stored messages wait for processing", WAIT),
 	    0);

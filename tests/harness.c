@@ -1290,6 +1290,31 @@ http_request(int port, const char *method, const char *path,
  * answer (a test of an outage). */
 int harness_no_settle;
 
+PGconn *
+harness_hold_processing(void)
+{
+	char ci[256];
+	PGconn *c;
+	PGresult *res;
+
+	pg_conninfo(ci, sizeof ci, "pakn");
+	c = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
+	                "generate_series(0, 127) b");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	harness_no_settle = 1;
+	return c;
+}
+
+void
+harness_release_processing(PGconn *c)
+{
+	PQfinish(c);
+	harness_no_settle = 0;
+}
+
 void
 harness_settle(void)
 {

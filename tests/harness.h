@@ -162,6 +162,12 @@ void harness_settle(void);
 /* Not 0: http_request and http_multi do not settle (a test that sends
  * while paknd or PostgreSQL is stopped, or checks the order itself). */
 extern int harness_no_settle;
+/* Hold every paknd's processing worker off: a connection takes the 128
+ * advisory locks its claims try (pakn.intake_claim), and requests do not
+ * settle meanwhile; messages are only stored. harness_release_processing
+ * lets go. */
+PGconn *harness_hold_processing(void);
+void harness_release_processing(PGconn *c);
 void http_resp_free(struct http_resp *r);
 /* The value of a response header (the first one), malloc'd; NULL if
  * absent. */
