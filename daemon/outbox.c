@@ -124,7 +124,6 @@ struct outbox {
 	struct claim *claim;
 	int backlog;  /* the last claim was full: more may be due */
 	int again;    /* kicked while a claim was in flight */
-	int waiting;  /* stored messages wait for processing (process.c) */
 	int yielding; /* sending at [outbox] backlog_rate: processing first */
 	int stopped;
 	struct mcounter sends; /* outcomes by gateway and result */
@@ -564,36 +563,39 @@ rate_ask(struct bucket *b, long rate, long want)
 }
 
 /* The processing worker says whether stored messages wait for it (its
- * last claim came back full). */
+ * last claim came back full): with [outbox] backlog_rate set, the
+ * gateways yield to it meanwhile (logged when that starts and ends). */
 void
 outbox_processing_backlog(struct outbox *o, int waiting)
 {
-	if (o != NULL)
-		o->waiting = waiting;
+	long cap;
+	int yield;
+
+	if (o == NULL)
+		return;
+	cap = o->d->conf->outbox_backlog_rate;
+	yield = cap > 0 && waiting;
+	if (yield == o->yielding)
+		return;
+	o->yielding = yield;
+	if (yield)
+		log_info("outbox: stored messages wait for processing: each "
+		         "gateway sends at most %ld a second ([outbox] "
+		         "backlog_rate)",
+		         cap);
+	else
+		log_info("outbox: processing has caught up: each gateway sends "
+		         "at its own rate again");
 }
 
-/* The rate gw sends at now: its own, or [outbox] backlog_rate while
- * stored messages wait for processing (logged when that starts and
- * ends). */
+/* The rate gw sends at now: its own, or [outbox] backlog_rate while the
+ * outbox yields to processing. */
 static long
-outbox_rate(struct outbox *o, const struct gw_conf *gw)
+outbox_rate(const struct outbox *o, const struct gw_conf *gw)
 {
 	long cap = o->d->conf->outbox_backlog_rate;
-	int yield = cap > 0 && o->waiting;
 
-	if (yield != o->yielding) {
-		o->yielding = yield;
-		if (yield)
-			log_info("outbox: stored messages wait for processing: "
-			         "each gateway sends at most %ld a second "
-			         "([outbox] backlog_rate)",
-			         cap);
-		else
-			log_info(
-			    "outbox: processing has caught up: each gateway "
-			    "sends at its own rate again");
-	}
-	return yield && cap < gw->rate ? cap : gw->rate;
+	return o->yielding && cap > 0 && cap < gw->rate ? cap : gw->rate;
 }
 
 /* Send what the gateway's rate allows; come back for the rest. */
@@ -774,7 +776,7 @@ claim_done(void *arg, enum db_status st, PGresult *res, const char *error)
 
 /* Is a gateway's queue longer than its rate sends in half a lease? */
 static int
-outbox_backlogged(struct outbox *o)
+outbox_backlogged(const struct outbox *o)
 {
 	const struct config *c = o->d->conf;
 	const struct gw_conf *gw;
