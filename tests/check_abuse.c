@@ -6,7 +6,8 @@
  *
  * - Per-phone limits: over one, one SMS says so, then silence; every
  *   message is stored and flagged. Bans (paknctl ban/unban, ledgered),
- *   the same text repeated, a gateway's own service: no reply.
+ *   the same text repeated, a gateway's own service: no reply. A
+ *   unit's phone has none, found among 3 000 units by its index.
  * - STOP then START / DANG KY LAI.
  * - Officials' DS, XEM, GH, TC from the right phone, a wrong phone and
  *   for another unit's complaint; a long answer refused with the limit.
@@ -232,6 +233,49 @@ START_TEST(test_limit_replies)
 	assert_contains(text, "12 tin trả lời trong ngày");
 	free(text);
 	ck_assert_int_eq(fg_wait(ph, 13), 13);
+}
+END_TEST
+
+/* A unit's phone has no limits, and is found among the units of a whole
+ * country by its index (029): 3 000 more units, two of which list the
+ * phone; five complaints from it in an hour (the limit is 3) are all
+ * made and acknowledged, and pakn.official_unit names the first of the
+ * two, having read unit_phones_idx. */
+START_TEST(test_unit_phone)
+{
+	const char *ph = "+84913100090";
+	char *text, *k, *u;
+
+	PQclear(q("INSERT INTO pakn.unit (code, name, parent_code, kind, "
+	          "phones) SELECT format('scale-%s', lpad(g::text, 4, '0')), "
+	          "format('Phòng %s', g), '01', 'department', "
+	          "CASE WHEN g IN (7, 2000) THEN ARRAY[$1] ELSE "
+	          "ARRAY[format('+849131%06s', g)] END "
+	          "FROM generate_series(1, 3000) g",
+	          ph, NULL));
+	for (int i = 1; i <= 5; i++) {
+		text = strf("PA vỉa hè số %d bị lấn chiếm #00004", i);
+		sms(ph, text);
+		free(text);
+	}
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "msisdn = $1",
+	                       ph, NULL),
+	                 5);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
+	                       "WHERE msisdn = $1 AND abuse_flag IS NOT NULL",
+	                       ph, NULL),
+	                 0);
+	k = kinds_to(ph);
+	ck_assert_str_eq(k, "ack,ack,ack,ack,ack");
+	/* The index scans of this transaction, counted after the call. */
+	u = qval("WITH u AS MATERIALIZED (SELECT pakn.official_unit($1) AS "
+	         "code) SELECT u.code || ' ' || (pg_stat_get_xact_numscans("
+	         "'pakn.unit_phones_idx'::regclass) > 0) FROM u",
+	         ph, NULL);
+	ck_assert_str_eq(u, "scale-0007 true");
+	free(k);
+	free(u);
 }
 END_TEST
 
@@ -760,6 +804,7 @@ abuse_suite(void)
 	tcase_add_test(tcase(s, "limit_hour", 60), test_limit_hour);
 	tcase_add_test(tcase(s, "limit_day", 60), test_limit_day);
 	tcase_add_test(tcase(s, "limit_replies", 60), test_limit_replies);
+	tcase_add_test(tcase(s, "unit_phone", 60), test_unit_phone);
 	tcase_add_test(tcase(s, "ban", 60), test_ban);
 	tcase_add_test(tcase(s, "loops", 60), test_loops);
 	tcase_add_test(tcase(s, "stop_start", 60), test_stop_start);
