@@ -508,8 +508,8 @@ batched_total(void)
 	return n;
 }
 
-/* What a complaint left, for comparing two (its own phone and ticket
- * replaced): the row's routing, the ledger, the SMS queued. */
+/* What a complaint left, for comparing two (its own phone, ticket and
+ * text replaced): the row's routing, the ledger, the SMS queued. */
 static char *
 complaint_trace(const char *msg_id)
 {
@@ -522,7 +522,8 @@ complaint_trace(const char *msg_id)
 	    "FROM pakn.complaint_event e WHERE e.complaint_id = c.id), "
 	    "(SELECT string_agg(concat_ws(' ', o.kind, o.gateway, "
 	    "CASE WHEN o.msisdn = c.msisdn THEN 'citizen' ELSE o.msisdn END, "
-	    "o.inbound_id = m.id, replace(o.body, c.ticket, 'TICKET')), '; ' "
+	    "o.inbound_id = m.id, replace(replace(o.body, c.ticket, 'TICKET'), "
+	    "left(c.text, 100), 'TEXT')), '; ' "
 	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.complaint_id = c.id)) "
 	    "FROM pakn.complaint c JOIN pakn.inbound_message m ON m.id = "
 	    "c.inbound_id WHERE m.gateway_msg_id = $1",
@@ -536,10 +537,12 @@ complaint_trace(const char *msg_id)
  * without, is processed set-based with the others of its group; a phone
  * with two messages in the group goes one by one. Both leave the same
  * rows: the complaint routed, the ledger, the acknowledgement and the
- * unit's notices. */
+ * unit's notices. Two set-based ones alike but for their text share
+ * the template's variables, each SMS with its own ticket and text. */
 START_TEST(test_batched_same_rows)
 {
 	static const char text[] = "PA Den duong hong truoc nha so 12 #00004";
+	static const char text3[] = "PA Den duong hong truoc nha so 14 #00004";
 	long before = batched_total();
 	PGconn *hold;
 	char *a, *b;
@@ -558,7 +561,7 @@ START_TEST(test_batched_same_rows)
 	ck_assert_int_eq(
 	    at_one("same-2", "+84913800001", "PA Rac thai ngap duong #00004"),
 	    200);
-	ck_assert_int_eq(at_one("same-3", "+84913800003", text), 200);
+	ck_assert_int_eq(at_one("same-3", "+84913800003", text3), 200);
 	/* The same without the keyword: same-4 alone, same-5 then same-6
 	 * from one phone. */
 	ck_assert_int_eq(at_one("same-4", "+84913800004", text + 3), 200);

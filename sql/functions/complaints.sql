@@ -22,6 +22,10 @@ $$;
 -- 013): due is the date promised last (the apology's new date when there
 -- is one), due_kind and due_label say what it is, first_due is the
 -- deadline itself; the apology's reason and new date; the acceptance.
+-- pakn.intake_process_batch calls it once for the new complaints alike
+-- in all but id, ticket, text, msisdn, gateway and inbound_id, and sets
+-- ticket and text itself: a variable read from another of those six
+-- must be set there too.
 CREATE OR REPLACE FUNCTION pakn.complaint_vars(p_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE

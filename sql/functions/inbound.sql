@@ -492,12 +492,29 @@ BEGIN
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
 		-- there is one), complaint by complaint.
-		WITH v AS (
+		-- The template variables once for the complaints alike in all
+		-- but their ticket, text and who sent them (pakn.complaint_vars
+		-- reads no other field of those), then each one's own ticket and
+		-- text as pakn.complaint_vars writes them.
+		WITH k AS (
+			SELECT c.id, to_jsonb(c)
+				- '{id,ticket,text,msisdn,gateway,inbound_id}'::text[]
+				AS alike
+			  FROM unnest(v_new) c),
+		kv AS MATERIALIZED (
+			SELECT x.alike, pakn.complaint_vars(x.id) AS vars
+			  FROM (SELECT DISTINCT ON (k.alike) k.alike, k.id
+				  FROM k ORDER BY k.alike, k.id) x),
+		v AS (
 			SELECT c.id, c.gateway, c.msisdn, c.inbound_id,
-				c.responsible_unit, pakn.complaint_vars(c.id) AS vars,
+				c.responsible_unit,
+				kv.vars || jsonb_build_object('ticket', c.ticket,
+					'text', left(c.text, 100)) AS vars,
 				CASE WHEN a.keyword THEN 'ack' ELSE 'ack_nokeyword' END
 					AS ack
 			  FROM unnest(v_new) c
+			  JOIN k ON k.id = c.id
+			  JOIN kv ON kv.alike = k.alike
 			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
 				keyword boolean) ON a.id = c.inbound_id),
 		u AS (
