@@ -17,6 +17,12 @@
  * (pakn.intake_fail) and the others go on. A worker that dies leaves its
  * claims to run out (lease); they are claimed again.
  *
+ * It claims on its timer ([intake] interval) and when intake stores a
+ * message (process_kick), but not more than once in KICK_QUIET after a
+ * claim that found nothing: what is stored then is another instance's
+ * (or waits for its phone's earlier message), and a claim for each of
+ * intake's commits cost the database more than the commits.
+ *
  * Callbacks that came while the database was down wait in the intake
  * journal (journal.c); once the database answers, a child process
  * replays them into pakn.inbound_message and this worker processes them
@@ -45,6 +51,10 @@
 #include "stmt.h"
 #include "util.h"
 
+/* Seconds after a claim that found nothing during which stores do not
+ * claim at once (process_kick). */
+#define KICK_QUIET 0.02
+
 struct process {
 	struct paknd *d;
 	struct event *timer;
@@ -53,6 +63,10 @@ struct process {
 	long inflight;  /* calls submitted (groups, lone messages), not
 	                 * answered */
 	int more;       /* the last claim was full: claim again at once */
+	/* When a claim last came back empty (mono_now), and the claim that
+	 * kicks after it wait for. */
+	double empty_at;
+	struct event *soon;
 	int stopped;
 	struct mcounter done; /* messages by outcome */
 	long long batched;    /* of them, done set-based with others */
@@ -84,6 +98,7 @@ struct process_group {
 };
 
 static void process_claim(struct process *p);
+static void process_soon(evutil_socket_t fd, short what, void *arg);
 static void process_submit(struct process *p, struct process_msg *m);
 static void process_next(struct process *p);
 
@@ -598,6 +613,8 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	if (n > 0)
 		log_debug("processing: %d message%s claimed", n,
 		          n == 1 ? "" : "s");
+	else
+		p->empty_at = mono_now();
 	p->more = n >= p->d->conf->intake_batch;
 	outbox_processing_backlog(p->d->outbox, p->more);
 	process_chains(p, res, n);
@@ -722,14 +739,37 @@ process_new(struct paknd *d)
 	p->done.labels[0] = "outcome";
 	p->timer = event_new(d->base, -1, EV_PERSIST, process_tick, p);
 	event_add(p->timer, &tv);
+	p->soon = evtimer_new(d->base, process_soon, p);
+	p->empty_at = -KICK_QUIET;
 	return p;
 }
 
-/* A message was stored: look now. */
+/* The claim kicks waited for. */
+static void
+process_soon(evutil_socket_t fd, short what, void *arg)
+{
+	process_claim(arg);
+}
+
+/* A message was stored: look now; but within KICK_QUIET seconds of a
+ * claim that found nothing (the messages stored are another instance's
+ * to process, or their phones' earlier ones are in flight), once at the
+ * end of that time, so that intake's commits do not each cost a claim. */
 void
 process_kick(struct process *p)
 {
-	process_claim(p);
+	double quiet = p->empty_at + KICK_QUIET - mono_now();
+	struct timeval tv;
+
+	if (quiet <= 0) {
+		process_claim(p);
+		return;
+	}
+	if (evtimer_pending(p->soon, NULL))
+		return;
+	tv.tv_sec = 0;
+	tv.tv_usec = (long)(quiet * 1e6) + 1;
+	evtimer_add(p->soon, &tv);
 }
 
 /* Draining: claim nothing more. */
@@ -737,6 +777,7 @@ void
 process_stop(struct process *p)
 {
 	p->stopped = 1;
+	event_del(p->soon);
 	/* The outbox sends what is left at its full rate. */
 	outbox_processing_backlog(p->d->outbox, 0);
 	event_del(p->timer);
@@ -760,6 +801,11 @@ process_metrics(const struct process *p, struct buf *b)
 	             "one by one.");
 	metrics_sample(b, "pakn_processed_batched_total", NULL,
 	               (double)p->batched);
+	metrics_head(b, "pakn_processing_claims_total", "counter",
+	             "Claims of stored messages made (pakn.intake_claim), "
+	             "those that found nothing included.");
+	metrics_sample(b, "pakn_processing_claims_total", NULL,
+	               (double)p->claims);
 	metrics_head(b, "pakn_processing_inflight", "gauge",
 	             "Calls of the processing worker in flight (groups of "
 	             "messages, or messages alone).");
@@ -774,6 +820,7 @@ process_free(struct process *p)
 	if (p == NULL)
 		return;
 	event_free(p->timer);
+	event_free(p->soon);
 	mcounter_clear(&p->done);
 	free(p);
 }

@@ -508,6 +508,62 @@ batched_total(void)
 	return n;
 }
 
+/* A counter of D's /metrics (a line "name value"). */
+static long
+metric(const char *name)
+{
+	struct http_resp r;
+	char *line = strf("\n%s ", name);
+	const char *at;
+	long n = -1;
+
+	ck_assert_int_eq(http_get(D->port, "/metrics", &r), 200);
+	if ((at = strstr(r.body, line)) != NULL)
+		n = atol(at + strlen(line));
+	http_resp_free(&r);
+	free(line);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/* While the messages stored cannot be claimed (another instance has
+ * their phones: here the test holds them), a store does not cost a
+ * claim each: after a claim that found nothing, the next waits 20 ms.
+ * Once they can be, they are processed. */
+START_TEST(test_kicks_quiet)
+{
+	enum { N = 60 };
+	PGconn *hold = harness_hold_processing();
+	long before, claims, st[N + 1];
+	double t0, took;
+
+	/* A claim that finds nothing first. */
+	st[N] = at_one("quiet-x", "+84913850999", "PA Den duong hong #00004");
+	sleep_ms(100);
+	before = metric("pakn_processing_claims_total");
+	t0 = now_secs();
+	for (int i = 0; i < N; i++) {
+		char id[32], from[32];
+
+		snprintf(id, sizeof id, "quiet-%d", i);
+		snprintf(from, sizeof from, "+8491385%04d", i);
+		st[i] = at_one(id, from, "PA Den duong hong #00004");
+	}
+	took = now_secs() - t0;
+	claims = metric("pakn_processing_claims_total") - before;
+	/* (The suite runs unforked: let go before any check can fail.) */
+	harness_release_processing(hold);
+	wait_processed("quiet-%", 20);
+	for (int i = 0; i <= N; i++)
+		ck_assert_int_eq(st[i], 200);
+	/* One claim at most every 20 ms, and the timer's ([intake]
+	 * interval, 200 ms). */
+	ck_assert_msg(claims <= (long)(took / 0.02) + (long)(took / 0.2) + 4,
+	              "%ld claims for %d stores in %.3f s", claims, N, took);
+	ck_assert_int_eq(count_where("quiet-%", "m.state = 'done'"), N + 1);
+}
+END_TEST
+
 /* What a complaint left, for comparing two (its own phone, ticket and
  * text replaced): the row's routing, the ledger, the SMS queued. */
 static char *
@@ -728,6 +784,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
+	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
 	tcase_add_test(tc, test_database_outage);
