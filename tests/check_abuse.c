@@ -113,6 +113,39 @@ n_to(const char *phone)
 	             phone, NULL);
 }
 
+/* Text from phone, for i from first to last, strf(fmt, i) (a macro: fmt
+ * stays a literal that the compiler checks). */
+#define sms_each(phone, fmt, first, last)                                      \
+	do {                                                                   \
+		for (int i_ = (first); i_ <= (last); i_++) {                   \
+			char *t_ = strf(fmt, i_);                              \
+			sms((phone), t_);                                      \
+			free(t_);                                              \
+		}                                                              \
+	} while (0)
+
+/* How many complaints a phone has made. */
+static long
+n_complaints(const char *phone)
+{
+	return qlong("SELECT count(*) FROM pakn.complaint WHERE msisdn = $1",
+	             phone, NULL);
+}
+
+/* How many of a phone's messages are flagged flag (NULL: flagged at
+ * all). */
+static long
+n_flagged(const char *phone, const char *flag)
+{
+	if (flag == NULL) /* (NULL ends qlong's parameters) */
+		return qlong("SELECT count(*) FROM pakn.inbound_message WHERE "
+		             "msisdn = $1 AND abuse_flag IS NOT NULL",
+		             phone, NULL);
+	return qlong("SELECT count(*) FROM pakn.inbound_message WHERE msisdn "
+	             "= $1 AND abuse_flag = $2",
+	             phone, flag, NULL);
+}
+
 /* Characters of a UTF-8 string. */
 static int
 chars(const char *s)
@@ -130,26 +163,15 @@ chars(const char *s)
 START_TEST(test_limit_hour)
 {
 	const char *ph = "+84913100001";
-	char *text, *k, *b, *b2;
+	char *k, *b, *b2;
 
-	for (int i = 1; i <= 6; i++) {
-		text = strf("PA đèn đường số %d bị hỏng #00004", i);
-		sms(ph, text);
-		free(text);
-	}
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 3);
+	sms_each(ph, "PA đèn đường số %d bị hỏng #00004", 1, 6);
+	ck_assert_int_eq(n_complaints(ph), 3);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
 	                       "WHERE msisdn = $1",
 	                       ph, NULL),
 	                 6);
-	ck_assert_int_eq(
-	    qlong("SELECT count(*) FROM pakn.inbound_message "
-	          "WHERE msisdn = $1 AND abuse_flag = 'limit_hour'",
-	          ph, NULL),
-	    3);
+	ck_assert_int_eq(n_flagged(ph, "limit_hour"), 3);
 	k = kinds_to(ph);
 	ck_assert_str_eq(k, "ack,ack,ack,limit_notice");
 	b = last_to(ph, "limit_notice");
@@ -169,35 +191,21 @@ END_TEST
 START_TEST(test_limit_day)
 {
 	const char *ph = "+84913100002";
-	char *text, *k;
+	char *k;
 
 	if (qlong("SELECT (pakn.local_date(now() - interval '70 minutes') = "
 	          "pakn.local_date(now()))::integer",
 	          NULL) != 1)
 		return; /* just after local midnight: no earlier hour today */
-	for (int i = 1; i <= 3; i++) {
-		text = strf("PA cống số %d bị tắc #00004", i);
-		sms(ph, text);
-		free(text);
-	}
+	sms_each(ph, "PA cống số %d bị tắc #00004", 1, 3);
 	/* Filed more than an hour ago, today. */
 	PQclear(q("UPDATE pakn.complaint SET created_at = now() - interval '61 "
 	          "minutes'"
 	          " WHERE msisdn = $1",
 	          ph, NULL));
-	for (int i = 4; i <= 7; i++) {
-		text = strf("PA cống số %d bị tắc #00004", i);
-		sms(ph, text);
-		free(text);
-	}
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 5);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
-	                       "WHERE msisdn = $1 AND abuse_flag = 'limit_day'",
-	                       ph, NULL),
-	                 2);
+	sms_each(ph, "PA cống số %d bị tắc #00004", 4, 7);
+	ck_assert_int_eq(n_complaints(ph), 5);
+	ck_assert_int_eq(n_flagged(ph, "limit_day"), 2);
 	k = kinds_to(ph);
 	ck_assert_str_eq(k, "ack,ack,ack,ack,ack,limit_notice");
 	free(k);
@@ -214,21 +222,13 @@ START_TEST(test_limit_replies)
 	const char *ph = "+84913100003";
 	char *text;
 
-	for (int i = 1; i <= 14; i++) {
-		text = strf("TT 2345%03d", i);
-		sms(ph, text);
-		free(text);
-	}
+	sms_each(ph, "TT 2345%03d", 1, 14);
 	ck_assert_int_eq(n_to(ph), 13);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.outbox WHERE "
 	                       "msisdn = $1 AND kind = 'bad_ticket'",
 	                       ph, NULL),
 	                 12);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
-	                       "WHERE msisdn = $1 AND abuse_flag = "
-	                       "'limit_replies'",
-	                       ph, NULL),
-	                 2);
+	ck_assert_int_eq(n_flagged(ph, "limit_replies"), 2);
 	text = last_to(ph, "limit_notice");
 	assert_contains(text, "12 tin trả lời trong ngày");
 	free(text);
@@ -244,7 +244,7 @@ END_TEST
 START_TEST(test_unit_phone)
 {
 	const char *ph = "+84913100090";
-	char *text, *k, *u;
+	char *k, *u;
 
 	PQclear(q("INSERT INTO pakn.unit (code, name, parent_code, kind, "
 	          "phones) SELECT format('scale-%s', lpad(g::text, 4, '0')), "
@@ -253,19 +253,9 @@ START_TEST(test_unit_phone)
 	          "ARRAY[format('+849131%06s', g)] END "
 	          "FROM generate_series(1, 3000) g",
 	          ph, NULL));
-	for (int i = 1; i <= 5; i++) {
-		text = strf("PA vỉa hè số %d bị lấn chiếm #00004", i);
-		sms(ph, text);
-		free(text);
-	}
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 5);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
-	                       "WHERE msisdn = $1 AND abuse_flag IS NOT NULL",
-	                       ph, NULL),
-	                 0);
+	sms_each(ph, "PA vỉa hè số %d bị lấn chiếm #00004", 1, 5);
+	ck_assert_int_eq(n_complaints(ph), 5);
+	ck_assert_int_eq(n_flagged(ph, NULL), 0);
 	k = kinds_to(ph);
 	ck_assert_str_eq(k, "ack,ack,ack,ack,ack");
 	/* The index scans of this transaction, counted after the call. */
@@ -302,14 +292,8 @@ START_TEST(test_ban)
 	sms(ph, "PA rác thải vẫn chưa thu gom #00004");
 	sms(ph, "HD");
 	ck_assert_int_eq(n_to(ph), before);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 1);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
-	                       "WHERE msisdn = $1 AND abuse_flag = 'banned'",
-	                       ph, NULL),
-	                 2);
+	ck_assert_int_eq(n_complaints(ph), 1);
+	ck_assert_int_eq(n_flagged(ph, "banned"), 2);
 	/* An official's answer to the banned phone is kept, not sent. */
 	v = strf("TL %s Đã thu gom xong", t);
 	sms(OFFICER4, v);
@@ -339,10 +323,7 @@ START_TEST(test_ban)
 	                       ph, NULL),
 	                 2);
 	sms(ph, "PA đèn đường hỏng #00004");
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 2);
+	ck_assert_int_eq(n_complaints(ph), 2);
 	assert_value(qval("SELECT kind FROM pakn.outbox WHERE msisdn = $1 "
 	                  "ORDER BY id DESC LIMIT 1",
 	                  ph, NULL),
@@ -365,14 +346,8 @@ START_TEST(test_loops)
 	sms(ph, "Tôi đang bận, sẽ gọi lại sau.");
 	sms(ph, "tôi đang bận, sẽ gọi lại sau. ");
 	sms(ph, "Tôi đang bận, sẽ gọi lại sau.");
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint WHERE "
-	                       "msisdn = $1",
-	                       ph, NULL),
-	                 1);
-	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
-	                       "WHERE msisdn = $1 AND abuse_flag = 'repeated'",
-	                       ph, NULL),
-	                 2);
+	ck_assert_int_eq(n_complaints(ph), 1);
+	ck_assert_int_eq(n_flagged(ph, "repeated"), 2);
 	k = kinds_to(ph);
 	ck_assert_str_eq(k, "ask_location_nokeyword");
 	free(k);
