@@ -142,9 +142,14 @@ $$;
 
 -- The province a unit is in (itself for a province), or NULL.
 CREATE OR REPLACE FUNCTION pakn.place_province(p_code text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT a.code FROM pakn.unit_ancestors(p_code) a
-	 WHERE a.kind = 'province' ORDER BY a.distance LIMIT 1
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	-- PL/pgSQL, so that the plan is kept for the session (see
+	-- pakn.legal_rule_for): as LANGUAGE sql it was planned at every call,
+	-- 0.15 ms, more than the rest of it.
+	RETURN (SELECT a.code FROM pakn.unit_ancestors(p_code) a
+		 WHERE a.kind = 'province' ORDER BY a.distance LIMIT 1);
+END;
 $$;
 
 -- The places a text may name: each run of 1 to 5 words with the kind
@@ -211,10 +216,14 @@ BEGIN
 	 WHERE a.district_key = ANY (v_keys) AND a.district_key = s.k
 	   AND s.t IN ('quan', 'huyen', 'thi xa', 'thanh pho');
 	v_codes := pakn.place_candidates(v_keys, v_kinds, v_dist);
-	v_codes := pakn.place_narrow(v_codes, (SELECT array_agg(c)
-		FROM unnest(v_codes) c, pakn.unit p
-		WHERE p.kind = 'province' AND p.code = pakn.place_province(c)
-		  AND strpos(' ' || array_to_string(v_words, ' ') || ' ',
+	-- Each candidate's province once, then its name.
+	v_codes := pakn.place_narrow(v_codes, (WITH x AS MATERIALIZED (
+			SELECT c, pakn.place_province(c) AS province
+			  FROM unnest(v_codes) c)
+		SELECT array_agg(x.c) FROM x JOIN pakn.unit p
+		    ON p.code = x.province
+		 WHERE p.kind = 'province'
+		   AND strpos(' ' || array_to_string(v_words, ' ') || ' ',
 			' ' || pakn.place_key(p.name) || ' ') > 0));
 	SELECT pakn.place_province(home_unit) INTO v_home FROM pakn.citizen
 	 WHERE msisdn = p_msisdn;
