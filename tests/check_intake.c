@@ -491,39 +491,21 @@ at_one(const char *id, const char *from, const char *text)
 	return st;
 }
 
-/* pakn_processed_batched_total of D's /metrics. */
+/* A counter of D's /metrics. */
 static long
-batched_total(void)
+metric(const char *series)
 {
-	struct http_resp r;
-	const char *at;
-	long n = -1;
+	long n = metric_value(D->port, series);
 
-	ck_assert_int_eq(http_get(D->port, "/metrics", &r), 200);
-	at = strstr(r.body, "\npakn_processed_batched_total ");
-	if (at != NULL)
-		n = atol(at + strlen("\npakn_processed_batched_total "));
-	http_resp_free(&r);
 	ck_assert_int_ge(n, 0);
 	return n;
 }
 
-/* A counter of D's /metrics (a line "name value"). */
+/* pakn_processed_batched_total of D's /metrics. */
 static long
-metric(const char *name)
+batched_total(void)
 {
-	struct http_resp r;
-	char *line = strf("\n%s ", name);
-	const char *at;
-	long n = -1;
-
-	ck_assert_int_eq(http_get(D->port, "/metrics", &r), 200);
-	if ((at = strstr(r.body, line)) != NULL)
-		n = atol(at + strlen(line));
-	http_resp_free(&r);
-	free(line);
-	ck_assert_int_ge(n, 0);
-	return n;
+	return metric("pakn_processed_batched_total");
 }
 
 /* While the messages stored cannot be claimed (another instance has

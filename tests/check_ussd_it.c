@@ -670,17 +670,11 @@ END_TEST
 static long
 queries(int port, const char *query)
 {
-	struct http_resp r;
-	char *want = strf("pakn_ussd_queries_total{query=\"%s\"} ", query);
-	const char *p;
-	long n = 0;
+	char *series = strf("pakn_ussd_queries_total{query=\"%s\"}", query);
+	long n = metric_value(port, series);
 
-	ck_assert_int_eq(http_get(port, "/metrics", &r), 200);
-	if ((p = strstr(r.body, want)) != NULL)
-		n = atol(p + strlen(want));
-	http_resp_free(&r);
-	free(want);
-	return n;
+	free(series);
+	return n < 0 ? 0 : n;
 }
 
 /* Issue 12: a step is one call of the database when the instance

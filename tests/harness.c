@@ -1337,6 +1337,22 @@ http_get(int port, const char *path, struct http_resp *r)
 	return http_request(port, "GET", path, NULL, NULL, 0, r);
 }
 
+long
+metric_value(int port, const char *series)
+{
+	struct http_resp r;
+	char *line = strf("\n%s ", series);
+	const char *at;
+	long n = -1;
+
+	ck_assert_int_eq(http_get(port, "/metrics", &r), 200);
+	if ((at = strstr(r.body, line)) != NULL)
+		n = atol(at + strlen(line));
+	http_resp_free(&r);
+	free(line);
+	return n;
+}
+
 /* Free what a response holds. */
 void
 http_resp_free(struct http_resp *r)

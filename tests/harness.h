@@ -155,6 +155,10 @@ long http_request(int port, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t len,
                   struct http_resp *r);
 long http_get(int port, const char *path, struct http_resp *r);
+/* The value of the sample "series value" (series with its labels, if
+ * any) of /metrics on port; -1 if it has none. Fails the test unless
+ * /metrics answers 200. */
+long metric_value(int port, const char *series);
 /* Wait (up to 15 s) until paknd processed every stored message of
  * database "pakn"; http_request and http_multi call it after a request to
  * a path with "/sms" (a gateway's SMS callback). */
