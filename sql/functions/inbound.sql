@@ -389,14 +389,16 @@ BEGIN
 	   AND j.msisdn = ANY (v_once)
 	   AND NOT j.msisdn = ANY (v_to);
 	IF v_ids IS NOT NULL THEN
-		INSERT INTO pakn.citizen (msisdn)
+		-- One statement, by the key's index: a lock by a query cached
+		-- with the generic plan of an empty table (a new database) read
+		-- every citizen. A DO UPDATE whose WHERE holds for no row locks
+		-- the rows it finds (FOR NO KEY UPDATE: no key is set) and
+		-- changes none.
+		INSERT INTO pakn.citizen AS c (msisdn)
 		SELECT m.msisdn FROM unnest(v_rows) m
 		 WHERE m.id = ANY (v_ids) ORDER BY m.msisdn
-		ON CONFLICT (msisdn) DO NOTHING;
-		PERFORM 1 FROM pakn.citizen c
-		 WHERE c.msisdn IN (SELECT m.msisdn FROM unnest(v_rows) m
-			WHERE m.id = ANY (v_ids))
-		 ORDER BY c.msisdn FOR NO KEY UPDATE;
+		ON CONFLICT (msisdn) DO UPDATE SET updated_at = c.updated_at
+		 WHERE false;
 		-- A bare text only when no complaint of the phone waits for its
 		-- place (else it may be that place: pakn.handle_sms); not an own
 		-- number, and nothing pakn.abuse_check finds (a ban, a repeat, a
