@@ -7,8 +7,10 @@
  * claimed message waits in its gateway's queue (replies first) until the
  * gateway's rate lets it go, is sent with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
- * outcome is recorded with pakn.outbox_result. If that cannot be recorded
- * (database down), the lease running out brings the message back.
+ * outcome is recorded with pakn.outbox_results, with those of the other
+ * sends that finished in the same turn of the loop (up to RECORD_MAX in
+ * one statement). If that cannot be recorded (database down), the lease
+ * running out brings the message back.
  *
  * The rate ([gateway] rate messages a second) is the gateway's, shared
  * by every paknd on the database: a send needs a token of this process's
@@ -31,6 +33,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "gw.h"
 #include "metrics.h"
@@ -44,8 +47,12 @@
 enum msg_stage {
 	MSG_WAITING,   /* in its gateway's queue */
 	MSG_SENDING,   /* an HTTP transfer in flight */
+	MSG_FINISHED,  /* its outcome waits to be recorded with others */
 	MSG_RECORDING, /* its outcome on the way to the database */
 };
+
+/* Outcomes recorded in one statement at most. */
+#define RECORD_MAX 256
 
 /* One claimed message. */
 struct msg {
@@ -119,6 +126,9 @@ struct outbox {
 	TAILQ_HEAD(, bucket) buckets;
 	LIST_HEAD(, sock) socks;
 	struct msgs sending;
+	struct msgs finished; /* outcomes not yet sent to the database */
+	long nfinished;
+	struct event *flush; /* records them at the end of the loop's turn */
 	struct msgs recording;
 	long held; /* messages claimed and not yet recorded */
 	struct claim *claim;
@@ -290,29 +300,50 @@ msg_log_outcome(const struct msg *m, const char *state, const char *why)
 		          strcmp(state, "failed") == 0 ? "failed" : state);
 }
 
-/* The outcome was recorded (or not): log it, free the message. */
+/* Outcomes on the way to the database. */
+struct record {
+	int n;
+	struct msg *m[RECORD_MAX];
+};
+
+/* The outcomes were recorded (or not): log each, free the messages. */
 static void
 record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
-	struct msg *m = arg;
-	struct outbox *o = m->o;
+	struct record *r = arg;
+	struct outbox *o = NULL;
+	const char **state = xcalloc((size_t)r->n, sizeof *state);
+	int i, k;
 
-	if (o != NULL)
-		TAILQ_REMOVE(&o->recording, m, entry);
-	if (st == DB_OK)
-		msg_log(m,
-		        PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "missing");
-	else
-		log_warnx("outbox %lld: outcome not recorded (%s): %s; it is "
-		          "sent again when its lease runs out",
-		          m->id, m->outcome == GW_SENT ? "sent" : "not sent",
-		          error);
-	msg_free(m);
+	for (i = 0; st == DB_OK && i < PQntuples(res); i++) {
+		k = atoi(PQgetvalue(res, i, 0));
+		if (k >= 1 && k <= r->n)
+			state[k - 1] = PQgetvalue(res, i, 1);
+	}
+	for (i = 0; i < r->n; i++) {
+		struct msg *m = r->m[i];
+
+		if (m->o != NULL) {
+			o = m->o;
+			TAILQ_REMOVE(&o->recording, m, entry);
+		}
+		if (st == DB_OK)
+			msg_log(m, state[i] != NULL ? state[i] : "missing");
+		else
+			log_warnx("outbox %lld: outcome not recorded (%s): %s; "
+			          "it is sent again when its lease runs out",
+			          m->id,
+			          m->outcome == GW_SENT ? "sent" : "not sent",
+			          error);
+		msg_free(m);
+	}
+	free(state);
+	free(r);
 	if (o != NULL && o->backlog)
 		event_active(o->kick, EV_TIMEOUT, 0);
 }
 
-/* Name an outcome as pakn.outbox_result takes it. */
+/* Name an outcome as pakn.outbox_results takes it. */
 static const char *
 outcome_name(int outcome)
 {
@@ -325,45 +356,122 @@ outcome_name(int outcome)
 	return "failed";
 }
 
-/* Record the outcome of a message; it is freed once that is done. */
+/* A JSON string of s, or null; text that is not UTF-8 (never expected:
+ * gateways' answers are kept printable) as alt. */
+static json_t *
+record_str(const char *s, const char *alt)
+{
+	json_t *v;
+
+	if (s == NULL)
+		return json_null();
+	if ((v = json_string(s)) == NULL)
+		v = alt != NULL ? json_string(alt) : json_null();
+	return v;
+}
+
+/* A message's outcome as pakn.outbox_results takes it. */
+static json_t *
+record_json(const struct msg *m)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "id", json_integer(m->id));
+	json_object_set_new(j, "created_at", record_str(m->created_at, NULL));
+	json_object_set_new(j, "outcome",
+	                    json_string(outcome_name(m->outcome)));
+	json_object_set_new(j, "ref", record_str(m->ref, NULL));
+	json_object_set_new(j, "error",
+	                    record_str(m->error, "(error not UTF-8)"));
+	json_object_set_new(j, "segments",
+	                    m->segments > 0 ? json_integer(m->segments)
+	                                    : json_null());
+	json_object_set_new(j, "encoding",
+	                    m->text != NULL
+	                        ? json_string(m->ucs2 ? "ucs2" : "gsm7")
+	                        : json_null());
+	return j;
+}
+
+/* Send the finished outcomes to the database, RECORD_MAX a statement. */
+static void
+record_flush(struct outbox *o)
+{
+	const struct config *c = o->d->conf;
+	char max[16], base[16], *json, *cause = NULL;
+	const char *values[3];
+	struct record *r;
+	struct msg *m;
+	json_t *arr;
+	int i;
+
+	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
+	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
+	while (!TAILQ_EMPTY(&o->finished)) {
+		r = xcalloc(1, sizeof *r);
+		arr = json_array();
+		while (r->n < RECORD_MAX &&
+		       (m = TAILQ_FIRST(&o->finished)) != NULL) {
+			TAILQ_REMOVE(&o->finished, m, entry);
+			o->nfinished--;
+			json_array_append_new(arr, record_json(m));
+			m->stage = MSG_RECORDING;
+			TAILQ_INSERT_TAIL(&o->recording, m, entry);
+			r->m[r->n++] = m;
+		}
+		if ((json = json_dumps(arr, JSON_COMPACT)) == NULL)
+			fatalx("json_dumps: out of memory");
+		json_decref(arr);
+		values[0] = json;
+		values[1] = max;
+		values[2] = base;
+		if (db_submit(o->d->db, STMT_OUTBOX_RESULTS, 3, values, NULL,
+		              NULL, record_done, r, &cause) == 0) {
+			free(json);
+			continue;
+		}
+		free(json);
+		for (i = 0; i < r->n; i++) {
+			m = r->m[i];
+			TAILQ_REMOVE(&o->recording, m, entry);
+			log_warnx(
+			    "outbox %lld: outcome not recorded (%s): %s; it "
+			    "is sent again when its lease runs out",
+			    m->id, m->outcome == GW_SENT ? "sent" : "not sent",
+			    cause);
+			msg_free(m);
+		}
+		free(cause);
+		cause = NULL;
+		free(r);
+	}
+}
+
+static void
+record_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	record_flush(arg);
+}
+
+/* Record the outcome of a message (with the others that finish in this
+ * turn of the loop); it is freed once that is done. */
 static void
 msg_finish(struct outbox *o, struct msg *m, int outcome, char *ref, char *error)
 {
-	const struct config *c = o->d->conf;
-	char id[24], segs[16], max[16], base[16];
-	const char *values[9];
-	char *cause = NULL;
-
 	m->outcome = outcome;
 	m->ref = ref;
 	m->error = error;
 	mcounter_add(&o->sends, 1, m->gateway,
 	             m->refused ? "refused" : outcome_name(outcome));
 	gw_call_clear(&m->call);
-	snprintf(id, sizeof id, "%lld", m->id);
-	snprintf(segs, sizeof segs, "%d", m->segments);
-	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
-	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
-	values[0] = id;
-	values[1] = outcome_name(outcome);
-	values[2] = ref;
-	values[3] = error;
-	values[4] = m->segments > 0 ? segs : NULL;
-	values[5] = m->text != NULL ? (m->ucs2 ? "ucs2" : "gsm7") : NULL;
-	values[6] = max;
-	values[7] = base;
-	values[8] = m->created_at;
-	m->stage = MSG_RECORDING;
-	TAILQ_INSERT_TAIL(&o->recording, m, entry);
-	if (db_submit(o->d->db, STMT_OUTBOX_RESULT, 9, values, NULL, NULL,
-	              record_done, m, &cause) == 0)
-		return;
-	TAILQ_REMOVE(&o->recording, m, entry);
-	log_warnx("outbox %lld: outcome not recorded (%s): %s; it is sent "
-	          "again when its lease runs out",
-	          m->id, outcome == GW_SENT ? "sent" : "not sent", cause);
-	free(cause);
-	msg_free(m);
+	m->stage = MSG_FINISHED;
+	TAILQ_INSERT_TAIL(&o->finished, m, entry);
+	if (++o->nfinished >= RECORD_MAX)
+		record_flush(o);
+	else if (!event_pending(o->flush, EV_TIMEOUT, NULL))
+		event_active(o->flush, EV_TIMEOUT, 0);
 }
 
 /* Choose the text and encoding: UCS-2 only if the gateway keeps
@@ -978,6 +1086,7 @@ outbox_new(struct paknd *d)
 	TAILQ_INIT(&o->buckets);
 	LIST_INIT(&o->socks);
 	TAILQ_INIT(&o->sending);
+	TAILQ_INIT(&o->finished);
 	TAILQ_INIT(&o->recording);
 	o->sends = (struct mcounter){
 	    .name = "pakn_outbox_sends_total",
@@ -994,7 +1103,9 @@ outbox_new(struct paknd *d)
 	o->poll = event_new(d->base, -1, EV_PERSIST, outbox_claim_cb, o);
 	o->kick = event_new(d->base, -1, 0, outbox_claim_cb, o);
 	o->curl_timer = evtimer_new(d->base, curl_timeout_cb, o);
-	if (o->poll == NULL || o->kick == NULL || o->curl_timer == NULL)
+	o->flush = event_new(d->base, -1, 0, record_flush_cb, o);
+	if (o->poll == NULL || o->kick == NULL || o->curl_timer == NULL ||
+	    o->flush == NULL)
 		fatalx("event_new");
 	outbox_arm(o);
 	return o;
@@ -1068,6 +1179,11 @@ outbox_free_queues(struct outbox *o)
 		free(b->name);
 		free(b);
 	}
+	while ((m = TAILQ_FIRST(&o->finished)) != NULL) {
+		TAILQ_REMOVE(&o->finished, m, entry);
+		msg_free(m);
+	}
+	o->nfinished = 0;
 	while ((m = TAILQ_FIRST(&o->recording)) != NULL) {
 		TAILQ_REMOVE(&o->recording, m, entry);
 		m->o = NULL;
@@ -1097,6 +1213,7 @@ outbox_free(struct outbox *o)
 	event_free(o->poll);
 	event_free(o->kick);
 	event_free(o->curl_timer);
+	event_free(o->flush);
 	mcounter_clear(&o->sends);
 	free(o);
 	curl_global_cleanup();

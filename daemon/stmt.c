@@ -51,11 +51,10 @@ const struct db_stmt stmts[NSTMTS] = {
                            "created_at, reply "
                            "FROM pakn.outbox_claim($1::integer, $2::integer)",
                            2},
-    [STMT_OUTBOX_RESULT] =
-        {"outbox_result",
-         "SELECT pakn.outbox_result($1::bigint, $2, $3, $4, $5::integer, $6, "
-         "$7::integer, $8::double precision, $9::timestamptz)",
-         9},
+    [STMT_OUTBOX_RESULTS] = {"outbox_results",
+                             "SELECT n, state FROM pakn.outbox_results("
+                             "$1::jsonb, $2::integer, $3::double precision)",
+                             3},
     [STMT_OUTBOX_DLR] = {"outbox_dlr",
                          "SELECT pakn.outbox_dlr($1, $2::bigint, $3, $4, $5)",
                          5},

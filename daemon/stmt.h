@@ -20,10 +20,10 @@ enum stmt_id {
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts, created_at */
-	STMT_OUTBOX_RESULT,  /* id, outcome (sent|retry|failed), gateway_ref,
-	                        error, segments, encoding (gsm7|ucs2),
-	                        max_attempts, retry_base seconds, created_at
-	                        (its month's partition) -> new state */
+	STMT_OUTBOX_RESULTS, /* outcomes (JSON: id, created_at, outcome
+	                        sent|retry|failed, ref, error, segments,
+	                        encoding gsm7|ucs2), max_attempts, retry_base
+	                        seconds -> n, state a row for each */
 	STMT_OUTBOX_DLR,     /* gateway, outbox id or NULL, gateway_ref or
 	                        NULL, status (delivered|undelivered|other),
 	                        detail -> rows updated */

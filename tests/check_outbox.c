@@ -1120,6 +1120,102 @@ START_TEST(test_drain)
 }
 END_TEST
 
+/* Outcomes recorded in one statement (pakn.outbox_results, as paknd
+ * records the sends that finish together): each row is judged on its
+ * own state, and the answer names each one's state, in order. */
+START_TEST(test_results_batch)
+{
+	long id[5];
+	char *v, *q;
+	int i;
+
+	/* Leased for an hour: the running paknd leaves them alone. */
+	for (i = 0; i < 5; i++) {
+		char ph[16];
+
+		snprintf(ph, sizeof ph, "+8490000130%d", i);
+		id[i] = sql_long(
+		    "INSERT INTO pakn.outbox (gateway, msisdn, body, kind, "
+		    "state, "
+		    "attempts, lease_until, last_error) VALUES ('kannel', $1, "
+		    "'Ket qua', 'test', 'sending', $2::integer, now() + "
+		    "interval "
+		    "'1 hour', 'old') RETURNING id",
+		    ph, i == 2 ? "3" : "1", NULL);
+	}
+	/* A report came before our own 'sent'; another ended elsewhere. */
+	q = strf("UPDATE pakn.outbox SET state = 'delivered', delivered_at = "
+	         "now() WHERE id = %ld",
+	         id[3]);
+	PQclear(sql_query(q, NULL));
+	free(q);
+	q = strf("UPDATE pakn.outbox SET state = 'failed', lease_until = NULL "
+	         "WHERE id = %ld",
+	         id[4]);
+	PQclear(sql_query(q, NULL));
+	free(q);
+	q = strf(
+	    "WITH o AS (SELECT id, created_at FROM pakn.outbox WHERE id = ANY "
+	    "('{%ld,%ld,%ld,%ld,%ld}')), j AS (SELECT jsonb_agg(x ORDER BY k) "
+	    "AS a FROM (SELECT k, jsonb_build_object('id', coalesce(o.id, "
+	    "w.id), 'created_at', coalesce(o.created_at, now()), 'outcome', "
+	    "w.outcome, 'ref', w.ref, 'error', w.error, 'segments', w.seg, "
+	    "'encoding', w.enc) AS x FROM (VALUES (1, %ld, 'sent', 'ref-a', "
+	    "NULL, 2, 'ucs2'), (2, %ld, 'retry', NULL, 'HTTP 503', NULL, "
+	    "'gsm7'), (3, %ld, 'retry', NULL, 'HTTP 503', NULL, 'gsm7'), (4, "
+	    "%ld, 'sent', 'ref-d', NULL, 1, 'gsm7'), (5, %ld, 'sent', 'ref-e', "
+	    "NULL, 1, 'gsm7'), (6, 0, 'sent', 'ref-f', NULL, 1, 'gsm7'), (7, "
+	    "%ld, 'failed', NULL, 'again', NULL, NULL)) w(k, id, outcome, "
+	    "ref, error, seg, enc) LEFT JOIN o ON o.id = w.id) y) "
+	    "SELECT string_agg(r.n || ':' || r.state, ',' ORDER BY r.n) FROM "
+	    "j, pakn.outbox_results(j.a, 3, 60) r",
+	    id[0], id[1], id[2], id[3], id[4], id[0], id[1], id[2], id[3],
+	    id[4], id[0]);
+	v = sql_value(q, NULL);
+	free(q);
+	/* The same message twice: its first outcome counts. */
+	ck_assert_str_eq(v, "1:sent,2:queued,3:failed,4:delivered,5:failed,"
+	                    "6:missing,7:sent");
+	free(v);
+	assert_col(id[0], "state", "sent");
+	assert_col(id[0], "gateway_ref", "ref-a");
+	assert_col(id[0], "segments", "2");
+	assert_col(id[0], "encoding", "ucs2");
+	ck_assert_ptr_null(outbox_col(id[0], "last_error"));
+	ck_assert_ptr_null(outbox_col(id[0], "lease_until"));
+	ck_assert_ptr_nonnull(v = outbox_col(id[0], "sent_at"));
+	free(v);
+	/* Retried after retry_base (60 s) times 0.5 to 1.5 at attempt 1. */
+	assert_col(id[1], "last_error", "HTTP 503");
+	ck_assert_ptr_null(outbox_col(id[1], "lease_until"));
+	ck_assert_ptr_null(outbox_col(id[1], "sent_at"));
+	q = strf("SELECT next_attempt_at - now() BETWEEN interval '29 s' AND "
+	         "interval '91 s' FROM pakn.outbox WHERE id = %ld",
+	         id[1]);
+	v = sql_value(q, NULL);
+	free(q);
+	ck_assert_str_eq(v, "t");
+	free(v);
+	/* Its third attempt failed: no more. */
+	assert_col(id[2], "last_error", "HTTP 503");
+	ck_assert_ptr_null(outbox_col(id[2], "lease_until"));
+	/* Delivered stays delivered, with what the send said. */
+	assert_col(id[3], "gateway_ref", "ref-d");
+	assert_col(id[3], "segments", "1");
+	assert_col(id[3], "last_error", "old");
+	ck_assert_ptr_nonnull(v = outbox_col(id[3], "sent_at"));
+	free(v);
+	/* Not sending any more: untouched. */
+	ck_assert_ptr_null(outbox_col(id[4], "gateway_ref"));
+	assert_col(id[4], "last_error", "old");
+	/* Not sent later to the fake gateway the other tests count. */
+	q = strf("UPDATE pakn.outbox SET state = 'failed' WHERE id = %ld",
+	         id[1]);
+	PQclear(sql_query(q, NULL));
+	free(q);
+}
+END_TEST
+
 /* Build the suite; the log test runs last. */
 static Suite *
 outbox_suite(void)
@@ -1133,6 +1229,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_twilio_send);
 	tcase_add_test(tc, test_at_send);
 	tcase_add_test(tc, test_kannel_dlr);
+	tcase_add_test(tc, test_results_batch);
 	tcase_add_test(tc, test_retry_then_sent);
 	tcase_add_test(tc, test_permanent_failure);
 	tcase_add_test(tc, test_attempts_exhausted);

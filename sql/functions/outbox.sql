@@ -23,59 +23,106 @@ LANGUAGE sql AS $$
 $$;
 
 
+-- Record the outcomes of sends (paknd's outbox, a batch at a time, as
+-- sends finish): p_results, a JSON array of objects with id and
+-- created_at (as claimed: they name the month's partition), outcome
+-- (sent, retry or failed), ref (the gateway's reference), error,
+-- segments and encoding (gsm7, ucs2). A message still 'sending' becomes
+-- 'sent', 'queued' again (a retry, while attempts are under
+-- p_max_attempts, after a backoff of p_retry_base seconds doubled each
+-- attempt, with jitter) or 'failed'. A delivery report may commit before
+-- our own 'sent' (Kannel's fake SMSC reports at once): its state is kept
+-- and what we know is recorded. Any other message (its lease ran out and
+-- it was claimed again, or it is gone) is left as it is. Returns one row
+-- for each element, in order (n from 1): the state the message is in.
+-- One statement for the batch: recorded one by one, the outcomes cost
+-- the outbox a third more of PostgreSQL's time.
+CREATE OR REPLACE FUNCTION pakn.outbox_results(p_results jsonb,
+	p_max_attempts integer, p_retry_base double precision)
+RETURNS TABLE (n integer, state text)
+LANGUAGE plpgsql
+-- Generic plans, kept (a statement of an SQL function is planned at every
+-- call), pruned to the month at run time.
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	WITH r AS MATERIALIZED (
+		SELECT DISTINCT ON (a.id) a.*
+		  FROM ROWS FROM (jsonb_to_recordset(p_results)
+			AS (id bigint, created_at timestamptz, outcome text,
+			ref text, error text, segments integer, encoding text))
+			WITH ORDINALITY AS a(id, created_at, outcome, ref, error,
+			segments, encoding, n)
+		 ORDER BY a.id, a.n),
+	u AS (
+		UPDATE pakn.outbox x
+		   SET state = CASE
+			WHEN x.state IN ('delivered', 'undelivered') THEN x.state
+			WHEN r.outcome = 'sent' THEN 'sent'
+			WHEN r.outcome = 'retry' AND x.attempts < p_max_attempts
+				THEN 'queued'
+			ELSE 'failed' END,
+		       sent_at = CASE
+			WHEN x.state IN ('delivered', 'undelivered')
+				THEN coalesce(x.sent_at, now())
+			WHEN r.outcome = 'sent' THEN now()
+			ELSE x.sent_at END,
+		       gateway_ref = CASE
+			WHEN x.state IN ('delivered', 'undelivered')
+				THEN coalesce(x.gateway_ref, r.ref)
+			WHEN r.outcome = 'sent' THEN r.ref
+			ELSE x.gateway_ref END,
+		       segments = CASE WHEN r.outcome = 'sent' THEN r.segments
+			ELSE x.segments END,
+		       encoding = CASE WHEN r.outcome = 'sent' THEN r.encoding
+			ELSE x.encoding END,
+		       lease_until = NULL,
+		       last_error = CASE
+			WHEN x.state IN ('delivered', 'undelivered') THEN x.last_error
+			WHEN r.outcome = 'sent' THEN NULL
+			ELSE r.error END,
+		       next_attempt_at = CASE
+			WHEN x.state = 'sending' AND r.outcome = 'retry'
+				AND x.attempts < p_max_attempts
+			THEN now() + make_interval(secs => least(3600,
+				p_retry_base * 2 ^ (x.attempts - 1)) * (0.5 + random()))
+			ELSE x.next_attempt_at END
+		  FROM r
+		 WHERE x.id = r.id AND x.created_at = r.created_at
+		   AND (x.state = 'sending' OR (r.outcome = 'sent'
+			AND x.state IN ('delivered', 'undelivered')))
+		RETURNING x.id, x.state),
+	-- The new states by id (joined with the batch, the update's
+	-- unknown size made a nested loop of it).
+	s AS (
+		SELECT jsonb_object_agg(u.id::text, u.state) AS m FROM u)
+	SELECT a.n::integer, coalesce(s.m->>(a.id::text),
+		(SELECT o.state FROM pakn.outbox o
+		  WHERE o.id = a.id AND o.created_at = a.created_at), 'missing')
+	  FROM ROWS FROM (jsonb_to_recordset(p_results)
+		AS (id bigint, created_at timestamptz)) WITH ORDINALITY
+		AS a(id, created_at, n)
+	 CROSS JOIN s
+	 ORDER BY a.n;
+END;
+$$;
+
+-- One outcome (paknd before pakn.outbox_results; the same rules).
+-- p_created_at NULL: the message is looked up by its id.
 CREATE OR REPLACE FUNCTION pakn.outbox_result(p_id bigint, p_outcome text,
 	p_gateway_ref text, p_error text, p_segments integer, p_encoding text,
 	p_max_attempts integer, p_retry_base double precision,
 	p_created_at timestamptz DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql
--- Generic plans, pruned to the month when they run: a custom plan (chosen
--- because pruning makes it look cheaper) is planned again at every call,
--- which costs as much as the update itself.
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-	o pakn.outbox;
-	v_at timestamptz := p_created_at;
-BEGIN
-	IF v_at IS NULL THEN
-		SELECT x.created_at INTO v_at FROM pakn.outbox x WHERE x.id = p_id;
-	END IF;
-	SELECT * INTO o FROM pakn.outbox x
-	 WHERE x.id = p_id AND x.created_at = v_at FOR UPDATE;
-	-- A delivery report may commit before our own 'sent' (Kannel's fake
-	-- SMSC reports at once): keep its state, record what we know.
-	IF o.state IN ('delivered', 'undelivered') AND p_outcome = 'sent' THEN
-		UPDATE pakn.outbox SET sent_at = coalesce(sent_at, now()),
-			gateway_ref = coalesce(gateway_ref, p_gateway_ref),
-			segments = p_segments, encoding = p_encoding,
-			lease_until = NULL
-		 WHERE id = p_id AND created_at = v_at;
-		RETURN o.state;
-	END IF;
-	IF o.id IS NULL OR o.state <> 'sending' THEN
-		RETURN coalesce(o.state, 'missing');
-	END IF;
-	IF p_outcome = 'sent' THEN
-		UPDATE pakn.outbox SET state = 'sent', sent_at = now(),
-			gateway_ref = p_gateway_ref, segments = p_segments,
-			encoding = p_encoding, lease_until = NULL, last_error = NULL
-		 WHERE id = p_id AND created_at = v_at;
-		RETURN 'sent';
-	ELSIF p_outcome = 'retry' AND o.attempts < p_max_attempts THEN
-		UPDATE pakn.outbox SET state = 'queued', lease_until = NULL,
-			last_error = p_error,
-			next_attempt_at = now() + make_interval(secs =>
-				least(3600, p_retry_base * 2 ^ (o.attempts - 1))
-				* (0.5 + random()))
-		 WHERE id = p_id AND created_at = v_at;
-		RETURN 'queued';
-	END IF;
-	UPDATE pakn.outbox SET state = 'failed', lease_until = NULL,
-		last_error = p_error
-	 WHERE id = p_id AND created_at = v_at;
-	RETURN 'failed';
-END;
+LANGUAGE sql AS $$
+	SELECT r.state FROM pakn.outbox_results(jsonb_build_array(
+		jsonb_build_object('id', p_id, 'created_at', coalesce(p_created_at,
+			(SELECT x.created_at FROM pakn.outbox x WHERE x.id = p_id)),
+		'outcome', p_outcome, 'ref', p_gateway_ref, 'error', p_error,
+		'segments', p_segments, 'encoding', p_encoding)),
+		p_max_attempts, p_retry_base) r
 $$;
 
 -- A delivery report: by our outbox id (Kannel's dlr-url carries it) or by
