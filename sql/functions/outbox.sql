@@ -42,11 +42,18 @@ CREATE OR REPLACE FUNCTION pakn.outbox_results(p_results jsonb,
 RETURNS TABLE (n integer, state text)
 LANGUAGE plpgsql
 -- Generic plans, kept (a statement of an SQL function is planned at every
--- call), pruned to the month at run time.
+-- call). The rows are found by their ids in the key's index, whatever
+-- the outbox's size when the plan was made (one made while it was small,
+-- kept, read all of it).
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
+DECLARE
+	v_ids bigint[];
 BEGIN
+	v_ids := ARRAY(SELECT (e->>'id')::bigint
+		FROM jsonb_array_elements(p_results) e);
 	RETURN QUERY
 	WITH r AS MATERIALIZED (
 		SELECT DISTINCT ON (a.id) a.*
@@ -90,7 +97,8 @@ BEGIN
 				p_retry_base * 2 ^ (x.attempts - 1)) * (0.5 + random()))
 			ELSE x.next_attempt_at END
 		  FROM r
-		 WHERE x.id = r.id AND x.created_at = r.created_at
+		 WHERE x.id = ANY (v_ids)
+		   AND x.id = r.id AND x.created_at = r.created_at
 		   AND (x.state = 'sending' OR (r.outcome = 'sent'
 			AND x.state IN ('delivered', 'undelivered')))
 		RETURNING x.id, x.state),
