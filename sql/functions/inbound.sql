@@ -207,10 +207,19 @@ CREATE OR REPLACE FUNCTION pakn.intake_claim(p_owner text, p_limit integer,
 	p_lease integer)
 RETURNS TABLE (id bigint, gateway text, gateway_msg_id text, msisdn text,
 	shortcode text, body text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The oldest waiting messages read in the order of their index, never
+-- all of them sorted: with a backlog, the statistics (a few hundred
+-- waiting when last counted) made the planner sort every waiting message
+-- for each claim (38 000: 100-170 ms a claim). (A sort that must be
+-- done is costed as if disabled: no JIT compilation for that.)
+SET enable_sort = off
+SET jit = off
+AS $$
 #variable_conflict use_column
 DECLARE
 	v_buckets integer[];
+	v_ids bigint[];
 BEGIN
 	SELECT array_agg(DISTINCT x.b) INTO v_buckets
 	  FROM (SELECT hashtext(m.msisdn) & 127 AS b
@@ -222,8 +231,10 @@ BEGIN
 	IF v_buckets IS NULL THEN
 		RETURN;
 	END IF;
-	RETURN QUERY
-	WITH c AS (
+	-- The messages locked first, then updated by their ids (in one
+	-- statement, joined with the locked ones, the update read every
+	-- message of the month: 25 to 140 ms a claim).
+	v_ids := ARRAY(
 		SELECT m.id FROM pakn.inbound_message m
 		 WHERE m.state = 'new'
 		   AND (m.lease_until IS NULL OR m.lease_until < now())
@@ -232,8 +243,9 @@ BEGIN
 			WHERE e.state = 'new' AND e.msisdn = m.msisdn
 			  AND e.id < m.id AND e.lease_until >= now())
 		 ORDER BY m.id LIMIT p_limit
-		   FOR UPDATE OF m SKIP LOCKED),
-	u AS (
+		   FOR UPDATE OF m SKIP LOCKED);
+	RETURN QUERY
+	WITH u AS (
 		UPDATE pakn.inbound_message m
 		   SET attempts = m.attempts + 1,
 			state = CASE WHEN m.attempts >= 5 THEN 'failed' ELSE 'new' END,
@@ -243,7 +255,7 @@ BEGIN
 			lease_owner = CASE WHEN m.attempts < 5 THEN p_owner END,
 			lease_until = CASE WHEN m.attempts < 5
 				THEN now() + make_interval(secs => p_lease) END
-		  FROM c WHERE m.id = c.id
+		 WHERE m.id = ANY (v_ids)
 		RETURNING m.id, m.gateway, m.gateway_msg_id, m.msisdn, m.shortcode,
 			m.body, m.state)
 	SELECT u.id, u.gateway, u.gateway_msg_id, u.msisdn, u.shortcode, u.body
