@@ -78,7 +78,7 @@ static const struct key keys[] = {
     {"intake", "connections", KEY_INT, "2", 1, 64, CF(intake_connections),
      "connections of the processing worker's own pool (intake keeps "
      "[database] pool_size)"},
-    {"intake", "process_batch", KEY_INT, "32", 1, 1000,
+    {"intake", "process_batch", KEY_INT, "128", 1, 1000,
      CF(intake_process_batch),
      "messages the worker processes in one call and transaction"},
     {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
