@@ -75,6 +75,8 @@ $$;
 -- count); over the replies of the day; a new complaint over the hour's or
 -- the day's limit. A limit that is off (0) counts nothing. (Each CASE in
 -- parentheses: an ELSIF's condition ends at the first THEN otherwise.)
+-- pakn.intake_process_batch asks the same of new complaints in its own
+-- query: a change here is a change there.
 CREATE OR REPLACE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
 	p_limits jsonb)

@@ -47,6 +47,7 @@ LANGUAGE plpgsql
 -- kept, read all of it).
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
