@@ -306,15 +306,33 @@ struct record {
 	struct msg *m[RECORD_MAX];
 };
 
+static void record_submit(struct outbox *o, struct record *r);
+
 /* The outcomes were recorded (or not): log each, free the messages. */
 static void
 record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
-	struct record *r = arg;
-	struct outbox *o = NULL;
-	const char **state = xcalloc((size_t)r->n, sizeof *state);
+	struct record *r = arg, *one;
+	struct outbox *o = r->m[0]->o;
+	const char **state;
 	int i, k;
 
+	/* One outcome the database refuses must not keep the others from
+	 * being recorded (they would be sent again): each alone, then. */
+	if (st == DB_ERROR && r->n > 1 && o != NULL) {
+		log_warnx("outbox: %d outcomes not recorded together (%s); "
+		          "recording each alone",
+		          r->n, error);
+		for (i = 0; i < r->n; i++) {
+			one = xcalloc(1, sizeof *one);
+			one->m[one->n++] = r->m[i];
+			record_submit(o, one);
+		}
+		free(r);
+		return;
+	}
+	o = NULL;
+	state = xcalloc((size_t)r->n, sizeof *state);
 	for (i = 0; st == DB_OK && i < PQntuples(res); i++) {
 		k = atoi(PQgetvalue(res, i, 0));
 		if (k >= 1 && k <= r->n)
@@ -393,57 +411,65 @@ record_json(const struct msg *m)
 	return j;
 }
 
-/* Send the finished outcomes to the database, RECORD_MAX a statement. */
+/* Submit the outcomes of r (its messages on o's recording list); if
+ * that cannot be done, log and free them (their lease brings them back). */
 static void
-record_flush(struct outbox *o)
+record_submit(struct outbox *o, struct record *r)
 {
 	const struct config *c = o->d->conf;
 	char max[16], base[16], *json, *cause = NULL;
 	const char *values[3];
-	struct record *r;
+	json_t *arr = json_array();
 	struct msg *m;
-	json_t *arr;
 	int i;
 
+	for (i = 0; i < r->n; i++)
+		json_array_append_new(arr, record_json(r->m[i]));
+	if ((json = json_dumps(arr, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps: out of memory");
+	json_decref(arr);
 	snprintf(max, sizeof max, "%ld", c->outbox_max_attempts);
 	snprintf(base, sizeof base, "%ld", c->outbox_retry_base);
+	values[0] = json;
+	values[1] = max;
+	values[2] = base;
+	if (db_submit(o->d->db, STMT_OUTBOX_RESULTS, 3, values, NULL, NULL,
+	              record_done, r, &cause) == 0) {
+		free(json);
+		return;
+	}
+	free(json);
+	for (i = 0; i < r->n; i++) {
+		m = r->m[i];
+		TAILQ_REMOVE(&o->recording, m, entry);
+		log_warnx("outbox %lld: outcome not recorded (%s): %s; it is "
+		          "sent again when its lease runs out",
+		          m->id, m->outcome == GW_SENT ? "sent" : "not sent",
+		          cause);
+		msg_free(m);
+	}
+	free(cause);
+	free(r);
+}
+
+/* Send the finished outcomes to the database, RECORD_MAX a statement. */
+static void
+record_flush(struct outbox *o)
+{
+	struct record *r;
+	struct msg *m;
+
 	while (!TAILQ_EMPTY(&o->finished)) {
 		r = xcalloc(1, sizeof *r);
-		arr = json_array();
 		while (r->n < RECORD_MAX &&
 		       (m = TAILQ_FIRST(&o->finished)) != NULL) {
 			TAILQ_REMOVE(&o->finished, m, entry);
 			o->nfinished--;
-			json_array_append_new(arr, record_json(m));
 			m->stage = MSG_RECORDING;
 			TAILQ_INSERT_TAIL(&o->recording, m, entry);
 			r->m[r->n++] = m;
 		}
-		if ((json = json_dumps(arr, JSON_COMPACT)) == NULL)
-			fatalx("json_dumps: out of memory");
-		json_decref(arr);
-		values[0] = json;
-		values[1] = max;
-		values[2] = base;
-		if (db_submit(o->d->db, STMT_OUTBOX_RESULTS, 3, values, NULL,
-		              NULL, record_done, r, &cause) == 0) {
-			free(json);
-			continue;
-		}
-		free(json);
-		for (i = 0; i < r->n; i++) {
-			m = r->m[i];
-			TAILQ_REMOVE(&o->recording, m, entry);
-			log_warnx(
-			    "outbox %lld: outcome not recorded (%s): %s; it "
-			    "is sent again when its lease runs out",
-			    m->id, m->outcome == GW_SENT ? "sent" : "not sent",
-			    cause);
-			msg_free(m);
-		}
-		free(cause);
-		cause = NULL;
-		free(r);
+		record_submit(o, r);
 	}
 }
 

@@ -1216,6 +1216,61 @@ START_TEST(test_results_batch)
 }
 END_TEST
 
+/* The database refuses some outcomes of a batch (a trigger stands in for
+ * whatever could): the others are recorded all the same, each once, and
+ * not sent again; the refused ones stay 'sending' for their lease. */
+START_TEST(test_results_refused)
+{
+	const char *bad = "+849000014__";
+	double end = now_secs() + WAIT;
+	long sent = 0;
+	struct fg_line l[2];
+	char ph[16];
+	int i;
+
+	PQclear(sql_query(
+	    "CREATE FUNCTION pakn.test_refuse() RETURNS trigger LANGUAGE "
+	    "plpgsql AS $$ BEGIN IF NEW.state = 'sent' THEN RAISE EXCEPTION "
+	    "'test: outcome refused'; END IF; RETURN NEW; END $$",
+	    NULL));
+	PQclear(sql_query("CREATE TRIGGER test_refuse BEFORE UPDATE ON "
+	                  "pakn.outbox FOR EACH ROW WHEN (NEW.msisdn LIKE "
+	                  "'+849000014__') EXECUTE FUNCTION pakn.test_refuse()",
+	                  NULL));
+	/* 30 at once: they finish together, in batches that mix both. */
+	PQclear(sql_query(
+	    "INSERT INTO pakn.outbox (gateway, msisdn, body, kind) SELECT "
+	    "'kannel', CASE WHEN i % 3 = 0 THEN '+849000014' ELSE "
+	    "'+849000015' END || lpad(i::text, 2, '0'), 'Lo ' || i, 'refused' "
+	    "FROM generate_series(1, 30) i",
+	    NULL));
+	while (now_secs() < end &&
+	       (sent = sql_long("SELECT count(*) FROM pakn.outbox WHERE kind = "
+	                        "'refused' AND state = 'sent'",
+	                        NULL)) < 20)
+		sleep_ms(100);
+	ck_assert_int_eq(sent, 20);
+	sleep_ms(500);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.outbox WHERE kind "
+	             "= 'refused' AND state = 'sending' AND msisdn "
+	             "LIKE $1",
+	             bad, NULL),
+	    10);
+	for (i = 1; i <= 30; i++) {
+		snprintf(ph, sizeof ph, "+84900001%d%02d", i % 3 ? 5 : 4, i);
+		ck_assert_int_eq(fg_find(FG_KANNEL, "to", ph, l, 2), 1);
+		fg_free(l, 1);
+	}
+	ck_assert_int_eq(log_wait(D.log, 0, "not recorded together", 1), 0);
+	PQclear(sql_query("DROP TRIGGER test_refuse ON pakn.outbox", NULL));
+	PQclear(sql_query("DROP FUNCTION pakn.test_refuse()", NULL));
+	PQclear(sql_query("UPDATE pakn.outbox SET state = 'failed' WHERE kind "
+	                  "= 'refused' AND state = 'sending'",
+	                  NULL));
+}
+END_TEST
+
 /* Build the suite; the log test runs last. */
 static Suite *
 outbox_suite(void)
@@ -1230,6 +1285,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_at_send);
 	tcase_add_test(tc, test_kannel_dlr);
 	tcase_add_test(tc, test_results_batch);
+	tcase_add_test(tc, test_results_refused);
 	tcase_add_test(tc, test_retry_then_sent);
 	tcase_add_test(tc, test_permanent_failure);
 	tcase_add_test(tc, test_attempts_exhausted);
