@@ -938,7 +938,25 @@ line_expected(const char *line, size_t len, const char *expected)
 	return 0;
 }
 
-/* The lines after from that hold a fault and no expected needle. */
+/* Is line[0..len) the rest of PostgreSQL's report of the line before
+ * (a DETAIL, CONTEXT, HINT or STATEMENT, or a line of it)? */
+static int
+line_continues(const char *line, size_t len)
+{
+	static const char *const parts[] = {
+	    "] DETAIL:", "] CONTEXT:", "] HINT:", "] STATEMENT:", NULL};
+
+	if (len > 0 && line[0] == '\t')
+		return 1;
+	for (int i = 0; parts[i] != NULL; i++)
+		if (memmem(line, len, parts[i], strlen(parts[i])) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The lines after from that hold a fault and no expected needle; in
+ * PostgreSQL's log, with the rest of each one's report (which
+ * statements deadlocked, say), up to 40 lines of it. */
 static char *
 log_unexpected(const char *path, size_t from, const char *const *faults, int pg)
 {
@@ -948,6 +966,7 @@ log_unexpected(const char *path, size_t from, const char *const *faults, int pg)
 		size_t n;
 	} out = {NULL, 0};
 	size_t len;
+	int tail = 0;
 
 	expect_path(epath, sizeof epath, pg);
 	if ((text = file_read(path, &len)) == NULL)
@@ -963,8 +982,13 @@ log_unexpected(const char *path, size_t from, const char *const *faults, int pg)
 		for (int i = 0; faults[i] != NULL && !fault; i++)
 			fault = memmem(line, n, faults[i], strlen(faults[i])) !=
 			        NULL;
-		if (!fault || line_expected(line, n, expected))
+		if (!fault && tail > 0 && line_continues(line, n))
+			tail--;
+		else if (!fault || line_expected(line, n, expected)) {
+			tail = 0;
 			continue;
+		} else
+			tail = pg ? 40 : 0;
 		if ((out.p = realloc(out.p, out.n + n + 1)) == NULL)
 			abort();
 		memcpy(out.p + out.n, line, n);
