@@ -300,6 +300,15 @@ msg_log_outcome(const struct msg *m, const char *state, const char *why)
 		          strcmp(state, "failed") == 0 ? "failed" : state);
 }
 
+/* Say that m's outcome could not be recorded (why). */
+static void
+msg_unrecorded(const struct msg *m, const char *why)
+{
+	log_warnx("outbox %lld: outcome not recorded (%s): %s; it is sent "
+	          "again when its lease runs out",
+	          m->id, m->outcome == GW_SENT ? "sent" : "not sent", why);
+}
+
 /* Outcomes on the way to the database. */
 struct record {
 	int n;
@@ -348,11 +357,7 @@ record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		if (st == DB_OK)
 			msg_log(m, state[i] != NULL ? state[i] : "missing");
 		else
-			log_warnx("outbox %lld: outcome not recorded (%s): %s; "
-			          "it is sent again when its lease runs out",
-			          m->id,
-			          m->outcome == GW_SENT ? "sent" : "not sent",
-			          error);
+			msg_unrecorded(m, error);
 		msg_free(m);
 	}
 	free(state);
@@ -442,10 +447,7 @@ record_submit(struct outbox *o, struct record *r)
 	for (i = 0; i < r->n; i++) {
 		m = r->m[i];
 		TAILQ_REMOVE(&o->recording, m, entry);
-		log_warnx("outbox %lld: outcome not recorded (%s): %s; it is "
-		          "sent again when its lease runs out",
-		          m->id, m->outcome == GW_SENT ? "sent" : "not sent",
-		          cause);
+		msg_unrecorded(m, cause);
 		msg_free(m);
 	}
 	free(cause);
