@@ -107,8 +107,30 @@ wait_processed(const char *pattern, double timeout)
 static void
 assert_once(const char *pattern, long want)
 {
+	long done;
+
 	ck_assert_int_eq(count_where(pattern, "true"), want);
-	ck_assert_int_eq(count_where(pattern, "m.state = 'done'"), want);
+	done = count_where(pattern, "m.state = 'done'");
+	if (done != want) {
+		/* Say what the others are, and what else waits (a claim
+		 * takes the buckets of the oldest waiting messages). */
+		char *why = sql_value(
+		    "SELECT concat_ws('; ', (SELECT string_agg(x, ', ') FROM "
+		    "(SELECT concat_ws(' ', m.state, m.attempts, "
+		    "m.lease_owner, "
+		    "m.lease_until - now(), m.error) || ' x' || count(*) AS x "
+		    "FROM pakn.inbound_message m WHERE m.gateway_msg_id LIKE "
+		    "$1 "
+		    "AND m.state <> 'done' GROUP BY m.state, m.attempts, "
+		    "m.lease_owner, m.lease_until, m.error) y), (SELECT "
+		    "'other waiting: ' || count(*) || ' oldest ' || "
+		    "min(m.gateway_msg_id) FROM pakn.inbound_message m WHERE "
+		    "m.state = 'new' AND m.gateway_msg_id NOT LIKE $1))",
+		    pattern, NULL);
+
+		ck_assert_msg(0, "%ld of %ld %s done: %s", done, want, pattern,
+		              why ? why : "?");
+	}
 	ck_assert_int_eq(count_where(pattern,
 	                             "(SELECT count(*) FROM pakn.outbox o "
 	                             "WHERE o.inbound_id = m.id) <> 1"),
@@ -651,6 +673,86 @@ START_TEST(test_batched_same_rows)
 }
 END_TEST
 
+/* A new complaint whose place is found as pakn.complaint_locate finds it
+ * without asking (the one commune its text names; the citizen's
+ * registered commune when it names none) is processed set-based too, and
+ * leaves the rows the one-by-one path leaves: the ledger's located (by
+ * name), the complaint routed there, the acknowledgement and notices. One
+ * naming two communes of one name goes one by one, to the question. */
+START_TEST(test_batched_by_name)
+{
+	static const char named[] = "PA Den duong hong o phuong Ba Dinh";
+	static const char bare[] = "PA Den duong hong truoc nha";
+	long before = batched_total();
+	PGconn *hold;
+	char *a, *b;
+
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "INSERT INTO pakn.unit (code, name, parent_code, kind) "
+	                "VALUES ('90001', 'Xã Tân Hòa', '01', 'commune'), "
+	                "('90002', 'Xã Tân Hòa', '79', 'commune'); "
+	                "INSERT INTO pakn.citizen (msisdn, home_unit) VALUES "
+	                "('+84913870004', '00070'), ('+84913870005', '00070'), "
+	                "('+84913870007', '00070')"),
+	    0);
+	hold = harness_hold_processing();
+	/* name-0 alone from its phone (set-based); name-1 then name-2 from
+	 * one phone (one by one). */
+	ck_assert_int_eq(at_one("name-0", "+84913870000", named), 200);
+	ck_assert_int_eq(at_one("name-1", "+84913870001", named), 200);
+	ck_assert_int_eq(
+	    at_one("name-2", "+84913870001", "PA Rac thai o phuong Ba Dinh"),
+	    200);
+	/* Two communes of that name: the question, one by one. */
+	ck_assert_int_eq(
+	    at_one("name-3", "+84913870003", "PA Den duong hong o xa Tan Hoa"),
+	    200);
+	/* No place named: the registered commune (name-4 set-based, name-5
+	 * one by one); a place named: that one (name-7). */
+	ck_assert_int_eq(at_one("name-4", "+84913870004", bare), 200);
+	ck_assert_int_eq(at_one("name-5", "+84913870005", bare), 200);
+	ck_assert_int_eq(at_one("name-6", "+84913870005", "PA Rac thai"), 200);
+	ck_assert_int_eq(at_one("name-7", "+84913870007", named), 200);
+	sleep_ms(300);
+	ck_assert_int_eq(count_where("name-%", "m.state = 'new'"), 8);
+	harness_release_processing(hold);
+	wait_processed("name-%", 20);
+	ck_assert_int_eq(count_where("name-%", "m.state = 'done'"), 8);
+	ck_assert_int_eq(batched_total() - before, 3);
+	a = complaint_trace("name-0");
+	b = complaint_trace("name-1");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "| open | ") != NULL &&
+	                  strstr(a, "located citizen {\"how\": \"name\", "
+	                            "\"unit\": \"00004\"}") != NULL &&
+	                  strstr(a, "new_complaint") != NULL &&
+	                  strstr(a, "ack") != NULL,
+	              "%s", a);
+	free(b);
+	b = complaint_trace("name-7");
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	a = complaint_trace("name-4");
+	b = complaint_trace("name-5");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "located") == NULL &&
+	                  strstr(a, "| 00070 | 00070 |") != NULL &&
+	                  strstr(a, "new_complaint") != NULL,
+	              "%s", a);
+	free(a);
+	free(b);
+	a = complaint_trace("name-3");
+	ck_assert_msg(strstr(a, "| needs_location |") != NULL &&
+	                  strstr(a, "place_asked") != NULL &&
+	                  strstr(a, "ask_place_choice") != NULL &&
+	                  strstr(a, "new_complaint") == NULL,
+	              "%s", a);
+	free(a);
+}
+END_TEST
+
 /* A group whose set-based call fails goes one by one: the complaint that
  * fails is marked failed with the reason, each other one is processed
  * once (one acknowledgement); the other groups of the claim stay
@@ -764,6 +866,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_failed_message);
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_batched_same_rows);
+	tcase_add_test(tc, test_batched_by_name);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_kicks_quiet);

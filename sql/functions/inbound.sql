@@ -328,14 +328,18 @@ $$;
 --
 -- The common case is set-based: new complaints (with a keyword, PA, or
 -- a bare text from a phone with no complaint waiting for its place) that
--- name a unit's code, each from a phone with no other message in the
--- batch, from a sender with no flag, no ban and under its limits, whose
--- category paknd's classifier found with the current keywords. For all
--- of them at once: the complaint rows, routed (pakn.route_fields), the
--- ledger's received, routed and assigned, the acknowledgement and the
--- unit's notices (pakn.notice_recipients), the messages marked done; a
--- few statements for the batch, not a dozen calls a message. The
--- rows are those pakn.intake_process would write, in the same order.
+-- name a unit's code, or whose place pakn.complaint_locate would find
+-- without asking (one commune named, or the citizen's registered one),
+-- each from a phone with no other message in the batch, from a sender
+-- with no flag, no ban and under its limits, whose category paknd's
+-- classifier found with the current keywords. For all of them at once:
+-- the complaint rows, routed (pakn.route_fields), the ledger's received,
+-- located (when found by name), routed and assigned, the
+-- acknowledgement and the unit's notices (pakn.notice_recipients), the
+-- messages marked done; a few statements for the batch, not a dozen
+-- calls a message. The rows are those pakn.intake_process would write,
+-- in the same order (a complaint located by name is written once,
+-- already routed, where pakn.complaint_locate updates it: the same row).
 -- Every other message, and any of those that is not what it seemed once
 -- its phone is locked, goes through pakn.intake_process one by one,
 -- after them, in the order they came (a phone's messages in order: a
@@ -361,6 +365,7 @@ DECLARE
 	v_ids bigint[];
 	v_fast bigint[];
 	v_new pakn.complaint[];
+	v_place jsonb;
 	v_replies jsonb;
 	r record;
 	p record;
@@ -396,7 +401,6 @@ BEGIN
 	 WHERE v_current AND j.kind = 'complaint'
 	   AND j.sender_flag IS NULL AND j.category IS NOT NULL
 	   AND j.state = 'new' AND j.lease_owner = p_owner
-	   AND EXISTS (SELECT 1 FROM pakn.unit u WHERE u.code = j.unit)
 	   AND EXISTS (SELECT 1 FROM pakn.category c WHERE c.code = j.category)
 	   AND j.msisdn = ANY (v_once)
 	   AND NOT j.msisdn = ANY (v_to);
@@ -459,6 +463,42 @@ BEGIN
 			OR pakn.abuse_exempt(m.msisdn));
 	END IF;
 	IF v_fast IS NOT NULL THEN
+		-- The place of those that name no unit's code, as
+		-- pakn.complaint_locate finds it: the one commune the text
+		-- names, or the citizen's registered commune when it is one of
+		-- those named (both ledgered as located by name) or when none
+		-- is named. Any other (several communes: the citizen chooses;
+		-- none and no registered commune: the question) goes one by
+		-- one.
+		WITH j AS MATERIALIZED (
+			SELECT m.id, m.msisdn, a.text
+			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
+				unit text)
+			  JOIN unnest(v_rows) m ON m.id = a.id
+			 WHERE a.id = ANY (v_fast)
+			   AND NOT EXISTS (SELECT 1 FROM pakn.unit u
+				WHERE u.code = a.unit)),
+		h AS MATERIALIZED (
+			SELECT j.id, c.home_unit AS home,
+				pakn.place_match(j.text, false, j.msisdn) AS codes
+			  FROM j LEFT JOIN pakn.citizen c ON c.msisdn = j.msisdn)
+		SELECT jsonb_object_agg(h.id::text, jsonb_build_object(
+			'unit', CASE WHEN cardinality(h.codes) = 1 THEN h.codes[1]
+				WHEN h.home = ANY (h.codes) THEN h.home
+				WHEN cardinality(h.codes) = 0 THEN h.home END,
+			'named', cardinality(h.codes) = 1 OR h.home = ANY (h.codes)))
+		  INTO v_place FROM h;
+		IF v_place IS NOT NULL THEN
+			v_fast := ARRAY(SELECT f FROM unnest(v_fast) f
+				WHERE v_place->(f::text) IS NULL
+				   OR v_place->(f::text)->>'unit' IS NOT NULL
+				ORDER BY f);
+			IF v_fast = '{}' THEN
+				v_fast := NULL;
+			END IF;
+		END IF;
+	END IF;
+	IF v_fast IS NOT NULL THEN
 		-- The numbers messages came to are ours (pakn.handle_inbound).
 		INSERT INTO pakn.own_number (number, gateway)
 		SELECT DISTINCT ON (m.shortcode) m.shortcode, m.gateway
@@ -471,7 +511,9 @@ BEGIN
 		-- The complaints (pakn.complaint_new), routed at their unit, in
 		-- the order the messages came (their tickets too).
 		WITH j AS MATERIALIZED (
-			SELECT m.id, m.msisdn, m.gateway, a.text, a.unit, a.category
+			SELECT m.id, m.msisdn, m.gateway, a.text,
+				coalesce(v_place->(m.id::text)->>'unit', a.unit) AS unit,
+				a.category
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
 				unit text, category text)
 			  JOIN unnest(v_rows) m ON m.id = a.id
@@ -516,7 +558,8 @@ BEGIN
 			 ORDER BY g.id
 			RETURNING x)
 		SELECT array_agg(i.x ORDER BY (i.x).id) INTO v_new FROM i;
-		-- The ledger: received, routed, assigned, complaint by complaint.
+		-- The ledger: received, located (found by name:
+		-- pakn.place_found), routed, assigned, complaint by complaint.
 		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
 			event, reason, detail)
 		SELECT c.id, e.actor, NULL, e.event, NULL, e.detail
@@ -526,11 +569,15 @@ BEGIN
 		 CROSS JOIN LATERAL (VALUES
 			(1, 'citizen', 'received', jsonb_build_object('category',
 				c.category_code, 'keyword', a.keyword)),
-			(2, 'system', 'routed', jsonb_build_object('location',
+			(2, 'citizen', 'located', jsonb_build_object('unit',
+				c.location_unit, 'how', 'name')),
+			(3, 'system', 'routed', jsonb_build_object('location',
 				c.location_unit, 'unit', c.responsible_unit,
 				'due_at', c.due_at)),
-			(3, 'system', 'assigned', jsonb_build_object('unit',
+			(4, 'system', 'assigned', jsonb_build_object('unit',
 				c.responsible_unit))) e(n, actor, event, detail)
+		 WHERE e.n <> 2 OR coalesce((v_place->(c.inbound_id::text)
+			->>'named')::boolean, false)
 		 ORDER BY c.id, e.n;
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
