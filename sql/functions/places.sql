@@ -224,7 +224,7 @@ BEGIN
 		    ON p.code = x.province
 		 WHERE p.kind = 'province'
 		   AND strpos(' ' || array_to_string(v_words, ' ') || ' ',
-			' ' || pakn.place_key(p.name) || ' ') > 0));
+			' ' || p.name_key || ' ') > 0));
 	SELECT pakn.place_province(home_unit) INTO v_home FROM pakn.citizen
 	 WHERE msisdn = p_msisdn;
 	v_codes := pakn.place_narrow(v_codes, (SELECT array_agg(c)
@@ -269,28 +269,34 @@ $$;
 
 -- The commune-level units of today whose name is one of p_keys (NULL
 -- if none); when the kind written before the name tells them apart
--- (phường Ba Đình, xã Ba Đình), only those of that kind.
+-- (phường Ba Đình, xã Ba Đình), only those of that kind. (PL/pgSQL, so
+-- that the plan is kept for the session: as LANGUAGE sql it was planned
+-- at every call.)
 CREATE OR REPLACE FUNCTION pakn.place_by_name(p_keys text[], p_kinds text[])
 RETURNS text[]
-LANGUAGE sql STABLE AS $$
-	WITH hit AS (
-		SELECT DISTINCT u.code, s.t = pakn.place_kind(u.name) AS same
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (WITH hit AS (
+		SELECT DISTINCT u.code, s.t = u.name_kind AS same
 		  FROM pakn.unit u, unnest(p_keys, p_kinds) s (k, t)
-		 WHERE pakn.place_key(u.name) = ANY (p_keys)
-		   AND pakn.place_key(u.name) = s.k
+		 WHERE u.name_key = ANY (p_keys)
+		   AND u.name_key = s.k
 		   AND pakn.commune_level(u.kind)
 		   AND pakn.place_commune_span(s.k, nullif(s.t, '')))
 	SELECT array_agg(DISTINCT h.code) FROM hit h
-	 WHERE h.same OR NOT EXISTS (SELECT 1 FROM hit x WHERE x.same)
+	 WHERE h.same OR NOT EXISTS (SELECT 1 FROM hit x WHERE x.same));
+END;
 $$;
 
 -- The codes of p_codes that are in p_keep, when there are any; else
--- p_codes unchanged.
+-- p_codes unchanged. (PL/pgSQL: as pakn.place_by_name.)
 CREATE OR REPLACE FUNCTION pakn.place_narrow(p_codes text[], p_keep text[])
 RETURNS text[]
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT coalesce((SELECT array_agg(c) FROM unnest(p_codes) c
-		WHERE c = ANY (p_keep)), p_codes)
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	RETURN coalesce((SELECT array_agg(c) FROM unnest(p_codes) c
+		WHERE c = ANY (p_keep)), p_codes);
+END;
 $$;
 
 -- A unit's name as a choice list shows it: the kind shortened (P., X.,
