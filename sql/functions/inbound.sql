@@ -329,13 +329,15 @@ $$;
 -- The common case is set-based: new complaints (with a keyword, PA, or
 -- a bare text from a phone with no complaint waiting for its place) that
 -- name a unit's code, or whose place pakn.complaint_locate would find
--- without asking (one commune named, or the citizen's registered one),
--- each from a phone with no other message in the batch, from a sender
+-- without a choice (one commune named, or the citizen's registered one;
+-- none: the complaint waits for it, and the citizen is asked), each
+-- from a phone with no other message in the batch, from a sender
 -- with no flag, no ban and under its limits, whose category paknd's
 -- classifier found with the current keywords. For all of them at once:
 -- the complaint rows, routed (pakn.route_fields), the ledger's received,
 -- located (when found by name), routed and assigned, the
--- acknowledgement and the unit's notices (pakn.notice_recipients), the
+-- acknowledgement and the unit's notices (pakn.notice_recipients) or
+-- the question where it happened, the
 -- messages marked done; a few statements for the batch, not a dozen
 -- calls a message. The rows are those pakn.intake_process would write,
 -- in the same order (a complaint located by name is written once,
@@ -366,6 +368,7 @@ DECLARE
 	v_fast bigint[];
 	v_new pakn.complaint[];
 	v_place jsonb;
+	v_example text;
 	v_replies jsonb;
 	r record;
 	p record;
@@ -467,9 +470,10 @@ BEGIN
 		-- pakn.complaint_locate finds it: the one commune the text
 		-- names, or the citizen's registered commune when it is one of
 		-- those named (both ledgered as located by name) or when none
-		-- is named. Any other (several communes: the citizen chooses;
-		-- none and no registered commune: the question) goes one by
-		-- one.
+		-- is named; none named and no registered commune: the complaint
+		-- waits for its place and the citizen is asked for it (ask).
+		-- Several communes named (the citizen chooses from a list) go
+		-- one by one.
 		WITH j AS MATERIALIZED (
 			SELECT m.id, m.msisdn, a.text
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
@@ -486,13 +490,18 @@ BEGIN
 			'unit', CASE WHEN cardinality(h.codes) = 1 THEN h.codes[1]
 				WHEN h.home = ANY (h.codes) THEN h.home
 				WHEN cardinality(h.codes) = 0 THEN h.home END,
-			'named', cardinality(h.codes) = 1 OR h.home = ANY (h.codes)))
+			'named', cardinality(h.codes) = 1 OR h.home = ANY (h.codes),
+			'ask', cardinality(h.codes) = 0 AND h.home IS NULL))
 		  INTO v_place FROM h;
 		IF v_place IS NOT NULL THEN
 			v_fast := ARRAY(SELECT f FROM unnest(v_fast) f
 				WHERE v_place->(f::text) IS NULL
 				   OR v_place->(f::text)->>'unit' IS NOT NULL
+				   OR (v_place->(f::text)->>'ask')::boolean
 				ORDER BY f);
+			IF jsonb_path_exists(v_place, '$.*.ask ? (@ == true)') THEN
+				v_example := pakn.example_commune();
+			END IF;
 			IF v_fast = '{}' THEN
 				v_fast := NULL;
 			END IF;
@@ -508,11 +517,13 @@ BEGIN
 			WHERE n.number = m.shortcode)
 		 ORDER BY m.shortcode, m.id
 		ON CONFLICT DO NOTHING;
-		-- The complaints (pakn.complaint_new), routed at their unit, in
-		-- the order the messages came (their tickets too).
+		-- The complaints (pakn.complaint_new), routed at their unit
+		-- (or waiting for their place), in the order the messages came
+		-- (their tickets too).
 		WITH j AS MATERIALIZED (
 			SELECT m.id, m.msisdn, m.gateway, a.text,
-				coalesce(v_place->(m.id::text)->>'unit', a.unit) AS unit,
+				CASE WHEN v_place ? (m.id::text)
+				THEN v_place->(m.id::text)->>'unit' ELSE a.unit END AS unit,
 				a.category
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
 				unit text, category text)
@@ -538,7 +549,7 @@ BEGIN
 		k AS (
 			SELECT DISTINCT ON ((g.c).category_code, (g.c).sensitive,
 				(g.c).triage, g.unit) g.c, g.unit
-			  FROM g),
+			  FROM g WHERE g.unit IS NOT NULL),
 		rf AS MATERIALIZED (
 			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
 				k.unit, r.unit AS responsible, r.due_at, r.desk_reason
@@ -549,17 +560,20 @@ BEGIN
 				text, triage, location_unit, responsible_unit, routed_at,
 				due_at, desk_reason)
 			SELECT (g.c).ticket, g.msisdn, g.gateway, g.id,
-				(g.cat).code, (g.cat).dimension, (g.cat).sensitive, 'open',
-				g.text, (g.c).triage, g.unit, rf.responsible, now(),
-				rf.due_at, rf.desk_reason
-			  FROM g JOIN rf ON rf.category_code = (g.c).category_code
+				(g.cat).code, (g.cat).dimension, (g.cat).sensitive,
+				CASE WHEN g.unit IS NULL THEN 'needs_location' ELSE 'open'
+				END, g.text, (g.c).triage, g.unit, rf.responsible,
+				CASE WHEN g.unit IS NOT NULL THEN now() END, rf.due_at,
+				rf.desk_reason
+			  FROM g LEFT JOIN rf ON rf.category_code = (g.c).category_code
 				AND rf.sensitive = (g.c).sensitive
 				AND rf.triage = (g.c).triage AND rf.unit = g.unit
 			 ORDER BY g.id
 			RETURNING x)
 		SELECT array_agg(i.x ORDER BY (i.x).id) INTO v_new FROM i;
-		-- The ledger: received, located (found by name:
-		-- pakn.place_found), routed, assigned, complaint by complaint.
+		-- The ledger: received, then for one with its place, located
+		-- (found by name: pakn.place_found), routed, assigned, complaint
+		-- by complaint.
 		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
 			event, reason, detail)
 		SELECT c.id, e.actor, NULL, e.event, NULL, e.detail
@@ -576,12 +590,14 @@ BEGIN
 				'due_at', c.due_at)),
 			(4, 'system', 'assigned', jsonb_build_object('unit',
 				c.responsible_unit))) e(n, actor, event, detail)
-		 WHERE e.n <> 2 OR coalesce((v_place->(c.inbound_id::text)
-			->>'named')::boolean, false)
+		 WHERE e.n = 1 OR (c.location_unit IS NOT NULL
+			AND (e.n <> 2 OR coalesce((v_place->(c.inbound_id::text)
+				->>'named')::boolean, false)))
 		 ORDER BY c.id, e.n;
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
-		-- there is one), complaint by complaint.
+		-- there is one), complaint by complaint; to one waiting for its
+		-- place, the question (pakn.complaint_locate) alone.
 		-- The template variables once for the complaints alike in all
 		-- but their ticket, text and who sent them (pakn.complaint_vars
 		-- reads no other field of those), then each one's own ticket and
@@ -590,7 +606,7 @@ BEGIN
 			SELECT c.id, to_jsonb(c)
 				- '{id,ticket,text,msisdn,gateway,inbound_id}'::text[]
 				AS alike
-			  FROM unnest(v_new) c),
+			  FROM unnest(v_new) c WHERE c.location_unit IS NOT NULL),
 		kv AS MATERIALIZED (
 			SELECT x.alike, pakn.complaint_vars(x.id) AS vars
 			  FROM (SELECT DISTINCT ON (k.alike) k.alike, k.id
@@ -598,17 +614,23 @@ BEGIN
 		v AS (
 			SELECT c.id, c.gateway, c.msisdn, c.inbound_id,
 				c.responsible_unit,
-				kv.vars || jsonb_build_object('ticket', c.ticket,
-					'text', left(c.text, 100)) AS vars,
-				CASE WHEN a.keyword THEN 'ack' ELSE 'ack_nokeyword' END
-					AS ack
+				CASE WHEN c.location_unit IS NULL
+				THEN jsonb_build_object('ticket', c.ticket,
+					'example', v_example)
+				ELSE kv.vars || jsonb_build_object('ticket', c.ticket,
+					'text', left(c.text, 100)) END AS vars,
+				CASE WHEN c.location_unit IS NOT NULL
+				THEN CASE WHEN a.keyword THEN 'ack' ELSE 'ack_nokeyword' END
+				WHEN a.keyword THEN 'ask_location'
+				ELSE 'ask_location_nokeyword' END AS ack
 			  FROM unnest(v_new) c
-			  JOIN k ON k.id = c.id
-			  JOIN kv ON kv.alike = k.alike
+			  LEFT JOIN k ON k.id = c.id
+			  LEFT JOIN kv ON kv.alike = k.alike
 			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
 				keyword boolean) ON a.id = c.inbound_id),
 		u AS (
-			SELECT DISTINCT v.responsible_unit FROM v),
+			SELECT DISTINCT v.responsible_unit FROM v
+			 WHERE v.responsible_unit IS NOT NULL),
 		-- Once for each unit (materialized, as rf above).
 		rcp AS MATERIALIZED (
 			SELECT u.responsible_unit, nr.r_phone, nr.r_fallback, nr.n
