@@ -797,8 +797,8 @@ process_metrics(const struct process *p, struct buf *b)
 	metrics_counter(b, &p->done);
 	metrics_head(b, "pakn_processed_batched_total", "counter",
 	             "Messages processed set-based, with the others of their "
-	             "batch (new complaints naming a unit's code); the others "
-	             "one by one.");
+	             "batch (new complaints, their place by code, by name, "
+	             "registered or asked for); the others one by one.");
 	metrics_sample(b, "pakn_processed_batched_total", NULL,
 	               (double)p->batched);
 	metrics_head(b, "pakn_processing_claims_total", "counter",

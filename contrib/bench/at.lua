@@ -5,9 +5,21 @@
 -- deadline, ticket, ledger, ack with the ticket). The same load goes to
 -- contrib/bench/pgline (the line) and to paknd. Counts the answers that
 -- are not 200 instead of stopping.
--- Environment: TOKEN, RUN (prefix of the message ids: one per load).
+-- Environment: TOKEN, RUN (prefix of the message ids: one per load),
+-- NAMES=1 (the same communes named as citizens name them, "phường Ba
+-- Đình", no code: each complaint's place is looked up by name).
 local threads = {}
 local n = 0
+local texts_by_name = {
+	"PA Duong ngap nuoc sau mua o phuong Ba Dinh",
+	"PA Rac thai khong duoc thu gom 3 ngay, phuong Hoan Kiem",
+	"PA Mất điện cả khu phố từ sáng ở phường Sài Gòn",
+	"PA Den duong hong truoc so 12 P. Ngoc Ha",
+	"PA Nuoc may co mui, nuoc ban tai xa Soc Son",
+	"PA O ga lon tren duong vao cho phuong Tan Dinh",
+	"PA Trom xe may dem qua o ngo 5 phuong Cua Nam",
+	"PA Tram y te dong cua gio hanh chinh xa Dong Anh",
+}
 local texts = {
 	"PA Duong ngap nuoc sau mua #00004",
 	"PA Rac thai khong duoc thu gom 3 ngay #00070",
@@ -30,6 +42,9 @@ function init(args)
 	bad = 0
 	token = os.getenv("TOKEN") or "bench"
 	run = os.getenv("RUN") or "0"
+	if os.getenv("NAMES") == "1" then
+		texts = texts_by_name
+	end
 end
 
 -- Percent-encode a form value.
