@@ -103,6 +103,22 @@ wait_processed(const char *pattern, double timeout)
 		sleep_ms(50);
 }
 
+/* Wait (up to timeout s) until want messages like pattern are done.
+ * (Waiting for none to be 'new' is not enough where rows move between
+ * partitions: test_torn_journal's are a year old, stored in DEFAULT,
+ * and moved to their month's new partition by paknd's partition upkeep;
+ * a statement planned while the move waits for its lock can miss the
+ * moved rows, and count none 'new' while they are.) */
+static void
+wait_done(const char *pattern, long want, double timeout)
+{
+	double end = now_secs() + timeout;
+
+	while (count_where(pattern, "m.state = 'done'") < want &&
+	       now_secs() < end)
+		sleep_ms(50);
+}
+
 /* Each message like pattern is done with exactly one reply queued. */
 static void
 assert_once(const char *pattern, long want)
@@ -347,13 +363,17 @@ START_TEST(test_torn_journal)
 	harness_expect_log("torn");
 	harness_path(dir, sizeof dir, "journal-torn");
 	journal_torn(dir, 25);
-	snprintf(extra, sizeof extra, "[intake]\njournal_dir = %s\n", dir);
+	/* A short lease, as D's: a claim of rows being moved to their
+	 * month's partition finds them gone and skips them until the lease
+	 * runs out (30 s by default). */
+	snprintf(extra, sizeof extra, "[intake]\njournal_dir = %s\nlease = 2\n",
+	         dir);
 	ck_assert_int_eq(paknd_start(&e, "torn", extra), 0);
 	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
 	for (double end = now_secs() + 20;
 	     count_where("torn-%", "true") < 25 && now_secs() < end;)
 		sleep_ms(100);
-	wait_processed("torn-%", 20);
+	wait_done("torn-%", 25, 20);
 	assert_once("torn-%", 25);
 	/* The record's flag survives the replay. */
 	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.inbound_message "
