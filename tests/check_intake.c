@@ -617,12 +617,14 @@ complaint_trace(const char *msg_id)
  * without, is processed set-based with the others of its group; a phone
  * with two messages in the group goes one by one. Both leave the same
  * rows: the complaint routed, the ledger, the acknowledgement and the
- * unit's notices. Two set-based ones alike but for their text share
- * the template's variables, each SMS with its own ticket and text. */
+ * unit's notices. Set-based ones alike but for their text, or their
+ * commune, share the template's variables, each SMS with its own
+ * ticket, text and unit. */
 START_TEST(test_batched_same_rows)
 {
 	static const char text[] = "PA Den duong hong truoc nha so 12 #00004";
 	static const char text3[] = "PA Den duong hong truoc nha so 14 #00004";
+	static const char text8[] = "PA Den duong hong truoc nha so 12 #00008";
 	long before = batched_total();
 	PGconn *hold;
 	char *a, *b;
@@ -649,12 +651,20 @@ START_TEST(test_batched_same_rows)
 	ck_assert_int_eq(
 	    at_one("same-6", "+84913800005", "PA Rac thai ngap duong #00004"),
 	    200);
+	/* Alike but for the commune (another unit answers): same-7
+	 * set-based in the group of same-0 and same-3; same-8 then same-9
+	 * from one phone. */
+	ck_assert_int_eq(at_one("same-7", "+84913800007", text8), 200);
+	ck_assert_int_eq(at_one("same-8", "+84913800008", text8), 200);
+	ck_assert_int_eq(
+	    at_one("same-9", "+84913800008", "PA Rac thai ngap duong #00008"),
+	    200);
 	sleep_ms(300);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 7);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 10);
 	harness_release_processing(hold);
 	wait_processed("same-%", 20);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 7);
-	ck_assert_int_eq(batched_total() - before, 3);
+	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 10);
+	ck_assert_int_eq(batched_total() - before, 4);
 	a = complaint_trace("same-0");
 	b = complaint_trace("same-1");
 	ck_assert_str_eq(a, b);
@@ -666,6 +676,14 @@ START_TEST(test_batched_same_rows)
 	free(b);
 	b = complaint_trace("same-3");
 	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	a = complaint_trace("same-7");
+	b = complaint_trace("same-8");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "Phường Ngọc Hà") != NULL &&
+	                  strstr(a, "Ba Đình") == NULL,
+	              "%s", a);
 	free(a);
 	free(b);
 	a = complaint_trace("same-4");

@@ -23,9 +23,10 @@ $$;
 -- is one), due_kind and due_label say what it is, first_due is the
 -- deadline itself; the apology's reason and new date; the acceptance.
 -- pakn.intake_process_batch calls it once for the new complaints alike
--- in all but id, ticket, text, msisdn, gateway and inbound_id, and sets
--- ticket and text itself: a variable read from another of those six
--- must be set there too.
+-- in all but id, ticket, text, msisdn, gateway, inbound_id, the place
+-- and the unit (location_unit, responsible_unit, desk_reason), and sets
+-- ticket, text and unit (its name) itself: a variable read from another
+-- of those must be set there too.
 CREATE OR REPLACE FUNCTION pakn.complaint_vars(p_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -359,8 +360,20 @@ CREATE OR REPLACE FUNCTION pakn.route_fields(c pakn.complaint,
 	OUT desk_reason text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-	unit := pakn.route_received(c, p_location);
+	SELECT r.unit, r.desk_reason INTO unit, desk_reason
+	  FROM pakn.route_unit(c, p_location) r;
 	due_at := pakn.due_at(c.category_code, c.created_at);
+END;
+$$;
+
+-- pakn.route_fields but the due date, which depends on the category and
+-- the time alone: pakn.intake_process_batch asks for it once for each
+-- category of a batch, and for this once for each place.
+CREATE OR REPLACE FUNCTION pakn.route_unit(c pakn.complaint,
+	p_location text, OUT unit text, OUT desk_reason text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	unit := pakn.route_received(c, p_location);
 	desk_reason := CASE WHEN c.triage AND pakn.is_desk(unit)
 		THEN 'no_category' END;
 END;

@@ -543,17 +543,23 @@ BEGIN
 					AND pakn.fits_no_category(f.text),
 				'created_at', now())) AS c
 			  FROM f),
-		-- Where each goes, once for each category, place and triage
-		-- (all that pakn.route_fields reads of a new complaint;
-		-- materialized, or the planner calls it for every complaint).
+		-- Where each goes (pakn.route_fields), the unit once for each
+		-- category, place and triage (all that pakn.route_unit reads of
+		-- a new complaint), the due date once for each category
+		-- (pakn.due_at); materialized, or the planner calls them for
+		-- every complaint.
 		k AS (
 			SELECT DISTINCT ON ((g.c).category_code, (g.c).sensitive,
 				(g.c).triage, g.unit) g.c, g.unit
 			  FROM g WHERE g.unit IS NOT NULL),
+		d AS MATERIALIZED (
+			SELECT x.code, pakn.due_at(x.code, now()) AS due_at
+			  FROM (SELECT DISTINCT (k.c).category_code AS code FROM k) x),
 		rf AS MATERIALIZED (
 			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
-				k.unit, r.unit AS responsible, r.due_at, r.desk_reason
-			  FROM k CROSS JOIN LATERAL pakn.route_fields(k.c, k.unit) r),
+				k.unit, r.unit AS responsible, d.due_at, r.desk_reason
+			  FROM k CROSS JOIN LATERAL pakn.route_unit(k.c, k.unit) r
+			  JOIN d ON d.code = (k.c).category_code),
 		i AS (
 			INSERT INTO pakn.complaint AS x (ticket, msisdn, gateway,
 				inbound_id, category_code, dimension, sensitive, status,
@@ -599,12 +605,14 @@ BEGIN
 		-- there is one), complaint by complaint; to one waiting for its
 		-- place, the question (pakn.complaint_locate) alone.
 		-- The template variables once for the complaints alike in all
-		-- but their ticket, text and who sent them (pakn.complaint_vars
-		-- reads no other field of those), then each one's own ticket and
-		-- text as pakn.complaint_vars writes them.
+		-- but their ticket, text, who sent them and where they go
+		-- (pakn.complaint_vars reads no other field of those but the
+		-- unit's name), then each one's own ticket, text and unit as
+		-- pakn.complaint_vars writes them.
 		WITH k AS (
 			SELECT c.id, to_jsonb(c)
-				- '{id,ticket,text,msisdn,gateway,inbound_id}'::text[]
+				- ('{id,ticket,text,msisdn,gateway,inbound_id,'
+				   'location_unit,responsible_unit,desk_reason}')::text[]
 				AS alike
 			  FROM unnest(v_new) c WHERE c.location_unit IS NOT NULL),
 		kv AS MATERIALIZED (
@@ -618,7 +626,8 @@ BEGIN
 				THEN jsonb_build_object('ticket', c.ticket,
 					'example', v_example)
 				ELSE kv.vars || jsonb_build_object('ticket', c.ticket,
-					'text', left(c.text, 100)) END AS vars,
+					'text', left(c.text, 100),
+					'unit', coalesce(un.name, '')) END AS vars,
 				CASE WHEN c.location_unit IS NOT NULL
 				THEN CASE WHEN a.keyword THEN 'ack' ELSE 'ack_nokeyword' END
 				WHEN a.keyword THEN 'ask_location'
@@ -626,6 +635,7 @@ BEGIN
 			  FROM unnest(v_new) c
 			  LEFT JOIN k ON k.id = c.id
 			  LEFT JOIN kv ON kv.alike = k.alike
+			  LEFT JOIN pakn.unit un ON un.code = c.responsible_unit
 			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
 				keyword boolean) ON a.id = c.inbound_id),
 		u AS (
