@@ -7,7 +7,9 @@
 -- are not 200 instead of stopping.
 -- Environment: TOKEN, RUN (prefix of the message ids: one per load),
 -- NAMES=1 (the same communes named as citizens name them, "phường Ba
--- Đình", no code: each complaint's place is looked up by name).
+-- Đình", no code: each complaint's place is looked up by name), CODES
+-- (a file of unit codes, one a line: each complaint names the next, in
+-- turn, instead of the 8 communes of the texts).
 local threads = {}
 local n = 0
 local texts_by_name = {
@@ -45,6 +47,14 @@ function init(args)
 	if os.getenv("NAMES") == "1" then
 		texts = texts_by_name
 	end
+	codes = {}
+	local f = os.getenv("CODES") and io.open(os.getenv("CODES"))
+	if f then
+		for line in f:lines() do
+			table.insert(codes, line)
+		end
+		f:close()
+	end
 end
 
 -- Percent-encode a form value.
@@ -59,8 +69,15 @@ function request()
 	local id = string.format("%s-%d-%d", run, tid, counter)
 	-- Many citizens, each with a few complaints, as in life.
 	local from = string.format("%%2B849%d%07d", tid, counter % 5000000)
+	local text = texts[counter % #texts + 1]
+	if #codes > 0 then
+		-- Another commune for each complaint (a prime stride, so that
+		-- a batch's are not neighbours).
+		text = text:gsub("#%d+$", "#" ..
+			codes[(counter * 7919 + tid) % #codes + 1])
+	end
 	local body = "from=" .. from .. "&to=8079&text=" ..
-		enc(texts[counter % #texts + 1]) ..
+		enc(text) ..
 		"&date=2026-12-01+02%3A31%3A26&id=" .. id .. "&linkId=L" .. id
 	return wrk.format("POST", "/v1/gw/at/sms?token=" .. token,
 		{["Content-Type"] = "application/x-www-form-urlencoded"}, body)
