@@ -331,17 +331,17 @@ $$;
 -- name a unit's code, or whose place pakn.complaint_locate would find
 -- without a choice (one commune named, or the citizen's registered one;
 -- none: the complaint waits for it, and the citizen is asked), each
--- from a phone with no other message in the batch, from a sender
--- with no flag, no ban and under its limits, whose category paknd's
+-- from a phone with no other message in the batch, from a sender with
+-- no flag, no ban and under its limits, whose category paknd's
 -- classifier found with the current keywords. For all of them at once:
 -- the complaint rows, routed (pakn.route_fields), the ledger's received,
 -- located (when found by name), routed and assigned, the
 -- acknowledgement and the unit's notices (pakn.notice_recipients) or
--- the question where it happened, the
--- messages marked done; a few statements for the batch, not a dozen
--- calls a message. The rows are those pakn.intake_process would write,
--- in the same order (a complaint located by name is written once,
--- already routed, where pakn.complaint_locate updates it: the same row).
+-- the question where it happened, the messages marked done; a few
+-- statements for the batch, not a dozen calls a message. The rows are
+-- those pakn.intake_process would write, in the same order (a complaint
+-- located by name is written once, already routed, where
+-- pakn.complaint_locate updates it: the same row in the end).
 -- Every other message, and any of those that is not what it seemed once
 -- its phone is locked, goes through pakn.intake_process one by one,
 -- after them, in the order they came (a phone's messages in order: a
