@@ -613,6 +613,44 @@ complaint_trace(const char *msg_id)
 	return t;
 }
 
+/* ALONE from its own phone (set-based), then FIRST and SECOND from one
+ * phone PAIR (one by one, in order): ALONE and FIRST text TEXT. */
+static void
+at_alone_and_pair(const char *alone, const char *alone_from, const char *first,
+                  const char *second, const char *pair_from, const char *text,
+                  const char *second_text)
+{
+	ck_assert_int_eq(at_one(alone, alone_from, text), 200);
+	ck_assert_int_eq(at_one(first, pair_from, text), 200);
+	ck_assert_int_eq(at_one(second, pair_from, second_text), 200);
+}
+
+/* The complaints of messages x and y left the same rows; x's trace
+ * (malloc'd). */
+static char *
+same_trace(const char *x, const char *y)
+{
+	char *a = complaint_trace(x), *b = complaint_trace(y);
+
+	ck_assert_str_eq(a, b);
+	free(b);
+	return a;
+}
+
+/* Once the n messages like pattern wait, let hold go: each is then
+ * done, want_batched of them set-based (batched_total() was before). */
+static void
+release_all_done(PGconn *hold, const char *pattern, long n, long before,
+                 long want_batched)
+{
+	sleep_ms(300);
+	ck_assert_int_eq(count_where(pattern, "m.state = 'new'"), n);
+	harness_release_processing(hold);
+	wait_processed(pattern, 20);
+	ck_assert_int_eq(count_where(pattern, "m.state = 'done'"), n);
+	ck_assert_int_eq(batched_total() - before, want_batched);
+}
+
 /* A new complaint naming its commune's code, with the keyword or
  * without, is processed set-based with the others of its group; a phone
  * with two messages in the group goes one by one. Both leave the same
@@ -627,7 +665,7 @@ START_TEST(test_batched_same_rows)
 	static const char text8[] = "PA Den duong hong truoc nha so 12 #00008";
 	long before = batched_total();
 	PGconn *hold;
-	char *a, *b;
+	char *a;
 
 	ck_assert_int_eq(
 	    sql_exec_db("pakn", "INSERT INTO pakn.official (unit_code, name, "
@@ -636,64 +674,39 @@ START_TEST(test_batched_same_rows)
 	                        "'Chủ tịch B', '+84913600002', 'leader')"),
 	    0);
 	hold = harness_hold_processing();
-	/* same-0 and same-3 alone from their phones (set-based); same-1
-	 * and same-2 from one phone (one by one, in order). */
-	ck_assert_int_eq(at_one("same-0", "+84913800000", text), 200);
-	ck_assert_int_eq(at_one("same-1", "+84913800001", text), 200);
-	ck_assert_int_eq(
-	    at_one("same-2", "+84913800001", "PA Rac thai ngap duong #00004"),
-	    200);
+	/* same-0 and same-3 set-based, same-1 and same-2 one by one. */
+	at_alone_and_pair("same-0", "+84913800000", "same-1", "same-2",
+	                  "+84913800001", text,
+	                  "PA Rac thai ngap duong #00004");
 	ck_assert_int_eq(at_one("same-3", "+84913800003", text3), 200);
-	/* The same without the keyword: same-4 alone, same-5 then same-6
-	 * from one phone. */
-	ck_assert_int_eq(at_one("same-4", "+84913800004", text + 3), 200);
-	ck_assert_int_eq(at_one("same-5", "+84913800005", text + 3), 200);
-	ck_assert_int_eq(
-	    at_one("same-6", "+84913800005", "PA Rac thai ngap duong #00004"),
-	    200);
+	/* The same without the keyword. */
+	at_alone_and_pair("same-4", "+84913800004", "same-5", "same-6",
+	                  "+84913800005", text + 3,
+	                  "PA Rac thai ngap duong #00004");
 	/* Alike but for the commune (another unit answers): same-7
-	 * set-based in the group of same-0 and same-3; same-8 then same-9
-	 * from one phone. */
-	ck_assert_int_eq(at_one("same-7", "+84913800007", text8), 200);
-	ck_assert_int_eq(at_one("same-8", "+84913800008", text8), 200);
-	ck_assert_int_eq(
-	    at_one("same-9", "+84913800008", "PA Rac thai ngap duong #00008"),
-	    200);
-	sleep_ms(300);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'new'"), 10);
-	harness_release_processing(hold);
-	wait_processed("same-%", 20);
-	ck_assert_int_eq(count_where("same-%", "m.state = 'done'"), 10);
-	ck_assert_int_eq(batched_total() - before, 4);
-	a = complaint_trace("same-0");
-	b = complaint_trace("same-1");
-	ck_assert_str_eq(a, b);
+	 * set-based in the group of same-0 and same-3. */
+	at_alone_and_pair("same-7", "+84913800007", "same-8", "same-9",
+	                  "+84913800008", text8,
+	                  "PA Rac thai ngap duong #00008");
+	release_all_done(hold, "same-%", 10, before, 4);
+	a = same_trace("same-0", "same-1");
 	ck_assert_msg(strstr(a, "new_complaint") != NULL &&
 	                  strstr(a, "+84913600001") != NULL &&
 	                  strstr(a, "+84913600002") != NULL &&
 	                  strstr(a, "ack") != NULL,
 	              "%s", a);
-	free(b);
-	b = complaint_trace("same-3");
-	ck_assert_str_eq(a, b);
+	free(same_trace("same-0", "same-3"));
 	free(a);
-	free(b);
-	a = complaint_trace("same-7");
-	b = complaint_trace("same-8");
-	ck_assert_str_eq(a, b);
+	a = same_trace("same-7", "same-8");
 	ck_assert_msg(strstr(a, "Phường Ngọc Hà") != NULL &&
 	                  strstr(a, "Ba Đình") == NULL,
 	              "%s", a);
 	free(a);
-	free(b);
-	a = complaint_trace("same-4");
-	b = complaint_trace("same-5");
-	ck_assert_str_eq(a, b);
+	a = same_trace("same-4", "same-5");
 	ck_assert_msg(strstr(a, "ack_nokeyword") != NULL &&
 	                  strstr(a, "\"keyword\": false") != NULL,
 	              "%s", a);
 	free(a);
-	free(b);
 	/* The phone's two in the order they came. */
 	ck_assert_int_eq(
 	    sql_long("SELECT count(*) FROM pakn.complaint c1, pakn.complaint "
@@ -725,7 +738,7 @@ START_TEST(test_batched_by_name)
 	static const char bare[] = "PA Den duong hong truoc nha";
 	long before = batched_total();
 	PGconn *hold;
-	char *a, *b;
+	char *a;
 
 	ck_assert_int_eq(
 	    sql_exec_db("pakn",
@@ -737,67 +750,46 @@ START_TEST(test_batched_by_name)
 	                "('+84913870007', '00070')"),
 	    0);
 	hold = harness_hold_processing();
-	/* name-0 alone from its phone (set-based); name-1 then name-2 from
-	 * one phone (one by one). */
-	ck_assert_int_eq(at_one("name-0", "+84913870000", named), 200);
-	ck_assert_int_eq(at_one("name-1", "+84913870001", named), 200);
-	ck_assert_int_eq(
-	    at_one("name-2", "+84913870001", "PA Rac thai o phuong Ba Dinh"),
-	    200);
+	/* name-0 set-based, name-1 and name-2 one by one. */
+	at_alone_and_pair("name-0", "+84913870000", "name-1", "name-2",
+	                  "+84913870001", named,
+	                  "PA Rac thai o phuong Ba Dinh");
 	/* Two communes of that name: the question, one by one. */
 	ck_assert_int_eq(
 	    at_one("name-3", "+84913870003", "PA Den duong hong o xa Tan Hoa"),
 	    200);
 	/* No place named: the registered commune (name-4 set-based, name-5
 	 * one by one); a place named: that one (name-7). */
-	ck_assert_int_eq(at_one("name-4", "+84913870004", bare), 200);
-	ck_assert_int_eq(at_one("name-5", "+84913870005", bare), 200);
-	ck_assert_int_eq(at_one("name-6", "+84913870005", "PA Rac thai"), 200);
+	at_alone_and_pair("name-4", "+84913870004", "name-5", "name-6",
+	                  "+84913870005", bare, "PA Rac thai");
 	ck_assert_int_eq(at_one("name-7", "+84913870007", named), 200);
 	/* No place and none registered: the question (name-8 set-based,
 	 * name-9 one by one). */
-	ck_assert_int_eq(at_one("name-8", "+84913870008", bare), 200);
-	ck_assert_int_eq(at_one("name-9", "+84913870009", bare), 200);
-	ck_assert_int_eq(at_one("name-10", "+84913870009", "PA Rac thai"), 200);
-	sleep_ms(300);
-	ck_assert_int_eq(count_where("name-%", "m.state = 'new'"), 11);
-	harness_release_processing(hold);
-	wait_processed("name-%", 20);
-	ck_assert_int_eq(count_where("name-%", "m.state = 'done'"), 11);
-	ck_assert_int_eq(batched_total() - before, 4);
-	a = complaint_trace("name-0");
-	b = complaint_trace("name-1");
-	ck_assert_str_eq(a, b);
+	at_alone_and_pair("name-8", "+84913870008", "name-9", "name-10",
+	                  "+84913870009", bare, "PA Rac thai");
+	release_all_done(hold, "name-%", 11, before, 4);
+	a = same_trace("name-0", "name-1");
 	ck_assert_msg(strstr(a, "| open | ") != NULL &&
 	                  strstr(a, "located citizen {\"how\": \"name\", "
 	                            "\"unit\": \"00004\"}") != NULL &&
 	                  strstr(a, "new_complaint") != NULL &&
 	                  strstr(a, "ack") != NULL,
 	              "%s", a);
-	free(b);
-	b = complaint_trace("name-7");
-	ck_assert_str_eq(a, b);
+	free(same_trace("name-0", "name-7"));
 	free(a);
-	free(b);
-	a = complaint_trace("name-4");
-	b = complaint_trace("name-5");
-	ck_assert_str_eq(a, b);
+	a = same_trace("name-4", "name-5");
 	ck_assert_msg(strstr(a, "located") == NULL &&
 	                  strstr(a, "| 00070 | 00070 |") != NULL &&
 	                  strstr(a, "new_complaint") != NULL,
 	              "%s", a);
 	free(a);
-	free(b);
-	a = complaint_trace("name-8");
-	b = complaint_trace("name-9");
-	ck_assert_str_eq(a, b);
+	a = same_trace("name-8", "name-9");
 	ck_assert_msg(strstr(a, "| needs_location | f | f | received "
 	                        "citizen") != NULL &&
 	                  strstr(a, "; ") == NULL &&
 	                  strstr(a, "ask_location at citizen t") != NULL,
 	              "%s", a);
 	free(a);
-	free(b);
 	a = complaint_trace("name-3");
 	ck_assert_msg(strstr(a, "| needs_location |") != NULL &&
 	                  strstr(a, "place_asked") != NULL &&
