@@ -602,6 +602,8 @@ complaint_trace(const char *msg_id)
 	    "FROM pakn.complaint_event e WHERE e.complaint_id = c.id), "
 	    "(SELECT string_agg(concat_ws(' ', o.kind, o.gateway, "
 	    "CASE WHEN o.msisdn = c.msisdn THEN 'citizen' ELSE o.msisdn END, "
+	    "CASE WHEN o.last_error LIKE 'refused:%' THEN o.state || ' ' || "
+	    "o.last_error END, "
 	    "o.inbound_id = m.id, replace(replace(o.body, c.ticket, 'TICKET'), "
 	    "left(c.text, 100), 'TEXT')), '; ' "
 	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.complaint_id = c.id)) "
@@ -667,11 +669,17 @@ START_TEST(test_batched_same_rows)
 	PGconn *hold;
 	char *a;
 
+	/* Two officials of 00004, and a third whose number is banned: his
+	 * notices are kept failed, set-based as one by one. */
 	ck_assert_int_eq(
 	    sql_exec_db("pakn", "INSERT INTO pakn.official (unit_code, name, "
 	                        "phone, role) VALUES ('00004', 'Cán bộ A', "
-	                        "'+84913600001', 'officer'), ('00004', "
-	                        "'Chủ tịch B', '+84913600002', 'leader')"),
+	                        "'+84913699001', 'officer'), ('00004', "
+	                        "'Chủ tịch B', '+84913699002', 'leader'), "
+	                        "('00004', 'Cán bộ C', '+84913699003', "
+	                        "'officer'); INSERT INTO pakn.ban (msisdn, "
+	                        "reason, banned_by) VALUES ('+84913699003', "
+	                        "'test', 'test')"),
 	    0);
 	hold = harness_hold_processing();
 	/* same-0 and same-3 set-based, same-1 and same-2 one by one. */
@@ -691,9 +699,11 @@ START_TEST(test_batched_same_rows)
 	release_all_done(hold, "same-%", 10, before, 4);
 	a = same_trace("same-0", "same-1");
 	ck_assert_msg(strstr(a, "new_complaint") != NULL &&
-	                  strstr(a, "+84913600001") != NULL &&
-	                  strstr(a, "+84913600002") != NULL &&
-	                  strstr(a, "ack") != NULL,
+	                  strstr(a, "+84913699001 Phản ánh") != NULL &&
+	                  strstr(a, "+84913699002 Phản ánh") != NULL &&
+	                  strstr(a, "+84913699003 failed refused: the number "
+	                            "is banned") != NULL &&
+	                  strstr(a, "ack at citizen t") != NULL,
 	              "%s", a);
 	free(same_trace("same-0", "same-3"));
 	free(a);
@@ -719,7 +729,9 @@ START_TEST(test_batched_same_rows)
 	    1);
 	ck_assert_int_eq(sql_exec_db("pakn",
 	                             "DELETE FROM pakn.official WHERE phone IN "
-	                             "('+84913600001', '+84913600002')"),
+	                             "('+84913699001', '+84913699002', "
+	                             "'+84913699003'); DELETE FROM pakn.ban "
+	                             "WHERE msisdn = '+84913699003'"),
 	                 0);
 }
 END_TEST

@@ -603,12 +603,15 @@ BEGIN
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
 		-- there is one), complaint by complaint; to one waiting for its
-		-- place, the question (pakn.complaint_locate) alone.
+		-- place, the question (pakn.complaint_locate) alone. Each
+		-- number's refusal once (pakn.outbox_refusal), written as the
+		-- outbox's trigger writes it, which this statement skips.
 		-- The template variables once for the complaints alike in all
 		-- but their ticket, text, who sent them and where they go
 		-- (pakn.complaint_vars reads no other field of those but the
 		-- unit's name), then each one's own ticket, text and unit as
 		-- pakn.complaint_vars writes them.
+		PERFORM set_config('pakn.outbox_checked', 'on', true);
 		WITH k AS (
 			SELECT c.id, to_jsonb(c)
 				- ('{id,ticket,text,msisdn,gateway,inbound_id,'
@@ -664,11 +667,18 @@ BEGIN
 			SELECT x.id, x.kind, pakn.render(x.kind, x.vars) AS body
 			  FROM (SELECT DISTINCT ON (o.id, o.kind) o.id, o.kind, o.vars
 				  FROM o) x),
+		w AS MATERIALIZED (
+			SELECT x.msisdn, pakn.outbox_refusal(x.msisdn) AS why
+			  FROM (SELECT DISTINCT o.msisdn FROM o) x),
 		q AS (
 			INSERT INTO pakn.outbox (gateway, msisdn, body, kind,
-				complaint_id, inbound_id)
-			SELECT o.gateway, o.msisdn, b.body, o.kind, o.id, o.inbound_id
+				complaint_id, inbound_id, state, last_error)
+			SELECT o.gateway, o.msisdn, b.body, o.kind, o.id, o.inbound_id,
+				CASE WHEN w.why IS NULL THEN 'queued' ELSE 'failed' END,
+				w.why
 			  FROM o JOIN b ON b.id = o.id AND b.kind = o.kind
+			  JOIN w ON w.msisdn = o.msisdn
+			 WHERE o.msisdn NOT LIKE 'open311:%'
 			 ORDER BY o.id, o.n)
 		-- The SMS queued, as pakn.reply counts them (one a row, even
 		-- one an outbox trigger leaves out).
@@ -676,6 +686,7 @@ BEGIN
 		  FROM unnest(v_new) x
 		  JOIN (SELECT o.id, count(*)::integer AS n FROM o GROUP BY o.id) y
 		    ON y.id = x.id;
+		PERFORM set_config('pakn.outbox_checked', '', true);
 		UPDATE pakn.inbound_message i
 		   SET state = 'done', processed_at = clock_timestamp(),
 			lease_owner = NULL, lease_until = NULL
