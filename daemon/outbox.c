@@ -322,25 +322,24 @@ static void
 record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
 	struct record *r = arg, *one;
-	struct outbox *o = r->m[0]->o;
+	struct outbox *o = NULL, *owner = r->m[0]->o;
 	const char **state;
 	int i, k;
 
 	/* One outcome the database refuses must not keep the others from
 	 * being recorded (they would be sent again): each alone, then. */
-	if (st == DB_ERROR && r->n > 1 && o != NULL) {
+	if (st == DB_ERROR && r->n > 1 && owner != NULL) {
 		log_warnx("outbox: %d outcomes not recorded together (%s); "
 		          "recording each alone",
 		          r->n, error);
 		for (i = 0; i < r->n; i++) {
 			one = xcalloc(1, sizeof *one);
 			one->m[one->n++] = r->m[i];
-			record_submit(o, one);
+			record_submit(owner, one);
 		}
 		free(r);
 		return;
 	}
-	o = NULL;
 	state = xcalloc((size_t)r->n, sizeof *state);
 	for (i = 0; st == DB_OK && i < PQntuples(res); i++) {
 		k = atoi(PQgetvalue(res, i, 0));
