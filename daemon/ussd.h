@@ -51,6 +51,9 @@ struct ussd_ctx {
 	size_t nopen;
 	long long answered_id; /* the last answered complaint, 0 if none */
 	char *answered_ticket;
+	/* The lists and example lent by the menus kept (ussd_ctx_lend):
+	 * ussd_ctx_clear leaves them to their owner. */
+	int lent;
 };
 
 enum ussd_screen {

@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 
 #include "ussd_cache.h"
+#include "ussd_session.h"
 #include "util.h"
 
 struct entry {
@@ -28,6 +29,8 @@ struct ussd_cache {
 	struct entries lru; /* least recently used first */
 	long long menus_version;
 	char *menus;
+	struct ussd_ctx menus_ctx; /* menus parsed, if menus_ok */
+	int menus_ok;
 };
 
 /* FNV-1a. */
@@ -118,6 +121,7 @@ ussd_cache_free(struct ussd_cache *c)
 			entry_remove(c, &c->buckets[i]);
 	free(c->buckets);
 	free(c->menus);
+	ussd_ctx_clear(&c->menus_ctx);
 	free(c);
 }
 
@@ -202,47 +206,19 @@ ussd_cache_set_menus(struct ussd_cache *c, long long v, const char *json)
 	free(c->menus);
 	c->menus = xstrdup(json);
 	c->menus_version = v;
+	ussd_ctx_clear(&c->menus_ctx);
+	c->menus_ok = ussd_ctx_parse(&c->menus_ctx, json, NULL) == 0;
 }
 
-/* The members of JSON object text s: between its braces, trimmed; NULL
- * if s is not braced. */
-static const char *
-members(const char *s, size_t *len)
+int
+ussd_cache_ctx(const struct ussd_cache *c, const char *citizen,
+               struct ussd_ctx *ctx, char **cause)
 {
-	const char *e;
-
-	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' ||
-	                 e[-1] == '\r'))
-		e--;
-	if (e - s < 2 || *s != '{' || e[-1] != '}')
-		return NULL;
-	s++;
-	e--;
-	while (s < e && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
-		s++;
-	*len = (size_t)(e - s);
-	return s;
-}
-
-char *
-ussd_cache_ctx(const struct ussd_cache *c, const char *citizen)
-{
-	const char *a, *b;
-	size_t alen, blen;
-	struct buf out;
-
-	if (c->menus == NULL || (a = members(c->menus, &alen)) == NULL ||
-	    (b = members(citizen, &blen)) == NULL)
-		return NULL;
-	buf_init(&out);
-	buf_addc(&out, '{');
-	buf_add(&out, a, alen);
-	if (alen > 0 && blen > 0)
-		buf_addc(&out, ',');
-	buf_add(&out, b, blen);
-	buf_addc(&out, '}');
-	return buf_detach(&out);
+	if (c->menus == NULL || !c->menus_ok) {
+		if (cause != NULL)
+			*cause = xstrdup(c->menus == NULL ? "no USSD menus"
+			                                  : "not USSD menus");
+		return -1;
+	}
+	return ussd_ctx_lend(ctx, &c->menus_ctx, citizen, cause);
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "ussd.h"
+
 /* A session as this process left it after its last step. */
 struct ussd_kept {
 	char *msisdn;
@@ -43,8 +45,11 @@ size_t ussd_cache_count(const struct ussd_cache *c);
 long long ussd_cache_menus_version(const struct ussd_cache *c);
 /* Keep menus (a JSON object) of version v. */
 void ussd_cache_set_menus(struct ussd_cache *c, long long v, const char *json);
-/* A step's whole context: the menus kept with the citizen's part (both
- * JSON objects) in one new JSON object; NULL when no menus are kept. */
-char *ussd_cache_ctx(const struct ussd_cache *c, const char *citizen);
+/* A step's whole context in *ctx (its diacritics kept): the menus kept,
+ * parsed once when they were kept and lent (ussd_ctx_lend), with the
+ * citizen's part (JSON); -1 and *cause when no menus are kept or either
+ * is not what it should be. */
+int ussd_cache_ctx(const struct ussd_cache *c, const char *citizen,
+                   struct ussd_ctx *ctx, char **cause);
 
 #endif

@@ -200,27 +200,23 @@ step_out_clear(struct step_out *so)
 	free(so->action);
 }
 
-/* Run the machine on a session's context (JSON), its state (JSON, NULL
- * for a new session) and the text before this step's; -1 and *cause if
- * the database gave something the machine cannot read. */
+/* Run the machine on a session's context, its state (JSON, NULL for a
+ * new session) and the text before this step's; -1 and *cause if the
+ * database gave a state the machine cannot read. */
 static int
-step_run(struct ussd_call *c, const char *ctx_json, const char *state,
+step_run(struct ussd_call *c, const struct ussd_ctx *ctx, const char *state,
          const char *prev, struct step_out *so, char **cause)
 {
-	struct ussd_ctx ctx = {.diacritics = c->diacritics};
 	struct ussd_state st;
 	struct ussd_out out;
 
-	if (ussd_ctx_parse(&ctx, ctx_json, cause) != 0)
-		return -1;
 	c->kind = state == NULL ? "started" : "continued";
 	if (state == NULL)
-		ussd_start(&ctx, &st, &out);
-	else if (ussd_state_parse(&st, state, cause) != 0) {
-		ussd_ctx_clear(&ctx);
+		ussd_start(ctx, &st, &out);
+	else if (ussd_state_parse(&st, state, cause) != 0)
 		return -1;
-	} else
-		ussd_step(&ctx, &st,
+	else
+		ussd_step(ctx, &st,
 		          ussd_input(prev, c->u.text, c->u.cumulative), &out);
 	so->state = ussd_state_json(&st);
 	so->answer = ussd_answer(&out);
@@ -230,7 +226,6 @@ step_run(struct ussd_call *c, const char *ctx_json, const char *state,
 		         c->u.session, ussd_action_name(out.action));
 	ussd_out_clear(&out);
 	ussd_state_clear(&st);
-	ussd_ctx_clear(&ctx);
 	return 0;
 }
 
@@ -264,9 +259,10 @@ step_advance(struct ussd_call *c, struct step_out *so, char **cause)
 	                     NULL, NULL, advance_done, c, cause);
 }
 
-/* Compute and store the step: 0, or -1 and *cause. */
+/* Compute and store the step: 0, or -1 and *cause. The context is
+ * cleared. */
 static int
-step_compute(struct ussd_call *c, const char *ctx, const char *state,
+step_compute(struct ussd_call *c, struct ussd_ctx *ctx, const char *state,
              const char *prev, char **cause)
 {
 	struct step_out so = {NULL, NULL, NULL};
@@ -276,6 +272,7 @@ step_compute(struct ussd_call *c, const char *ctx, const char *state,
 	    step_advance(c, &so, cause) == 0)
 		rc = 0;
 	step_out_clear(&so);
+	ussd_ctx_clear(ctx);
 	return rc;
 }
 
@@ -285,7 +282,8 @@ static void
 begin_done(void *arg, enum db_status st, PGresult *res, const char *error)
 {
 	struct ussd_call *c = arg;
-	char *cause = NULL, *ctx;
+	struct ussd_ctx ctx = {.diacritics = c->diacritics};
+	char *cause = NULL;
 
 	if (st != DB_OK) {
 		call_unavailable(c, error);
@@ -304,17 +302,12 @@ begin_done(void *arg, enum db_status st, PGresult *res, const char *error)
 		return;
 	}
 	c->step = atoi(PQgetvalue(res, 0, 2));
-	if ((ctx = ussd_cache_ctx(kept, PQgetvalue(res, 0, 5))) == NULL)
-		cause = xstrdup("no USSD menus");
-	else if (step_compute(
-	             c, ctx,
-	             PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
-	             PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
-	             &cause) == 0) {
-		free(ctx);
+	if (ussd_cache_ctx(kept, PQgetvalue(res, 0, 5), &ctx, &cause) == 0 &&
+	    step_compute(c, &ctx,
+	                 PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
+	                 PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
+	                 &cause) == 0)
 		return;
-	}
-	free(ctx);
 	call_unavailable(c, cause);
 	free(cause);
 }
@@ -362,14 +355,16 @@ step_kept(struct ussd_call *c)
 {
 	const struct ussd_kept *k;
 	struct ussd_state st;
-	char *ctx = NULL, *state = NULL, *prev = NULL, *cause = NULL;
+	struct ussd_ctx ctx = {.diacritics = c->diacritics};
+	char *state = NULL, *prev = NULL, *cause = NULL;
 	int needs;
 
 	if (c->u.text[0] == '\0') {
 		/* A new session: the main menu needs nothing stored. */
 		c->from_kept = 1;
 		c->step = 0;
-		if (step_compute(c, "{}", NULL, NULL, &cause) != 0) {
+		if (ussd_ctx_parse(&ctx, "{}", &cause) != 0 ||
+		    step_compute(c, &ctx, NULL, NULL, &cause) != 0) {
 			call_unavailable(c, cause);
 			free(cause);
 		}
@@ -383,17 +378,16 @@ step_kept(struct ussd_call *c)
 		return 0;
 	needs = ussd_needs_unit(&st, ussd_input(k->prev, c->u.text, 1));
 	ussd_state_clear(&st);
-	if (needs || (ctx = ussd_cache_ctx(kept, k->citizen)) == NULL)
+	if (needs || ussd_cache_ctx(kept, k->citizen, &ctx, NULL) != 0)
 		return 0;
 	c->from_kept = 1;
 	c->step = k->step;
 	state = xstrdup(k->state);
 	prev = xstrdup(k->prev);
-	if (step_compute(c, ctx, state, prev, &cause) != 0) {
+	if (step_compute(c, &ctx, state, prev, &cause) != 0) {
 		call_unavailable(c, cause);
 		free(cause);
 	}
-	free(ctx);
 	free(state);
 	free(prev);
 	return 1;
