@@ -1,16 +1,26 @@
--- wrk script: USSD steps, Africa's Talking style. Each connection walks
--- sessions of two steps: the first (empty text: the main menu), then "1"
--- (the PAPI dimensions), so both a new session and a continued one are
--- measured. Set TOKEN in the environment.
+-- wrk script: USSD steps, Africa's Talking style. Sessions of two steps:
+-- the first (empty text: the main menu), then "1" (the PAPI
+-- dimensions), so both a new session and a continued one are measured.
+-- A phone waits for a screen before it sends the next step, so a
+-- session's steps must go one after the other on one connection: run
+-- with as many threads as connections (wrk -tN -cN), each thread then
+-- walks its own sessions in order. (With several connections a thread,
+-- the thread's requests alternate between them and a session's second
+-- step could overtake its first.) Prints the screens that were not the
+-- expected one ("ussd unexpected: N"); a thread stops at an HTTP error.
+-- Set TOKEN in the environment.
+local threads = {}
 local n = 0
 
 function setup(thread)
 	n = n + 1
 	thread:set("tid", n)
+	table.insert(threads, thread)
 end
 
 function init(args)
 	counter = 0
+	unexpected = 0
 	token = os.getenv("TOKEN") or "bench"
 	run = os.getenv("RUN") or "0"
 end
@@ -21,14 +31,26 @@ function request()
 	local session = string.format("s%s-%d-%d", run, tid, k)
 	local text = (counter % 2 == 1) and "" or "1"
 	local body = "sessionId=" .. session .. "&serviceCode=%2A384%2A7%23" ..
-		"&phoneNumber=%2B849" .. string.format("%d%07d", tid, k % 10000000) ..
+		"&phoneNumber=%2B849" .. string.format("%02d%06d", tid % 100, k % 1000000) ..
 		"&networkCode=45204&text=" .. text
 	return wrk.format("POST", "/v1/gw/at/ussd?token=" .. token,
 		{["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end
 
+-- The answer to the request just sent (one connection a thread): both
+-- steps go on, so each is a CON screen.
 function response(status, headers, body)
-	if status ~= 200 or not (body:sub(1, 4) == "CON " or body:sub(1, 4) == "END ") then
+	if status ~= 200 then
 		wrk.thread:stop()
+	elseif body:sub(1, 4) ~= "CON " then
+		unexpected = unexpected + 1
 	end
+end
+
+function done(summary, latency, requests)
+	local total = 0
+	for _, t in ipairs(threads) do
+		total = total + t:get("unexpected")
+	end
+	io.write(string.format("ussd unexpected: %d\n", total))
 end
