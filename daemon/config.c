@@ -100,7 +100,7 @@ static const struct key keys[] = {
     {"outbox", "send_timeout", KEY_INT, "15", 1, 600, CF(outbox_send_timeout),
      "seconds for one send request to the gateway"},
     {"outbox", "max_inflight", KEY_INT, "32", 1, 10000, CF(outbox_max_inflight),
-     "send requests in flight at once"},
+     "messages held at once: claimed and not yet recorded"},
     {"outbox", "backlog_rate", KEY_INT, "0", 0, 1000000,
      CF(outbox_backlog_rate),
      "messages a second each gateway sends at most while stored messages "
