@@ -604,8 +604,8 @@ BEGIN
 		-- a recipient found above the unit gets the fallback text when
 		-- there is one), complaint by complaint; to one waiting for its
 		-- place, the question (pakn.complaint_locate) alone. Each
-		-- number's refusal once (pakn.outbox_refusal), written as the
-		-- outbox's trigger writes it, which this statement skips.
+		-- number's refusal once (pakn.outbox_refusals, inlined), written
+		-- as the outbox's trigger writes it, which this statement skips.
 		-- The template variables once for the complaints alike in all
 		-- but their ticket, text, who sent them and where they go
 		-- (pakn.complaint_vars reads no other field of those but the
@@ -668,8 +668,9 @@ BEGIN
 			  FROM (SELECT DISTINCT ON (o.id, o.kind) o.id, o.kind, o.vars
 				  FROM o) x),
 		w AS MATERIALIZED (
-			SELECT x.msisdn, pakn.outbox_refusal(x.msisdn) AS why
-			  FROM (SELECT DISTINCT o.msisdn FROM o) x),
+			SELECT r.msisdn, r.why
+			  FROM (SELECT array_agg(DISTINCT o.msisdn) AS a FROM o) x,
+				pakn.outbox_refusals(x.a) r),
 		q AS (
 			INSERT INTO pakn.outbox (gateway, msisdn, body, kind,
 				complaint_id, inbound_id, state, last_error)
