@@ -27,7 +27,8 @@
  *
  * Lock order: concurrent batches must take the row locks they share in
  * one order, or they deadlock. Each request may carry an order key (the
- * citizen's phone for callbacks and USSD steps); a batch is sent sorted
+ * citizen's phone for USSD steps and processing, the gateway's message
+ * key for a callback's store); a batch is sent sorted
  * by key, requests with the same key (or none) keeping their order, and
  * the SQL functions lock the rows of one key before any other (the
  * citizen row, then that citizen's messages and complaints). Rows shared

@@ -197,9 +197,9 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
               const char *raw, const unsigned char *body, size_t body_len,
               char **cause)
 {
-	char sent_at[32], segments[16];
+	char sent_at[32], segments[16], *key;
 	const char *values[11];
-	int lengths[11] = {0}, formats[11] = {0};
+	int lengths[11] = {0}, formats[11] = {0}, rc;
 
 	snprintf(segments, sizeof segments, "%d", sms->segments);
 	values[0] = in->gwname;
@@ -217,8 +217,18 @@ ingest_submit(struct ingest *in, const struct sms_in *sms, int cut,
 	values[10] = cut ? "t" : "f";
 	if (in->d->journal != NULL)
 		ingest_record(in, sms, cut, raw, body, body_len);
-	return db_submit(in->d->db, STMT_INTAKE, 11, values, lengths, formats,
-	                 ingest_done, in, cause);
+	/* The message's key is the lock it may wait for (a repeated
+	 * callback's key, another transaction's until it commits): stores
+	 * sharing a transaction go in the order of their keys, so two
+	 * transactions holding the same two redelivered messages insert
+	 * them in one order and do not deadlock. (Messages stored in one
+	 * transaction came at once: their order among themselves is
+	 * chance.) */
+	key = xasprintf("%s%c%s", in->gwname, 0x1f, sms->msg_id);
+	rc = db_submit_key(in->d->db, key, STMT_INTAKE, 11, values, lengths,
+	                   formats, ingest_done, in, cause);
+	free(key);
+	return rc;
 }
 
 /* Handle POST|GET /v1/gw/{name}/sms. */

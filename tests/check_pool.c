@@ -303,6 +303,44 @@ START_TEST(test_shared_citizens)
 }
 END_TEST
 
+/* Redeliveries crossing: the same 64 messages sent twice at once, the
+ * second time in the opposite order, from 8 phones, five times. Stores
+ * that share a transaction went in the order they came, so two
+ * transactions holding the same two messages in opposite orders each
+ * waited for the other's key: a deadlock, retried by paknd but seen in
+ * PostgreSQL's log (which fails the suite). They now go in the order of
+ * their keys. */
+START_TEST(test_redeliveries_crossed)
+{
+	enum { N = 64 };
+	static struct http_req reqs[2 * N];
+	char id[32], from[32];
+
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < N; i++) {
+			snprintf(id, sizeof id, "cross-%d-%02d", round, i);
+			snprintf(from, sizeof from, "+8498%07d",
+			         7100000 + i % 8);
+			at_req(&reqs[2 * i], from, id, "GY den duong hong");
+			snprintf(id, sizeof id, "cross-%d-%02d", round,
+			         N - 1 - i);
+			snprintf(from, sizeof from, "+8498%07d",
+			         7100000 + (N - 1 - i) % 8);
+			at_req(&reqs[2 * i + 1], from, id, "GY den duong hong");
+		}
+		send_all_ok(reqs, 2 * N);
+		reqs_free(reqs, 2 * N);
+	}
+	ck_assert_int_eq(stored_like("cross-"), 5 * N);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM (SELECT gateway_msg_id "
+	                       "FROM pakn.inbound_message WHERE "
+	                       "gateway_msg_id LIKE 'cross-%' GROUP BY 1 "
+	                       "HAVING count(*) > 1) x",
+	                       NULL),
+	                 0);
+}
+END_TEST
+
 /* Make the statement raise for a crafted text, and take a while for
  * another, so that requests queue up and share batches. */
 static void
@@ -474,6 +512,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_shared_citizens);
 	tc = tcase(s, "failures", 60);
 	tcase_add_test(tc, test_permanent_error_alone);
+	tcase_add_test(tc, test_redeliveries_crossed);
 	tcase_add_test(tc, test_forced_deadlock);
 	return s;
 }
