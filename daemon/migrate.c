@@ -12,11 +12,17 @@
  * only: every file whose checksum differs from pakn.schema_function is
  * applied again, all of them in one transaction, after the schema; all
  * of them when a schema file was applied (it may have dropped some).
+ *
+ * A database a newer build migrated (a schema file this build does not
+ * have is recorded) is left as it is: this build's function files are
+ * older, and applying them would undo the newer ones under the newer
+ * paknd (a rolling upgrade restarts old instances among new ones).
  */
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -208,6 +214,22 @@ migrate_verify(PGconn *conn, PGresult *res, char **cause)
 	return 0;
 }
 
+/* The newest schema version recorded in res that this build does not
+ * have (a newer build applied it), or 0. */
+static int
+newer_version(PGresult *res)
+{
+	int newest = 0;
+
+	for (int r = 0; r < PQntuples(res); r++) {
+		int v = atoi(PQgetvalue(res, r, 0));
+
+		if (v > migrate_latest() && v > newest)
+			newest = v;
+	}
+	return newest;
+}
+
 /* Apply the missing schema files in order; the count, or -1. */
 static int
 migrate_schema(PGconn *conn, PGresult *res, char **cause)
@@ -309,7 +331,7 @@ int
 migrate_apply(PGconn *conn, int *functions, char **cause)
 {
 	PGresult *res = NULL;
-	int applied = -1, nf = 0;
+	int applied = -1, nf = 0, newer;
 
 	if (exec_ok(conn, "SET client_min_messages = warning", cause) != 0 ||
 	    exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", cause) !=
@@ -324,6 +346,14 @@ migrate_apply(PGconn *conn, int *functions, char **cause)
 	                  0, NULL, cause);
 	if (res == NULL || migrate_verify(conn, res, cause) != 0)
 		goto out;
+	if ((newer = newer_version(res)) > 0) {
+		log_warnx("migrate: the database's schema is at version %d, "
+		          "newer than this build's %d: nothing applied, its "
+		          "functions left as the newer build made them",
+		          newer, migrate_latest());
+		applied = 0;
+		goto out;
+	}
 	if ((applied = migrate_schema(conn, res, cause)) < 0)
 		goto out;
 	if ((nf = migrate_functions_apply(conn, applied > 0, cause)) < 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -42,7 +43,8 @@ sh(const char *cmd, char **out)
 	char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	int st;
 
-	snprintf(name, sizeof name, "sh-%d.out", n++);
+	/* The pid too: each test runs in a child forked with the same n. */
+	snprintf(name, sizeof name, "sh-%d-%d.out", (int)getpid(), n++);
 	harness_path(path, sizeof path, name);
 	st = harness_run(argv, path, path, 120);
 	if (out != NULL)
@@ -266,6 +268,51 @@ START_TEST(test_changed_functions_applied)
 }
 END_TEST
 
+/* A database a newer build migrated (a schema file this build lacks is
+ * recorded) is left as it is, its functions those of the newer build:
+ * an older paknd restarted during a rolling upgrade re-applied its own
+ * function files over the newer ones. */
+START_TEST(test_newer_schema_left_alone)
+{
+	char *out = NULL, *v, *before;
+	const char *newer_body =
+	    "CREATE OR REPLACE FUNCTION pakn.render(p_code text, p_vars "
+	    "jsonb) RETURNS text LANGUAGE sql AS $$ SELECT 'newer'::text $$";
+
+	fresh("pakn_newer");
+	ck_assert_int_eq(sql_exec_db("pakn_newer", newer_body), 0);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn_newer",
+	                "UPDATE pakn.schema_function SET checksum = 'newer' "
+	                "WHERE file = 'sms'; INSERT INTO pakn.schema_migration "
+	                "(version, name, checksum) VALUES (999, '999_newer', "
+	                "repeat('1', 64))"),
+	    0);
+	before = sql_value_db("pakn_newer",
+	                      "SELECT string_agg(file || checksum || "
+	                      "applied_at, ',' ORDER BY file) FROM "
+	                      "pakn.schema_function",
+	                      NULL);
+	ck_assert_int_eq(migrate("pakn_newer", &out), 0);
+	ck_assert_msg(strstr(out, "schema is at version 999, newer than this "
+	                          "build's") != NULL,
+	              "%s", out);
+	ck_assert_msg(strstr(out, "0 function files applied") != NULL, "%s",
+	              out);
+	free(out);
+	v = sql_value_db("pakn_newer", "SELECT pakn.render('ack', '{}')", NULL);
+	ck_assert_str_eq(v, "newer");
+	free(v);
+	v = sql_value_db("pakn_newer",
+	                 "SELECT string_agg(file || checksum || applied_at, "
+	                 "',' ORDER BY file) FROM pakn.schema_function",
+	                 NULL);
+	ck_assert_str_eq(v, before);
+	free(v);
+	free(before);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 upgrade_suite(void)
@@ -277,6 +324,7 @@ upgrade_suite(void)
 	tcase_add_test(tc, test_upgrade_0_1_0);
 	tcase_add_test(tc, test_edited_schema_refused);
 	tcase_add_test(tc, test_changed_functions_applied);
+	tcase_add_test(tc, test_newer_schema_left_alone);
 	return s;
 }
 
