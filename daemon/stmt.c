@@ -44,7 +44,9 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT (SELECT count(*) FROM pakn.schema_migration "
          "WHERE version = ANY ($1::integer[])), "
          "(SELECT count(*) FROM pakn.schema_function "
-         "WHERE file || ':' || checksum = ANY ($2::text[]))",
+         "WHERE file || ':' || checksum = ANY ($2::text[])), "
+         "(SELECT count(*) FROM pakn.schema_migration WHERE version > "
+         "(SELECT max(v) FROM unnest($1::integer[]) v))",
          2},
     [STMT_OUTBOX_CLAIM] = {"outbox_claim",
                            "SELECT id, gateway, msisdn, body, attempts, "

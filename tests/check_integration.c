@@ -1376,6 +1376,26 @@ START_TEST(test_readyz_needs_migrations)
 	if (status != 200)
 		paknd_dump(&d);
 	ck_assert_msg(status == 200, "/readyz %ld 5 s after migrating", status);
+	/* A function file changed behind this build: not ready. */
+	ck_assert_int_eq(sql_exec_db("pakn_ready",
+	                             "UPDATE pakn.schema_function SET checksum "
+	                             "= 'other' WHERE file = 'sms'"),
+	                 0);
+	http_get(d.port, "/readyz", &r);
+	assert_status_of(&d, &r, 503);
+	ck_assert_msg(strstr(r.body, "function files applied") != NULL, "%s",
+	              r.body);
+	http_resp_free(&r);
+	/* Unless a newer build migrated the database (its schema file
+	 * recorded): its functions keep this build's calls working. */
+	ck_assert_int_eq(sql_exec_db("pakn_ready",
+	                             "INSERT INTO pakn.schema_migration "
+	                             "(version, name, checksum) VALUES (999, "
+	                             "'999_newer', repeat('1', 64))"),
+	                 0);
+	http_get(d.port, "/readyz", &r);
+	assert_status_of(&d, &r, 200);
+	http_resp_free(&r);
 	assert_exit(paknd_stop(&d, 5), 0, "paknd after SIGTERM");
 }
 END_TEST
