@@ -192,11 +192,35 @@ START_TEST(test_upgrade_0_1_0)
 }
 END_TEST
 
+/* `paknctl migrate` on db exits with rc and says a and b (b may be
+ * NULL). */
+static void
+migrate_says(const char *db, int rc, const char *a, const char *b)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(migrate(db, &out), rc);
+	ck_assert_msg(strstr(out, a) != NULL, "%s", out);
+	ck_assert_msg(b == NULL || strstr(out, b) != NULL, "%s", out);
+	free(out);
+}
+
+/* What db records of its function files: each file, checksum and when
+ * it was applied (malloc'd). */
+static char *
+functions_record(const char *db)
+{
+	return sql_value_db(db,
+	                    "SELECT string_agg(file || checksum || applied_at, "
+	                    "',' ORDER BY file) FROM pakn.schema_function",
+	                    NULL);
+}
+
 /* A schema file that differs from the one applied is refused, by name,
  * and nothing is applied. */
 START_TEST(test_edited_schema_refused)
 {
-	char *out = NULL, *before, *after;
+	char *before, *after;
 
 	fresh("pakn_edited");
 	ck_assert_int_eq(
@@ -208,52 +232,52 @@ START_TEST(test_edited_schema_refused)
 	                             "UPDATE pakn.schema_function SET "
 	                             "checksum = 'old' WHERE file = 'sms'"),
 	                 0);
-	before = sql_value_db("pakn_edited",
-	                      "SELECT string_agg(file || checksum, ',' "
-	                      "ORDER BY file) FROM pakn.schema_function",
-	                      NULL);
-	ck_assert_int_eq(migrate("pakn_edited", &out), 1);
-	ck_assert_msg(strstr(out, "sql/schema/004_complaints.sql was changed "
-	                          "after it was applied") != NULL,
-	              "%s", out);
-	ck_assert_msg(strstr(out, "put the change in a new file") != NULL, "%s",
-	              out);
-	free(out);
-	after = sql_value_db("pakn_edited",
-	                     "SELECT string_agg(file || checksum, ',' "
-	                     "ORDER BY file) FROM pakn.schema_function",
-	                     NULL);
+	before = functions_record("pakn_edited");
+	migrate_says("pakn_edited", 1,
+	             "sql/schema/004_complaints.sql was changed after it was "
+	             "applied",
+	             "put the change in a new file");
+	after = functions_record("pakn_edited");
 	ck_assert_str_eq(after, before);
 	free(before);
 	free(after);
 }
 END_TEST
 
+/* A fresh database db whose pakn.render has body, and whose record of
+ * the function file sms has checksum: as another build left it. */
+static void
+fresh_render(const char *db, const char *body, const char *checksum)
+{
+	char *q = strf("UPDATE pakn.schema_function SET checksum = '%s' "
+	               "WHERE file = 'sms'",
+	               checksum);
+	char *create = strf("CREATE OR REPLACE FUNCTION pakn.render(p_code "
+	                    "text, p_vars jsonb) RETURNS text LANGUAGE sql "
+	                    "AS $$ SELECT %s::text $$",
+	                    body);
+
+	fresh(db);
+	ck_assert_int_eq(sql_exec_db(db, create), 0);
+	ck_assert_int_eq(sql_exec_db(db, q), 0);
+	free(create);
+	free(q);
+}
+
 /* A function file whose checksum changed is applied again (and only
  * it): an old body of one of its functions is replaced. */
 START_TEST(test_changed_functions_applied)
 {
-	char *out = NULL, *v, *others;
-	const char *old_body =
-	    "CREATE OR REPLACE FUNCTION pakn.render(p_code text, p_vars "
-	    "jsonb) RETURNS text LANGUAGE sql AS $$ SELECT 'old'::text $$";
+	char *v, *others;
 
-	fresh("pakn_funcs");
-	ck_assert_int_eq(sql_exec_db("pakn_funcs", old_body), 0);
-	ck_assert_int_eq(sql_exec_db("pakn_funcs",
-	                             "UPDATE pakn.schema_function SET "
-	                             "checksum = 'old' WHERE file = 'sms'"),
-	                 0);
+	fresh_render("pakn_funcs", "'old'", "old");
 	others = sql_value_db("pakn_funcs",
 	                      "SELECT string_agg(file || applied_at, ',' "
 	                      "ORDER BY file) FROM pakn.schema_function "
 	                      "WHERE file <> 'sms'",
 	                      NULL);
-	ck_assert_int_eq(migrate("pakn_funcs", &out), 0);
-	ck_assert_msg(strstr(out, "applied functions sms") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, "1 function file applied") != NULL, "%s",
-	              out);
-	free(out);
+	migrate_says("pakn_funcs", 0, "applied functions sms",
+	             "1 function file applied");
 	v = sql_value_db("pakn_funcs", "SELECT pakn.render('ack', '{}')", NULL);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_ne(v, "old");
@@ -274,39 +298,22 @@ END_TEST
  * function files over the newer ones. */
 START_TEST(test_newer_schema_left_alone)
 {
-	char *out = NULL, *v, *before;
-	const char *newer_body =
-	    "CREATE OR REPLACE FUNCTION pakn.render(p_code text, p_vars "
-	    "jsonb) RETURNS text LANGUAGE sql AS $$ SELECT 'newer'::text $$";
+	char *v, *before;
 
-	fresh("pakn_newer");
-	ck_assert_int_eq(sql_exec_db("pakn_newer", newer_body), 0);
+	fresh_render("pakn_newer", "'newer'", "newer");
 	ck_assert_int_eq(
 	    sql_exec_db("pakn_newer",
-	                "UPDATE pakn.schema_function SET checksum = 'newer' "
-	                "WHERE file = 'sms'; INSERT INTO pakn.schema_migration "
-	                "(version, name, checksum) VALUES (999, '999_newer', "
-	                "repeat('1', 64))"),
+	                "INSERT INTO pakn.schema_migration (version, name, "
+	                "checksum) VALUES (999, '999_newer', repeat('1', 64))"),
 	    0);
-	before = sql_value_db("pakn_newer",
-	                      "SELECT string_agg(file || checksum || "
-	                      "applied_at, ',' ORDER BY file) FROM "
-	                      "pakn.schema_function",
-	                      NULL);
-	ck_assert_int_eq(migrate("pakn_newer", &out), 0);
-	ck_assert_msg(strstr(out, "schema is at version 999, newer than this "
-	                          "build's") != NULL,
-	              "%s", out);
-	ck_assert_msg(strstr(out, "0 function files applied") != NULL, "%s",
-	              out);
-	free(out);
+	before = functions_record("pakn_newer");
+	migrate_says("pakn_newer", 0,
+	             "schema is at version 999, newer than this build's",
+	             "0 function files applied");
 	v = sql_value_db("pakn_newer", "SELECT pakn.render('ack', '{}')", NULL);
 	ck_assert_str_eq(v, "newer");
 	free(v);
-	v = sql_value_db("pakn_newer",
-	                 "SELECT string_agg(file || checksum || applied_at, "
-	                 "',' ORDER BY file) FROM pakn.schema_function",
-	                 NULL);
+	v = functions_record("pakn_newer");
 	ck_assert_str_eq(v, before);
 	free(v);
 	free(before);
