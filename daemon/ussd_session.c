@@ -306,7 +306,8 @@ ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause)
 #define LENT_SVCS    0x4
 #define LENT_EXAMPLE 0x8
 
-/* The citizen's part, with the menus' lists lent where it has none: a
+/* The citizen's part, with the menus' lists and example lent where it
+ * has none (menus parsed by ussd_ctx_parse: its example is set): a
  * member of the citizen's part wins, as the later of two equal keys of
  * one JSON object does. Parsing the menus at every step was a third of
  * paknd's time in the USSD bench. */
@@ -331,11 +332,10 @@ ussd_ctx_lend(struct ussd_ctx *ctx, const struct ussd_ctx *menus,
 		ctx->nsvcs = menus->nsvcs;
 		ctx->lent |= LENT_SVCS;
 	}
-	if (ctx->example == NULL && menus->example != NULL) {
+	if (ctx->example == NULL) {
 		ctx->example = menus->example;
 		ctx->lent |= LENT_EXAMPLE;
-	} else if (ctx->example == NULL)
-		ctx->example = xstrdup("00004");
+	}
 	return 0;
 }
 

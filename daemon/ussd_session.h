@@ -20,9 +20,9 @@ char *ussd_action_json(const struct ussd_state *st, const struct ussd_out *out);
 int ussd_ctx_parse(struct ussd_ctx *ctx, const char *json, char **cause);
 /* Parse the citizen's part of a step's context (pakn.ussd_citizen) and
  * lend it the lists and example of menus (a context parsed once from
- * pakn.ussd_menus) where the citizen's part has none, as if both were one
- * object; no copy, so menus must outlive *ctx. -1 and *cause if the JSON
- * is not one. */
+ * pakn.ussd_menus by ussd_ctx_parse) where the citizen's part has none,
+ * as if both were one object; no copy, so menus must outlive *ctx. -1
+ * and *cause if the JSON is not one. */
 int ussd_ctx_lend(struct ussd_ctx *ctx, const struct ussd_ctx *menus,
                   const char *citizen, char **cause);
 /* Free a context's strings and clear it (keeping diacritics). */
