@@ -239,9 +239,15 @@ BEGIN
 		 WHERE m.state = 'new'
 		   AND (m.lease_until IS NULL OR m.lease_until < now())
 		   AND (hashtext(m.msisdn) & 127) = ANY (v_buckets)
+		   -- No other message of its phone in flight, earlier or later:
+		   -- ids are given as callbacks are stored, but stores commit
+		   -- in any order, so an earlier message can appear after a
+		   -- later one was claimed; two batches holding one phone's
+		   -- messages locked its citizen row in opposite orders
+		   -- (check_pool's test_shared_citizens, a deadlock).
 		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
 			WHERE e.state = 'new' AND e.msisdn = m.msisdn
-			  AND e.id < m.id AND e.lease_until >= now())
+			  AND e.id <> m.id AND e.lease_until >= now())
 		 ORDER BY m.id LIMIT p_limit
 		   FOR UPDATE OF m SKIP LOCKED);
 	RETURN QUERY
