@@ -8,7 +8,11 @@
 -- the thread's requests alternate between them and a session's second
 -- step could overtake its first.) Prints the screens that were not the
 -- expected one ("ussd unexpected: N"); a thread stops at an HTTP error.
--- Set TOKEN in the environment.
+-- The step counter moves when an answer comes, not when a request is
+-- made: wrk makes one request of the first thread to look at it and
+-- never sends it, which put that thread's sessions one step ahead (its
+-- first session's second step came first, and expired). Set TOKEN in
+-- the environment.
 local threads = {}
 local n = 0
 
@@ -19,14 +23,14 @@ function setup(thread)
 end
 
 function init(args)
-	counter = 0
+	answered = 0
 	unexpected = 0
 	token = os.getenv("TOKEN") or "bench"
 	run = os.getenv("RUN") or "0"
 end
 
 function request()
-	counter = counter + 1
+	local counter = answered + 1
 	local k = math.floor((counter + 1) / 2)
 	local session = string.format("s%s-%d-%d", run, tid, k)
 	local text = (counter % 2 == 1) and "" or "1"
@@ -40,6 +44,7 @@ end
 -- The answer to the request just sent (one connection a thread): both
 -- steps go on, so each is a CON screen.
 function response(status, headers, body)
+	answered = answered + 1
 	if status ~= 200 then
 		wrk.thread:stop()
 	elseif body:sub(1, 4) ~= "CON " then
