@@ -844,25 +844,40 @@ show_done(struct buf *b, const struct ussd_ctx *ctx,
 	add(b, ctx, "Phiên đã kết thúc.");
 }
 
-/* One screen: how it reads an input and how it shows itself. */
+/* One screen: how it reads an input and how it shows itself, and whether
+ * the step from it reads the citizen's part of the context (the registered
+ * commune, the open tickets, the answered complaint): its step function
+ * does, or a screen it can show next (itself included) does. show_unit,
+ * show_rate and show_reg show it; step_main, step_unit and step_rate
+ * read it. check_ussd compares every step from a screen marked 0 with and
+ * without the citizen's part. */
 static const struct screen {
 	const char *(*step)(const struct ussd_ctx *, struct ussd_state *,
 	                    const char *, struct ussd_out *);
 	void (*show)(struct buf *, const struct ussd_ctx *,
 	             const struct ussd_state *);
+	int citizen;
 } screens[US_NSCREENS] = {
-    [US_MAIN] = {step_main, show_main},
-    [US_DIM] = {step_dim, show_dim},
-    [US_CAT] = {step_cat, show_cat},
-    [US_UNIT] = {step_unit, show_unit},
-    [US_TEXT] = {step_text, show_text},
-    [US_CONFIRM] = {step_confirm, show_confirm},
-    [US_RATE] = {step_rate, show_rate},
-    [US_SVC] = {step_svc, show_svc},
-    [US_SCORE] = {step_score, show_score},
-    [US_REG] = {step_reg, show_reg},
-    [US_DONE] = {step_done, show_done},
+    [US_MAIN] = {step_main, show_main, 1},          /* status, rate, reg */
+    [US_DIM] = {step_dim, show_dim, 0},             /* cat, main */
+    [US_CAT] = {step_cat, show_cat, 1},             /* unit */
+    [US_UNIT] = {step_unit, show_unit, 1},          /* itself */
+    [US_TEXT] = {step_text, show_text, 1},          /* back to unit */
+    [US_CONFIRM] = {step_confirm, show_confirm, 0}, /* text, the end */
+    [US_RATE] = {step_rate, show_rate, 1},          /* itself */
+    [US_SVC] = {step_svc, show_svc, 1},             /* rate, unit */
+    [US_SCORE] = {step_score, show_score, 1},       /* rate, unit */
+    [US_REG] = {step_reg, show_reg, 1},             /* itself */
+    [US_DONE] = {step_done, show_done, 0},
 };
+
+/* Whether the next step from this state can read the citizen's part of the
+ * context. */
+int
+ussd_reads_citizen(const struct ussd_state *st)
+{
+	return st->screen >= US_NSCREENS || screens[st->screen].citizen;
+}
 
 /* Show the state's screen under a reason line (if any). */
 static void

@@ -114,6 +114,10 @@ void ussd_step(const struct ussd_ctx *ctx, struct ussd_state *st,
 /* Whether the step of this input looks it up as a commune code (the
  * context's unit, which the database finds for that input). */
 int ussd_needs_unit(const struct ussd_state *st, const char *input);
+/* Whether the step after this state, whatever its input, can read the
+ * citizen's part of the context (home, open, answered): when not, the
+ * database need not compute it for that step. */
+int ussd_reads_citizen(const struct ussd_state *st);
 /* The END screen of a session that expired or is unknown. */
 char *ussd_expired(int diacritics);
 /* The END screen when the database cannot answer. */

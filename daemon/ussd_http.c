@@ -72,6 +72,7 @@ struct ussd_call {
 	int from_kept; /* computed from what paknd kept, without ussd_begin */
 	int step;      /* the session's step count the machine started from */
 	char *state;   /* the new state, kept with the answer */
+	int citizen;   /* the step after it can read the citizen's part */
 };
 
 static void step_begin(struct ussd_call *c);
@@ -219,6 +220,7 @@ step_run(struct ussd_call *c, const struct ussd_ctx *ctx, const char *state,
 		ussd_step(ctx, &st,
 		          ussd_input(prev, c->u.text, c->u.cumulative), &out);
 	so->state = ussd_state_json(&st);
+	c->citizen = ussd_reads_citizen(&st);
 	so->answer = ussd_answer(&out);
 	so->action = ussd_action_json(&st, &out);
 	if (out.action != UA_NONE)
@@ -235,7 +237,7 @@ static int
 step_advance(struct ussd_call *c, struct step_out *so, char **cause)
 {
 	char idle[24], step[24], menus[24];
-	const char *v[11];
+	const char *v[12];
 
 	snprintf(idle, sizeof idle, "%ld", c->idle);
 	snprintf(step, sizeof step, "%d", c->step);
@@ -251,11 +253,12 @@ step_advance(struct ussd_call *c, struct step_out *so, char **cause)
 	v[8] = so->action;
 	v[9] = idle;
 	v[10] = menus;
+	v[11] = c->citizen ? "t" : "f";
 	free(c->state);
 	c->state = so->state;
 	so->state = NULL;
 	mcounter_add(&queries, 1, "advance");
-	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_ADVANCE, 11, v,
+	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_ADVANCE, 12, v,
 	                     NULL, NULL, advance_done, c, cause);
 }
 

@@ -576,6 +576,92 @@ START_TEST(test_every_screen_fits)
 }
 END_TEST
 
+/* What a step from a state (JSON) with an input gives: the answer, the
+ * action (JSON), the END screen if it fails, the state after it. */
+static char *
+step_outcome(const struct ussd_ctx *ctx, const char *from, const char *in)
+{
+	struct ussd_state st;
+	struct ussd_out out;
+	char *cause = NULL, *answer, *action, *json, *r;
+
+	ck_assert_int_eq(ussd_state_parse(&st, from, &cause), 0);
+	ussd_step(ctx, &st, in, &out);
+	answer = ussd_answer(&out);
+	action = ussd_action_json(&st, &out);
+	json = ussd_state_json(&st);
+	r = xasprintf("%s\n%s\n%s\n%s", answer, action != NULL ? action : "-",
+	              out.fail != NULL ? out.fail : "-", json);
+	free(answer);
+	free(action);
+	free(json);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	return r;
+}
+
+/* Issue 12: paknd asks for the citizen's part of the context (home, open
+ * tickets, the answered complaint) only when the next step can read it
+ * (ussd_reads_citizen); else the step is computed from '{}'. Every
+ * reachable state the machine says does not read it gives the same step,
+ * for every input, with the citizen's part and without (nor a commune
+ * looked up: only the commune screens have one, and they read it). */
+START_TEST(test_citizen_unread)
+{
+	const struct fixture *f = &fixtures[_i];
+	struct fixture bare = *f;
+	struct seen *s = xcalloc(1, sizeof *s);
+	struct ussd_ctx ctx, none;
+	struct ussd_state st;
+	struct ussd_out out;
+	size_t screens = 1, unread = 0, read = 0;
+	char *json, *with, *without;
+
+	bare.home = bare.answered = bare.open = 0;
+	ctx_build(&ctx, f);
+	ctx_build(&none, &bare);
+	ussd_start(&ctx, &st, &out);
+	ck_assert(ussd_reads_citizen(&st)); /* the main menu: status, rate */
+	json = ussd_state_json(&st);
+	seen_add(s, json);
+	free(json);
+	ussd_out_clear(&out);
+	ussd_state_clear(&st);
+	for (size_t i = 0; i < s->n; i++) {
+		explore(f, &ctx, s, s->json[i], &screens);
+		ck_assert_int_eq(ussd_state_parse(&st, s->json[i], NULL), 0);
+		if (ussd_reads_citizen(&st)) {
+			read++;
+			ussd_state_clear(&st);
+			continue;
+		}
+		ussd_state_clear(&st);
+		unread++;
+		for (size_t k = 0; k < LEN(alphabet); k++) {
+			ctx_lookup(&ctx, f, alphabet[k]);
+			with = step_outcome(&ctx, s->json[i], alphabet[k]);
+			without = step_outcome(&none, s->json[i], alphabet[k]);
+			ck_assert_msg(
+			    strcmp(with, without) == 0,
+			    "%s: %s + \"%.10s\": with the citizen:\n%s\n"
+			    "without:\n%s",
+			    f->name, s->json[i], alphabet[k], with, without);
+			free(with);
+			free(without);
+		}
+	}
+	/* Not vacuous: the lists, the confirmation and the end are many of
+	 * the states. */
+	ck_assert_msg(unread > 10 && read > 10, "%s: %zu unread, %zu read",
+	              f->name, unread, read);
+	for (size_t i = 0; i < s->n; i++)
+		free(s->json[i]);
+	free(s);
+	ussd_ctx_clear(&ctx);
+	ussd_ctx_clear(&none);
+}
+END_TEST
+
 /* The fixed END screens fit and fold. */
 START_TEST(test_fixed_screens)
 {
@@ -855,6 +941,7 @@ ussd_suite(void)
 	tcase_add_loop_test(tc, test_paths, 0, (int)LEN(paths));
 	tcase_add_loop_test(tc, test_actions, 0, (int)LEN(actions));
 	tcase_add_loop_test(tc, test_every_screen_fits, 0, NFIXTURES);
+	tcase_add_loop_test(tc, test_citizen_unread, 0, NFIXTURES);
 	tcase_add_test(tc, test_fixed_screens);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

@@ -751,6 +751,34 @@ START_TEST(test_menus_change)
 }
 END_TEST
 
+/* Issue 12: paknd asks pakn.ussd_advance for the citizen's part of the
+ * context only when the next screen can read it (false: '{}'); the call
+ * of an older paknd, without that argument, always gets it. */
+#define ADVANCE_CALL(tail)                                                     \
+	"SELECT a.status || ' ' || (a.ctx->'home'->>'code' IS NOT NULL) || "   \
+	"' ' || a.ctx::text FROM pakn.ussd_advance('at', $1, $2, '*384#', "    \
+	"'', 0, '{\"screen\": \"main\"}', 'CON x', NULL, 60, 0" tail ") a"
+
+START_TEST(test_advance_citizen)
+{
+	const char *phone = "+84912000020";
+	char *v;
+
+	set_home(phone, "00004");
+	v = sql_value(ADVANCE_CALL(", false"), "it-adv-off", phone, NULL);
+	ck_assert_str_eq(v, "saved false {}");
+	free(v);
+	v = sql_value(ADVANCE_CALL(", true"), "it-adv-on", phone, NULL);
+	assert_has(v, "saved true {");
+	assert_has(v, "\"open\": []");
+	free(v);
+	v = sql_value(ADVANCE_CALL(""), "it-adv-old", phone, NULL);
+	assert_has(v, "saved true {");
+	assert_has(v, "\"code\": \"00004\"");
+	free(v);
+}
+END_TEST
+
 /* The final step sent four times at once files one complaint. */
 START_TEST(test_concurrent_final)
 {
@@ -876,6 +904,7 @@ ussd_it_suite(void)
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_one_round_trip);
 	tcase_add_test(tc, test_menus_change);
+	tcase_add_test(tc, test_advance_citizen);
 	tcase_add_test(tc, test_concurrent_final);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);

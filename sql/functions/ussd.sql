@@ -218,23 +218,28 @@ $$;
 -- p_action) if the session is still at step p_step (0: a new session)
 -- and not idle, then do the action, in one transaction. status: 'saved',
 -- and the answer (the action may change it) with the citizen's part of
--- the context for the next step (NULL once the session ends); else
--- 'elsewhere' (another instance did this step first: its answer) or
--- 'stale' (the session moved on, or is gone: the last answer, or NULL;
--- paknd begins the step again when what it kept was old). The menus as
--- in pakn.ussd_begin.
+-- the context for the next step (NULL once the session ends; '{}' when
+-- p_citizen is false: paknd knows no input to the screen shown reads it,
+-- and pakn.ussd_citizen is a quarter of a step's time); else 'elsewhere'
+-- (another instance did this step first: its answer) or 'stale' (the
+-- session moved on, or is gone: the last answer, or NULL; paknd begins
+-- the step again when what it kept was old). The menus as in
+-- pakn.ussd_begin, their version read here (a call of
+-- pakn.ussd_menus_since was a tenth of a step).
 CREATE OR REPLACE FUNCTION pakn.ussd_advance(p_gateway text, p_session text,
 	p_msisdn text, p_service text, p_text text, p_step integer,
 	p_state jsonb, p_answer text, p_action jsonb, p_idle integer,
-	p_menus bigint,
+	p_menus bigint, p_citizen boolean,
 	OUT answer text, OUT status text, OUT ctx jsonb,
 	OUT menus_version bigint, OUT menus jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	s pakn.ussd_session;
 BEGIN
-	SELECT n.version, n.menus INTO menus_version, menus
-	  FROM pakn.ussd_menus_since(p_menus) n;
+	SELECT v.version INTO menus_version FROM pakn.ussd_menu_version v;
+	IF menus_version IS DISTINCT FROM p_menus THEN
+		menus := pakn.ussd_menus();
+	END IF;
 	IF p_step = 0 THEN
 		INSERT INTO pakn.ussd_session AS x (gateway, session_id, msisdn,
 			service_code, step, last_text, state, answers)
@@ -278,7 +283,22 @@ BEGIN
 		END IF;
 	END IF;
 	IF answer LIKE 'CON%' THEN
-		ctx := pakn.ussd_citizen(p_msisdn, NULL);
+		ctx := CASE WHEN p_citizen THEN pakn.ussd_citizen(p_msisdn, NULL)
+			ELSE '{}' END;
 	END IF;
 END;
+$$;
+
+-- The call of an older paknd (no p_citizen), during an upgrade: the
+-- citizen's part always.
+CREATE OR REPLACE FUNCTION pakn.ussd_advance(p_gateway text, p_session text,
+	p_msisdn text, p_service text, p_text text, p_step integer,
+	p_state jsonb, p_answer text, p_action jsonb, p_idle integer,
+	p_menus bigint,
+	OUT answer text, OUT status text, OUT ctx jsonb,
+	OUT menus_version bigint, OUT menus jsonb)
+LANGUAGE sql AS $$
+	SELECT * FROM pakn.ussd_advance(p_gateway, p_session, p_msisdn,
+		p_service, p_text, p_step, p_state, p_answer, p_action, p_idle,
+		p_menus, true)
 $$;
