@@ -1,6 +1,9 @@
--- wrk script: USSD steps, Africa's Talking style. Sessions of two steps:
--- the first (empty text: the main menu), then "1" (the PAPI
--- dimensions), so both a new session and a continued one are measured.
+-- wrk script: USSD steps, Africa's Talking style. Sessions of four
+-- steps, as a complaint begins: the main menu (empty text), "1" (the
+-- PAPI dimensions), "1*6" (the categories of the sixth), "1*6*1" (the
+-- commune question, which offers the registered commune): a new session
+-- and continued ones, screens that show what the database knows of the
+-- citizen and screens that do not.
 -- A phone waits for a screen before it sends the next step, so a
 -- session's steps must go one after the other on one connection: run
 -- with as many threads as connections (wrk -tN -cN), each thread then
@@ -15,6 +18,7 @@
 -- the environment.
 local threads = {}
 local n = 0
+local texts = {"", "1", "1%2A6", "1%2A6%2A1"}
 
 function setup(thread)
 	n = n + 1
@@ -30,10 +34,9 @@ function init(args)
 end
 
 function request()
-	local counter = answered + 1
-	local k = math.floor((counter + 1) / 2)
+	local k = math.floor(answered / 4) + 1
 	local session = string.format("s%s-%d-%d", run, tid, k)
-	local text = (counter % 2 == 1) and "" or "1"
+	local text = texts[answered % 4 + 1]
 	local body = "sessionId=" .. session .. "&serviceCode=%2A384%2A7%23" ..
 		"&phoneNumber=%2B849" .. string.format("%02d%06d", tid % 100, k % 1000000) ..
 		"&networkCode=45204&text=" .. text
@@ -41,8 +44,8 @@ function request()
 		{["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end
 
--- The answer to the request just sent (one connection a thread): both
--- steps go on, so each is a CON screen.
+-- The answer to the request just sent (one connection a thread): every
+-- step goes on, so each is a CON screen.
 function response(status, headers, body)
 	answered = answered + 1
 	if status ~= 200 then
