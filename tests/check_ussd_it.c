@@ -779,6 +779,51 @@ START_TEST(test_advance_citizen)
 }
 END_TEST
 
+/* What the menus know of a citizen (pakn.ussd_citizen): the 5 newest of
+ * the complaints waiting for a place, open or answered, newest first; the
+ * one answered last; the input as a commune, not as a province. */
+START_TEST(test_citizen_part)
+{
+	const char *phone = "+84912000021";
+	const char *part = "SELECT (SELECT string_agg(o->>'ticket', ',') FROM "
+	                   "jsonb_array_elements(j->'open') o) || ' ' || "
+	                   "(j->'answered'->>'ticket') || ' ' || "
+	                   "coalesce(j->'unit'->>'code', '-') || ' ' || "
+	                   "(j->'open'->0->>'status') FROM "
+	                   "pakn.ussd_citizen($1, nullif($2, '')) j";
+	char *v;
+
+	ck_assert_int_eq(
+	    sql_long("WITH c AS (INSERT INTO pakn.citizen (msisdn) VALUES ($1) "
+	             "RETURNING msisdn), x AS (INSERT INTO pakn.complaint "
+	             "(ticket, msisdn, gateway, category_code, dimension, "
+	             "status, text, responsible_unit, answered_at) SELECT "
+	             "'UC' || n, c.msisdn, 'at', 'roads', 6, s, 'x', CASE WHEN "
+	             "s <> 'needs_location' THEN '00004' END, CASE WHEN s = "
+	             "'answered' THEN now() - make_interval(mins => n) END "
+	             "FROM c, (VALUES (1, 'open'), (2, 'answered'), (3, "
+	             "'open'), (4, 'closed'), (5, 'needs_location'), (6, "
+	             "'answered'), (7, 'open'), (8, 'closed')) v(n, s) ORDER "
+	             "BY n RETURNING 1) SELECT count(*) FROM x",
+	             phone, NULL),
+	    8);
+	v = sql_value(part, phone, "", NULL);
+	ck_assert_str_eq(v, "UC7,UC6,UC5,UC3,UC2 UC2 - đang được xử lý");
+	free(v);
+	v = sql_value(part, phone, "00004", NULL);
+	ck_assert_str_eq(v, "UC7,UC6,UC5,UC3,UC2 UC2 00004 đang được xử lý");
+	free(v);
+	v = sql_value(part, phone, "01", NULL);
+	ck_assert_str_eq(v, "UC7,UC6,UC5,UC3,UC2 UC2 - đang được xử lý");
+	free(v);
+	v = sql_value("SELECT pakn.ussd_citizen('+84912000022', NULL)::text",
+	              NULL);
+	ck_assert_str_eq(v, "{\"home\": null, \"open\": [], \"unit\": null, "
+	                    "\"answered\": null}");
+	free(v);
+}
+END_TEST
+
 /* The final step sent four times at once files one complaint. */
 START_TEST(test_concurrent_final)
 {
@@ -905,6 +950,7 @@ ussd_it_suite(void)
 	tcase_add_test(tc, test_one_round_trip);
 	tcase_add_test(tc, test_menus_change);
 	tcase_add_test(tc, test_advance_citizen);
+	tcase_add_test(tc, test_citizen_part);
 	tcase_add_test(tc, test_concurrent_final);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);

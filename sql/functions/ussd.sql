@@ -59,30 +59,40 @@ $$;
 
 -- What the menus know of a citizen for one step: the registered commune,
 -- p_code (the step's input) as a commune (a special zone is a commune a
--- citizen may choose), the open complaints, the last answered one.
+-- citizen may choose), the open complaints (the 5 newest), the last
+-- answered one. The citizen's complaints are read once for both lists,
+-- and the commune looked up only when there is a code: four subqueries
+-- in one query took twice the time (26-29 against 13-18 us a call).
 CREATE OR REPLACE FUNCTION pakn.ussd_citizen(p_msisdn text, p_code text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	j jsonb;
 BEGIN
-	RETURN jsonb_build_object(
+	SELECT jsonb_build_object(
 		'home', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
 			   FROM pakn.citizen c JOIN pakn.unit u ON u.code = c.home_unit
 			  WHERE c.msisdn = p_msisdn),
-		'unit', (SELECT jsonb_build_object('code', u.code, 'name', u.name)
-			   FROM pakn.unit u
-			  WHERE u.code = p_code AND pakn.commune_level(u.kind)),
-		'open', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+		'unit', NULL::jsonb,
+		'open', coalesce(to_jsonb((array_agg(jsonb_build_object(
 				'ticket', t.ticket, 'status', pakn.status_vi(t.status),
 				'due', coalesce(pakn.due_vi(t.due_at), ''))
-				ORDER BY t.id DESC), '[]')
-			   FROM (SELECT * FROM pakn.complaint
-				  WHERE msisdn = p_msisdn
-				    AND status IN ('needs_location', 'open', 'answered')
-				  ORDER BY id DESC LIMIT 5) t),
-		'answered', (SELECT jsonb_build_object('id', c.id, 'ticket', c.ticket)
-			   FROM pakn.complaint c
-			  WHERE c.msisdn = p_msisdn AND c.status = 'answered'
-			  ORDER BY c.answered_at DESC, c.id DESC LIMIT 1));
+				ORDER BY t.id DESC))[1:5]), '[]'),
+		'answered', (array_agg(jsonb_build_object('id', t.id,
+				'ticket', t.ticket)
+				ORDER BY t.answered_at DESC, t.id DESC)
+				FILTER (WHERE t.status = 'answered'))[1])
+	  INTO j
+	  FROM pakn.complaint t
+	 WHERE t.msisdn = p_msisdn
+	   AND t.status IN ('needs_location', 'open', 'answered');
+	IF p_code IS NOT NULL THEN
+		j := j || jsonb_build_object('unit', (SELECT jsonb_build_object(
+				'code', u.code, 'name', u.name)
+			   FROM pakn.unit u
+			  WHERE u.code = p_code AND pakn.commune_level(u.kind)));
+	END IF;
+	RETURN j;
 END;
 $$;
 
