@@ -585,7 +585,12 @@ BEGIN
 		SELECT array_agg(i.x ORDER BY (i.x).id) INTO v_new FROM i;
 		-- The ledger: received, then for one with its place, located
 		-- (found by name: pakn.place_found), routed, assigned, complaint
-		-- by complaint.
+		-- by complaint. What a routed event adds to the statistics, as
+		-- pakn.stat_of_event gives it (the unit it went to, the day, its
+		-- dimension and category, one received), written here for the
+		-- batch: the ledger's trigger skips this statement (033).
+		PERFORM set_config('pakn.stats_counted', 'on', true);
+		WITH ev AS (
 		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
 			event, reason, detail)
 		SELECT c.id, e.actor, NULL, e.event, NULL, e.detail
@@ -605,7 +610,17 @@ BEGIN
 		 WHERE e.n = 1 OR (c.location_unit IS NOT NULL
 			AND (e.n <> 2 OR coalesce((v_place->(c.inbound_id::text)
 				->>'named')::boolean, false)))
-		 ORDER BY c.id, e.n;
+		 ORDER BY c.id, e.n
+		RETURNING complaint_id, event, at, detail)
+		INSERT INTO pakn.stat_delta (unit_code, day, dimension, category,
+			received)
+		SELECT ev.detail->>'unit', pakn.local_date(ev.at), c.dimension,
+			c.category_code, 1
+		  FROM ev JOIN unnest(v_new) c ON c.id = ev.complaint_id
+		 WHERE ev.event = 'routed' AND ev.detail->>'unit' IS NOT NULL
+		   AND c.dimension IS NOT NULL
+		 ORDER BY ev.complaint_id;
+		PERFORM set_config('pakn.stats_counted', '', true);
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
 		-- there is one), complaint by complaint; to one waiting for its
