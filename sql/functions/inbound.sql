@@ -697,23 +697,19 @@ BEGIN
 			  FROM (SELECT DISTINCT b0.kind, b0.shared FROM b0) x
 			 WHERE NOT EXISTS (SELECT 1 FROM jsonb_each_text(x.shared) e
 				WHERE e.value LIKE '%{%')),
+		-- (The question to one waiting for its place has no text or
+		-- unit: rendered alone too.)
 		b AS (
 			SELECT b0.id, b0.kind,
-				CASE WHEN pre.body IS NULL
-					OR concat(b0.vars->>'ticket', b0.vars->>'text',
-						b0.vars->>'unit') LIKE '%{%'
-				THEN pakn.render(b0.kind, b0.vars)
-				-- (a placeholder without its variable is left as it is)
-				ELSE replace(replace(replace(pre.body, '{ticket}',
-					CASE WHEN b0.vars ? 'ticket'
-					THEN coalesce(b0.vars->>'ticket', '')
-					ELSE '{ticket}' END), '{text}',
-					CASE WHEN b0.vars ? 'text'
-					THEN coalesce(b0.vars->>'text', '')
-					ELSE '{text}' END), '{unit}',
-					CASE WHEN b0.vars ? 'unit'
-					THEN coalesce(b0.vars->>'unit', '')
-					ELSE '{unit}' END) END AS body
+				CASE WHEN pre.body IS NOT NULL
+					AND b0.vars ?& '{ticket,text,unit}'::text[]
+					AND concat(b0.vars->>'ticket', b0.vars->>'text',
+						b0.vars->>'unit') NOT LIKE '%{%'
+				THEN replace(replace(replace(pre.body,
+					'{ticket}', coalesce(b0.vars->>'ticket', '')),
+					'{text}', coalesce(b0.vars->>'text', '')),
+					'{unit}', coalesce(b0.vars->>'unit', ''))
+				ELSE pakn.render(b0.kind, b0.vars) END AS body
 			  FROM b0 LEFT JOIN pre ON pre.kind = b0.kind
 				AND pre.shared = b0.shared),
 		w AS MATERIALIZED (
