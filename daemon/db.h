@@ -62,6 +62,19 @@ int db_submit_key(struct db_pool *pool, const char *key, int stmt, int nparams,
                   const char *const *values, const int *lengths,
                   const int *formats, db_cb cb, void *arg, char **cause);
 
+/*
+ * Let requests of stmt that share a batch run as one call of merged, a
+ * statement of the same table taking one array a parameter: text[] for
+ * a parameter sent as text, bytea[] for one sent in binary (the k-th
+ * element is the k-th request's value, NULL for NULL). Its first column
+ * is k; the others are stmt's, and each request gets the rows with its
+ * k (none: an empty result). The call goes where the first of them was
+ * in the batch, the requests in the batch's order (by key). If it
+ * fails, its requests run again one statement each, and the usual
+ * isolation finds the one at fault.
+ */
+void db_pool_merge(struct db_pool *pool, int stmt, int merged);
+
 /* Connections ready for work. */
 int db_pool_up(const struct db_pool *pool);
 /* Requests queued or in flight. */
@@ -78,6 +91,7 @@ struct db_counters {
 	long long retries;        /* batches re-run after a transient error */
 	long long errors;         /* requests answered DB_ERROR */
 	long long unclean;        /* idle connections found in a transaction */
+	long long merged;         /* requests sent within a merged statement */
 };
 void db_pool_counters(const struct db_pool *pool, struct db_counters *out);
 

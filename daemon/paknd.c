@@ -452,6 +452,8 @@ run(struct paknd *d, int foreground)
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
+	/* Callbacks stored together (group commit) in one statement. */
+	db_pool_merge(d->db, STMT_INTAKE, STMT_INTAKE_MANY);
 	o = proc_opts_of(d->conf);
 	d->proc_db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	o = db_opts_of(d->conf);

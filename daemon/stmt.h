@@ -8,6 +8,8 @@ enum stmt_id {
 	STMT_INTAKE,         /* gateway, msg id, from, to, text, sent_at,
 	                        segments, smsc, raw request, raw body (binary),
 	                        text cut -> id, or no row for a duplicate */
+	STMT_INTAKE_MANY,    /* the same as arrays, one element a callback
+	                        (db_pool_merge) -> its place, message id */
 	STMT_INTAKE_CLAIM,   /* owner, limit, lease seconds -> id, gateway,
 	                        msg id, msisdn, shortcode, body */
 	STMT_INTAKE_PROCESS, /* 13 params: see process.c -> message id,

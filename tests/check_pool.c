@@ -376,6 +376,9 @@ START_TEST(test_permanent_error_alone)
 	long status[SLOW + N];
 	char id[32], from[32];
 
+	long merged0 = metric_value(
+	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+
 	harness_expect_pg("crafted failure for the test");
 	harness_expect_log("crafted failure for the test");
 	install_traps();
@@ -399,8 +402,108 @@ START_TEST(test_permanent_error_alone)
 		              "request %d answered %ld", i, status[i]);
 	ck_assert_int_eq(stored_like("batch-"), N - 1);
 	ck_assert_int_eq(stored_like("slow-"), SLOW);
+	/* The batch's stores went as one statement first, which failed:
+	 * then one statement each, which isolated the one at fault. */
+	ck_assert_int_ge(metric_value(port(), "pakn_db_merged_requests_total{"
+	                                      "pool=\"primary\"}") -
+	                     merged0,
+	                 N / 2);
 	remove_traps();
 	callbacks_still_work("after-boom");
+}
+END_TEST
+
+/* Callbacks that share a batch are stored by one statement of arrays
+ * (db_pool_merge): each row is its own callback's, byte for byte (texts
+ * that an array's text form would have to quote: braces, commas, quotes,
+ * backslashes, NULL-looking words, and no date at all), a key given
+ * twice in the batch is stored once and answered as a duplicate, and
+ * every callback is answered 200. */
+START_TEST(test_merged_stores)
+{
+	enum { SLOW = 4, N = 40, TWICE = 7 };
+	static const char *odd[] = {
+	    "PA {den,hong} \"o\" cho",
+	    "PA a\\b\\\\c NULL",
+	    "PA NULL",
+	    "PA ,,, {} \" \\",
+	    "PA \xc4\x91\xc6\xb0\xe1\xbb\x9dng h\xe1\xbb\x8fng",
+	};
+	struct http_req reqs[SLOW + N];
+	long status[SLOW + N], merged0, merged1;
+	char id[32], from[32], text[96], *found;
+	size_t at = file_size(harness_main()->log);
+
+	merged0 = metric_value(
+	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+	install_traps();
+	for (int i = 0; i < SLOW; i++) {
+		snprintf(id, sizeof id, "mslow-%d", i);
+		snprintf(from, sizeof from, "+8491556%04d", 100 + i);
+		at_req(&reqs[i], from, id, "PA SLOW den hong");
+	}
+	for (int i = 0; i < N; i++) {
+		/* Request TWICE + 1 repeats TWICE's key and phone. */
+		int k = i == TWICE + 1 ? TWICE : i;
+		snprintf(id, sizeof id, "merge-%02d", k);
+		snprintf(from, sizeof from, "+8491556%04d", 200 + k);
+		snprintf(text, sizeof text, "%s #%02d",
+		         odd[k % (int)(sizeof odd / sizeof *odd)], k);
+		at_req(&reqs[SLOW + i], from, id, text);
+		if (i == 3) {
+			/* No date: sent_at NULL in its array. */
+			const char *kv[] = {"from", from, "to", "8079", "text",
+			                    text,   "id", id,   NULL};
+			free((void *)reqs[SLOW + i].body);
+			reqs[SLOW + i].body = form_encode(kv);
+			reqs[SLOW + i].len = strlen(reqs[SLOW + i].body);
+		}
+	}
+	ck_assert_int_eq(http_multi(port(), reqs, SLOW + N, status), 0);
+	remove_traps();
+	for (int i = 0; i < SLOW + N; i++)
+		ck_assert_msg(status[i] == 200, "request %d answered %ld", i,
+		              status[i]);
+	merged1 = metric_value(
+	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+	ck_assert_msg(merged1 - merged0 >= N / 2,
+	              "only %ld of %d callbacks stored by a merged statement",
+	              merged1 - merged0, N);
+	ck_assert_int_eq(stored_like("merge-"), N - 1);
+	for (int i = 0; i < N; i++) {
+		char *raw;
+		if (i == TWICE + 1)
+			continue;
+		snprintf(id, sizeof id, "merge-%02d", i);
+		snprintf(from, sizeof from, "+8491556%04d", 200 + i);
+		snprintf(text, sizeof text, "%s #%02d",
+		         odd[i % (int)(sizeof odd / sizeof *odd)], i);
+		ck_assert_int_eq(
+		    qlong(
+		        "SELECT count(*) FROM pakn.inbound_message "
+		        "WHERE gateway = 'at' AND gateway_msg_id = $1 "
+		        "AND msisdn = $2 AND body = $3 AND shortcode = '8079' "
+		        "AND convert_from(raw_body, 'UTF8') = $4 "
+		        "AND (sent_at IS NULL) = ($5 = 'nodate') "
+		        "AND NOT text_cut",
+		        id, from, text, reqs[SLOW + i].body,
+		        i == 3 ? "nodate" : "date", NULL),
+		    1);
+		raw = qval("SELECT raw_request FROM pakn.inbound_message "
+		           "WHERE gateway = 'at' AND gateway_msg_id = $1",
+		           id, NULL);
+		ck_assert_ptr_nonnull(raw);
+		ck_assert_ptr_nonnull(strstr(raw, "POST /v1/gw/at/sms"));
+		free(raw);
+	}
+	reqs_free(reqs, SLOW + N);
+	/* The repeated key was answered as a duplicate, and no other. */
+	found = log_grep(harness_main()->log, at, "stored already (duplicate)");
+	ck_assert_ptr_nonnull(found);
+	ck_assert_ptr_nonnull(strstr(found, "message merge-07 stored already"));
+	ck_assert_ptr_eq(strstr(strchr(found, '\n') + 1, "stored already"),
+	                 NULL);
+	free(found);
 }
 END_TEST
 
@@ -512,6 +615,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_shared_citizens);
 	tc = tcase(s, "failures", 60);
 	tcase_add_test(tc, test_permanent_error_alone);
+	tcase_add_test(tc, test_merged_stores);
 	tcase_add_test(tc, test_redeliveries_crossed);
 	tcase_add_test(tc, test_forced_deadlock);
 	return s;
