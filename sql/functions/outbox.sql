@@ -6,7 +6,10 @@
 CREATE OR REPLACE FUNCTION pakn.outbox_claim(p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (id bigint, gateway text, msisdn text, body text,
 	attempts integer, created_at timestamptz, reply boolean)
-LANGUAGE sql
+LANGUAGE plpgsql
+-- A statement of an SQL function is planned at every call: 0.4-0.6 ms
+-- of each claim (five partitions, their indexes). The plan is kept.
+SET plan_cache_mode = force_generic_plan
 -- The planner takes LIMIT p_limit for a tenth of the rows waiting: on a
 -- month's outbox of 1.5 million rows it joined them by reading the whole
 -- month (a sequential scan, 0.5-1.1 s a claim, which made the outbox
@@ -16,19 +19,25 @@ LANGUAGE sql
 SET enable_seqscan = off
 SET jit = off
 AS $$
-	UPDATE pakn.outbox o
-	   SET state = 'sending', attempts = o.attempts + 1,
-	       lease_until = now() + make_interval(secs => p_lease_seconds)
-	 WHERE (o.id, o.created_at) IN (
-		SELECT q.id, q.created_at FROM pakn.outbox q
-		 WHERE q.state IN ('queued', 'sending')
-		   AND CASE q.state WHEN 'queued' THEN q.next_attempt_at <= now()
-			ELSE q.lease_until < now() END
-		 ORDER BY (q.inbound_id IS NULL), q.next_attempt_at, q.id
-		 LIMIT p_limit
-		   FOR UPDATE SKIP LOCKED)
-	RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at,
-		o.inbound_id IS NOT NULL
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	WITH u AS (
+		UPDATE pakn.outbox o
+		   SET state = 'sending', attempts = o.attempts + 1,
+		       lease_until = now() + make_interval(secs => p_lease_seconds)
+		 WHERE (o.id, o.created_at) IN (
+			SELECT q.id, q.created_at FROM pakn.outbox q
+			 WHERE q.state IN ('queued', 'sending')
+			   AND CASE q.state WHEN 'queued' THEN q.next_attempt_at <= now()
+				ELSE q.lease_until < now() END
+			 ORDER BY (q.inbound_id IS NULL), q.next_attempt_at, q.id
+			 LIMIT p_limit
+			   FOR UPDATE SKIP LOCKED)
+		RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at,
+			o.inbound_id IS NOT NULL)
+	SELECT * FROM u;
+END;
 $$;
 
 
