@@ -1090,12 +1090,18 @@ curl_socket_fn(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 	return 0;
 }
 
-/* Arm the poll timer with the configured interval. */
+/* Arm the poll timer with the configured interval, and keep as many
+ * idle connections to the gateways as sends may be in flight: libcurl
+ * keeps four a transfer running by default, so each lull closed
+ * connections that the next burst opened again (a connect for about
+ * one send in ten in a drain). */
 static void
 outbox_arm(struct outbox *o)
 {
 	struct timeval tv = tv_of((double)o->d->conf->outbox_interval / 1000);
 
+	curl_multi_setopt(o->multi, CURLMOPT_MAXCONNECTS,
+	                  o->d->conf->outbox_max_inflight);
 	evtimer_del(o->poll);
 	if (!o->stopped)
 		event_add(o->poll, &tv);

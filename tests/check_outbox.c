@@ -51,6 +51,7 @@ enum {
 	FG_FLAKY,     /* Kannel, 503 to the first two sends */
 	FG_OPTOUT,    /* Twilio-style, 400 error 21610 to every send */
 	FG_BLACKLIST, /* Africa's Talking, recipient UserInBlacklist */
+	FG_LATE,      /* Africa's Talking, answers after 200 ms */
 	NFG,
 };
 
@@ -66,6 +67,7 @@ static struct fakegw fgs[NFG] = {
                       "\"+84900000702\",\"status\":\"UserInBlacklist\","
                       "\"cost\":\"0\",\"messageId\":\"None\"}]}}",
                       0, 0, ""},
+    [FG_LATE] = {"late", "at", "-d", "200", 0, 0, ""},
 };
 
 static struct paknd D; /* the paknd under test */
@@ -140,11 +142,15 @@ gateways_conf(void)
 	    "username = sandbox\napi_key = at-api-key\nsender = 8079\n\n"
 	    "[gateway.blacklist]\ntype = africastalking\ntoken = bl-secret\n"
 	    "send_url = http://127.0.0.1:%d/version1/messaging\n"
-	    "username = sandbox\napi_key = at-api-key\n",
+	    "username = sandbox\napi_key = at-api-key\n\n"
+	    "[gateway.late]\ntype = africastalking\ntoken = late-secret\nrate "
+	    "= 1000\n"
+	    "send_url = http://127.0.0.1:%d/version1/messaging\n"
+	    "username = sandbox\napi_key = at-api-key\nsender = 8079\n",
 	    fgs[FG_KANNEL].port, D.port, fgs[FG_KANNEL].port,
 	    fgs[FG_KANNEL].port, fgs[FG_KANNEL].port, fgs[FG_FLAKY].port,
 	    down_port, hole_port, fgs[FG_TWILIO].port, fgs[FG_OPTOUT].port,
-	    fgs[FG_AT].port, fgs[FG_BLACKLIST].port);
+	    fgs[FG_AT].port, fgs[FG_BLACKLIST].port, fgs[FG_LATE].port);
 }
 
 /* Write the daemon's configuration over the harness's standard one. */
@@ -986,6 +992,74 @@ START_TEST(test_burst)
 }
 END_TEST
 
+/* The connections a fake gateway's requests to numbers starting with
+ * prefix came on (distinct client ports). */
+static int
+fg_peers(int g, const char *prefix)
+{
+	char *text = file_read(fgs[g].file, NULL), *line, *next;
+	char *seen[512];
+	int n = 0;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		char *to, *peer;
+		int dup = 0;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		to = fg_field(line, "to");
+		peer = fg_field(line, "peer");
+		if (to != NULL && peer != NULL &&
+		    strncmp(to, prefix, strlen(prefix)) == 0) {
+			for (int i = 0; i < n && !dup; i++)
+				dup = strcmp(seen[i], peer) == 0;
+			if (!dup && n < 512) {
+				seen[n++] = peer;
+				peer = NULL;
+			}
+		}
+		free(to);
+		free(peer);
+	}
+	for (int i = 0; i < n; i++)
+		free(seen[i]);
+	free(text);
+	return n;
+}
+
+/* Two bursts of 64 to a gateway that answers after 200 ms (so that 32
+ * are in flight at once) with a lull between them go over the
+ * connections the first opened: no more connections than sends at once
+ * (max_inflight, 32). libcurl kept four idle connections a transfer
+ * running, so as the first burst ended it closed most of them, and the
+ * second opened them again (a TCP, with https a TLS handshake each). */
+START_TEST(test_connections_kept)
+{
+	char num[16];
+	int peers;
+
+	for (int burst = 0; burst < 2; burst++) {
+		char *sql = strf("INSERT INTO pakn.outbox (gateway, msisdn, "
+		                 "body, kind) SELECT 'late', '+84900003' || "
+		                 "lpad((%d + i)::text, 3, '0'), 'Lan ' || i, "
+		                 "'kept' FROM generate_series(1, 64) i",
+		                 burst * 64);
+		PQclear(sql_query(sql, NULL));
+		free(sql);
+		for (int i = 1; i <= 64; i++) {
+			snprintf(num, sizeof num, "+84900003%03d",
+			         burst * 64 + i);
+			wait_state(outbox_of(num, "kept"), "sent");
+		}
+		/* The lull: nothing in flight. */
+		sleep_ms(300);
+	}
+	peers = fg_peers(FG_LATE, "+84900003");
+	ck_assert_msg(peers >= 16 && peers <= 32,
+	              "128 sends in two bursts came on %d connections", peers);
+}
+END_TEST
+
 /* When paknd logged the line holding needle (from offset from on), in
  * epoch seconds (its UTC time stamp, to the millisecond); fails the test
  * if there is none. */
@@ -1333,6 +1407,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_replies_first);
 	tcase_add_test(tc, test_burst);
+	tcase_add_test(tc, test_connections_kept);
 	tcase_add_test(tc, test_backlog_rate);
 	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_drain);

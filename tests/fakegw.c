@@ -2,7 +2,7 @@
  * fakegw.c: a fake SMS gateway for the integration tests (libevent only).
  *
  *	fakegw -p PORT -m kannel|twilio|at -o FILE [-f N] [-s STATUS]
- *	       [-b BODY]
+ *	       [-b BODY] [-d MS]
  *
  * Listens on 127.0.0.1:PORT and answers every request the way the real
  * send API does: Kannel 202 "0: Accepted for delivery"; Twilio 201
@@ -10,14 +10,18 @@
  * SMSMessageData.Recipients[0] status "Success", messageId "ATXid_<n>".
  * -f N answers 503 to the first N requests; -s STATUS answers STATUS to
  * every other one (with an error body in the gateway's style); -b BODY
- * replaces the body of those answers.
+ * replaces the body of those answers; -d MS answers each request MS
+ * milliseconds after it came (sends in flight at once, as with a real
+ * gateway across a network; the sender must not give up before).
  *
  * Every request appends one line to FILE (flushed), fields separated by
  * tabs: the Unix time with milliseconds, the method, the path, then every
  * query and form parameter as name=value (decoded), then the headers
  * Authorization, apiKey, Accept and Content-Type as name=value when
- * present. In values, backslash, tab, CR and LF are written \\ \t \r \n
- * and other control bytes \xNN. FILE is created once the port is bound.
+ * present, and the client's port as peer=PORT (one a connection: the
+ * number of connections a sender opened). In values, backslash, tab, CR
+ * and LF are written \\ \t \r \n and other control bytes \xNN. FILE
+ * is created once the port is bound.
  */
 
 #ifndef _GNU_SOURCE
@@ -50,6 +54,7 @@ static struct {
 	int status;
 	const char *body;
 	long count;
+	long delay_ms;
 	struct event_base *base;
 } G;
 
@@ -57,7 +62,7 @@ static struct {
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: fakegw -p port -m kannel|twilio|at -o file "
-	                "[-f n] [-s status] [-b body]\n");
+	                "[-f n] [-s status] [-b body] [-d ms]\n");
 	exit(2);
 }
 
@@ -164,6 +169,7 @@ record(struct evhttp_request *req, char **to)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	const char *path = evhttp_uri_get_path(uri), *query, *ct, *v;
+	struct evhttp_connection *conn;
 	size_t blen = evbuffer_get_length(body);
 	struct timeval tv;
 	size_t i;
@@ -185,6 +191,12 @@ record(struct evhttp_request *req, char **to)
 			continue;
 		fprintf(G.out, "\t%s=", hdrs[i]);
 		put_escaped(v, strlen(v));
+	}
+	if ((conn = evhttp_request_get_connection(req)) != NULL) {
+		char *addr = NULL;
+		ev_uint16_t port = 0;
+		evhttp_connection_get_peer(conn, &addr, &port);
+		fprintf(G.out, "\tpeer=%u", (unsigned)port);
 	}
 	fputc('\n', G.out);
 	fflush(G.out);
@@ -255,15 +267,45 @@ answer(struct evhttp_request *req, long n, const char *to)
 	evbuffer_free(out);
 }
 
-/* Every request: record it, then answer. */
+/* A request answered later (-d). */
+struct later {
+	struct evhttp_request *req;
+	long n;
+	char *to;
+};
+
+/* The delay is over: answer. */
+static void
+on_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct later *l = arg;
+
+	answer(l->req, l->n, l->to);
+	free(l->to);
+	free(l);
+}
+
+/* Every request: record it, then answer (now, or after -d). */
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	char *to = NULL;
+	struct later *l;
+	struct timeval tv;
 
 	record(req, &to);
-	answer(req, ++G.count, to);
-	free(to);
+	if (G.delay_ms <= 0 || (l = malloc(sizeof *l)) == NULL) {
+		answer(req, ++G.count, to);
+		free(to);
+		return;
+	}
+	l->req = req;
+	l->n = ++G.count;
+	l->to = to;
+	tv.tv_sec = G.delay_ms / 1000;
+	tv.tv_usec = (G.delay_ms % 1000) * 1000;
+	if (event_base_once(G.base, -1, EV_TIMEOUT, on_later, l, &tv) != 0)
+		on_later(-1, EV_TIMEOUT, l);
 }
 
 /* SIGTERM or SIGINT: stop. */
@@ -292,7 +334,7 @@ parse_args(int argc, char **argv, int *port, const char **file)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "p:m:o:f:s:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:m:o:f:s:b:d:")) != -1) {
 		switch (ch) {
 		case 'p':
 			*port = atoi(optarg);
@@ -311,6 +353,9 @@ parse_args(int argc, char **argv, int *port, const char **file)
 			break;
 		case 'b':
 			G.body = optarg;
+			break;
+		case 'd':
+			G.delay_ms = atol(optarg);
 			break;
 		default:
 			usage();
