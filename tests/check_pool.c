@@ -367,6 +367,29 @@ remove_traps(void)
 	          NULL));
 }
 
+/* Callbacks stored by a merged statement so far (db_pool_merge). */
+static long
+merged_count(void)
+{
+	return metric_value(port(),
+	                    "pakn_db_merged_requests_total{pool=\"primary\"}");
+}
+
+/* Fill n slow callbacks (the trap's SLOW: half a second each), ids
+ * tag-0..., phones +849155 and base + i on five digits: they hold the
+ * pool's connections while the others queue and share batches. */
+static void
+slow_reqs(struct http_req *reqs, int n, const char *tag, int base)
+{
+	char id[32], from[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "%s-%d", tag, i);
+		snprintf(from, sizeof from, "+849155%05d", base + i);
+		at_req(&reqs[i], from, id, "PA SLOW den hong");
+	}
+}
+
 /* A request that fails for good in the middle of a batch fails alone:
  * the others of its batch commit and the connection serves the next. */
 START_TEST(test_permanent_error_alone)
@@ -376,19 +399,14 @@ START_TEST(test_permanent_error_alone)
 	long status[SLOW + N];
 	char id[32], from[32];
 
-	long merged0 = metric_value(
-	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+	long merged0 = merged_count();
 
 	harness_expect_pg("crafted failure for the test");
 	harness_expect_log("crafted failure for the test");
 	install_traps();
 	/* Four slow ones hold the pool's four connections while the rest
 	 * queue, so the rest go in batches. */
-	for (int i = 0; i < SLOW; i++) {
-		snprintf(id, sizeof id, "slow-%d", i);
-		snprintf(from, sizeof from, "+8491555%04d", 100 + i);
-		at_req(&reqs[i], from, id, "PA SLOW den hong");
-	}
+	slow_reqs(reqs, SLOW, "slow", 50100);
 	for (int i = 0; i < N; i++) {
 		snprintf(id, sizeof id, "batch-%02d", i);
 		snprintf(from, sizeof from, "+8491555%04d", 200 + i);
@@ -404,10 +422,7 @@ START_TEST(test_permanent_error_alone)
 	ck_assert_int_eq(stored_like("slow-"), SLOW);
 	/* The batch's stores went as one statement first, which failed:
 	 * then one statement each, which isolated the one at fault. */
-	ck_assert_int_ge(metric_value(port(), "pakn_db_merged_requests_total{"
-	                                      "pool=\"primary\"}") -
-	                     merged0,
-	                 N / 2);
+	ck_assert_int_ge(merged_count() - merged0, N / 2);
 	remove_traps();
 	callbacks_still_work("after-boom");
 }
@@ -434,14 +449,9 @@ START_TEST(test_merged_stores)
 	char id[32], from[32], text[96], *found;
 	size_t at = file_size(harness_main()->log);
 
-	merged0 = metric_value(
-	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+	merged0 = merged_count();
 	install_traps();
-	for (int i = 0; i < SLOW; i++) {
-		snprintf(id, sizeof id, "mslow-%d", i);
-		snprintf(from, sizeof from, "+8491556%04d", 100 + i);
-		at_req(&reqs[i], from, id, "PA SLOW den hong");
-	}
+	slow_reqs(reqs, SLOW, "mslow", 60100);
 	for (int i = 0; i < N; i++) {
 		/* Request TWICE + 1 repeats TWICE's key and phone. */
 		int k = i == TWICE + 1 ? TWICE : i;
@@ -464,8 +474,7 @@ START_TEST(test_merged_stores)
 	for (int i = 0; i < SLOW + N; i++)
 		ck_assert_msg(status[i] == 200, "request %d answered %ld", i,
 		              status[i]);
-	merged1 = metric_value(
-	    port(), "pakn_db_merged_requests_total{pool=\"primary\"}");
+	merged1 = merged_count();
 	ck_assert_msg(merged1 - merged0 >= N / 2,
 	              "only %ld of %d callbacks stored by a merged statement",
 	              merged1 - merged0, N);
