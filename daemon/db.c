@@ -121,7 +121,8 @@ struct db_pool {
 	char *conninfo;
 	const struct db_stmt *stmts;
 	int nstmts;
-	int *merge; /* by statement: the statement merging it, or -1 */
+	int *merge;  /* by statement: the statement merging it, or -1 */
+	char *alone; /* by statement: runs in a transaction of its own */
 	struct db_opts opts;
 	struct db_conn *conns;
 	int nconns;
@@ -1074,6 +1075,7 @@ db_pool_new(struct event_base *base, const char *conninfo,
 	pool->merge = xcalloc((size_t)nstmts, sizeof *pool->merge);
 	for (int i = 0; i < nstmts; i++)
 		pool->merge[i] = -1;
+	pool->alone = xcalloc((size_t)nstmts, 1);
 	pool->opts = *opts;
 	pool->batch_hist = (struct mhist){
 	    .name = "pakn_db_batch_size",
@@ -1114,6 +1116,13 @@ db_pool_merge(struct db_pool *pool, int stmt, int merged)
 	pool->merge[stmt] = merged;
 }
 
+/* Let requests of stmt (a periodic job) run in no other's transaction. */
+void
+db_pool_alone(struct db_pool *pool, int stmt)
+{
+	pool->alone[stmt] = 1;
+}
+
 /* Change the limits of a running pool. */
 void
 db_pool_set_opts(struct db_pool *pool, const struct db_opts *opts)
@@ -1140,6 +1149,7 @@ db_pool_free(struct db_pool *pool)
 	event_free(pool->janitor);
 	free(pool->conns);
 	free(pool->merge);
+	free(pool->alone);
 	free(pool->conninfo);
 	free(pool->last_error);
 	mcounter_clear(&pool->sqlstate);
@@ -1221,6 +1231,7 @@ db_submit_key(struct db_pool *pool, const char *key, int stmt, int nparams,
 	r->cb = cb;
 	r->arg = arg;
 	r->key = key != NULL ? xstrdup(key) : NULL;
+	r->solo = pool->alone[stmt];
 	r->seq = pool->seq++;
 	gettimeofday(&r->queued, NULL);
 	TAILQ_INSERT_TAIL(&pool->queue, r, entry);

@@ -74,6 +74,12 @@ int db_submit_key(struct db_pool *pool, const char *key, int stmt, int nparams,
  * isolation finds the one at fault.
  */
 void db_pool_merge(struct db_pool *pool, int stmt, int merged);
+/*
+ * Let requests of stmt run in a transaction of their own, never in a
+ * batch with others: for a periodic job that takes long enough to hold
+ * back the callbacks and USSD steps that would share its commit.
+ */
+void db_pool_alone(struct db_pool *pool, int stmt);
 
 /* Connections ready for work. */
 int db_pool_up(const struct db_pool *pool);

@@ -431,6 +431,11 @@ static int
 run(struct paknd *d, int foreground)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+	static const int alone[] = {
+	    STMT_STATS_FOLD,  STMT_DEADLINE_RUN,      STMT_DESK_RUN,
+	    STMT_SUMMARY_RUN, STMT_SURVEY_RUN,        STMT_USSD_JANITOR,
+	    STMT_METRICS,     STMT_PARTITIONS_ENSURE, STMT_CLASSIFIER_LOAD,
+	    STMT_STATS_DOC};
 	struct event *sigev[5];
 	sigset_t late;
 	struct db_opts o = db_opts_of(d->conf);
@@ -454,6 +459,10 @@ run(struct paknd *d, int foreground)
 	d->db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	/* Callbacks stored together (group commit) in one statement. */
 	db_pool_merge(d->db, STMT_INTAKE, STMT_INTAKE_MANY);
+	/* Periodic jobs and reports (tens of milliseconds under load) in no
+	 * callback's or USSD step's transaction. */
+	for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
+		db_pool_alone(d->db, alone[i]);
 	o = proc_opts_of(d->conf);
 	d->proc_db = db_pool_new(d->base, d->conf->conninfo, stmts, NSTMTS, &o);
 	o = db_opts_of(d->conf);

@@ -351,6 +351,8 @@ install_traps(void)
 	          "IF NEW.body LIKE '%BOOM%' THEN "
 	          "RAISE EXCEPTION 'crafted failure for the test'; END IF; "
 	          "IF NEW.body LIKE '%SLOW%' THEN PERFORM pg_sleep(0.5); "
+	          "END IF; "
+	          "IF NEW.body LIKE '%LONG%' THEN PERFORM pg_sleep(2); "
 	          "END IF; RETURN NEW; END $$",
 	          NULL));
 	PQclear(q("CREATE TRIGGER test_trap BEFORE INSERT ON "
@@ -608,6 +610,91 @@ START_TEST(test_forced_deadlock)
 }
 END_TEST
 
+/* Sessions of PostgreSQL in pg_sleep (the trap's LONG callbacks). */
+static long
+sleeping(void)
+{
+	return qlong("SELECT count(*) FROM pg_stat_activity "
+	             "WHERE wait_event = 'PgSleep'",
+	             NULL);
+}
+
+/* A periodic job or report that takes long (here /metrics, held by a
+ * lock on a table it reads) runs in a transaction of its own: the
+ * callbacks queued with it are stored and answered while it waits, not
+ * held back by a commit they would share with it. */
+START_TEST(test_job_alone)
+{
+	enum { LONG = 4, N = 30 };
+	struct http_req reqs[N];
+	long status[N];
+	pid_t slow[LONG], metrics;
+	PGconn *hold = harness_hold_processing(), *lock;
+	char ci[512], id[32], from[32];
+	int st, waited;
+
+	install_traps();
+	pg_conninfo(ci, sizeof ci, "pakn");
+	lock = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(lock), CONNECTION_OK);
+	PQclear(PQexec(lock, "BEGIN"));
+	PQclear(PQexec(lock, "LOCK TABLE pakn.complaint IN ACCESS EXCLUSIVE "
+	                     "MODE"));
+	/* Four long callbacks, one by one, each taking a connection of the
+	 * pool (of four): what comes next queues. */
+	for (int i = 0; i < LONG; i++) {
+		snprintf(id, sizeof id, "jlong-%d", i);
+		snprintf(from, sizeof from, "+849155700%02d", i);
+		slow[i] = at_send_async(from, id, "PA LONG den hong");
+		for (waited = 0; sleeping() < i + 1; waited++) {
+			ck_assert_msg(waited < 500, "callback %d never slept",
+			              i);
+			sleep_ms(10);
+		}
+	}
+	/* /metrics reads the locked table: queued first, it waits once
+	 * sent, until the lock goes. */
+	metrics = fork();
+	ck_assert_int_ne(metrics, -1);
+	if (metrics == 0) {
+		struct http_resp r;
+		long code = http_get(port(), "/metrics", &r);
+		_exit(code == 200 ? 0 : 1);
+	}
+	sleep_ms(200);
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "jcb-%02d", i);
+		snprintf(from, sizeof from, "+849155710%02d", i);
+		at_req(&reqs[i], from, id, "PA den hong");
+	}
+	ck_assert_int_eq(http_multi(port(), reqs, N, status), 0);
+	reqs_free(reqs, N);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(status[i] == 200, "callback %d answered %ld", i,
+		              status[i]);
+	ck_assert_int_eq(stored_like("jcb-"), N);
+	/* The report was still waiting all along: in a batch with
+	 * callbacks, they would all have waited for the pool's query
+	 * timeout, which ends the report too. */
+	ck_assert_msg(waitpid(metrics, &st, WNOHANG) == 0,
+	              "/metrics ended before the lock did: it timed out "
+	              "with the callbacks of its batch");
+	PQclear(PQexec(lock, "COMMIT"));
+	PQfinish(lock);
+	ck_assert_int_eq(waitpid(metrics, &st, 0), metrics);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "/metrics was not answered 200 after the lock");
+	for (int i = 0; i < LONG; i++) {
+		ck_assert_int_eq(waitpid(slow[i], &st, 0), slow[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		              "long callback %d not answered 200", i);
+	}
+	ck_assert_int_eq(stored_like("jlong-"), LONG);
+	remove_traps();
+	harness_release_processing(hold);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 pool_suite(void)
@@ -627,6 +714,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_merged_stores);
 	tcase_add_test(tc, test_redeliveries_crossed);
 	tcase_add_test(tc, test_forced_deadlock);
+	tcase_add_test(tc, test_job_alone);
 	return s;
 }
 
