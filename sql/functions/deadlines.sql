@@ -93,6 +93,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	c pakn.complaint;
 	v_remind date;
+	v_remind_end timestamptz;
 BEGIN
 	reminded := 0; escalated := 0; closed := 0; sms := 0;
 	locked := pg_try_advisory_xact_lock(7141747);
@@ -100,12 +101,18 @@ BEGIN
 		RETURN;
 	END IF;
 	-- Reminded: due on or before this day (computed once, not for every
-	-- open complaint).
+	-- open complaint). The due moment's bound, the same condition, lets
+	-- the index stop there: without it the scan read every open
+	-- complaint due later (1.3 million, 1.5 s a pass, on a scratch
+	-- database).
 	v_remind := pakn.add_working_days(pakn.local_date(now()),
 		p_remind_days);
+	v_remind_end := (v_remind + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+		+ interval '1 second';
 	FOR c IN SELECT * FROM pakn.complaint
 		  WHERE status = 'open' AND suspended_on IS NULL
 		    AND now() < coalesce(new_due_at, due_at)
+		    AND coalesce(new_due_at, due_at) < v_remind_end
 		    AND reminded_for IS DISTINCT FROM coalesce(new_due_at, due_at)
 		    AND v_remind >= pakn.local_date(coalesce(new_due_at, due_at)
 				- interval '1 second')
