@@ -25,6 +25,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "load.h"
+
 #define MAXCONNS 1024
 
 static const char *texts[] = {
@@ -45,24 +47,12 @@ struct conn {
 static struct {
 	struct event_base *base;
 	struct conn conns[MAXCONNS];
-	int nconns, port;
-	const char *token, *run;
-	long rate, secs;
+	struct load_opts o;
+	long rate;
 	long offered, sent, ok, non200, late, waiting;
 	double start;
-	double *lat;
-	size_t nlat, caplat;
-} G = {.nconns = 64, .token = "bench", .run = "pace"};
-
-/* Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+	struct lat lat;
+} G = {.o = {.nconns = 64, .token = "bench", .run = "pace"}};
 
 static void send_on(struct conn *c);
 
@@ -77,12 +67,7 @@ done(struct evhttp_request *req, void *arg)
 		G.ok++;
 	else
 		G.non200++;
-	if (G.nlat == G.caplat) {
-		G.caplat = G.caplat ? G.caplat * 2 : 65536;
-		if ((G.lat = realloc(G.lat, G.caplat * sizeof *G.lat)) == NULL)
-			exit(2);
-	}
-	G.lat[G.nlat++] = ms;
+	lat_add(&G.lat, ms);
 	c->busy = 0;
 	if (G.waiting > 0) {
 		G.waiting--;
@@ -96,7 +81,6 @@ send_on(struct conn *c)
 {
 	struct evhttp_request *req = evhttp_request_new(done, c);
 	struct evbuffer *body = evhttp_request_get_output_buffer(req);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	long n = G.sent++;
 	char path[256];
 
@@ -105,14 +89,11 @@ send_on(struct conn *c)
 	                    "+02%%3A31%%3A26&id=%s-%ld&linkId=L%ld",
 	                    n % 10000000,
 	                    texts[n % (long)(sizeof texts / sizeof *texts)],
-	                    G.run, n, n);
-	evhttp_add_header(h, "Host", "127.0.0.1");
-	evhttp_add_header(h, "Content-Type",
-	                  "application/x-www-form-urlencoded");
-	snprintf(path, sizeof path, "/v1/gw/at/sms?token=%s", G.token);
+	                    G.o.run, n, n);
+	snprintf(path, sizeof path, "/v1/gw/at/sms?token=%s", G.o.token);
 	c->busy = 1;
 	c->sent_at = now();
-	if (evhttp_make_request(c->http, req, EVHTTP_REQ_POST, path) != 0) {
+	if (load_post(c->http, req, path) != 0) {
 		c->busy = 0;
 		G.non200++;
 	}
@@ -128,22 +109,22 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t >= (double)G.secs) {
+	if (t >= (double)G.o.secs) {
 		if (G.waiting == 0) {
 			int idle = 1;
 
-			for (int k = 0; k < G.nconns; k++)
+			for (int k = 0; k < G.o.nconns; k++)
 				idle &= !G.conns[k].busy;
-			if (idle || t >= (double)G.secs + 30)
+			if (idle || t >= (double)G.o.secs + 30)
 				event_base_loopbreak(G.base);
 		}
 		return;
 	}
 	for (; owed > 0; owed--) {
 		G.offered++;
-		while (i < G.nconns && G.conns[i].busy)
+		while (i < G.o.nconns && G.conns[i].busy)
 			i++;
-		if (i == G.nconns) {
+		if (i == G.o.nconns) {
 			G.late++;
 			G.waiting++;
 			continue;
@@ -151,15 +132,6 @@ tick(evutil_socket_t fd, short what, void *arg)
 		send_on(&G.conns[i]);
 	}
 	(void)arg;
-}
-
-/* For qsort. */
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 int
@@ -170,49 +142,28 @@ main(int argc, char **argv)
 	int ch;
 
 	while ((ch = getopt(argc, argv, "p:r:s:c:t:i:")) != -1) {
-		switch (ch) {
-		case 'p':
-			G.port = atoi(optarg);
-			break;
-		case 'r':
+		if (ch == 'r')
 			G.rate = atol(optarg);
-			break;
-		case 's':
-			G.secs = atol(optarg);
-			break;
-		case 'c':
-			G.nconns = atoi(optarg);
-			break;
-		case 't':
-			G.token = optarg;
-			break;
-		case 'i':
-			G.run = optarg;
-			break;
-		default:
+		else if (!load_opt(&G.o, ch, optarg))
 			goto usage;
-		}
 	}
-	if (G.port <= 0 || G.rate <= 0 || G.secs <= 0 || G.nconns <= 0 ||
-	    G.nconns > MAXCONNS)
+	if (G.rate <= 0 || !load_opts_ok(&G.o, MAXCONNS))
 		goto usage;
 	G.base = event_base_new();
-	for (int i = 0; i < G.nconns; i++) {
+	for (int i = 0; i < G.o.nconns; i++) {
 		G.conns[i].http = evhttp_connection_base_new(
-		    G.base, NULL, "127.0.0.1", (unsigned short)G.port);
+		    G.base, NULL, "127.0.0.1", (unsigned short)G.o.port);
 		evhttp_connection_set_timeout(G.conns[i].http, 60);
 	}
 	ev = event_new(G.base, -1, EV_PERSIST, tick, NULL);
 	event_add(ev, &ms);
 	G.start = now();
 	event_base_dispatch(G.base);
-	qsort(G.lat, G.nlat, sizeof *G.lat, cmp);
+	lat_sort(&G.lat);
 	printf("offered %ld sent %ld ok %ld non200 %ld late %ld p50 %.1f p99 "
 	       "%.1f max %.1f\n",
-	       G.offered, G.sent, G.ok, G.non200, G.late,
-	       G.nlat ? G.lat[G.nlat / 2] : 0.0,
-	       G.nlat ? G.lat[G.nlat * 99 / 100] : 0.0,
-	       G.nlat ? G.lat[G.nlat - 1] : 0.0);
+	       G.offered, G.sent, G.ok, G.non200, G.late, lat_at(&G.lat, 50),
+	       lat_at(&G.lat, 99), lat_at(&G.lat, 100));
 	return 0;
 usage:
 	fprintf(stderr, "usage: pace -p PORT -r RATE -s SECONDS [-c CONNS] "

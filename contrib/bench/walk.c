@@ -27,6 +27,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "load.h"
+
 #define MAXCONNS 1024
 
 /* The texts of a session's steps, percent-encoded ("*" is %2A). */
@@ -43,23 +45,12 @@ struct conn {
 static struct {
 	struct event_base *base;
 	struct conn conns[MAXCONNS];
-	int nconns, port, stopping;
-	const char *token, *run;
-	long secs, answered, non200, unexpected;
+	struct load_opts o;
+	int stopping;
+	long answered, non200, unexpected;
 	double start, end;
-	double *lat;
-	size_t nlat, caplat;
-} G = {.nconns = 64, .token = "bench", .run = "walk"};
-
-/* Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+	struct lat lat;
+} G = {.o = {.nconns = 64, .token = "bench", .run = "walk"}};
 
 static void send_on(struct conn *c);
 
@@ -67,7 +58,7 @@ static void send_on(struct conn *c);
 static void
 maybe_end(void)
 {
-	for (int k = 0; k < G.nconns; k++)
+	for (int k = 0; k < G.o.nconns; k++)
 		if (G.conns[k].busy)
 			return;
 	event_base_loopbreak(G.base);
@@ -90,15 +81,10 @@ done(struct evhttp_request *req, void *arg)
 		    memcmp(head, "CON ", 4) != 0)
 			G.unexpected++;
 	}
-	if (G.nlat == G.caplat) {
-		G.caplat = G.caplat ? G.caplat * 2 : 65536;
-		if ((G.lat = realloc(G.lat, G.caplat * sizeof *G.lat)) == NULL)
-			exit(2);
-	}
-	G.lat[G.nlat++] = ms;
+	lat_add(&G.lat, ms);
 	G.answered++;
 	c->answered++;
-	if (t - G.start >= (double)G.secs) {
+	if (t - G.start >= (double)G.o.secs) {
 		if (!G.stopping) {
 			G.stopping = 1;
 			G.end = t;
@@ -116,7 +102,6 @@ send_on(struct conn *c)
 {
 	struct evhttp_request *req = evhttp_request_new(done, c);
 	struct evbuffer *body = evhttp_request_get_output_buffer(req);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	long k = c->answered / 4 + 1;
 	char path[256];
 
@@ -124,38 +109,22 @@ send_on(struct conn *c)
 	                    "sessionId=s%s-%d-%ld&serviceCode=%%2A384%%2A7%%23"
 	                    "&phoneNumber=%%2B849%02d%06ld&networkCode=45204"
 	                    "&text=%s",
-	                    G.run, c->id, k, c->id % 100, k % 1000000,
+	                    G.o.run, c->id, k, c->id % 100, k % 1000000,
 	                    steps[c->answered % 4]);
-	evhttp_add_header(h, "Host", "127.0.0.1");
-	evhttp_add_header(h, "Content-Type",
-	                  "application/x-www-form-urlencoded");
-	snprintf(path, sizeof path, "/v1/gw/at/ussd?token=%s", G.token);
+	snprintf(path, sizeof path, "/v1/gw/at/ussd?token=%s", G.o.token);
 	c->busy = 1;
 	c->sent_at = now();
-	if (evhttp_make_request(c->http, req, EVHTTP_REQ_POST, path) != 0) {
+	if (load_post(c->http, req, path) != 0) {
 		fprintf(stderr, "walk: cannot send on connection %d\n", c->id);
 		exit(1);
 	}
-}
-
-/* For qsort. */
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* A percentile of the sorted latencies, as wrk --latency prints it. */
 static void
 pct(double p)
 {
-	size_t i = (size_t)((double)G.nlat * p / 100);
-
-	if (i >= G.nlat)
-		i = G.nlat - 1;
-	printf("  %5.0f%%  %8.2fms\n", p, G.lat[i]);
+	printf("  %5.0f%%  %8.2fms\n", p, lat_at(&G.lat, p));
 }
 
 int
@@ -163,53 +132,35 @@ main(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "p:s:c:t:i:")) != -1) {
-		switch (ch) {
-		case 'p':
-			G.port = atoi(optarg);
-			break;
-		case 's':
-			G.secs = atol(optarg);
-			break;
-		case 'c':
-			G.nconns = atoi(optarg);
-			break;
-		case 't':
-			G.token = optarg;
-			break;
-		case 'i':
-			G.run = optarg;
-			break;
-		default:
+	while ((ch = getopt(argc, argv, "p:s:c:t:i:")) != -1)
+		if (!load_opt(&G.o, ch, optarg))
 			goto usage;
-		}
-	}
-	if (G.port <= 0 || G.secs <= 0 || G.nconns <= 0 || G.nconns > MAXCONNS)
+	if (!load_opts_ok(&G.o, MAXCONNS))
 		goto usage;
 	G.base = event_base_new();
 	G.start = now();
-	for (int i = 0; i < G.nconns; i++) {
+	for (int i = 0; i < G.o.nconns; i++) {
 		struct conn *c = &G.conns[i];
 		c->id = i + 1;
 		c->http = evhttp_connection_base_new(G.base, NULL, "127.0.0.1",
-		                                     (unsigned short)G.port);
+		                                     (unsigned short)G.o.port);
 		evhttp_connection_set_timeout(c->http, 60);
 		send_on(c);
 	}
 	event_base_dispatch(G.base);
-	if (G.nlat == 0) {
+	if (G.lat.n == 0) {
 		fprintf(stderr, "walk: no answer\n");
 		return 1;
 	}
-	qsort(G.lat, G.nlat, sizeof *G.lat, cmp);
+	lat_sort(&G.lat);
 	printf("%ld steps in %.2fs on %d connections\n", G.answered,
-	       G.end - G.start, G.nconns);
+	       G.end - G.start, G.o.nconns);
 	printf("Latency Distribution\n");
 	pct(50);
 	pct(75);
 	pct(90);
 	pct(99);
-	printf("  max  %8.2fms\n", G.lat[G.nlat - 1]);
+	printf("  max  %8.2fms\n", lat_at(&G.lat, 100));
 	printf("non-200: %ld\n", G.non200);
 	printf("Requests/sec: %.2f\n", (double)G.answered / (G.end - G.start));
 	printf("ussd unexpected: %ld\n", G.unexpected);
