@@ -29,6 +29,7 @@
  * like the others.
  */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@
 #include "process.h"
 #include "sms.h"
 #include "stmt.h"
+#include "ticket.h"
 #include "util.h"
 
 /* Seconds after a claim that found nothing during which stores do not
@@ -72,6 +74,10 @@ struct process {
 	long long batched;    /* of them, done set-based with others */
 	long long claims;
 	pid_t replayer; /* the child replaying the journal, or 0 */
+	/* The ticket key (pakn.setting 'ticket_key', as the last claim gave
+	 * it), if it had one. */
+	unsigned char ticket_key[TICKET_KEY_LEN];
+	int have_key;
 };
 
 /* One claimed message; next: the phone's next message of the claim,
@@ -84,6 +90,9 @@ struct process_msg {
 	char *msisdn;
 	char *shortcode;
 	char *body;
+	/* The ticket a complaint of this message gets (from its value of
+	 * pakn.ticket_seq), or "" (the database's then). */
+	char ticket[TICKET_LEN + 1];
 	int head;  /* the first of its phone's in the claim */
 	int group; /* the group it is submitted in */
 	struct process_msg *next;
@@ -410,14 +419,19 @@ process_json(const struct process *p, const struct process_msg *m)
 	/* json_pack takes limits (also when it fails). */
 	if ((limits = json_loads(a.limits, 0, NULL)) != NULL)
 		o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:i, s:s, s:o, "
-		              "s:o, s:o}",
+		              "s:o, s:o, s:o}",
 		              "id", (json_int_t)strtoll(m->id, NULL, 10),
 		              "kind", cmd_names[a.cmd.kind], "keyword",
 		              a.cmd.keyword, "ticket", process_ticket(&a.cmd),
 		              "ticket_ok", a.cmd.ticket_ok, "unit", a.cmd.unit,
 		              "rating", atoi(a.rating), "text", a.cmd.text,
 		              "sender_flag", process_json_str(a.flag), "limits",
-		              limits, "category", process_json_str(a.category));
+		              limits, "category", process_json_str(a.category),
+		              "new_ticket",
+		              process_json_str(a.cmd.kind == CMD_COMPLAINT &&
+		                                       m->ticket[0] != '\0'
+		                                   ? m->ticket
+		                                   : NULL));
 	process_args_clear(&a);
 	return o;
 }
@@ -528,11 +542,38 @@ process_group_submit(struct process *p, struct process_group *g)
 	free(json);
 }
 
-/* Row i of a claim (id, gateway, msg id, msisdn, shortcode, body). */
+/* The ticket key of a claim (hex, column 7), kept; a claim without one
+ * (no key, or an older database) leaves the tickets to the database. */
+static void
+process_key(struct process *p, PGresult *res)
+{
+	const char *hex;
+	unsigned int b;
+
+	p->have_key = 0;
+	if (PQntuples(res) < 1 || PQnfields(res) < 8 || PQgetisnull(res, 0, 7))
+		return;
+	hex = PQgetvalue(res, 0, 7);
+	if (strlen(hex) != 2 * TICKET_KEY_LEN)
+		return;
+	for (int i = 0; i < TICKET_KEY_LEN; i++) {
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return;
+		p->ticket_key[i] = (unsigned char)b;
+	}
+	p->have_key = 1;
+}
+
+/* Row i of a claim (id, gateway, msg id, msisdn, shortcode, body, ticket
+ * sequence value, ticket key). */
 static struct process_msg *
 process_msg_new(struct process *p, PGresult *res, int i)
 {
 	struct process_msg *m = xcalloc(1, sizeof *m);
+	char *end;
+	long long seq;
 
 	m->p = p;
 	m->id = xstrdup(PQgetvalue(res, i, 0));
@@ -541,6 +582,13 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	m->msisdn = xstrdup(PQgetvalue(res, i, 3));
 	m->shortcode = xstrdup(PQgetvalue(res, i, 4));
 	m->body = xstrdup(PQgetvalue(res, i, 5));
+	if (p->have_key && PQnfields(res) >= 7 && !PQgetisnull(res, i, 6)) {
+		seq = strtoll(PQgetvalue(res, i, 6), &end, 10);
+		if (*end == '\0' && seq >= 0)
+			ticket_encode(
+			    ticket_permute(p->ticket_key, (uint64_t)seq),
+			    m->ticket);
+	}
 	return m;
 }
 
@@ -617,6 +665,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 		p->empty_at = mono_now();
 	p->more = n >= p->d->conf->intake_batch;
 	outbox_processing_backlog(p->d->outbox, p->more);
+	process_key(p, res);
 	process_chains(p, res, n);
 	process_next(p);
 }

@@ -936,6 +936,64 @@ START_TEST(test_claims_in_flight)
 }
 END_TEST
 
+/* The ticket of a new complaint processed set-based is computed by paknd
+ * (daemon/ticket.c) from the value of pakn.ticket_seq its claim gave the
+ * message: the ticket pakn.ticket_encode gives that value. One already
+ * held by a complaint is not given again (the complaint gets the
+ * database's next), and the batch still goes set-based. */
+START_TEST(test_batched_tickets)
+{
+	enum { N = 6 };
+	static const char tickets[] =
+	    "pakn.ticket_symbols(pakn.ticket_permute(g, (SELECT "
+	    "decode(s.value, 'hex') FROM pakn.setting s WHERE s.name = "
+	    "'ticket_key')))";
+	long before, next, after;
+	PGconn *hold;
+	char from[32], id[32], sql[512], *taken;
+
+	ck_assert_int_eq(
+	    at_one("ticketx", "+84913720999", "PA Den duong hong #00004"), 200);
+	wait_processed("ticketx", 20);
+	hold = harness_hold_processing();
+	before = batched_total();
+	for (int i = 0; i < N; i++) {
+		snprintf(from, sizeof from, "+8491372%04d", i);
+		snprintf(id, sizeof id, "tickets-%d", i);
+		ck_assert_int_eq(at_one(id, from, "PA Den duong hong #00004"),
+		                 200);
+	}
+	/* The first message's value is the sequence's next: its ticket is
+	 * given to tickets-x's complaint meanwhile. */
+	next = sql_long("SELECT CASE WHEN is_called THEN last_value + 1 ELSE "
+	                "last_value END FROM pakn.ticket_seq",
+	                NULL);
+	snprintf(sql, sizeof sql, "SELECT %s FROM (SELECT %ld AS g) x", tickets,
+	         next);
+	taken = sql_value(sql, NULL);
+	ck_assert_ptr_nonnull(taken);
+	ck_assert_int_eq(
+	    sql_long("UPDATE pakn.complaint c SET ticket = $1 FROM "
+	             "pakn.inbound_message m WHERE m.id = "
+	             "c.inbound_id AND m.gateway_msg_id = "
+	             "'ticketx' RETURNING 1",
+	             taken, NULL),
+	    1);
+	release_all_done(hold, "tickets-%", N, before, N);
+	after = sql_long("SELECT last_value FROM pakn.ticket_seq", NULL);
+	/* Each its own ticket, none the one taken, each one of the values
+	 * drawn meanwhile. */
+	snprintf(sql, sizeof sql,
+	         "SELECT count(DISTINCT c.ticket) FROM pakn.complaint c JOIN "
+	         "pakn.inbound_message m ON m.id = c.inbound_id WHERE "
+	         "m.gateway_msg_id LIKE 'tickets-_' AND c.ticket <> $1 AND "
+	         "c.ticket IN (SELECT %s FROM generate_series(%ld, %ld) g)",
+	         tickets, next, after);
+	ck_assert_int_eq(sql_long(sql, taken, NULL), N);
+	free(taken);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 intake_suite(void)
@@ -949,6 +1007,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_by_name);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
+	tcase_add_test(tc, test_batched_tickets);
 	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
