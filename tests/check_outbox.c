@@ -1237,19 +1237,19 @@ START_TEST(test_results_batch)
 	char *v, *q;
 	int i;
 
-	/* Leased for an hour: the running paknd leaves them alone. */
+	/* Leased for an hour: the running paknd leaves them alone. The
+	 * first queued 40 days ago: the batch is of two months' partitions. */
 	for (i = 0; i < 5; i++) {
 		char ph[16];
 
 		snprintf(ph, sizeof ph, "+8490000130%d", i);
 		id[i] = sql_long(
 		    "INSERT INTO pakn.outbox (gateway, msisdn, body, kind, "
-		    "state, "
-		    "attempts, lease_until, last_error) VALUES ('kannel', $1, "
-		    "'Ket qua', 'test', 'sending', $2::integer, now() + "
-		    "interval "
-		    "'1 hour', 'old') RETURNING id",
-		    ph, i == 2 ? "3" : "1", NULL);
+		    "state, attempts, lease_until, last_error, created_at) "
+		    "VALUES ('kannel', $1, 'Ket qua', 'test', 'sending', "
+		    "$2::integer, now() + interval '1 hour', 'old', now() - "
+		    "$3::interval) RETURNING id",
+		    ph, i == 2 ? "3" : "1", i == 0 ? "40 days" : "0", NULL);
 	}
 	/* A report came before our own 'sent'; another ended elsewhere. */
 	q = strf("UPDATE pakn.outbox SET state = 'delivered', delivered_at = "
