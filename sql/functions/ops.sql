@@ -8,15 +8,15 @@
 -- Messages not yet sent per gateway (queued or being sent) with the age
 -- in seconds of the oldest, and the open complaints past their due date
 -- with the age of the most overdue. Both scans use partial indexes
--- (outbox_due_idx, complaint_due_idx); paknd caches the answer a few
--- seconds.
+-- (outbox_due_idx and outbox_lease_idx, complaint_due_idx); paknd caches
+-- the answer a few seconds.
 CREATE OR REPLACE FUNCTION pakn.metrics_gauges()
 RETURNS TABLE (metric text, gateway text, n bigint, age double precision)
 LANGUAGE sql STABLE AS $$
 	SELECT 'outbox', o.gateway, count(*),
 	       extract(epoch FROM now() - min(o.created_at))::float8
 	  FROM pakn.outbox o
-	 WHERE o.state IN ('queued', 'sending')
+	 WHERE o.state = 'queued' OR o.state = 'sending'
 	 GROUP BY o.gateway
 	UNION ALL
 	SELECT 'overdue', NULL, count(*),

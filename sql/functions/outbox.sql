@@ -1,8 +1,10 @@
 
--- Claim up to p_limit due messages (queued and due, or sending with a
--- lapsed lease) for p_lease_seconds: the replies to a message just
--- received first (inbound_id set; reply is true), then the others, the
--- oldest first within each (028's outbox_due_idx).
+-- Claim up to p_limit due messages for p_lease_seconds: first those
+-- being sent whose lease ran out (their sender died: 035's
+-- outbox_lease_idx), then the queued ones that are due, the replies to a
+-- message just received first (inbound_id set; reply is true), then the
+-- others, the oldest first within each (035's outbox_due_idx, which holds
+-- no message in flight).
 CREATE OR REPLACE FUNCTION pakn.outbox_claim(p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (id bigint, gateway text, msisdn text, body text,
 	attempts integer, created_at timestamptz, reply boolean)
@@ -20,20 +22,45 @@ SET enable_seqscan = off
 SET jit = off
 AS $$
 #variable_conflict use_column
+DECLARE
+	v_ids bigint[];
+	v_at timestamptz[];
+	v_more bigint[];
+	v_more_at timestamptz[];
+	v_from timestamptz;
+	v_to timestamptz;
 BEGIN
+	SELECT array_agg(q.id), array_agg(q.created_at) INTO v_ids, v_at
+	  FROM (SELECT q.id, q.created_at FROM pakn.outbox q
+		 WHERE q.state = 'sending' AND q.lease_until < now()
+		 ORDER BY q.lease_until
+		 LIMIT p_limit
+		   FOR UPDATE SKIP LOCKED) q;
+	IF coalesce(cardinality(v_ids), 0) < p_limit THEN
+		SELECT array_agg(q.id), array_agg(q.created_at)
+		  INTO v_more, v_more_at
+		  FROM (SELECT q.id, q.created_at FROM pakn.outbox q
+			 WHERE q.state = 'queued' AND q.next_attempt_at <= now()
+			 ORDER BY (q.inbound_id IS NULL), q.next_attempt_at, q.id
+			 LIMIT p_limit - coalesce(cardinality(v_ids), 0)
+			   FOR UPDATE SKIP LOCKED) q;
+		v_ids := coalesce(v_ids, '{}') || coalesce(v_more, '{}');
+		v_at := coalesce(v_at, '{}') || coalesce(v_more_at, '{}');
+	END IF;
+	IF cardinality(v_ids) = 0 THEN
+		RETURN;
+	END IF;
+	-- Their months only (as pakn.outbox_results).
+	SELECT min(a), max(a) INTO v_from, v_to FROM unnest(v_at) a;
 	RETURN QUERY
 	WITH u AS (
 		UPDATE pakn.outbox o
 		   SET state = 'sending', attempts = o.attempts + 1,
 		       lease_until = now() + make_interval(secs => p_lease_seconds)
 		 WHERE (o.id, o.created_at) IN (
-			SELECT q.id, q.created_at FROM pakn.outbox q
-			 WHERE q.state IN ('queued', 'sending')
-			   AND CASE q.state WHEN 'queued' THEN q.next_attempt_at <= now()
-				ELSE q.lease_until < now() END
-			 ORDER BY (q.inbound_id IS NULL), q.next_attempt_at, q.id
-			 LIMIT p_limit
-			   FOR UPDATE SKIP LOCKED)
+			SELECT k.id, k.created_at FROM unnest(v_ids, v_at) k(id, created_at))
+		   AND o.id = ANY (v_ids)
+		   AND o.created_at BETWEEN v_from AND v_to
 		RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at,
 			o.inbound_id IS NOT NULL)
 	SELECT * FROM u;
