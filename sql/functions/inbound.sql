@@ -231,11 +231,19 @@ DECLARE
 	v_buckets integer[];
 	v_ids bigint[];
 BEGIN
+	-- The candidates: those whose lease ran out (036's
+	-- inbound_message_lease_idx, none while the workers live), then the
+	-- oldest waiting ones (inbound_message_waiting_idx: no message in
+	-- flight in it).
 	SELECT array_agg(DISTINCT x.b) INTO v_buckets
 	  FROM (SELECT hashtext(m.msisdn) & 127 AS b
-		  FROM pakn.inbound_message m
-		 WHERE m.state = 'new'
-		   AND (m.lease_until IS NULL OR m.lease_until < now())
+		  FROM ((SELECT m.id, m.msisdn FROM pakn.inbound_message m
+			 WHERE m.state = 'new' AND m.lease_until < now() AND m.attempts > 0
+			 ORDER BY m.lease_until LIMIT p_limit)
+			UNION ALL
+			(SELECT m.id, m.msisdn FROM pakn.inbound_message m
+			 WHERE m.state = 'new' AND m.lease_until IS NULL
+			 ORDER BY m.id LIMIT p_limit)) m
 		 ORDER BY m.id LIMIT p_limit) x
 	 WHERE pg_try_advisory_xact_lock(7141748, x.b);
 	IF v_buckets IS NULL THEN
@@ -244,22 +252,32 @@ BEGIN
 	-- The messages locked first, then updated by their ids (in one
 	-- statement, joined with the locked ones, the update read every
 	-- message of the month: 25 to 140 ms a claim).
+	-- (No other message of its phone in flight, earlier or later: ids
+	-- are given as callbacks are stored, but stores commit in any
+	-- order, so an earlier message can appear after a later one was
+	-- claimed; two batches holding one phone's messages locked its
+	-- citizen row in opposite orders: check_pool's
+	-- test_shared_citizens, a deadlock.)
 	v_ids := ARRAY(
 		SELECT m.id FROM pakn.inbound_message m
-		 WHERE m.state = 'new'
-		   AND (m.lease_until IS NULL OR m.lease_until < now())
+		 WHERE m.state = 'new' AND m.lease_until < now() AND m.attempts > 0
 		   AND (hashtext(m.msisdn) & 127) = ANY (v_buckets)
-		   -- No other message of its phone in flight, earlier or later:
-		   -- ids are given as callbacks are stored, but stores commit
-		   -- in any order, so an earlier message can appear after a
-		   -- later one was claimed; two batches holding one phone's
-		   -- messages locked its citizen row in opposite orders
-		   -- (check_pool's test_shared_citizens, a deadlock).
 		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
 			WHERE e.state = 'new' AND e.msisdn = m.msisdn
 			  AND e.id <> m.id AND e.lease_until >= now())
-		 ORDER BY m.id LIMIT p_limit
+		 ORDER BY m.lease_until LIMIT p_limit
 		   FOR UPDATE OF m SKIP LOCKED);
+	IF cardinality(v_ids) < p_limit THEN
+		v_ids := v_ids || ARRAY(
+			SELECT m.id FROM pakn.inbound_message m
+			 WHERE m.state = 'new' AND m.lease_until IS NULL
+			   AND (hashtext(m.msisdn) & 127) = ANY (v_buckets)
+			   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message e
+				WHERE e.state = 'new' AND e.msisdn = m.msisdn
+				  AND e.id <> m.id AND e.lease_until >= now())
+			 ORDER BY m.id LIMIT p_limit - cardinality(v_ids)
+			   FOR UPDATE OF m SKIP LOCKED);
+	END IF;
 	RETURN QUERY
 	WITH u AS (
 		UPDATE pakn.inbound_message m
