@@ -667,6 +667,40 @@ sql_exec_db(const char *db, const char *query)
 	return rc;
 }
 
+/* See harness.h. */
+char *
+sql_rolled_back(const char *setup, const char *query)
+{
+	PGresult *res;
+	PGconn *conn;
+	char *v = NULL;
+	char *begin = strf("BEGIN; %s", setup);
+
+	if ((conn = sql_connect("pakn")) == NULL) {
+		free(begin);
+		return NULL;
+	}
+	res = PQexec(conn, begin);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		fprintf(stderr, "harness: SQL %s\n%s", setup,
+		        PQresultErrorMessage(res));
+	else {
+		PQclear(res);
+		res = PQexec(conn, query);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fprintf(stderr, "harness: SQL %s\n%s", query,
+			        PQresultErrorMessage(res));
+		else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+			v = strdup(PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	PQfinish(conn);
+	free(begin);
+	return v;
+}
+
 /* Return the text of the standard test configuration. */
 char *
 paknd_config_text(int port, const char *dbname, int migrate, const char *extra)

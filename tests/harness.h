@@ -65,6 +65,10 @@ char *sql_value_db(const char *db, const char *query, ...) HARNESS_SENTINEL;
 long sql_long(const char *query, ...) HARNESS_SENTINEL;
 /* Run one statement without parameters; 0 on success. */
 int sql_exec_db(const char *db, const char *query);
+/* In one transaction on "pakn", rolled back: run setup (statements
+ * without parameters), then query; query's first value, malloc'd (NULL
+ * on an error, printed). What setup writes is never seen by others. */
+char *sql_rolled_back(const char *setup, const char *query);
 /* A column of row 0, or NULL when there is no row or the value is NULL. */
 const char *sql_col(const PGresult *res, int col);
 
