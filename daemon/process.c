@@ -90,9 +90,9 @@ struct process_msg {
 	char *msisdn;
 	char *shortcode;
 	char *body;
-	/* The ticket a complaint of this message gets (from its value of
-	 * pakn.ticket_seq), or "" (the database's then). */
-	char ticket[TICKET_LEN + 1];
+	/* Its value of pakn.ticket_seq (the ticket a complaint of it gets
+	 * when processed set-based), or -1 (the database's then). */
+	long long ticket_seq;
 	int head;  /* the first of its phone's in the claim */
 	int group; /* the group it is submitted in */
 	struct process_msg *next;
@@ -414,8 +414,17 @@ process_json(const struct process *p, const struct process_msg *m)
 {
 	struct process_args a;
 	json_t *o = NULL, *limits;
+	char ticket[TICKET_LEN + 1];
+	int with_ticket;
 
 	process_read(p, m, &a);
+	/* Only a complaint's, computed here (10 rounds of SHA-256). */
+	with_ticket =
+	    a.cmd.kind == CMD_COMPLAINT && p->have_key && m->ticket_seq >= 0;
+	if (with_ticket)
+		ticket_encode(
+		    ticket_permute(p->ticket_key, (uint64_t)m->ticket_seq),
+		    ticket);
 	/* json_pack takes limits (also when it fails). */
 	if ((limits = json_loads(a.limits, 0, NULL)) != NULL)
 		o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:i, s:s, s:o, "
@@ -428,10 +437,7 @@ process_json(const struct process *p, const struct process_msg *m)
 		              "sender_flag", process_json_str(a.flag), "limits",
 		              limits, "category", process_json_str(a.category),
 		              "new_ticket",
-		              process_json_str(a.cmd.kind == CMD_COMPLAINT &&
-		                                       m->ticket[0] != '\0'
-		                                   ? m->ticket
-		                                   : NULL));
+		              process_json_str(with_ticket ? ticket : NULL));
 	process_args_clear(&a);
 	return o;
 }
@@ -582,12 +588,11 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	m->msisdn = xstrdup(PQgetvalue(res, i, 3));
 	m->shortcode = xstrdup(PQgetvalue(res, i, 4));
 	m->body = xstrdup(PQgetvalue(res, i, 5));
-	if (p->have_key && PQnfields(res) >= 7 && !PQgetisnull(res, i, 6)) {
+	m->ticket_seq = -1;
+	if (PQnfields(res) >= 7 && !PQgetisnull(res, i, 6)) {
 		seq = strtoll(PQgetvalue(res, i, 6), &end, 10);
 		if (*end == '\0' && seq >= 0)
-			ticket_encode(
-			    ticket_permute(p->ticket_key, (uint64_t)seq),
-			    m->ticket);
+			m->ticket_seq = seq;
 	}
 	return m;
 }
