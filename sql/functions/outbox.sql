@@ -50,16 +50,17 @@ BEGIN
 	IF cardinality(v_ids) = 0 THEN
 		RETURN;
 	END IF;
-	-- Their months only (as pakn.outbox_results).
+	-- Their months only (as pakn.outbox_results), by id (the sequence's:
+	-- one row each). Joined with the (id, created_at) pairs as well, the
+	-- kept plan compared every row with every pair (a nested loop: half
+	-- of a claim of 256, 5.5 of 11.6 ms).
 	SELECT min(a), max(a) INTO v_from, v_to FROM unnest(v_at) a;
 	RETURN QUERY
 	WITH u AS (
 		UPDATE pakn.outbox o
 		   SET state = 'sending', attempts = o.attempts + 1,
 		       lease_until = now() + make_interval(secs => p_lease_seconds)
-		 WHERE (o.id, o.created_at) IN (
-			SELECT k.id, k.created_at FROM unnest(v_ids, v_at) k(id, created_at))
-		   AND o.id = ANY (v_ids)
+		 WHERE o.id = ANY (v_ids)
 		   AND o.created_at BETWEEN v_from AND v_to
 		RETURNING o.id, o.gateway, o.msisdn, o.body, o.attempts, o.created_at,
 			o.inbound_id IS NOT NULL)
