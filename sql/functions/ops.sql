@@ -7,16 +7,24 @@
 
 -- Messages not yet sent per gateway (queued or being sent) with the age
 -- in seconds of the oldest, and the open complaints past their due date
--- with the age of the most overdue. Both scans use partial indexes
+-- with the age of the most overdue. The scans use partial indexes
 -- (outbox_due_idx and outbox_lease_idx, complaint_due_idx); paknd caches
--- the answer a few seconds.
+-- the answer a few seconds. Index scans, not bitmap scans: the entries
+-- of messages sent since the last vacuum stay in the outbox's indexes,
+-- and a bitmap scan fetched their rows at every scrape (0.1-0.2 s with
+-- 200 000 of them) where an index scan marks them dead for the next.
 CREATE OR REPLACE FUNCTION pakn.metrics_gauges()
 RETURNS TABLE (metric text, gateway text, n bigint, age double precision)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET enable_bitmapscan = off
+AS $$
 	SELECT 'outbox', o.gateway, count(*),
 	       extract(epoch FROM now() - min(o.created_at))::float8
-	  FROM pakn.outbox o
-	 WHERE o.state = 'queued' OR o.state = 'sending'
+	  FROM (SELECT q.gateway, q.created_at FROM pakn.outbox q
+		 WHERE q.state = 'queued'
+		UNION ALL
+		SELECT s.gateway, s.created_at FROM pakn.outbox s
+		 WHERE s.state = 'sending') o
 	 GROUP BY o.gateway
 	UNION ALL
 	SELECT 'overdue', NULL, count(*),
