@@ -1261,6 +1261,37 @@ START_TEST(test_claim_skips_in_flight)
 }
 END_TEST
 
+/* A delivery report by the gateway's reference finds its message through
+ * the reference index (037: messages sent only), not by reading the
+ * month's outbox: 3 000 sent through Africa's Talking, the report for
+ * one; no partition of the outbox read whole. */
+START_TEST(test_dlr_by_ref_indexed)
+{
+	char *v = sql_rolled_back(
+	    "SET LOCAL pakn.outbox_checked = 'on'; INSERT INTO "
+	    "pakn.outbox (gateway, msisdn, body, kind, state, attempts, "
+	    "gateway_ref, sent_at) SELECT 'at', '+849000018' || (n % 100), "
+	    "'Da gui', 'test', 'sent', 1, 'ATXid_ref' || n, now() FROM "
+	    "generate_series(1, 3000) n; CREATE TEMPORARY TABLE dlr ON "
+	    "COMMIT DROP AS SELECT pakn.outbox_dlr('at', NULL, "
+	    "'ATXid_ref1500', 'delivered', NULL) AS n; CREATE TEMPORARY "
+	    "TABLE scans ON COMMIT DROP AS SELECT i.inhrelid AS part, "
+	    "pg_stat_get_xact_numscans(i.inhrelid) AS seq, (SELECT "
+	    "sum(pg_stat_get_xact_numscans(x.inhrelid)) FROM pg_inherits x "
+	    "WHERE x.inhparent = 'pakn.outbox_ref_sent_idx'::regclass) AS "
+	    "ref FROM pg_inherits i WHERE i.inhparent = "
+	    "'pakn.outbox'::regclass",
+	    "SELECT d.n || ' ' || o.state || ' ' || s.seq || ' ' || "
+	    "(s.ref > 0) FROM dlr d, pakn.outbox o JOIN scans s ON s.part = "
+	    "o.tableoid WHERE o.gateway = 'at' AND o.gateway_ref = "
+	    "'ATXid_ref1500'");
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "1 delivered 0 true");
+	free(v);
+}
+END_TEST
+
 /* Outcomes recorded in one statement (pakn.outbox_results, as paknd
  * records the sends that finish together): each row is judged on its
  * own state, and the answer names each one's state, in order. */
@@ -1431,6 +1462,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_kannel_dlr);
 	tcase_add_test(tc, test_claim_by_index);
 	tcase_add_test(tc, test_claim_skips_in_flight);
+	tcase_add_test(tc, test_dlr_by_ref_indexed);
 	tcase_add_test(tc, test_results_batch);
 	tcase_add_test(tc, test_results_refused);
 	tcase_add_test(tc, test_retry_then_sent);

@@ -218,7 +218,7 @@ START_TEST(test_upgrade_keeps_rows)
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pg_indexes WHERE "
 	                       "schemaname = 'pakn' AND tablename = 'outbox' "
 	                       "AND indexname IN ('outbox_pkey', "
-	                       "'outbox_due_idx', 'outbox_ref_idx', "
+	                       "'outbox_due_idx', 'outbox_ref_sent_idx', "
 	                       "'outbox_complaint_idx', 'outbox_msisdn_idx')",
 	                       NULL),
 	                 5);
