@@ -629,7 +629,8 @@ BEGIN
 		-- by complaint. What a routed event adds to the statistics, as
 		-- pakn.stat_of_event gives it (the unit it went to, the day, its
 		-- dimension and category, one received), written here for the
-		-- batch: the ledger's trigger skips this statement (033).
+		-- batch, one row for the complaints alike (pakn.stats_fold sums
+		-- them): the ledger's trigger skips this statement (033).
 		PERFORM set_config('pakn.stats_counted', 'on', true);
 		WITH ev AS (
 		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
@@ -656,11 +657,11 @@ BEGIN
 		INSERT INTO pakn.stat_delta (unit_code, day, dimension, category,
 			received)
 		SELECT ev.detail->>'unit', pakn.local_date(ev.at), c.dimension,
-			c.category_code, 1
+			c.category_code, count(*)
 		  FROM ev JOIN unnest(v_new) c ON c.id = ev.complaint_id
 		 WHERE ev.event = 'routed' AND ev.detail->>'unit' IS NOT NULL
 		   AND c.dimension IS NOT NULL
-		 ORDER BY ev.complaint_id;
+		 GROUP BY 1, 2, 3, 4;
 		PERFORM set_config('pakn.stats_counted', '', true);
 		-- The acknowledgement, then the unit's notices (pakn.notify_unit:
 		-- a recipient found above the unit gets the fallback text when
