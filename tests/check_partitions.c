@@ -436,6 +436,30 @@ START_TEST(test_outbox_sends_once)
 }
 END_TEST
 
+/* The months of the outbox and of the inbound messages leave room on
+ * their pages for the versions their rows are updated to (038): every
+ * month there, and one made since; the ledger's rows are never updated
+ * and fill theirs. */
+START_TEST(test_update_room)
+{
+	char *v = sql_rolled_back(
+	    "SELECT pakn.partition_create(t, '2022-03-01', 'test') FROM "
+	    "unnest(ARRAY['outbox', 'inbound_message', 'complaint_event']) t",
+	    "SELECT string_agg(p.name || ' ' || (SELECT string_agg(DISTINCT "
+	    "coalesce(array_to_string(c.reloptions, ','), '-'), ',') FROM "
+	    "pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE "
+	    "i.inhparent = ('pakn.' || p.name)::regclass) || ' ' || (SELECT "
+	    "count(*) FROM pg_class c WHERE c.relname = p.name || "
+	    "'_2022_03'), ', ' ORDER BY p.name) FROM pakn.partitioned p");
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v,
+	                 "complaint_event - 1, inbound_message fillfactor=60 "
+	                 "1, outbox fillfactor=60 1");
+	free(v);
+}
+END_TEST
+
 /* paknctl partitions lists the months with rows and sizes;
  * --drop-before refuses the ledger, refuses while a month holds an SMS
  * being sent, and otherwise drops whole months (ledgered), never this
@@ -641,6 +665,7 @@ partitions_suite(void)
 	tcase_add_test(tc, test_ensure);
 	tcase_add_test(tc, test_outbox_sends_once);
 	tcase_add_test(tc, test_drop_before);
+	tcase_add_test(tc, test_update_room);
 	tcase_add_test(tc, test_inbound_months);
 	tcase_add_test(tc, test_purge);
 	return s;

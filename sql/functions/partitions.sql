@@ -77,7 +77,8 @@ $$;
 -- DEFAULT are moved into it (moved, not deleted: the ledger's
 -- append-only guard on DEFAULT steps aside for the move alone), then it
 -- is attached (indexes, foreign keys and row triggers follow from the
--- parent; statement TRUNCATE triggers are copied). Ledgered in
+-- parent; statement TRUNCATE triggers are copied; the table's fill factor
+-- in pakn.partitioned, 038, is the partition's). Ledgered in
 -- pakn.partition_event. Returns the rows moved.
 CREATE OR REPLACE FUNCTION pakn.partition_create(p_table text, p_month date,
 	p_actor text)
@@ -99,7 +100,9 @@ BEGIN
 		p_table);
 	EXECUTE format('LOCK TABLE pakn.%I IN ACCESS EXCLUSIVE MODE', v_def);
 	EXECUTE format('CREATE TABLE pakn.%I (LIKE pakn.%I INCLUDING DEFAULTS
-		INCLUDING CONSTRAINTS)', v_part, p_table);
+		INCLUDING CONSTRAINTS)', v_part, p_table)
+		|| CASE WHEN t.fillfactor IS NOT NULL
+		   THEN format(' WITH (fillfactor = %s)', t.fillfactor) ELSE '' END;
 	EXECUTE format('SELECT count(*) FROM pakn.%I WHERE %I >= $1 AND %I < $2',
 		v_def, t.key_column, t.key_column) INTO v_rows USING v_from, v_to;
 	IF v_rows > 0 THEN
