@@ -259,8 +259,8 @@ BEGIN
 	-- citizen row in opposite orders: check_pool's
 	-- test_shared_citizens, a deadlock. OFFSET 0 keeps that test a
 	-- look-up by phone for each candidate: as an anti-join, the kept
-	-- plan compared each candidate with every message in flight, 256
-	-- by 128 in a drain, 10 ms a claim.)
+	-- plan compared each candidate with every message in flight, 8.1
+	-- ms for 256 candidates with 512 in flight, 0.9 ms by look-ups.)
 	v_ids := ARRAY(
 		SELECT m.id FROM pakn.inbound_message m
 		 WHERE m.state = 'new' AND m.lease_until < now() AND m.attempts > 0
