@@ -78,6 +78,7 @@ struct process {
 	 * it), if it had one. */
 	unsigned char ticket_key[TICKET_KEY_LEN];
 	int have_key;
+	char key_hex[2 * TICKET_KEY_LEN + 1]; /* as read: parsed once */
 };
 
 /* One claimed message; next: the phone's next message of the claim,
@@ -548,18 +549,22 @@ process_group_submit(struct process *p, struct process_group *g)
 	free(json);
 }
 
-/* The ticket key of a claim (hex, column 7), kept; a claim without one
- * (no key, or an older database) leaves the tickets to the database. */
+/* The ticket key of a claim (hex, column 7), kept, and parsed when it
+ * changes; a claim without one (no key set) leaves the tickets to the
+ * database. */
 static void
 process_key(struct process *p, PGresult *res)
 {
 	const char *hex;
 	unsigned int b;
 
-	p->have_key = 0;
-	if (PQntuples(res) < 1 || PQnfields(res) < 8 || PQgetisnull(res, 0, 7))
+	if (PQntuples(res) < 1)
 		return;
-	hex = PQgetvalue(res, 0, 7);
+	hex = PQgetisnull(res, 0, 7) ? "" : PQgetvalue(res, 0, 7);
+	if (strcmp(hex, p->key_hex) == 0 && hex[0] != '\0')
+		return;
+	p->have_key = 0;
+	p->key_hex[0] = '\0';
 	if (strlen(hex) != 2 * TICKET_KEY_LEN)
 		return;
 	for (int i = 0; i < TICKET_KEY_LEN; i++) {
@@ -569,6 +574,7 @@ process_key(struct process *p, PGresult *res)
 			return;
 		p->ticket_key[i] = (unsigned char)b;
 	}
+	memcpy(p->key_hex, hex, sizeof p->key_hex);
 	p->have_key = 1;
 }
 
@@ -589,7 +595,7 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	m->shortcode = xstrdup(PQgetvalue(res, i, 4));
 	m->body = xstrdup(PQgetvalue(res, i, 5));
 	m->ticket_seq = -1;
-	if (PQnfields(res) >= 7 && !PQgetisnull(res, i, 6)) {
+	if (!PQgetisnull(res, i, 6)) {
 		seq = strtoll(PQgetvalue(res, i, 6), &end, 10);
 		if (*end == '\0' && seq >= 0)
 			m->ticket_seq = seq;
