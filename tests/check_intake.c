@@ -589,9 +589,10 @@ START_TEST(test_kicks_quiet)
 END_TEST
 
 /* What a complaint left, for comparing two (its own phone, ticket and
- * text replaced): the row's routing, the ledger, the SMS queued. */
+ * text replaced): the row's routing, the ledger, the SMS queued (with
+ * notices "all", else all but the unit's new-complaint notices). */
 static char *
-complaint_trace(const char *msg_id)
+complaint_trace_of(const char *msg_id, const char *notices)
 {
 	char *t = sql_value(
 	    "SELECT concat_ws(' | ', c.category_code, c.dimension, c.status, "
@@ -606,13 +607,53 @@ complaint_trace(const char *msg_id)
 	    "o.last_error END, "
 	    "o.inbound_id = m.id, replace(replace(o.body, c.ticket, 'TICKET'), "
 	    "left(c.text, 100), 'TEXT')), '; ' "
-	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.complaint_id = c.id)) "
+	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.complaint_id = c.id "
+	    "AND ($2 = 'all' OR o.kind NOT LIKE 'new\\_complaint%'))) "
 	    "FROM pakn.complaint c JOIN pakn.inbound_message m ON m.id = "
 	    "c.inbound_id WHERE m.gateway_msg_id = $1",
-	    msg_id, NULL);
+	    msg_id, notices, NULL);
 
 	ck_assert_msg(t != NULL, "no complaint for %s", msg_id);
 	return t;
+}
+
+static char *
+complaint_trace(const char *msg_id)
+{
+	return complaint_trace_of(msg_id, "all");
+}
+
+/* The SMS to PHONE that list the new complaints of the messages IDS
+ * (comma-separated) in one, starting HEAD ("N phản ánh mới giao UNIT,
+ * ..."), each ticket named, and none of those complaints notified alone
+ * there. */
+static long
+digests_to(const char *phone, const char *ids, const char *head)
+{
+	long n = sql_long(
+	    "SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = $1 AND "
+	    "o.kind = 'new_complaints' AND o.complaint_id IS NULL AND "
+	    "starts_with(o.body, $3) AND (SELECT bool_and(strpos(o.body, "
+	    "c.ticket) > 0) AND count(*) = cardinality(string_to_array($2, "
+	    "',')) FROM pakn.complaint c JOIN pakn.inbound_message m ON "
+	    "m.id = c.inbound_id WHERE m.gateway_msg_id = ANY "
+	    "(string_to_array($2, ','))) AND NOT EXISTS (SELECT 1 FROM "
+	    "pakn.outbox x JOIN pakn.complaint c ON c.id = x.complaint_id "
+	    "JOIN pakn.inbound_message m ON m.id = c.inbound_id WHERE "
+	    "x.msisdn = $1 AND m.gateway_msg_id = ANY (string_to_array($2, "
+	    "',')))",
+	    phone, ids, head, NULL);
+
+	if (n != 1) {
+		char *b = sql_value("SELECT string_agg(kind || ' ' || state || "
+		                    "' ' || body, '; ') FROM pakn.outbox WHERE "
+		                    "msisdn = $1 AND kind LIKE 'new%'",
+		                    phone, NULL);
+
+		fprintf(stderr, "to %s (%s): %s\n", phone, ids, b ? b : "none");
+		free(b);
+	}
+	return n;
 }
 
 /* ALONE from its own phone (set-based), then FIRST and SECOND from one
@@ -637,6 +678,18 @@ same_trace(const char *x, const char *y)
 	ck_assert_str_eq(a, b);
 	free(b);
 	return a;
+}
+
+/* The same but for the unit's notices. */
+static void
+same_but_notices(const char *x, const char *y)
+{
+	char *a = complaint_trace_of(x, "none");
+	char *b = complaint_trace_of(y, "none");
+
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
 }
 
 /* Once the n messages like pattern wait, let hold go: each is then
@@ -713,7 +766,13 @@ START_TEST(test_batched_same_rows)
 	                          NULL) -
 	                     received,
 	                 13);
-	a = same_trace("same-0", "same-1");
+	/* same-1, one by one, has the unit's notices of its own; same-0,
+	 * same-3 and same-4, set-based to 00004 in the first group (of
+	 * process_batch 8), are listed in one SMS to each of its officials
+	 * (a burst: not three each); same-10, alone there in the second,
+	 * has its own (below). */
+	same_but_notices("same-0", "same-1");
+	a = complaint_trace("same-1");
 	ck_assert_msg(strstr(a, "new_complaint") != NULL &&
 	                  strstr(a, "+84913699001 Phản ánh") != NULL &&
 	                  strstr(a, "+84913699002 Phản ánh") != NULL &&
@@ -721,8 +780,33 @@ START_TEST(test_batched_same_rows)
 	                            "is banned") != NULL &&
 	                  strstr(a, "ack at citizen t") != NULL,
 	              "%s", a);
-	free(same_trace("same-0", "same-3"));
 	free(a);
+	a = complaint_trace("same-0");
+	ck_assert_msg(strstr(a, "new_complaint") == NULL &&
+	                  strstr(a, "ack at citizen t") != NULL,
+	              "%s", a);
+	free(a);
+	for (int i = 1; i <= 2; i++) {
+		char phone[16];
+
+		snprintf(phone, sizeof phone, "+8491369900%d", i);
+		ck_assert_int_eq(digests_to(phone, "same-0,same-3,same-4",
+		                            "3 phản ánh mới giao Phường Ba Đình, "
+		                            "hạn sớm nhất 25/12/2026: "),
+		                 1);
+	}
+	ck_assert_int_eq(digests_to("+84912000004", "same-0,same-3,same-4",
+	                            "3 phản ánh mới"),
+	                 1);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.outbox WHERE "
+	                          "msisdn = '+84913699003' AND kind = "
+	                          "'new_complaints' AND state = 'failed' AND "
+	                          "last_error LIKE 'refused:%'",
+	                          NULL),
+	                 1);
+	same_but_notices("same-0", "same-3");
+	/* same-7, the only one set-based to 00008: its notices as one by
+	 * one. */
 	a = same_trace("same-7", "same-8");
 	ck_assert_msg(strstr(a, "Phường Ngọc Hà") != NULL &&
 	                  strstr(a, "Ba Đình") == NULL,
@@ -732,7 +816,8 @@ START_TEST(test_batched_same_rows)
 	ck_assert_msg(strstr(a, "hong TICKET, Phường Ba Đình {x}") != NULL,
 	              "%s", a);
 	free(a);
-	a = same_trace("same-4", "same-5");
+	same_but_notices("same-4", "same-5");
+	a = complaint_trace("same-4");
 	ck_assert_msg(strstr(a, "ack_nokeyword") != NULL &&
 	                  strstr(a, "\"keyword\": false") != NULL,
 	              "%s", a);
@@ -800,15 +885,20 @@ START_TEST(test_batched_by_name)
 	at_alone_and_pair("name-8", "+84913870008", "name-9", "name-10",
 	                  "+84913870009", bare, "PA Rac thai");
 	release_all_done(hold, "name-%", 11, before, 4);
-	a = same_trace("name-0", "name-1");
+	same_but_notices("name-0", "name-1");
+	a = complaint_trace("name-1");
 	ck_assert_msg(strstr(a, "| open | ") != NULL &&
 	                  strstr(a, "located citizen {\"how\": \"name\", "
 	                            "\"unit\": \"00004\"}") != NULL &&
 	                  strstr(a, "new_complaint") != NULL &&
 	                  strstr(a, "ack") != NULL,
 	              "%s", a);
-	free(same_trace("name-0", "name-7"));
 	free(a);
+	/* name-0 and name-7, set-based to 00004: one SMS lists both. */
+	free(same_trace("name-0", "name-7"));
+	ck_assert_int_eq(digests_to("+84912000004", "name-0,name-7",
+	                            "2 phản ánh mới giao Phường Ba Đình"),
+	                 1);
 	a = same_trace("name-4", "name-5");
 	ck_assert_msg(strstr(a, "located") == NULL &&
 	                  strstr(a, "| 00070 | 00070 |") != NULL &&

@@ -375,7 +375,9 @@ $$;
 -- classifier found with the current keywords. For all of them at once:
 -- the complaint rows, routed (pakn.route_fields), the ledger's received,
 -- located (when found by name), routed and assigned, the
--- acknowledgement and the unit's notices (pakn.notice_recipients) or
+-- acknowledgement and the unit's notices (pakn.notice_recipients; a
+-- phone with notices of several complaints of the group gets one SMS
+-- that lists them, new_complaints, 039) or
 -- the question where it happened, the messages marked done; a few
 -- statements for the batch, not a dozen calls a message. The rows are
 -- those pakn.intake_process would write, in the same order (a complaint
@@ -687,7 +689,7 @@ BEGIN
 				  FROM k ORDER BY k.alike, k.id) x),
 		v AS (
 			SELECT c.id, c.gateway, c.msisdn, c.inbound_id,
-				c.responsible_unit,
+				c.responsible_unit, coalesce(c.new_due_at, c.due_at) AS due_at,
 				CASE WHEN c.location_unit IS NULL
 				THEN jsonb_build_object('ticket', c.ticket,
 					'example', v_example)
@@ -713,18 +715,61 @@ BEGIN
 			  FROM u CROSS JOIN LATERAL pakn.notice_recipients(
 				u.responsible_unit, '{officer,leader}')
 				WITH ORDINALITY nr(r_phone, r_unit, r_fallback, n)),
-		o AS (
-			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, v.ack AS kind,
-				v.vars, v.inbound_id
-			  FROM v
-			UNION ALL
-			SELECT v.id, rcp.n, v.gateway, rcp.r_phone,
+		-- The unit's notices, one a complaint and recipient; k of them
+		-- to one phone in this group (j the complaint's place among
+		-- them, by id).
+		nt0 AS (
+			SELECT v.id, rcp.n, v.gateway, rcp.r_phone AS msisdn,
 				CASE WHEN rcp.r_fallback AND EXISTS (SELECT 1
 					FROM pakn.template t
 					WHERE t.code = 'new_complaint_fallback')
-				THEN 'new_complaint_fallback' ELSE 'new_complaint' END,
-				v.vars, NULL
+				THEN 'new_complaint_fallback' ELSE 'new_complaint' END
+				AS kind, v.vars, v.due_at
 			  FROM v JOIN rcp USING (responsible_unit)),
+		nt AS (
+			SELECT nt0.*,
+				count(*) OVER w AS k, row_number() OVER (w ORDER BY nt0.id) AS j
+			  FROM nt0
+			WINDOW w AS (PARTITION BY nt0.gateway, nt0.msisdn, nt0.kind)),
+		-- A phone with notices of several complaints of the group gets
+		-- one SMS that lists them (new_complaints, or its _fallback):
+		-- how many, their units, the earliest date and the first eight
+		-- tickets (XEM shows each, DS the queue). A burst does not send
+		-- an official one SMS a complaint.
+		dg0 AS (
+			SELECT min(nt.id) AS id, min(nt.n) AS n, nt.gateway, nt.msisdn,
+				replace(nt.kind, 'new_complaint', 'new_complaints') AS kind,
+				max(nt.k) AS k, string_agg(nt.vars->>'ticket', ', '
+					ORDER BY nt.id) FILTER (WHERE nt.j <= 8) AS tickets,
+				array_agg(DISTINCT nt.vars->>'unit') AS units,
+				min(nt.due_at) AS due_at
+			  FROM nt WHERE nt.k > 1
+			 GROUP BY nt.gateway, nt.msisdn, nt.kind),
+		dg AS (
+			SELECT dg0.id, dg0.n, dg0.gateway, dg0.msisdn, dg0.kind,
+				jsonb_build_object('count', dg0.k,
+					'tickets', dg0.tickets || CASE WHEN dg0.k > 8
+						THEN format(' và %s phản ánh khác', dg0.k - 8)
+						ELSE '' END,
+					'unit', array_to_string(dg0.units[1:3], ', ')
+						|| CASE WHEN cardinality(dg0.units) > 3
+						THEN format(' và %s đơn vị khác',
+							cardinality(dg0.units) - 3)
+						ELSE '' END,
+					'due', coalesce(pakn.due_vi(dg0.due_at), '')) AS vars
+			  FROM dg0),
+		o AS (
+			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, v.ack AS kind,
+				v.vars, v.inbound_id, false AS digest
+			  FROM v
+			UNION ALL
+			SELECT nt.id, nt.n, nt.gateway, nt.msisdn, nt.kind, nt.vars,
+				NULL, false
+			  FROM nt WHERE nt.k = 1
+			UNION ALL
+			SELECT dg.id, dg.n, dg.gateway, dg.msisdn, dg.kind, dg.vars,
+				NULL, true
+			  FROM dg),
 		-- Each text once: the unit's notices of a complaint are alike.
 		-- A template is rendered once for the complaints alike
 		-- (pakn.render, about 20 us a call), then given each one's
@@ -733,7 +778,7 @@ BEGIN
 		b0 AS (
 			SELECT DISTINCT ON (o.id, o.kind) o.id, o.kind, o.vars,
 				o.vars - '{ticket,text,unit}'::text[] AS shared
-			  FROM o),
+			  FROM o WHERE NOT o.digest),
 		pre AS MATERIALIZED (
 			SELECT x.kind, x.shared, pakn.render(x.kind, x.shared) AS body
 			  FROM (SELECT DISTINCT b0.kind, b0.shared FROM b0) x
@@ -761,10 +806,13 @@ BEGIN
 		q AS (
 			INSERT INTO pakn.outbox (gateway, msisdn, body, kind,
 				complaint_id, inbound_id, state, last_error)
-			SELECT o.gateway, o.msisdn, b.body, o.kind, o.id, o.inbound_id,
+			SELECT o.gateway, o.msisdn, CASE WHEN o.digest
+				THEN pakn.render(o.kind, o.vars) ELSE b.body END, o.kind,
+				CASE WHEN NOT o.digest THEN o.id END, o.inbound_id,
 				CASE WHEN w.why IS NULL THEN 'queued' ELSE 'failed' END,
 				w.why
-			  FROM o JOIN b ON b.id = o.id AND b.kind = o.kind
+			  FROM o LEFT JOIN b ON b.id = o.id AND b.kind = o.kind
+				AND NOT o.digest
 			  JOIN w ON w.msisdn = o.msisdn
 			 WHERE o.msisdn NOT LIKE 'open311:%'
 			 ORDER BY o.id, o.n)
