@@ -297,6 +297,44 @@ START_TEST(test_database_outage)
 }
 END_TEST
 
+/* PostgreSQL crashes (an immediate shutdown) while the worker processes
+ * a backlog, its groups committed without waiting for the disk: once it
+ * is back, every message is processed once, one complaint and one
+ * acknowledgement each, no ticket given twice. */
+START_TEST(test_crash_mid_processing)
+{
+	enum { N = 400 };
+	static long st[N];
+	PGconn *hold;
+	long done;
+
+	harness_expect_log("db conn ");
+	harness_expect_log("database unavailable");
+	harness_expect_log("claim failed");
+	hold = harness_hold_processing();
+	at_burst(D->port, "crash", 0, N, N, "PA Den duong hong #00004", st);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(st[i], 200);
+	harness_release_processing(hold);
+	/* Some groups committed, most not yet. */
+	for (double end = now_secs() + 30;
+	     (done = count_where("crash-%", "m.state = 'done'")) < 16 &&
+	     now_secs() < end;)
+		sleep_ms(5);
+	ck_assert_int_ge(done, 16);
+	ck_assert_int_eq(pg_crash(), 0);
+	ck_assert_int_eq(pg_start(), 0);
+	wait_processed("crash-%", 60);
+	assert_once("crash-%", N);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(DISTINCT c.ticket) FROM pakn.complaint c "
+	             "JOIN pakn.inbound_message m ON m.id = c.inbound_id WHERE "
+	             "m.gateway_msg_id LIKE 'crash-%'",
+	             NULL),
+	    N);
+}
+END_TEST
+
 /* journal_append's callback: the record is on disk. */
 static void
 appended(int ok, void *arg)
@@ -1144,6 +1182,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
 	tcase_add_test(tc, test_database_outage);
+	tcase_add_test(tc, test_crash_mid_processing);
 	return s;
 }
 

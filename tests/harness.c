@@ -500,6 +500,17 @@ pg_stop(void)
 	return pg_run(argv, 90, 0);
 }
 
+/* Crash the cluster: an immediate shutdown (what was still in its WAL
+ * buffers is lost; the next start recovers from the WAL written). */
+int
+pg_crash(void)
+{
+	char *argv[] = {H.pg_ctl, "-D", H.pgdata, "-m",   "immediate",
+	                "-w",     "-t", "60",     "stop", NULL};
+
+	return pg_run(argv, 90, 0);
+}
+
 /* Return 1 while the cluster's postmaster runs. */
 int
 pg_is_running(void)

@@ -37,6 +37,7 @@ struct paknd *harness_main(void);
 int pg_setup(void);
 int pg_start(void);
 int pg_stop(void);
+int pg_crash(void);
 int pg_is_running(void);
 int pg_port(void);
 /* Write a libpq conninfo for a database of the test cluster into buf. */
