@@ -431,8 +431,9 @@ BEGIN
 	-- written in order). An official's answer, a transfer, any write
 	-- that read what this wrote, flushes it too. What it saves is the
 	-- wait for the disk at each group's commit, during which the
-	-- worker's connections hold the CPU idle (in a drain on two cores:
-	-- 2 534-2 939 complaints/s with it, 3 604-3 703 without).
+	-- worker's connections leave the CPU idle (a drain of 40 000 on two
+	-- cores, two rounds: 2 656-2 785 complaints/s with the wait,
+	-- 3 004-3 339 without).
 	PERFORM set_config('synchronous_commit', 'off', true);
 	v_current := p_category_version IS NOT DISTINCT FROM
 		(SELECT v.version FROM pakn.category_version v);
