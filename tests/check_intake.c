@@ -828,10 +828,11 @@ START_TEST(test_batched_same_rows)
 		char phone[16];
 
 		snprintf(phone, sizeof phone, "+8491369900%d", i);
-		ck_assert_int_eq(digests_to(phone, "same-0,same-3,same-4",
-		                            "3 phản ánh mới giao Phường Ba Đình, "
-		                            "hạn sớm nhất 25/12/2026: "),
-		                 1);
+		ck_assert_int_eq(
+		    digests_to(phone, "same-0,same-3,same-4",
+		               "3 phản ánh mới giao Phường Ba Đình, "
+		               "hạn sớm nhất 25/12/2026: "),
+		    1);
 	}
 	ck_assert_int_eq(digests_to("+84912000004", "same-0,same-3,same-4",
 	                            "3 phản ánh mới"),

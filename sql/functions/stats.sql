@@ -18,7 +18,8 @@ LANGUAGE sql STABLE AS $$
 	SELECT DISTINCT code FROM down
 $$;
 
--- Recompute the closure rows of a unit and everything below it.
+-- Recompute the closure rows of a unit and everything below it, walking
+-- the tree (pakn.unit_ancestors reads the closure since 040).
 CREATE OR REPLACE FUNCTION pakn.unit_closure_refresh(p_code text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -26,7 +27,7 @@ BEGIN
 	 WHERE c.descendant IN (SELECT pakn.unit_descendants(p_code));
 	INSERT INTO pakn.unit_closure (ancestor, descendant, depth)
 	SELECT DISTINCT ON (a.code, d) a.code, d, a.distance
-	  FROM pakn.unit_descendants(p_code) d, pakn.unit_ancestors(d) a
+	  FROM pakn.unit_descendants(p_code) d, pakn.unit_ancestors_walk(d) a
 	 ORDER BY a.code, d, a.distance;
 END;
 $$;
