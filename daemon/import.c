@@ -44,6 +44,12 @@ struct import_kind {
 	const char *func;
 	struct column cols[MAX_COLS];
 	const char *post; /* run after func in the transaction, or NULL */
+	/* The tables it fills, analyzed after the commit: the plans paknd
+	 * keeps for a connection are made on the statistics there are at
+	 * its first call, and a table never analyzed since the whole map
+	 * came in gets plans for a few rows (contrib/bench/RESULTS.md,
+	 * 2026-12-04 night). */
+	const char *analyze;
 };
 
 static const struct import_kind kinds[] = {
@@ -60,7 +66,8 @@ static const struct import_kind kinds[] = {
       {"inspection_unit", COL_TEXT, 0, NULL},
       {"remote", COL_BOOL, 0, NULL},
       {"desk_unit", COL_TEXT, 0, NULL}},
-     "pakn.import_units_desk"},
+     "pakn.import_units_desk",
+     "pakn.unit, pakn.unit_closure"},
     {"categories",
      "import_category",
      "(line integer, code text, name text, dimension integer, "
@@ -74,7 +81,8 @@ static const struct import_kind kinds[] = {
       {"sensitive", COL_BOOL, 0, "false"},
       {"deadline_days", COL_INT, 0, "15"},
       {"working_days", COL_BOOL, 0, "true"}},
-     NULL},
+     NULL,
+     "pakn.category"},
     {"officials",
      "import_official",
      "(line integer, unit_code text, name text, phone text, role text)",
@@ -83,7 +91,8 @@ static const struct import_kind kinds[] = {
       {"name", COL_TEXT, 1, NULL},
       {"phone", COL_PHONE, 1, NULL},
       {"role", COL_TEXT, 1, NULL}},
-     NULL},
+     NULL,
+     "pakn.official"},
     {"holidays",
      "import_holiday",
      "(line integer, day date, kind text, name text, source text, "
@@ -94,7 +103,8 @@ static const struct import_kind kinds[] = {
       {"name", COL_TEXT, 1, NULL},
       {"source", COL_TEXT, 1, NULL},
       {"status", COL_TEXT, 0, NULL}},
-     NULL},
+     NULL,
+     "pakn.holiday, pakn.holiday_year"},
     {"services",
      "import_service",
      "(line integer, phone text, procedure_code text, procedure_name text, "
@@ -108,7 +118,8 @@ static const struct import_kind kinds[] = {
       {"returned", COL_TEXT, 1, NULL},
       {"on_time", COL_TEXT, 1, NULL},
       {"file_id", COL_TEXT, 0, NULL}},
-     NULL},
+     NULL,
+     "pakn.service_record"},
     {"routing",
      "import_routing",
      "(line integer, category_code text, area_code text, unit_code text)",
@@ -116,7 +127,8 @@ static const struct import_kind kinds[] = {
      {{"category_code", COL_TEXT, 1, NULL},
       {"area_code", COL_TEXT, 1, NULL},
       {"unit_code", COL_TEXT, 1, NULL}},
-     NULL},
+     NULL,
+     "pakn.routing_rule"},
     /* The statistics office's conversion table as it is published (see
      * README: Reference data); name, today's name, is for reading. */
     {"aliases",
@@ -134,7 +146,8 @@ static const struct import_kind kinds[] = {
       {"old_province", COL_TEXT, 0, NULL},
       {"change", COL_TEXT, 0, NULL},
       {"source", COL_TEXT, 0, NULL}},
-     NULL},
+     NULL,
+     "pakn.place_alias"},
 };
 
 /* Run a statement; -1 and *cause with the server's message. */
@@ -450,6 +463,17 @@ import_csv(PGconn *conn, const char *kind, const char *path, char **cause)
 	    exec_ok(conn, PQexec(conn, "COMMIT"), &why) != 0)
 		goto fail;
 	printf("%s\n", summary);
+	if (k->analyze != NULL) {
+		/* Committed already: a failure here is said, not fatal. */
+		sql = xasprintf("ANALYZE %s", k->analyze);
+		if (exec_ok(conn, PQexec(conn, sql), &why) != 0) {
+			fprintf(stderr, "%s: imported, but ANALYZE %s: %s\n",
+			        path, k->analyze, why);
+			free(why);
+			why = NULL;
+		}
+		free(sql);
+	}
 	free(summary);
 	free(text);
 	return 0;
