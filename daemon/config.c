@@ -69,6 +69,8 @@ static const struct key keys[] = {
      "most requests sharing one commit"},
     {"database", "reconnect_max", KEY_INT, "10", 1, 3600, CF(reconnect_max),
      "longest pause in seconds between reconnection attempts"},
+    {"database", "lifetime", KEY_INT, "3600", 0, 604800, CF(db_lifetime),
+     "seconds a connection is used before it is made again (0: forever)"},
     {"intake", "batch", KEY_INT, "256", 1, 10000, CF(intake_batch),
      "stored messages the processing worker claims at once"},
     {"intake", "lease", KEY_INT, "30", 1, 3600, CF(intake_lease),

@@ -50,6 +50,7 @@ struct config {
 	long max_queue;     /* requests waiting for a connection */
 	long batch_size;    /* requests sharing one commit */
 	long reconnect_max; /* seconds, upper bound of reconnect backoff */
+	long db_lifetime;   /* seconds a connection lives (0: forever) */
 
 	/* [intake] */
 	char *journal_dir;     /* where callbacks wait while the database is

@@ -114,6 +114,7 @@ struct db_conn {
 	struct timeval sent; /* when the batch in flight was sent */
 	char *error;
 	double backoff;
+	double retire_at; /* mono_now() after which it is made again, or 0 */
 };
 
 struct db_pool {
@@ -613,6 +614,40 @@ conn_clean(struct db_conn *c)
 	return 0;
 }
 
+/* A connection just made: when it is to be made again ([database]
+ * lifetime, each connection 80-100 % of it, so that a pool's are not
+ * made again together). The plans PostgreSQL keeps for a session are
+ * made on the tables as they were at its first call of each statement;
+ * a new session plans on today's, and gives back what the old one
+ * grew. */
+static void
+conn_born(struct db_conn *c)
+{
+	long life = c->pool->opts.lifetime;
+
+	c->retire_at =
+	    life <= 0
+	        ? 0
+	        : mono_now() + (double)life *
+	                           (0.8 + 0.2 * (random() / (double)RAND_MAX));
+}
+
+/* Is the idle connection past its lifetime? Then it is closed and made
+ * again at once (its requests wait in the queue meanwhile). */
+static int
+conn_retire(struct db_conn *c)
+{
+	if (c->retire_at == 0 || mono_now() < c->retire_at)
+		return 0;
+	log_info("db conn %d: made again ([database] lifetime)", c->id);
+	c->pool->counters.retired++;
+	conn_close(c);
+	c->state = CONN_DOWN;
+	c->retire_at = 0;
+	conn_start(c);
+	return 1;
+}
+
 /* Take queued requests for an idle connection and send them. */
 static void
 pool_dispatch(struct db_pool *pool)
@@ -620,7 +655,7 @@ pool_dispatch(struct db_pool *pool)
 	for (int i = 0; i < pool->nconns && pool->nqueue > 0; i++) {
 		struct db_conn *c = &pool->conns[i];
 		struct db_req *r;
-		if (c->state != CONN_IDLE || !conn_clean(c))
+		if (c->state != CONN_IDLE || !conn_clean(c) || conn_retire(c))
 			continue;
 		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
 		       c->nbatch < pool->opts.batch_size) {
@@ -982,6 +1017,7 @@ conn_read_results(struct db_conn *c)
 				}
 				c->state = CONN_IDLE;
 				c->backoff = 0;
+				conn_born(c);
 				pool_set_error(c->pool, NULL);
 				log_info("db conn %d: ready", c->id);
 				pool_kick(c->pool);
@@ -1292,6 +1328,7 @@ pool_family(struct buf *b, const char *name, const char *type, const char *help,
 		    p->counters.unclean,
 		    p->conn_failures,
 		    p->counters.merged,
+		    p->counters.retired,
 		};
 		char lab[64];
 		snprintf(lab, sizeof lab, "pool=\"%s\"", names[i]);
@@ -1326,6 +1363,8 @@ db_pool_metrics(const struct db_pool *const *pools, const char *const *names,
 	     "Connections lost, refused or timed out."},
 	    {"pakn_db_merged_requests_total", "counter",
 	     "Requests sent within one statement for several."},
+	    {"pakn_db_connections_retired_total", "counter",
+	     "Connections closed and made again after [database] lifetime."},
 	};
 	char lab[64];
 

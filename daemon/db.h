@@ -33,6 +33,7 @@ struct db_opts {
 	long max_queue;
 	long batch_size;
 	long reconnect_max; /* seconds */
+	long lifetime;      /* seconds a connection is used (0: forever) */
 };
 
 struct db_pool;
@@ -98,6 +99,7 @@ struct db_counters {
 	long long errors;         /* requests answered DB_ERROR */
 	long long unclean;        /* idle connections found in a transaction */
 	long long merged;         /* requests sent within a merged statement */
+	long long retired;        /* connections made again after lifetime */
 };
 void db_pool_counters(const struct db_pool *pool, struct db_counters *out);
 

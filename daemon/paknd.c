@@ -69,6 +69,7 @@ db_opts_of(const struct config *c)
 	    .max_queue = c->max_queue,
 	    .batch_size = c->batch_size,
 	    .reconnect_max = c->reconnect_max,
+	    .lifetime = c->db_lifetime,
 	};
 	return o;
 }

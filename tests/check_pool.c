@@ -700,6 +700,51 @@ START_TEST(test_job_alone)
 }
 END_TEST
 
+/* [database] lifetime: a connection used that long is closed and made
+ * again between two batches (the plans a session keeps were made on
+ * the tables of its first calls). Callbacks sent all along are each
+ * answered 200 and stored; the log and /metrics say it happened. */
+#define RETIRED "pakn_db_connections_retired_total{pool=\"primary\"} "
+
+START_TEST(test_lifetime)
+{
+	enum { ROUNDS = 15, N = 10 };
+	struct paknd e;
+	struct http_req reqs[N];
+	long status[N];
+	char id[32], from[32], *found, *m;
+	struct http_resp r;
+
+	ck_assert_int_eq(paknd_start(&e, "short", "[database]\nlifetime = 1\n"),
+	                 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	for (int k = 0; k < ROUNDS; k++) {
+		for (int i = 0; i < N; i++) {
+			snprintf(id, sizeof id, "life-%02d-%02d", k, i);
+			snprintf(from, sizeof from, "+849155800%02d", i);
+			at_req(&reqs[i], from, id, "PA den duong hong");
+		}
+		ck_assert_int_eq(http_multi(e.port, reqs, N, status), 0);
+		reqs_free(reqs, N);
+		for (int i = 0; i < N; i++)
+			ck_assert_msg(status[i] == 200,
+			              "round %d callback %d answered %ld", k, i,
+			              status[i]);
+		sleep_ms(200);
+	}
+	ck_assert_int_eq(stored_like("life-"), ROUNDS * N);
+	found = log_grep(e.log, 0, "made again ([database] lifetime)");
+	ck_assert_msg(found != NULL, "no connection was made again");
+	free(found);
+	ck_assert_int_eq(http_get(e.port, "/metrics", &r), 200);
+	m = strstr(r.body, RETIRED);
+	ck_assert_msg(m != NULL && atoi(m + strlen(RETIRED)) >= 1,
+	              "no connection retired in /metrics");
+	http_resp_free(&r);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 pool_suite(void)
@@ -720,6 +765,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_redeliveries_crossed);
 	tcase_add_test(tc, test_forced_deadlock);
 	tcase_add_test(tc, test_job_alone);
+	tcase_add_test(tc, test_lifetime);
 	return s;
 }
 
