@@ -335,6 +335,53 @@ START_TEST(test_crash_mid_processing)
 }
 END_TEST
 
+/* Twelve new complaints to 00004 processed in one group (an instance
+ * with process_batch 64; D is stopped meanwhile): its official gets one
+ * SMS that counts them, lists the first eight tickets and says how many
+ * more there are. */
+START_TEST(test_digest_lists_eight)
+{
+	enum { N = 12 };
+	static long st[N];
+	struct paknd e = {0};
+	PGconn *hold;
+	char *body, *rest;
+
+	ck_assert_int_ge(paknd_stop(D, 10), 0);
+	ck_assert_int_eq(
+	    paknd_start(&e, "wide",
+	                "[intake]\nprocess_batch = 64\nlease = 2\n"),
+	    0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	hold = harness_hold_processing();
+	at_burst(e.port, "wide", 0, N, N, "PA Cay do chan duong #00004", st);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(st[i], 200);
+	harness_release_processing(hold);
+	wait_processed("wide-%", 30);
+	assert_once("wide-%", N);
+	body = sql_value("SELECT string_agg(o.body, ' | ') FROM pakn.outbox o "
+	                 "WHERE o.msisdn = '+84912000004' AND o.kind = "
+	                 "'new_complaints' AND o.body LIKE '12 %'",
+	                 NULL);
+	ck_assert_msg(body != NULL && !strchr(body, '|'), "digests: %s",
+	              body ? body : "none");
+	ck_assert_msg(strstr(body, " và 4 phản ánh khác.") != NULL, "%s", body);
+	/* The first eight tickets by complaint, not the last four. */
+	rest = sql_value("SELECT string_agg(CASE WHEN strpos($1, c.ticket) > 0 "
+	                 "THEN 'y' ELSE 'n' END, '' ORDER BY c.id) FROM "
+	                 "pakn.complaint c JOIN pakn.inbound_message m ON m.id "
+	                 "= c.inbound_id WHERE m.gateway_msg_id LIKE 'wide-%'",
+	                 body, NULL);
+	ck_assert_str_eq(rest, "yyyyyyyynnnn");
+	free(rest);
+	free(body);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+}
+END_TEST
+
 /* journal_append's callback: the record is on disk. */
 static void
 appended(int ok, void *arg)
@@ -1175,6 +1222,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batched_by_name);
+	tcase_add_test(tc, test_digest_lists_eight);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_batched_tickets);
