@@ -386,7 +386,8 @@ $$;
 -- statements for the batch, not a dozen calls a message. The rows are
 -- those pakn.intake_process would write, in the same order (a complaint
 -- located by name is written once, already routed, where
--- pakn.complaint_locate updates it: the same row in the end).
+-- pakn.complaint_locate updates it: the same row in the end), but for
+-- the notices listed together.
 -- Every other message, and any of those that is not what it seemed once
 -- its phone is locked, goes through pakn.intake_process one by one,
 -- after them, in the order they came (a phone's messages in order: a
