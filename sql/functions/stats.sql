@@ -19,7 +19,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Recompute the closure rows of a unit and everything below it, walking
--- the tree (pakn.unit_ancestors reads the closure since 040).
+-- the tree (pakn.unit_ancestors_walk, 040; pakn.unit_ancestors reads
+-- the closure).
 CREATE OR REPLACE FUNCTION pakn.unit_closure_refresh(p_code text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
