@@ -537,18 +537,26 @@ void
 gw_url_encode(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *run;
+	char e[3] = {'%'};
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		    *p == '.' || *p == '~') {
-			buf_addc(b, (char)*p);
-			continue;
-		}
-		buf_addc(b, '%');
-		buf_addc(b, hex[*p >> 4]);
-		buf_addc(b, hex[*p & 15]);
+	/* Unreserved runs appended whole (a character at a time was 3 % of
+	 * paknd's time in a drain). */
+	while (*p != '\0') {
+		for (run = p;
+		     (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		     *p == '.' || *p == '~';
+		     p++)
+			;
+		if (p > run)
+			buf_add(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		e[1] = hex[*p >> 4];
+		e[2] = hex[*p & 15];
+		buf_add(b, e, sizeof e);
+		p++;
 	}
 }
 

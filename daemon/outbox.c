@@ -117,6 +117,9 @@ struct claim {
 	long limit;
 };
 
+/* Most transfer handles kept for the next sends. */
+#define OUTBOX_SPARE 128
+
 struct outbox {
 	struct paknd *d;
 	CURLM *multi;
@@ -137,6 +140,10 @@ struct outbox {
 	int yielding; /* sending at [outbox] backlog_rate: processing first */
 	int stopped;
 	struct mcounter sends; /* outcomes by gateway and result */
+	/* Transfer handles kept for the next sends (made and freed for each
+	 * send, they were 3 % of paknd's time in a drain). */
+	CURL *spare[OUTBOX_SPARE];
+	int nspare;
 };
 
 static void bucket_run(struct bucket *b);
@@ -155,6 +162,25 @@ tv_of(double seconds)
 	tv.tv_sec = (time_t)seconds;
 	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
 	return tv;
+}
+
+/* A transfer handle: a spare one, or a new one (NULL if none). */
+static CURL *
+easy_get(struct outbox *o)
+{
+	return o->nspare > 0 ? o->spare[--o->nspare] : curl_easy_init();
+}
+
+/* Keep a finished transfer's handle for the next send, its options reset
+ * (its connection stays with the multi handle either way). */
+static void
+easy_put(struct outbox *o, CURL *e)
+{
+	if (o->nspare < OUTBOX_SPARE) {
+		curl_easy_reset(e);
+		o->spare[o->nspare++] = e;
+	} else
+		curl_easy_cleanup(e);
 }
 
 /* Free a message and everything it holds. */
@@ -593,7 +619,7 @@ msg_send(struct outbox *o, struct msg *m, const struct gw_conf *gw)
 		msg_finish(o, m, GW_RETRY, NULL, cause);
 		return;
 	}
-	if ((m->easy = curl_easy_init()) == NULL || transfer_setup(o, m) != 0 ||
+	if ((m->easy = easy_get(o)) == NULL || transfer_setup(o, m) != 0 ||
 	    curl_multi_add_handle(o->multi, m->easy) != CURLM_OK) {
 		msg_finish(o, m, GW_RETRY, NULL,
 		           xstrdup("cannot start an HTTP transfer"));
@@ -979,7 +1005,7 @@ transfer_done(struct outbox *o, struct msg *m, CURLcode rc)
 	TAILQ_REMOVE(&o->sending, m, entry);
 	curl_easy_getinfo(m->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(o->multi, m->easy);
-	curl_easy_cleanup(m->easy);
+	easy_put(o, m->easy);
 	m->easy = NULL;
 	if (rc != CURLE_OK) {
 		outcome = GW_RETRY;
@@ -1237,6 +1263,8 @@ outbox_free(struct outbox *o)
 		log_info("outbox: %ld message%s left to their lease", o->held,
 		         o->held == 1 ? "" : "s");
 	outbox_free_queues(o);
+	while (o->nspare > 0)
+		curl_easy_cleanup(o->spare[--o->nspare]);
 	curl_multi_cleanup(o->multi);
 	while ((s = LIST_FIRST(&o->socks)) != NULL) {
 		LIST_REMOVE(s, entry);

@@ -171,22 +171,26 @@ process_sender_flag(const struct config *c, const char *from, const char *to)
 
 /* The limits pakn.handle_inbound_checked applies, as JSON: the [abuse]
  * keys, and for an answer (TL) the parts it takes through gateway gw
- * against [sms] max_answer_parts. */
-static char *
+ * against [sms] max_answer_parts. Built as an object, not parsed from
+ * text for each message of a batch (4 % of paknd's time in a drain). */
+static json_t *
 process_limits(const struct config *c, const struct gw_conf *gw,
                const struct sms_cmd *cmd)
 {
 	int parts = cmd->kind == CMD_ANSWER && gw != NULL
 	                ? sms_segments_sent(cmd->text, gw->diacritics)
 	                : 0;
+	json_t *o = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:i}", "complaints_per_hour",
+	    (json_int_t)c->abuse_complaints_hour, "complaints_per_day",
+	    (json_int_t)c->abuse_complaints_day, "replies_per_day",
+	    (json_int_t)c->abuse_replies_day, "repeat_window",
+	    (json_int_t)c->abuse_repeat_window, "answer_max",
+	    (json_int_t)c->max_answer_parts, "answer_parts", parts);
 
-	return xasprintf("{\"complaints_per_hour\": %ld, "
-	                 "\"complaints_per_day\": %ld, "
-	                 "\"replies_per_day\": %ld, \"repeat_window\": %ld, "
-	                 "\"answer_max\": %ld, \"answer_parts\": %d}",
-	                 c->abuse_complaints_hour, c->abuse_complaints_day,
-	                 c->abuse_replies_day, c->abuse_repeat_window,
-	                 c->max_answer_parts, parts);
+	if (o == NULL)
+		fatalx("processing: out of memory");
+	return o;
 }
 
 /* Log what processing did with a message, as intake used to. */
@@ -318,7 +322,7 @@ process_category(const struct process *p, const struct sms_cmd *cmd)
 struct process_args {
 	struct sms_cmd cmd;
 	char rating[8];
-	char *limits;
+	json_t *limits;
 	const char *flag;
 	const char *category;
 };
@@ -345,7 +349,7 @@ static void
 process_args_clear(struct process_args *a)
 {
 	sms_cmd_clear(&a->cmd);
-	free(a->limits);
+	json_decref(a->limits);
 }
 
 /* The ticket argument: for survey answers, the C/K letters (020). */
@@ -370,10 +374,12 @@ static void
 process_submit(struct process *p, struct process_msg *m)
 {
 	const char *values[13];
-	char version[24], *cause = NULL;
+	char version[24], *cause = NULL, *limits;
 	struct process_args a;
 
 	process_read(p, m, &a);
+	if ((limits = json_dumps(a.limits, JSON_COMPACT)) == NULL)
+		fatalx("processing: out of memory");
 	values[0] = m->id;
 	values[1] = p->owner;
 	values[2] = cmd_names[a.cmd.kind];
@@ -384,7 +390,7 @@ process_submit(struct process *p, struct process_msg *m)
 	values[7] = a.rating;
 	values[8] = a.cmd.text;
 	values[9] = a.flag;
-	values[10] = a.limits;
+	values[10] = limits;
 	values[11] = a.category;
 	snprintf(version, sizeof version, "%lld", process_version(p));
 	values[12] = values[11] != NULL ? version : NULL;
@@ -398,6 +404,7 @@ process_submit(struct process *p, struct process_msg *m)
 		free(cause);
 		process_chain_free(m);
 	}
+	free(limits);
 	process_args_clear(&a);
 }
 
@@ -414,7 +421,7 @@ static json_t *
 process_json(const struct process *p, const struct process_msg *m)
 {
 	struct process_args a;
-	json_t *o = NULL, *limits;
+	json_t *o;
 	char ticket[TICKET_LEN + 1];
 	int with_ticket;
 
@@ -426,19 +433,18 @@ process_json(const struct process *p, const struct process_msg *m)
 		ticket_encode(
 		    ticket_permute(p->ticket_key, (uint64_t)m->ticket_seq),
 		    ticket);
-	/* json_pack takes limits (also when it fails). */
-	if ((limits = json_loads(a.limits, 0, NULL)) != NULL)
-		o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:i, s:s, s:o, "
-		              "s:o, s:o, s:o}",
-		              "id", (json_int_t)strtoll(m->id, NULL, 10),
-		              "kind", cmd_names[a.cmd.kind], "keyword",
-		              a.cmd.keyword, "ticket", process_ticket(&a.cmd),
-		              "ticket_ok", a.cmd.ticket_ok, "unit", a.cmd.unit,
-		              "rating", atoi(a.rating), "text", a.cmd.text,
-		              "sender_flag", process_json_str(a.flag), "limits",
-		              limits, "category", process_json_str(a.category),
-		              "new_ticket",
-		              process_json_str(with_ticket ? ticket : NULL));
+	/* limits by a reference of its own (O): process_args_clear drops
+	 * the message's. */
+	o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:i, s:s, s:o, "
+	              "s:O, s:o, s:o}",
+	              "id", (json_int_t)strtoll(m->id, NULL, 10), "kind",
+	              cmd_names[a.cmd.kind], "keyword", a.cmd.keyword, "ticket",
+	              process_ticket(&a.cmd), "ticket_ok", a.cmd.ticket_ok,
+	              "unit", a.cmd.unit, "rating", atoi(a.rating), "text",
+	              a.cmd.text, "sender_flag", process_json_str(a.flag),
+	              "limits", a.limits, "category",
+	              process_json_str(a.category), "new_ticket",
+	              process_json_str(with_ticket ? ticket : NULL));
 	process_args_clear(&a);
 	return o;
 }

@@ -55,10 +55,29 @@ in_list(const uint16_t *t, size_t n, uint32_t cp)
 static int
 gsm_septets(uint32_t cp)
 {
+	/* Printable ASCII first: most of every text (the lists took 3 % of
+	 * paknd's time in a drain). */
+	if (cp >= ' ' && cp < 0x7f) {
+		switch (cp) {
+		case '`':
+			return 0;
+		case '^':
+		case '{':
+		case '}':
+		case '\\':
+		case '[':
+		case '~':
+		case ']':
+		case '|':
+			return 2;
+		default:
+			return 1;
+		}
+	}
+	if (cp == '\n' || cp == '\r')
+		return 1;
 	if (in_list(gsm_ext, LEN(gsm_ext), cp))
 		return 2;
-	if (cp == '\n' || cp == '\r' || (cp >= ' ' && cp < 0x7f && cp != '`'))
-		return 1;
 	return in_list(gsm_basic, LEN(gsm_basic), cp);
 }
 
