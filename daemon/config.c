@@ -83,6 +83,11 @@ static const struct key keys[] = {
     {"intake", "process_batch", KEY_INT, "128", 1, 1000,
      CF(intake_process_batch),
      "messages the worker processes in one call and transaction"},
+    {"intake", "yield_requests", KEY_INT, "32", 0, 1000000,
+     CF(intake_yield_requests),
+     "HTTP requests waiting for their answer at which the processing "
+     "worker makes one call at a time, so that intake answers the "
+     "gateways first (0: never)"},
     {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "
      "unreachable (paknctl journal; empty: none, 503 then)"},

@@ -58,20 +58,22 @@ struct config {
 	long long journal_max; /* bytes of the journal directory */
 
 	/* [outbox] */
-	long outbox_interval;      /* milliseconds between polls */
-	long outbox_batch;         /* messages claimed at once */
-	long outbox_max_attempts;  /* then the message is failed */
-	long outbox_retry_base;    /* seconds before the first retry */
-	long outbox_lease;         /* seconds a claimed message stays ours */
-	long intake_batch;         /* stored messages claimed at once */
-	long intake_lease;         /* seconds a claimed message stays ours */
-	long intake_interval;      /* ms between looks for unprocessed ones */
-	long intake_connections;   /* the processing worker's own pool */
-	long intake_process_batch; /* its statements per transaction */
-	long outbox_send_timeout;  /* seconds for one HTTP send */
-	long outbox_max_inflight;  /* HTTP sends at once */
-	long outbox_backlog_rate;  /* a gateway's sends a second at most while
-	                              processing has a backlog (0: none) */
+	long outbox_interval;       /* milliseconds between polls */
+	long outbox_batch;          /* messages claimed at once */
+	long outbox_max_attempts;   /* then the message is failed */
+	long outbox_retry_base;     /* seconds before the first retry */
+	long outbox_lease;          /* seconds a claimed message stays ours */
+	long intake_batch;          /* stored messages claimed at once */
+	long intake_lease;          /* seconds a claimed message stays ours */
+	long intake_interval;       /* ms between looks for unprocessed ones */
+	long intake_connections;    /* the processing worker's own pool */
+	long intake_process_batch;  /* its statements per transaction */
+	long intake_yield_requests; /* HTTP requests waiting at which
+	                               processing yields (0: never) */
+	long outbox_send_timeout;   /* seconds for one HTTP send */
+	long outbox_max_inflight;   /* HTTP sends at once */
+	long outbox_backlog_rate;   /* a gateway's sends a second at most while
+	                               processing has a backlog (0: none) */
 
 	/* [deadline] */
 	long deadline_interval; /* seconds between passes */

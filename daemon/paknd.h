@@ -55,7 +55,10 @@ struct paknd {
 	struct http_route *routes; /* http_route_add's table */
 	size_t nroutes;
 	long inflight; /* HTTP requests not yet answered */
-	int draining;  /* SIGTERM received: finish, accept nothing new */
+	/* When they last came to [intake] yield_requests (mono_now), or 0:
+	 * intake is busy, processing yields (process.c). */
+	double busy_at;
+	int draining; /* SIGTERM received: finish, accept nothing new */
 };
 
 #endif

@@ -57,6 +57,10 @@
  * claim at once (process_kick). */
 #define KICK_QUIET 0.02
 
+/* Seconds the worker yields after intake was last busy: the requests in
+ * flight swing from the whole load to none at each group commit. */
+#define YIELD_HOLD 0.1
+
 struct process {
 	struct paknd *d;
 	struct event *timer;
@@ -79,6 +83,11 @@ struct process {
 	unsigned char ticket_key[TICKET_KEY_LEN];
 	int have_key;
 	char key_hex[2 * TICKET_KEY_LEN + 1]; /* as read: parsed once */
+	/* It makes one call at a time: intake is busy ([intake]
+	 * yield_requests); the times it began to. */
+	int yielding;
+	long long yields;
+	long claim_limit; /* of the claim in flight */
 };
 
 /* One claimed message; next: the phone's next message of the claim,
@@ -250,6 +259,26 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
 	}
 }
 
+/* Is intake busy, so that the worker should make one call at a time?
+ * HTTP requests waiting for their answer (the gateways' callbacks: each
+ * waits for its commit) came to [intake] yield_requests within the last
+ * YIELD_HOLD seconds. Processing at full speed takes both cores of a
+ * small machine; intake comes first, as a gateway waits for our 2xx and
+ * a citizen for an SMS within seconds. The worker never stops: one call
+ * at a time still processes some 2 800 complaints a second on two cores
+ * (a backlog grows during the burst and drains after it). */
+static int
+process_yielding(struct process *p)
+{
+	int now = p->d->conf->intake_yield_requests > 0 && p->d->busy_at > 0 &&
+	          mono_now() - p->d->busy_at < YIELD_HOLD;
+
+	if (now && !p->yielding)
+		p->yields++;
+	p->yielding = now;
+	return now;
+}
+
 /* May the next claim go now? While a claim's calls are answered, the
  * next is made once a connection of the worker's pool is left with
  * nothing queued, so that none waits idle for the last calls of a claim.
@@ -257,9 +286,10 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
  * leased and not done (pakn.intake_claim): per-phone order holds across
  * claims in flight. */
 static int
-process_room(const struct process *p)
+process_room(struct process *p)
 {
-	return p->inflight < p->d->conf->intake_connections;
+	return p->inflight <
+	       (process_yielding(p) ? 1 : p->d->conf->intake_connections);
 }
 
 /* Claim again when a connection is free and there may be more. */
@@ -680,7 +710,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 		          n == 1 ? "" : "s");
 	else
 		p->empty_at = mono_now();
-	p->more = n >= p->d->conf->intake_batch;
+	p->more = n >= p->claim_limit;
 	outbox_processing_backlog(p->d->outbox, p->more);
 	process_key(p, res);
 	process_chains(p, res, n);
@@ -701,7 +731,10 @@ process_claim(struct process *p)
 		p->more = 1;
 		return;
 	}
-	snprintf(batch, sizeof batch, "%ld", p->d->conf->intake_batch);
+	/* Yielding: a group's worth, processed by one call. */
+	p->claim_limit = process_yielding(p) ? p->d->conf->intake_process_batch
+	                                     : p->d->conf->intake_batch;
+	snprintf(batch, sizeof batch, "%ld", p->claim_limit);
 	snprintf(lease, sizeof lease, "%ld", p->d->conf->intake_lease);
 	if (db_submit(p->d->proc_db, STMT_INTAKE_CLAIM, 3, values, NULL, NULL,
 	              process_claimed, p, &cause) != 0) {
@@ -872,6 +905,12 @@ process_metrics(const struct process *p, struct buf *b)
 	             "those that found nothing included.");
 	metrics_sample(b, "pakn_processing_claims_total", NULL,
 	               (double)p->claims);
+	metrics_head(b, "pakn_processing_yields_total", "counter",
+	             "Times the processing worker went down to one call at a "
+	             "time because intake was busy ([intake] "
+	             "yield_requests).");
+	metrics_sample(b, "pakn_processing_yields_total", NULL,
+	               (double)p->yields);
 	metrics_head(b, "pakn_processing_inflight", "gauge",
 	             "Calls of the processing worker in flight (groups of "
 	             "messages, or messages alone).");

@@ -382,6 +382,52 @@ START_TEST(test_digest_lists_eight)
 }
 END_TEST
 
+/* Intake first: while [intake] yield_requests HTTP requests wait for
+ * their answer, the processing worker makes one call at a time (it never
+ * stops, and each message is processed once). An instance with
+ * yield_requests 0 does not yield under a burst of 40 callbacks;
+ * reloaded with 8, it yields under the next (pakn_processing_yields_total),
+ * and both bursts are processed once. (D is stopped meanwhile.) */
+START_TEST(test_yields_to_intake)
+{
+	enum { N = 40 };
+	static long st[N];
+	struct paknd e = {0};
+	double end;
+	char *found = NULL;
+
+	ck_assert_int_ge(paknd_stop(D, 10), 0);
+	ck_assert_int_eq(
+	    paknd_start(&e, "yield", CONF_EXTRA "yield_requests = 0\n"), 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	at_burst(e.port, "yield", 0, N, N, "PA Cay do chan duong #00004", st);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(st[i], 200);
+	wait_processed("yield-%", 30);
+	ck_assert_int_eq(metric_value(e.port, "pakn_processing_yields_total"),
+	                 0);
+
+	ck_assert_int_eq(
+	    paknd_rewrite(&e, "pakn", 1, CONF_EXTRA "yield_requests = 8\n"), 0);
+	ck_assert_int_eq(paknd_signal(&e, SIGHUP), 0);
+	for (end = now_secs() + 5; found == NULL && now_secs() < end;
+	     sleep_ms(50))
+		found = log_grep(e.log, 0, "configuration reloaded");
+	ck_assert_ptr_nonnull(found);
+	free(found);
+	at_burst(e.port, "yield", N, N, N, "PA Cay do chan duong #00004", st);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(st[i], 200);
+	wait_processed("yield-%", 30);
+	assert_once("yield-%", 2 * N);
+	ck_assert_int_ge(metric_value(e.port, "pakn_processing_yields_total"),
+	                 1);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+}
+END_TEST
+
 /* journal_append's callback: the record is on disk. */
 static void
 appended(int ok, void *arg)
@@ -1228,6 +1274,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batched_by_name);
 	tcase_add_test(tc, test_digest_lists_eight);
+	tcase_add_test(tc, test_yields_to_intake);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_batched_tickets);
