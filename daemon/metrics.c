@@ -146,6 +146,15 @@ metrics_sample(struct buf *b, const char *name, const char *labels, double v)
 	buf_addc(b, '\n');
 }
 
+/* Write a family of one sample without labels. */
+void
+metrics_one(struct buf *b, const char *name, const char *type, const char *help,
+            double v)
+{
+	metrics_head(b, name, type, help);
+	metrics_sample(b, name, NULL, v);
+}
+
 /* Write the series of a counter, each with the labels extra (a
  * constant such as pool="read", or NULL) before its own. */
 void

@@ -61,6 +61,10 @@ void metrics_hist(struct buf *b, const struct mhist *h);
 /* Write one sample: name{labels} value; labels may be NULL or "". */
 void metrics_sample(struct buf *b, const char *name, const char *labels,
                     double v);
+/* Write a family of one sample without labels: its HELP and TYPE lines
+ * and name value. */
+void metrics_one(struct buf *b, const char *name, const char *type,
+                 const char *help, double v);
 /* Write a label value escaped as the text format wants (\\, \", \n). */
 void metrics_label_value(struct buf *b, const char *v);
 

@@ -893,29 +893,32 @@ process_pending(const struct process *p)
 void
 process_metrics(const struct process *p, struct buf *b)
 {
+	const struct {
+		const char *name, *type, *help;
+		double v;
+	} one[] = {
+	    {"pakn_processed_batched_total", "counter",
+	     "Messages processed set-based, with the others of their batch "
+	     "(new complaints, their place by code, by name, registered or "
+	     "asked for); the others one by one.",
+	     (double)p->batched},
+	    {"pakn_processing_claims_total", "counter",
+	     "Claims of stored messages made (pakn.intake_claim), those that "
+	     "found nothing included.",
+	     (double)p->claims},
+	    {"pakn_processing_yields_total", "counter",
+	     "Times the processing worker went down to one call at a time "
+	     "because intake was busy ([intake] yield_requests).",
+	     (double)p->yields},
+	    {"pakn_processing_inflight", "gauge",
+	     "Calls of the processing worker in flight (groups of messages, "
+	     "or messages alone).",
+	     (double)p->inflight},
+	};
+
 	metrics_counter(b, &p->done);
-	metrics_head(b, "pakn_processed_batched_total", "counter",
-	             "Messages processed set-based, with the others of their "
-	             "batch (new complaints, their place by code, by name, "
-	             "registered or asked for); the others one by one.");
-	metrics_sample(b, "pakn_processed_batched_total", NULL,
-	               (double)p->batched);
-	metrics_head(b, "pakn_processing_claims_total", "counter",
-	             "Claims of stored messages made (pakn.intake_claim), "
-	             "those that found nothing included.");
-	metrics_sample(b, "pakn_processing_claims_total", NULL,
-	               (double)p->claims);
-	metrics_head(b, "pakn_processing_yields_total", "counter",
-	             "Times the processing worker went down to one call at a "
-	             "time because intake was busy ([intake] "
-	             "yield_requests).");
-	metrics_sample(b, "pakn_processing_yields_total", NULL,
-	               (double)p->yields);
-	metrics_head(b, "pakn_processing_inflight", "gauge",
-	             "Calls of the processing worker in flight (groups of "
-	             "messages, or messages alone).");
-	metrics_sample(b, "pakn_processing_inflight", NULL,
-	               (double)p->inflight);
+	for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+		metrics_one(b, one[i].name, one[i].type, one[i].help, one[i].v);
 }
 
 /* Free the worker (a journal replay still running finishes alone). */
