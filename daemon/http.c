@@ -320,8 +320,9 @@ http_route(struct evhttp_request *req, void *arg)
 	char name[128];
 	const char *why;
 
-	if (++d->inflight >= d->conf->intake_yield_requests &&
-	    d->conf->intake_yield_requests > 0)
+	d->inflight++;
+	if (d->conf->intake_yield_requests > 0 &&
+	    d->inflight >= d->conf->intake_yield_requests)
 		d->busy_at = mono_now();
 	conn_request(d->conns, req);
 	if ((why = http_framing_error(req)) != NULL) {

@@ -55,8 +55,9 @@ struct paknd {
 	struct http_route *routes; /* http_route_add's table */
 	size_t nroutes;
 	long inflight; /* HTTP requests not yet answered */
-	/* When they last came to [intake] yield_requests (mono_now), or 0:
-	 * intake is busy, processing yields (process.c). */
+	/* When the requests in flight last came to [intake] yield_requests
+	 * (mono_now; 0: never): intake is busy, processing yields for a
+	 * moment after (process.c). */
 	double busy_at;
 	int draining; /* SIGTERM received: finish, accept nothing new */
 };
