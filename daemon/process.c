@@ -47,6 +47,7 @@
 #include "outbox.h"
 #include "paknd.h"
 #include "phone.h"
+#include "placespan.h"
 #include "process.h"
 #include "sms.h"
 #include "stmt.h"
@@ -446,6 +447,39 @@ process_json_str(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
+/* For a complaint that names no unit's code, the runs of words its text
+ * may name its place by (placespan.h), as place_keys and place_kinds of
+ * o: pakn.intake_process_batch then looks them up without cutting the
+ * text into words itself. */
+static void
+process_json_place(const struct process *p, const struct sms_cmd *cmd,
+                   json_t *o)
+{
+	struct place_span *s;
+	json_t *keys, *kinds;
+	char *words;
+	size_t n;
+
+	if (cmd->kind != CMD_COMPLAINT || cmd->unit[0] != '\0' ||
+	    p->d->classifier == NULL)
+		return;
+	words = classifier_words(
+	    p->d->classifier, cmd->text,
+	    place_head_bytes(cmd->text, strlen(cmd->text), PLACE_HEAD_CHARS),
+	    0);
+	n = place_spans(words, &s);
+	keys = json_array();
+	kinds = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(keys, json_string(s[i].key));
+		json_array_append_new(kinds, json_string(s[i].kind));
+	}
+	json_object_set_new(o, "place_keys", keys);
+	json_object_set_new(o, "place_kinds", kinds);
+	place_spans_free(s, n);
+	free(words);
+}
+
 /* Message m as one element of pakn.intake_process_batch's array, or
  * NULL if it cannot be (then the group goes one by one). */
 static json_t *
@@ -476,6 +510,8 @@ process_json(const struct process *p, const struct process_msg *m)
 	              "limits", a.limits, "category",
 	              process_json_str(a.category), "new_ticket",
 	              process_json_str(with_ticket ? ticket : NULL));
+	if (o != NULL)
+		process_json_place(p, &a.cmd, o);
 	process_args_clear(&a);
 	return o;
 }

@@ -30,7 +30,9 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "classify.h"
 #include "harness.h"
+#include "placespan.h"
 
 #ifndef PAKN_SRCDIR
 #define PAKN_SRCDIR "."
@@ -225,6 +227,240 @@ START_TEST(test_names_by_index)
 		              texts[i], v);
 		free(v);
 	}
+}
+END_TEST
+
+/* Tokens of the texts the runs of words are compared on: kinds written
+ * as citizens write them (full, abbreviated, with diacritics, decomposed
+ * as some phones send them), names, numbers, "ở"/"tại", prose. */
+static const char *const span_tokens[] = {"o",
+                                          "tai",
+                                          "ở",
+                                          "Tại",
+                                          "phuong",
+                                          "Phường",
+                                          "P.",
+                                          "p",
+                                          "xa",
+                                          "Xã",
+                                          "x",
+                                          "thi",
+                                          "Thị",
+                                          "tran",
+                                          "trấn",
+                                          "TT",
+                                          "tt.",
+                                          "dac",
+                                          "Đặc",
+                                          "khu",
+                                          "quan",
+                                          "Q.",
+                                          "huyen",
+                                          "Huyện",
+                                          "H.",
+                                          "thi xa",
+                                          "TX.",
+                                          "thanh",
+                                          "Thành",
+                                          "pho",
+                                          "phố",
+                                          "TP.",
+                                          "tinh",
+                                          "Tỉnh",
+                                          "ba",
+                                          "Ba",
+                                          "dinh",
+                                          "Đình",
+                                          "Hoàn",
+                                          "Kiếm",
+                                          "hoan",
+                                          "kiem",
+                                          "Thanh",
+                                          "Sơn",
+                                          "Côn",
+                                          "Đảo",
+                                          "Trúc",
+                                          "Bạch",
+                                          "Hàng",
+                                          "Bạc",
+                                          "12",
+                                          "1",
+                                          "5",
+                                          "so",
+                                          "đường",
+                                          "ngập",
+                                          "nước",
+                                          "hỏng",
+                                          "PA",
+                                          "ĐÌNH",
+                                          "phu\xcc\x9bo\xcc\x9b\xcc\x80ng",
+                                          "Xa\xcc\x83",
+                                          "ð",
+                                          "Ǆ",
+                                          "ß"};
+static const char *const span_seps[] = {" ",  "  ", ", ", ".", "-", "\n",
+                                        ". ", "/",  "\t", "(", ")"};
+
+/* Random text n of the corpus (malloc'd): up to 40 tokens. */
+static char *
+span_text(unsigned *seed)
+{
+	size_t cap = 1024, len = 0;
+	char *t = malloc(cap);
+	int n = 1 + (int)(rand_r(seed) % 40);
+
+	t[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		const char *w =
+		    span_tokens[rand_r(seed) %
+		                (sizeof span_tokens / sizeof *span_tokens)];
+		const char *sp = span_seps[rand_r(seed) % (sizeof span_seps /
+		                                           sizeof *span_seps)];
+
+		if (len + strlen(w) + strlen(sp) + 1 > cap)
+			break;
+		len += (size_t)sprintf(t + len, "%s%s", i ? sp : "", w);
+	}
+	return t;
+}
+
+/* text repeated into a buffer of about size bytes, then tail. */
+static char *
+span_long(const char *unit, size_t size, const char *tail)
+{
+	char *t = malloc(size + strlen(unit) + strlen(tail) + 1), *p = t;
+
+	while ((size_t)(p - t) < size)
+		p = stpcpy(p, unit);
+	strcpy(p, tail);
+	return t;
+}
+
+/* qsort: strings. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "key|kind" lines of the runs of words the classifier's folding and
+ * place_spans find, sorted, "\n"-separated (malloc'd); the keys and the
+ * kinds as JSON arrays too when keys is not NULL. */
+static char *
+spans_c(struct classifier *c, const char *text, char **keys, char **kinds)
+{
+	char *w = classifier_words(
+	    c, text, place_head_bytes(text, strlen(text), PLACE_HEAD_CHARS), 0);
+	struct place_span *s;
+	size_t n = place_spans(w, &s), len = 1;
+	char **lines = calloc(n + 1, sizeof *lines), *out;
+	json_t *jk = json_array(), *jt = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		lines[i] = strf("%s|%s", s[i].key, s[i].kind);
+		len += strlen(lines[i]) + 1;
+		json_array_append_new(jk, json_string(s[i].key));
+		json_array_append_new(jt, json_string(s[i].kind));
+	}
+	qsort(lines, n, sizeof *lines, cmp_str);
+	out = calloc(1, len);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(out, "\n");
+		strcat(out, lines[i]);
+		free(lines[i]);
+	}
+	if (keys != NULL) {
+		*keys = json_dumps(jk, JSON_COMPACT);
+		*kinds = json_dumps(jt, JSON_COMPACT);
+	}
+	json_decref(jk);
+	json_decref(jt);
+	free(lines);
+	place_spans_free(s, n);
+	free(w);
+	return out;
+}
+
+/* The runs of words paknd hands the processing function (daemon/
+ * placespan.c, the classifier's folding) are those pakn.place_spans
+ * finds in pakn.place_words(left(text, 2000)), for random texts of
+ * kinds, names and separators, the units' and old names, a text of 320
+ * words (runs start at the first 300) and texts cut at 2 000 characters
+ * of two and three bytes; and pakn.place_match_spans given them finds
+ * what pakn.place_match finds. */
+START_TEST(test_spans_as_sql)
+{
+	char *cause = NULL, *v, *sql_v, *keys, *kinds;
+	struct classifier *c = classifier_load(test_db(), &cause);
+	char *texts[3200];
+	size_t n = 0, bad = 0, matched = 0;
+	unsigned seed = 20261205;
+	PGresult *res;
+
+	ck_assert_msg(c != NULL, "classifier_load: %s", cause);
+	res = PQexec(
+	    test_db(),
+	    "SELECT 'o ' || name FROM pakn.unit UNION ALL SELECT "
+	    "'PA hỏng ' || kind || ' ' || name || ', ' || name FROM "
+	    "pakn.unit UNION ALL SELECT 'tại ' || coalesce(old_name, '') || "
+	    "' ' || coalesce(old_district, '') FROM pakn.place_alias "
+	    "LIMIT 600");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(res); i++)
+		texts[n++] = strdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	ck_assert_int_ge(n, 100);
+	texts[n++] = span_long("so o ", 315 * 5, "phuong Ba Dinh x Hoan Kiem");
+	texts[n++] = span_long("ở ", 1994 * 3, "phường Ba Đình Hà Nội");
+	texts[n++] = span_long("ờ ", 1996 * 4, "Phường Ba Đình");
+	texts[n++] = span_long("xa ", 1998, "thi xa Ba Dinh");
+	while (n < sizeof texts / sizeof *texts)
+		texts[n++] = span_text(&seed);
+	for (size_t i = 0; i < n; i++) {
+		int match = i < 700 || i % 8 == 0;
+
+		v = spans_c(c, texts[i], match ? &keys : NULL, &kinds);
+		sql_v = sql_value(
+		    "SELECT coalesce(string_agg(s.key || '|' || s.kind, E'\\n' "
+		    "ORDER BY s.key || '|' || s.kind COLLATE \"C\"), '') FROM "
+		    "pakn.place_spans(pakn.place_words(left($1, 2000)), false) "
+		    "s",
+		    texts[i], NULL);
+		if (strcmp(v, sql_v) != 0 && bad++ < 5)
+			fprintf(stderr,
+			        "spans of \"%.200s\":\nC:\n%s\nSQL:\n%s\n",
+			        texts[i], v, sql_v);
+		free(v);
+		free(sql_v);
+		if (!match)
+			continue;
+		sql_v = sql_value(
+		    "SELECT pakn.place_match($1, false, '+84987229999')::text "
+		    "|| ' ' || pakn.place_match_spans($1, ARRAY(SELECT "
+		    "jsonb_array_elements_text($2::jsonb)), ARRAY(SELECT "
+		    "jsonb_array_elements_text($3::jsonb)), "
+		    "'+84987229999')::text",
+		    texts[i], keys, kinds, NULL);
+		v = strchr(sql_v, ' ');
+		ck_assert_ptr_nonnull(v);
+		if (strlen(v + 1) != (size_t)(v - sql_v) ||
+		    strncmp(sql_v, v + 1, (size_t)(v - sql_v)) != 0) {
+			if (bad++ < 5)
+				fprintf(stderr, "place of \"%.200s\": %s\n",
+				        texts[i], sql_v);
+		} else if (strcmp(v + 1, "{}") != 0)
+			matched++;
+		free(sql_v);
+		free(keys);
+		free(kinds);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	classifier_free(c);
+	ck_assert_msg(bad == 0, "%zu of %zu texts differ", bad, n);
+	/* The names did find their places. */
+	ck_assert_uint_ge(matched, 100);
 }
 END_TEST
 
@@ -666,6 +902,7 @@ places_suite(void)
 	tc = tcase(s, "names", 60);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_names_by_index);
+	tcase_add_test(tc, test_spans_as_sql);
 	tcase_add_test(tc, test_legacy);
 	tcase_add_test(tc, test_choice);
 	tcase_add_test(tc, test_digit_rating);

@@ -537,17 +537,24 @@ BEGIN
 		-- waits for its place and the citizen is asked for it (ask).
 		-- Several communes named (the citizen chooses from a list) go
 		-- one by one.
+		-- The runs of words that may name it come with the message
+		-- (place_keys, place_kinds: paknd cuts the text as
+		-- pakn.place_spans does); pakn.place_match cuts it here when
+		-- they do not.
 		WITH j AS MATERIALIZED (
-			SELECT m.id, m.msisdn, a.text
+			SELECT m.id, m.msisdn, a.text, a.place_keys, a.place_kinds
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, text text,
-				unit text)
+				unit text, place_keys text[], place_kinds text[])
 			  JOIN unnest(v_rows) m ON m.id = a.id
 			 WHERE a.id = ANY (v_fast)
 			   AND NOT EXISTS (SELECT 1 FROM pakn.unit u
 				WHERE u.code = a.unit)),
 		h AS MATERIALIZED (
 			SELECT j.id, c.home_unit AS home,
-				pakn.place_match(j.text, false, j.msisdn) AS codes
+				CASE WHEN j.place_keys IS NULL
+				THEN pakn.place_match(j.text, false, j.msisdn)
+				ELSE pakn.place_match_spans(j.text, j.place_keys,
+					j.place_kinds, j.msisdn) END AS codes
 			  FROM j LEFT JOIN pakn.citizen c ON c.msisdn = j.msisdn)
 		SELECT jsonb_object_agg(h.id::text, jsonb_build_object(
 			'unit', CASE WHEN cardinality(h.codes) = 1 THEN h.codes[1]

@@ -196,6 +196,28 @@ $$;
 CREATE OR REPLACE FUNCTION pakn.place_match(p_text text, p_whole boolean,
 	p_msisdn text)
 RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_words text[] := pakn.place_words(left(p_text, 2000));
+	v_keys text[];
+	v_kinds text[];
+BEGIN
+	SELECT array_agg(s.key), array_agg(coalesce(s.kind, ''))
+	  INTO v_keys, v_kinds
+	  FROM pakn.place_spans(v_words, p_whole AND cardinality(v_words) <= 6) s;
+	RETURN pakn.place_match_spans(p_text, v_keys, v_kinds, p_msisdn);
+END;
+$$;
+
+-- pakn.place_match of a text whose runs of words (p_keys, each with the
+-- kind written before it in p_kinds, '' for none) were found already:
+-- the processing worker finds them in C (daemon/placespan.c) as
+-- pakn.place_spans(pakn.place_words(left(p_text, 2000)), false) gives
+-- them, in any order (what follows reads them as sets). p_text is read
+-- again only to narrow several candidates by a province it names.
+CREATE OR REPLACE FUNCTION pakn.place_match_spans(p_text text, p_keys text[],
+	p_kinds text[], p_msisdn text)
+RETURNS text[]
 LANGUAGE plpgsql STABLE
 -- Units and old names by their indexes, whatever the plan: the generic
 -- plans kept for a session (pakn.intake_process_batch forces them) were
@@ -206,37 +228,33 @@ SET enable_seqscan = off
 SET jit = off
 AS $$
 DECLARE
-	v_words text[] := pakn.place_words(left(p_text, 2000));
-	v_keys text[];
-	v_kinds text[];
+	v_words text;
 	v_dist text[];
 	v_codes text[];
 	v_home text;
 BEGIN
-	SELECT array_agg(s.key), array_agg(coalesce(s.kind, ''))
-	  INTO v_keys, v_kinds
-	  FROM pakn.place_spans(v_words, p_whole AND cardinality(v_words) <= 6) s;
-	IF v_keys IS NULL THEN
+	IF coalesce(cardinality(p_keys), 0) = 0 THEN
 		RETURN '{}';
 	END IF;
 	SELECT array_agg(DISTINCT a.district_key) INTO v_dist
-	  FROM pakn.place_alias a, unnest(v_keys, v_kinds) s (k, t)
-	 WHERE a.district_key = ANY (v_keys) AND a.district_key = s.k
+	  FROM pakn.place_alias a, unnest(p_keys, p_kinds) s (k, t)
+	 WHERE a.district_key = ANY (p_keys) AND a.district_key = s.k
 	   AND s.t IN ('quan', 'huyen', 'thi xa', 'thanh pho');
-	v_codes := pakn.place_candidates(v_keys, v_kinds, v_dist);
+	v_codes := pakn.place_candidates(p_keys, p_kinds, v_dist);
 	-- One (or none): nothing to narrow (the common case).
 	IF coalesce(cardinality(v_codes), 0) <= 1 THEN
 		RETURN coalesce(v_codes, '{}');
 	END IF;
 	-- Each candidate's province once, then its name.
+	v_words := ' ' || array_to_string(pakn.place_words(left(p_text, 2000)),
+		' ') || ' ';
 	v_codes := pakn.place_narrow(v_codes, (WITH x AS MATERIALIZED (
 			SELECT c, pakn.place_province(c) AS province
 			  FROM unnest(v_codes) c)
 		SELECT array_agg(x.c) FROM x JOIN pakn.unit p
 		    ON p.code = x.province
 		 WHERE p.kind = 'province'
-		   AND strpos(' ' || array_to_string(v_words, ' ') || ' ',
-			' ' || p.name_key || ' ') > 0));
+		   AND strpos(v_words, ' ' || p.name_key || ' ') > 0));
 	IF cardinality(v_codes) > 1 THEN
 		SELECT pakn.place_province(home_unit) INTO v_home
 		  FROM pakn.citizen WHERE msisdn = p_msisdn;

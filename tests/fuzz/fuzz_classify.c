@@ -1,12 +1,15 @@
 /* fuzz_classify.c: classification of arbitrary bytes (daemon/classify.c)
  * with a fixed keyword list; the answer is always one of its categories
- * or "general". */
+ * or "general". The runs of words a place may be named by
+ * (daemon/placespan.c) of the same bytes: 1 to 5 words of a-z and 0-9,
+ * each with a kind. */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classify.h"
+#include "placespan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,11 +64,34 @@ check_words(const char *w)
 		abort();
 }
 
+/* Each run: words of a-z 0-9 one space apart, 1 to 5, with a kind. */
+static void
+check_spans(const struct place_span *sp, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *k = sp[i].key;
+		size_t len = strlen(k), words = 1;
+
+		if (len == 0 || k[0] == ' ' || k[len - 1] == ' ' ||
+		    strstr(k, "  ") != NULL ||
+		    strspn(k, " abcdefghijklmnopqrstuvwxyz0123456789") != len ||
+		    sp[i].kind == NULL ||
+		    place_kind_of(sp[i].kind, strlen(sp[i].kind)) == NULL)
+			abort();
+		for (size_t j = 0; j < len; j++)
+			words += k[j] == ' ';
+		if (words > PLACE_SPAN_WORDS)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct classifier *c = classifier();
 	const char *s = (const char *)data;
+	struct place_span *sp;
+	size_t head, n;
 	char *w;
 
 	if (!known(classifier_category(c, s, size)))
@@ -75,5 +101,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_words(w);
 		free(w);
 	}
+	/* The head ends where a character starts, within the bytes. */
+	head = place_head_bytes(s, size, 40);
+	if (head > size || (head < size && (data[head] & 0xc0) == 0x80))
+		abort();
+	w = classifier_words(c, s, place_head_bytes(s, size, PLACE_HEAD_CHARS),
+	                     0);
+	n = place_spans(w, &sp);
+	check_spans(sp, n);
+	place_spans_free(sp, n);
+	free(w);
 	return 0;
 }
