@@ -308,6 +308,18 @@ route_find(const struct paknd *d, const char *path, char *arg, size_t size)
 	return NULL;
 }
 
+/* Seconds intake stays busy after the requests in flight last came to
+ * [intake] yield_requests (http_busy). */
+#define BUSY_HOLD 0.1
+
+/* See http.h. */
+int
+http_busy(const struct paknd *d)
+{
+	return d->conf->intake_yield_requests > 0 && d->busy_at > 0 &&
+	       mono_now() - d->busy_at < BUSY_HOLD;
+}
+
 /* Every request starts here: framing, text at the edge, the route's own
  * checks, then its handler. */
 static void

@@ -22,7 +22,10 @@
  * While stored messages wait for processing (the processing worker's
  * claims come back full), [outbox] backlog_rate, when set, lowers every
  * gateway's rate to it: the acknowledgements and notices are queued
- * first, and sent when the machine has time again.
+ * first, and sent when the machine has time again. While intake is busy
+ * (http_busy: a burst of callbacks), [outbox] burst_rate does the same
+ * for the callbacks: a gateway waits for our 2xx, a citizen for an SMS
+ * within seconds.
  */
 
 #include <stdio.h>
@@ -36,6 +39,7 @@
 #include <jansson.h>
 
 #include "gw.h"
+#include "http.h"
 #include "metrics.h"
 #include "paknd.h"
 #include "outbox.h"
@@ -749,14 +753,20 @@ outbox_processing_backlog(struct outbox *o, int waiting)
 		         "at its own rate again");
 }
 
-/* The rate gw sends at now: its own, or [outbox] backlog_rate while the
- * outbox yields to processing. */
+/* The rate gw sends at now: its own; at most [outbox] burst_rate while
+ * intake is busy (http_busy) and [outbox] backlog_rate while the outbox
+ * yields to processing. */
 static long
 outbox_rate(const struct outbox *o, const struct gw_conf *gw)
 {
-	long cap = o->d->conf->outbox_backlog_rate;
+	long cap = o->d->conf->outbox_backlog_rate, rate = gw->rate;
 
-	return o->yielding && cap > 0 && cap < gw->rate ? cap : gw->rate;
+	if (o->yielding && cap > 0 && cap < rate)
+		rate = cap;
+	cap = o->d->conf->outbox_burst_rate;
+	if (cap > 0 && cap < rate && http_busy(o->d))
+		rate = cap;
+	return rate;
 }
 
 /* Send what the gateway's rate allows; come back for the rest. */
@@ -1295,6 +1305,12 @@ outbox_metrics(const struct outbox *o, struct buf *b)
 	             "1 while the gateways send at [outbox] backlog_rate, "
 	             "stored messages waiting for processing.");
 	metrics_sample(b, "pakn_outbox_yielding", NULL, (double)o->yielding);
+	metrics_head(b, "pakn_outbox_burst", "gauge",
+	             "1 while the gateways send at most [outbox] burst_rate, "
+	             "intake busy with a burst of callbacks.");
+	metrics_sample(
+	    b, "pakn_outbox_burst", NULL,
+	    (double)(o->d->conf->outbox_burst_rate > 0 && http_busy(o->d)));
 	metrics_head(b, "pakn_outbox_rate_waiting", "gauge",
 	             "Claimed messages waiting for their gateway's rate.");
 	TAILQ_FOREACH(bk, &o->buckets, entry)

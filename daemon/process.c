@@ -42,6 +42,7 @@
 
 #include "classify.h"
 #include "grammar.h"
+#include "http.h"
 #include "journal_cmd.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -57,10 +58,6 @@
 /* Seconds after a claim that found nothing during which stores do not
  * claim at once (process_kick). */
 #define KICK_QUIET 0.02
-
-/* Seconds the worker yields after intake was last busy: the requests in
- * flight swing from the whole load to none at each group commit. */
-#define YIELD_HOLD 0.1
 
 struct process {
 	struct paknd *d;
@@ -260,20 +257,17 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
 	}
 }
 
-/* Is intake busy, so that the worker should make one call at a time?
- * HTTP requests waiting for their answer (the gateways' callbacks: each
- * waits for its commit) came to [intake] yield_requests within the last
- * YIELD_HOLD seconds. Processing at full speed takes both cores of a
- * small machine; intake comes first, as a gateway waits for our 2xx and
- * a citizen for an SMS within seconds. The worker never stops: a claim
- * of one group and one call at a time still process some 2 500
- * complaints a second on two cores (a backlog grows during the burst and
- * drains after it). */
+/* Is intake busy (http_busy), so that the worker should make one call
+ * at a time? Processing at full speed takes both cores of a small
+ * machine; intake comes first, as a gateway waits for our 2xx and a
+ * citizen for an SMS within seconds. The worker never stops: a claim of
+ * one group and one call at a time still process some 2 500 complaints
+ * a second on two cores (a backlog grows during the burst and drains
+ * after it). */
 static int
 process_yielding(struct process *p)
 {
-	int now = p->d->conf->intake_yield_requests > 0 && p->d->busy_at > 0 &&
-	          mono_now() - p->d->busy_at < YIELD_HOLD;
+	int now = http_busy(p->d);
 
 	if (now && !p->yielding)
 		p->yields++;

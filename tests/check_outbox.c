@@ -42,6 +42,11 @@
 #define TWILIO_BASIC "Basic QUMxMjM6dHdpbGlvLXBhc3M=" /* AC123:twilio-pass */
 #define WAIT         10.0 /* seconds for a message to reach a state */
 #define BACKLOG_RATE "2"  /* [outbox] backlog_rate */
+#define BURST_RATE   "1"  /* [outbox] burst_rate in test_burst_rate */
+
+/* The [outbox] burst_rate and [intake] yield_requests of write_conf:
+ * the defaults but in test_burst_rate. */
+static const char *burst_conf = "";
 
 /* The fake gateways, one per behaviour. */
 enum {
@@ -173,8 +178,8 @@ write_conf(void)
 	            "[outbox]\ninterval = 100\nbatch = 50\nmax_attempts = 3\n"
 	            "retry_base = 1\nlease = 30\nsend_timeout = 1\n"
 	            "max_inflight = 32\nbacklog_rate = " BACKLOG_RATE "\n\n"
-	            "[intake]\nbatch = 8\n\n%s",
-	            D.port, conninfo, gws);
+	            "[intake]\nbatch = 8\n\n%s%s",
+	            D.port, conninfo, gws, burst_conf);
 	if ((f = fopen(D.conf, "w")) == NULL)
 		return -1;
 	fputs(text, f);
@@ -1144,6 +1149,103 @@ START_TEST(test_backlog_rate)
 }
 END_TEST
 
+/* The wall clock in seconds, as the fake gateways write it. */
+static double
+wall_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write the configuration with extra (the [outbox] and [intake] keys of
+ * test_burst_rate, or "") and reload it. */
+static void
+reload_with(const char *extra)
+{
+	size_t from = file_size(D.log);
+
+	burst_conf = extra;
+	ck_assert_int_eq(write_conf(), 0);
+	ck_assert_int_eq(paknd_signal(&D, SIGHUP), 0);
+	ck_assert_int_eq(log_wait(D.log, from, "configuration reloaded", WAIT),
+	                 0);
+}
+
+/* [outbox] burst_rate: while intake is busy ([intake] yield_requests
+ * requests in flight, 1 here: a child keeps sending requests while the
+ * callbacks come, and a second after), the gateway sends at most 1 a
+ * second though its own rate is 1000; once intake is quiet, the rest
+ * goes at once. Every reply is sent once. */
+START_TEST(test_burst_rate)
+{
+	enum { N = 30 };
+	const double cap = atof(BURST_RATE);
+	char num[16], id[32], *text, *line, *next;
+	double t0, t1, end, last = 0;
+	int during = 0, total = 0, status;
+	pid_t pid;
+
+	reload_with("\n[outbox]\nburst_rate = " BURST_RATE
+	            "\n\n[intake]\nyield_requests = 1\n");
+	t0 = wall_secs();
+	if ((pid = fork()) == 0) {
+		struct http_resp r;
+
+		for (;;) {
+			memset(&r, 0, sizeof r);
+			http_get(D.port, "/healthz", &r);
+			http_resp_free(&r);
+		}
+	}
+	ck_assert_int_gt(pid, 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(num, sizeof num, "+84900009%03d", i);
+		snprintf(id, sizeof id, "ob-burst-%d", i);
+		kannel_sms("fast", "fast-secret", num, "PA Duong ngap nuoc",
+		           id);
+	}
+	sleep_ms(1000);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	t1 = wall_secs();
+	end = now_secs() + WAIT;
+	while (
+	    sql_long("SELECT count(*) FROM pakn.outbox WHERE gateway = "
+	             "'fast' AND msisdn LIKE '+84900009%' AND state = 'sent'",
+	             NULL) < N &&
+	    now_secs() < end)
+		sleep_ms(100);
+	reload_with("");
+	/* What the fake gateway got for these phones, and when. */
+	text = file_read(fgs[FG_KANNEL].file, NULL);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		char *to;
+		double t = atof(line);
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		to = fg_field(line, "to");
+		if (to != NULL && strncmp(to, "+84900009", 9) == 0) {
+			total++;
+			during += t <= t1;
+			last = t > last ? t : last;
+		}
+		free(to);
+	}
+	free(text);
+	ck_assert_int_eq(total, N);
+	/* A grant of the rate per second, and the bucket's burst. */
+	ck_assert_msg(during <= cap * (t1 - t0 + 2),
+	              "%d sent in the %.2f s intake was busy", during, t1 - t0);
+	/* The rest went once intake was quiet, at the gateway's rate. */
+	ck_assert_msg(last - t1 < 3, "the last sent %.2f s after the burst",
+	              last - t1);
+}
+END_TEST
+
 /* The log names each sent message and never a password or key. */
 START_TEST(test_log)
 {
@@ -1475,6 +1577,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_burst);
 	tcase_add_test(tc, test_connections_kept);
 	tcase_add_test(tc, test_backlog_rate);
+	tcase_add_test(tc, test_burst_rate);
 	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_drain);
 	suite_add_tcase(s, tc);
