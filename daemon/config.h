@@ -74,7 +74,8 @@ struct config {
 	long outbox_max_inflight;   /* HTTP sends at once */
 	long outbox_backlog_rate;   /* a gateway's sends a second at most while
 	                               processing has a backlog (0: none) */
-	long outbox_burst_rate;     /* the same while intake is busy */
+	long outbox_burst_rate;     /* the same while intake is under a
+	                               surge */
 
 	/* [deadline] */
 	long deadline_interval; /* seconds between passes */

@@ -82,6 +82,28 @@ http_metrics(struct buf *b)
 	metrics_counter(b, &callbacks);
 }
 
+/* Seconds over which the requests in flight are averaged (http_surge). */
+#define SURGE_WINDOW 0.25
+
+/* The requests in flight are about to change: add the time they were at
+ * their count to the window's sum; a window over, keep its average. */
+static void
+http_load(struct paknd *d)
+{
+	double now = mono_now();
+
+	if (d->load_from == 0)
+		d->load_from = now;
+	else
+		d->load_sum += (double)d->inflight * (now - d->load_at);
+	d->load_at = now;
+	if (now - d->load_from >= SURGE_WINDOW) {
+		d->load_avg = d->load_sum / (now - d->load_from);
+		d->load_sum = 0;
+		d->load_from = now;
+	}
+}
+
 /* Send an answer and count the request as done. */
 void
 http_reply(struct paknd *d, struct evhttp_request *req, int code,
@@ -103,6 +125,7 @@ http_reply(struct paknd *d, struct evhttp_request *req, int code,
 	http_count_callback(d, req, code);
 	evhttp_send_reply(req, code, NULL, out);
 	evbuffer_free(out);
+	http_load(d);
 	d->inflight--;
 }
 
@@ -320,6 +343,20 @@ http_busy(const struct paknd *d)
 	       mono_now() - d->busy_at < BUSY_HOLD;
 }
 
+/* See http.h. */
+int
+http_surge(const struct paknd *d)
+{
+	long n = d->conf->intake_yield_requests;
+
+	if (n <= 0)
+		return 0;
+	/* No request came or went for a window: as many as now. */
+	if (mono_now() - d->load_at >= SURGE_WINDOW)
+		return d->inflight >= n;
+	return d->load_avg >= (double)n;
+}
+
 /* Every request starts here: framing, text at the edge, the route's own
  * checks, then its handler. */
 static void
@@ -332,6 +369,7 @@ http_route(struct evhttp_request *req, void *arg)
 	char name[128];
 	const char *why;
 
+	http_load(d);
 	d->inflight++;
 	if (d->conf->intake_yield_requests > 0 &&
 	    d->inflight >= d->conf->intake_yield_requests)
