@@ -13,6 +13,7 @@
 #include "edge.h"
 #include "metrics.h"
 #include "http.h"
+#include "load.h"
 #include "migrate.h"
 #include "stmt.h"
 #include "util.h"
@@ -82,28 +83,6 @@ http_metrics(struct buf *b)
 	metrics_counter(b, &callbacks);
 }
 
-/* Seconds over which the requests in flight are averaged (http_surge). */
-#define SURGE_WINDOW 0.25
-
-/* The requests in flight are about to change: add the time they were at
- * their count to the window's sum; a window over, keep its average. */
-static void
-http_load(struct paknd *d)
-{
-	double now = mono_now();
-
-	if (d->load_from == 0)
-		d->load_from = now;
-	else
-		d->load_sum += (double)d->inflight * (now - d->load_at);
-	d->load_at = now;
-	if (now - d->load_from >= SURGE_WINDOW) {
-		d->load_avg = d->load_sum / (now - d->load_from);
-		d->load_sum = 0;
-		d->load_from = now;
-	}
-}
-
 /* Send an answer and count the request as done. */
 void
 http_reply(struct paknd *d, struct evhttp_request *req, int code,
@@ -125,8 +104,7 @@ http_reply(struct paknd *d, struct evhttp_request *req, int code,
 	http_count_callback(d, req, code);
 	evhttp_send_reply(req, code, NULL, out);
 	evbuffer_free(out);
-	http_load(d);
-	d->inflight--;
+	load_request(d, -1);
 }
 
 /* Send a text/plain error with a one-line reason. */
@@ -331,32 +309,6 @@ route_find(const struct paknd *d, const char *path, char *arg, size_t size)
 	return NULL;
 }
 
-/* Seconds intake stays busy after the requests in flight last came to
- * [intake] yield_requests (http_busy). */
-#define BUSY_HOLD 0.1
-
-/* See http.h. */
-int
-http_busy(const struct paknd *d)
-{
-	return d->conf->intake_yield_requests > 0 && d->busy_at > 0 &&
-	       mono_now() - d->busy_at < BUSY_HOLD;
-}
-
-/* See http.h. */
-int
-http_surge(const struct paknd *d)
-{
-	long n = d->conf->intake_yield_requests;
-
-	if (n <= 0)
-		return 0;
-	/* No request came or went for a window: as many as now. */
-	if (mono_now() - d->load_at >= SURGE_WINDOW)
-		return d->inflight >= n;
-	return d->load_avg >= (double)n;
-}
-
 /* Every request starts here: framing, text at the edge, the route's own
  * checks, then its handler. */
 static void
@@ -369,11 +321,7 @@ http_route(struct evhttp_request *req, void *arg)
 	char name[128];
 	const char *why;
 
-	http_load(d);
-	d->inflight++;
-	if (d->conf->intake_yield_requests > 0 &&
-	    d->inflight >= d->conf->intake_yield_requests)
-		d->busy_at = mono_now();
+	load_request(d, 1);
 	conn_request(d->conns, req);
 	if ((why = http_framing_error(req)) != NULL) {
 		log_info("refused a request for %s: %s", path ? path : "?",

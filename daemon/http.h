@@ -47,23 +47,6 @@ int http_bearer(struct evhttp_request *req, char tok[TEXT_BEARER_MAX + 1],
 /* Send a text/plain error with a one-line reason. */
 void http_error(struct paknd *d, struct evhttp_request *req, int code,
                 const char *reason);
-/*
- * Is intake busy? HTTP requests waiting for their answer (the gateways'
- * callbacks: each waits for its commit) came to [intake] yield_requests
- * within the last 0.1 s (the requests in flight swing from the whole
- * load to none at each group commit). Processing then makes one call at
- * a time (process.c), so that intake answers the gateways first.
- */
-int http_busy(const struct paknd *d);
-/*
- * Is intake under a surge? The requests in flight averaged [intake]
- * yield_requests over the last quarter of a second, as under a burst of
- * callbacks from many connections, not a moment's wait for a commit at
- * a steady rate (http_busy's spikes: at 2 000 callbacks a second they
- * reach 32 at most commits). The outbox then sends at [outbox]
- * burst_rate (outbox.c).
- */
-int http_surge(const struct paknd *d);
 /* Append the gateway callbacks answered (for /metrics). */
 struct buf;
 void http_metrics(struct buf *b);

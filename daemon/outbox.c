@@ -23,7 +23,7 @@
  * claims come back full), [outbox] backlog_rate, when set, lowers every
  * gateway's rate to it: the acknowledgements and notices are queued
  * first, and sent when the machine has time again. While intake is under
- * a surge (http_surge: a burst of callbacks), [outbox] burst_rate does
+ * a surge (load_surge: a burst of callbacks), [outbox] burst_rate does
  * the same for the callbacks: a gateway waits for our 2xx, a citizen for
  * an SMS within seconds.
  */
@@ -39,7 +39,7 @@
 #include <jansson.h>
 
 #include "gw.h"
-#include "http.h"
+#include "load.h"
 #include "metrics.h"
 #include "paknd.h"
 #include "outbox.h"
@@ -754,7 +754,7 @@ outbox_processing_backlog(struct outbox *o, int waiting)
 }
 
 /* The rate gw sends at now: its own; at most [outbox] burst_rate while
- * intake is under a surge (http_surge) and [outbox] backlog_rate while the
+ * intake is under a surge (load_surge) and [outbox] backlog_rate while the
  * outbox yields to processing. */
 static long
 outbox_rate(const struct outbox *o, const struct gw_conf *gw)
@@ -764,7 +764,7 @@ outbox_rate(const struct outbox *o, const struct gw_conf *gw)
 	if (o->yielding && cap > 0 && cap < rate)
 		rate = cap;
 	cap = o->d->conf->outbox_burst_rate;
-	if (cap > 0 && cap < rate && http_surge(o->d))
+	if (cap > 0 && cap < rate && load_surge(o->d))
 		rate = cap;
 	return rate;
 }
@@ -1310,7 +1310,7 @@ outbox_metrics(const struct outbox *o, struct buf *b)
 	             "intake under a surge of callbacks.");
 	metrics_sample(
 	    b, "pakn_outbox_burst", NULL,
-	    (double)(o->d->conf->outbox_burst_rate > 0 && http_surge(o->d)));
+	    (double)(o->d->conf->outbox_burst_rate > 0 && load_surge(o->d)));
 	metrics_head(b, "pakn_outbox_rate_waiting", "gauge",
 	             "Claimed messages waiting for their gateway's rate.");
 	TAILQ_FOREACH(bk, &o->buckets, entry)

@@ -59,7 +59,7 @@ struct paknd {
 	 * (mono_now; 0: never): intake is busy, processing yields for a
 	 * moment after (process.c). */
 	double busy_at;
-	/* The requests in flight averaged over time (http_surge): the
+	/* The requests in flight averaged over time (load_surge): the
 	 * current window's start, its sum of count x seconds, when the
 	 * count last changed (mono_now), and the last whole window's
 	 * average. */

@@ -42,8 +42,8 @@
 
 #include "classify.h"
 #include "grammar.h"
-#include "http.h"
 #include "journal_cmd.h"
+#include "load.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "paknd.h"
@@ -257,7 +257,7 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
 	}
 }
 
-/* Is intake busy (http_busy), so that the worker should make one call
+/* Is intake busy (load_busy), so that the worker should make one call
  * at a time? Processing at full speed takes both cores of a small
  * machine; intake comes first, as a gateway waits for our 2xx and a
  * citizen for an SMS within seconds. The worker never stops: a claim of
@@ -267,7 +267,7 @@ process_fail(struct process *p, struct process_msg *m, const char *error)
 static int
 process_yielding(struct process *p)
 {
-	int now = http_busy(p->d);
+	int now = load_busy(p->d);
 
 	if (now && !p->yielding)
 		p->yields++;

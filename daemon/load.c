@@ -1,0 +1,58 @@
+/* load.c: how busy intake is (load.h). */
+
+#include "config.h"
+#include "load.h"
+#include "paknd.h"
+#include "util.h"
+
+/* Seconds intake stays busy after the requests in flight last came to
+ * [intake] yield_requests (load_busy). */
+#define BUSY_HOLD 0.1
+/* Seconds over which the requests in flight are averaged (load_surge). */
+#define SURGE_WINDOW 0.25
+
+/* See load.h. */
+void
+load_request(struct paknd *d, int delta)
+{
+	double now = mono_now();
+
+	/* The time the requests were at their count, into the window's
+	 * sum; a window over, its average kept. */
+	if (d->load_from == 0)
+		d->load_from = now;
+	else
+		d->load_sum += (double)d->inflight * (now - d->load_at);
+	d->load_at = now;
+	if (now - d->load_from >= SURGE_WINDOW) {
+		d->load_avg = d->load_sum / (now - d->load_from);
+		d->load_sum = 0;
+		d->load_from = now;
+	}
+	d->inflight += delta;
+	if (delta > 0 && d->conf->intake_yield_requests > 0 &&
+	    d->inflight >= d->conf->intake_yield_requests)
+		d->busy_at = now;
+}
+
+/* See load.h. */
+int
+load_busy(const struct paknd *d)
+{
+	return d->conf->intake_yield_requests > 0 && d->busy_at > 0 &&
+	       mono_now() - d->busy_at < BUSY_HOLD;
+}
+
+/* See load.h. */
+int
+load_surge(const struct paknd *d)
+{
+	long n = d->conf->intake_yield_requests;
+
+	if (n <= 0)
+		return 0;
+	/* No request came or went for a window: as many as now. */
+	if (mono_now() - d->load_at >= SURGE_WINDOW)
+		return d->inflight >= n;
+	return d->load_avg >= (double)n;
+}

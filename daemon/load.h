@@ -1,0 +1,32 @@
+/* load.h: how busy intake is, from the HTTP requests in flight (each
+ * gateway callback waits for its group's commit): the processing worker
+ * and the outbox step back while it is, so that intake answers the
+ * gateways first (issue 12). http.c counts the requests; process.c and
+ * outbox.c ask. */
+#ifndef PAKN_LOAD_H
+#define PAKN_LOAD_H
+
+struct paknd;
+
+/* A request came (delta 1) or was answered (-1): d->inflight, and what
+ * load_busy and load_surge read. */
+void load_request(struct paknd *d, int delta);
+
+/*
+ * Is intake busy? The requests in flight came to [intake] yield_requests
+ * within the last 0.1 s (they swing from the whole load to none at each
+ * group commit). Processing then makes one call at a time (process.c).
+ */
+int load_busy(const struct paknd *d);
+
+/*
+ * Is intake under a surge? The requests in flight averaged [intake]
+ * yield_requests over the last quarter of a second, as under a burst of
+ * callbacks from many connections, not a moment's wait for a commit at
+ * a steady rate (load_busy's spikes: at 2 000 callbacks a second they
+ * come to 32 at many commits). The outbox then sends at [outbox]
+ * burst_rate (outbox.c).
+ */
+int load_surge(const struct paknd *d);
+
+#endif
