@@ -1054,6 +1054,109 @@ START_TEST(test_batched_by_name)
 }
 END_TEST
 
+/* Routing and notices set-based are what the functions give one by one
+ * (pakn.route_unit, pakn.notice_recipients): a complaint of each
+ * category (its first keyword) at each unit a citizen can name by its
+ * code, each from its own phone, all set-based. Routing rules of the
+ * province and of a ward, the commune-level unit, a unit with its own
+ * officials and phones, one with none (its province's leader, as a
+ * fallback) and one with nobody above it either, sensitive categories
+ * (the inspectorate) among them. */
+START_TEST(test_batched_routes)
+{
+	long before = batched_total(), n;
+	PGconn *hold;
+	PGresult *res;
+	char *want, *got;
+
+	/* A commune with no phone of its own (its province's leader), one
+	 * whose province has no leader (nobody), one below a ward (the
+	 * ward's officer, the nearer); a rule for any category and one
+	 * for health stations at one ward (the latter first). Taken away
+	 * at the end. */
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "INSERT INTO pakn.unit (code, name, parent_code, kind) "
+	                "VALUES ('90011', 'Xã Thử Một', '01', 'commune'), "
+	                "('90012', 'Xã Thử Hai', '79', 'commune'), "
+	                "('90013', 'Xã Thử Ba', '00004', 'commune') "
+	                "ON CONFLICT DO NOTHING; "
+	                "INSERT INTO pakn.official (unit_code, name, phone, "
+	                "role) VALUES ('01', 'Lãnh đạo thử', '+84912990001', "
+	                "'leader'), ('00004', 'Cán bộ thử', '+84912990004', "
+	                "'officer'); "
+	                "INSERT INTO pakn.routing_rule (category_code, "
+	                "area_code, unit_code) VALUES (NULL, '00008', "
+	                "'01-UBND'), ('health_station', '00008', '01-SYT')"),
+	    0);
+	res = PQexec(test_db(),
+	             "SELECT 'PA ' || btrim(c.patterns[1]) || ' #' || u.code "
+	             "FROM pakn.unit u, pakn.category c WHERE u.code ~ "
+	             "'^[0-9]+$' AND cardinality(c.patterns) > 0 ORDER BY "
+	             "u.code, c.code");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	n = PQntuples(res);
+	ck_assert_int_ge(n, 100);
+	hold = harness_hold_processing();
+	for (long i = 0; i < n; i++) {
+		char id[32], from[24];
+
+		snprintf(id, sizeof id, "route-%ld", i);
+		snprintf(from, sizeof from, "+849138%05ld", i % 100000);
+		ck_assert_int_eq(at_one(id, from, PQgetvalue(res, i, 0)), 200);
+	}
+	PQclear(res);
+	release_all_done(hold, "route-%", n, before, n);
+	/* Each where pakn.route_unit sends it. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
+	             "pakn.inbound_message m ON m.id = c.inbound_id CROSS JOIN "
+	             "LATERAL pakn.route_unit(c, c.location_unit) r WHERE "
+	             "m.gateway_msg_id LIKE 'route-%' AND c.responsible_unit "
+	             "IS NOT DISTINCT FROM r.unit AND c.desk_reason IS NOT "
+	             "DISTINCT FROM r.desk_reason",
+	             NULL),
+	    n);
+	ck_assert_int_ge(
+	    sql_long("SELECT count(DISTINCT c.responsible_unit) FROM "
+	             "pakn.complaint c JOIN pakn.inbound_message m ON m.id = "
+	             "c.inbound_id WHERE m.gateway_msg_id LIKE 'route-%'",
+	             NULL),
+	    8);
+	/* The notices to whom pakn.notice_recipients names, as a fallback
+	 * where it says so (alone or in a digest of the group). */
+	want = sql_value(
+	    "SELECT string_agg(DISTINCT r.r_phone || ' ' || r.r_fallback, ', "
+	    "') "
+	    "FROM pakn.complaint c JOIN pakn.inbound_message m ON m.id = "
+	    "c.inbound_id CROSS JOIN LATERAL pakn.notice_recipients("
+	    "c.responsible_unit, '{officer,leader}') r WHERE m.gateway_msg_id "
+	    "LIKE 'route-%'",
+	    NULL);
+	got = sql_value(
+	    "SELECT string_agg(DISTINCT o.msisdn || ' ' || (o.kind LIKE "
+	    "'%fallback'), ', ') FROM pakn.outbox o WHERE o.kind LIKE "
+	    "'new_complaint%' AND o.created_at >= (SELECT min(m.received_at) "
+	    "FROM pakn.inbound_message m WHERE m.gateway_msg_id LIKE "
+	    "'route-%')",
+	    NULL);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	ck_assert_msg(strstr(want, " true") != NULL && strstr(want, " false"),
+	              "fallbacks and not: %s", want);
+	free(want);
+	free(got);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "DELETE FROM pakn.official WHERE phone IN "
+	                "('+84912990001', '+84912990004'); DELETE FROM pakn.routing_rule WHERE "
+	                "area_code = '00008' AND unit_code IN ('01-UBND', "
+	                "'01-SYT')"),
+	    0);
+}
+END_TEST
+
 /* A group whose set-based call fails goes one by one: the complaint that
  * fails is marked failed with the reason, each other one is processed
  * once (one acknowledgement); the other groups of the claim stay
@@ -1273,6 +1376,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batched_by_name);
+	tcase_add_test(tc, test_batched_routes);
 	tcase_add_test(tc, test_digest_lists_eight);
 	tcase_add_test(tc, test_yields_to_intake);
 	tcase_add_test(tc, test_batch_fails);

@@ -633,10 +633,39 @@ BEGIN
 		d AS MATERIALIZED (
 			SELECT x.code, pakn.due_at(x.code, now()) AS due_at
 			  FROM (SELECT DISTINCT (k.c).category_code AS code FROM k) x),
+		-- A complaint neither sensitive nor to be triaged goes where
+		-- pakn.route_place sends it, read here from the closure for
+		-- all of them in one statement (the functions' calls, one for
+		-- each unit, were a sixth of a batch of complaints of as many
+		-- communes): the routing rule of the nearest area at or above
+		-- its place, one for its category before one for any; else the
+		-- commune-level unit at or above it; else the place itself.
+		-- The others by pakn.route_unit.
 		rf AS MATERIALIZED (
 			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
 				k.unit, r.unit AS responsible, d.due_at, r.desk_reason
-			  FROM k CROSS JOIN LATERAL pakn.route_unit(k.c, k.unit) r
+			  FROM k CROSS JOIN LATERAL (
+				SELECT x.unit, x.desk_reason
+				  FROM pakn.route_unit(k.c, k.unit) x
+				 WHERE (k.c).sensitive OR (k.c).triage
+				UNION ALL
+				SELECT coalesce(
+					(SELECT ru.unit_code FROM pakn.unit_closure cl
+					   JOIN pakn.routing_rule ru
+					     ON ru.area_code = cl.ancestor
+					  WHERE cl.descendant = k.unit
+					    AND (ru.category_code = (k.c).category_code
+						 OR ru.category_code IS NULL)
+					  ORDER BY cl.depth, ru.category_code IS NULL, ru.id
+					  LIMIT 1),
+					(SELECT cl.ancestor FROM pakn.unit_closure cl
+					  WHERE cl.descendant = k.unit
+					    AND pakn.commune_level((SELECT a.kind
+						FROM pakn.unit a WHERE a.code = cl.ancestor))
+					  ORDER BY cl.depth LIMIT 1),
+					(SELECT un.code FROM pakn.unit un
+					  WHERE un.code = k.unit)), NULL::text
+				 WHERE NOT ((k.c).sensitive OR (k.c).triage)) r
 			  JOIN d ON d.code = (k.c).category_code),
 		i AS (
 			INSERT INTO pakn.complaint AS x (ticket, msisdn, gateway,
@@ -738,12 +767,43 @@ BEGIN
 		u AS (
 			SELECT DISTINCT v.responsible_unit FROM v
 			 WHERE v.responsible_unit IS NOT NULL),
-		-- Once for each unit (materialized, as rf above).
+		-- Whom each unit's notices go to, as pakn.notice_recipients
+		-- (officer, leader) finds them, for all the units in one
+		-- statement (materialized, as rf above): its active officers
+		-- and leaders and the unit's own phones (rd); a unit with none,
+		-- the leaders of the nearest unit above it that has any, or
+		-- its officers (ra: r_fallback). n orders a unit's recipients.
+		rd AS MATERIALIZED (
+			SELECT DISTINCT u.responsible_unit, x.p AS r_phone
+			  FROM u CROSS JOIN LATERAL (
+				SELECT o.phone AS p FROM pakn.official o
+				 WHERE o.unit_code = u.responsible_unit AND o.active
+				   AND o.role IN ('officer', 'leader')
+				UNION
+				SELECT unnest(un.phones) FROM pakn.unit un
+				 WHERE un.code = u.responsible_unit) x),
+		ra AS MATERIALIZED (
+			SELECT DISTINCT u.responsible_unit, o.phone AS r_phone
+			  FROM u CROSS JOIN LATERAL (
+				SELECT cl.ancestor, cl.depth FROM pakn.unit_closure cl
+				 WHERE cl.descendant = u.responsible_unit
+				   AND EXISTS (SELECT 1 FROM pakn.official o
+					WHERE o.unit_code = cl.ancestor AND o.active
+					  AND (o.role = 'leader' OR (cl.depth > 0
+						AND o.role IN ('officer', 'leader'))))
+				 ORDER BY cl.depth LIMIT 1) a
+			  JOIN pakn.official o ON o.unit_code = a.ancestor
+				AND o.active AND (o.role = 'leader' OR (a.depth > 0
+					AND o.role IN ('officer', 'leader')))
+			 WHERE NOT EXISTS (SELECT 1 FROM rd
+				WHERE rd.responsible_unit = u.responsible_unit)),
 		rcp AS MATERIALIZED (
-			SELECT u.responsible_unit, nr.r_phone, nr.r_fallback, nr.n
-			  FROM u CROSS JOIN LATERAL pakn.notice_recipients(
-				u.responsible_unit, '{officer,leader}')
-				WITH ORDINALITY nr(r_phone, r_unit, r_fallback, n)),
+			SELECT x.responsible_unit, x.r_phone, x.r_fallback,
+				row_number() OVER (PARTITION BY x.responsible_unit
+					ORDER BY x.r_phone) AS n
+			  FROM (SELECT rd.*, false AS r_fallback FROM rd
+				UNION ALL
+				SELECT ra.*, true FROM ra) x),
 		-- The unit's notices, one a complaint and recipient; k of them
 		-- to one phone in this group (j the complaint's place among
 		-- them, by id).
