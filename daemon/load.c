@@ -25,6 +25,7 @@ load_request(struct paknd *d, int delta)
 		d->load_sum += (double)d->inflight * (now - d->load_at);
 	d->load_at = now;
 	if (now - d->load_from >= SURGE_WINDOW) {
+		d->load_prev = d->load_avg;
 		d->load_avg = d->load_sum / (now - d->load_from);
 		d->load_sum = 0;
 		d->load_from = now;
@@ -54,5 +55,8 @@ load_surge(const struct paknd *d)
 	/* No request came or went for a window: as many as now. */
 	if (mono_now() - d->load_at >= SURGE_WINDOW)
 		return d->inflight >= n;
-	return d->load_avg >= (double)n;
+	/* Two windows in a row: not a stall of a fraction of a second at a
+	 * steady rate (one at 2 000 callbacks a second, 50 ms long, made
+	 * one window's average 30 and delayed the acks sent after it). */
+	return d->load_avg >= (double)n && d->load_prev >= (double)n;
 }

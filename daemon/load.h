@@ -21,11 +21,11 @@ int load_busy(const struct paknd *d);
 
 /*
  * Is intake under a surge? The requests in flight averaged [intake]
- * yield_requests over the last quarter of a second, as under a burst of
- * callbacks from many connections, not a moment's wait for a commit at
- * a steady rate (load_busy's spikes: at 2 000 callbacks a second they
- * come to 32 at many commits). The outbox then sends at [outbox]
- * burst_rate (outbox.c).
+ * yield_requests over each of the last two quarters of a second, as
+ * under a burst of callbacks from many connections, not a moment's wait
+ * for a commit at a steady rate (load_busy's spikes: at 2 000 callbacks
+ * a second they come to 32 at many commits). The outbox then sends at
+ * [outbox] burst_rate (outbox.c).
  */
 int load_surge(const struct paknd *d);
 

@@ -61,9 +61,9 @@ struct paknd {
 	double busy_at;
 	/* The requests in flight averaged over time (load_surge): the
 	 * current window's start, its sum of count x seconds, when the
-	 * count last changed (mono_now), and the last whole window's
-	 * average. */
-	double load_from, load_sum, load_at, load_avg;
+	 * count last changed (mono_now), and the averages of the last two
+	 * whole windows. */
+	double load_from, load_sum, load_at, load_avg, load_prev;
 	int draining; /* SIGTERM received: finish, accept nothing new */
 };
 
