@@ -115,10 +115,9 @@ static const struct key keys[] = {
      "comes first (0: no such limit)"},
     {"outbox", "burst_rate", KEY_INT, "200", 0, 1000000, CF(outbox_burst_rate),
      "messages a second each gateway sends at most while intake is under a "
-     "surge (the requests in flight average [intake] yield_requests over two "
-     "quarters of a second in a row), so that the callbacks are answered first "
-     "(0: no "
-     "such limit)"},
+     "surge (the requests in flight average [intake] yield_requests over "
+     "two quarters of a second in a row), so that the callbacks are "
+     "answered first (0: no such limit)"},
     {"deadline", "interval", KEY_INT, "60", 1, 86400, CF(deadline_interval),
      "seconds between passes of the deadline worker"},
     {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),

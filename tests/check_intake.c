@@ -1150,9 +1150,9 @@ START_TEST(test_batched_routes)
 	ck_assert_int_eq(
 	    sql_exec_db("pakn",
 	                "DELETE FROM pakn.official WHERE phone IN "
-	                "('+84912990001', '+84912990004'); DELETE FROM pakn.routing_rule WHERE "
-	                "area_code = '00008' AND unit_code IN ('01-UBND', "
-	                "'01-SYT')"),
+	                "('+84912990001', '+84912990004'); DELETE FROM "
+	                "pakn.routing_rule WHERE area_code = '00008' AND "
+	                "unit_code IN ('01-UBND', '01-SYT')"),
 	    0);
 }
 END_TEST
