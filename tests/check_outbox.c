@@ -1086,6 +1086,39 @@ log_time(size_t from, const char *needle)
 	return (double)timegm(&tm) + ms / 1000.0;
 }
 
+/* What the Kannel fake gateway got for the numbers starting with
+ * prefix: how many (*total), the time of the last (*last, when not
+ * NULL), and how many came from t0 to t1 (its wall clock), returned. */
+static int
+fg_sent_between(const char *prefix, double t0, double t1, int *total,
+                double *last)
+{
+	char *text = file_read(fgs[FG_KANNEL].file, NULL), *line, *next;
+	int during = 0;
+
+	*total = 0;
+	if (last != NULL)
+		*last = 0;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		char *to;
+		double t = atof(line);
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		to = fg_field(line, "to");
+		if (to != NULL && strncmp(to, prefix, strlen(prefix)) == 0) {
+			(*total)++;
+			during += t >= t0 && t <= t1;
+			if (last != NULL && t > *last)
+				*last = t;
+		}
+		free(to);
+	}
+	free(text);
+	return during;
+}
+
 /* [outbox] backlog_rate: while stored messages wait for processing (the
  * worker's claims of 8 come back full), the gateway sends at most 2 a
  * second though its own rate is 1000; once processing has caught up,
@@ -1095,7 +1128,7 @@ START_TEST(test_backlog_rate)
 	enum { N = 300 };
 	const double cap = atof(BACKLOG_RATE);
 	size_t from = file_size(D.log);
-	char num[16], id[32], *text, *line, *next;
+	char num[16], id[32];
 	double t0, t1, end;
 	PGconn *hold;
 	int during = 0, total = 0;
@@ -1123,23 +1156,7 @@ START_TEST(test_backlog_rate)
 		sleep_ms(100);
 	t0 = log_time(from, "stored messages wait for processing");
 	t1 = log_time(from, "processing has caught up");
-	/* What the fake gateway got for these phones, and when. */
-	text = file_read(fgs[FG_KANNEL].file, NULL);
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		char *to;
-		double t = atof(line);
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		to = fg_field(line, "to");
-		if (to != NULL && strncmp(to, "+84900005", 9) == 0) {
-			total++;
-			during += t >= t0 && t <= t1;
-		}
-		free(to);
-	}
-	free(text);
+	during = fg_sent_between("+84900005", t0, t1, &total, NULL);
 	ck_assert_int_eq(total, N);
 	/* A grant of the rate per second, and the bucket's burst. */
 	ck_assert_msg(during <= cap * (t1 - t0 + 2),
@@ -1183,7 +1200,7 @@ START_TEST(test_burst_rate)
 {
 	enum { N = 30 };
 	const double cap = atof(BURST_RATE);
-	char num[16], id[32], *text, *line, *next;
+	char num[16], id[32];
 	double t0, t1, end, last = 0;
 	int during = 0, total = 0, status;
 	pid_t pid[8];
@@ -1230,24 +1247,7 @@ START_TEST(test_burst_rate)
 	    now_secs() < end)
 		sleep_ms(100);
 	reload_with("");
-	/* What the fake gateway got for these phones, and when. */
-	text = file_read(fgs[FG_KANNEL].file, NULL);
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		char *to;
-		double t = atof(line);
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		to = fg_field(line, "to");
-		if (to != NULL && strncmp(to, "+84900009", 9) == 0) {
-			total++;
-			during += t <= t1;
-			last = t > last ? t : last;
-		}
-		free(to);
-	}
-	free(text);
+	during = fg_sent_between("+84900009", 0, t1, &total, &last);
 	ck_assert_int_eq(total, N);
 	/* A grant of the rate per second, and the bucket's burst. */
 	ck_assert_msg(during <= cap * (t1 - t0 + 2),
