@@ -391,7 +391,7 @@ spans_c(struct classifier *c, const char *text, char **keys, char **kinds)
  * what pakn.place_match finds. */
 START_TEST(test_spans_as_sql)
 {
-	char *cause = NULL, *v, *sql_v, *keys, *kinds;
+	char *cause = NULL, *v, *sql_v, *keys = NULL, *kinds = NULL;
 	struct classifier *c = classifier_load(test_db(), &cause);
 	char *texts[3200];
 	size_t n = 0, bad = 0, matched = 0;
