@@ -1086,6 +1086,22 @@ log_time(size_t from, const char *needle)
 	return (double)timegm(&tm) + ms / 1000.0;
 }
 
+/* Wait (up to WAIT s) until n messages of gateway fast to numbers
+ * starting with prefix are sent. */
+static void
+wait_fast_sent(const char *prefix, long n)
+{
+	double end = now_secs() + WAIT;
+	char *like = strf("%s%%", prefix);
+
+	while (sql_long("SELECT count(*) FROM pakn.outbox WHERE gateway = "
+	                "'fast' AND msisdn LIKE $1 AND state = 'sent'",
+	                like, NULL) < n &&
+	       now_secs() < end)
+		sleep_ms(100);
+	free(like);
+}
+
 /* What the Kannel fake gateway got for the numbers starting with
  * prefix: how many (*total), the time of the last (*last, when not
  * NULL), and how many came from t0 to t1 (its wall clock), returned. */
@@ -1129,7 +1145,7 @@ START_TEST(test_backlog_rate)
 	const double cap = atof(BACKLOG_RATE);
 	size_t from = file_size(D.log);
 	char num[16], id[32];
-	double t0, t1, end;
+	double t0, t1;
 	PGconn *hold;
 	int during = 0, total = 0;
 
@@ -1147,13 +1163,7 @@ START_TEST(test_backlog_rate)
 	    0);
 	ck_assert_int_eq(
 	    log_wait(D.log, from, "processing has caught up", WAIT), 0);
-	end = now_secs() + WAIT;
-	while (
-	    sql_long("SELECT count(*) FROM pakn.outbox WHERE gateway = "
-	             "'fast' AND msisdn LIKE '+84900005%' AND state = 'sent'",
-	             NULL) < N &&
-	    now_secs() < end)
-		sleep_ms(100);
+	wait_fast_sent("+84900005", N);
 	t0 = log_time(from, "stored messages wait for processing");
 	t1 = log_time(from, "processing has caught up");
 	during = fg_sent_between("+84900005", t0, t1, &total, NULL);
@@ -1201,7 +1211,7 @@ START_TEST(test_burst_rate)
 	enum { N = 30 };
 	const double cap = atof(BURST_RATE);
 	char num[16], id[32];
-	double t0, t1, end, last = 0;
+	double t0, t1, last = 0;
 	int during = 0, total = 0, status;
 	pid_t pid[8];
 
@@ -1239,13 +1249,7 @@ START_TEST(test_burst_rate)
 		ck_assert_int_eq(waitpid(pid[k], &status, 0), pid[k]);
 	}
 	t1 = wall_secs();
-	end = now_secs() + WAIT;
-	while (
-	    sql_long("SELECT count(*) FROM pakn.outbox WHERE gateway = "
-	             "'fast' AND msisdn LIKE '+84900009%' AND state = 'sent'",
-	             NULL) < N &&
-	    now_secs() < end)
-		sleep_ms(100);
+	wait_fast_sent("+84900009", N);
 	reload_with("");
 	during = fg_sent_between("+84900009", 0, t1, &total, &last);
 	ck_assert_int_eq(total, N);
