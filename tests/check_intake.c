@@ -1123,6 +1123,17 @@ START_TEST(test_batched_routes)
 	             "c.inbound_id WHERE m.gateway_msg_id LIKE 'route-%'",
 	             NULL),
 	    8);
+	/* Each acknowledgement as pakn.complaint_vars and pakn.render write
+	 * it for that complaint alone: the batch renders the template once
+	 * for the complaints alike, and every category is here. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
+	             "pakn.inbound_message m ON m.id = c.inbound_id JOIN "
+	             "pakn.outbox o ON o.inbound_id = m.id AND o.kind = 'ack' "
+	             "WHERE m.gateway_msg_id LIKE 'route-%' AND o.body = "
+	             "pakn.render('ack', pakn.complaint_vars(c.id))",
+	             NULL),
+	    n);
 	/* The notices to whom pakn.notice_recipients names, as a fallback
 	 * where it says so (alone or in a digest of the group). */
 	want = sql_value(
