@@ -8,8 +8,9 @@
  * gateway's rate lets it go, is sent with libcurl's multi interface on
  * the event loop (the way curl's hiperfifo example drives it), and its
  * outcome is recorded with pakn.outbox_results, with those of the other
- * sends that finished in the same turn of the loop (up to RECORD_MAX in
- * one statement). If that cannot be recorded (database down), the lease
+ * sends that finished in the same turn of the loop, or while the last
+ * such statement was in flight (one at a time, up to RECORD_MAX in one
+ * statement). If that cannot be recorded (database down), the lease
  * running out brings the message back.
  *
  * The rate ([gateway] rate messages a second) is the gateway's, shared
@@ -137,7 +138,8 @@ struct outbox {
 	long nfinished;
 	struct event *flush; /* records them at the end of the loop's turn */
 	struct msgs recording;
-	long held; /* messages claimed and not yet recorded */
+	int nrecords; /* statements of outcomes in flight */
+	long held;    /* messages claimed and not yet recorded */
 	struct claim *claim;
 	int backlog;  /* the last claim was full: more may be due */
 	int again;    /* kicked while a claim was in flight */
@@ -346,6 +348,7 @@ struct record {
 };
 
 static void record_submit(struct outbox *o, struct record *r);
+static void record_flush(struct outbox *o);
 
 /* The outcomes were recorded (or not): log each, free the messages. */
 static void
@@ -356,6 +359,8 @@ record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	const char **state;
 	int i, k;
 
+	if (owner != NULL)
+		owner->nrecords--;
 	/* One outcome the database refuses must not keep the others from
 	 * being recorded (they would be sent again): each alone, then. */
 	if (st == DB_ERROR && r->n > 1 && owner != NULL) {
@@ -391,6 +396,9 @@ record_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	}
 	free(state);
 	free(r);
+	/* The outcomes that finished meanwhile, together. */
+	if (owner != NULL && owner->nfinished > 0)
+		record_flush(owner);
 	if (o != NULL && o->backlog)
 		event_active(o->kick, EV_TIMEOUT, 0);
 }
@@ -469,6 +477,7 @@ record_submit(struct outbox *o, struct record *r)
 	values[2] = base;
 	if (db_submit(o->d->db, STMT_OUTBOX_RESULTS, 3, values, NULL, NULL,
 	              record_done, r, &cause) == 0) {
+		o->nrecords++;
 		free(json);
 		return;
 	}
@@ -483,13 +492,19 @@ record_submit(struct outbox *o, struct record *r)
 	free(r);
 }
 
-/* Send the finished outcomes to the database, RECORD_MAX a statement. */
+/* Send the finished outcomes to the database, RECORD_MAX a statement,
+ * while no other statement of outcomes is in flight (or RECORD_MAX wait):
+ * those that finish meanwhile go together when it is done. A statement
+ * costs about 0.4 ms and 17 us an outcome: recorded 40 at a time, as
+ * each turn of the loop found them in a drain, an outcome cost 23 us. */
 static void
 record_flush(struct outbox *o)
 {
 	struct record *r;
 	struct msg *m;
 
+	if (o->nrecords > 0 && o->nfinished < RECORD_MAX)
+		return;
 	while (!TAILQ_EMPTY(&o->finished)) {
 		r = xcalloc(1, sizeof *r);
 		while (r->n < RECORD_MAX &&
