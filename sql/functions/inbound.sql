@@ -634,13 +634,10 @@ BEGIN
 			SELECT x.code, pakn.due_at(x.code, now()) AS due_at
 			  FROM (SELECT DISTINCT (k.c).category_code AS code FROM k) x),
 		-- A complaint neither sensitive nor to be triaged goes where
-		-- pakn.route_place sends it, read here from the closure for
-		-- all of them in one statement (the functions' calls, one for
-		-- each unit, were a sixth of a batch of complaints of as many
-		-- communes): the routing rule of the nearest area at or above
-		-- its place, one for its category before one for any; else the
-		-- commune-level unit at or above it; else the place itself.
-		-- The others by pakn.route_unit.
+		-- pakn.route_places sends it, inlined here for all of them in
+		-- one statement (the functions' calls, one for each unit, were
+		-- a sixth of a batch of complaints of as many communes). The
+		-- others by pakn.route_unit.
 		rf AS MATERIALIZED (
 			SELECT (k.c).category_code, (k.c).sensitive, (k.c).triage,
 				k.unit, r.unit AS responsible, d.due_at, r.desk_reason
@@ -649,22 +646,8 @@ BEGIN
 				  FROM pakn.route_unit(k.c, k.unit) x
 				 WHERE (k.c).sensitive OR (k.c).triage
 				UNION ALL
-				SELECT coalesce(
-					(SELECT ru.unit_code FROM pakn.unit_closure cl
-					   JOIN pakn.routing_rule ru
-					     ON ru.area_code = cl.ancestor
-					  WHERE cl.descendant = k.unit
-					    AND (ru.category_code = (k.c).category_code
-						 OR ru.category_code IS NULL)
-					  ORDER BY cl.depth, ru.category_code IS NULL, ru.id
-					  LIMIT 1),
-					(SELECT cl.ancestor FROM pakn.unit_closure cl
-					  WHERE cl.descendant = k.unit
-					    AND pakn.commune_level((SELECT a.kind
-						FROM pakn.unit a WHERE a.code = cl.ancestor))
-					  ORDER BY cl.depth LIMIT 1),
-					(SELECT un.code FROM pakn.unit un
-					  WHERE un.code = k.unit)), NULL::text
+				SELECT x.unit, NULL::text
+				  FROM pakn.route_places((k.c).category_code, k.unit) x
 				 WHERE NOT ((k.c).sensitive OR (k.c).triage)) r
 			  JOIN d ON d.code = (k.c).category_code),
 		i AS (

@@ -61,28 +61,32 @@ $$;
 -- The People's Committee that answers at a location by default (pakn.route
 -- of 003, with special zones at commune level): the rule of the deepest
 -- area, a rule for the category over one for any; else the commune-level
--- unit containing the location; else the location itself.
--- (PL/pgSQL, as the functions it calls per complaint, so that its plans
--- are kept rather than made again for every complaint.)
+-- unit containing the location; else the location itself. One row (unit
+-- NULL: no such unit). A plain SQL query, so that a query that names it
+-- in FROM with columns as its arguments gets it inlined:
+-- pakn.intake_process_batch routes a batch's complaints with it in one
+-- statement.
+CREATE OR REPLACE FUNCTION pakn.route_places(p_category text, p_location text)
+RETURNS TABLE (unit text)
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(
+		(SELECT r.unit_code FROM pakn.unit_ancestors(p_location) a
+		   JOIN pakn.routing_rule r ON r.area_code = a.code
+		  WHERE r.category_code = p_category OR r.category_code IS NULL
+		  ORDER BY a.distance, r.category_code IS NULL, r.id
+		  LIMIT 1),
+		(SELECT a.code FROM pakn.unit_ancestors(p_location) a
+		  WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1),
+		(SELECT u.code FROM pakn.unit u WHERE u.code = p_location))
+$$;
+
+-- pakn.route_places for one complaint. (PL/pgSQL, as the functions it
+-- calls per complaint, so that its plan is kept rather than made again
+-- for every complaint.)
 CREATE OR REPLACE FUNCTION pakn.route_place(p_category text, p_location text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v text;
 BEGIN
-	SELECT r.unit_code INTO v
-	  FROM pakn.unit_ancestors(p_location) a
-	  JOIN pakn.routing_rule r ON r.area_code = a.code
-	 WHERE r.category_code = p_category OR r.category_code IS NULL
-	 ORDER BY a.distance, r.category_code IS NULL, r.id
-	 LIMIT 1;
-	IF v IS NULL THEN
-		SELECT a.code INTO v FROM pakn.unit_ancestors(p_location) a
-		 WHERE pakn.commune_level(a.kind) ORDER BY a.distance LIMIT 1;
-	END IF;
-	IF v IS NULL THEN
-		SELECT u.code INTO v FROM pakn.unit u WHERE u.code = p_location;
-	END IF;
-	RETURN v;
+	RETURN (SELECT r.unit FROM pakn.route_places(p_category, p_location) r);
 END;
 $$;
 
