@@ -752,43 +752,15 @@ BEGIN
 		u AS (
 			SELECT DISTINCT v.responsible_unit FROM v
 			 WHERE v.responsible_unit IS NOT NULL),
-		-- Whom each unit's notices go to, as pakn.notice_recipients
-		-- (officer, leader) finds them, for all the units in one
-		-- statement (materialized, as rf above): its active officers
-		-- and leaders and the unit's own phones (rd); a unit with none,
-		-- the leaders of the nearest unit above it that has any, or
-		-- its officers (ra: r_fallback). n orders a unit's recipients.
-		rd AS MATERIALIZED (
-			SELECT DISTINCT u.responsible_unit, x.p AS r_phone
-			  FROM u CROSS JOIN LATERAL (
-				SELECT o.phone AS p FROM pakn.official o
-				 WHERE o.unit_code = u.responsible_unit AND o.active
-				   AND o.role IN ('officer', 'leader')
-				UNION
-				SELECT unnest(un.phones) FROM pakn.unit un
-				 WHERE un.code = u.responsible_unit) x),
-		ra AS MATERIALIZED (
-			SELECT DISTINCT u.responsible_unit, o.phone AS r_phone
-			  FROM u CROSS JOIN LATERAL (
-				SELECT cl.ancestor, cl.depth FROM pakn.unit_closure cl
-				 WHERE cl.descendant = u.responsible_unit
-				   AND EXISTS (SELECT 1 FROM pakn.official o
-					WHERE o.unit_code = cl.ancestor AND o.active
-					  AND (o.role = 'leader' OR (cl.depth > 0
-						AND o.role IN ('officer', 'leader'))))
-				 ORDER BY cl.depth LIMIT 1) a
-			  JOIN pakn.official o ON o.unit_code = a.ancestor
-				AND o.active AND (o.role = 'leader' OR (a.depth > 0
-					AND o.role IN ('officer', 'leader')))
-			 WHERE NOT EXISTS (SELECT 1 FROM rd
-				WHERE rd.responsible_unit = u.responsible_unit)),
+		-- Whom each unit's notices go to (pakn.notice_recipients,
+		-- inlined: for all the units in one statement; materialized,
+		-- as rf above). n orders a unit's recipients.
 		rcp AS MATERIALIZED (
-			SELECT x.responsible_unit, x.r_phone, x.r_fallback,
-				row_number() OVER (PARTITION BY x.responsible_unit
-					ORDER BY x.r_phone) AS n
-			  FROM (SELECT rd.*, false AS r_fallback FROM rd
-				UNION ALL
-				SELECT ra.*, true FROM ra) x),
+			SELECT u.responsible_unit, r.r_phone, r.r_fallback,
+				row_number() OVER (PARTITION BY u.responsible_unit
+					ORDER BY r.r_phone) AS n
+			  FROM u CROSS JOIN LATERAL pakn.notice_recipients(
+				u.responsible_unit, '{officer,leader}') r),
 		-- The unit's notices, one a complaint and recipient; k of them
 		-- to one phone in this group (j the complaint's place among
 		-- them, by id).

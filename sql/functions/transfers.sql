@@ -41,33 +41,35 @@ $$;
 -- Who gets a unit's notices: its active officials of the given roles and
 -- the unit's own phones; when that is nobody (no official, or only an
 -- admin), its leaders; when it has none either, the officials of those
--- roles and the leaders of the nearest ancestor that has any.
+-- roles and the leaders of the nearest ancestor that has any; by phone.
+-- A plain SQL query, so that a query that names it in FROM with columns
+-- as its arguments gets it inlined: pakn.intake_process_batch finds the
+-- recipients of a batch's units with it in one statement.
 CREATE OR REPLACE FUNCTION pakn.notice_recipients(p_unit text, p_roles text[])
 RETURNS TABLE (r_phone text, r_unit text, r_fallback boolean)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	a record;
-BEGIN
-	RETURN QUERY SELECT DISTINCT x.p, p_unit, false FROM (
-		SELECT o.phone AS p FROM pakn.official o
-		 WHERE o.unit_code = p_unit AND o.active AND o.role = ANY (p_roles)
-		UNION
-		SELECT unnest(u.phones) FROM pakn.unit u WHERE u.code = p_unit) x;
-	IF FOUND THEN
-		RETURN;
-	END IF;
-	FOR a IN SELECT an.code, an.distance FROM pakn.unit_ancestors(p_unit) an
-		  ORDER BY an.distance LOOP
-		RETURN QUERY SELECT DISTINCT o.phone, a.code, true
-		  FROM pakn.official o
-		 WHERE o.unit_code = a.code AND o.active
-		   AND (o.role = 'leader'
-			OR (a.distance > 0 AND o.role = ANY (p_roles)));
-		IF FOUND THEN
-			RETURN;
-		END IF;
-	END LOOP;
-END;
+LANGUAGE sql STABLE AS $$
+	WITH own AS (
+		SELECT DISTINCT x.p FROM (
+			SELECT o.phone AS p FROM pakn.official o
+			 WHERE o.unit_code = p_unit AND o.active
+			   AND o.role = ANY (p_roles)
+			UNION
+			SELECT unnest(u.phones) FROM pakn.unit u
+			 WHERE u.code = p_unit) x)
+	SELECT own.p, p_unit, false FROM own
+	UNION ALL
+	SELECT DISTINCT o.phone, a.code, true
+	  FROM (SELECT an.code, an.distance FROM pakn.unit_ancestors(p_unit) an
+		 WHERE EXISTS (SELECT 1 FROM pakn.official o
+			WHERE o.unit_code = an.code AND o.active
+			  AND (o.role = 'leader'
+			       OR (an.distance > 0 AND o.role = ANY (p_roles))))
+		 ORDER BY an.distance LIMIT 1) a
+	  JOIN pakn.official o ON o.unit_code = a.code AND o.active
+		AND (o.role = 'leader'
+		     OR (a.distance > 0 AND o.role = ANY (p_roles)))
+	 WHERE NOT EXISTS (SELECT 1 FROM own)
+	 ORDER BY 1
 $$;
 
 -- The unit whose subtree a unit's officials may transfer within: the
