@@ -297,8 +297,16 @@ $$;
 -- an apology.
 CREATE OR REPLACE FUNCTION pakn.due_kind(c pakn.complaint) RETURNS text
 LANGUAGE sql STABLE AS $$
+	SELECT pakn.due_kind(c, pakn.complaint_rule(c))
+$$;
+
+-- The same, the complaint's rule (pakn.complaint_rule) given by a caller
+-- that has it already.
+CREATE OR REPLACE FUNCTION pakn.due_kind(c pakn.complaint, r pakn.legal_rule)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN c.new_due_at IS NOT NULL THEN 'ngày hẹn'
-		    WHEN (pakn.complaint_rule(c)).id IS NULL THEN 'hạn trả lời'
+		    WHEN r.id IS NULL THEN 'hạn trả lời'
 		    WHEN c.accepted_on IS NULL THEN 'hạn thụ lý'
 		    ELSE 'hạn giải quyết' END
 $$;

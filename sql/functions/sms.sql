@@ -332,8 +332,7 @@ BEGIN
 	IF duplicate THEN
 		RETURN;
 	END IF;
-	INSERT INTO pakn.citizen (msisdn) VALUES (p_msisdn)
-	ON CONFLICT (msisdn) DO NOTHING;
+	-- (The citizen's row is there: pakn.ingest_sms made it.)
 	v_pending := pakn.pending_location(p_msisdn);
 	IF p_kind = 'digit' THEN
 		v_choice := pakn.place_choice_pending(p_msisdn);
