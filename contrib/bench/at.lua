@@ -9,7 +9,9 @@
 -- NAMES=1 (the same communes named as citizens name them, "phường Ba
 -- Đình", no code: each complaint's place is looked up by name), CODES
 -- (a file of unit codes, one a line: each complaint names the next, in
--- turn, instead of the 8 communes of the texts).
+-- turn, instead of the 8 communes of the texts), STATUS (a file of
+-- "msisdn ticket" lines: each callback is instead a status query, "TT
+-- ticket", from the complaint's own phone, the lines taken in turn).
 local threads = {}
 local n = 0
 local texts_by_name = {
@@ -47,6 +49,17 @@ function init(args)
 	if os.getenv("NAMES") == "1" then
 		texts = texts_by_name
 	end
+	status = {}
+	local sf = os.getenv("STATUS") and io.open(os.getenv("STATUS"))
+	if sf then
+		for line in sf:lines() do
+			local m, t = line:match("^(%S+) (%S+)$")
+			if m then
+				table.insert(status, {m, t})
+			end
+		end
+		sf:close()
+	end
 	codes = {}
 	local f = os.getenv("CODES") and io.open(os.getenv("CODES"))
 	if f then
@@ -70,6 +83,12 @@ function request()
 	-- Many citizens, each with a few complaints, as in life.
 	local from = string.format("%%2B849%d%07d", tid, counter % 5000000)
 	local text = texts[counter % #texts + 1]
+	if #status > 0 then
+		-- Each thread its own lines, so that a phone's queries are few.
+		local r = status[(counter * 2 + tid) % #status + 1]
+		from = enc(r[1])
+		text = "TT " .. r[2]
+	end
 	if #codes > 0 then
 		-- Another commune for each complaint (a prime stride, so that
 		-- a batch's are not neighbours).
