@@ -1335,6 +1335,177 @@ START_TEST(test_batched_tickets)
 }
 END_TEST
 
+/* The ticket of the complaint of message id (malloc'd). */
+static char *
+ticket_of(const char *id)
+{
+	char *t = sql_value("SELECT c.ticket FROM pakn.complaint c JOIN "
+	                    "pakn.inbound_message m ON m.id = c.inbound_id "
+	                    "WHERE m.gateway_msg_id = $1",
+	                    id, NULL);
+
+	ck_assert_msg(t != NULL, "no complaint for %s", id);
+	return t;
+}
+
+/* "TT ticket of msg" from phone from, as message id. */
+static void
+tt_one(const char *id, const char *from, const char *of)
+{
+	char *t = ticket_of(of), *text = strf("TT %s", t);
+
+	ck_assert_int_eq(at_one(id, from, text), 200);
+	free(text);
+	free(t);
+}
+
+/* The replies to message id: kind, state, refusal, whether for the
+ * complaint whose ticket it names, the body with that ticket replaced. */
+static char *
+reply_trace(const char *id)
+{
+	char *t = sql_value(
+	    "SELECT coalesce(string_agg(concat_ws(' ', o.kind, o.state, "
+	    "o.last_error, o.complaint_id IS NOT DISTINCT FROM c.id, "
+	    "replace(o.body, coalesce(c.ticket, '-'), 'TICKET')), '; ' "
+	    "ORDER BY o.id) FILTER (WHERE o.id IS NOT NULL), 'none') FROM "
+	    "pakn.inbound_message m LEFT JOIN "
+	    "pakn.outbox o ON o.inbound_id = m.id LEFT JOIN pakn.complaint c "
+	    "ON c.ticket = split_part(m.body, ' ', 2) WHERE "
+	    "m.gateway_msg_id = $1",
+	    id, NULL);
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* Rewrite D's configuration with extra after CONF_EXTRA and reload it. */
+static void
+reload_main(const char *extra)
+{
+	size_t from = file_size(D->log);
+	char *conf = strf("%s%s", CONF_EXTRA, extra), *found = NULL;
+
+	ck_assert_int_eq(paknd_rewrite(D, "pakn", 1, conf), 0);
+	free(conf);
+	ck_assert_int_eq(paknd_signal(D, SIGHUP), 0);
+	for (double end = now_secs() + 5; found == NULL && now_secs() < end;
+	     sleep_ms(50))
+		found = log_grep(D->log, from, "configuration reloaded");
+	ck_assert_ptr_nonnull(found);
+	free(found);
+}
+
+/* A status query ("TT ticket") of one's own complaint is answered
+ * set-based with the group's complaints, the reply pakn.sms_status
+ * gives (the status, or the answer once there is one), queued, or kept
+ * failed for a number the outbox refuses; a phone with two messages in
+ * the group goes one by one, and so does any query that is not of one's
+ * own complaint, of one waiting for its place, of a mistyped ticket, or
+ * of a phone banned or at its replies' limit (one a day). */
+START_TEST(test_batched_status)
+{
+	static const char *const phones[] = {
+	    "+84913760001", "+84913760002", "+84913760003", "+84913760004",
+	    "+84913760005", "+84913760006", "+84913760007", "+84913760008"};
+	long before;
+	PGconn *hold;
+	char *a, *b, *want;
+
+	/* Complaints of the phones 1-8 (the 6th waits for its place). */
+	for (int i = 0; i < 8; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "stq-pa-%d", i + 1);
+		ck_assert_int_eq(at_one(id, phones[i],
+		                        i == 5 ? "PA Den duong hong"
+		                               : "PA Den duong hong #00004"),
+		                 200);
+	}
+	wait_processed("stq-pa-%", 20);
+	/* The 3rd answered; the 5th's phone banned; the 8th's at the
+	 * replies' limit of the day (40), and its complaint's number
+	 * flagged as an own number would be refused: not here. */
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "UPDATE pakn.complaint SET status = 'answered', "
+	                "answer_text = 'Da thay bong den', answered_at = "
+	                "now() WHERE msisdn = '+84913760003'; INSERT INTO "
+	                "pakn.ban (msisdn, reason, banned_by) VALUES "
+	                "('+84913760005', 'test', 'test'); INSERT INTO "
+	                "pakn.outbox (gateway, msisdn, body, kind, state) "
+	                "SELECT 'at', '+84913760008', 'x', 'test', 'sent' "
+	                "FROM generate_series(1, 40)"),
+	    0);
+	/* The replies' limit on (the suites' configuration has none). */
+	reload_main("[abuse]\nreplies_per_day = 40\n");
+	hold = harness_hold_processing();
+	before = batched_total();
+	/* Set-based: stt-1 (own, open), stt-3 (own, answered). */
+	tt_one("stt-1", phones[0], "stq-pa-1");
+	tt_one("stt-3", phones[2], "stq-pa-3");
+	/* One by one: the 2nd phone's two (its own, then the 1st's). */
+	tt_one("stt-2a", phones[1], "stq-pa-2");
+	tt_one("stt-2b", phones[1], "stq-pa-1");
+	/* Another's ticket, a banned phone, one waiting for its place, a
+	 * mistyped ticket, a phone at its limit. */
+	tt_one("stt-4", phones[3], "stq-pa-1");
+	tt_one("stt-5", phones[4], "stq-pa-5");
+	tt_one("stt-6", phones[5], "stq-pa-6");
+	ck_assert_int_eq(at_one("stt-7", phones[6], "TT ABCDEFG"), 200);
+	tt_one("stt-8", phones[7], "stq-pa-8");
+	release_all_done(hold, "stt-%", 9, before, 2);
+	/* The same reply set-based as one by one. */
+	a = reply_trace("stt-1");
+	b = reply_trace("stt-2a");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strncmp(a, "status queued t ", 16) == 0, "%s", a);
+	free(a);
+	free(b);
+	/* Each what pakn.sms_status renders now. */
+	want = sql_value(
+	    "SELECT count(*) FROM pakn.outbox o JOIN pakn.inbound_message m "
+	    "ON m.id = o.inbound_id JOIN pakn.complaint c ON c.id = "
+	    "o.complaint_id WHERE m.gateway_msg_id IN ('stt-1', 'stt-2a', "
+	    "'stt-3') AND c.msisdn = m.msisdn AND o.body = pakn.render(o.kind, "
+	    "pakn.complaint_vars(c.id)) AND o.kind = CASE WHEN "
+	    "m.gateway_msg_id = 'stt-3' THEN 'status_answered' ELSE "
+	    "'status' END",
+	    NULL);
+	ck_assert_str_eq(want, "3");
+	free(want);
+	a = reply_trace("stt-3");
+	ck_assert_msg(strstr(a, "Da thay bong den") != NULL, "%s", a);
+	free(a);
+	a = reply_trace("stt-2b");
+	ck_assert_msg(strncmp(a, "not_found queued", 16) == 0, "%s", a);
+	free(a);
+	a = reply_trace("stt-4");
+	ck_assert_msg(strncmp(a, "not_found queued", 16) == 0, "%s", a);
+	free(a);
+	a = reply_trace("stt-5");
+	ck_assert_str_eq(a, "none");
+	free(a);
+	ck_assert_int_eq(count_where("stt-5", "m.abuse_flag = 'banned'"), 1);
+	a = reply_trace("stt-6");
+	ck_assert_msg(strncmp(a, "ask_location_again queued", 25) == 0, "%s",
+	              a);
+	free(a);
+	a = reply_trace("stt-7");
+	ck_assert_msg(strncmp(a, "bad_ticket queued", 17) == 0, "%s", a);
+	free(a);
+	ck_assert_int_eq(count_where("stt-8", "m.abuse_flag = 'limit_replies'"),
+	                 1);
+	a = reply_trace("stt-8");
+	ck_assert_msg(strncmp(a, "limit_notice", 12) == 0, "%s", a);
+	free(a);
+	ck_assert_int_eq(sql_exec_db("pakn", "DELETE FROM pakn.ban WHERE "
+	                                     "msisdn = '+84913760005'"),
+	                 0);
+	reload_main("");
+}
+END_TEST
+
 /* A claim reads the messages waiting, not those being processed (036):
  * with 2 000 messages in flight (leased to another instance for an
  * hour), a claim takes the 5 waiting and the 3 whose lease ran out, and
@@ -1393,6 +1564,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_batched_tickets);
+	tcase_add_test(tc, test_batched_status);
 	tcase_add_test(tc, test_claim_skips_in_flight);
 	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
