@@ -1564,8 +1564,8 @@ intake_suite(void)
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_batched_tickets);
-	tcase_add_test(tc, test_batched_status);
 	tcase_add_test(tc, test_claim_skips_in_flight);
+	tcase_add_test(tc, test_batched_status);
 	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);

@@ -599,10 +599,6 @@ BEGIN
 		  FROM s JOIN w ON w.msisdn = s.msisdn
 		 ORDER BY s.id;
 		PERFORM set_config('pakn.outbox_checked', '', true);
-		UPDATE pakn.inbound_message i
-		   SET state = 'done', processed_at = clock_timestamp(),
-			lease_owner = NULL, lease_until = NULL
-		 WHERE i.id = ANY (v_status);
 	END IF;
 	IF v_fast IS NOT NULL THEN
 		-- The place of those that name no unit's code, as
@@ -936,10 +932,14 @@ BEGIN
 		  JOIN (SELECT o.id, count(*)::integer AS n FROM o GROUP BY o.id) y
 		    ON y.id = x.id;
 		PERFORM set_config('pakn.outbox_checked', '', true);
+	END IF;
+	-- Those processed here, done.
+	IF v_fast IS NOT NULL OR v_status IS NOT NULL THEN
 		UPDATE pakn.inbound_message i
 		   SET state = 'done', processed_at = clock_timestamp(),
 			lease_owner = NULL, lease_until = NULL
-		 WHERE i.id = ANY (v_fast);
+		 WHERE i.id = ANY (coalesce(v_fast, '{}')
+			|| coalesce(v_status, '{}'));
 	END IF;
 	-- The others, one by one, in the order they came.
 	FOR r IN SELECT a.*
