@@ -1335,17 +1335,25 @@ START_TEST(test_batched_tickets)
 }
 END_TEST
 
+/* The value of query ($1: the message id id) about the complaint of a
+ * message, which must be there (malloc'd). */
+static char *
+of_complaint(const char *query, const char *id)
+{
+	char *t = sql_value(query, id, NULL);
+
+	ck_assert_msg(t != NULL, "no complaint for %s", id);
+	return t;
+}
+
 /* The ticket of the complaint of message id (malloc'd). */
 static char *
 ticket_of(const char *id)
 {
-	char *t = sql_value("SELECT c.ticket FROM pakn.complaint c JOIN "
+	return of_complaint("SELECT c.ticket FROM pakn.complaint c JOIN "
 	                    "pakn.inbound_message m ON m.id = c.inbound_id "
 	                    "WHERE m.gateway_msg_id = $1",
-	                    id, NULL);
-
-	ck_assert_msg(t != NULL, "no complaint for %s", id);
-	return t;
+	                    id);
 }
 
 /* "TT ticket of msg" from phone from, as message id. */
@@ -1377,6 +1385,16 @@ reply_trace(const char *id)
 
 	ck_assert_ptr_nonnull(t);
 	return t;
+}
+
+/* The replies to message id start with prefix. */
+static void
+reply_starts(const char *id, const char *prefix)
+{
+	char *a = reply_trace(id);
+
+	ck_assert_msg(strncmp(a, prefix, strlen(prefix)) == 0, "%s: %s", id, a);
+	free(a);
 }
 
 /* Rewrite D's configuration with extra after CONF_EXTRA and reload it. */
@@ -1477,32 +1495,147 @@ START_TEST(test_batched_status)
 	a = reply_trace("stt-3");
 	ck_assert_msg(strstr(a, "Da thay bong den") != NULL, "%s", a);
 	free(a);
-	a = reply_trace("stt-2b");
-	ck_assert_msg(strncmp(a, "not_found queued", 16) == 0, "%s", a);
-	free(a);
-	a = reply_trace("stt-4");
-	ck_assert_msg(strncmp(a, "not_found queued", 16) == 0, "%s", a);
-	free(a);
+	reply_starts("stt-2b", "not_found queued");
+	reply_starts("stt-4", "not_found queued");
 	a = reply_trace("stt-5");
 	ck_assert_str_eq(a, "none");
 	free(a);
 	ck_assert_int_eq(count_where("stt-5", "m.abuse_flag = 'banned'"), 1);
-	a = reply_trace("stt-6");
-	ck_assert_msg(strncmp(a, "ask_location_again queued", 25) == 0, "%s",
-	              a);
-	free(a);
-	a = reply_trace("stt-7");
-	ck_assert_msg(strncmp(a, "bad_ticket queued", 17) == 0, "%s", a);
-	free(a);
+	reply_starts("stt-6", "ask_location_again queued");
+	reply_starts("stt-7", "bad_ticket queued");
 	ck_assert_int_eq(count_where("stt-8", "m.abuse_flag = 'limit_replies'"),
 	                 1);
-	a = reply_trace("stt-8");
-	ck_assert_msg(strncmp(a, "limit_notice", 12) == 0, "%s", a);
-	free(a);
+	reply_starts("stt-8", "limit_notice");
 	ck_assert_int_eq(sql_exec_db("pakn", "DELETE FROM pakn.ban WHERE "
 	                                     "msisdn = '+84913760005'"),
 	                 0);
 	reload_main("");
+}
+END_TEST
+
+/* What a rating of message id left on the complaint it names (its own
+ * ticket replaced): the complaint's state, the ledger since the answer,
+ * the rating row and the replies. */
+static char *
+rating_trace(const char *id)
+{
+	return of_complaint(
+	    "SELECT concat_ws(' | ', c.status, c.close_reason, c.closed_at IS "
+	    "NOT NULL, c.rating_asked_at IS NULL, c.reopen_count, (SELECT "
+	    "string_agg(concat_ws(' ', e.event, e.actor, e.reason, e.detail), "
+	    "'; ' ORDER BY e.id) FROM pakn.complaint_event e WHERE "
+	    "e.complaint_id = c.id AND e.id > coalesce((SELECT max(x.id) FROM "
+	    "pakn.complaint_event x WHERE x.complaint_id = c.id AND x.event = "
+	    "'routed'), 0)), (SELECT string_agg(concat_ws(' ', r.unit_code = "
+	    "c.responsible_unit, r.dimension = c.dimension, r.score, "
+	    "r.inbound_id = m.id), '; ') FROM pakn.rating r WHERE "
+	    "r.complaint_id = c.id), (SELECT string_agg(concat_ws(' ', o.kind, "
+	    "o.state, o.complaint_id = c.id, replace(o.body, c.ticket, "
+	    "'TICKET')), '; ' ORDER BY o.id) FROM pakn.outbox o WHERE "
+	    "o.inbound_id = m.id)) FROM pakn.inbound_message m JOIN "
+	    "pakn.complaint c ON c.ticket = split_part(m.body, ' ', 2) WHERE "
+	    "m.gateway_msg_id = $1",
+	    id);
+}
+
+/* "DG ticket-of-message-of score" from phone from, as message id. */
+static void
+dg_one(const char *id, const char *from, const char *of, int score)
+{
+	char *t = ticket_of(of), *text = strf("DG %s %d", t, score);
+
+	ck_assert_int_eq(at_one(id, from, text), 200);
+	free(text);
+	free(t);
+}
+
+/* A rating of 3 to 5 of one's own answered complaint ("DG ticket n") is
+ * processed set-based with its group, as pakn.complaint_rate does: the
+ * rating counted, the ledger's rated and closed, the complaint closed
+ * as confirmed, the reply. One of 1 or 2 (the complaint reopened), of
+ * a complaint not answered, of another's, or of a phone with two
+ * messages in the group goes one by one. */
+START_TEST(test_batched_rating)
+{
+	static const char *const phones[] = {"+84913770001", "+84913770002",
+	                                     "+84913770003", "+84913770004",
+	                                     "+84913770005", "+84913770006"};
+	long before, ratings;
+	PGconn *hold;
+	char *a, *b;
+
+	for (int i = 0; i < 6; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "rtq-pa-%d", i + 1);
+		ck_assert_int_eq(
+		    at_one(id, phones[i], "PA Den duong hong #00004"), 200);
+	}
+	wait_processed("rtq-pa-%", 20);
+	/* All but the 6th answered, the rating asked. */
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "UPDATE pakn.complaint SET status = 'answered', "
+	                "answer_text = 'Da thay bong den', answered_at = "
+	                "now(), rating_asked_at = now() WHERE msisdn IN "
+	                "('+84913770001', '+84913770002', '+84913770003', "
+	                "'+84913770004', '+84913770005')"),
+	    0);
+	ratings = sql_long("SELECT coalesce(sum(ratings), 0) FROM "
+	                   "pakn.stat_day_all",
+	                   NULL);
+	hold = harness_hold_processing();
+	before = batched_total();
+	/* Set-based: rt-1 (5) and rt-3 (3). */
+	dg_one("rt-1", phones[0], "rtq-pa-1", 5);
+	dg_one("rt-3", phones[2], "rtq-pa-3", 3);
+	/* One by one: the 2nd phone's two; a 1 (reopened); another's; a
+	 * complaint not answered. */
+	dg_one("rt-2a", phones[1], "rtq-pa-2", 5);
+	tt_one("rt-2b", phones[1], "rtq-pa-2");
+	dg_one("rt-4", phones[3], "rtq-pa-4", 1);
+	dg_one("rt-5", phones[4], "rtq-pa-1", 5);
+	dg_one("rt-6", phones[5], "rtq-pa-6", 5);
+	release_all_done(hold, "rt-%", 7, before, 2);
+	a = rating_trace("rt-1");
+	b = rating_trace("rt-2a");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strncmp(a, "closed | confirmed | t | t | 0 | ", 33) ==
+	                      0 &&
+	                  strstr(a, "; rated citizen {\"score\": 5}; closed "
+	                            "citizen confirmed {} | t t 5 t | "
+	                            "rated_closed queued t ") != NULL,
+	              "%s", a);
+	free(a);
+	free(b);
+	a = rating_trace("rt-3");
+	ck_assert_msg(strstr(a, "| t t 3 t | rated_closed queued t ") != NULL,
+	              "%s", a);
+	free(a);
+	/* Each reply what pakn.complaint_rate renders. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.outbox o JOIN "
+	             "pakn.inbound_message m ON m.id = o.inbound_id WHERE "
+	             "m.gateway_msg_id IN ('rt-1', 'rt-2a', 'rt-3') AND o.body "
+	             "= pakn.render('rated_closed', pakn.vars(o.complaint_id, "
+	             "jsonb_build_object('score', split_part(m.body, ' ', "
+	             "3)::integer)))",
+	             NULL),
+	    3);
+	a = rating_trace("rt-4");
+	ck_assert_msg(strncmp(a, "open |", 6) == 0 &&
+	                  strstr(a, "rated_reopened") != NULL,
+	              "%s", a);
+	free(a);
+	reply_starts("rt-5", "not_found queued");
+	reply_starts("rt-6", "cannot_rate queued");
+	/* Four ratings counted in the statistics, set-based as one by
+	 * one. */
+	ck_assert_int_eq(sql_long("SELECT coalesce(sum(ratings), 0) FROM "
+	                          "pakn.stat_day_all",
+	                          NULL) -
+	                     ratings,
+	                 4);
 }
 END_TEST
 
@@ -1582,6 +1715,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_tickets);
 	tcase_add_test(tc, test_claim_skips_in_flight);
 	tcase_add_test(tc, test_batched_status);
+	tcase_add_test(tc, test_batched_rating);
 	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);

@@ -391,7 +391,9 @@ $$;
 -- complaint, from such a phone and sender, under the replies' limit,
 -- are answered the same way: the reply pakn.sms_status queues, the
 -- messages done (one by one, a query cost PostgreSQL about 600 us, 2.2
--- times a complaint).
+-- times a complaint); so are ratings of 3 to 5 of one's own answered
+-- complaint with its ticket (DG): what pakn.complaint_rate writes
+-- (about 950 us a rating one by one).
 -- Every other message, and any of those that is not what it seemed once
 -- its phone is locked, goes through pakn.intake_process one by one,
 -- after them, in the order they came (a phone's messages in order: a
@@ -417,6 +419,8 @@ DECLARE
 	v_ids bigint[];
 	v_fast bigint[];
 	v_status bigint[];
+	v_rate bigint[];
+	v_rated bigint[];
 	v_new pakn.complaint[];
 	v_place jsonb;
 	v_example text;
@@ -458,16 +462,17 @@ BEGIN
 	-- The candidates: the batch's messages still leased to p_owner, of
 	-- phones with one message in the batch (and not a number messages
 	-- of the batch came to), that read as such a complaint, or as a
-	-- status query with a well-formed ticket (TT). Their citizens are
-	-- created and locked (in one order) so that the limits are counted
-	-- exactly, as pakn.handle_inbound_checked does.
+	-- status query (TT) or a rating of 3 to 5 (DG) with a well-formed
+	-- ticket. Their citizens are created and locked (in one order) so
+	-- that the limits are counted exactly, as
+	-- pakn.handle_inbound_checked does.
 	-- (Each query joins the JSON and the rows first, MATERIALIZED, then
 	-- tests: tests pushed into a nested loop ran once per pair.)
 	WITH j AS MATERIALIZED (
 		SELECT a.*, m.msisdn, m.state, m.lease_owner
 		  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
 			keyword boolean, unit text, sender_flag text, category text,
-			ticket text, ticket_ok boolean)
+			ticket text, ticket_ok boolean, rating integer)
 		  JOIN unnest(v_rows) m ON m.id = a.id)
 	SELECT array_agg(j.id ORDER BY j.id) INTO v_ids
 	  FROM j
@@ -478,7 +483,8 @@ BEGIN
 	   AND ((v_current AND j.kind = 'complaint' AND j.category IS NOT NULL
 		 AND EXISTS (SELECT 1 FROM pakn.category c
 			WHERE c.code = j.category))
-	     OR (j.kind = 'status' AND j.ticket_ok AND j.ticket <> ''));
+	     OR (j.kind IN ('status', 'rate') AND j.ticket_ok AND j.ticket <> ''
+		 AND (j.kind = 'status' OR j.rating BETWEEN 3 AND 5)));
 	IF v_ids IS NOT NULL THEN
 		-- One statement, by the key's index: a lock by a query cached
 		-- with the generic plan of an empty table (a new database) read
@@ -496,10 +502,10 @@ BEGIN
 		-- pakn.handle_inbound_checked asks: no ban; then a phone of an
 		-- official or a unit (pakn.abuse_exempt) passes, any other
 		-- neither repeats itself nor goes over a limit that is on (a
-		-- status query: the replies' limit; a complaint: the complaints'
-		-- too). Its tests here, not called for each message: a limit
-		-- that is off costs nothing (pakn.abuse_check, 78 us a message,
-		-- was the most of this statement).
+		-- status query or a rating: the replies' limit; a complaint: the
+		-- complaints' too). Its tests here, not called for each
+		-- message: a limit that is off costs nothing (pakn.abuse_check,
+		-- 78 us a message, was the most of this statement).
 		WITH j AS MATERIALIZED (
 			SELECT m.*, a.kind, a.keyword, a.limits,
 				pakn.abuse_limit(a.limits, 'replies_per_day') AS l_replies,
@@ -514,10 +520,11 @@ BEGIN
 			 WHERE a.id = ANY (v_ids))
 		SELECT array_agg(m.id ORDER BY m.id)
 				FILTER (WHERE m.kind = 'complaint'),
-			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'status')
-		  INTO v_fast, v_status
+			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'status'),
+			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'rate')
+		  INTO v_fast, v_status, v_rate
 		  FROM j m
-		 WHERE (m.kind = 'status' OR m.keyword
+		 WHERE (m.kind IN ('status', 'rate') OR m.keyword
 			OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
@@ -530,7 +537,7 @@ BEGIN
 				     WHERE o.msisdn = m.msisdn
 				       AND o.created_at >= pakn.local_midnight(now()))
 				   < m.l_replies)
-			  AND (m.kind = 'status' OR ((m.l_hour = 2147483647
+			  AND (m.kind <> 'complaint' OR ((m.l_hour = 2147483647
 				OR (SELECT count(*) FROM pakn.complaint c
 				     WHERE c.msisdn = m.msisdn
 				       AND c.created_at > now() - interval '1 hour')
@@ -559,33 +566,88 @@ BEGIN
 			v_status := NULL;
 		END IF;
 	END IF;
-	IF v_fast IS NOT NULL OR v_status IS NOT NULL THEN
-		-- The numbers messages came to are ours (pakn.handle_inbound).
-		INSERT INTO pakn.own_number (number, gateway)
-		SELECT DISTINCT ON (m.shortcode) m.shortcode, m.gateway
-		  FROM unnest(v_rows) m
-		 WHERE (m.id = ANY (v_fast) OR m.id = ANY (v_status))
-		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
-			WHERE n.number = m.shortcode)
-		 ORDER BY m.shortcode, m.id
-		ON CONFLICT DO NOTHING;
-	END IF;
-	IF v_status IS NOT NULL THEN
-		-- The reply (pakn.reply of pakn.sms_status), each number's
-		-- refusal as the outbox's trigger writes it (this statement
-		-- skips it), one SMS a query.
-		PERFORM set_config('pakn.outbox_checked', 'on', true);
-		WITH s AS MATERIALIZED (
-			SELECT m.id, m.gateway, m.msisdn, c.id AS complaint_id,
-				CASE WHEN c.status IN ('answered', 'closed')
-					AND c.answer_text IS NOT NULL
-				THEN 'status_answered' ELSE 'status' END AS kind
+	IF v_rate IS NOT NULL THEN
+		-- Ratings of 3 to 5 answered here (pakn.complaint_rate closes
+		-- the complaint): those whose ticket is one of the phone's own
+		-- complaints, answered once locked (in one order); any other
+		-- (not found, another's, not answered) goes one by one.
+		SELECT array_agg(x.mid ORDER BY x.mid),
+			array_agg(x.cid ORDER BY x.mid)
+		  INTO v_rate, v_rated
+		  FROM (SELECT m.id AS mid, c.id AS cid
 			  FROM unnest(v_rows) m
 			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text)
 			    ON a.id = m.id
 			  JOIN pakn.complaint c ON c.ticket = a.ticket
 				AND c.msisdn = m.msisdn
-			 WHERE m.id = ANY (v_status)),
+			 WHERE m.id = ANY (v_rate) AND c.status = 'answered'
+			 ORDER BY c.id FOR UPDATE OF c) x;
+	END IF;
+	IF v_fast IS NOT NULL OR v_status IS NOT NULL
+			OR v_rate IS NOT NULL THEN
+		-- The numbers messages came to are ours (pakn.handle_inbound).
+		INSERT INTO pakn.own_number (number, gateway)
+		SELECT DISTINCT ON (m.shortcode) m.shortcode, m.gateway
+		  FROM unnest(v_rows) m
+		 WHERE (m.id = ANY (v_fast) OR m.id = ANY (v_status)
+			OR m.id = ANY (v_rate))
+		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
+			WHERE n.number = m.shortcode)
+		 ORDER BY m.shortcode, m.id
+		ON CONFLICT DO NOTHING;
+	END IF;
+	IF v_rate IS NOT NULL THEN
+		-- As pakn.complaint_rate for a score of 3 to 5: the rating (its
+		-- triggers count it), the ledger's rated and closed, the
+		-- complaint closed as confirmed; the reply below.
+		INSERT INTO pakn.rating (complaint_id, unit_code, dimension, msisdn,
+			score, inbound_id)
+		SELECT c.id, c.responsible_unit, c.dimension, c.msisdn, a.rating,
+			m.id
+		  FROM unnest(v_rate, v_rated) r(mid, cid)
+		  JOIN pakn.complaint c ON c.id = r.cid
+		  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, rating integer)
+		    ON a.id = r.mid
+		  JOIN unnest(v_rows) m ON m.id = r.mid
+		 ORDER BY r.mid;
+		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
+			event, reason, detail)
+		SELECT r.cid, 'citizen', NULL, e.event, e.reason, e.detail
+		  FROM unnest(v_rate, v_rated) r(mid, cid)
+		  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, rating integer)
+		    ON a.id = r.mid
+		 CROSS JOIN LATERAL (VALUES
+			(1, 'rated', NULL, jsonb_build_object('score', a.rating)),
+			(2, 'closed', 'confirmed', '{}'::jsonb)) e(n, event, reason,
+				detail)
+		 ORDER BY r.mid, e.n;
+		UPDATE pakn.complaint c
+		   SET status = 'closed', close_reason = 'confirmed',
+			closed_at = now(), rating_asked_at = NULL
+		 WHERE c.id = ANY (v_rated);
+	END IF;
+	IF v_status IS NOT NULL OR v_rate IS NOT NULL THEN
+		-- The replies: to a status query what pakn.sms_status queues
+		-- (status, or status_answered), to a rating rated_closed (the
+		-- closed complaint's variables and the score), one SMS each;
+		-- each number's refusal as the outbox's trigger writes it (this
+		-- statement skips it).
+		PERFORM set_config('pakn.outbox_checked', 'on', true);
+		WITH s AS MATERIALIZED (
+			SELECT m.id, m.gateway, m.msisdn, c.id AS complaint_id,
+				CASE WHEN m.id = ANY (v_rate) THEN 'rated_closed'
+				WHEN c.status IN ('answered', 'closed')
+					AND c.answer_text IS NOT NULL
+				THEN 'status_answered' ELSE 'status' END AS kind,
+				CASE WHEN m.id = ANY (v_rate)
+				THEN jsonb_build_object('score', a.rating)
+				ELSE '{}' END AS extra
+			  FROM unnest(v_rows) m
+			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text,
+				rating integer) ON a.id = m.id
+			  JOIN pakn.complaint c ON c.ticket = a.ticket
+				AND c.msisdn = m.msisdn
+			 WHERE m.id = ANY (v_status) OR m.id = ANY (v_rate)),
 		w AS MATERIALIZED (
 			SELECT r.msisdn, r.why
 			  FROM (SELECT array_agg(DISTINCT s.msisdn) AS a FROM s) x,
@@ -593,7 +655,8 @@ BEGIN
 		INSERT INTO pakn.outbox (gateway, msisdn, body, kind, complaint_id,
 			inbound_id, state, last_error)
 		SELECT s.gateway, s.msisdn,
-			pakn.render(s.kind, pakn.complaint_vars(s.complaint_id)),
+			pakn.render(s.kind, pakn.complaint_vars(s.complaint_id)
+				|| s.extra),
 			s.kind, s.complaint_id, s.id,
 			CASE WHEN w.why IS NULL THEN 'queued' ELSE 'failed' END, w.why
 		  FROM s JOIN w ON w.msisdn = s.msisdn
@@ -934,12 +997,13 @@ BEGIN
 		PERFORM set_config('pakn.outbox_checked', '', true);
 	END IF;
 	-- Those processed here, done.
-	IF v_fast IS NOT NULL OR v_status IS NOT NULL THEN
+	IF v_fast IS NOT NULL OR v_status IS NOT NULL
+			OR v_rate IS NOT NULL THEN
 		UPDATE pakn.inbound_message i
 		   SET state = 'done', processed_at = clock_timestamp(),
 			lease_owner = NULL, lease_until = NULL
 		 WHERE i.id = ANY (coalesce(v_fast, '{}')
-			|| coalesce(v_status, '{}'));
+			|| coalesce(v_status, '{}') || coalesce(v_rate, '{}'));
 	END IF;
 	-- The others, one by one, in the order they came.
 	FOR r IN SELECT a.*
@@ -950,10 +1014,11 @@ BEGIN
 			limits jsonb, category text)
 		 ORDER BY e.n LOOP
 		IF r.id = ANY (coalesce(v_fast, '{}'))
-				OR r.id = ANY (coalesce(v_status, '{}')) THEN
+				OR r.id = ANY (coalesce(v_status, '{}'))
+				OR r.id = ANY (coalesce(v_rate, '{}')) THEN
 			message_id := r.id;
-			replies := CASE WHEN r.id = ANY (coalesce(v_status, '{}'))
-				THEN 1 ELSE (v_replies->>(r.id::text))::integer END;
+			replies := CASE WHEN r.id = ANY (coalesce(v_fast, '{}'))
+				THEN (v_replies->>(r.id::text))::integer ELSE 1 END;
 			sender_flag := NULL;
 			abuse_flag := NULL;
 			state := 'done';
