@@ -11,7 +11,8 @@
 -- (a file of unit codes, one a line: each complaint names the next, in
 -- turn, instead of the 8 communes of the texts), STATUS (a file of
 -- "msisdn ticket" lines: each callback is instead a status query, "TT
--- ticket", from the complaint's own phone, the lines taken in turn).
+-- ticket", from the complaint's own phone, the lines taken in turn;
+-- with RATE=1 a rating, "DG ticket 5", instead).
 local threads = {}
 local n = 0
 local texts_by_name = {
@@ -87,7 +88,7 @@ function request()
 		-- Each thread its own lines, so that a phone's queries are few.
 		local r = status[(counter * 2 + tid) % #status + 1]
 		from = enc(r[1])
-		text = "TT " .. r[2]
+		text = (os.getenv("RATE") == "1" and "DG %s 5" or "TT %s"):format(r[2])
 	end
 	if #codes > 0 then
 		-- Another commune for each complaint (a prime stride, so that
