@@ -603,12 +603,11 @@ BEGIN
 		INSERT INTO pakn.rating (complaint_id, unit_code, dimension, msisdn,
 			score, inbound_id)
 		SELECT c.id, c.responsible_unit, c.dimension, c.msisdn, a.rating,
-			m.id
+			r.mid
 		  FROM unnest(v_rate, v_rated) r(mid, cid)
 		  JOIN pakn.complaint c ON c.id = r.cid
 		  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, rating integer)
 		    ON a.id = r.mid
-		  JOIN unnest(v_rows) m ON m.id = r.mid
 		 ORDER BY r.mid;
 		INSERT INTO pakn.complaint_event (complaint_id, actor, actor_id,
 			event, reason, detail)
