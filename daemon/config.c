@@ -52,6 +52,10 @@ static const struct key keys[] = {
      "seconds to finish in-flight work on SIGTERM"},
     {"server", "max_sms_text", KEY_INT, "39015", 160, 1000000, CF(max_sms_text),
      "characters of an SMS kept as its text (255 parts x 153); more is cut"},
+    {"server", "log_messages", KEY_INT, "50", 0, 1000000, CF(log_messages),
+     "log lines a second of each kind written for each message or request "
+     "(processed, sent, not sent, delivery report, repeated, refused); "
+     "more are counted (0: every one)"},
     {"database", "conninfo", KEY_STR, "dbname=pakn", 0, 0, CF(conninfo),
      "libpq connection string"},
     {"database", "read_conninfo", KEY_STR, "", 0, 0, CF(read_conninfo),

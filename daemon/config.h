@@ -40,6 +40,7 @@ struct config {
 	long max_connections; /* HTTP connections at once */
 	long drain_timeout;   /* seconds to finish work on SIGTERM */
 	long max_sms_text;    /* characters of an inbound SMS kept as text */
+	long log_messages;    /* lines a second of each per-message kind */
 
 	/* [database] */
 	char *conninfo;

@@ -33,6 +33,28 @@ void log_limited(struct log_limit *l, int err, const char *fmt, ...)
 /* Log the count of suppressed messages once the interval has passed. */
 void log_limit_flush(struct log_limit *l);
 /*
+ * Lines of one kind written for each message or request (processed, sent,
+ * a delivery report, refused): at most burst a second (0: every one). Beyond
+ * that, in a burst of traffic, they are counted, and the count is logged
+ * as "what: N more not logged one by one (...)" at the next second's
+ * first line or by log_rate_flush. Thousands of lines a second would
+ * cost paknd a tenth of its time and run into journald's rate limit
+ * (10 000 lines in 30 s by default), which then drops warnings too.
+ */
+struct log_rate {
+	const char *what; /* names the lines in the summary */
+	int warn;         /* 1: warnings, 0: information */
+	long burst;       /* lines a second; 0: every one */
+	long used;        /* lines logged in the second last */
+	long suppressed;  /* counted in that second */
+	long long last;   /* monotonic second of the last line; 0 none */
+};
+/* Log or count one line. */
+void log_rated(struct log_rate *l, const char *fmt, ...) PAKN_PRINTF(2, 3);
+/* Log the count of the lines left out in a second that is over (or in
+ * this one too, with all: at exit). */
+void log_rate_flush(struct log_rate *l, int all);
+/*
  * Personal data in logs. A citizen's number is written as the pseudonym
  * officials see in the API: "CD-" and the first 8 hex digits of
  * SHA-256(key || number), key being pakn.setting's pseudonym_secret

@@ -291,6 +291,19 @@ msg_log_error(const struct msg *m)
 	return s;
 }
 
+/* The rate of m's outcome lines: its daemon's (sent or not), or every
+ * one once outbox_free left m to its callback. */
+static struct log_rate *
+msg_rate(const struct msg *m, int unsent)
+{
+	static struct log_rate alone[2] = {{.what = "outbox"},
+	                                   {.what = "outbox", .warn = 1}};
+
+	if (m->o == NULL)
+		return &alone[unsent];
+	return unsent ? &m->o->d->log_unsent : &m->o->d->log_sent;
+}
+
 /* Log what became of a message once its outcome is recorded. */
 static void
 msg_log(const struct msg *m, const char *state)
@@ -298,8 +311,8 @@ msg_log(const struct msg *m, const char *state)
 	char *why = msg_log_error(m), ps[LOG_PSEUDONYM_MAX];
 
 	if (m->refused)
-		log_info("outbox %lld: not sent to %s: %s; %s", m->id,
-		         log_pseudonym(m->msisdn, ps), why, state);
+		log_rated(msg_rate(m, 0), "outbox %lld: not sent to %s: %s; %s",
+		          m->id, log_pseudonym(m->msisdn, ps), why, state);
 	else
 		msg_log_outcome(m, state, why);
 	free(why);
@@ -310,24 +323,29 @@ static void
 msg_log_outcome(const struct msg *m, const char *state, const char *why)
 {
 	if (m->outcome == GW_SENT) {
-		log_info("outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
-		         m->id, m->gateway, m->segments,
-		         m->segments == 1 ? "" : "s", m->ucs2 ? "ucs2" : "gsm7",
-		         m->ref != NULL ? ", ref " : "", m->ref ? m->ref : "",
-		         strcmp(state, "sent") != 0 ? ", now " : "",
-		         strcmp(state, "sent") != 0 ? state : "");
+		log_rated(msg_rate(m, 0),
+		          "outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
+		          m->id, m->gateway, m->segments,
+		          m->segments == 1 ? "" : "s",
+		          m->ucs2 ? "ucs2" : "gsm7",
+		          m->ref != NULL ? ", ref " : "", m->ref ? m->ref : "",
+		          strcmp(state, "sent") != 0 ? ", now " : "",
+		          strcmp(state, "sent") != 0 ? state : "");
 		if (m->error != NULL)
-			log_warnx("outbox %lld: %s: %s", m->id, m->gateway,
-			          why);
+			log_rated(msg_rate(m, 1), "outbox %lld: %s: %s", m->id,
+			          m->gateway, why);
 	} else if (strcmp(state, "queued") == 0 && m->quiet)
-		log_info("outbox %lld: waits for %s (attempt %d): %s", m->id,
-		         m->gateway, m->attempts, why);
+		log_rated(msg_rate(m, 0),
+		          "outbox %lld: waits for %s (attempt %d): %s", m->id,
+		          m->gateway, m->attempts, why);
 	else if (strcmp(state, "queued") == 0)
-		log_warnx("outbox %lld: not sent via %s (attempt %d): %s; "
+		log_rated(msg_rate(m, 1),
+		          "outbox %lld: not sent via %s (attempt %d): %s; "
 		          "will retry",
 		          m->id, m->gateway, m->attempts, why);
 	else
-		log_warnx("outbox %lld: not sent via %s (attempt %d): %s; %s",
+		log_rated(msg_rate(m, 1),
+		          "outbox %lld: not sent via %s (attempt %d): %s; %s",
 		          m->id, m->gateway, m->attempts, why,
 		          strcmp(state, "failed") == 0 ? "failed" : state);
 }

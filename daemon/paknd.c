@@ -40,6 +40,7 @@ static struct event *drain_timer;
 static struct event *drain_deadline;
 static struct event *key_timer; /* asks for the pseudonym key until read */
 static struct event *classifier_timer; /* polls pakn.category_version */
+static struct event *log_timer;        /* logs the per-message lines left out */
 static long long classifier_tried;     /* the version last asked for */
 
 /* How often paknd asks whether the categories changed (seconds). */
@@ -278,6 +279,46 @@ log_key_load(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The rates of the lines written for each message ([server]
+ * log_messages), at start and at each reload. */
+static void
+log_rates_set(struct paknd *d)
+{
+	d->log_processed.what = "processing: messages processed";
+	d->log_sent.what = "outbox: SMS sent";
+	d->log_unsent.what = "outbox: SMS not sent";
+	d->log_unsent.warn = 1;
+	d->log_dlr.what = "gw: delivery reports";
+	d->log_dup.what = "gw: callbacks stored already";
+	d->log_refused.what = "http: requests refused";
+	d->log_processed.burst = d->conf->log_messages;
+	d->log_sent.burst = d->conf->log_messages;
+	d->log_unsent.burst = d->conf->log_messages;
+	d->log_dlr.burst = d->conf->log_messages;
+	d->log_dup.burst = d->conf->log_messages;
+	d->log_refused.burst = d->conf->log_messages;
+}
+
+/* The counts of the per-message lines left out in the second before
+ * (all: at exit, this one's too). */
+static void
+log_rates_flush(struct paknd *d, int all)
+{
+	log_rate_flush(&d->log_processed, all);
+	log_rate_flush(&d->log_sent, all);
+	log_rate_flush(&d->log_unsent, all);
+	log_rate_flush(&d->log_dlr, all);
+	log_rate_flush(&d->log_dup, all);
+	log_rate_flush(&d->log_refused, all);
+}
+
+/* Timer, every second: log_rates_flush. */
+static void
+log_rates_tick(evutil_socket_t fd, short what, void *arg)
+{
+	log_rates_flush(arg, 0);
+}
+
 /* SIGHUP: load the file again; keep the running one if it is invalid. */
 static void
 reload(struct paknd *d)
@@ -302,6 +343,7 @@ reload(struct paknd *d)
 		log_warnx("reload: listen, conninfo, read_conninfo and "
 		          "pool_size take effect at the next start");
 	d->conf = c;
+	log_rates_set(d);
 	http_apply_limits(d);
 	outbox_reload(d->outbox);
 	classifier_reload(d);
@@ -441,7 +483,7 @@ run(struct paknd *d, int foreground)
 	sigset_t late;
 	struct db_opts o = db_opts_of(d->conf);
 	char *cause = NULL;
-	struct timeval every = {CLASSIFIER_CHECK_SECS, 0};
+	struct timeval every = {CLASSIFIER_CHECK_SECS, 0}, second = {1, 0};
 
 	if (d->conf->migrate)
 		migrate_at_start(d);
@@ -454,6 +496,9 @@ run(struct paknd *d, int foreground)
 		sigev[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
 		evsignal_add(sigev[i], NULL);
 	}
+	log_rates_set(d);
+	log_timer = event_new(d->base, -1, EV_PERSIST, log_rates_tick, d);
+	evtimer_add(log_timer, &second);
 	routes_add(d);
 	if (http_start(d, &cause) != 0)
 		fatalx("%s", cause);
@@ -519,6 +564,8 @@ run(struct paknd *d, int foreground)
 		event_free(sigev[i]);
 	event_free(key_timer);
 	event_free(classifier_timer);
+	event_free(log_timer);
+	log_rates_flush(d, 1);
 	classifier_free(d->classifier);
 	if (drain_timer != NULL)
 		event_free(drain_timer);

@@ -1262,6 +1262,131 @@ START_TEST(test_burst_rate)
 }
 END_TEST
 
+/* The per-message lines of the log after from (debug lines aside): how
+ * many name one of ids (pre, the id, post: "outbox ", ID, ": sent via "),
+ * and the sum of the counts of the summary lines that start with what. */
+static long
+log_rate_count(size_t from, const char *pre, char **ids, int n,
+               const char *post, const char *what, long *counted)
+{
+	char *text = file_read(D.log, NULL), *p, *eol, *needle;
+	long logged = 0;
+
+	ck_assert_ptr_nonnull(text);
+	/* Debug lines (-v) out: intake's "stored as N, to process". */
+	for (p = text + from; (p = strstr(p, "[debug]")) != NULL;) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
+		memset(p, ' ', (size_t)(eol - p));
+	}
+	for (int i = 0; i < n; i++) {
+		needle = strf("%s%s%s", pre, ids[i], post);
+		if (strstr(text + from, needle) != NULL)
+			logged++;
+		free(needle);
+	}
+	*counted = 0;
+	for (p = text + from; (p = strstr(p, what)) != NULL; p += strlen(what))
+		*counted += strtol(p + strlen(what), NULL, 10);
+	free(text);
+	return logged;
+}
+
+/* [server] log_messages: in a burst, at most that many lines a second of
+ * each kind (here 2); the others are counted, and one line a second
+ * says how many: every message processed and every SMS sent is either
+ * named in the log or counted, and most are counted. With the default
+ * (50), a few messages are each named again. */
+START_TEST(test_log_rate)
+{
+	enum { N = 30 };
+	char num[16], *mids[N], *again[3], **oids, *start;
+	size_t from;
+	long logged, counted;
+	double end = now_secs() + WAIT;
+	PGresult *res;
+	int n;
+
+	/* Quiet first: no SMS of the tests before in flight or due soon
+	 * (their lines would share the count). */
+	while (sql_long("SELECT count(*) FROM pakn.outbox WHERE state = "
+	                "'sending' OR (state = 'queued' AND next_attempt_at < "
+	                "now() + interval '10 s')",
+	                NULL) > 0 &&
+	       now_secs() < end)
+		sleep_ms(100);
+	reload_with("\n[server]\nlog_messages = 2\n");
+	from = file_size(D.log);
+	start = sql_value("SELECT coalesce(max(id), 0) FROM pakn.outbox", NULL);
+	for (int i = 0; i < N; i++) {
+		snprintf(num, sizeof num, "+84900019%03d", i);
+		mids[i] = strf("ob-lograte-%d", i);
+		kannel_sms("fast", "fast-secret", num, "PA Duong ngap nuoc",
+		           mids[i]);
+	}
+	wait_fast_sent("+84900019", N);
+	/* Every SMS of these complaints (the acks, the unit's notices). */
+	end = now_secs() + WAIT;
+	while (sql_long("SELECT count(*) FROM pakn.outbox WHERE id > "
+	                "$1::bigint AND state IN ('queued', 'sending')",
+	                start, NULL) > 0 &&
+	       now_secs() < end)
+		sleep_ms(100);
+	res =
+	    sql_query("SELECT id::text FROM pakn.outbox WHERE id > $1::bigint "
+	              "AND state = 'sent' ORDER BY id",
+	              start, NULL);
+	n = PQntuples(res);
+	ck_assert_int_ge(n, N);
+	oids = calloc((size_t)n, sizeof *oids);
+	ck_assert_ptr_nonnull(oids);
+	for (int i = 0; i < n; i++)
+		oids[i] = PQgetvalue(res, i, 0);
+	/* The counts of a second come with the next second's first line or
+	 * tick. */
+	end = now_secs() + WAIT;
+	do {
+		sleep_ms(200);
+		logged = log_rate_count(from, "outbox ", oids, n, ": sent via ",
+		                        "outbox: SMS sent: ", &counted);
+	} while (logged + counted < n && now_secs() < end);
+	ck_assert_int_eq(logged + counted, n);
+	ck_assert_msg(counted > 0 && logged < n, "%ld of %d SMS named", logged,
+	              n);
+	do {
+		sleep_ms(200);
+		logged = log_rate_count(
+		    from, "message ", mids, N, " stored as ",
+		    "processing: messages processed: ", &counted);
+	} while (logged + counted < N && now_secs() < end);
+	ck_assert_int_eq(logged + counted, N);
+	ck_assert_msg(counted > 0 && logged < N, "%ld of %d messages named",
+	              logged, N);
+	PQclear(res);
+	free(oids);
+	free(start);
+	/* The default (50 a second): each named. */
+	reload_with("");
+	from = file_size(D.log);
+	for (int i = 0; i < 3; i++) {
+		again[i] = strf("ob-lograte-again-%d", i);
+		kannel_sms("fast", "fast-secret", "+84900019100",
+		           "PA Duong ngap nuoc", again[i]);
+	}
+	wait_fast_sent("+84900019100", 3);
+	ck_assert_int_eq(log_wait(D.log, from, again[2], WAIT), 0);
+	ck_assert_int_eq(
+	    log_rate_count(from, "message ", again, 3, " stored as ",
+	                   "processing: messages processed: ", &counted),
+	    3);
+	ck_assert_int_eq(counted, 0);
+	for (int i = 0; i < 3; i++)
+		free(again[i]);
+	for (int i = 0; i < N; i++)
+		free(mids[i]);
+}
+END_TEST
+
 /* The log names each sent message and never a password or key. */
 START_TEST(test_log)
 {
@@ -1594,6 +1719,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_connections_kept);
 	tcase_add_test(tc, test_backlog_rate);
 	tcase_add_test(tc, test_burst_rate);
+	tcase_add_test(tc, test_log_rate);
 	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_drain);
 	suite_add_tcase(s, tc);
