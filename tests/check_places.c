@@ -387,14 +387,16 @@ spans_c(struct classifier *c, const char *text, char **keys, char **kinds)
  * finds in pakn.place_words(left(text, 2000)), for random texts of
  * kinds, names and separators, the units' and old names, a text of 320
  * words (runs start at the first 300) and texts cut at 2 000 characters
- * of two and three bytes; and pakn.place_match_spans given them finds
- * what pakn.place_match finds. */
+ * of two and three bytes; pakn.place_match_spans given them finds what
+ * pakn.place_match finds, and so does pakn.place_named (the batch's)
+ * where it does not leave them to it. */
 START_TEST(test_spans_as_sql)
 {
-	char *cause = NULL, *v, *sql_v, *keys = NULL, *kinds = NULL;
+	char *cause = NULL, *v, *sql_v, *keys = NULL, *kinds = NULL, *named,
+	     *one;
 	struct classifier *c = classifier_load(test_db(), &cause);
 	char *texts[3200];
-	size_t n = 0, bad = 0, matched = 0;
+	size_t n = 0, bad = 0, matched = 0, unnamed = 0;
 	unsigned seed = 20261205;
 	PGresult *res;
 
@@ -435,15 +437,42 @@ START_TEST(test_spans_as_sql)
 		free(sql_v);
 		if (!match)
 			continue;
+		/* "match spans named[ one]": named is "-" when
+		 * pakn.place_named leaves it to pakn.place_match_spans, which
+		 * it must not when the names are of one commune or none and
+		 * of no old district (" one"). */
 		sql_v = sql_value(
+		    "WITH k AS (SELECT ARRAY(SELECT jsonb_array_elements_text("
+		    "$2::jsonb)) AS keys, ARRAY(SELECT "
+		    "jsonb_array_elements_text($3::jsonb)) AS kinds) "
 		    "SELECT pakn.place_match($1, false, '+84987229999')::text "
-		    "|| ' ' || pakn.place_match_spans($1, ARRAY(SELECT "
-		    "jsonb_array_elements_text($2::jsonb)), ARRAY(SELECT "
-		    "jsonb_array_elements_text($3::jsonb)), "
-		    "'+84987229999')::text",
+		    "|| ' ' || pakn.place_match_spans($1, k.keys, k.kinds, "
+		    "'+84987229999')::text || ' ' || coalesce(f.codes::text, "
+		    "'-') || CASE WHEN "
+		    "coalesce(cardinality(pakn.place_candidates("
+		    "k.keys, k.kinds, NULL)), 0) <= 1 AND NOT EXISTS (SELECT 1 "
+		    "FROM unnest(k.keys, k.kinds) s (k, t) JOIN "
+		    "pakn.place_alias "
+		    "a ON a.district_key = s.k WHERE s.t IN ('quan', 'huyen', "
+		    "'thi xa', 'thanh pho')) THEN ' one' ELSE '' END FROM k, "
+		    "pakn.place_named(k.keys, k.kinds) f",
 		    texts[i], keys, kinds, NULL);
 		v = strchr(sql_v, ' ');
 		ck_assert_ptr_nonnull(v);
+		named = strchr(v + 1, ' ');
+		ck_assert_ptr_nonnull(named);
+		*named++ = '\0';
+		if ((one = strstr(named, " one")) != NULL)
+			*one = '\0';
+		if (strcmp(named, "-") == 0 && one != NULL && bad++ < 5)
+			fprintf(stderr, "pakn.place_named left \"%.200s\"\n",
+			        texts[i]);
+		if (strcmp(named, "-") == 0)
+			unnamed++;
+		else if (strcmp(named, v + 1) != 0 && bad++ < 5)
+			fprintf(stderr,
+			        "pakn.place_named of \"%.200s\": %s %s\n",
+			        texts[i], v + 1, named);
 		if (strlen(v + 1) != (size_t)(v - sql_v) ||
 		    strncmp(sql_v, v + 1, (size_t)(v - sql_v)) != 0) {
 			if (bad++ < 5)
@@ -459,8 +488,11 @@ START_TEST(test_spans_as_sql)
 		free(texts[i]);
 	classifier_free(c);
 	ck_assert_msg(bad == 0, "%zu of %zu texts differ", bad, n);
-	/* The names did find their places. */
+	/* The names did find their places; some (several communes, an
+	 * old district) were left to pakn.place_match_spans. */
 	ck_assert_uint_ge(matched, 100);
+	ck_assert_msg(unnamed >= 10 && unnamed < matched, "%zu left of %zu",
+	              unnamed, matched);
 }
 END_TEST
 

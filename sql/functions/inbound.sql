@@ -683,13 +683,18 @@ BEGIN
 			 WHERE a.id = ANY (v_fast)
 			   AND NOT EXISTS (SELECT 1 FROM pakn.unit u
 				WHERE u.code = a.unit)),
+		-- (pakn.place_named, inlined: what pakn.place_match_spans
+		-- finds for one commune or none, in this statement.)
 		h AS MATERIALIZED (
 			SELECT j.id, c.home_unit AS home,
 				CASE WHEN j.place_keys IS NULL
 				THEN pakn.place_match(j.text, false, j.msisdn)
+				WHEN f.found THEN f.codes
 				ELSE pakn.place_match_spans(j.text, j.place_keys,
 					j.place_kinds, j.msisdn) END AS codes
-			  FROM j LEFT JOIN pakn.citizen c ON c.msisdn = j.msisdn)
+			  FROM j CROSS JOIN LATERAL pakn.place_named(j.place_keys,
+				j.place_kinds) f
+			  LEFT JOIN pakn.citizen c ON c.msisdn = j.msisdn)
 		SELECT jsonb_object_agg(h.id::text, jsonb_build_object(
 			'unit', CASE WHEN cardinality(h.codes) = 1 THEN h.codes[1]
 				WHEN h.home = ANY (h.codes) THEN h.home

@@ -324,6 +324,47 @@ BEGIN
 END;
 $$;
 
+-- What pakn.place_match_spans finds for runs of words (p_keys, each with
+-- the kind written before it in p_kinds, '' for none) when it finds it
+-- without the text: when no old district is named and the runs name one
+-- commune or none (the common case), found and its code (or none);
+-- else not found (NULL codes): pakn.place_match_spans then. The
+-- communes of today by name (pakn.place_by_name: those of the kind
+-- written, if any), else the old communes' (pakn.place_candidates).
+-- SQL, so that a statement over many complaints inlines it
+-- (pakn.intake_process_batch): a call of pakn.place_match_spans a
+-- complaint, four statements each, cost 104 us a complaint in a drain
+-- by name. check_places compares the two over every sample commune's
+-- names, old names and districts.
+CREATE OR REPLACE FUNCTION pakn.place_named(p_keys text[], p_kinds text[])
+RETURNS TABLE (codes text[], found boolean)
+LANGUAGE sql STABLE AS $$
+	-- (The names by their indexes: "= ANY (p_keys)" as in the
+	-- functions'. OFFSET 0: the codes once, not once for each use.)
+	SELECT CASE WHEN x.ok THEN x.codes END, x.ok
+	  FROM (SELECT c.codes, cardinality(c.codes) <= 1 AND NOT EXISTS (
+			SELECT 1 FROM unnest(p_keys, p_kinds) s (k, t)
+			  JOIN pakn.place_alias a ON a.district_key = s.k
+			 WHERE a.district_key = ANY (p_keys)
+			   AND s.t IN ('quan', 'huyen', 'thi xa', 'thanh pho')) AS ok
+		  FROM (SELECT coalesce(
+			(SELECT array_agg(DISTINCT h.code)
+			   FROM (SELECT u.code, bool_or(s.t = u.name_kind)
+					OVER () AS any_same, s.t = u.name_kind AS same
+				   FROM unnest(p_keys, p_kinds) s (k, t)
+				   JOIN pakn.unit u ON u.name_key = s.k
+				  WHERE u.name_key = ANY (p_keys)
+				    AND pakn.commune_level(u.kind)
+				    AND pakn.place_commune_span(s.k, nullif(s.t, ''))) h
+			  WHERE h.same OR NOT coalesce(h.any_same, false)),
+			(SELECT array_agg(DISTINCT a.unit_code)
+			   FROM unnest(p_keys, p_kinds) s (k, t)
+			   JOIN pakn.place_alias a ON a.old_key = s.k
+			  WHERE a.old_key = ANY (p_keys)
+			    AND pakn.place_commune_span(s.k, nullif(s.t, ''))),
+			'{}') AS codes OFFSET 0) c) x
+$$;
+
 -- The codes of p_codes that are in p_keep, when there are any; else
 -- p_codes unchanged. (PL/pgSQL: as pakn.place_by_name.)
 CREATE OR REPLACE FUNCTION pakn.place_narrow(p_codes text[], p_keep text[])
