@@ -1107,14 +1107,15 @@ START_TEST(test_batched_routes)
 	}
 	PQclear(res);
 	release_all_done(hold, "route-%", n, before, n);
-	/* Each where pakn.route_unit sends it. */
+	/* Each where pakn.route_unit sends it, due when pakn.due_at says. */
 	ck_assert_int_eq(
 	    sql_long("SELECT count(*) FROM pakn.complaint c JOIN "
 	             "pakn.inbound_message m ON m.id = c.inbound_id CROSS JOIN "
 	             "LATERAL pakn.route_unit(c, c.location_unit) r WHERE "
 	             "m.gateway_msg_id LIKE 'route-%' AND c.responsible_unit "
 	             "IS NOT DISTINCT FROM r.unit AND c.desk_reason IS NOT "
-	             "DISTINCT FROM r.desk_reason",
+	             "DISTINCT FROM r.desk_reason AND c.due_at = "
+	             "pakn.due_at(c.category_code, c.created_at)",
 	             NULL),
 	    n);
 	ck_assert_int_ge(

@@ -780,6 +780,16 @@ BEGIN
 				  FROM pakn.route_places((k.c).category_code, k.unit) x
 				 WHERE NOT ((k.c).sensitive OR (k.c).triage)) r
 			  JOIN d ON d.code = (k.c).category_code),
+		-- Each complaint's route found by its key in one object: joined
+		-- with rf, whose size the planner does not know, the complaints
+		-- were compared with every route (a nested loop: 128 x 128 for
+		-- a group of as many communes).
+		rm AS MATERIALIZED (
+			SELECT jsonb_object_agg(concat_ws('|', rf.category_code,
+				rf.sensitive, rf.triage, rf.unit), jsonb_build_object(
+				'unit', rf.responsible, 'due', rf.due_at,
+				'desk', rf.desk_reason)) AS m
+			  FROM rf),
 		i AS (
 			INSERT INTO pakn.complaint AS x (ticket, msisdn, gateway,
 				inbound_id, category_code, dimension, sensitive, status,
@@ -788,12 +798,13 @@ BEGIN
 			SELECT g.ticket, g.msisdn, g.gateway, g.id,
 				(g.cat).code, (g.cat).dimension, (g.cat).sensitive,
 				CASE WHEN g.unit IS NULL THEN 'needs_location' ELSE 'open'
-				END, g.text, g.triage, g.unit, rf.responsible,
-				CASE WHEN g.unit IS NOT NULL THEN now() END, rf.due_at,
-				rf.desk_reason
-			  FROM g LEFT JOIN rf ON rf.category_code = (g.cat).code
-				AND rf.sensitive = (g.cat).sensitive
-				AND rf.triage = g.triage AND rf.unit = g.unit
+				END, g.text, g.triage, g.unit, r.v->>'unit',
+				CASE WHEN g.unit IS NOT NULL THEN now() END,
+				(r.v->>'due')::timestamptz, r.v->>'desk'
+			  FROM g CROSS JOIN rm
+			 CROSS JOIN LATERAL (SELECT CASE WHEN g.unit IS NOT NULL
+				THEN rm.m->concat_ws('|', (g.cat).code, (g.cat).sensitive,
+					g.triage, g.unit) END AS v) r
 			 ORDER BY g.id
 			RETURNING x)
 		SELECT array_agg(i.x ORDER BY (i.x).id) INTO v_new FROM i;
