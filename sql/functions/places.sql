@@ -340,7 +340,8 @@ CREATE OR REPLACE FUNCTION pakn.place_named(p_keys text[], p_kinds text[])
 RETURNS TABLE (codes text[], found boolean)
 LANGUAGE sql STABLE AS $$
 	-- (The names by their indexes: "= ANY (p_keys)" as in the
-	-- functions'. OFFSET 0: the codes once, not once for each use.)
+	-- functions'. OFFSET 0: the codes and the district's test once,
+	-- not once for each use.)
 	SELECT CASE WHEN x.ok THEN x.codes END, x.ok
 	  FROM (SELECT c.codes, cardinality(c.codes) <= 1 AND NOT EXISTS (
 			SELECT 1 FROM unnest(p_keys, p_kinds) s (k, t)
@@ -362,7 +363,7 @@ LANGUAGE sql STABLE AS $$
 			   JOIN pakn.place_alias a ON a.old_key = s.k
 			  WHERE a.old_key = ANY (p_keys)
 			    AND pakn.place_commune_span(s.k, nullif(s.t, ''))),
-			'{}') AS codes OFFSET 0) c) x
+			'{}') AS codes OFFSET 0) c OFFSET 0) x
 $$;
 
 -- The codes of p_codes that are in p_keep, when there are any; else
