@@ -46,6 +46,35 @@ LANGUAGE sql STABLE AS $$
 	    OR pakn.official_unit(p_msisdn) IS NOT NULL
 $$;
 
+-- What the limits count for each of p_msisdns: the SMS queued to it
+-- since local midnight (replies_per_day), its complaints in the last
+-- hour and since local midnight. By the indexes on (msisdn,
+-- created_at), whatever the plan: pakn.intake_process_batch's plans,
+-- kept for the session (force_generic_plan), are made at its first
+-- call, and on a new database's empty outbox that plan counted each
+-- phone's replies by reading the month's outbox (a scratch drain with
+-- the default limits: 473 million rows read, 963 complaints/s against
+-- 4 400 with the limits off).
+CREATE OR REPLACE FUNCTION pakn.abuse_counts(p_msisdns text[])
+RETURNS TABLE (msisdn text, replies bigint, hour bigint, day bigint)
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
+SET jit = off
+AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	SELECT p.m,
+		(SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p.m
+		    AND o.created_at >= pakn.local_midnight(now())),
+		(SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p.m
+		    AND c.created_at > now() - interval '1 hour'),
+		(SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p.m
+		    AND c.created_at >= pakn.local_midnight(now()))
+	  FROM unnest(p_msisdns) p (m);
+END;
+$$;
+
 -- A limit of p_limits (0 or missing: none).
 CREATE OR REPLACE FUNCTION pakn.abuse_limit(p_limits jsonb, p_key text) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
@@ -76,12 +105,16 @@ $$;
 -- the day's limit. A limit that is off (0) counts nothing. (Each CASE in
 -- parentheses: an ELSIF's condition ends at the first THEN otherwise.)
 -- pakn.intake_process_batch asks the same of new complaints in its own
--- query: a change here is a change there.
+-- query: a change here is a change there. (Its counts by their indexes,
+-- whatever the plans kept: see pakn.abuse_counts.)
 CREATE OR REPLACE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
 	p_limits jsonb)
 RETURNS text
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
+SET jit = off
+AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = p_msisdn) THEN
 		RETURN 'banned';

@@ -517,13 +517,19 @@ BEGIN
 			  FROM jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
 				keyword boolean, limits jsonb)
 			  JOIN unnest(v_rows) m ON m.id = a.id
-			 WHERE a.id = ANY (v_ids))
+			 WHERE a.id = ANY (v_ids)),
+		-- The counts of the phones a limit that is on applies to.
+		cnt AS MATERIALIZED (
+			SELECT * FROM pakn.abuse_counts(ARRAY(SELECT DISTINCT j.msisdn
+				FROM j WHERE j.l_replies < 2147483647
+				   OR (j.kind = 'complaint' AND (j.l_hour < 2147483647
+					OR j.l_day < 2147483647)))))
 		SELECT array_agg(m.id ORDER BY m.id)
 				FILTER (WHERE m.kind = 'complaint'),
 			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'status'),
 			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'rate')
 		  INTO v_fast, v_status, v_rate
-		  FROM j m
+		  FROM j m LEFT JOIN cnt ON cnt.msisdn = m.msisdn
 		 WHERE (m.kind IN ('status', 'rate') OR m.keyword
 			OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
@@ -532,21 +538,10 @@ BEGIN
 			WHERE b.msisdn = m.msisdn)
 		   AND ((NOT (m.l_repeat > 0 AND pakn.abuse_repeated(m.gateway,
 				m.gateway_msg_id, m.msisdn, m.body, m.l_repeat))
-			  AND (m.l_replies = 2147483647
-				OR (SELECT count(*) FROM pakn.outbox o
-				     WHERE o.msisdn = m.msisdn
-				       AND o.created_at >= pakn.local_midnight(now()))
-				   < m.l_replies)
+			  AND (m.l_replies = 2147483647 OR cnt.replies < m.l_replies)
 			  AND (m.kind <> 'complaint' OR ((m.l_hour = 2147483647
-				OR (SELECT count(*) FROM pakn.complaint c
-				     WHERE c.msisdn = m.msisdn
-				       AND c.created_at > now() - interval '1 hour')
-				   < m.l_hour)
-			  AND (m.l_day = 2147483647
-				OR (SELECT count(*) FROM pakn.complaint c
-				     WHERE c.msisdn = m.msisdn
-				       AND c.created_at >= pakn.local_midnight(now()))
-				   < m.l_day))))
+				OR cnt.hour < m.l_hour)
+			  AND (m.l_day = 2147483647 OR cnt.day < m.l_day))))
 			OR pakn.abuse_exempt(m.msisdn));
 	END IF;
 	IF v_status IS NOT NULL THEN
