@@ -236,22 +236,29 @@ START_TEST(test_limit_replies)
 }
 END_TEST
 
-/* The rows tables of database db whose names are like pattern have
- * given to sequential scans. */
+/* The number a query with one parameter gives in database db. */
 static long
-seq_read(const char *db, const char *pattern)
+db_long(const char *db, const char *query, const char *param)
 {
-	char *v = sql_value_db(db,
-	                       "SELECT coalesce(sum(seq_tup_read), 0) FROM "
-	                       "pg_stat_user_tables WHERE schemaname = 'pakn' "
-	                       "AND relname LIKE $1",
-	                       pattern, NULL);
+	char *v = sql_value_db(db, query, param, NULL);
 	long n;
 
 	ck_assert_ptr_nonnull(v);
 	n = atol(v);
 	free(v);
 	return n;
+}
+
+/* The rows tables of database db whose names are like pattern have
+ * given to sequential scans. */
+static long
+seq_read(const char *db, const char *pattern)
+{
+	return db_long(db,
+	               "SELECT coalesce(sum(seq_tup_read), 0) FROM "
+	               "pg_stat_user_tables WHERE schemaname = 'pakn' AND "
+	               "relname LIKE $1",
+	               pattern);
 }
 
 /* A complaint from phone to paknd d (database db), naming its commune,
@@ -295,15 +302,11 @@ complaint_to(struct paknd *d, const char *db, const char *phone)
 static int
 acked(const char *db, const char *phone)
 {
-	char *n = sql_value_db(db,
-	                       "SELECT count(*) FROM pakn.complaint c JOIN "
-	                       "pakn.outbox o ON o.complaint_id = c.id AND "
-	                       "o.kind = 'ack' WHERE c.msisdn = $1",
-	                       phone, NULL);
-	int ok = n != NULL && strcmp(n, "1") == 0;
-
-	free(n);
-	return ok;
+	return db_long(db,
+	               "SELECT count(*) FROM pakn.complaint c JOIN pakn.outbox "
+	               "o ON o.complaint_id = c.id AND o.kind = 'ack' WHERE "
+	               "c.msisdn = $1",
+	               phone) == 1;
 }
 
 /* Processing reads by the indexes, whatever the tables' sizes when its
