@@ -51,7 +51,7 @@ $$;
 -- hour and since local midnight. By the indexes on (msisdn,
 -- created_at), whatever the plan: pakn.intake_process_batch's plans,
 -- kept for the session (force_generic_plan), are made at its first
--- call, and on a new database's empty outbox that plan counted each
+-- call, and made on an outbox analyzed while empty they counted each
 -- phone's replies by reading the month's outbox (a scratch drain with
 -- the default limits: 473 million rows read, 963 complaints/s against
 -- 4 400 with the limits off).
