@@ -344,9 +344,9 @@ conn_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	conn_sweep(cs, &cs->waiting);
 	conn_sweep(cs, &cs->busy);
-	log_limit_flush(&cs->accept_log);
-	log_limit_flush(&cs->full_log);
-	log_limit_flush(&cs->slow_log);
+	log_limit_flush(&cs->accept_log, 0);
+	log_limit_flush(&cs->full_log, 0);
+	log_limit_flush(&cs->slow_log, 0);
 }
 
 /* The pause of accept() is over. */

@@ -57,13 +57,13 @@ dlr_done(void *arg, enum db_status st, PGresult *res, const char *error)
 	switch (st) {
 	case DB_OK:
 		if (atoi(PQgetvalue(res, 0, 0)) > 0)
-			log_rated(&w->d->log_dlr, "gw %s: dlr for %s: %s",
-			          w->gwname, w->what, w->status);
+			log_limited(&w->d->log_dlr, 0, "gw %s: dlr for %s: %s",
+			            w->gwname, w->what, w->status);
 		else
-			log_rated(&w->d->log_dlr,
-			          "gw %s: dlr for %s (%s) matched no sent "
-			          "message",
-			          w->gwname, w->what, w->status);
+			log_limited(&w->d->log_dlr, 0,
+			            "gw %s: dlr for %s (%s) matched no sent "
+			            "message",
+			            w->gwname, w->what, w->status);
 		http_reply(w->d, w->req, 200, w->ops->reply_type,
 		           w->ops->reply_body, strlen(w->ops->reply_body));
 		break;
@@ -132,8 +132,8 @@ dlr_handle(struct paknd *d, struct evhttp_request *req, const char *path,
 		return;
 	ops = gw_ops(gw->type);
 	if ((code = ops->parse_dlr(gw, &r, &dlr, &cause)) != 0) {
-		log_rated(&d->log_refused, "gw %s: refused dlr: %d %s", gwname,
-		          code, cause);
+		log_limited(&d->log_refused, 0, "gw %s: refused dlr: %d %s",
+		            gwname, code, cause);
 		http_error(d, req, code, cause);
 		free(cause);
 		return;

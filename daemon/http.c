@@ -216,7 +216,7 @@ http_check_edges(struct paknd *d, struct evhttp_request *req,
 		rc = edge_check_token("X-Pakn-Token", v, &cause);
 	if (rc == 0)
 		return 0;
-	log_rated(&d->log_refused, "refused a request: %s", cause);
+	log_limited(&d->log_refused, 0, "refused a request: %s", cause);
 	if (flags & HTTP_JSON) {
 		/* The JSON APIs answer every error as JSON. */
 		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code",
@@ -324,8 +324,8 @@ http_route(struct evhttp_request *req, void *arg)
 	load_request(d, 1);
 	conn_request(d->conns, req);
 	if ((why = http_framing_error(req)) != NULL) {
-		log_rated(&d->log_refused, "refused a request for %s: %s",
-		          path ? path : "?", why);
+		log_limited(&d->log_refused, 0, "refused a request for %s: %s",
+		            path ? path : "?", why);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		                  "Connection", "close");
 		http_error(d, req, 400, why);
@@ -346,8 +346,8 @@ http_route(struct evhttp_request *req, void *arg)
 	    d->conf->max_body_size) {
 		char *msg =
 		    xasprintf("body over %ld bytes", d->conf->max_body_size);
-		log_rated(&d->log_refused, "refused a request for %s: %s", path,
-		          msg);
+		log_limited(&d->log_refused, 0, "refused a request for %s: %s",
+		            path, msg);
 		http_error(d, req, 413, msg);
 		free(msg);
 		return;

@@ -139,10 +139,10 @@ ingest_done(void *arg, enum db_status st, PGresult *res, const char *error)
 			          in->gwname, in->msg_id,
 			          PQgetvalue(res, 0, 0));
 		else
-			log_rated(&in->d->log_dup,
-			          "gw %s: message %s stored already "
-			          "(duplicate), answered",
-			          in->gwname, in->msg_id);
+			log_limited(&in->d->log_dup, 0,
+			            "gw %s: message %s stored already "
+			            "(duplicate), answered",
+			            in->gwname, in->msg_id);
 		process_kick(in->d->process);
 		ingest_ok(in);
 		break;
@@ -247,9 +247,9 @@ ingest_sms(struct paknd *d, struct evhttp_request *req, const char *path,
 	if ((gw = gw_http_request(d, req, gwname, &r)) == NULL)
 		return;
 	if ((code = gw_ops(gw->type)->parse_sms(gw, &r, &sms, &cause)) != 0) {
-		log_rated(&d->log_refused,
-		          "gw %s: refused callback from %s: %d %s", gwname,
-		          gw_http_peer(req), code, cause);
+		log_limited(&d->log_refused, 0,
+		            "gw %s: refused callback from %s: %d %s", gwname,
+		            gw_http_peer(req), code, cause);
 		http_error(d, req, code, cause);
 		free(cause);
 		return;

@@ -248,11 +248,13 @@ log_now(void)
 static void
 log_limit_summary(struct log_limit *l, long long now)
 {
+	long long secs = now - l->last > 0 ? now - l->last : 1;
+
 	if (l->suppressed == 0)
 		return;
 	log_write(l->warn ? LOG_WARNING : LOG_INFO, 0,
-	          "%s: %ld more in the last %lld seconds", l->what,
-	          l->suppressed, now - l->last);
+	          "%s: %ld more in the last %lld second%s", l->what,
+	          l->suppressed, secs, secs == 1 ? "" : "s");
 	l->suppressed = 0;
 }
 
@@ -264,73 +266,33 @@ log_limited(struct log_limit *l, int err, const char *fmt, ...)
 	va_list ap;
 
 	if (l->last != 0 && now - l->last < l->interval) {
-		l->suppressed++;
-		return;
+		if (l->used >= (l->burst > 0 ? l->burst : 1)) {
+			l->suppressed++;
+			return;
+		}
+	} else {
+		log_limit_summary(l, now);
+		l->last = now;
+		l->used = 0;
 	}
-	log_limit_summary(l, now);
-	l->last = now;
+	l->used++;
 	va_start(ap, fmt);
 	log_vwrite(l->warn ? LOG_WARNING : LOG_INFO, err, fmt, ap);
 	va_end(ap);
 }
 
-/* Log the count of suppressed messages once the interval has passed. */
+/* Log the count of suppressed messages once the interval has passed (or
+ * now, with all). */
 void
-log_limit_flush(struct log_limit *l)
+log_limit_flush(struct log_limit *l, int all)
 {
 	long long now = log_now();
 
-	if (l->suppressed > 0 && now - l->last >= l->interval) {
+	if (l->suppressed > 0 && (all || now - l->last >= l->interval)) {
 		log_limit_summary(l, now);
 		l->last = now;
+		l->used = 0;
 	}
-}
-
-/* Write the count of the lines a rate left out in its second. */
-static void
-log_rate_summary(struct log_rate *l)
-{
-	if (l->suppressed == 0)
-		return;
-	log_write(l->warn ? LOG_WARNING : LOG_INFO, 0,
-	          "%s: %ld more not logged one by one (at most %ld a second: "
-	          "[server] log_messages)",
-	          l->what, l->suppressed, l->burst);
-	l->suppressed = 0;
-}
-
-/* Log or count one line of a kind written for each message. */
-void
-log_rated(struct log_rate *l, const char *fmt, ...)
-{
-	long long now;
-	va_list ap;
-
-	if (l->burst > 0) {
-		now = log_now();
-		if (now != l->last) {
-			log_rate_summary(l);
-			l->last = now;
-			l->used = 0;
-		}
-		if (l->used >= l->burst) {
-			l->suppressed++;
-			return;
-		}
-		l->used++;
-	}
-	va_start(ap, fmt);
-	log_vwrite(l->warn ? LOG_WARNING : LOG_INFO, 0, fmt, ap);
-	va_end(ap);
-}
-
-/* Log the count of the lines left out in a second that is over (or in
- * this one too, with all). */
-void
-log_rate_flush(struct log_rate *l, int all)
-{
-	if (l->suppressed > 0 && (all || log_now() != l->last))
-		log_rate_summary(l);
 }
 
 /* Log with the text of errno and exit. */

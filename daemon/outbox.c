@@ -293,11 +293,11 @@ msg_log_error(const struct msg *m)
 
 /* The rate of m's outcome lines: its daemon's (sent or not), or every
  * one once outbox_free left m to its callback. */
-static struct log_rate *
+static struct log_limit *
 msg_rate(const struct msg *m, int unsent)
 {
-	static struct log_rate alone[2] = {{.what = "outbox"},
-	                                   {.what = "outbox", .warn = 1}};
+	static struct log_limit alone[2] = {{.what = "outbox"},
+	                                    {.what = "outbox", .warn = 1}};
 
 	if (m->o == NULL)
 		return &alone[unsent];
@@ -311,8 +311,9 @@ msg_log(const struct msg *m, const char *state)
 	char *why = msg_log_error(m), ps[LOG_PSEUDONYM_MAX];
 
 	if (m->refused)
-		log_rated(msg_rate(m, 0), "outbox %lld: not sent to %s: %s; %s",
-		          m->id, log_pseudonym(m->msisdn, ps), why, state);
+		log_limited(msg_rate(m, 0), 0,
+		            "outbox %lld: not sent to %s: %s; %s", m->id,
+		            log_pseudonym(m->msisdn, ps), why, state);
 	else
 		msg_log_outcome(m, state, why);
 	free(why);
@@ -323,31 +324,31 @@ static void
 msg_log_outcome(const struct msg *m, const char *state, const char *why)
 {
 	if (m->outcome == GW_SENT) {
-		log_rated(msg_rate(m, 0),
-		          "outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
-		          m->id, m->gateway, m->segments,
-		          m->segments == 1 ? "" : "s",
-		          m->ucs2 ? "ucs2" : "gsm7",
-		          m->ref != NULL ? ", ref " : "", m->ref ? m->ref : "",
-		          strcmp(state, "sent") != 0 ? ", now " : "",
-		          strcmp(state, "sent") != 0 ? state : "");
+		log_limited(
+		    msg_rate(m, 0), 0,
+		    "outbox %lld: sent via %s, %d segment%s (%s)%s%s%s%s",
+		    m->id, m->gateway, m->segments, m->segments == 1 ? "" : "s",
+		    m->ucs2 ? "ucs2" : "gsm7", m->ref != NULL ? ", ref " : "",
+		    m->ref ? m->ref : "",
+		    strcmp(state, "sent") != 0 ? ", now " : "",
+		    strcmp(state, "sent") != 0 ? state : "");
 		if (m->error != NULL)
-			log_rated(msg_rate(m, 1), "outbox %lld: %s: %s", m->id,
-			          m->gateway, why);
+			log_limited(msg_rate(m, 1), 0, "outbox %lld: %s: %s",
+			            m->id, m->gateway, why);
 	} else if (strcmp(state, "queued") == 0 && m->quiet)
-		log_rated(msg_rate(m, 0),
-		          "outbox %lld: waits for %s (attempt %d): %s", m->id,
-		          m->gateway, m->attempts, why);
+		log_limited(msg_rate(m, 0), 0,
+		            "outbox %lld: waits for %s (attempt %d): %s", m->id,
+		            m->gateway, m->attempts, why);
 	else if (strcmp(state, "queued") == 0)
-		log_rated(msg_rate(m, 1),
-		          "outbox %lld: not sent via %s (attempt %d): %s; "
-		          "will retry",
-		          m->id, m->gateway, m->attempts, why);
+		log_limited(msg_rate(m, 1), 0,
+		            "outbox %lld: not sent via %s (attempt %d): %s; "
+		            "will retry",
+		            m->id, m->gateway, m->attempts, why);
 	else
-		log_rated(msg_rate(m, 1),
-		          "outbox %lld: not sent via %s (attempt %d): %s; %s",
-		          m->id, m->gateway, m->attempts, why,
-		          strcmp(state, "failed") == 0 ? "failed" : state);
+		log_limited(msg_rate(m, 1), 0,
+		            "outbox %lld: not sent via %s (attempt %d): %s; %s",
+		            m->id, m->gateway, m->attempts, why,
+		            strcmp(state, "failed") == 0 ? "failed" : state);
 }
 
 /* Say that m's outcome could not be recorded (why). */

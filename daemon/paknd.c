@@ -1,6 +1,7 @@
 /* paknd.c: the daemon: arguments, signals, the event loop. */
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,11 +280,16 @@ log_key_load(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The rates of the lines written for each message ([server]
- * log_messages), at start and at each reload. */
+/* The limiters of the lines written for each message ([server]
+ * log_messages a second of each kind; 0: every one), at start and at
+ * each reload. */
 static void
 log_rates_set(struct paknd *d)
 {
+	struct log_limit *ls[] = {&d->log_processed, &d->log_sent,
+	                          &d->log_unsent,    &d->log_dlr,
+	                          &d->log_dup,       &d->log_refused};
+
 	d->log_processed.what = "processing: messages processed";
 	d->log_sent.what = "outbox: SMS sent";
 	d->log_unsent.what = "outbox: SMS not sent";
@@ -291,12 +297,11 @@ log_rates_set(struct paknd *d)
 	d->log_dlr.what = "gw: delivery reports";
 	d->log_dup.what = "gw: callbacks stored already";
 	d->log_refused.what = "http: requests refused";
-	d->log_processed.burst = d->conf->log_messages;
-	d->log_sent.burst = d->conf->log_messages;
-	d->log_unsent.burst = d->conf->log_messages;
-	d->log_dlr.burst = d->conf->log_messages;
-	d->log_dup.burst = d->conf->log_messages;
-	d->log_refused.burst = d->conf->log_messages;
+	for (size_t i = 0; i < sizeof ls / sizeof *ls; i++) {
+		ls[i]->interval = 1;
+		ls[i]->burst = d->conf->log_messages > 0 ? d->conf->log_messages
+		                                         : LONG_MAX;
+	}
 }
 
 /* The counts of the per-message lines left out in the second before
@@ -304,12 +309,12 @@ log_rates_set(struct paknd *d)
 static void
 log_rates_flush(struct paknd *d, int all)
 {
-	log_rate_flush(&d->log_processed, all);
-	log_rate_flush(&d->log_sent, all);
-	log_rate_flush(&d->log_unsent, all);
-	log_rate_flush(&d->log_dlr, all);
-	log_rate_flush(&d->log_dup, all);
-	log_rate_flush(&d->log_refused, all);
+	log_limit_flush(&d->log_processed, all);
+	log_limit_flush(&d->log_sent, all);
+	log_limit_flush(&d->log_unsent, all);
+	log_limit_flush(&d->log_dlr, all);
+	log_limit_flush(&d->log_dup, all);
+	log_limit_flush(&d->log_refused, all);
 }
 
 /* Timer, every second: log_rates_flush. */

@@ -67,11 +67,11 @@ struct paknd {
 	double load_from, load_sum, load_at, load_avg, load_prev;
 	int draining; /* SIGTERM received: finish, accept nothing new */
 	/* The lines written for each message, at most [server]
-	 * log_messages a second each (log_rated): processed (process.c),
+	 * log_messages a second each (log_limited): processed (process.c),
 	 * sent and not sent (outbox.c), delivery reports (dlr.c),
 	 * callbacks stored already (ingest.c), requests refused (http.c,
 	 * the gateways' handlers). */
-	struct log_rate log_processed, log_sent, log_unsent, log_dlr, log_dup,
+	struct log_limit log_processed, log_sent, log_unsent, log_dlr, log_dup,
 	    log_refused;
 };
 

@@ -206,26 +206,27 @@ process_log(const struct process_msg *m, PGresult *res, int row)
 {
 	const char *id = PQgetvalue(res, row, 0), *n = PQgetvalue(res, row, 1);
 	const char *ies = !strcmp(n, "1") ? "y" : "ies";
-	struct log_rate *l = &m->p->d->log_processed;
+	struct log_limit *l = &m->p->d->log_processed;
 
 	if (!strcmp(PQgetvalue(res, row, 4), "skipped"))
 		log_debug("gw %s: message %s (%s) processed elsewhere",
 		          m->gateway, m->msg_id, id);
 	else if (!PQgetisnull(res, row, 3))
-		log_rated(l,
-		          "gw %s: message %s stored as %s, not acted on (%s), "
-		          "%s repl%s queued",
-		          m->gateway, m->msg_id, id, PQgetvalue(res, row, 3), n,
-		          ies);
+		log_limited(
+		    l, 0,
+		    "gw %s: message %s stored as %s, not acted on (%s), "
+		    "%s repl%s queued",
+		    m->gateway, m->msg_id, id, PQgetvalue(res, row, 3), n, ies);
 	else if (!PQgetisnull(res, row, 2))
-		log_rated(l,
-		          "gw %s: message %s from a flagged sender (%s: %s) "
-		          "stored as %s, no reply",
-		          m->gateway, m->msg_id, PQgetvalue(res, row, 2),
-		          phone_flag_text(PQgetvalue(res, row, 2)), id);
+		log_limited(l, 0,
+		            "gw %s: message %s from a flagged sender (%s: %s) "
+		            "stored as %s, no reply",
+		            m->gateway, m->msg_id, PQgetvalue(res, row, 2),
+		            phone_flag_text(PQgetvalue(res, row, 2)), id);
 	else
-		log_rated(l, "gw %s: message %s stored as %s, %s repl%s queued",
-		          m->gateway, m->msg_id, id, n, ies);
+		log_limited(l, 0,
+		            "gw %s: message %s stored as %s, %s repl%s queued",
+		            m->gateway, m->msg_id, id, n, ies);
 }
 
 /* The failure of a message was recorded (or not: then its lease runs

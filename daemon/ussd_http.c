@@ -411,9 +411,9 @@ ussd_http(struct paknd *d, struct evhttp_request *req, const char *path,
 		return;
 	c = xcalloc(1, sizeof *c);
 	if ((code = gw_parse_ussd(gw, &r, &c->u, &cause)) != 0) {
-		log_rated(&d->log_refused,
-		          "gw %s: refused ussd callback: %d %s", gwname, code,
-		          cause);
+		log_limited(&d->log_refused, 0,
+		            "gw %s: refused ussd callback: %d %s", gwname, code,
+		            cause);
 		http_error(d, req, code, cause);
 		free(cause);
 		free(c);
