@@ -105,8 +105,9 @@ $$;
 -- the day's limit. A limit that is off (0) counts nothing. (Each CASE in
 -- parentheses: an ELSIF's condition ends at the first THEN otherwise.)
 -- pakn.intake_process_batch asks the same of new complaints in its own
--- query: a change here is a change there. (Its counts by their indexes,
--- whatever the plans kept: see pakn.abuse_counts.)
+-- query: a change here is a change there. (The counts are
+-- pakn.abuse_counts', as the batch's: a limit that is off counts
+-- nothing, and the phone's counts are taken once.)
 CREATE OR REPLACE FUNCTION pakn.abuse_check(p_gateway text, p_msg_id text,
 	p_msisdn text, p_body text, p_kind text, p_keyword boolean,
 	p_limits jsonb)
@@ -115,6 +116,11 @@ LANGUAGE plpgsql STABLE
 SET enable_seqscan = off
 SET jit = off
 AS $$
+DECLARE
+	v_replies integer;
+	v_hour integer;
+	v_day integer;
+	n record;
 BEGIN
 	IF EXISTS (SELECT 1 FROM pakn.ban b WHERE b.msisdn = p_msisdn) THEN
 		RETURN 'banned';
@@ -124,29 +130,22 @@ BEGIN
 			AND pakn.abuse_repeated(p_gateway, p_msg_id, p_msisdn, p_body,
 				(p_limits->>'repeat_window')::integer) THEN
 		RETURN 'repeated';
-	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'replies_per_day')
-			< 2147483647
-		THEN (SELECT count(*) FROM pakn.outbox o WHERE o.msisdn = p_msisdn
-			  AND o.created_at >= pakn.local_midnight(now()))
-			>= pakn.abuse_limit(p_limits, 'replies_per_day')
-		ELSE false END) THEN
+	END IF;
+	v_replies := pakn.abuse_limit(p_limits, 'replies_per_day');
+	v_hour := pakn.abuse_limit(p_limits, 'complaints_per_hour');
+	v_day := pakn.abuse_limit(p_limits, 'complaints_per_day');
+	IF least(v_replies, v_hour, v_day) = 2147483647 THEN
+		RETURN NULL;
+	END IF;
+	SELECT * INTO n FROM pakn.abuse_counts(ARRAY[p_msisdn]);
+	IF n.replies >= v_replies THEN
 		RETURN 'limit_replies';
 	ELSIF p_kind <> 'complaint' OR NOT (p_keyword
 			OR pakn.pending_location(p_msisdn) IS NULL) THEN
 		RETURN NULL;
-	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'complaints_per_hour')
-			< 2147483647
-		THEN (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
-			  AND c.created_at > now() - interval '1 hour')
-			>= pakn.abuse_limit(p_limits, 'complaints_per_hour')
-		ELSE false END) THEN
+	ELSIF n.hour >= v_hour THEN
 		RETURN 'limit_hour';
-	ELSIF (CASE WHEN pakn.abuse_limit(p_limits, 'complaints_per_day')
-			< 2147483647
-		THEN (SELECT count(*) FROM pakn.complaint c WHERE c.msisdn = p_msisdn
-			  AND c.created_at >= pakn.local_midnight(now()))
-			>= pakn.abuse_limit(p_limits, 'complaints_per_day')
-		ELSE false END) THEN
+	ELSIF n.day >= v_day THEN
 		RETURN 'limit_day';
 	END IF;
 	RETURN NULL;

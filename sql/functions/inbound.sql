@@ -438,6 +438,7 @@ DECLARE
 	v_status bigint[];
 	v_rate bigint[];
 	v_rated bigint[];
+	v_done bigint[];
 	v_new pakn.complaint[];
 	v_place jsonb;
 	v_example text;
@@ -1024,13 +1025,13 @@ BEGIN
 		PERFORM set_config('pakn.outbox_checked', '', true);
 	END IF;
 	-- Those processed here, done.
-	IF v_fast IS NOT NULL OR v_status IS NOT NULL
-			OR v_rate IS NOT NULL THEN
+	v_done := coalesce(v_fast, '{}') || coalesce(v_status, '{}')
+		|| coalesce(v_rate, '{}');
+	IF v_done <> '{}' THEN
 		UPDATE pakn.inbound_message i
 		   SET state = 'done', processed_at = clock_timestamp(),
 			lease_owner = NULL, lease_until = NULL
-		 WHERE i.id = ANY (coalesce(v_fast, '{}')
-			|| coalesce(v_status, '{}') || coalesce(v_rate, '{}'));
+		 WHERE i.id = ANY (v_done);
 	END IF;
 	-- The others, one by one, in the order they came.
 	FOR r IN SELECT a.*
@@ -1040,9 +1041,7 @@ BEGIN
 			unit text, rating integer, text text, sender_flag text,
 			limits jsonb, category text)
 		 ORDER BY e.n LOOP
-		IF r.id = ANY (coalesce(v_fast, '{}'))
-				OR r.id = ANY (coalesce(v_status, '{}'))
-				OR r.id = ANY (coalesce(v_rate, '{}')) THEN
+		IF r.id = ANY (v_done) THEN
 			message_id := r.id;
 			replies := CASE WHEN r.id = ANY (coalesce(v_fast, '{}'))
 				THEN (v_replies->>(r.id::text))::integer ELSE 1 END;
