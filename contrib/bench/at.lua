@@ -12,7 +12,9 @@
 -- turn, instead of the 8 communes of the texts), STATUS (a file of
 -- "msisdn ticket" lines: each callback is instead a status query, "TT
 -- ticket", from the complaint's own phone, the lines taken in turn;
--- with RATE=1 a rating, "DG ticket 5", instead).
+-- with RATE=1 a rating, "DG ticket 5", instead), PHONE0 (the number of
+-- the load's first phone: each load of a run its own phones, so that
+-- one with the per-phone limits on measures complaints, not refusals).
 local threads = {}
 local n = 0
 local texts_by_name = {
@@ -47,6 +49,7 @@ function init(args)
 	bad = 0
 	token = os.getenv("TOKEN") or "bench"
 	run = os.getenv("RUN") or "0"
+	phone0 = tonumber(os.getenv("PHONE0") or "0")
 	if os.getenv("NAMES") == "1" then
 		texts = texts_by_name
 	end
@@ -81,8 +84,10 @@ end
 function request()
 	counter = counter + 1
 	local id = string.format("%s-%d-%d", run, tid, counter)
-	-- Many citizens, each with a few complaints, as in life.
-	local from = string.format("%%2B849%d%07d", tid, counter % 5000000)
+	-- Many citizens: a phone a complaint within a load (with PHONE0 a
+	-- range for each load, a phone a complaint within the run).
+	local from = string.format("%%2B849%d%07d", tid,
+		(phone0 + counter) % 10000000)
 	local text = texts[counter % #texts + 1]
 	if #status > 0 then
 		-- Each thread its own lines, so that a phone's queries are few.
