@@ -1514,13 +1514,14 @@ START_TEST(test_batched_status)
 }
 END_TEST
 
-/* What a rating of message id left on the complaint it names (its own
- * ticket replaced): the complaint's state, the ledger since the answer,
- * the rating row and the replies. */
+/* What a rating of message id left on its complaint (the one the join
+ * condition complaint finds for c, from m; its own ticket replaced):
+ * the complaint's state, the ledger since the answer, the rating row and
+ * the replies. */
 static char *
-rating_trace(const char *id)
+rating_trace_of(const char *id, const char *complaint)
 {
-	return of_complaint(
+	char *q = strf(
 	    "SELECT concat_ws(' | ', c.status, c.close_reason, c.closed_at IS "
 	    "NOT NULL, c.rating_asked_at IS NULL, c.reopen_count, (SELECT "
 	    "string_agg(concat_ws(' ', e.event, e.actor, e.reason, e.detail), "
@@ -1534,9 +1535,19 @@ rating_trace(const char *id)
 	    "o.state, o.complaint_id = c.id, replace(o.body, c.ticket, "
 	    "'TICKET')), '; ' ORDER BY o.id) FROM pakn.outbox o WHERE "
 	    "o.inbound_id = m.id)) FROM pakn.inbound_message m JOIN "
-	    "pakn.complaint c ON c.ticket = split_part(m.body, ' ', 2) WHERE "
-	    "m.gateway_msg_id = $1",
-	    id);
+	    "pakn.complaint c ON %s WHERE m.gateway_msg_id = $1",
+	    complaint);
+	char *t = of_complaint(q, id);
+
+	free(q);
+	return t;
+}
+
+/* The same of the complaint whose ticket the message names. */
+static char *
+rating_trace(const char *id)
+{
+	return rating_trace_of(id, "c.ticket = split_part(m.body, ' ', 2)");
 }
 
 /* "DG ticket-of-message-of score" from phone from, as message id. */
@@ -1640,6 +1651,148 @@ START_TEST(test_batched_rating)
 }
 END_TEST
 
+/* A bare digit of 3 to 5 answering the rating question (the phone's
+ * complaint answered last whose rating was asked) is processed
+ * set-based with its group, as pakn.sms_rate does one by one. A digit
+ * of a phone with two messages in the group, a 1 or 2 (the complaint
+ * reopened), one that a survey asked since takes, one with no rating
+ * asked, or one that a list of communes asked since takes goes one by
+ * one. */
+START_TEST(test_batched_digit)
+{
+	static const char *const phones[] = {
+	    "+84913780001", "+84913780002", "+84913780003", "+84913780004",
+	    "+84913780005", "+84913780006", "+84913780007"};
+	long before, ratings;
+	PGconn *hold;
+	char *a, *b, *t;
+
+	for (int i = 0; i < 7; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "rdq-pa-%d", i + 1);
+		ck_assert_int_eq(
+		    at_one(id, phones[i], "PA Den duong hong #00004"), 200);
+	}
+	wait_processed("rdq-pa-%", 20);
+	/* All but the 6th answered, the rating asked; then a survey of a
+	 * service asks the 5th phone, and a list of communes the 7th, for
+	 * a complaint of no place (their questions the latest). */
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "UPDATE pakn.complaint SET status = 'answered', "
+	                "answer_text = 'Da thay bong den', answered_at = "
+	                "now(), rating_asked_at = now() WHERE msisdn IN "
+	                "('+84913780001', '+84913780002', '+84913780003', "
+	                "'+84913780004', '+84913780005', '+84913780007')"),
+	    0);
+	ck_assert_int_eq(
+	    sql_exec_db(
+	        "pakn",
+	        "WITH r AS (INSERT INTO pakn.service_record (unit_code, "
+	        "procedure_code, procedure_name, msisdn, received_at, "
+	        "returned_at, on_time, source, considered) VALUES "
+	        "('00004', '1.001', 'Chung thuc ban sao', "
+	        "'+84913780005', now() - interval '2 hours', now() - "
+	        "interval '1 hour', true, 'api', true) RETURNING id, "
+	        "msisdn) INSERT INTO pakn.survey (service_id, msisdn, "
+	        "gateway, state, due_at, created_at, sent_at, asked_at) "
+	        "SELECT r.id, r.msisdn, 'at', 'sent', now(), now(), "
+	        "clock_timestamp(), clock_timestamp() FROM r"),
+	    0);
+	ck_assert_int_eq(at_one("rdq-pb-7", phones[6], "PA Rac thai"), 200);
+	wait_processed("rdq-pb-%", 20);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "INSERT INTO pakn.place_choice (complaint_id, msisdn, "
+	                "candidates, asked_at) SELECT c.id, c.msisdn, "
+	                "'{00004,00070,00008}', clock_timestamp() FROM "
+	                "pakn.complaint c WHERE c.msisdn = '+84913780007' AND "
+	                "c.status = 'needs_location'"),
+	    0);
+	ratings = sql_long("SELECT coalesce(sum(ratings), 0) FROM "
+	                   "pakn.stat_day_all",
+	                   NULL);
+	hold = harness_hold_processing();
+	before = batched_total();
+	/* Set-based: rd-1 (5) and rd-3 (4). */
+	ck_assert_int_eq(at_one("rd-1", phones[0], "5"), 200);
+	ck_assert_int_eq(at_one("rd-3", phones[2], "4"), 200);
+	/* One by one: the 2nd phone's two; a 2 (reopened); the survey's;
+	 * no rating asked; the list's. */
+	ck_assert_int_eq(at_one("rd-2a", phones[1], "5"), 200);
+	t = ticket_of("rdq-pa-2");
+	a = strf("TT %s", t);
+	ck_assert_int_eq(at_one("rd-2b", phones[1], a), 200);
+	free(a);
+	free(t);
+	ck_assert_int_eq(at_one("rd-4", phones[3], "2"), 200);
+	ck_assert_int_eq(at_one("rd-5", phones[4], "5"), 200);
+	ck_assert_int_eq(at_one("rd-6", phones[5], "5"), 200);
+	ck_assert_int_eq(at_one("rd-7", phones[6], "3"), 200);
+	release_all_done(hold, "rd-%", 8, before, 2);
+	a = rating_trace_of("rd-1", "c.msisdn = m.msisdn");
+	b = rating_trace_of("rd-2a", "c.msisdn = m.msisdn");
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strncmp(a, "closed | confirmed | t | t | 0 | ", 33) ==
+	                      0 &&
+	                  strstr(a, "; rated citizen {\"score\": 5}; closed "
+	                            "citizen confirmed {} | t t 5 t | "
+	                            "rated_closed queued t ") != NULL,
+	              "%s", a);
+	free(a);
+	free(b);
+	a = rating_trace_of("rd-3", "c.msisdn = m.msisdn");
+	ck_assert_msg(strstr(a, "| t t 4 t | rated_closed queued t ") != NULL,
+	              "%s", a);
+	free(a);
+	/* Each reply what pakn.complaint_rate renders. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.outbox o JOIN "
+	             "pakn.inbound_message m ON m.id = o.inbound_id WHERE "
+	             "m.gateway_msg_id IN ('rd-1', 'rd-2a', 'rd-3') AND o.body "
+	             "= pakn.render('rated_closed', pakn.vars(o.complaint_id, "
+	             "jsonb_build_object('score', btrim(m.body)::integer)))",
+	             NULL),
+	    3);
+	a = rating_trace_of("rd-4", "c.msisdn = m.msisdn");
+	ck_assert_msg(strncmp(a, "open |", 6) == 0 &&
+	                  strstr(a, "rated_reopened") != NULL,
+	              "%s", a);
+	free(a);
+	/* The survey took the 5th phone's digit; its complaint waits for
+	 * its rating still. */
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.survey WHERE "
+	             "msisdn = '+84913780005' AND satisfaction = 5",
+	             NULL),
+	    1);
+	a = rating_trace_of("rd-5", "c.msisdn = m.msisdn");
+	ck_assert_msg(strncmp(a, "answered |", 10) == 0, "%s", a);
+	free(a);
+	reply_starts("rd-6", "no_rating_pending queued");
+	/* The 7th phone's digit chose the third commune of the list; its
+	 * answered complaint waits for its rating still. */
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint WHERE "
+	                          "msisdn = '+84913780007' AND status = 'open' "
+	                          "AND location_unit = '00008'",
+	                          NULL),
+	                 1);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint WHERE "
+	                          "msisdn = '+84913780007' AND status = "
+	                          "'answered' AND rating_asked_at IS NOT NULL",
+	                          NULL),
+	                 1);
+	/* Four ratings counted in the statistics (rd-4 too), set-based as one
+	 * by one. */
+	ck_assert_int_eq(sql_long("SELECT coalesce(sum(ratings), 0) FROM "
+	                          "pakn.stat_day_all",
+	                          NULL) -
+	                     ratings,
+	                 4);
+}
+END_TEST
+
 /* A claim reads the messages waiting, not those being processed (036):
  * with 2 000 messages in flight (leased to another instance for an
  * hour), a claim takes the 5 waiting and the 3 whose lease ran out, and
@@ -1717,6 +1870,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_claim_skips_in_flight);
 	tcase_add_test(tc, test_batched_status);
 	tcase_add_test(tc, test_batched_rating);
+	tcase_add_test(tc, test_batched_digit);
 	tcase_add_test(tc, test_kicks_quiet);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);

@@ -438,6 +438,7 @@ DECLARE
 	v_status bigint[];
 	v_rate bigint[];
 	v_rated bigint[];
+	v_asked bigint[];
 	v_done bigint[];
 	v_new pakn.complaint[];
 	v_place jsonb;
@@ -481,7 +482,8 @@ BEGIN
 	-- phones with one message in the batch (and not a number messages
 	-- of the batch came to), that read as such a complaint, or as a
 	-- status query (TT) or a rating of 3 to 5 (DG) with a well-formed
-	-- ticket. Their citizens are created and locked (in one order) so
+	-- ticket, or as a bare digit of 3 to 5 (the answer to the rating
+	-- question, unless it answers a survey or a list: below). Their citizens are created and locked (in one order) so
 	-- that the limits are counted exactly, as
 	-- pakn.handle_inbound_checked does.
 	-- (Each query joins the JSON and the rows first, MATERIALIZED, then
@@ -502,7 +504,8 @@ BEGIN
 		 AND EXISTS (SELECT 1 FROM pakn.category c
 			WHERE c.code = j.category))
 	     OR (j.kind IN ('status', 'rate') AND j.ticket_ok AND j.ticket <> ''
-		 AND (j.kind = 'status' OR j.rating BETWEEN 3 AND 5)));
+		 AND (j.kind = 'status' OR j.rating BETWEEN 3 AND 5))
+	     OR (j.kind = 'digit' AND j.rating BETWEEN 3 AND 5));
 	IF v_ids IS NOT NULL THEN
 		-- One statement, by the key's index: a lock by a query cached
 		-- with the generic plan of an empty table (a new database) read
@@ -545,10 +548,11 @@ BEGIN
 		SELECT array_agg(m.id ORDER BY m.id)
 				FILTER (WHERE m.kind = 'complaint'),
 			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'status'),
-			array_agg(m.id ORDER BY m.id) FILTER (WHERE m.kind = 'rate')
+			array_agg(m.id ORDER BY m.id)
+				FILTER (WHERE m.kind IN ('rate', 'digit'))
 		  INTO v_fast, v_status, v_rate
 		  FROM j m LEFT JOIN cnt ON cnt.msisdn = m.msisdn
-		 WHERE (m.kind IN ('status', 'rate') OR m.keyword
+		 WHERE (m.kind IN ('status', 'rate', 'digit') OR m.keyword
 			OR pakn.pending_location(m.msisdn) IS NULL)
 		   AND NOT EXISTS (SELECT 1 FROM pakn.own_number n
 			WHERE n.number = m.msisdn)
@@ -566,34 +570,44 @@ BEGIN
 		-- Status queries answered here: those whose ticket is one of the
 		-- phone's own complaints that does not wait for its place
 		-- (pakn.sms_status); any other (not found, another's, or the
-		-- question again) goes one by one.
-		v_status := ARRAY(
-			SELECT m.id FROM unnest(v_rows) m
-			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text)
-			    ON a.id = m.id
-			  JOIN pakn.complaint c ON c.ticket = a.ticket
-				AND c.msisdn = m.msisdn
-			 WHERE m.id = ANY (v_status) AND c.status <> 'needs_location'
-			 ORDER BY m.id);
-		IF v_status = '{}' THEN
-			v_status := NULL;
-		END IF;
+		-- question again) goes one by one. (v_asked: their complaints,
+		-- in the same order, for the replies.)
+		SELECT array_agg(m.id ORDER BY m.id), array_agg(c.id ORDER BY m.id)
+		  INTO v_status, v_asked
+		  FROM unnest(v_rows) m
+		  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text)
+		    ON a.id = m.id
+		  JOIN pakn.complaint c ON c.ticket = a.ticket
+			AND c.msisdn = m.msisdn
+		 WHERE m.id = ANY (v_status) AND c.status <> 'needs_location';
 	END IF;
 	IF v_rate IS NOT NULL THEN
 		-- Ratings of 3 to 5 answered here (pakn.complaint_rate closes
 		-- the complaint): those whose ticket is one of the phone's own
-		-- complaints, answered once locked (in one order); any other
-		-- (not found, another's, not answered) goes one by one.
+		-- complaints, and bare digits that answer the rating question
+		-- (pakn.sms_rate: the phone's complaint answered last whose
+		-- rating was asked; pakn.handle_sms: no survey takes the digit,
+		-- no list of communes waits for it), answered once locked (in
+		-- one order); any other (not found, another's, not answered, a
+		-- survey's or a list's digit) goes one by one.
 		SELECT array_agg(x.mid ORDER BY x.mid),
 			array_agg(x.cid ORDER BY x.mid)
 		  INTO v_rate, v_rated
 		  FROM (SELECT m.id AS mid, c.id AS cid
 			  FROM unnest(v_rows) m
-			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text)
-			    ON a.id = m.id
-			  JOIN pakn.complaint c ON c.ticket = a.ticket
-				AND c.msisdn = m.msisdn
+			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
+				ticket text) ON a.id = m.id
+			  JOIN pakn.complaint c ON c.id = CASE WHEN a.kind = 'digit'
+				THEN (SELECT d.id FROM pakn.complaint d
+					WHERE d.msisdn = m.msisdn AND d.status = 'answered'
+					  AND d.rating_asked_at IS NOT NULL
+					ORDER BY d.answered_at DESC LIMIT 1)
+				ELSE (SELECT t.id FROM pakn.complaint t
+					WHERE t.ticket = a.ticket AND t.msisdn = m.msisdn) END
 			 WHERE m.id = ANY (v_rate) AND c.status = 'answered'
+			   AND (a.kind <> 'digit'
+				OR (NOT pakn.survey_takes(m.msisdn)
+				    AND pakn.place_choice_pending(m.msisdn) IS NULL))
 			 ORDER BY c.id FOR UPDATE OF c) x;
 	END IF;
 	IF v_fast IS NOT NULL OR v_status IS NOT NULL
@@ -647,19 +661,22 @@ BEGIN
 		PERFORM set_config('pakn.outbox_checked', 'on', true);
 		WITH s AS MATERIALIZED (
 			SELECT m.id, m.gateway, m.msisdn, c.id AS complaint_id,
-				CASE WHEN m.id = ANY (v_rate) THEN 'rated_closed'
+				CASE WHEN r.rated THEN 'rated_closed'
 				WHEN c.status IN ('answered', 'closed')
 					AND c.answer_text IS NOT NULL
 				THEN 'status_answered' ELSE 'status' END AS kind,
-				CASE WHEN m.id = ANY (v_rate)
+				CASE WHEN r.rated
 				THEN jsonb_build_object('score', a.rating)
 				ELSE '{}' END AS extra
-			  FROM unnest(v_rows) m
-			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, ticket text,
+			  FROM (SELECT q.mid, q.cid, false AS rated
+				  FROM unnest(v_status, v_asked) q(mid, cid)
+				UNION ALL
+				SELECT q.mid, q.cid, true
+				  FROM unnest(v_rate, v_rated) q(mid, cid)) r
+			  JOIN unnest(v_rows) m ON m.id = r.mid
+			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
 				rating integer) ON a.id = m.id
-			  JOIN pakn.complaint c ON c.ticket = a.ticket
-				AND c.msisdn = m.msisdn
-			 WHERE m.id = ANY (v_status) OR m.id = ANY (v_rate)),
+			  JOIN pakn.complaint c ON c.id = r.cid),
 		w AS MATERIALIZED (
 			SELECT r.msisdn, r.why
 			  FROM (SELECT array_agg(DISTINCT s.msisdn) AS a FROM s) x,
