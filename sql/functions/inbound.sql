@@ -589,7 +589,10 @@ BEGIN
 		-- rating was asked; pakn.handle_sms: no survey takes the digit,
 		-- no list of communes waits for it), answered once locked (in
 		-- one order); any other (not found, another's, not answered, a
-		-- survey's or a list's digit) goes one by one.
+		-- survey's or a list's digit) goes one by one. (pakn.survey_takes,
+		-- 82 us a call, and pakn.place_choice_pending are asked only of a
+		-- phone with a survey sent or a list not answered: without one,
+		-- neither takes the digit.)
 		SELECT array_agg(x.mid ORDER BY x.mid),
 			array_agg(x.cid ORDER BY x.mid)
 		  INTO v_rate, v_rated
@@ -606,8 +609,12 @@ BEGIN
 					WHERE t.ticket = a.ticket AND t.msisdn = m.msisdn) END
 			 WHERE m.id = ANY (v_rate) AND c.status = 'answered'
 			   AND (a.kind <> 'digit'
-				OR (NOT pakn.survey_takes(m.msisdn)
-				    AND pakn.place_choice_pending(m.msisdn) IS NULL))
+				OR (NOT (EXISTS (SELECT 1 FROM pakn.survey v
+						WHERE v.msisdn = m.msisdn AND v.state = 'sent')
+					AND pakn.survey_takes(m.msisdn))
+				    AND (NOT EXISTS (SELECT 1 FROM pakn.place_choice pc
+						WHERE pc.msisdn = m.msisdn AND pc.chosen IS NULL)
+					OR pakn.place_choice_pending(m.msisdn) IS NULL)))
 			 ORDER BY c.id FOR UPDATE OF c) x;
 	END IF;
 	IF v_fast IS NOT NULL OR v_status IS NOT NULL
