@@ -12,7 +12,8 @@
 -- turn, instead of the 8 communes of the texts), STATUS (a file of
 -- "msisdn ticket" lines: each callback is instead a status query, "TT
 -- ticket", from the complaint's own phone, the lines taken in turn;
--- with RATE=1 a rating, "DG ticket 5", instead), PHONE0 (the number of
+-- with RATE=1 a rating, "DG ticket 5", instead; with RATE=digit the
+-- bare "5" that answers the rating question), PHONE0 (the number of
 -- the load's first phone: each load of a run its own phones, so that
 -- one with the per-phone limits on measures complaints, not refusals).
 local threads = {}
@@ -93,7 +94,9 @@ function request()
 		-- Each thread its own lines, so that a phone's queries are few.
 		local r = status[(counter * 2 + tid) % #status + 1]
 		from = enc(r[1])
-		text = (os.getenv("RATE") == "1" and "DG %s 5" or "TT %s"):format(r[2])
+		local rate = os.getenv("RATE")
+		text = rate == "1" and ("DG %s 5"):format(r[2])
+			or rate == "digit" and "5" or ("TT %s"):format(r[2])
 	end
 	if #codes > 0 then
 		-- Another commune for each complaint (a prime stride, so that
