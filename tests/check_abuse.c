@@ -261,25 +261,15 @@ seq_read(const char *db, const char *pattern)
 	               pattern);
 }
 
-/* A complaint from phone to paknd d (database db), naming its commune,
- * processed (its message done: found by its key, reading none of the
- * tables test_plans_by_index watches). */
+/* Wait until message id of gateway kgw is processed in database db
+ * (its message done: found by its key, reading none of the tables
+ * test_plans_by_index watches). */
 static void
-complaint_to(struct paknd *d, const char *db, const char *phone)
+wait_done(const char *db, const char *id)
 {
-	char *path = strf(
-	         "/v1/gw/kgw/sms?token=kgw-secret&from=%%2B%s&to=" SHORTCODE
-	         "&text=PA%%20den%%20duong%%20hong%%20o%%20"
-	         "phuong%%20Ba%%20Dinh&id=lim-%s",
-	         phone + 1, phone + 1),
-	     *id = strf("lim-%s", phone + 1);
-	struct http_resp r;
 	double end = now_secs() + WAIT;
 	char *state = NULL;
 
-	http_request(d->port, "GET", path, NULL, NULL, 0, &r);
-	ck_assert_int_eq(r.status, 200);
-	http_resp_free(&r);
 	do {
 		free(state);
 		sleep_ms(50);
@@ -294,8 +284,37 @@ complaint_to(struct paknd *d, const char *db, const char *phone)
 	         now_secs() < end);
 	ck_assert_str_eq(state, "done");
 	free(state);
+}
+
+/* Send text (percent-encoded) from phone to paknd d as message
+ * prefix-phone; with wait, until it is processed in database db. */
+static void
+text_to(struct paknd *d, const char *db, const char *phone, const char *prefix,
+        const char *text, int wait)
+{
+	char *path = strf(
+	         "/v1/gw/kgw/sms?token=kgw-secret&from=%%2B%s&to=" SHORTCODE
+	         "&text=%s&id=%s-%s",
+	         phone + 1, text, prefix, phone + 1),
+	     *id = strf("%s-%s", prefix, phone + 1);
+	struct http_resp r;
+
+	http_request(d->port, "GET", path, NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	http_resp_free(&r);
+	if (wait)
+		wait_done(db, id);
 	free(path);
 	free(id);
+}
+
+/* A complaint from phone to paknd d (database db), naming its commune,
+ * processed. */
+static void
+complaint_to(struct paknd *d, const char *db, const char *phone)
+{
+	text_to(d, db, phone, "lim",
+	        "PA%20den%20duong%20hong%20o%20phuong%20Ba%20Dinh", 1);
 }
 
 /* Has phone one complaint, acknowledged, in database db? */
@@ -377,6 +396,93 @@ START_TEST(test_plans_by_index)
 		              ph);
 	}
 	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
+	free(conf);
+}
+END_TEST
+
+/* A bare digit rates the phone's complaint answered last, found among
+ * the phone's complaints, set-based or one by one, whatever the
+ * statistics said of the answered ones when the plans were made: 20 000
+ * complaints analyzed while open, then answered at once (as officials
+ * answering a backlog), the two phones' answered first. Each digit
+ * reads a few entries of complaint_answered_idx, not every answered
+ * complaint newest first (20 000 a digit before pakn.rating_pending). */
+START_TEST(test_rating_by_phone)
+{
+	static const char db[] = "pakn_rating";
+	static const char answered[] =
+	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes "
+	    "WHERE indexrelname = 'complaint_answered_idx' AND $1 <> ''";
+	char ci[256], *conf = strf("%s\n[intake]\nconnections = 1\n", extra);
+	struct paknd d2;
+	long before;
+	double end;
+	PGconn *hold;
+	PGresult *res;
+
+	ck_assert_int_eq(sql_exec_db("postgres", "CREATE DATABASE pakn_rating"),
+	                 0);
+	ck_assert_int_eq(paknd_config(&d2, "rating", db, 1, conf), 0);
+	ck_assert_int_eq(paknd_spawn(&d2), 0);
+	ck_assert_int_eq(paknd_wait_ready(&d2, 30), 0);
+	ck_assert_int_eq(harness_import_samples(d2.conf, 0), 0);
+	complaint_to(&d2, db, "+84913100600");
+	complaint_to(&d2, db, "+84913100601");
+	ck_assert_int_eq(
+	    sql_exec_db(
+	        db,
+	        "BEGIN; INSERT INTO pakn.citizen (msisdn) SELECT '+8491329' "
+	        "|| lpad(n::text, 5, '0') FROM generate_series(1, 20000) n; "
+	        "INSERT INTO pakn.complaint (ticket, msisdn, gateway, "
+	        "category_code, dimension, status, text, location_unit, "
+	        "responsible_unit) SELECT 'RBP' || n, '+8491329' || "
+	        "lpad(n::text, 5, '0'), 'kgw', 'roads', 6, 'open', 'x', "
+	        "'00004', '00004' FROM generate_series(1, 20000) n; COMMIT; "
+	        "ANALYZE pakn.complaint; UPDATE pakn.complaint SET status = "
+	        "'answered', answer_text = 'Da sua', answered_at = now() - "
+	        "CASE WHEN ticket LIKE 'RBP%' THEN interval '0' ELSE interval "
+	        "'1 hour' END, rating_asked_at = now()"),
+	    0);
+	sleep_ms(1100);
+	/* Set-based: the first phone's digit, alone in its group. */
+	before = db_long(db, answered, "x");
+	text_to(&d2, db, "+84913100600", "dg", "5", 1);
+	/* One by one: the second phone's digit, with another message of
+	 * the phone in its group. */
+	pg_conninfo(ci, sizeof ci, db);
+	hold = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
+	res = PQexec(hold, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
+	                   "generate_series(0, 127) b");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	text_to(&d2, db, "+84913100601", "dg", "4", 0);
+	text_to(&d2, db, "+84913100601", "hd", "HD", 0);
+	sleep_ms(300);
+	PQfinish(hold);
+	wait_done(db, "dg-84913100601");
+	wait_done(db, "hd-84913100601");
+	/* What paknd's sessions read, counted once they have ended (a
+	 * session reports its counts at most once a second while it
+	 * works). */
+	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
+	end = now_secs() + WAIT;
+	while (db_long(db,
+	               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	               "$1 AND pid <> pg_backend_pid()",
+	               db) > 0 &&
+	       now_secs() < end)
+		sleep_ms(50);
+	ck_assert_int_lt(db_long(db, answered, "x") - before, 1000);
+	ck_assert_int_eq(db_long(db,
+	                         "SELECT count(*) FROM pakn.complaint c JOIN "
+	                         "pakn.rating r ON r.complaint_id = c.id WHERE "
+	                         "c.status = 'closed' AND c.msisdn = ANY "
+	                         "(string_to_array($1, ',')) AND r.score = "
+	                         "CASE c.msisdn WHEN '+84913100600' THEN 5 "
+	                         "ELSE 4 END",
+	                         "+84913100600,+84913100601"),
+	                 2);
 	free(conf);
 }
 END_TEST
@@ -925,6 +1031,7 @@ abuse_suite(void)
 	tcase_add_test(tcase(s, "limit_day", 60), test_limit_day);
 	tcase_add_test(tcase(s, "limit_replies", 60), test_limit_replies);
 	tcase_add_test(tcase(s, "plans_by_index", 90), test_plans_by_index);
+	tcase_add_test(tcase(s, "rating_by_phone", 90), test_rating_by_phone);
 	tcase_add_test(tcase(s, "unit_phone", 60), test_unit_phone);
 	tcase_add_test(tcase(s, "ban", 60), test_ban);
 	tcase_add_test(tcase(s, "loops", 60), test_loops);

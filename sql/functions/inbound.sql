@@ -585,37 +585,49 @@ BEGIN
 		-- Ratings of 3 to 5 answered here (pakn.complaint_rate closes
 		-- the complaint): those whose ticket is one of the phone's own
 		-- complaints, and bare digits that answer the rating question
-		-- (pakn.sms_rate: the phone's complaint answered last whose
-		-- rating was asked; pakn.handle_sms: no survey takes the digit,
+		-- (pakn.sms_rate: pakn.rating_pending, the phone's complaint
+		-- answered last whose rating was asked; pakn.handle_sms: no survey takes the digit,
 		-- no list of communes waits for it), answered once locked (in
 		-- one order); any other (not found, another's, not answered, a
 		-- survey's or a list's digit) goes one by one. (pakn.survey_takes,
 		-- 82 us a call, and pakn.place_choice_pending are asked only of a
 		-- phone with a survey sent or a list not answered: without one,
 		-- neither takes the digit.)
+		-- Each complaint found first, then locked by its key, in the
+		-- order of the keys, and its status read from the locked row:
+		-- joined with the complaints whose status is 'answered', the
+		-- plan made while few were (statistics of open complaints, then
+		-- officials answering many) read every answered complaint for
+		-- each rating (check_abuse test_rating_by_phone).
 		SELECT array_agg(x.mid ORDER BY x.mid),
-			array_agg(x.cid ORDER BY x.mid)
+			array_agg(x.id ORDER BY x.mid)
 		  INTO v_rate, v_rated
-		  FROM (SELECT m.id AS mid, c.id AS cid
-			  FROM unnest(v_rows) m
-			  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint, kind text,
-				ticket text) ON a.id = m.id
-			  JOIN pakn.complaint c ON c.id = CASE WHEN a.kind = 'digit'
-				THEN (SELECT d.id FROM pakn.complaint d
-					WHERE d.msisdn = m.msisdn AND d.status = 'answered'
-					  AND d.rating_asked_at IS NOT NULL
-					ORDER BY d.answered_at DESC LIMIT 1)
-				ELSE (SELECT t.id FROM pakn.complaint t
-					WHERE t.ticket = a.ticket AND t.msisdn = m.msisdn) END
-			 WHERE m.id = ANY (v_rate) AND c.status = 'answered'
-			   AND (a.kind <> 'digit'
-				OR (NOT (EXISTS (SELECT 1 FROM pakn.survey v
-						WHERE v.msisdn = m.msisdn AND v.state = 'sent')
-					AND pakn.survey_takes(m.msisdn))
-				    AND (NOT EXISTS (SELECT 1 FROM pakn.place_choice pc
-						WHERE pc.msisdn = m.msisdn AND pc.chosen IS NULL)
-					OR pakn.place_choice_pending(m.msisdn) IS NULL)))
-			 ORDER BY c.id FOR UPDATE OF c) x;
+		  FROM (SELECT k.mid, l.id, l.status
+			  FROM (SELECT m.id AS mid, CASE WHEN a.kind = 'digit'
+					THEN pakn.rating_pending(m.msisdn)
+					ELSE (SELECT t.id FROM pakn.complaint t
+						WHERE t.ticket = a.ticket
+						  AND t.msisdn = m.msisdn) END AS cid
+				  FROM unnest(v_rows) m
+				  JOIN jsonb_to_recordset(p_msgs) AS a(id bigint,
+					kind text, ticket text) ON a.id = m.id
+				 WHERE m.id = ANY (v_rate)
+				   AND (a.kind <> 'digit'
+					OR (NOT (EXISTS (SELECT 1 FROM pakn.survey v
+							WHERE v.msisdn = m.msisdn
+							  AND v.state = 'sent')
+						AND pakn.survey_takes(m.msisdn))
+					    AND (NOT EXISTS (SELECT 1
+							FROM pakn.place_choice pc
+							WHERE pc.msisdn = m.msisdn
+							  AND pc.chosen IS NULL)
+						OR pakn.place_choice_pending(m.msisdn)
+							IS NULL)))
+				 ORDER BY 2 OFFSET 0) k
+			 CROSS JOIN LATERAL (SELECT c.id, c.status
+				  FROM pakn.complaint c WHERE c.id = k.cid
+				OFFSET 0 FOR UPDATE) l) x
+		 WHERE x.status = 'answered';
 	END IF;
 	IF v_fast IS NOT NULL OR v_status IS NOT NULL
 			OR v_rate IS NOT NULL THEN
