@@ -401,12 +401,14 @@ START_TEST(test_plans_by_index)
 END_TEST
 
 /* A bare digit rates the phone's complaint answered last, found among
- * the phone's complaints, set-based or one by one, whatever the
- * statistics said of the answered ones when the plans were made: 20 000
- * complaints analyzed while open, then answered at once (as officials
- * answering a backlog), the two phones' answered first. Each digit
- * reads a few entries of complaint_answered_idx, not every answered
- * complaint newest first (20 000 a digit before pakn.rating_pending). */
+ * the phone's complaints, set-based or one by one, and with a survey or
+ * a list of communes asked before the rating question, whatever the
+ * statistics said of the answered complaints when the plans were made:
+ * 20 000 complaints analyzed while open, then answered at once (as
+ * officials answering a backlog), the four phones' answered first. The
+ * digits read a few entries of complaint_answered_idx, not every
+ * answered complaint newest first (20 000 a digit before
+ * pakn.rating_pending and pakn.rating_asked_last). */
 START_TEST(test_rating_by_phone)
 {
 	static const char db[] = "pakn_rating";
@@ -428,6 +430,8 @@ START_TEST(test_rating_by_phone)
 	ck_assert_int_eq(harness_import_samples(d2.conf, 0), 0);
 	complaint_to(&d2, db, "+84913100600");
 	complaint_to(&d2, db, "+84913100601");
+	complaint_to(&d2, db, "+84913100602");
+	complaint_to(&d2, db, "+84913100603");
 	ck_assert_int_eq(
 	    sql_exec_db(
 	        db,
@@ -442,6 +446,28 @@ START_TEST(test_rating_by_phone)
 	        "'answered', answer_text = 'Da sua', answered_at = now() - "
 	        "CASE WHEN ticket LIKE 'RBP%' THEN interval '0' ELSE interval "
 	        "'1 hour' END, rating_asked_at = now()"),
+	    0);
+	ck_assert_int_eq(
+	    sql_exec_db(
+	        db,
+	        "WITH r AS (INSERT INTO pakn.service_record (unit_code, "
+	        "procedure_code, procedure_name, msisdn, received_at, "
+	        "returned_at, on_time, source, considered) VALUES ('00004', "
+	        "'1.001', 'Chung thuc ban sao', '+84913100602', now() - "
+	        "interval '2 hours', now() - interval '1 hour', true, 'api', "
+	        "true) RETURNING id, msisdn) INSERT INTO pakn.survey "
+	        "(service_id, msisdn, gateway, state, due_at, created_at, "
+	        "sent_at, asked_at) SELECT r.id, r.msisdn, 'kgw', 'sent', "
+	        "now(), now(), clock_timestamp(), now() - interval '1 day' "
+	        "FROM r"),
+	    0);
+	text_to(&d2, db, "+84913100603", "pb", "PA%20Rac%20thai", 1);
+	ck_assert_int_eq(
+	    sql_exec_db(db, "INSERT INTO pakn.place_choice (complaint_id, "
+	                    "msisdn, candidates, asked_at) SELECT c.id, "
+	                    "c.msisdn, '{00004,00070,00008}', now() - interval "
+	                    "'1 day' FROM pakn.complaint c WHERE c.msisdn = "
+	                    "'+84913100603' AND c.status = 'needs_location'"),
 	    0);
 	sleep_ms(1100);
 	/* Set-based: the first phone's digit, alone in its group. */
@@ -462,6 +488,8 @@ START_TEST(test_rating_by_phone)
 	PQfinish(hold);
 	wait_done(db, "dg-84913100601");
 	wait_done(db, "hd-84913100601");
+	text_to(&d2, db, "+84913100602", "dg", "5", 1);
+	text_to(&d2, db, "+84913100603", "dg", "5", 1);
 	/* What paknd's sessions read, counted once they have ended (a
 	 * session reports its counts at most once a second while it
 	 * works). */
@@ -479,10 +507,11 @@ START_TEST(test_rating_by_phone)
 	                         "pakn.rating r ON r.complaint_id = c.id WHERE "
 	                         "c.status = 'closed' AND c.msisdn = ANY "
 	                         "(string_to_array($1, ',')) AND r.score = "
-	                         "CASE c.msisdn WHEN '+84913100600' THEN 5 "
-	                         "ELSE 4 END",
-	                         "+84913100600,+84913100601"),
-	                 2);
+	                         "CASE c.msisdn WHEN '+84913100601' THEN 4 "
+	                         "ELSE 5 END",
+	                         "+84913100600,+84913100601,+84913100602,"
+	                         "+84913100603"),
+	                 4);
 	free(conf);
 }
 END_TEST

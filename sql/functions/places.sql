@@ -400,9 +400,7 @@ LANGUAGE sql STABLE AS $$
 	  JOIN pakn.complaint c ON c.id = pc.complaint_id
 	 WHERE pc.msisdn = p_msisdn AND pc.chosen IS NULL
 	   AND c.status = 'needs_location'
-	   AND NOT EXISTS (SELECT 1 FROM pakn.complaint r
-		WHERE r.msisdn = p_msisdn AND r.status = 'answered'
-		  AND r.rating_asked_at > pc.asked_at)
+	   AND coalesce(pakn.rating_asked_last(p_msisdn) <= pc.asked_at, true)
 	 ORDER BY pc.asked_at DESC, pc.complaint_id DESC LIMIT 1
 $$;
 

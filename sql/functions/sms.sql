@@ -190,6 +190,20 @@ LANGUAGE sql STABLE AS $$
 	 ORDER BY x.answered_at DESC LIMIT 1
 $$;
 
+-- When this phone was last asked to rate an answer still waiting for
+-- its rating (NULL: never), among the phone's complaints as
+-- pakn.rating_pending: what a survey's or a list's question must be
+-- newer than to take a bare digit (pakn.survey_takes,
+-- pakn.place_choice_pending).
+CREATE OR REPLACE FUNCTION pakn.rating_asked_last(p_msisdn text)
+RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+	SELECT max(x.rating_asked_at)
+	  FROM (SELECT d.status, d.rating_asked_at
+		  FROM pakn.complaint d WHERE d.msisdn = p_msisdn OFFSET 0) x
+	 WHERE x.status = 'answered'
+$$;
+
 -- DG <ticket> <1-5>, or a bare digit answering the rating question.
 CREATE OR REPLACE FUNCTION pakn.sms_rate(p_gateway text, p_msisdn text, p_ticket text,
 	p_ticket_ok boolean, p_rating integer, p_inbound bigint)

@@ -308,10 +308,8 @@ $$;
 -- question of the phone's complaints: the most recent question wins.
 CREATE OR REPLACE FUNCTION pakn.survey_takes(p_msisdn text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT s.asked_at >= coalesce((SELECT max(c.rating_asked_at)
-			FROM pakn.complaint c
-		   WHERE c.msisdn = p_msisdn AND c.status = 'answered'
-		     AND c.rating_asked_at IS NOT NULL), '-infinity')
+	SELECT coalesce((SELECT s.asked_at >= coalesce(
+			pakn.rating_asked_last(p_msisdn), '-infinity')
 		FROM pakn.survey_pending(p_msisdn) s WHERE s.id IS NOT NULL), false)
 $$;
 
