@@ -328,6 +328,44 @@ acked(const char *db, const char *phone)
 	               phone) == 1;
 }
 
+/* A second paknd, d2, on a new database db of its own (the samples
+ * imported), with one processing connection, ready. */
+static void
+paknd_of_own(struct paknd *d2, const char *name, const char *db)
+{
+	char *sql = strf("CREATE DATABASE %s", db),
+	     *conf = strf("%s\n[intake]\nconnections = 1\n", extra);
+
+	ck_assert_int_eq(sql_exec_db("postgres", sql), 0);
+	ck_assert_int_eq(paknd_config(d2, name, db, 1, conf), 0);
+	ck_assert_int_eq(paknd_spawn(d2), 0);
+	ck_assert_int_eq(paknd_wait_ready(d2, 30), 0);
+	ck_assert_int_eq(harness_import_samples(d2->conf, 0), 0);
+	free(sql);
+	free(conf);
+}
+
+/* 20 000 citizens of database db (phones prefix and five digits), each
+ * with an open complaint to 00004 (tickets ticket and a number), then
+ * what more says in the same transaction. */
+static void
+many_complaints(const char *db, const char *prefix, const char *ticket,
+                const char *more)
+{
+	char *sql = strf(
+	    "BEGIN; INSERT INTO pakn.citizen (msisdn) SELECT '%s' || "
+	    "lpad(n::text, 5, '0') FROM generate_series(1, 20000) n; INSERT "
+	    "INTO pakn.complaint (ticket, msisdn, gateway, category_code, "
+	    "dimension, status, text, location_unit, responsible_unit) "
+	    "SELECT '%s' || n, '%s' || lpad(n::text, 5, '0'), 'kgw', "
+	    "'roads', 6, 'open', 'x', '00004', '00004' FROM "
+	    "generate_series(1, 20000) n; %s COMMIT",
+	    prefix, ticket, prefix, more);
+
+	ck_assert_int_eq(sql_exec_db(db, sql), 0);
+	free(sql);
+}
+
 /* Processing reads by the indexes, whatever the tables' sizes when its
  * plans were made, with the limits on. A new database analyzed while
  * empty (as by an install's ANALYZE): its processing connection (one)
@@ -343,34 +381,19 @@ START_TEST(test_plans_by_index)
 	static const char db[] = "pakn_plans";
 	static const char *const tables[] = {"outbox%", "complaint", "citizen"};
 	struct paknd d2;
-	char ph[16], *conf = strf("%s\n[intake]\nconnections = 1\n", extra);
+	char ph[16];
 	long before[3], after[3], moved;
 	double end;
 
-	ck_assert_int_eq(sql_exec_db("postgres", "CREATE DATABASE pakn_plans"),
-	                 0);
-	ck_assert_int_eq(paknd_config(&d2, "plans", db, 1, conf), 0);
-	ck_assert_int_eq(paknd_spawn(&d2), 0);
-	ck_assert_int_eq(paknd_wait_ready(&d2, 30), 0);
-	ck_assert_int_eq(harness_import_samples(d2.conf, 0), 0);
+	paknd_of_own(&d2, "plans", db);
 	ck_assert_int_eq(sql_exec_db(db, "VACUUM ANALYZE"), 0);
 	complaint_to(&d2, db, "+84913100500");
-	ck_assert_int_eq(
-	    sql_exec_db(
-	        db,
-	        "BEGIN; INSERT INTO pakn.citizen (msisdn) SELECT '+8491319' "
-	        "|| lpad(n::text, 5, '0') FROM generate_series(1, 20000) n; "
-	        "INSERT INTO pakn.complaint (ticket, msisdn, gateway, "
-	        "category_code, dimension, status, text, location_unit, "
-	        "responsible_unit) SELECT 'LIM' || n, '+8491319' || "
-	        "lpad(n::text, 5, '0'), 'kgw', 'roads', 6, 'open', 'x', "
-	        "'00004', '00004' FROM generate_series(1, 20000) n; "
-	        "SET LOCAL pakn.outbox_checked = 'on'; INSERT INTO "
-	        "pakn.outbox (gateway, msisdn, body, kind, state, sent_at) "
-	        "SELECT 'kgw', '+8491319' || lpad(n::text, 5, '0'), 'x', "
-	        "'ack', 'sent', now() FROM generate_series(1, 20000) n; "
-	        "COMMIT"),
-	    0);
+	many_complaints(db, "+8491319", "LIM",
+	                "SET LOCAL pakn.outbox_checked = 'on'; INSERT INTO "
+	                "pakn.outbox (gateway, msisdn, body, kind, state, "
+	                "sent_at) SELECT 'kgw', '+8491319' || lpad(n::text, 5, "
+	                "'0'), 'x', 'ack', 'sent', now() FROM "
+	                "generate_series(1, 20000) n;");
 	sleep_ms(1100);
 	for (int t = 0; t < 3; t++)
 		before[t] = seq_read(db, tables[t]);
@@ -396,7 +419,6 @@ START_TEST(test_plans_by_index)
 		              ph);
 	}
 	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
-	free(conf);
 }
 END_TEST
 
@@ -415,37 +437,24 @@ START_TEST(test_rating_by_phone)
 	static const char answered[] =
 	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes "
 	    "WHERE indexrelname = 'complaint_answered_idx' AND $1 <> ''";
-	char ci[256], *conf = strf("%s\n[intake]\nconnections = 1\n", extra);
 	struct paknd d2;
 	long before;
 	double end;
 	PGconn *hold;
-	PGresult *res;
 
-	ck_assert_int_eq(sql_exec_db("postgres", "CREATE DATABASE pakn_rating"),
-	                 0);
-	ck_assert_int_eq(paknd_config(&d2, "rating", db, 1, conf), 0);
-	ck_assert_int_eq(paknd_spawn(&d2), 0);
-	ck_assert_int_eq(paknd_wait_ready(&d2, 30), 0);
-	ck_assert_int_eq(harness_import_samples(d2.conf, 0), 0);
+	paknd_of_own(&d2, "rating", db);
 	complaint_to(&d2, db, "+84913100600");
 	complaint_to(&d2, db, "+84913100601");
 	complaint_to(&d2, db, "+84913100602");
 	complaint_to(&d2, db, "+84913100603");
+	many_complaints(db, "+8491329", "RBP", "");
 	ck_assert_int_eq(
-	    sql_exec_db(
-	        db,
-	        "BEGIN; INSERT INTO pakn.citizen (msisdn) SELECT '+8491329' "
-	        "|| lpad(n::text, 5, '0') FROM generate_series(1, 20000) n; "
-	        "INSERT INTO pakn.complaint (ticket, msisdn, gateway, "
-	        "category_code, dimension, status, text, location_unit, "
-	        "responsible_unit) SELECT 'RBP' || n, '+8491329' || "
-	        "lpad(n::text, 5, '0'), 'kgw', 'roads', 6, 'open', 'x', "
-	        "'00004', '00004' FROM generate_series(1, 20000) n; COMMIT; "
-	        "ANALYZE pakn.complaint; UPDATE pakn.complaint SET status = "
-	        "'answered', answer_text = 'Da sua', answered_at = now() - "
-	        "CASE WHEN ticket LIKE 'RBP%' THEN interval '0' ELSE interval "
-	        "'1 hour' END, rating_asked_at = now()"),
+	    sql_exec_db(db,
+	                "ANALYZE pakn.complaint; UPDATE pakn.complaint SET "
+	                "status = 'answered', answer_text = 'Da sua', "
+	                "answered_at = now() - CASE WHEN ticket LIKE 'RBP%' "
+	                "THEN interval '0' ELSE interval '1 hour' END, "
+	                "rating_asked_at = now()"),
 	    0);
 	ck_assert_int_eq(
 	    sql_exec_db(
@@ -475,13 +484,7 @@ START_TEST(test_rating_by_phone)
 	text_to(&d2, db, "+84913100600", "dg", "5", 1);
 	/* One by one: the second phone's digit, with another message of
 	 * the phone in its group. */
-	pg_conninfo(ci, sizeof ci, db);
-	hold = PQconnectdb(ci);
-	ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
-	res = PQexec(hold, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
-	                   "generate_series(0, 127) b");
-	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-	PQclear(res);
+	hold = harness_hold_processing_in(db);
 	text_to(&d2, db, "+84913100601", "dg", "4", 0);
 	text_to(&d2, db, "+84913100601", "hd", "HD", 0);
 	sleep_ms(300);
@@ -512,7 +515,6 @@ START_TEST(test_rating_by_phone)
 	                         "+84913100600,+84913100601,+84913100602,"
 	                         "+84913100603"),
 	                 4);
-	free(conf);
 }
 END_TEST
 

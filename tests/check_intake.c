@@ -1561,6 +1561,74 @@ dg_one(const char *id, const char *from, const char *of, int score)
 	free(t);
 }
 
+/* A complaint from each of the n phones (message prefix-pa-i, i from
+ * 1), processed; then each but the one at index skip answered, its
+ * rating asked (as pakn.complaint_answer leaves it). */
+static void
+answered_complaints(const char *prefix, const char *const *phones, int n,
+                    int skip)
+{
+	char *list = strf("''"), *next, *sql;
+
+	for (int i = 0; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "%s-pa-%d", prefix, i + 1);
+		ck_assert_int_eq(
+		    at_one(id, phones[i], "PA Den duong hong #00004"), 200);
+		if (i == skip)
+			continue;
+		next = strf("%s, '%s'", list, phones[i]);
+		free(list);
+		list = next;
+	}
+	next = strf("%s-pa-%%", prefix);
+	wait_processed(next, 20);
+	free(next);
+	sql = strf("UPDATE pakn.complaint SET status = 'answered', answer_text "
+	           "= 'Da thay bong den', answered_at = now(), rating_asked_at "
+	           "= now() WHERE msisdn IN (%s)",
+	           list);
+	ck_assert_int_eq(sql_exec_db("pakn", sql), 0);
+	free(sql);
+	free(list);
+}
+
+/* The ratings the statistics have counted. */
+static long
+ratings_counted(void)
+{
+	return sql_long("SELECT coalesce(sum(ratings), 0) FROM "
+	                "pakn.stat_day_all",
+	                NULL);
+}
+
+/* Trace a (rating_trace) is of a complaint closed as confirmed by a
+ * rating of score: the ledger's rated and closed, the rating row, the
+ * reply. */
+static void
+assert_rated_closed(const char *a, int score)
+{
+	char *want = strf("; rated citizen {\"score\": %d}; closed citizen "
+	                  "confirmed {} | t t %d t | rated_closed queued t ",
+	                  score, score);
+
+	ck_assert_msg(strncmp(a, "closed | confirmed | t | t | 0 | ", 33) ==
+	                      0 &&
+	                  strstr(a, want) != NULL,
+	              "%s", a);
+	free(want);
+}
+
+/* Trace a is of a complaint reopened by a rating of 1 or 2. */
+static void
+assert_rated_reopened(const char *a)
+{
+	ck_assert_msg(strncmp(a, "open |", 6) == 0 &&
+	                  strstr(a, "rated_reopened") != NULL,
+	              "%s", a);
+}
+
 /* A rating of 3 to 5 of one's own answered complaint ("DG ticket n") is
  * processed set-based with its group, as pakn.complaint_rate does: the
  * rating counted, the ledger's rated and closed, the complaint closed
@@ -1576,26 +1644,9 @@ START_TEST(test_batched_rating)
 	PGconn *hold;
 	char *a, *b;
 
-	for (int i = 0; i < 6; i++) {
-		char id[32];
-
-		snprintf(id, sizeof id, "rtq-pa-%d", i + 1);
-		ck_assert_int_eq(
-		    at_one(id, phones[i], "PA Den duong hong #00004"), 200);
-	}
-	wait_processed("rtq-pa-%", 20);
 	/* All but the 6th answered, the rating asked. */
-	ck_assert_int_eq(
-	    sql_exec_db("pakn",
-	                "UPDATE pakn.complaint SET status = 'answered', "
-	                "answer_text = 'Da thay bong den', answered_at = "
-	                "now(), rating_asked_at = now() WHERE msisdn IN "
-	                "('+84913770001', '+84913770002', '+84913770003', "
-	                "'+84913770004', '+84913770005')"),
-	    0);
-	ratings = sql_long("SELECT coalesce(sum(ratings), 0) FROM "
-	                   "pakn.stat_day_all",
-	                   NULL);
+	answered_complaints("rtq", phones, 6, 5);
+	ratings = ratings_counted();
 	hold = harness_hold_processing();
 	before = batched_total();
 	/* Set-based: rt-1 (5) and rt-3 (3). */
@@ -1612,17 +1663,11 @@ START_TEST(test_batched_rating)
 	a = rating_trace("rt-1");
 	b = rating_trace("rt-2a");
 	ck_assert_str_eq(a, b);
-	ck_assert_msg(strncmp(a, "closed | confirmed | t | t | 0 | ", 33) ==
-	                      0 &&
-	                  strstr(a, "; rated citizen {\"score\": 5}; closed "
-	                            "citizen confirmed {} | t t 5 t | "
-	                            "rated_closed queued t ") != NULL,
-	              "%s", a);
+	assert_rated_closed(a, 5);
 	free(a);
 	free(b);
 	a = rating_trace("rt-3");
-	ck_assert_msg(strstr(a, "| t t 3 t | rated_closed queued t ") != NULL,
-	              "%s", a);
+	assert_rated_closed(a, 3);
 	free(a);
 	/* Each reply what pakn.complaint_rate renders. */
 	ck_assert_int_eq(
@@ -1635,19 +1680,13 @@ START_TEST(test_batched_rating)
 	             NULL),
 	    3);
 	a = rating_trace("rt-4");
-	ck_assert_msg(strncmp(a, "open |", 6) == 0 &&
-	                  strstr(a, "rated_reopened") != NULL,
-	              "%s", a);
+	assert_rated_reopened(a);
 	free(a);
 	reply_starts("rt-5", "not_found queued");
 	reply_starts("rt-6", "cannot_rate queued");
 	/* Four ratings counted in the statistics, set-based as one by
 	 * one. */
-	ck_assert_int_eq(sql_long("SELECT coalesce(sum(ratings), 0) FROM "
-	                          "pakn.stat_day_all",
-	                          NULL) -
-	                     ratings,
-	                 4);
+	ck_assert_int_eq(ratings_counted() - ratings, 4);
 }
 END_TEST
 
@@ -1667,25 +1706,10 @@ START_TEST(test_batched_digit)
 	PGconn *hold;
 	char *a, *b, *t;
 
-	for (int i = 0; i < 7; i++) {
-		char id[32];
-
-		snprintf(id, sizeof id, "rdq-pa-%d", i + 1);
-		ck_assert_int_eq(
-		    at_one(id, phones[i], "PA Den duong hong #00004"), 200);
-	}
-	wait_processed("rdq-pa-%", 20);
 	/* All but the 6th answered, the rating asked; then a survey of a
 	 * service asks the 5th phone, and a list of communes the 7th, for
 	 * a complaint of no place (their questions the latest). */
-	ck_assert_int_eq(
-	    sql_exec_db("pakn",
-	                "UPDATE pakn.complaint SET status = 'answered', "
-	                "answer_text = 'Da thay bong den', answered_at = "
-	                "now(), rating_asked_at = now() WHERE msisdn IN "
-	                "('+84913780001', '+84913780002', '+84913780003', "
-	                "'+84913780004', '+84913780005', '+84913780007')"),
-	    0);
+	answered_complaints("rdq", phones, 7, 5);
 	ck_assert_int_eq(
 	    sql_exec_db(
 	        "pakn",
@@ -1710,9 +1734,7 @@ START_TEST(test_batched_digit)
 	                "pakn.complaint c WHERE c.msisdn = '+84913780007' AND "
 	                "c.status = 'needs_location'"),
 	    0);
-	ratings = sql_long("SELECT coalesce(sum(ratings), 0) FROM "
-	                   "pakn.stat_day_all",
-	                   NULL);
+	ratings = ratings_counted();
 	hold = harness_hold_processing();
 	before = batched_total();
 	/* Set-based: rd-1 (5) and rd-3 (4). */
@@ -1734,17 +1756,11 @@ START_TEST(test_batched_digit)
 	a = rating_trace_of("rd-1", "c.msisdn = m.msisdn");
 	b = rating_trace_of("rd-2a", "c.msisdn = m.msisdn");
 	ck_assert_str_eq(a, b);
-	ck_assert_msg(strncmp(a, "closed | confirmed | t | t | 0 | ", 33) ==
-	                      0 &&
-	                  strstr(a, "; rated citizen {\"score\": 5}; closed "
-	                            "citizen confirmed {} | t t 5 t | "
-	                            "rated_closed queued t ") != NULL,
-	              "%s", a);
+	assert_rated_closed(a, 5);
 	free(a);
 	free(b);
 	a = rating_trace_of("rd-3", "c.msisdn = m.msisdn");
-	ck_assert_msg(strstr(a, "| t t 4 t | rated_closed queued t ") != NULL,
-	              "%s", a);
+	assert_rated_closed(a, 4);
 	free(a);
 	/* Each reply what pakn.complaint_rate renders. */
 	ck_assert_int_eq(
@@ -1756,9 +1772,7 @@ START_TEST(test_batched_digit)
 	             NULL),
 	    3);
 	a = rating_trace_of("rd-4", "c.msisdn = m.msisdn");
-	ck_assert_msg(strncmp(a, "open |", 6) == 0 &&
-	                  strstr(a, "rated_reopened") != NULL,
-	              "%s", a);
+	assert_rated_reopened(a);
 	free(a);
 	/* The survey took the 5th phone's digit; its complaint waits for
 	 * its rating still. */
@@ -1785,11 +1799,7 @@ START_TEST(test_batched_digit)
 	                 1);
 	/* Four ratings counted in the statistics (rd-4 too), set-based as one
 	 * by one. */
-	ck_assert_int_eq(sql_long("SELECT coalesce(sum(ratings), 0) FROM "
-	                          "pakn.stat_day_all",
-	                          NULL) -
-	                     ratings,
-	                 4);
+	ck_assert_int_eq(ratings_counted() - ratings, 4);
 }
 END_TEST
 

@@ -1360,19 +1360,27 @@ http_request(int port, const char *method, const char *path,
 int harness_no_settle;
 
 PGconn *
-harness_hold_processing(void)
+harness_hold_processing_in(const char *dbname)
 {
 	char ci[256];
 	PGconn *c;
 	PGresult *res;
 
-	pg_conninfo(ci, sizeof ci, "pakn");
+	pg_conninfo(ci, sizeof ci, dbname);
 	c = PQconnectdb(ci);
 	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
 	res = PQexec(c, "SELECT count(pg_advisory_lock(7141748, b)) FROM "
 	                "generate_series(0, 127) b");
 	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
+	return c;
+}
+
+PGconn *
+harness_hold_processing(void)
+{
+	PGconn *c = harness_hold_processing_in("pakn");
+
 	harness_no_settle = 1;
 	return c;
 }

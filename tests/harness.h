@@ -177,6 +177,9 @@ extern int harness_no_settle;
  * lets go. */
 PGconn *harness_hold_processing(void);
 void harness_release_processing(PGconn *c);
+/* The same locks in database dbname (the processing of a paknd of its
+ * own there); PQfinish lets go. */
+PGconn *harness_hold_processing_in(const char *dbname);
 void http_resp_free(struct http_resp *r);
 /* The value of a response header (the first one), malloc'd; NULL if
  * absent. */
