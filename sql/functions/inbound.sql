@@ -483,9 +483,9 @@ BEGIN
 	-- of the batch came to), that read as such a complaint, or as a
 	-- status query (TT) or a rating of 3 to 5 (DG) with a well-formed
 	-- ticket, or as a bare digit of 3 to 5 (the answer to the rating
-	-- question, unless it answers a survey or a list: below). Their citizens are created and locked (in one order) so
-	-- that the limits are counted exactly, as
-	-- pakn.handle_inbound_checked does.
+	-- question, unless it answers a survey or a list: below). Their
+	-- citizens are created and locked (in one order) so that the limits
+	-- are counted exactly, as pakn.handle_inbound_checked does.
 	-- (Each query joins the JSON and the rows first, MATERIALIZED, then
 	-- tests: tests pushed into a nested loop ran once per pair.)
 	WITH j AS MATERIALIZED (
@@ -586,13 +586,14 @@ BEGIN
 		-- the complaint): those whose ticket is one of the phone's own
 		-- complaints, and bare digits that answer the rating question
 		-- (pakn.sms_rate: pakn.rating_pending, the phone's complaint
-		-- answered last whose rating was asked; pakn.handle_sms: no survey takes the digit,
-		-- no list of communes waits for it), answered once locked (in
-		-- one order); any other (not found, another's, not answered, a
-		-- survey's or a list's digit) goes one by one. (pakn.survey_takes,
-		-- 82 us a call, and pakn.place_choice_pending are asked only of a
-		-- phone with a survey sent or a list not answered: without one,
-		-- neither takes the digit.)
+		-- answered last whose rating was asked; pakn.handle_sms: no
+		-- survey takes the digit, no list of communes waits for it),
+		-- answered once locked (in one order); any other (not found,
+		-- another's, not answered, a survey's or a list's digit) goes
+		-- one by one. (pakn.survey_takes, 82 us a call, and
+		-- pakn.place_choice_pending are asked only of a phone with a
+		-- survey sent or a list not answered: without one, neither takes
+		-- the digit.)
 		-- Each complaint found first, then locked by its key, in the
 		-- order of the keys, and its status read from the locked row:
 		-- joined with the complaints whose status is 'answered', the
