@@ -590,10 +590,7 @@ BEGIN
 		-- survey takes the digit, no list of communes waits for it),
 		-- answered once locked (in one order); any other (not found,
 		-- another's, not answered, a survey's or a list's digit) goes
-		-- one by one. (pakn.survey_takes, 82 us a call, and
-		-- pakn.place_choice_pending are asked only of a phone with a
-		-- survey sent or a list not answered: without one, neither takes
-		-- the digit.)
+		-- one by one.
 		-- Each complaint found first, then locked by its key, in the
 		-- order of the keys, and its status read from the locked row:
 		-- joined with the complaints whose status is 'answered', the
@@ -614,16 +611,9 @@ BEGIN
 					kind text, ticket text) ON a.id = m.id
 				 WHERE m.id = ANY (v_rate)
 				   AND (a.kind <> 'digit'
-					OR (NOT (EXISTS (SELECT 1 FROM pakn.survey v
-							WHERE v.msisdn = m.msisdn
-							  AND v.state = 'sent')
-						AND pakn.survey_takes(m.msisdn))
-					    AND (NOT EXISTS (SELECT 1
-							FROM pakn.place_choice pc
-							WHERE pc.msisdn = m.msisdn
-							  AND pc.chosen IS NULL)
-						OR pakn.place_choice_pending(m.msisdn)
-							IS NULL)))
+					OR (NOT pakn.survey_takes(m.msisdn)
+					    AND pakn.place_choice_pending(m.msisdn)
+						IS NULL))
 				 ORDER BY 2 OFFSET 0) k
 			 CROSS JOIN LATERAL (SELECT c.id, c.status
 				  FROM pakn.complaint c WHERE c.id = k.cid

@@ -306,11 +306,16 @@ $$;
 -- Does a bare digit from this phone answer its survey? Yes when a survey
 -- waits and its question (or reminder) was asked after the last rating
 -- question of the phone's complaints: the most recent question wins.
+-- PL/pgSQL, its plan kept for the session: as an SQL function (a
+-- subquery, never inlined) it was 41-50 us a call, for every bare digit.
 CREATE OR REPLACE FUNCTION pakn.survey_takes(p_msisdn text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT s.asked_at >= coalesce(
-			pakn.rating_asked_last(p_msisdn), '-infinity')
-		FROM pakn.survey_pending(p_msisdn) s WHERE s.id IS NOT NULL), false)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	s pakn.survey := pakn.survey_pending(p_msisdn);
+BEGIN
+	RETURN coalesce(s.id IS NOT NULL AND s.asked_at >= coalesce(
+		pakn.rating_asked_last(p_msisdn), '-infinity'), false);
+END;
 $$;
 
 -- A survey answer "asked for money beyond the fee": a report in the
