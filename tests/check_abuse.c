@@ -518,6 +518,87 @@ START_TEST(test_rating_by_phone)
 }
 END_TEST
 
+/* An official's queue is read by the official's units, whatever the
+ * statistics said of the open complaints when the plans were made:
+ * 20 000 complaints of 00004 analyzed while answered, then open again
+ * (as a backlog comes to a table analyzed after officials answered the
+ * last), 12 of them moved to 00070 and 30 to Hà Nội's triage desk. DS
+ * from 00070's officer (through paknd: its processing's plan) and
+ * GET /v1/desk's function (seven calls: past the custom plans) list the
+ * unit's and the desk's, having read few entries of complaint_due_idx
+ * (every open complaint, 20 000 a statement, before pakn.sms_list and
+ * pakn.api_desk read them unit by unit). */
+START_TEST(test_official_list_by_unit)
+{
+	static const char db[] = "pakn_queue";
+	static const char due_read[] =
+	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes "
+	    "WHERE indexrelname = 'complaint_due_idx' AND $1 <> ''";
+	struct paknd d2;
+	long before;
+	double end;
+	char *b, *v;
+
+	paknd_of_own(&d2, "queue", db);
+	ck_assert_int_eq(harness_import(d2.conf, "officials",
+	                                PAKN_SRCDIR
+	                                "/config/officials.sample.csv"),
+	                 0);
+	many_complaints(db, "+8491339", "QBU", "");
+	ck_assert_int_eq(
+	    sql_exec_db(db,
+	                "UPDATE pakn.complaint SET status = 'answered'; "
+	                "ANALYZE pakn.complaint; UPDATE pakn.complaint SET "
+	                "status = 'open', due_at = now() + interval '3 days' "
+	                "- CASE WHEN ticket IN ('QBU7', 'QBU9') THEN "
+	                "interval '5 days' ELSE interval '0' END; "
+	                "UPDATE pakn.complaint SET responsible_unit = '00070' "
+	                "WHERE ticket IN (SELECT 'QBU' || n FROM "
+	                "generate_series(1, 12) n); UPDATE pakn.complaint SET "
+	                "responsible_unit = '01-TTHC', desk_reason = "
+	                "'no_place' WHERE ticket IN (SELECT 'QBU' || n FROM "
+	                "generate_series(101, 130) n); INSERT INTO "
+	                "pakn.api_token (official_id, token_hash) SELECT o.id, "
+	                "sha256(convert_to('tok-queue-desk', 'UTF8')) FROM "
+	                "pakn.official o WHERE o.phone = '+84901000100'"),
+	    0);
+	sleep_ms(1100);
+	before = db_long(db, due_read, "x");
+	text_to(&d2, db, OFFICER70, "ds1", "DS", 1);
+	text_to(&d2, db, OFFICER70, "ds2", "DS%202", 1);
+	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
+	b = sql_value_db(db,
+	                 "SELECT string_agg(body, ' | ' ORDER BY id) FROM "
+	                 "pakn.outbox WHERE msisdn = $1 AND kind = "
+	                 "'official_list'",
+	                 OFFICER70, NULL);
+	assert_contains(b, "DS 00070 (12 mở, 2 quá hạn) trang 1/2: QBU7 ");
+	assert_contains(b, " QH, QBU9 ");
+	assert_contains(b, "trang 2/2: QBU");
+	free(b);
+	v = sql_value_db(
+	    db,
+	    "WITH c AS MATERIALIZED (SELECT pakn.api_desk($1)->'body' AS j "
+	    "FROM generate_series(1, 7)) SELECT min(j->>'total') || ' ' || "
+	    "min(jsonb_array_length(j->'complaints')) || ' ' || "
+	    "min(j->'complaints'->0->>'ticket') || ' ' || "
+	    "(pg_stat_get_xact_tuples_returned('pakn.complaint_due_idx'::"
+	    "regclass) < 1000) FROM c",
+	    "tok-queue-desk", NULL);
+	ck_assert_str_eq(v, "30 30 QBU101 true");
+	free(v);
+	/* What paknd's sessions read, counted once they have ended. */
+	end = now_secs() + WAIT;
+	while (db_long(db,
+	               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	               "$1 AND pid <> pg_backend_pid()",
+	               db) > 0 &&
+	       now_secs() < end)
+		sleep_ms(50);
+	ck_assert_int_lt(db_long(db, due_read, "x") - before, 1000);
+}
+END_TEST
+
 /* A unit's phone has no limits, and is found among the units of a whole
  * country by its index (029): 3 000 more units, two of which list the
  * phone; five complaints from it in an hour (the limit is 3) are all
@@ -1068,6 +1149,8 @@ abuse_suite(void)
 	tcase_add_test(tcase(s, "loops", 60), test_loops);
 	tcase_add_test(tcase(s, "stop_start", 60), test_stop_start);
 	tcase_add_test(tcase(s, "official_list", 60), test_official_list);
+	tcase_add_test(tcase(s, "official_list_by_unit", 90),
+	               test_official_list_by_unit);
 	tcase_add_test(tcase(s, "official_show", 60), test_official_show);
 	tcase_add_test(tcase(s, "official_extend", 60), test_official_extend);
 	tcase_add_test(tcase(s, "official_return", 60), test_official_return);

@@ -848,11 +848,18 @@ $$;
 
 -- GET /v1/desk: the triage desks the caller works for (their unit, or
 -- the desks in a leader's subtree) and the open complaints waiting there,
--- oldest first (at most 100), each with why it is there.
+-- oldest first (at most 100), each with why it is there. Read desk by
+-- desk (complaint_unit_idx), whatever the statistics said of the open
+-- complaints when the plan was made, as pakn.sms_list (v_open_state).
 CREATE OR REPLACE FUNCTION pakn.api_desk(p_token text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET jit = off
+AS $$
 DECLARE
 	o pakn.official := pakn.api_auth(p_token);
+	v_open_state constant text := 'open';
 	v_desks text[];
 BEGIN
 	IF o.id IS NULL THEN
@@ -863,8 +870,12 @@ BEGIN
 	RETURN pakn.api_reply(200, jsonb_build_object(
 		'desks', (SELECT coalesce(jsonb_agg(pakn.api_unit(x) ORDER BY x),
 			'[]') FROM unnest(v_desks) x),
-		'total', (SELECT count(*) FROM pakn.complaint c
-			WHERE c.status = 'open' AND c.responsible_unit = ANY (v_desks)),
+		'total', (SELECT coalesce(sum(x.n), 0)
+			FROM unnest(v_desks) d(code)
+			CROSS JOIN LATERAL (SELECT count(*) AS n
+				FROM pakn.complaint c
+				WHERE c.responsible_unit = d.code
+				  AND c.status = v_open_state) x),
 		'complaints', (SELECT coalesce(jsonb_agg(pakn.api_complaint(c)
 				|| jsonb_build_object('desk', jsonb_build_object(
 					'reason', coalesce(c.desk_reason, CASE WHEN c.triage
@@ -872,10 +883,13 @@ BEGIN
 					'note', c.desk_note))
 				ORDER BY c.created_at, c.id), '[]')
 			FROM pakn.complaint c
-			WHERE c.id IN (SELECT w.id FROM pakn.complaint w
-				WHERE w.status = 'open'
-				  AND w.responsible_unit = ANY (v_desks)
-				ORDER BY w.created_at, w.id LIMIT 100))));
+			WHERE c.id IN (SELECT y.id FROM unnest(v_desks) d(code)
+				CROSS JOIN LATERAL (SELECT w.id, w.created_at
+					FROM pakn.complaint w
+					WHERE w.responsible_unit = d.code
+					  AND w.status = v_open_state
+					ORDER BY w.created_at, w.id LIMIT 100) y
+				ORDER BY y.created_at, y.id LIMIT 100))));
 END;
 $$;
 
