@@ -366,6 +366,33 @@ many_complaints(const char *db, const char *prefix, const char *ticket,
 	free(sql);
 }
 
+/* Entries of an index of database db read so far, as the sessions that
+ * ended (or reported) counted them. */
+static long
+index_read(const char *db, const char *index)
+{
+	return db_long(db,
+	               "SELECT coalesce(sum(idx_tup_read), 0) FROM "
+	               "pg_stat_user_indexes WHERE indexrelname = $1",
+	               index);
+}
+
+/* Wait until no other session is connected to database db: a session
+ * reports what it read when it ends (at most once a second while it
+ * works). */
+static void
+sessions_ended(const char *db)
+{
+	double end = now_secs() + WAIT;
+
+	while (db_long(db,
+	               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	               "$1 AND pid <> pg_backend_pid()",
+	               db) > 0 &&
+	       now_secs() < end)
+		sleep_ms(50);
+}
+
 /* Processing reads by the indexes, whatever the tables' sizes when its
  * plans were made, with the limits on. A new database analyzed while
  * empty (as by an install's ANALYZE): its processing connection (one)
@@ -434,12 +461,9 @@ END_TEST
 START_TEST(test_rating_by_phone)
 {
 	static const char db[] = "pakn_rating";
-	static const char answered[] =
-	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes "
-	    "WHERE indexrelname = 'complaint_answered_idx' AND $1 <> ''";
+	static const char answered[] = "complaint_answered_idx";
 	struct paknd d2;
 	long before;
-	double end;
 	PGconn *hold;
 
 	paknd_of_own(&d2, "rating", db);
@@ -480,7 +504,7 @@ START_TEST(test_rating_by_phone)
 	    0);
 	sleep_ms(1100);
 	/* Set-based: the first phone's digit, alone in its group. */
-	before = db_long(db, answered, "x");
+	before = index_read(db, answered);
 	text_to(&d2, db, "+84913100600", "dg", "5", 1);
 	/* One by one: the second phone's digit, with another message of
 	 * the phone in its group. */
@@ -497,14 +521,8 @@ START_TEST(test_rating_by_phone)
 	 * session reports its counts at most once a second while it
 	 * works). */
 	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
-	end = now_secs() + WAIT;
-	while (db_long(db,
-	               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-	               "$1 AND pid <> pg_backend_pid()",
-	               db) > 0 &&
-	       now_secs() < end)
-		sleep_ms(50);
-	ck_assert_int_lt(db_long(db, answered, "x") - before, 1000);
+	sessions_ended(db);
+	ck_assert_int_lt(index_read(db, answered) - before, 1000);
 	ck_assert_int_eq(db_long(db,
 	                         "SELECT count(*) FROM pakn.complaint c JOIN "
 	                         "pakn.rating r ON r.complaint_id = c.id WHERE "
@@ -531,12 +549,9 @@ END_TEST
 START_TEST(test_official_list_by_unit)
 {
 	static const char db[] = "pakn_queue";
-	static const char due_read[] =
-	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes "
-	    "WHERE indexrelname = 'complaint_due_idx' AND $1 <> ''";
+	static const char due[] = "complaint_due_idx";
 	struct paknd d2;
 	long before;
-	double end;
 	char *b, *v;
 
 	paknd_of_own(&d2, "queue", db);
@@ -563,7 +578,7 @@ START_TEST(test_official_list_by_unit)
 	                "pakn.official o WHERE o.phone = '+84901000100'"),
 	    0);
 	sleep_ms(1100);
-	before = db_long(db, due_read, "x");
+	before = index_read(db, due);
 	text_to(&d2, db, OFFICER70, "ds1", "DS", 1);
 	text_to(&d2, db, OFFICER70, "ds2", "DS%202", 1);
 	ck_assert_int_eq(paknd_finish(&d2, NULL), 0);
@@ -588,14 +603,8 @@ START_TEST(test_official_list_by_unit)
 	ck_assert_str_eq(v, "30 30 QBU101 true");
 	free(v);
 	/* What paknd's sessions read, counted once they have ended. */
-	end = now_secs() + WAIT;
-	while (db_long(db,
-	               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-	               "$1 AND pid <> pg_backend_pid()",
-	               db) > 0 &&
-	       now_secs() < end)
-		sleep_ms(50);
-	ck_assert_int_lt(db_long(db, due_read, "x") - before, 1000);
+	sessions_ended(db);
+	ck_assert_int_lt(index_read(db, due) - before, 1000);
 }
 END_TEST
 
