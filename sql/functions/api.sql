@@ -451,7 +451,7 @@ CREATE OR REPLACE FUNCTION pakn.api_transfer(r pakn.transfer_request) RETURNS js
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', r.id, 'ticket', c.ticket,
 		'state', r.state,
-		'category', jsonb_build_object('code', cat.code, 'name', cat.name),
+		'category', pakn.api_category_json(c.category_code),
 		'text', CASE WHEN NOT c.sensitive THEN c.text END,
 		'from_unit', pakn.api_unit(r.from_unit),
 		'to_unit', pakn.api_unit(r.to_unit),
@@ -463,7 +463,7 @@ LANGUAGE sql STABLE AS $$
 		'created_at', pakn.api_time(r.created_at),
 		'decided_at', pakn.api_time(r.decided_at),
 		'decision_reason', r.decision_reason)
-	  FROM pakn.complaint c JOIN pakn.category cat ON cat.code = c.category_code
+	  FROM pakn.complaint c
 	 WHERE c.id = r.complaint_id
 $$;
 
