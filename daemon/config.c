@@ -81,9 +81,13 @@ static const struct key keys[] = {
      "seconds a claimed message is ours before another instance takes it"},
     {"intake", "interval", KEY_INT, "1000", 10, 600000, CF(intake_interval),
      "milliseconds between looks for messages stored by other instances"},
-    {"intake", "connections", KEY_INT, "2", 1, 64, CF(intake_connections),
+    {"intake", "connections", KEY_INT, "4", 1, 64, CF(intake_connections),
      "connections of the processing worker's own pool (intake keeps "
-     "[database] pool_size)"},
+     "[database] pool_size): its calls in flight while a backlog drains "
+     "(claims come back full)"},
+    {"intake", "steady_connections", KEY_INT, "2", 1, 64, CF(intake_steady),
+     "calls in flight while claims come back with room (no backlog); at "
+     "most [intake] connections"},
     {"intake", "process_batch", KEY_INT, "128", 1, 1000,
      CF(intake_process_batch),
      "messages the worker processes in one call and transaction"},

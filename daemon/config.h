@@ -68,6 +68,7 @@ struct config {
 	long intake_lease;          /* seconds a claimed message stays ours */
 	long intake_interval;       /* ms between looks for unprocessed ones */
 	long intake_connections;    /* the processing worker's own pool */
+	long intake_steady;         /* of it, given work with no backlog */
 	long intake_process_batch;  /* its statements per transaction */
 	long intake_yield_requests; /* HTTP requests waiting at which
 	                               processing yields (0: never) */

@@ -130,6 +130,7 @@ struct db_pool {
 	struct db_reqs queue;
 	long nqueue;
 	long ninflight;
+	int busy_max;          /* connections given work at once (0: all) */
 	struct event *kick;    /* dispatch queued requests */
 	struct event *janitor; /* expire requests waiting too long */
 	char *last_error;
@@ -648,15 +649,33 @@ conn_retire(struct db_conn *c)
 	return 1;
 }
 
-/* Take queued requests for an idle connection and send them. */
+/* Connections with requests in flight. */
+static int
+pool_busy(const struct db_pool *pool)
+{
+	int n = 0;
+
+	for (int i = 0; i < pool->nconns; i++)
+		if (pool->conns[i].nbatch > 0)
+			n++;
+	return n;
+}
+
+/* Take queued requests for an idle connection and send them (while
+ * fewer than busy_max connections have work, when it is set). */
 static void
 pool_dispatch(struct db_pool *pool)
 {
+	int busy = pool->busy_max > 0 ? pool_busy(pool) : 0;
+
 	for (int i = 0; i < pool->nconns && pool->nqueue > 0; i++) {
 		struct db_conn *c = &pool->conns[i];
 		struct db_req *r;
+		if (pool->busy_max > 0 && busy >= pool->busy_max)
+			break;
 		if (c->state != CONN_IDLE || !conn_clean(c) || conn_retire(c))
 			continue;
+		busy++;
 		while ((r = TAILQ_FIRST(&pool->queue)) != NULL &&
 		       c->nbatch < pool->opts.batch_size) {
 			if (r->solo && c->nbatch > 0)
@@ -1157,6 +1176,18 @@ void
 db_pool_alone(struct db_pool *pool, int stmt)
 {
 	pool->alone[stmt] = 1;
+}
+
+/* Give work to at most n connections at once (0: to all); the others
+ * stay open. */
+void
+db_pool_set_busy(struct db_pool *pool, int n)
+{
+	if (n == pool->busy_max)
+		return;
+	if (n == 0 || (pool->busy_max > 0 && n > pool->busy_max))
+		pool_kick(pool);
+	pool->busy_max = n;
 }
 
 /* Change the limits of a running pool. */

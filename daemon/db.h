@@ -82,6 +82,10 @@ void db_pool_merge(struct db_pool *pool, int stmt, int merged);
  */
 void db_pool_alone(struct db_pool *pool, int stmt);
 
+/* Give work to at most n of the pool's connections at once (0: to all
+ * of them, the default); the others stay open and idle. */
+void db_pool_set_busy(struct db_pool *pool, int n);
+
 /* Connections ready for work. */
 int db_pool_up(const struct db_pool *pool);
 /* Requests queued or in flight. */

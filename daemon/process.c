@@ -59,6 +59,10 @@
  * claim at once (process_kick). */
 #define KICK_QUIET 0.02
 
+/* Claims in a row that came back full from which a backlog drains (on
+ * every connection of the worker's pool). */
+#define BACKLOG_CLAIMS 3
+
 struct process {
 	struct paknd *d;
 	struct event *timer;
@@ -67,6 +71,8 @@ struct process {
 	long inflight;  /* calls submitted (groups, lone messages), not
 	                 * answered */
 	int more;       /* the last claim was full: claim again at once */
+	int full;       /* claims in a row that came back full */
+	long calls;     /* connections given work at once, as last set */
 	/* When a claim last came back empty (mono_now), and the claim that
 	 * kicks after it wait for. */
 	double empty_at;
@@ -279,6 +285,27 @@ process_yielding(struct process *p)
 	return now;
 }
 
+/* Calls the worker may have in flight: one while intake is busy;
+ * every connection of its pool ([intake] connections) while a backlog
+ * drains (the last claim came back full); [intake] steady_connections
+ * otherwise. A call waits for PostgreSQL and paknd in turn: on two
+ * cores, two calls leave the cores about a fifth idle while a backlog
+ * drains, and four drain it a fifth faster; but under a steady load
+ * four made the acknowledgement several times later than two. The
+ * pool keeps every connection open and gives work to that many. */
+static long
+process_calls(struct process *p)
+{
+	const struct config *c = p->d->conf;
+
+	if (process_yielding(p))
+		return 1;
+	if (p->full >= BACKLOG_CLAIMS)
+		return c->intake_connections;
+	return c->intake_steady < c->intake_connections ? c->intake_steady
+	                                                : c->intake_connections;
+}
+
 /* May the next claim go now? While a claim's calls are answered, the
  * next is made once a connection of the worker's pool is left with
  * nothing queued, so that none waits idle for the last calls of a claim.
@@ -288,8 +315,10 @@ process_yielding(struct process *p)
 static int
 process_room(struct process *p)
 {
-	return p->inflight <
-	       (process_yielding(p) ? 1 : p->d->conf->intake_connections);
+	/* A claim's groups queue for the connections given work. */
+	p->calls = process_calls(p);
+	db_pool_set_busy(p->d->proc_db, (int)p->calls);
+	return p->inflight < p->calls;
 }
 
 /* Claim again when a connection is free and there may be more. */
@@ -736,6 +765,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	p->claiming = 0;
 	if (st != DB_OK) {
 		log_warnx("processing: claim failed: %s", error);
+		p->full = 0;
 		outbox_processing_backlog(p->d->outbox, 0);
 		return;
 	}
@@ -746,8 +776,10 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	else
 		p->empty_at = mono_now();
 	p->more = n >= p->claim_limit;
+	p->full = p->more ? p->full + 1 : 0;
 	outbox_processing_backlog(p->d->outbox, p->more);
 	process_key(p, res);
+	(void)process_room(p); /* the connections its groups may take */
 	process_chains(p, res, n);
 	process_next(p);
 }
@@ -860,6 +892,9 @@ process_new(struct paknd *d)
 	struct timespec now;
 
 	p->d = d;
+	p->calls = d->conf->intake_steady < d->conf->intake_connections
+	               ? d->conf->intake_steady
+	               : d->conf->intake_connections;
 	gethostname(host, sizeof host - 1);
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* Host, process and start time: no two instances share it. */
@@ -949,6 +984,12 @@ process_metrics(const struct process *p, struct buf *b)
 	     "Calls of the processing worker in flight (groups of messages, "
 	     "or messages alone).",
 	     (double)p->inflight},
+	    {"pakn_processing_connections", "gauge",
+	     "Connections of the processing worker given work at once: "
+	     "[intake] connections while a backlog drains (claims came back "
+	     "full three times in a row), [intake] steady_connections "
+	     "otherwise, 1 while intake is busy.",
+	     (double)p->calls},
 	};
 
 	metrics_counter(b, &p->done);

@@ -28,12 +28,16 @@
 #define AT_PATH "/v1/gw/at/sms?token=at-secret"
 /* Short leases: a killed paknd's claims are taken again soon. Small
  * claims and groups: a backlog takes many claims, the next made while
- * the last groups of one are processed (test_claims_in_flight). */
+ * the last groups of one are processed (test_claims_in_flight; with two
+ * connections, that is while one group is left: with four, the next
+ * claim came with four left, and reached a phone's later message
+ * beside its earlier one, both then one by one).
+ * test_connections_by_backlog has its own. */
 #define CLAIM 64
 #define GROUP 8
 #define CONF_EXTRA                                                             \
 	"[intake]\nlease = 2\ninterval = 200\nbatch = 64\n"                    \
-	"process_batch = 8\n"
+	"process_batch = 8\nconnections = 2\n"
 
 static struct paknd *D;
 
@@ -1278,6 +1282,126 @@ START_TEST(test_claims_in_flight)
 }
 END_TEST
 
+/* Calls of the processing worker waiting for the test's advisory lock
+ * 7141750 (a trigger of the complaints makes those holding CHO wait). */
+static long
+calls_waiting(void)
+{
+	return sql_long("SELECT count(*) FROM pg_stat_activity WHERE "
+	                "wait_event_type = 'Lock' AND wait_event = 'advisory' "
+	                "AND query LIKE '%intake_process_batch%'",
+	                NULL);
+}
+
+/* Wait (up to timeout s) until want calls wait for the lock. */
+static long
+calls_waiting_reach(long want, double timeout)
+{
+	double end = now_secs() + timeout;
+	long n;
+
+	while ((n = calls_waiting()) < want && now_secs() < end)
+		sleep_ms(20);
+	return n;
+}
+
+/* The worker gives work to [intake] steady_connections of its pool
+ * while claims come back with room, and to every one ([intake]
+ * connections) once three in a row came back full (a backlog): 24
+ * complaints claimed at once make one call at a time (the others wait
+ * in paknd), a backlog of 320 three at a time; after it, one again. A
+ * trigger holds the complaints that say CHO at the test's lock. */
+START_TEST(test_connections_by_backlog)
+{
+	struct paknd e = {0};
+	static long st[320];
+	PGconn *lock, *hold;
+	char ci[256];
+	PGresult *res;
+	double end;
+
+	ck_assert_int_eq(
+	    sql_exec_db("pakn",
+	                "CREATE FUNCTION pakn.test_wait() RETURNS trigger "
+	                "LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+	                "pg_advisory_xact_lock_shared(7141750); RETURN NEW; "
+	                "END $$"),
+	    0);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "CREATE TRIGGER test_wait BEFORE INSERT ON "
+	                        "pakn.complaint FOR EACH ROW WHEN (NEW.text "
+	                        "LIKE '%CHO%') EXECUTE FUNCTION "
+	                        "pakn.test_wait()"),
+	    0);
+	pg_conninfo(ci, sizeof ci, "pakn");
+	lock = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(lock), CONNECTION_OK);
+	res = PQexec(lock, "SELECT pg_advisory_lock(7141750)");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	ck_assert_int_ge(paknd_stop(D, 10), 0);
+	ck_assert_int_eq(paknd_start(&e, "calls",
+	                             "[intake]\ninterval = 200\nbatch = 64\n"
+	                             "process_batch = 8\nconnections = 3\n"
+	                             "steady_connections = 1\n"),
+	                 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+
+	/* 24 claimed at once (a claim takes 64): three groups, one call. */
+	hold = harness_hold_processing();
+	at_burst(e.port, "steady", 61000, 24, 100000, "PA CHO ngap nuoc #00004",
+	         st);
+	for (int i = 0; i < 24; i++)
+		ck_assert_int_eq(st[i], 200);
+	harness_release_processing(hold);
+	ck_assert_int_eq(calls_waiting_reach(1, 10), 1);
+	sleep_ms(1000);
+	ck_assert_int_eq(calls_waiting(), 1);
+	ck_assert_int_eq(metric_value(e.port, "pakn_processing_connections"),
+	                 1);
+	res = PQexec(lock, "SELECT pg_advisory_unlock(7141750)");
+	PQclear(res);
+	wait_processed("steady-%", 30);
+	assert_once("steady-%", 24);
+
+	/* A backlog: two full claims go through, the third's wait. */
+	res = PQexec(lock, "SELECT pg_advisory_lock(7141750)");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	hold = harness_hold_processing();
+	at_burst(e.port, "backlog", 62000, 2 * CLAIM, 100000,
+	         "PA Duong ngap nuoc #00004", st);
+	at_burst(e.port, "backlog", 62000 + 2 * CLAIM, 320 - 2 * CLAIM, 100000,
+	         "PA CHO duong ngap nuoc #00004", st + 2 * CLAIM);
+	for (int i = 0; i < 320; i++)
+		ck_assert_int_eq(st[i], 200);
+	harness_release_processing(hold);
+	ck_assert_int_eq(calls_waiting_reach(3, 10), 3);
+	ck_assert_int_eq(metric_value(e.port, "pakn_processing_connections"),
+	                 3);
+	sleep_ms(500);
+	ck_assert_int_eq(calls_waiting(), 3);
+	res = PQexec(lock, "SELECT pg_advisory_unlock(7141750)");
+	PQclear(res);
+	PQfinish(lock);
+	wait_processed("backlog-%", 60);
+	assert_once("backlog-%", 320);
+	/* Claims with room again: one connection. */
+	for (end = now_secs() + 10;
+	     metric_value(e.port, "pakn_processing_connections") != 1 &&
+	     now_secs() < end;
+	     sleep_ms(50))
+		;
+	ck_assert_int_eq(metric_value(e.port, "pakn_processing_connections"),
+	                 1);
+	ck_assert_int_eq(
+	    sql_exec_db("pakn", "DROP TRIGGER test_wait ON pakn.complaint"), 0);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+}
+END_TEST
+
 /* The ticket of a new complaint processed set-based is computed by paknd
  * (daemon/ticket.c) from the value of pakn.ticket_seq its claim gave the
  * message: the ticket pakn.ticket_encode gives that value. One already
@@ -1876,6 +2000,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_yields_to_intake);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
+	tcase_add_test(tc, test_connections_by_backlog);
 	tcase_add_test(tc, test_batched_tickets);
 	tcase_add_test(tc, test_claim_skips_in_flight);
 	tcase_add_test(tc, test_batched_status);
