@@ -285,25 +285,31 @@ process_yielding(struct process *p)
 	return now;
 }
 
+/* [intake] steady_connections, at most [intake] connections. */
+static long
+process_steady(const struct config *c)
+{
+	return c->intake_steady < c->intake_connections ? c->intake_steady
+	                                                : c->intake_connections;
+}
+
 /* Calls the worker may have in flight: one while intake is busy;
  * every connection of its pool ([intake] connections) while a backlog
- * drains (the last claim came back full); [intake] steady_connections
- * otherwise. A call waits for PostgreSQL and paknd in turn: on two
- * cores, two calls leave the cores about a fifth idle while a backlog
- * drains, and four drain it a fifth faster; but under a steady load
- * four made the acknowledgement several times later than two. The
- * pool keeps every connection open and gives work to that many. */
+ * drains (BACKLOG_CLAIMS claims in a row came back full); [intake]
+ * steady_connections otherwise. A call waits for PostgreSQL and paknd
+ * in turn: on two cores, two calls leave the cores about a fifth idle
+ * while a backlog drains, and four drain it a fifth faster; but under a
+ * steady load four held the acknowledgements longer than two (measured
+ * 2026-12-05). The pool keeps every connection open and gives work to
+ * that many. */
 static long
 process_calls(struct process *p)
 {
-	const struct config *c = p->d->conf;
-
 	if (process_yielding(p))
 		return 1;
 	if (p->full >= BACKLOG_CLAIMS)
-		return c->intake_connections;
-	return c->intake_steady < c->intake_connections ? c->intake_steady
-	                                                : c->intake_connections;
+		return p->d->conf->intake_connections;
+	return process_steady(p->d->conf);
 }
 
 /* May the next claim go now? While a claim's calls are answered, the
@@ -892,9 +898,7 @@ process_new(struct paknd *d)
 	struct timespec now;
 
 	p->d = d;
-	p->calls = d->conf->intake_steady < d->conf->intake_connections
-	               ? d->conf->intake_steady
-	               : d->conf->intake_connections;
+	p->calls = process_steady(d->conf);
 	gethostname(host, sizeof host - 1);
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* Host, process and start time: no two instances share it. */
