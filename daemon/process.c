@@ -300,13 +300,18 @@ process_steady(const struct config *c)
  * in turn: on two cores, two calls leave the cores about a fifth idle
  * while a backlog drains, and four drain it a fifth faster; but under a
  * steady load four held the acknowledgements longer than two (measured
- * 2026-12-05). The pool keeps every connection open and gives work to
- * that many. */
+ * 2026-12-05), and between the moments intake is busy they would take
+ * the cores from the callbacks. The pool keeps every connection open
+ * and gives work to that many. */
 static long
 process_calls(struct process *p)
 {
-	if (process_yielding(p))
+	if (process_yielding(p)) {
+		/* A backlog that grows under a burst drains once intake is
+		 * quiet, three full claims after. */
+		p->full = 0;
 		return 1;
+	}
 	if (p->full >= BACKLOG_CLAIMS)
 		return p->d->conf->intake_connections;
 	return process_steady(p->d->conf);
