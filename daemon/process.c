@@ -317,6 +317,15 @@ process_calls(struct process *p)
 	return process_steady(p->d->conf);
 }
 
+/* Give work to as many connections of the worker's pool as
+ * process_calls says (a claim's groups queue in paknd for them). */
+static void
+process_set_calls(struct process *p)
+{
+	p->calls = process_calls(p);
+	db_pool_set_busy(p->d->proc_db, (int)p->calls);
+}
+
 /* May the next claim go now? While a claim's calls are answered, the
  * next is made once a connection of the worker's pool is left with
  * nothing queued, so that none waits idle for the last calls of a claim.
@@ -326,9 +335,7 @@ process_calls(struct process *p)
 static int
 process_room(struct process *p)
 {
-	/* A claim's groups queue for the connections given work. */
-	p->calls = process_calls(p);
-	db_pool_set_busy(p->d->proc_db, (int)p->calls);
+	process_set_calls(p);
 	return p->inflight < p->calls;
 }
 
@@ -790,7 +797,7 @@ process_claimed(void *arg, enum db_status st, PGresult *res, const char *error)
 	p->full = p->more ? p->full + 1 : 0;
 	outbox_processing_backlog(p->d->outbox, p->more);
 	process_key(p, res);
-	(void)process_room(p); /* the connections its groups may take */
+	process_set_calls(p); /* the connections its groups may take */
 	process_chains(p, res, n);
 	process_next(p);
 }
