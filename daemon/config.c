@@ -96,6 +96,11 @@ static const struct key keys[] = {
      "HTTP requests waiting for their answer at which the processing "
      "worker makes one call at a time, so that intake answers the "
      "gateways first (0: never)"},
+    {"intake", "burst_rate", KEY_INT, "500", 0, 1000000,
+     CF(intake_burst_rate),
+     "messages a second the processing worker claims at most while intake "
+     "is under a surge (as for [outbox] burst_rate), so that the "
+     "callbacks are answered first (0: no such limit)"},
     {"intake", "journal_dir", KEY_STR, "", 0, 0, CF(journal_dir),
      "directory of the journal that keeps callbacks while PostgreSQL is "
      "unreachable (paknctl journal; empty: none, 503 then)"},

@@ -432,6 +432,77 @@ START_TEST(test_yields_to_intake)
 }
 END_TEST
 
+/* [intake] burst_rate: while intake is under a surge (the requests in
+ * flight average yield_requests, 1 here, over two quarters of a second:
+ * eight children send one callback again and again), the worker claims
+ * at most burst_rate messages a second, a group at a time (4 a second,
+ * groups of GROUP: a claim every two seconds); once intake is quiet the
+ * rest is processed at once, each message once. Without the limit the
+ * worker processed all 40 while intake was busy (one call at a time).
+ * (D is stopped meanwhile.) */
+START_TEST(test_burst_rate)
+{
+	enum { N = 40, RATE = 4 };
+	static long st[N];
+	struct paknd e = {0};
+	double t0, t1;
+	long during;
+	int status;
+	pid_t pid[8];
+
+	ck_assert_int_ge(paknd_stop(D, 10), 0);
+	ck_assert_int_eq(paknd_start(&e, "paced",
+	                             CONF_EXTRA "yield_requests = 1\n"
+	                                        "burst_rate = 4\n"),
+	                 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	for (int k = 0; k < 8; k++) {
+		if ((pid[k] = fork()) == 0) {
+			harness_no_settle = 1;
+			for (;;) {
+				struct http_resp r = {0};
+
+				http_get(
+				    e.port,
+				    "/v1/gw/kannel/sms?token=kannel-secret&"
+				    "from=%2B84913600001&to=1022&text=TT&"
+				    "id=busy-paced",
+				    &r);
+				http_resp_free(&r);
+			}
+		}
+		ck_assert_int_gt(pid[k], 0);
+	}
+	/* Two windows of the average with them in flight. */
+	sleep_ms(600);
+	t0 = now_secs();
+	/* (Not waiting for them to be processed.) */
+	harness_no_settle = 1;
+	at_burst(e.port, "paced", 0, N, N, "PA Cay do chan duong #00004", st);
+	harness_no_settle = 0;
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(st[i], 200);
+	sleep_ms(2500);
+	during = count_where("paced-%", "m.state <> 'new'");
+	t1 = now_secs();
+	for (int k = 0; k < 8; k++) {
+		kill(pid[k], SIGKILL);
+		ck_assert_int_eq(waitpid(pid[k], &status, 0), pid[k]);
+	}
+	/* The first claim at once, then RATE a second. */
+	ck_assert_msg(during >= 1 && during <= GROUP + RATE * (t1 - t0),
+	              "%ld of %d processed in the %.2f s intake was busy",
+	              during, N, t1 - t0);
+	ck_assert_int_ge(metric_value(e.port, "pakn_processing_paced_total"),
+	                 1);
+	wait_processed("paced-%", 30);
+	assert_once("paced-%", N);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+}
+END_TEST
+
 /* journal_append's callback: the record is on disk. */
 static void
 appended(int ok, void *arg)
@@ -2003,6 +2074,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_routes);
 	tcase_add_test(tc, test_digest_lists_eight);
 	tcase_add_test(tc, test_yields_to_intake);
+	tcase_add_test(tc, test_burst_rate);
 	tcase_add_test(tc, test_batch_fails);
 	tcase_add_test(tc, test_claims_in_flight);
 	tcase_add_test(tc, test_connections_by_backlog);
