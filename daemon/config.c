@@ -96,8 +96,7 @@ static const struct key keys[] = {
      "HTTP requests waiting for their answer at which the processing "
      "worker makes one call at a time, so that intake answers the "
      "gateways first (0: never)"},
-    {"intake", "burst_rate", KEY_INT, "500", 0, 1000000,
-     CF(intake_burst_rate),
+    {"intake", "burst_rate", KEY_INT, "500", 0, 1000000, CF(intake_burst_rate),
      "messages a second the processing worker claims at most while intake "
      "is under a surge (as for [outbox] burst_rate), so that the "
      "callbacks are answered first (0: no such limit)"},
