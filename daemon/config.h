@@ -73,7 +73,7 @@ struct config {
 	long intake_yield_requests; /* HTTP requests waiting at which
 	                               processing yields (0: never) */
 	long intake_burst_rate;     /* messages a second claimed at most
-	                               while it yields (0: no limit) */
+	                               under a surge (0: no limit) */
 	long outbox_send_timeout;   /* seconds for one HTTP send */
 	long outbox_max_inflight;   /* HTTP sends at once */
 	long outbox_backlog_rate;   /* a gateway's sends a second at most while

@@ -342,10 +342,10 @@ process_set_calls(struct process *p)
  * outbox's [outbox] burst_rate; not a moment's wait for a commit at a
  * steady rate), the worker claims at most that many messages a second,
  * a group at a time: one call at a time still took most of a core from
- * the callbacks (intake at 0.82-0.83x the pgbench line with processing,
- * 1.15-1.34x without it, 2026-12-06). The backlog drains once intake is
- * quiet: the timer looks every PACE_LOOK seconds, and claims when the
- * wait or the surge is over. */
+ * the callbacks (intake at 0.81-0.85x the pgbench line with processing,
+ * 1.15-1.46x without it; 1.10-1.22x at 500, 2026-12-06). The backlog drains
+ * once intake is quiet: the timer looks every PACE_LOOK seconds, and claims
+ * when the wait or the surge is over. */
 static int
 process_paced(struct process *p)
 {
