@@ -931,7 +931,7 @@ places_suite(void)
 	Suite *s = suite_create("places");
 	TCase *tc;
 
-	/* test_spans_as_sql compares 3 200 texts by SQL: some 20 s under
+	/* test_spans_as_sql compares 3 200 texts by SQL: some 25 s under
 	 * the sanitizers on an idle machine, over 60 s once on a loaded one
 	 * (a fresh clone's check beside benchmark drains, 2026-12-06). */
 	tc = tcase(s, "names", 180);
