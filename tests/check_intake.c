@@ -445,7 +445,7 @@ START_TEST(test_burst_rate)
 	enum { N = 40, RATE = 4 };
 	static long st[N];
 	struct paknd e = {0};
-	double t0, t1;
+	double t0, t1, end;
 	long during;
 	int status;
 	pid_t pid[8];
@@ -473,8 +473,13 @@ START_TEST(test_burst_rate)
 		}
 		ck_assert_int_gt(pid[k], 0);
 	}
-	/* Two windows of the average with them in flight. */
-	sleep_ms(600);
+	/* Two windows of the average with them in flight: the outbox's
+	 * gauge of the same surge says when. */
+	for (end = now_secs() + 10;
+	     metric_value(e.port, "pakn_outbox_burst") != 1 && now_secs() < end;
+	     sleep_ms(50))
+		;
+	ck_assert_int_eq(metric_value(e.port, "pakn_outbox_burst"), 1);
 	t0 = now_secs();
 	/* (Not waiting for them to be processed.) */
 	harness_no_settle = 1;
