@@ -457,20 +457,10 @@ START_TEST(test_burst_rate)
 	                 0);
 	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
 	for (int k = 0; k < 8; k++) {
-		if ((pid[k] = fork()) == 0) {
-			harness_no_settle = 1;
-			for (;;) {
-				struct http_resp r = {0};
-
-				http_get(
-				    e.port,
-				    "/v1/gw/kannel/sms?token=kannel-secret&"
-				    "from=%2B84913600001&to=1022&text=TT&"
-				    "id=busy-paced",
-				    &r);
-				http_resp_free(&r);
-			}
-		}
+		pid[k] =
+		    http_hammer(e.port, "/v1/gw/kannel/sms?token=kannel-secret&"
+		                        "from=%2B84913600001&to=1022&text=TT&"
+		                        "id=busy-paced");
 		ck_assert_int_gt(pid[k], 0);
 	}
 	/* Two windows of the average with them in flight: the outbox's

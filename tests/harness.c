@@ -1469,6 +1469,25 @@ http_discard(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* See harness.h. */
+pid_t
+http_hammer(int port, const char *path)
+{
+	struct curl_slist *hdrs;
+	pid_t pid = fork();
+	CURL *c;
+
+	if (pid != 0)
+		return pid;
+	harness_no_settle = 1;
+	c = http_easy(port, "GET", path, NULL, NULL, 0, &hdrs);
+	/* One connection kept: little time between two requests. */
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_discard);
+	for (;;)
+		curl_easy_perform(c);
+}
+
 /* Fire n requests at once and collect their statuses. */
 int
 http_multi(int port, const struct http_req *reqs, size_t n, long *status)
