@@ -447,7 +447,6 @@ START_TEST(test_burst_rate)
 	struct paknd e = {0};
 	double t0, t1, end;
 	long during;
-	int status;
 	pid_t pid[8];
 
 	ck_assert_int_ge(paknd_stop(D, 10), 0);
@@ -456,13 +455,11 @@ START_TEST(test_burst_rate)
 	                                        "burst_rate = 4\n"),
 	                 0);
 	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
-	for (int k = 0; k < 8; k++) {
-		pid[k] =
-		    http_hammer(e.port, "/v1/gw/kannel/sms?token=kannel-secret&"
-		                        "from=%2B84913600001&to=1022&text=TT&"
-		                        "id=busy-paced");
-		ck_assert_int_gt(pid[k], 0);
-	}
+	http_hammers(e.port,
+	             "/v1/gw/kannel/sms?token=kannel-secret&"
+	             "from=%2B84913600001&to=1022&text=TT&"
+	             "id=busy-paced",
+	             pid, 8);
 	/* Two windows of the average with them in flight: the outbox's
 	 * gauge of the same surge says when. */
 	for (end = now_secs() + 10;
@@ -480,10 +477,7 @@ START_TEST(test_burst_rate)
 	sleep_ms(2500);
 	during = count_where("paced-%", "m.state <> 'new'");
 	t1 = now_secs();
-	for (int k = 0; k < 8; k++) {
-		kill(pid[k], SIGKILL);
-		ck_assert_int_eq(waitpid(pid[k], &status, 0), pid[k]);
-	}
+	http_hammers_stop(pid, 8);
 	/* The first claim at once, then RATE a second. */
 	ck_assert_msg(during >= 1 && during <= GROUP + RATE * (t1 - t0),
 	              "%ld of %d processed in the %.2f s intake was busy",

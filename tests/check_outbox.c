@@ -1212,19 +1212,17 @@ START_TEST(test_burst_rate)
 	const double cap = atof(BURST_RATE);
 	char num[16], id[32];
 	double t0, t1, last = 0;
-	int during = 0, total = 0, status;
+	int during = 0, total = 0;
 	pid_t pid[8];
 
 	reload_with("\n[outbox]\nburst_rate = " BURST_RATE
 	            "\n\n[intake]\nyield_requests = 1\n");
 	t0 = wall_secs();
-	for (int k = 0; k < 8; k++) {
-		pid[k] =
-		    http_hammer(D.port, "/v1/gw/fast/sms?token=fast-secret&"
-		                        "from=%2B84900008000&to=1022&text=TT&"
-		                        "id=ob-surge");
-		ck_assert_int_gt(pid[k], 0);
-	}
+	http_hammers(D.port,
+	             "/v1/gw/fast/sms?token=fast-secret&"
+	             "from=%2B84900008000&to=1022&text=TT&"
+	             "id=ob-surge",
+	             pid, 8);
 	/* A window of the average (0.25 s) with them in flight. */
 	sleep_ms(600);
 	for (int i = 0; i < N; i++) {
@@ -1234,10 +1232,7 @@ START_TEST(test_burst_rate)
 		           id);
 	}
 	sleep_ms(1000);
-	for (int k = 0; k < 8; k++) {
-		kill(pid[k], SIGKILL);
-		ck_assert_int_eq(waitpid(pid[k], &status, 0), pid[k]);
-	}
+	http_hammers_stop(pid, 8);
 	t1 = wall_secs();
 	wait_fast_sent("+84900009", N);
 	reload_with("");

@@ -1469,16 +1469,13 @@ http_discard(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* See harness.h. */
-pid_t
+/* One child of http_hammers: GET path again and again, until killed. */
+static void
 http_hammer(int port, const char *path)
 {
 	struct curl_slist *hdrs;
-	pid_t pid = fork();
 	CURL *c;
 
-	if (pid != 0)
-		return pid;
 	harness_no_settle = 1;
 	c = http_easy(port, "GET", path, NULL, NULL, 0, &hdrs);
 	/* One connection kept: little time between two requests. */
@@ -1486,6 +1483,29 @@ http_hammer(int port, const char *path)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_discard);
 	for (;;)
 		curl_easy_perform(c);
+}
+
+/* See harness.h. */
+void
+http_hammers(int port, const char *path, pid_t *pid, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if ((pid[k] = fork()) == 0)
+			http_hammer(port, path);
+		ck_assert_int_gt(pid[k], 0);
+	}
+}
+
+/* See harness.h. */
+void
+http_hammers_stop(pid_t *pid, int n)
+{
+	int status;
+
+	for (int k = 0; k < n; k++) {
+		kill(pid[k], SIGKILL);
+		ck_assert_int_eq(waitpid(pid[k], &status, 0), pid[k]);
+	}
 }
 
 /* Fire n requests at once and collect their statuses. */

@@ -160,10 +160,12 @@ long http_request(int port, const char *method, const char *path,
                   const char *const *headers, const void *body, size_t len,
                   struct http_resp *r);
 long http_get(int port, const char *path, struct http_resp *r);
-/* A child that sends GET path to port again and again on one kept-alive
- * connection until it is killed, so that requests are always in flight
- * (a surge for [intake] yield_requests 1); its pid (-1: fork failed). */
-pid_t http_hammer(int port, const char *path);
+/* n children that send GET path to port again and again, each on one
+ * kept-alive connection, so that requests are always in flight (a surge
+ * for [intake] yield_requests 1); their pids into pid. Then
+ * http_hammers_stop kills them and waits for them. */
+void http_hammers(int port, const char *path, pid_t *pid, int n);
+void http_hammers_stop(pid_t *pid, int n);
 /* The value of the sample "series value" (series with its labels, if
  * any) of /metrics on port; -1 if it has none. Fails the test unless
  * /metrics answers 200. */
