@@ -117,6 +117,7 @@ struct process_msg {
 	/* Its value of pakn.ticket_seq (the ticket a complaint of it gets
 	 * when processed set-based), or -1 (the database's then). */
 	long long ticket_seq;
+	int at;    /* its place in the claim */
 	int head;  /* the first of its phone's in the claim */
 	int group; /* the group it is submitted in */
 	struct process_msg *next;
@@ -336,6 +337,18 @@ process_set_calls(struct process *p)
 	db_pool_set_busy(p->d->proc_db, (int)p->calls);
 }
 
+/* Claim in s seconds (p->soon: a kick waited for, or a paced claim),
+ * whatever the timer held. */
+static void
+process_soon_in(struct process *p, double s)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6) + 1;
+	evtimer_add(p->soon, &tv);
+}
+
 /* Must the next claim wait for [intake] burst_rate? Under a surge of
  * callbacks (load_surge: the requests in flight average [intake]
  * yield_requests over two quarters of a second in a row, as for the
@@ -350,20 +363,15 @@ static int
 process_paced(struct process *p)
 {
 	double wait = p->paced_until - mono_now();
-	struct timeval tv;
 
 	if (p->d->conf->intake_burst_rate <= 0 || wait <= 0 ||
 	    !load_surge(p->d))
 		return p->pacing = 0;
 	/* Looked at again soon: the surge may end before the wait. */
-	if (wait > PACE_LOOK)
-		wait = PACE_LOOK;
-	tv.tv_sec = 0;
-	tv.tv_usec = (suseconds_t)(wait * 1e6) + 1;
 	if (!p->pacing)
 		p->paced++;
 	p->pacing = 1;
-	evtimer_add(p->soon, &tv);
+	process_soon_in(p, wait < PACE_LOOK ? wait : PACE_LOOK);
 	return 1;
 }
 
@@ -762,6 +770,17 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	return m;
 }
 
+/* Claimed messages by phone, then by place in the claim (qsort). */
+static int
+process_msg_cmp(const void *a, const void *b)
+{
+	const struct process_msg *x = *(struct process_msg *const *)a;
+	const struct process_msg *y = *(struct process_msg *const *)b;
+	int c = strcmp(x->msisdn, y->msisdn);
+
+	return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
 /* Submit the claim in groups of [intake] process_batch messages or a
  * little more: a phone's messages all in one group, in the order they
  * came (linked by next, for when they go one by one). */
@@ -769,20 +788,26 @@ static void
 process_chains(struct process *p, PGresult *res, int n)
 {
 	struct process_msg **m = xcalloc((size_t)n + 1, sizeof *m);
+	struct process_msg **by = xcalloc((size_t)n + 1, sizeof *by);
 	long size = p->d->conf->intake_process_batch;
-	int j, k = 0, count = 0;
+	int k = 0, count = 0;
 
 	for (int i = 0; i < n; i++) {
 		m[i] = process_msg_new(p, res, i);
+		m[i]->at = i;
 		m[i]->head = 1;
 	}
-	for (int i = n - 1; i >= 0; i--)
-		for (j = i - 1; j >= 0; j--)
-			if (!strcmp(m[j]->msisdn, m[i]->msisdn)) {
-				m[j]->next = m[i];
-				m[i]->head = 0;
-				break;
-			}
+	/* Each phone's messages in a chain, in the order they came: by
+	 * phone, then by place in the claim (one comparison of every pair
+	 * was 1 % of paknd's time in a drain of claims of 256). */
+	for (int i = 0; i < n; i++)
+		by[i] = m[i];
+	qsort(by, (size_t)n, sizeof *by, process_msg_cmp);
+	for (int i = 1; i < n; i++)
+		if (!strcmp(by[i - 1]->msisdn, by[i]->msisdn)) {
+			by[i - 1]->next = by[i];
+			by[i]->head = 0;
+		}
 	/* Whole phones into groups, the oldest first. */
 	for (int i = 0; i < n; i++) {
 		if (!m[i]->head)
@@ -811,6 +836,7 @@ process_chains(struct process *p, PGresult *res, int n)
 			free(pg);
 		}
 	}
+	free(by);
 	free(m);
 }
 
@@ -997,17 +1023,13 @@ void
 process_kick(struct process *p)
 {
 	double quiet = p->empty_at + KICK_QUIET - mono_now();
-	struct timeval tv;
 
 	if (quiet <= 0) {
 		process_claim(p);
 		return;
 	}
-	if (evtimer_pending(p->soon, NULL))
-		return;
-	tv.tv_sec = 0;
-	tv.tv_usec = (long)(quiet * 1e6) + 1;
-	evtimer_add(p->soon, &tv);
+	if (!evtimer_pending(p->soon, NULL))
+		process_soon_in(p, quiet);
 }
 
 /* Draining: claim nothing more. */
