@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "deadline.h"
+#include "load.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "outbox.h"
@@ -186,6 +187,11 @@ metrics_page(struct metrics *m, struct buf *b)
 	metrics_head(b, "pakn_http_inflight", "gauge",
 	             "HTTP requests not yet answered.");
 	metrics_sample(b, "pakn_http_inflight", NULL, (double)d->inflight);
+	metrics_head(b, "pakn_intake_surge", "gauge",
+	             "1 while intake is under a surge of callbacks (the "
+	             "requests in flight averaged [intake] yield_requests "
+	             "over two quarters of a second in a row).");
+	metrics_sample(b, "pakn_intake_surge", NULL, (double)load_surge(d));
 	metrics_modules(d, b);
 	metrics_head(b, "pakn_metrics_db_age_seconds", "gauge",
 	             "Age of the gauges read from the database (-1: none "

@@ -439,6 +439,7 @@ END_TEST
  * groups of GROUP: a claim every two seconds); once intake is quiet the
  * rest is processed at once, each message once. Without the limit the
  * worker processed all 40 while intake was busy (one call at a time).
+ * /metrics shows the surge (pakn_intake_surge) while it lasts.
  * (D is stopped meanwhile.) */
 START_TEST(test_burst_rate)
 {
@@ -455,18 +456,19 @@ START_TEST(test_burst_rate)
 	                                        "burst_rate = 4\n"),
 	                 0);
 	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	ck_assert_int_eq(metric_value(e.port, "pakn_intake_surge"), 0);
 	http_hammers(e.port,
 	             "/v1/gw/kannel/sms?token=kannel-secret&"
 	             "from=%2B84913600001&to=1022&text=TT&"
 	             "id=busy-paced",
 	             pid, 8);
-	/* Two windows of the average with them in flight: the outbox's
-	 * gauge of the same surge says when. */
+	/* Two windows of the average with them in flight: the gauge of
+	 * the surge says when. */
 	for (end = now_secs() + 10;
-	     metric_value(e.port, "pakn_outbox_burst") != 1 && now_secs() < end;
+	     metric_value(e.port, "pakn_intake_surge") != 1 && now_secs() < end;
 	     sleep_ms(50))
 		;
-	ck_assert_int_eq(metric_value(e.port, "pakn_outbox_burst"), 1);
+	ck_assert_int_eq(metric_value(e.port, "pakn_intake_surge"), 1);
 	t0 = now_secs();
 	/* (Not waiting for them to be processed.) */
 	harness_no_settle = 1;
@@ -484,6 +486,12 @@ START_TEST(test_burst_rate)
 	              during, N, t1 - t0);
 	ck_assert_int_ge(metric_value(e.port, "pakn_processing_paced_total"),
 	                 1);
+	/* The surge over: no request for a window. */
+	for (end = now_secs() + 10;
+	     metric_value(e.port, "pakn_intake_surge") != 0 && now_secs() < end;
+	     sleep_ms(50))
+		;
+	ck_assert_int_eq(metric_value(e.port, "pakn_intake_surge"), 0);
 	wait_processed("paced-%", 30);
 	assert_once("paced-%", N);
 	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
