@@ -1469,13 +1469,17 @@ http_discard(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* One child of http_hammers: GET path again and again, until killed. */
+/* One child of http_hammers: GET path again and again, until killed,
+ * or until the test that made it ends (a failed assertion before
+ * http_hammers_stop left eight of them loading the machine). */
 static void
-http_hammer(int port, const char *path)
+http_hammer(int port, const char *path, pid_t parent)
 {
 	struct curl_slist *hdrs;
 	CURL *c;
 
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(1);
 	harness_no_settle = 1;
 	c = http_easy(port, "GET", path, NULL, NULL, 0, &hdrs);
 	/* One connection kept: little time between two requests. */
@@ -1489,9 +1493,11 @@ http_hammer(int port, const char *path)
 void
 http_hammers(int port, const char *path, pid_t *pid, int n)
 {
+	pid_t parent = getpid();
+
 	for (int k = 0; k < n; k++) {
 		if ((pid[k] = fork()) == 0)
-			http_hammer(port, path);
+			http_hammer(port, path, parent);
 		ck_assert_int_gt(pid[k], 0);
 	}
 }
