@@ -83,6 +83,13 @@ static void __attribute__((noreturn)) usage(void)
 	    "  check-routing  list units routing reaches whose notices reach "
 	    "no official\n"
 	    "                 who can act, and where they fall back to\n"
+	    "  failed [--since YYYY-MM-DD] [--limit N]\n"
+	    "                 the messages whose processing failed, the "
+	    "newest first,\n"
+	    "                 with the reason\n"
+	    "  retry ID...|--all [--error TEXT] [--by NAME]\n"
+	    "                 put failed messages back for processing "
+	    "(recorded)\n"
 	    "  journal show [DIR]     the intake journal: files, records "
 	    "waiting, torn\n"
 	    "                         and bad files, oldest and newest "
@@ -378,6 +385,161 @@ cmd_open311_client(const char *path, const char *action, const char *name)
 			        name);
 	}
 	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
+/* Print s on one line: control characters (a message's line breaks) as
+ * spaces, cut after max bytes at a character's start. */
+static void
+print_line(const char *s, size_t max)
+{
+	size_t n = strlen(s), cut = n;
+
+	if (n > max) {
+		cut = max;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+			cut--;
+	}
+	for (size_t i = 0; i < cut; i++)
+		putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' '
+		                                                   : s[i]);
+	if (cut < n)
+		fputs("...", stdout);
+	putchar('\n');
+}
+
+/* paknctl failed [--since YYYY-MM-DD] [--limit N]: the messages whose
+ * processing failed, the newest first, with the reason. */
+static int
+cmd_failed(const char *path, int argc, char **argv)
+{
+	const char *params[2] = {NULL, "50"};
+	PGconn *conn;
+	PGresult *r;
+	long total = 0;
+	int n;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--since") && i + 1 < argc)
+			params[0] = argv[++i];
+		else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
+		         strspn(argv[i + 1], "0123456789") ==
+		             strlen(argv[i + 1]) &&
+		         strlen(argv[i + 1]) < 7 && atol(argv[i + 1]) > 0)
+			params[1] = argv[++i];
+		else
+			usage();
+	}
+	conn = db_connect(path);
+	if ((r = exec_params(conn,
+	                     "SELECT id, to_char(received_at AT TIME ZONE "
+	                     "'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI:SS'), "
+	                     "gateway, msisdn, body, attempts, "
+	                     "coalesce(error, ''), retries, total "
+	                     "FROM pakn.intake_failed($1::date, $2::integer)",
+	                     2, params)) == NULL) {
+		PQfinish(conn);
+		return 1;
+	}
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		total = atol(PQgetvalue(r, i, 8));
+		printf("%s  %s (Vietnam)  %s  %s  claimed %s time%s, put back "
+		       "%s time%s\n",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		       PQgetvalue(r, i, 5),
+		       strcmp(PQgetvalue(r, i, 5), "1") ? "s" : "",
+		       PQgetvalue(r, i, 7),
+		       strcmp(PQgetvalue(r, i, 7), "1") ? "s" : "");
+		fputs("    text:  ", stdout);
+		print_line(PQgetvalue(r, i, 4), 160);
+		fputs("    error: ", stdout);
+		print_line(PQgetvalue(r, i, 6), 300);
+	}
+	if (n == 0)
+		printf("no failed message%s\n",
+		       params[0] != NULL ? " received since then" : "");
+	else
+		printf("%ld failed message%s%s; once what failed is mended, "
+		       "paknctl retry ID... puts them back for processing\n",
+		       total, total == 1 ? "" : "s",
+		       total > n ? " (the newest shown)" : "");
+	PQclear(r);
+	PQfinish(conn);
+	return 0;
+}
+
+/* paknctl retry ID... | --all [--error TEXT] [--by NAME]: put failed
+ * messages back for processing (pakn.intake_retry, recorded in
+ * pakn.inbound_retry); 1 when a message named was not failed. */
+static int
+cmd_retry(const char *path, int argc, char **argv)
+{
+	const char *params[3] = {NULL, NULL, NULL}, *by = NULL;
+	struct buf ids;
+	int all = 0, named = 0, rc = 0, n, put = 0;
+	PGconn *conn;
+	PGresult *r;
+
+	buf_init(&ids);
+	buf_adds(&ids, "{");
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (!strcmp(argv[i], "--error") && i + 1 < argc &&
+		         argv[i + 1][0] != '\0')
+			params[1] = argv[++i];
+		else if (!strcmp(argv[i], "--by") && i + 1 < argc)
+			by = argv[++i];
+		else if (argv[i][0] != '\0' && strlen(argv[i]) < 19 &&
+		         strspn(argv[i], "0123456789") == strlen(argv[i])) {
+			buf_printf(&ids, "%s%s", named ? "," : "", argv[i]);
+			named++;
+		} else
+			usage();
+	}
+	if (all == (named > 0)) {
+		fprintf(stderr, "paknctl: retry needs the messages' ids or "
+		                "--all (paknctl failed lists them)\n");
+		buf_clear(&ids);
+		return 2;
+	}
+	buf_adds(&ids, "}");
+	params[0] = all ? NULL : ids.data;
+	params[2] = ban_actor(by);
+	conn = db_connect(path);
+	if ((r = exec_params(conn,
+	                     "SELECT message_id, coalesce(state, ''), retried "
+	                     "FROM pakn.intake_retry($1::bigint[], $2, $3)",
+	                     3, params)) == NULL) {
+		buf_clear(&ids);
+		PQfinish(conn);
+		return 1;
+	}
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		const char *state = PQgetvalue(r, i, 1);
+
+		if (*PQgetvalue(r, i, 2) == 't') {
+			printf("%s: put back for processing\n",
+			       PQgetvalue(r, i, 0));
+			put++;
+		} else {
+			fprintf(stderr, "paknctl: %s: %s%s%s\n",
+			        PQgetvalue(r, i, 0),
+			        *state == '\0' ? "no such message"
+			                       : "not failed (",
+			        state, *state == '\0' ? "" : ")");
+			rc = 1;
+		}
+	}
+	printf("%d message%s put back for processing%s\n", put,
+	       put == 1 ? "" : "s",
+	       put > 0 ? ": paknd takes them at its next claim" : "");
+	PQclear(r);
+	buf_clear(&ids);
 	PQfinish(conn);
 	return rc;
 }
@@ -797,6 +959,10 @@ main(int argc, char **argv)
 		return cmd_journal(path, argc - optind - 1, argv + optind + 1);
 	if (!strcmp(cmd, "purge"))
 		return cmd_purge(path, argc - optind - 1, argv + optind + 1);
+	if (!strcmp(cmd, "failed"))
+		return cmd_failed(path, argc - optind - 1, argv + optind + 1);
+	if (!strcmp(cmd, "retry"))
+		return cmd_retry(path, argc - optind - 1, argv + optind + 1);
 	if (!strcmp(cmd, "partitions"))
 		return cmd_partitions(path, argc - optind - 1,
 		                      argv + optind + 1);

@@ -719,6 +719,99 @@ START_TEST(test_failed_message)
 }
 END_TEST
 
+/* An operator lists the failed messages (paknctl failed) and, once what
+ * failed is mended, puts them back (paknctl retry): each is processed
+ * once then (its ack once), or fails again with its reason; every retry
+ * is recorded with the error it had; a message not failed is refused. */
+START_TEST(test_failed_retry)
+{
+	long status[2];
+	char *id, *got;
+	struct ctl c;
+
+	refuse_boom();
+	at_burst(D->port, "fretry", 71000, 1, 100000,
+	         "PA BOOM-retry o cho #00004", status);
+	at_burst(D->port, "fretry", 71001, 1, 100000,
+	         "PA Den hong o cho #00004", status + 1);
+	ck_assert_int_eq(status[0], 200);
+	ck_assert_int_eq(status[1], 200);
+	wait_processed("fretry-%", 20);
+	id = sql_value("SELECT id FROM pakn.inbound_message WHERE "
+	               "gateway_msg_id = 'fretry-71000' AND state = 'failed'",
+	               NULL);
+	ck_assert_ptr_nonnull(id);
+
+	c = paknctl("failed", NULL);
+	ck_assert_msg(c.status == 0, "failed: 0x%x %s%s", c.status, c.out,
+	              c.err);
+	assert_contains(c.out, id);
+	assert_contains(c.out, "text:  PA BOOM-retry o cho #00004");
+	assert_contains(c.out, "error: ");
+	assert_contains(c.out, "test refuses");
+	assert_contains(strstr(c.out, "error: "), "BOOM-retry");
+	assert_contains(c.out, "claimed 1 time, put back 0 times");
+	ctl_clear(&c);
+
+	/* Put back before the cause is mended: it fails again, once. */
+	c = paknctl("retry", id, "--by", "op-an", NULL);
+	ck_assert_msg(c.status == 0, "retry: 0x%x %s%s", c.status, c.out,
+	              c.err);
+	assert_contains(c.out, "1 message put back for processing");
+	ctl_clear(&c);
+	for (double end = now_secs() + 20;
+	     count_where("fretry-71000",
+	                 "m.state = 'failed' AND m.attempts = 1") != 1 &&
+	     now_secs() < end;
+	     sleep_ms(50))
+		;
+	ck_assert_int_eq(
+	    count_where("fretry-71000",
+	                "m.state = 'failed' AND m.attempts = 1 AND "
+	                "m.error LIKE '%test refuses%'"),
+	    1);
+	refuse_boom_end();
+
+	/* Mended: all those failing so, by the text of their error. */
+	c = paknctl("retry", "--all", "--error", "BOOM-retry", "--by",
+	            "op-binh", NULL);
+	ck_assert_msg(c.status == 0, "retry --all: 0x%x %s%s", c.status, c.out,
+	              c.err);
+	assert_contains(c.out, "1 message put back for processing");
+	ctl_clear(&c);
+	wait_done("fretry-71000", 1, 20);
+	ck_assert_int_eq(
+	    count_where("fretry-%", "m.state = 'done' AND m.error IS NULL AND "
+	                            "(SELECT count(*) FROM pakn.outbox o WHERE "
+	                            "o.inbound_id = m.id) = 1 AND (SELECT "
+	                            "count(*) FROM pakn.complaint k WHERE "
+	                            "k.inbound_id = m.id) = 1"),
+	    2);
+	got = sql_value("SELECT string_agg(actor || ':' || attempts || ':' || "
+	                "(error LIKE '%test refuses%BOOM-retry%'), ',' "
+	                "ORDER BY id) FROM pakn.inbound_retry WHERE "
+	                "message_id = $1::bigint",
+	                id, NULL);
+	ck_assert_str_eq(got, "op-an:1:true,op-binh:1:true");
+	free(got);
+
+	/* Processed: not failed any more, nothing put back. */
+	c = paknctl("retry", id, "999999999999", NULL);
+	ck_assert_msg(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 1,
+	              "retry of a message done: 0x%x", c.status);
+	assert_contains(c.err, "not failed (done)");
+	assert_contains(c.err, "999999999999: no such message");
+	assert_contains(c.out, "0 messages put back for processing");
+	ctl_clear(&c);
+	c = paknctl("failed", "--since", "2000-01-01", NULL);
+	ck_assert_int_eq(c.status, 0);
+	ck_assert_msg(strstr(c.out, "BOOM-retry") == NULL, "%s", c.out);
+	ctl_clear(&c);
+	ck_assert_int_eq(count_where("fretry-%", "m.state = 'done'"), 2);
+	free(id);
+}
+END_TEST
+
 /* One Africa's Talking callback from phone from; its status. */
 static long
 at_one(const char *id, const char *from, const char *text)
@@ -2065,6 +2158,7 @@ intake_suite(void)
 	TCase *tc = tcase(s, "intake", 120);
 
 	tcase_add_test(tc, test_failed_message);
+	tcase_add_test(tc, test_failed_retry);
 	tcase_add_test(tc, test_two_instances);
 	tcase_add_test(tc, test_batched_same_rows);
 	tcase_add_test(tc, test_batched_by_name);

@@ -1122,3 +1122,67 @@ LANGUAGE sql STABLE AS $$
 		   FROM pakn.inbound_message WHERE state = 'new'), 0),
 		(SELECT count(*) FROM pakn.inbound_message WHERE state = 'failed')
 $$;
+
+-- Messages whose processing failed, the newest first, for operators
+-- (paknctl failed): those received on or after p_since (a local date;
+-- NULL: all), at most p_limit, with how many times an operator put each
+-- back before (pakn.inbound_retry) and how many there are in all.
+-- (inbound_message's failed index.)
+CREATE OR REPLACE FUNCTION pakn.intake_failed(p_since date, p_limit integer)
+RETURNS TABLE (id bigint, received_at timestamptz, gateway text,
+	msisdn text, body text, attempts integer, error text, retries bigint,
+	total bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT m.id, m.received_at, m.gateway, m.msisdn, m.body, m.attempts,
+		m.error, (SELECT count(*) FROM pakn.inbound_retry r
+			   WHERE r.message_id = m.id),
+		count(*) OVER ()
+	  FROM pakn.inbound_message m
+	 WHERE m.state = 'failed'
+	   AND (p_since IS NULL OR m.received_at >=
+		p_since::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
+	 ORDER BY m.id DESC
+	 LIMIT p_limit
+$$;
+
+-- Put failed messages back for processing (paknctl retry), once what
+-- made them fail is mended: those of p_ids, or every failed one when
+-- p_ids is NULL; with p_error, only those whose error holds that text.
+-- Each is 'new' again, its error and claims cleared, and the next claim
+-- takes it like any stored message (the oldest first, before its
+-- phone's later ones not yet processed): processed once, in the
+-- transaction that queues its replies, or failed again with the new
+-- reason. What it had failed with, who (p_actor) and when: a row of
+-- pakn.inbound_retry each. Returns each message put back (retried),
+-- then each of p_ids that was not, with its state (NULL: no such
+-- message).
+CREATE OR REPLACE FUNCTION pakn.intake_retry(p_ids bigint[], p_error text,
+	p_actor text)
+RETURNS TABLE (message_id bigint, state text, retried boolean)
+LANGUAGE sql AS $$
+	WITH f AS (
+		SELECT m.id, m.received_at, m.error, m.attempts
+		  FROM pakn.inbound_message m
+		 WHERE m.state = 'failed'
+		   AND (p_ids IS NULL OR m.id = ANY (p_ids))
+		   AND (p_error IS NULL OR strpos(m.error, p_error) > 0)
+		   FOR UPDATE),
+	l AS (
+		INSERT INTO pakn.inbound_retry (message_id, error, attempts, actor)
+		SELECT f.id, f.error, f.attempts, p_actor FROM f),
+	u AS (
+		UPDATE pakn.inbound_message m
+		   SET state = 'new', error = NULL, attempts = 0,
+			processed_at = NULL, lease_owner = NULL, lease_until = NULL
+		  FROM f
+		 WHERE m.id = f.id AND m.received_at = f.received_at
+		RETURNING m.id)
+	SELECT x.id, x.state, x.retried
+	  FROM (SELECT u.id, 'failed'::text AS state, true AS retried FROM u
+		UNION ALL
+		SELECT a.id, m.state, false
+		  FROM (SELECT DISTINCT a.id FROM unnest(p_ids) a(id)) a
+		  LEFT JOIN pakn.inbound_message m ON m.id = a.id
+		 WHERE NOT EXISTS (SELECT 1 FROM f WHERE f.id = a.id)) x
+	 ORDER BY x.retried DESC, x.id
+$$;
