@@ -855,6 +855,15 @@ START_TEST(test_purge)
 	PQclear(q("UPDATE pakn.inbound_message SET received_at = "
 	          "'2025-01-10' WHERE msisdn = $1",
 	          old, NULL));
+	/* An error that quotes the text, as a failed message's can, and
+	 * the copy an operator's retry kept of it. */
+	PQclear(q("UPDATE pakn.inbound_message SET error = 'P0001: test "
+	          "refuses purge-words-xyz' WHERE msisdn = $1",
+	          old, NULL));
+	PQclear(q("INSERT INTO pakn.inbound_retry (message_id, error, "
+	          "attempts, actor) SELECT id, error, 1, 'test' FROM "
+	          "pakn.inbound_message WHERE msisdn = $1",
+	          old, NULL));
 	stats = qlong(sum, NULL);
 
 	ck_assert_int_eq(purge_run(dry, &out), 0);
@@ -890,9 +899,18 @@ START_TEST(test_purge)
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_message "
 	                       "WHERE body LIKE '%purge-words%' OR "
 	                       "position('purge-words' IN "
-	                       "encode(raw_body, 'escape')) > 0",
+	                       "encode(raw_body, 'escape')) > 0 OR "
+	                       "error LIKE '%purge-words%'",
 	                       NULL),
 	                 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_retry WHERE "
+	                       "error LIKE '%purge-words%'",
+	                       NULL),
+	                 0);
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.inbound_retry WHERE "
+	                       "error = 'purged' AND actor = 'test'",
+	                       NULL),
+	                 1);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint_event "
 	                       "WHERE complaint_id = $1::bigint AND event = "
 	                       "'purged' AND actor_id LIKE 'paknctl purge%'",

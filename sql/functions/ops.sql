@@ -103,10 +103,16 @@ BEGIN
 			body = '-'
 		 WHERE o.complaint_id IN (SELECT id FROM purge_c)
 		   AND o.state NOT IN ('queued', 'sending');
+		-- (A failed message's error, and what an operator's retry kept
+		-- of it, may quote its text: 'purged' too.)
 		UPDATE pakn.inbound_message m
 		   SET msisdn = pakn.purge_number(m.msisdn), body = '',
-		       raw_body = '', raw_request = 'purged'
+		       raw_body = '', raw_request = 'purged',
+		       error = CASE WHEN m.error IS NOT NULL THEN 'purged' END
 		 WHERE m.id IN (SELECT id FROM purge_m);
+		UPDATE pakn.inbound_retry r SET error = 'purged'
+		 WHERE r.message_id IN (SELECT id FROM purge_m)
+		   AND r.error IS NOT NULL;
 		DELETE FROM pakn.ussd_session s WHERE s.updated_at < v_limit;
 		DELETE FROM pakn.citizen z
 		 WHERE z.msisdn IN (SELECT msisdn FROM purge_c
