@@ -70,11 +70,13 @@ ingest_journaled(int ok, void *arg)
 		         "unavailable)",
 		         in->gwname, in->msg_id);
 		in->d->journal_dirty = 1;
+		in->d->journal_kept++;
 		ingest_ok(in);
 	} else {
 		log_warnx("gw %s: message %s not kept: the journal could not "
 		          "write it",
 		          in->gwname, in->msg_id);
+		in->d->unstored++;
 		http_error(in->d, in->req, 503,
 		           "database unavailable and journal failed, retry");
 	}
@@ -96,7 +98,14 @@ ingest_journal(struct ingest *in, enum db_status st, const char *why)
 	          in->msg_id, why, cause ? "; journal: " : "",
 	          cause ? cause : "");
 	free(cause);
-	gw_http_db_error(in->d, in->req, st, "stored");
+	in->d->unstored++;
+	if (in->d->journal != NULL && st == DB_UNAVAILABLE)
+		http_error(
+		    in->d, in->req, 503,
+		    "database unavailable and the journal cannot keep it "
+		    "(full, or its disk failed), retry");
+	else
+		gw_http_db_error(in->d, in->req, st, "stored");
 	ingest_free(in);
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "deadline.h"
+#include "journal.h"
 #include "load.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -193,6 +194,26 @@ metrics_page(struct metrics *m, struct buf *b)
 	             "over two quarters of a second in a row).");
 	metrics_sample(b, "pakn_intake_surge", NULL, (double)load_surge(d));
 	metrics_modules(d, b);
+	metrics_one(b, "pakn_journal_kept_total", "counter",
+	            "Callbacks the database could not take, kept in the intake "
+	            "journal and answered 2xx (replayed once it answers).",
+	            (double)d->journal_kept);
+	metrics_one(b, "pakn_intake_unstored_total", "counter",
+	            "Callbacks the database could not take and the journal "
+	            "could not keep (none configured, full, or its disk "
+	            "failed): answered 503.",
+	            (double)d->unstored);
+	if (d->journal != NULL) {
+		metrics_one(
+		    b, "pakn_journal_bytes", "gauge",
+		    "Bytes of the files in the journal's directory "
+		    "(replayed files are deleted; the day's file stays).",
+		    (double)journal_bytes(d->journal));
+		metrics_one(b, "pakn_journal_max_bytes", "gauge",
+		            "[intake] journal_max: beyond it callbacks the "
+		            "database cannot take get 503.",
+		            (double)d->conf->journal_max);
+	}
 	metrics_head(b, "pakn_metrics_db_age_seconds", "gauge",
 	             "Age of the gauges read from the database (-1: none "
 	             "yet).");

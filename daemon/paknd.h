@@ -41,6 +41,9 @@ struct paknd {
 	struct journal *journal; /* callbacks kept while the database is
 	                            down ([intake] journal_dir), or NULL */
 	int journal_dirty;       /* the journal may hold records to replay */
+	/* Callbacks the database could not take: kept in the journal, or
+	 * answered 503 (no journal, full, or its disk failed). */
+	long long journal_kept, unstored;
 	struct deadline *deadline;
 	struct summary *summary;
 	struct stats *stats;

@@ -84,7 +84,8 @@ struct process {
 	struct mcounter done; /* messages by outcome */
 	long long batched;    /* of them, done set-based with others */
 	long long claims;
-	pid_t replayer; /* the child replaying the journal, or 0 */
+	pid_t replayer;          /* the child replaying the journal, or 0 */
+	struct mcounter replays; /* its ends, by result */
 	/* The ticket key (pakn.setting 'ticket_key', as the last claim gave
 	 * it), if it had one. */
 	unsigned char ticket_key[TICKET_KEY_LEN];
@@ -951,10 +952,13 @@ process_journal(struct process *p)
 		if ((pid = waitpid(p->replayer, &status, WNOHANG)) == 0)
 			return;
 		p->replayer = 0;
-		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			d->journal_dirty = 1; /* again at the next tick */
-		else
+			mcounter_add(&p->replays, 1, "failed");
+		} else {
+			mcounter_add(&p->replays, 1, "ok");
 			process_claim(p);
+		}
 	}
 	if (d->journal == NULL || !d->journal_dirty || p->stopped ||
 	    !db_pool_up(d->proc_db))
@@ -1001,6 +1005,12 @@ process_new(struct paknd *d)
 	               "database did not answer).";
 	p->done.nlabels = 1;
 	p->done.labels[0] = "outcome";
+	p->replays.name = "pakn_journal_replays_total";
+	p->replays.help = "Replays of the intake journal into the database "
+	                  "once it answers, by result (failed: tried again "
+	                  "at the next tick).";
+	p->replays.nlabels = 1;
+	p->replays.labels[0] = "result";
 	p->timer = event_new(d->base, -1, EV_PERSIST, process_tick, p);
 	event_add(p->timer, &tv);
 	p->soon = evtimer_new(d->base, process_soon, p);
@@ -1089,6 +1099,7 @@ process_metrics(const struct process *p, struct buf *b)
 	};
 
 	metrics_counter(b, &p->done);
+	metrics_counter(b, &p->replays);
 	for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
 		metrics_one(b, one[i].name, one[i].type, one[i].help, one[i].v);
 }
@@ -1102,5 +1113,6 @@ process_free(struct process *p)
 	event_free(p->timer);
 	event_free(p->soon);
 	mcounter_clear(&p->done);
+	mcounter_clear(&p->replays);
 	free(p);
 }

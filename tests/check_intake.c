@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -591,6 +592,94 @@ START_TEST(test_torn_journal)
 	                 1);
 	ck_assert_msg(log_wait(e.log, 0, "torn record", 5) == 0,
 	              "the torn record is not reported");
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+}
+END_TEST
+
+/* A full journal ([intake] journal_max, 1 MiB here, nearly all of it a
+ * file already in its directory: every file there counts): while
+ * PostgreSQL is down, callbacks are kept while they fit and answered
+ * 2xx, then refused with 503 and the reason (the gateway must send them
+ * again); /metrics counts both and shows the journal's size. Once the
+ * database is back, those kept are stored and processed once; those
+ * refused are not stored. (D runs on, without callbacks.) */
+START_TEST(test_journal_full)
+{
+	enum { N = 20, ROOM = 6 * 1024 };
+	static const char *const hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	struct paknd e = {0};
+	char dir[PATH_MAX], filler[PATH_MAX + 16], extra[PATH_MAX + 128];
+	char from[32], id[32], *body;
+	long kept = 0, refused = 0, n, replays;
+	struct http_resp r;
+	FILE *f;
+
+	harness_expect_log("db conn ");
+	harness_expect_log("database unavailable");
+	harness_expect_log("not processed yet");
+	harness_expect_log("claim failed");
+	harness_expect_log("not stored");
+	harness_path(dir, sizeof dir, "journal-full");
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(filler, sizeof filler, "%s/filler", dir);
+	ck_assert_ptr_nonnull(f = fopen(filler, "w"));
+	for (long i = 0; i < (1L << 20) - ROOM; i++)
+		fputc('x', f);
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(extra, sizeof extra,
+	         "[intake]\njournal_dir = %s\njournal_max = 1M\nlease = 2\n",
+	         dir);
+	ck_assert_int_eq(paknd_start(&e, "full", extra), 0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	ck_assert_int_eq(metric_value(e.port, "pakn_journal_max_bytes"),
+	                 1L << 20);
+	ck_assert_int_eq(pg_stop(), 0);
+	harness_no_settle = 1;
+	for (int i = 0; i < N; i++) {
+		snprintf(from, sizeof from, "+8491372%04d", i);
+		snprintf(id, sizeof id, "jfull-%d", i);
+		body = at_body(from, "PA Den duong hong #00004", id);
+		http_request(e.port, "POST", AT_PATH, hdrs, body, strlen(body),
+		             &r);
+		if (r.status == 200)
+			ck_assert_msg(refused == 0, "%s kept after one refused",
+			              id);
+		else {
+			ck_assert_int_eq(r.status, 503);
+			ck_assert_ptr_nonnull(
+			    strstr(r.body, "journal cannot keep it"));
+		}
+		kept += r.status == 200;
+		refused += r.status == 503;
+		http_resp_free(&r);
+		free(body);
+	}
+	harness_no_settle = 0;
+	ck_assert_msg(kept >= 1 && refused >= 1, "%ld kept, %ld refused", kept,
+	              refused);
+	ck_assert_int_eq(metric_value(e.port, "pakn_journal_kept_total"), kept);
+	ck_assert_int_eq(metric_value(e.port, "pakn_intake_unstored_total"),
+	                 refused);
+	ck_assert_int_gt(metric_value(e.port, "pakn_journal_bytes"),
+	                 (1L << 20) - ROOM);
+	ck_assert_int_eq(pg_start(), 0);
+	for (double end = now_secs() + 30;
+	     count_where("jfull-%", "true") < kept && now_secs() < end;)
+		sleep_ms(100);
+	wait_done("jfull-%", kept, 30);
+	assert_once("jfull-%", kept);
+	for (double end = now_secs() + 10;
+	     (replays = metric_value(e.port, "pakn_journal_replays_total{"
+	                                     "result=\"ok\"}")) < 1 &&
+	     now_secs() < end;)
+		sleep_ms(100);
+	ck_assert_int_ge(replays, 1);
+	sleep_ms(500);
+	n = count_where("jfull-%", "true");
+	ck_assert_msg(n == kept, "%ld stored, %ld kept in the journal", n,
+	              kept);
+	ck_assert_int_eq(unlink(filler), 0);
 	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
 }
 END_TEST
@@ -2178,6 +2267,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_kill_mid_stream);
 	tcase_add_test(tc, test_database_outage);
+	tcase_add_test(tc, test_journal_full);
 	tcase_add_test(tc, test_crash_mid_processing);
 	return s;
 }
