@@ -34,6 +34,7 @@ find_one /share/man/man8/paknctl.8 >/dev/null
 find_one /share/man/man5/paknd.conf.5 >/dev/null
 find_one /share/doc/pakn/paknd.conf.sample >/dev/null
 find_one /share/doc/pakn/units.sample.csv >/dev/null
+find_one /share/doc/pakn/pakn.rules.yml >/dev/null
 [ "$fail" = 0 ] || exit 1
 [ -x "$paknd" ] && [ -x "$paknctl" ] || say "the programs are not executable"
 mode=$(stat -c %a "$conf")
