@@ -1470,8 +1470,10 @@ http_discard(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* One child of http_hammers: GET path again and again, until killed,
- * or until the test that made it ends (a failed assertion before
- * http_hammers_stop left eight of them loading the machine). */
+ * or until the process that made it ends: a failed assertion before
+ * http_hammers_stop left eight of them loading the machine after the
+ * suite. (Suites run without a fork a test, CK_NOFORK: they go on
+ * through the suite's later tests, then die with it.) */
 static void
 http_hammer(int port, const char *path, pid_t parent)
 {
