@@ -96,6 +96,11 @@ static const struct key keys[] = {
      "HTTP requests waiting for their answer at which the processing "
      "worker makes one call at a time, so that intake answers the "
      "gateways first (0: never)"},
+    {"intake", "surge_rate", KEY_INT, "5000", 0, 1000000, CF(intake_surge_rate),
+     "callbacks a second arriving over two quarters of a second in a row "
+     "(with [intake] yield_requests in flight on average) at which intake "
+     "is under a surge, for [intake] and [outbox] burst_rate (0: any "
+     "rate)"},
     {"intake", "burst_rate", KEY_INT, "500", 0, 1000000, CF(intake_burst_rate),
      "messages a second the processing worker claims at most while intake "
      "is under a surge (as for [outbox] burst_rate), so that the "
@@ -127,9 +132,8 @@ static const struct key keys[] = {
      "comes first (0: no such limit)"},
     {"outbox", "burst_rate", KEY_INT, "200", 0, 1000000, CF(outbox_burst_rate),
      "messages a second each gateway sends at most while intake is under a "
-     "surge (the requests in flight average [intake] yield_requests over "
-     "two quarters of a second in a row), so that the callbacks are "
-     "answered first (0: no such limit)"},
+     "surge ([intake] surge_rate), so that the callbacks are answered "
+     "first (0: no such limit)"},
     {"deadline", "interval", KEY_INT, "60", 1, 86400, CF(deadline_interval),
      "seconds between passes of the deadline worker"},
     {"deadline", "remind_days", KEY_INT, "2", 0, 60, CF(remind_days),

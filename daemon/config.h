@@ -72,6 +72,8 @@ struct config {
 	long intake_process_batch;  /* its statements per transaction */
 	long intake_yield_requests; /* HTTP requests waiting at which
 	                               processing yields (0: never) */
+	long intake_surge_rate;     /* callbacks a second that make a surge
+	                               (0: any rate) */
 	long intake_burst_rate;     /* messages a second claimed at most
 	                               under a surge (0: no limit) */
 	long outbox_send_timeout;   /* seconds for one HTTP send */

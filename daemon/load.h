@@ -11,6 +11,8 @@ struct paknd;
 /* A request came (delta 1) or was answered (-1): d->inflight, and what
  * load_busy and load_surge read. */
 void load_request(struct paknd *d, int delta);
+/* The same at the time now (mono_now's clock): for tests. */
+void load_request_at(struct paknd *d, int delta, double now);
 
 /*
  * Is intake busy? The requests in flight came to [intake] yield_requests
@@ -20,13 +22,17 @@ void load_request(struct paknd *d, int delta);
 int load_busy(const struct paknd *d);
 
 /*
- * Is intake under a surge? The requests in flight averaged [intake]
- * yield_requests over each of the last two quarters of a second, as
- * under a burst of callbacks from many connections, not a moment's wait
- * for a commit at a steady rate (load_busy's spikes: at 2 000 callbacks
- * a second they come to 32 at many commits). The outbox then sends at
- * [outbox] burst_rate (outbox.c).
+ * Is intake under a surge? Over each of the last two quarters of a
+ * second, callbacks came at [intake] surge_rate a second or more and the
+ * requests in flight averaged [intake] yield_requests, as under a burst
+ * of callbacks from many connections: not a moment's wait for a commit
+ * at a steady rate (load_busy's spikes: at 2 000 callbacks a second they
+ * come to 32 at many commits), nor a steady rate answered a little
+ * slower. The processing worker then claims at [intake] burst_rate
+ * (process.c), the outbox sends at [outbox] burst_rate (outbox.c).
  */
 int load_surge(const struct paknd *d);
+/* The same at the time now (mono_now's clock): for tests. */
+int load_surge_at(const struct paknd *d, double now);
 
 #endif

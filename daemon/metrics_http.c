@@ -189,9 +189,10 @@ metrics_page(struct metrics *m, struct buf *b)
 	             "HTTP requests not yet answered.");
 	metrics_sample(b, "pakn_http_inflight", NULL, (double)d->inflight);
 	metrics_head(b, "pakn_intake_surge", "gauge",
-	             "1 while intake is under a surge of callbacks (the "
-	             "requests in flight averaged [intake] yield_requests "
-	             "over two quarters of a second in a row).");
+	             "1 while intake is under a surge of callbacks (they "
+	             "came at [intake] surge_rate and the requests in flight "
+	             "averaged [intake] yield_requests over two quarters of "
+	             "a second in a row).");
 	metrics_sample(b, "pakn_intake_surge", NULL, (double)load_surge(d));
 	metrics_modules(d, b);
 	metrics_one(b, "pakn_journal_kept_total", "counter",

@@ -68,6 +68,10 @@ struct paknd {
 	 * count last changed (mono_now), and the averages of the last two
 	 * whole windows. */
 	double load_from, load_sum, load_at, load_avg, load_prev;
+	/* The requests that came in the current window, and the rates
+	 * (a second) they came at in the last two whole windows. */
+	long load_came;
+	double came_rate, came_prev;
 	int draining; /* SIGTERM received: finish, accept nothing new */
 	/* The lines written for each message, at most [server]
 	 * log_messages a second each (log_limited): processed (process.c),

@@ -351,10 +351,11 @@ process_soon_in(struct process *p, double s)
 }
 
 /* Must the next claim wait for [intake] burst_rate? Under a surge of
- * callbacks (load_surge: the requests in flight average [intake]
- * yield_requests over two quarters of a second in a row, as for the
- * outbox's [outbox] burst_rate; not a moment's wait for a commit at a
- * steady rate), the worker claims at most that many messages a second,
+ * callbacks (load_surge: they come at [intake] surge_rate and the
+ * requests in flight average [intake] yield_requests over two quarters
+ * of a second in a row, as for the outbox's [outbox] burst_rate; not a
+ * moment's wait for a commit, nor a steady rate answered a little
+ * slower), the worker claims at most that many messages a second,
  * a group at a time: one call at a time still took most of a core from
  * the callbacks (intake at 0.81-0.85x the pgbench line with processing,
  * 1.15-1.46x without it; 1.10-1.22x at 500, 2026-12-06). The backlog drains

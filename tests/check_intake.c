@@ -434,8 +434,9 @@ START_TEST(test_yields_to_intake)
 END_TEST
 
 /* [intake] burst_rate: while intake is under a surge (the requests in
- * flight average yield_requests, 1 here, over two quarters of a second:
- * eight children send one callback again and again), the worker claims
+ * flight average yield_requests, 1 here, over two quarters of a second,
+ * and callbacks come at surge_rate, 10 a second here: eight children
+ * send one callback again and again), the worker claims
  * at most burst_rate messages a second, a group at a time (4 a second,
  * groups of GROUP: a claim every two seconds); once intake is quiet the
  * rest is processed at once, each message once. Without the limit the
@@ -454,6 +455,7 @@ START_TEST(test_burst_rate)
 	ck_assert_int_ge(paknd_stop(D, 10), 0);
 	ck_assert_int_eq(paknd_start(&e, "paced",
 	                             CONF_EXTRA "yield_requests = 1\n"
+	                                        "surge_rate = 10\n"
 	                                        "burst_rate = 4\n"),
 	                 0);
 	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);

@@ -1201,7 +1201,8 @@ reload_with(const char *extra)
 }
 
 /* [outbox] burst_rate: while intake is under a surge (the requests in
- * flight average [intake] yield_requests, 1 here: eight children keep
+ * flight average [intake] yield_requests, 1 here, and come at [intake]
+ * surge_rate, 10 a second here: eight children keep
  * sending one callback again and again while the others come, and a
  * second after; each waits for its group's commit, as a duplicate), the
  * gateway sends at most 1 a second though its own rate is 1000; once
@@ -1216,7 +1217,7 @@ START_TEST(test_burst_rate)
 	pid_t pid[8];
 
 	reload_with("\n[outbox]\nburst_rate = " BURST_RATE
-	            "\n\n[intake]\nyield_requests = 1\n");
+	            "\n\n[intake]\nyield_requests = 1\nsurge_rate = 10\n");
 	t0 = wall_secs();
 	http_hammers(D.port,
 	             "/v1/gw/fast/sms?token=fast-secret&"
