@@ -1000,18 +1000,20 @@ process_new(struct paknd *d)
 	/* Host, process and start time: no two instances share it. */
 	snprintf(p->owner, sizeof p->owner, "%s:%ld:%lld.%06ld", host,
 	         (long)getpid(), (long long)now.tv_sec, now.tv_nsec / 1000);
-	p->done.name = "pakn_processed_total";
-	p->done.help = "Stored messages processed, by outcome (done, failed, "
-	               "skipped: another instance had it; retry: the "
-	               "database did not answer).";
-	p->done.nlabels = 1;
-	p->done.labels[0] = "outcome";
-	p->replays.name = "pakn_journal_replays_total";
-	p->replays.help = "Replays of the intake journal into the database "
-	                  "once it answers, by result (failed: tried again "
-	                  "at the next tick).";
-	p->replays.nlabels = 1;
-	p->replays.labels[0] = "result";
+	p->done = (struct mcounter){
+	    .name = "pakn_processed_total",
+	    .help = "Stored messages processed, by outcome (done, failed, "
+	            "skipped: another instance had it; retry: the database "
+	            "did not answer).",
+	    .nlabels = 1,
+	    .labels = {"outcome"}};
+	p->replays = (struct mcounter){
+	    .name = "pakn_journal_replays_total",
+	    .help = "Replays of the intake journal into the database once it "
+	            "answers, by result (failed: tried again at the next "
+	            "tick).",
+	    .nlabels = 1,
+	    .labels = {"result"}};
 	p->timer = event_new(d->base, -1, EV_PERSIST, process_tick, p);
 	event_add(p->timer, &tv);
 	p->soon = evtimer_new(d->base, process_soon, p);
