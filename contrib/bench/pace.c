@@ -6,10 +6,14 @@
  * sends RATE requests a second whatever the answers, spread over each
  * millisecond, on up to CONNS keep-alive connections.
  *
- *	pace -p PORT -r RATE -s SECONDS [-c CONNS] [-t TOKEN] [-i RUN]
+ *	pace -p PORT -r RATE -s SECONDS [-c CONNS] [-t TOKEN] [-i RUN] [-R]
  *
  * Each request is a new complaint (message id RUN-N, a citizen per
- * request, the texts of at.lua). Prints one line: "offered N sent N
+ * request, the texts of at.lua). The Nth request's phone is +8497 and N
+ * on seven digits; with -R, N scattered over the seven digits (a
+ * bijection: still a citizen per request), as a deployment's citizens
+ * are, so that the indexes by phone take their entries all over, not at
+ * their end. Prints one line: "offered N sent N
  * ok N non200 N late N p50 MS p99 MS max MS" (latency of the answers;
  * late: requests that found every connection busy and waited for one).
  */
@@ -49,6 +53,7 @@ static struct {
 	struct conn conns[MAXCONNS];
 	struct load_opts o;
 	long rate;
+	int scatter; /* -R */
 	long offered, sent, ok, non200, late, waiting;
 	double start;
 	struct lat lat;
@@ -82,12 +87,15 @@ send_on(struct conn *c)
 	struct evhttp_request *req = evhttp_request_new(done, c);
 	struct evbuffer *body = evhttp_request_get_output_buffer(req);
 	long n = G.sent++;
+	/* 7 919 731 is prime to 10^7: n -> phone is one to one. */
+	long phone = G.scatter ? (n % 10000000 * 7919731L + 1234567) % 10000000
+	                       : n % 10000000;
 	char path[256];
 
 	evbuffer_add_printf(body,
 	                    "from=%%2B8497%07ld&to=8079&text=%s&date=2026-12-01"
 	                    "+02%%3A31%%3A26&id=%s-%ld&linkId=L%ld",
-	                    n % 10000000,
+	                    phone,
 	                    texts[n % (long)(sizeof texts / sizeof *texts)],
 	                    G.o.run, n, n);
 	snprintf(path, sizeof path, "/v1/gw/at/sms?token=%s", G.o.token);
@@ -141,9 +149,11 @@ main(int argc, char **argv)
 	struct event *ev;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "p:r:s:c:t:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:r:s:c:t:i:R")) != -1) {
 		if (ch == 'r')
 			G.rate = atol(optarg);
+		else if (ch == 'R')
+			G.scatter = 1;
 		else if (!load_opt(&G.o, ch, optarg))
 			goto usage;
 	}
@@ -167,6 +177,6 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: pace -p PORT -r RATE -s SECONDS [-c CONNS] "
-	                "[-t TOKEN] [-i RUN]\n");
+	                "[-t TOKEN] [-i RUN] [-R]\n");
 	return 2;
 }
