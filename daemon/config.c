@@ -95,12 +95,13 @@ static const struct key keys[] = {
      CF(intake_yield_requests),
      "HTTP requests waiting for their answer at which the processing "
      "worker makes one call at a time, so that intake answers the "
-     "gateways first (0: never)"},
+     "gateways first, while callbacks come at [intake] surge_rate (0: "
+     "never)"},
     {"intake", "surge_rate", KEY_INT, "5000", 0, 1000000, CF(intake_surge_rate),
-     "callbacks a second arriving over two quarters of a second in a row "
-     "(with [intake] yield_requests in flight on average) at which intake "
-     "is under a surge, for [intake] and [outbox] burst_rate (0: any "
-     "rate)"},
+     "callbacks a second at which intake is busy (with [intake] "
+     "yield_requests in flight) and, over two quarters of a second in a "
+     "row (with that many in flight on average), under a surge, for "
+     "[intake] and [outbox] burst_rate (0: any rate)"},
     {"intake", "burst_rate", KEY_INT, "500", 0, 1000000, CF(intake_burst_rate),
      "messages a second the processing worker claims at most while intake "
      "is under a surge (as for [outbox] burst_rate), so that the "

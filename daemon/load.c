@@ -49,10 +49,33 @@ load_request(struct paknd *d, int delta)
 
 /* See load.h. */
 int
+load_busy_at(const struct paknd *d, double now)
+{
+	double rate = (double)d->conf->intake_surge_rate, came;
+
+	if (d->conf->intake_yield_requests <= 0 || d->busy_at <= 0 ||
+	    now - d->busy_at >= BUSY_HOLD)
+		return 0;
+	/* And callbacks coming at [intake] surge_rate: in the last window,
+	 * or in the one under way (over BUSY_HOLD at least, so that its
+	 * first requests are no rate of their own). At a steady 2 000 a
+	 * second the requests in flight came to yield_requests at many
+	 * commits, and the worker, one call at a time four or five times
+	 * a second, processed a backlog no faster than 2 150-2 630 a
+	 * second: a minute of a vacuum or a checkpoint left the acks 10-30
+	 * s late (the soak, 2026-12-06). */
+	if (rate <= 0 || d->came_rate >= rate)
+		return 1;
+	came = now - d->load_from;
+	return (double)d->load_came / (came > BUSY_HOLD ? came : BUSY_HOLD) >=
+	       rate;
+}
+
+/* See load.h. */
+int
 load_busy(const struct paknd *d)
 {
-	return d->conf->intake_yield_requests > 0 && d->busy_at > 0 &&
-	       mono_now() - d->busy_at < BUSY_HOLD;
+	return load_busy_at(d, mono_now());
 }
 
 /* See load.h. */

@@ -388,11 +388,13 @@ START_TEST(test_digest_lists_eight)
 END_TEST
 
 /* Intake first: while [intake] yield_requests HTTP requests wait for
- * their answer, the processing worker makes one call at a time (it never
- * stops, and each message is processed once). An instance with
- * yield_requests 0 does not yield under a burst of 40 callbacks;
- * reloaded with 8, it yields under the next (pakn_processing_yields_total),
- * and both bursts are processed once. (D is stopped meanwhile.) */
+ * their answer and callbacks come at [intake] surge_rate, the processing
+ * worker makes one call at a time (it never stops, and each message is
+ * processed once). An instance with yield_requests 0 does not yield
+ * under a burst of 40 callbacks; reloaded with 8 and a surge_rate of 10
+ * a second (40 at once are a burst at that rate, not at the default
+ * 5 000), it yields under the next (pakn_processing_yields_total), and
+ * both bursts are processed once. (D is stopped meanwhile.) */
 START_TEST(test_yields_to_intake)
 {
 	enum { N = 40 };
@@ -412,8 +414,10 @@ START_TEST(test_yields_to_intake)
 	ck_assert_int_eq(metric_value(e.port, "pakn_processing_yields_total"),
 	                 0);
 
-	ck_assert_int_eq(
-	    paknd_rewrite(&e, "pakn", 1, CONF_EXTRA "yield_requests = 8\n"), 0);
+	ck_assert_int_eq(paknd_rewrite(&e, "pakn", 1,
+	                               CONF_EXTRA
+	                               "yield_requests = 8\nsurge_rate = 10\n"),
+	                 0);
 	ck_assert_int_eq(paknd_signal(&e, SIGHUP), 0);
 	for (end = now_secs() + 5; found == NULL && now_secs() < end;
 	     sleep_ms(50))

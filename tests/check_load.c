@@ -1,6 +1,7 @@
-/* check_load.c: when intake is under a surge (load.c), fed with the
- * arrivals and answers of callbacks at chosen times: a burst from many
- * connections is one, a steady rate answered slowly or a stall is not. */
+/* check_load.c: when intake is under a surge, and when it is busy
+ * (load.c), fed with the arrivals and answers of callbacks at chosen
+ * times: a burst from many connections is both, a steady rate answered
+ * slowly or a stall is neither. */
 
 #include <check.h>
 #include <stdlib.h>
@@ -62,10 +63,12 @@ ev_cmp(const void *a, const void *b)
 	return x->delta - y->delta; /* an answer before a request */
 }
 
-/* Feed the events in time order; load_surge_at every 10 ms from from
- * to to: how many of those looks said surge (of *looks). */
+/* Feed the events in time order; look (load_surge_at, load_busy_at)
+ * every 10 ms from from to to: how many of those looks said yes (of
+ * *looks). */
 static int
-surges(double from, double to, int *looks)
+count(int (*look)(const struct paknd *, double), double from, double to,
+      int *looks)
 {
 	size_t i = 0;
 	int n = 0;
@@ -77,10 +80,24 @@ surges(double from, double to, int *looks)
 			load_request_at(&d, evs[i].delta, evs[i].t);
 			i++;
 		}
-		n += load_surge_at(&d, t);
+		n += look(&d, t);
 		(*looks)++;
 	}
 	return n;
+}
+
+/* How many looks said surge. */
+static int
+surges(double from, double to, int *looks)
+{
+	return count(load_surge_at, from, to, looks);
+}
+
+/* How many looks said busy (the worker makes one call at a time). */
+static int
+busy(double from, double to, int *looks)
+{
+	return count(load_busy_at, from, to, looks);
 }
 
 /* conns connections, each sending its next request once the last is
@@ -185,6 +202,48 @@ START_TEST(test_short_burst)
 }
 END_TEST
 
+/* The same burst keeps intake busy from its first tenth of a second to
+ * a tenth after its last request. */
+START_TEST(test_burst_is_busy)
+{
+	int looks, n;
+
+	reset(32, 5000);
+	closed_loop(64, 0.005, 1.0, 4.0);
+	n = busy(1.15, 3.98, &looks);
+	ck_assert_int_eq(n, looks);
+	n = busy(4.2, 5.0, &looks);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+/* 2 000 callbacks a second answered in 20 ms (40 in flight), and with a
+ * stall of 0.7 s (1 400 in flight at its end): intake is not busy, the
+ * worker keeps its calls. Without the rate (0), every look from the
+ * start said busy, and the stall's. */
+START_TEST(test_steady_is_not_busy)
+{
+	int looks, n;
+
+	reset(32, 5000);
+	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
+	n = busy(1.0, 5.0, &looks);
+	ck_assert_int_eq(n, 0);
+	reset(32, 5000);
+	open_loop(2000, 0.005, 1.0, 5.0, 2.0, 2.7);
+	n = busy(1.0, 5.0, &looks);
+	ck_assert_int_eq(n, 0);
+	reset(32, 0);
+	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
+	n = busy(1.05, 4.99, &looks);
+	ck_assert_int_eq(n, looks);
+	reset(32, 0);
+	open_loop(2000, 0.005, 1.0, 5.0, 2.0, 2.7);
+	n = busy(2.1, 2.69, &looks);
+	ck_assert_int_eq(n, looks);
+}
+END_TEST
+
 static Suite *
 load_suite(void)
 {
@@ -196,6 +255,8 @@ load_suite(void)
 	tcase_add_test(tc, test_stall_is_no_surge);
 	tcase_add_test(tc, test_open_burst);
 	tcase_add_test(tc, test_short_burst);
+	tcase_add_test(tc, test_burst_is_busy);
+	tcase_add_test(tc, test_steady_is_not_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }
