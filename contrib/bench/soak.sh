@@ -90,7 +90,7 @@ echo
 echo "| at | stored/s | processed/s | sent/s | waiting | unsent | ack p50 / p99 ms (of) | still waiting | paknd RSS MB | paknd CPU % | PostgreSQL CPU % | database MB | bytes a message | dead rows | autovacuum / analyze | checkpoints | warnings |"
 echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 t0=$(date +%s)
-lo=0 hi=0 first_id=""
+lo=0 hi=0
 p_proc=$(msum pakn_processed_total) p_sent=$(msum pakn_outbox_sends_total)
 p_pk=$(ticks "$pid") p_pg=$(pg_ticks) p_t=$(date +%s.%N)
 # The columns of the first and last full intervals, for the verdicts.
@@ -111,7 +111,6 @@ while :; do
 	IFS='|' read -r maxid waiting unsent_n n still p50 p99 dbsize dead av aa cp <<EOF
 $(q -d pakn -tA -F '|' -c "$(sample_sql "$lo" "$hi")")
 EOF
-	[ -n "$first_id" ] || first_id=$hi
 	rss=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 	el=$(awk -v a="$p_t" -v b="$now" 'BEGIN { print b - a }')
 	stored_s=$(per_s $((maxid - hi)))
@@ -156,8 +155,9 @@ twice=$(q -d pakn -tAc "SELECT count(*) FROM (SELECT inbound_id FROM pakn.outbox
 echo
 echo "Load: $offered offered, $ok answered 200, $bad not (late: $late waited for a connection); answers p50 $ap50 ms, p99 $ap99 ms, max $amax ms."
 echo "Stored $stored, processed $done_n, failed $failed_n; $acks messages acknowledged, $twice with two acks to one phone."
+# (The load's end is known to the line: the first line after it.)
 [ -z "$drained" ] && echo "Not drained 2 minutes after the load: see the last line." ||
-	echo "Every message processed and every SMS sent ${drained} s after the load ended."
+	echo "Every message processed and every SMS sent by the first line after the load ended, +${drained} s."
 echo "Waiting for processing: at most $max_wait during the load, $load_end_wait when it ended."
 echo "Ack after its row, p99: ${first_p99:-?} ms in the first interval, ${last_p99:-?} ms in the last of the load; 1 s or more in $over of $intervals intervals (goal < 1000 ms)."
 echo "paknd RSS: $first_rss MB at the first line, at most $max_rss MB (goal < 64 MB); warnings and errors in its log: $(log_bad)."
