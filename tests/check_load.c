@@ -86,18 +86,17 @@ count(int (*look)(const struct paknd *, double), double from, double to,
 	return n;
 }
 
-/* How many looks said surge. */
-static int
-surges(double from, double to, int *looks)
+/* Every look of look from from to to said yes (all 1), or none did
+ * (all 0). */
+static void
+looks_are(int (*look)(const struct paknd *, double), double from, double to,
+          int all)
 {
-	return count(load_surge_at, from, to, looks);
-}
+	int looks, n = count(look, from, to, &looks);
 
-/* How many looks said busy (the worker makes one call at a time). */
-static int
-busy(double from, double to, int *looks)
-{
-	return count(load_busy_at, from, to, looks);
+	ck_assert_msg(n == (all ? looks : 0),
+	              "%d of %d looks from %.2f to %.2f said yes, expected %s",
+	              n, looks, from, to, all ? "all" : "none");
 }
 
 /* conns connections, each sending its next request once the last is
@@ -130,14 +129,10 @@ open_loop(double rate, double took, double t0, double t1, double stall_from,
  * of a second after the last request. */
 START_TEST(test_burst_is_surge)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	closed_loop(64, 0.005, 1.0, 4.0);
-	n = surges(1.6, 3.95, &looks);
-	ck_assert_int_eq(n, looks);
-	n = surges(4.3, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_surge_at, 1.6, 3.95, 1);
+	looks_are(load_surge_at, 4.3, 5.0, 0);
 }
 END_TEST
 
@@ -146,16 +141,12 @@ END_TEST
  * Without the rate (0), the old test, it read as one all along. */
 START_TEST(test_steady_slow_is_no_surge)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
-	n = surges(1.0, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_surge_at, 1.0, 5.0, 0);
 	reset(32, 0);
 	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
-	n = surges(1.6, 4.9, &looks);
-	ck_assert_int_eq(n, looks);
+	looks_are(load_surge_at, 1.6, 4.9, 1);
 }
 END_TEST
 
@@ -163,12 +154,9 @@ END_TEST
  * 0.7 s in the middle (1 400 in flight at its end): no surge. */
 START_TEST(test_stall_is_no_surge)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	open_loop(2000, 0.005, 1.0, 5.0, 2.0, 2.7);
-	n = surges(1.0, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_surge_at, 1.0, 5.0, 0);
 }
 END_TEST
 
@@ -176,29 +164,22 @@ END_TEST
  * a surge; the same with yield_requests 0 (never yield): none. */
 START_TEST(test_open_burst)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	open_loop(8000, 0.010, 1.0, 3.0, 0, 0);
-	n = surges(1.6, 2.95, &looks);
-	ck_assert_int_eq(n, looks);
+	looks_are(load_surge_at, 1.6, 2.95, 1);
 	reset(0, 5000);
 	open_loop(8000, 0.010, 1.0, 3.0, 0, 0);
-	n = surges(1.0, 3.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_surge_at, 1.0, 3.0, 0);
 }
 END_TEST
 
 /* A burst of a quarter of a second is no surge (two windows). */
 START_TEST(test_short_burst)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	closed_loop(64, 0.005, 1.0, 1.2);
 	open_loop(100, 0.005, 1.2, 3.0, 0, 0);
-	n = surges(1.0, 3.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_surge_at, 1.0, 3.0, 0);
 }
 END_TEST
 
@@ -206,14 +187,10 @@ END_TEST
  * a tenth after its last request. */
 START_TEST(test_burst_is_busy)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	closed_loop(64, 0.005, 1.0, 4.0);
-	n = busy(1.15, 3.98, &looks);
-	ck_assert_int_eq(n, looks);
-	n = busy(4.2, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_busy_at, 1.15, 3.98, 1);
+	looks_are(load_busy_at, 4.2, 5.0, 0);
 }
 END_TEST
 
@@ -223,24 +200,18 @@ END_TEST
  * start said busy, and the stall's. */
 START_TEST(test_steady_is_not_busy)
 {
-	int looks, n;
-
 	reset(32, 5000);
 	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
-	n = busy(1.0, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_busy_at, 1.0, 5.0, 0);
 	reset(32, 5000);
 	open_loop(2000, 0.005, 1.0, 5.0, 2.0, 2.7);
-	n = busy(1.0, 5.0, &looks);
-	ck_assert_int_eq(n, 0);
+	looks_are(load_busy_at, 1.0, 5.0, 0);
 	reset(32, 0);
 	open_loop(2000, 0.020, 1.0, 5.0, 0, 0);
-	n = busy(1.05, 4.99, &looks);
-	ck_assert_int_eq(n, looks);
+	looks_are(load_busy_at, 1.05, 4.99, 1);
 	reset(32, 0);
 	open_loop(2000, 0.005, 1.0, 5.0, 2.0, 2.7);
-	n = busy(2.1, 2.69, &looks);
-	ck_assert_int_eq(n, looks);
+	looks_are(load_busy_at, 2.1, 2.69, 1);
 }
 END_TEST
 
