@@ -181,6 +181,10 @@ static const struct key keys[] = {
     {"sms", "max_answer_parts", KEY_INT, "3", 1, 255, CF(max_answer_parts),
      "SMS parts an official's answer may take (keep Kannel's max-messages "
      "one more)"},
+    {"sms", "notice_gather", KEY_INT, "60", 0, 86400, CF(notice_gather),
+     "seconds: an official's phone gets at most one new-complaint SMS in "
+     "that time; the notices meanwhile go in one SMS at its end (0: each "
+     "at once)"},
     {"summary", "interval", KEY_INT, "60", 1, 86400, CF(summary_interval),
      "seconds between looks at the leaders' summary schedule"},
     {"summary", "weekly", KEY_BOOL, "yes", 0, 1, CF(summary_weekly),

@@ -112,6 +112,7 @@ struct config {
 
 	/* [sms] */
 	long max_answer_parts; /* parts an official's answer may take */
+	long notice_gather; /* seconds between new-complaint SMS to a phone */
 
 	/* [summary] */
 	long summary_interval; /* seconds between passes of the schedule */

@@ -11,6 +11,11 @@
  *
  * A second timer keeps the monthly partitions of the ledger and the
  * outbox ahead of time (pakn.partitions_ensure): at start, then daily.
+ *
+ * A third sends the notices of new complaints held for officials'
+ * phones ([sms] notice_gather, pakn.notice_flush) once their gather is
+ * over: every tenth of it (1 to 10 s), again at once while a call finds
+ * more phones than it takes.
  */
 
 #include <stdio.h>
@@ -30,17 +35,23 @@
 #define PARTITIONS_AHEAD 3
 #define PARTITIONS_EVERY 86400
 #define PARTITIONS_RETRY 60
+/* Phones a notice flush serves at most. */
+#define GATHER_BATCH 500
 
 struct deadline {
 	struct paknd *d;
 	struct event *timer;
-	struct event *parts; /* pakn.partitions_ensure */
+	struct event *parts;  /* pakn.partitions_ensure */
+	struct event *gather; /* pakn.notice_flush */
+	int gathering;        /* a flush in flight */
 	int busy;
 	int again; /* a pass was asked for while one was in flight */
 	int stopped;
 	/* passes run, left to another instance, failed; then actions */
 	long long passes, locked_out, failed;
 	long long reminded, escalated, closed, sms;
+	/* held notices sent, in SMS; flushes failed */
+	long long gathered, gather_sms, gather_failed;
 };
 
 /* The pass is over: start the next one if it was asked for meanwhile. */
@@ -248,6 +259,77 @@ deadline_parts(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->parts, &tv);
 }
 
+static void deadline_gather(evutil_socket_t, short, void *);
+
+/* Seconds until the next flush of the held notices: a tenth of the
+ * gather, 1 to 10 s (10 s with no gather: what a reload left held). */
+static long
+gather_every(const struct config *c)
+{
+	long s = c->notice_gather / 10;
+
+	if (c->notice_gather == 0 || s > 10)
+		return 10;
+	return s < 1 ? 1 : s;
+}
+
+/* A flush answered: count, send what it queued, and flush again at once
+ * if it took as many phones as it may. */
+static void
+deadline_gather_done(void *arg, enum db_status st, PGresult *res,
+                     const char *error)
+{
+	struct deadline *w = arg;
+	struct timeval tv = {gather_every(w->d->conf), 0};
+	int phones = 0;
+
+	w->gathering = 0;
+	if (st != DB_OK) {
+		w->gather_failed++;
+		log_warnx("deadline: held notices not sent: %s", error);
+	} else {
+		phones = atoi(PQgetvalue(res, 0, 0));
+		w->gathered += atoll(PQgetvalue(res, 0, 1));
+		w->gather_sms += atoll(PQgetvalue(res, 0, 2));
+		if (phones > 0) {
+			log_debug("deadline: %s held notices to %d phones, %s "
+			          "SMS",
+			          PQgetvalue(res, 0, 1), phones,
+			          PQgetvalue(res, 0, 2));
+			outbox_kick(w->d->outbox);
+		}
+	}
+	if (w->stopped)
+		return;
+	if (phones >= GATHER_BATCH)
+		tv.tv_sec = 0;
+	evtimer_add(w->gather, &tv);
+}
+
+/* Send the held notices whose gather is over. */
+static void
+deadline_gather(evutil_socket_t fd, short what, void *arg)
+{
+	struct deadline *w = arg;
+	struct timeval tv = {gather_every(w->d->conf), 0};
+	char v[2][24];
+	const char *values[2] = {v[0], v[1]};
+	char *cause = NULL;
+
+	if (w->stopped || w->gathering)
+		return;
+	snprintf(v[0], sizeof v[0], "%ld", w->d->conf->notice_gather);
+	snprintf(v[1], sizeof v[1], "%d", GATHER_BATCH);
+	if (db_submit(w->d->db, STMT_NOTICE_FLUSH, 2, values, NULL, NULL,
+	              deadline_gather_done, w, &cause) == 0) {
+		w->gathering = 1;
+		return;
+	}
+	log_debug("deadline: held notices: %s", cause);
+	free(cause);
+	evtimer_add(w->gather, &tv);
+}
+
 /* Start the worker's timers on d's loop. */
 struct deadline *
 deadline_new(struct paknd *d)
@@ -261,6 +343,8 @@ deadline_new(struct paknd *d)
 	event_add(w->timer, &tv);
 	w->parts = evtimer_new(d->base, deadline_parts, w);
 	evtimer_add(w->parts, &soon);
+	w->gather = evtimer_new(d->base, deadline_gather, w);
+	evtimer_add(w->gather, &soon);
 	return w;
 }
 
@@ -278,13 +362,14 @@ deadline_stop(struct deadline *w)
 	w->stopped = 1;
 	event_del(w->timer);
 	event_del(w->parts);
+	event_del(w->gather);
 }
 
-/* 1 while a pass is in flight. */
+/* 1 while a pass or a flush of the held notices is in flight. */
 int
 deadline_busy(const struct deadline *w)
 {
-	return w->busy;
+	return w->busy || w->gathering;
 }
 
 /* Free the worker (after the pool, which answers a pass in flight). */
@@ -295,6 +380,7 @@ deadline_free(struct deadline *w)
 		return;
 	event_free(w->timer);
 	event_free(w->parts);
+	event_free(w->gather);
 	free(w);
 }
 
@@ -323,4 +409,19 @@ deadline_metrics(const struct deadline *w, struct buf *b)
 	metrics_head(b, "pakn_deadline_sms_total", "counter",
 	             "SMS the deadline worker queued.");
 	metrics_sample(b, "pakn_deadline_sms_total", NULL, (double)w->sms);
+	metrics_head(b, "pakn_notices_gathered_total", "counter",
+	             "Notices of new complaints held for an official's phone "
+	             "([sms] notice_gather), then sent together.");
+	metrics_sample(b, "pakn_notices_gathered_total", NULL,
+	               (double)w->gathered);
+	metrics_head(b, "pakn_notices_gathered_sms_total", "counter",
+	             "SMS that carried the held notices (one a phone and "
+	             "gather).");
+	metrics_sample(b, "pakn_notices_gathered_sms_total", NULL,
+	               (double)w->gather_sms);
+	metrics_head(b, "pakn_notices_gather_failures_total", "counter",
+	             "Flushes of the held notices that failed (tried again "
+	             "at the next).");
+	metrics_sample(b, "pakn_notices_gather_failures_total", NULL,
+	               (double)w->gather_failed);
 }

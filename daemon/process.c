@@ -501,8 +501,8 @@ process_version(const struct process *p)
 static void
 process_submit(struct process *p, struct process_msg *m)
 {
-	const char *values[13];
-	char version[24], *cause = NULL, *limits;
+	const char *values[14];
+	char version[24], gather[24], *cause = NULL, *limits;
 	struct process_args a;
 
 	process_read(p, m, &a);
@@ -522,8 +522,10 @@ process_submit(struct process *p, struct process_msg *m)
 	values[11] = a.category;
 	snprintf(version, sizeof version, "%lld", process_version(p));
 	values[12] = values[11] != NULL ? version : NULL;
+	snprintf(gather, sizeof gather, "%ld", p->d->conf->notice_gather);
+	values[13] = gather;
 	/* Keyed by sender: batches lock citizens in one order. */
-	if (db_submit_key(p->d->proc_db, m->msisdn, STMT_INTAKE_PROCESS, 13,
+	if (db_submit_key(p->d->proc_db, m->msisdn, STMT_INTAKE_PROCESS, 14,
 	                  values, NULL, NULL, process_done, m, &cause) == 0)
 		p->inflight++;
 	else {
@@ -686,8 +688,8 @@ static void
 process_group_submit(struct process *p, struct process_group *g)
 {
 	json_t *arr = json_array(), *o;
-	char version[24], *json = NULL, *cause = NULL;
-	const char *values[3];
+	char version[24], gather[24], *json = NULL, *cause = NULL;
+	const char *values[4];
 
 	for (int i = 0; i < g->n && arr != NULL; i++)
 		if ((o = process_json(p, g->m[i])) == NULL ||
@@ -706,7 +708,9 @@ process_group_submit(struct process *p, struct process_group *g)
 	values[0] = p->owner;
 	values[1] = json;
 	values[2] = p->d->classifier != NULL ? version : NULL;
-	if (db_submit(p->d->proc_db, STMT_INTAKE_PROCESS_BATCH, 3, values, NULL,
+	snprintf(gather, sizeof gather, "%ld", p->d->conf->notice_gather);
+	values[3] = gather;
+	if (db_submit(p->d->proc_db, STMT_INTAKE_PROCESS_BATCH, 4, values, NULL,
 	              NULL, process_group_done, g, &cause) == 0)
 		p->inflight++;
 	else {

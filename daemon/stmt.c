@@ -60,15 +60,20 @@ const struct db_stmt stmts[NSTMTS] = {
          "SELECT message_id, replies, sender_flag, abuse_flag, state, error "
          "FROM pakn.intake_process($1::bigint, $2, $3, $4::boolean, $5, "
          "$6::boolean, $7, $8::integer, $9, $10, $11::jsonb, $12, "
-         "$13::bigint)",
-         13},
+         "$13::bigint, $14::integer)",
+         14},
     [STMT_INTAKE_PROCESS_BATCH] =
         {"intake_process_batch",
          "SELECT message_id, replies, sender_flag, abuse_flag, state, error, "
-         "batched FROM pakn.intake_process_batch($1, $2::jsonb, $3::bigint)",
-         3},
+         "batched FROM pakn.intake_process_batch($1, $2::jsonb, $3::bigint, "
+         "$4::integer)",
+         4},
     [STMT_INTAKE_FAIL] = {"intake_fail",
                           "SELECT pakn.intake_fail($1::bigint, $2, $3)", 3},
+    [STMT_NOTICE_FLUSH] = {"notice_flush",
+                           "SELECT phones, notices, sms FROM "
+                           "pakn.notice_flush($1::integer, $2::integer)",
+                           2},
     [STMT_SCHEMA_VERSION] =
         {"schema_version",
          "SELECT (SELECT count(*) FROM pakn.schema_migration "

@@ -19,6 +19,7 @@ enum stmt_id {
 	                              version -> a row per message, as
 	                              STMT_INTAKE_PROCESS, and batched */
 	STMT_INTAKE_FAIL,          /* id, owner, error -> marked failed */
+	STMT_NOTICE_FLUSH,         /* gather, limit -> phones, notices, sms */
 	STMT_SCHEMA_VERSION, /* versions of this build -> how many applied */
 	STMT_OUTBOX_CLAIM,   /* limit, lease seconds -> id, gateway, msisdn,
 	                        body, attempts, created_at */

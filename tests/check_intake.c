@@ -387,6 +387,118 @@ START_TEST(test_digest_lists_eight)
 }
 END_TEST
 
+/* The official of 00004, and the times of SMS to it (seconds since the
+ * epoch) of kind KIND for the complaint of message ID (NULL: the lists,
+ * which name no complaint), in order, comma-separated: those queued
+ * after the outbox's row notices_after. */
+#define OFFICIAL "+84912000004"
+static long digests_to(const char *phone, const char *ids, const char *head);
+static char notices_after[24];
+static char *
+notice_times(const char *kind, const char *id)
+{
+	return sql_value(
+	    "SELECT string_agg(extract(epoch FROM o.created_at)::text, ',' "
+	    "ORDER BY o.id) FROM pakn.outbox o WHERE o.msisdn = '" OFFICIAL
+	    "' AND o.id > $3::bigint AND o.kind = $1 AND o.complaint_id IS "
+	    "NOT DISTINCT FROM "
+	    "(SELECT c.id FROM pakn.complaint c JOIN pakn.inbound_message m ON "
+	    "m.id = c.inbound_id WHERE m.gateway_msg_id = nullif($2, ''))",
+	    kind, id != NULL ? id : "", notices_after, NULL);
+}
+
+/* Wait (up to timeout s) for one SMS as notice_times finds; its time. */
+static double
+notice_wait(const char *kind, const char *id, double timeout)
+{
+	double end = now_secs() + timeout, t = 0;
+	char *v = NULL;
+
+	while ((v = notice_times(kind, id)) == NULL && now_secs() < end)
+		sleep_ms(100);
+	ck_assert_msg(v != NULL, "no %s to " OFFICIAL " for %s", kind,
+	              id ? id : "the list");
+	ck_assert_msg(strchr(v, ',') == NULL, "%s twice: %s", kind, v);
+	t = atof(v);
+	free(v);
+	return t;
+}
+
+/* [sms] notice_gather (5 s here): the official of 00004 gets its first
+ * new complaint's notice at once; the next three within 5 s (one
+ * processed set-based, two from one phone one by one) are held and come
+ * in one SMS that lists them, 5 s after the first; a fourth right after
+ * that list is held alone and comes as its own notice 5 s later. Each
+ * complaint is notified once; /metrics counts the held notices and the
+ * SMS that took them. (D is stopped meanwhile.) */
+START_TEST(test_notices_gathered)
+{
+	static long st[2];
+	struct paknd e = {0};
+	PGconn *hold;
+	double first, list, alone;
+	char *quiet;
+
+	ck_assert_int_ge(paknd_stop(D, 10), 0);
+	ck_assert_int_eq(
+	    paknd_start(&e, "gather", CONF_EXTRA "[sms]\nnotice_gather = 5\n"),
+	    0);
+	ck_assert_int_eq(paknd_wait_ready(&e, 10), 0);
+	/* Other tests' notices to the official are 5 s old first. */
+	quiet = sql_value("SELECT greatest(0, 5.2 - extract(epoch FROM now() - "
+	                  "max(created_at))) FROM pakn.outbox WHERE msisdn = "
+	                  "'" OFFICIAL "'",
+	                  NULL);
+	if (quiet != NULL)
+		sleep_ms((int)(atof(quiet) * 1000));
+	free(quiet);
+	snprintf(
+	    notices_after, sizeof notices_after, "%ld",
+	    sql_long("SELECT coalesce(max(id), 0) FROM pakn.outbox", NULL));
+
+	at_burst(e.port, "gath", 0, 1, 1000, "PA Cay do chan duong #00004", st);
+	ck_assert_int_eq(st[0], 200);
+	wait_processed("gath-%", 10);
+	first = notice_wait("new_complaint", "gath-0", 1);
+
+	at_burst(e.port, "gath", 1, 1, 1000, "PA Cay do chan duong #00004", st);
+	ck_assert_int_eq(st[0], 200);
+	hold = harness_hold_processing();
+	at_burst(e.port, "gathp", 0, 2, 1, "PA Den duong hong #00004", st);
+	ck_assert_int_eq(st[0], 200);
+	ck_assert_int_eq(st[1], 200);
+	harness_release_processing(hold);
+	wait_processed("gath%", 10);
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.notice_held WHERE "
+	                          "msisdn = '" OFFICIAL "'",
+	                          NULL),
+	                 3);
+	list = notice_wait("new_complaints", NULL, 10);
+	ck_assert_int_eq(digests_to(OFFICIAL, "gath-1,gathp-0,gathp-1",
+	                            "3 phản ánh mới giao Phường Ba Đình"),
+	                 1);
+	ck_assert_msg(list - first >= 5, "the list %.1f s after the first",
+	              list - first);
+
+	at_burst(e.port, "gath", 2, 1, 1000, "PA Cay do chan duong #00004", st);
+	ck_assert_int_eq(st[0], 200);
+	wait_processed("gath-%", 10);
+	alone = notice_wait("new_complaint", "gath-2", 10);
+	ck_assert_msg(alone - list >= 5, "the last %.1f s after the list",
+	              alone - list);
+	ck_assert_int_eq(
+	    sql_long("SELECT count(*) FROM pakn.notice_held", NULL), 0);
+	assert_once("gath%", 5);
+	ck_assert_int_eq(metric_value(e.port, "pakn_notices_gathered_total"),
+	                 4);
+	ck_assert_int_eq(
+	    metric_value(e.port, "pakn_notices_gathered_sms_total"), 2);
+	ck_assert_int_eq(paknd_finish(&e, NULL), 0);
+	ck_assert_int_eq(paknd_spawn(D), 0);
+	ck_assert_int_eq(paknd_wait_ready(D, 10), 0);
+}
+END_TEST
+
 /* Intake first: while [intake] yield_requests HTTP requests wait for
  * their answer and callbacks come at [intake] surge_rate, the processing
  * worker makes one call at a time (it never stops, and each message is
@@ -2259,6 +2371,7 @@ intake_suite(void)
 	tcase_add_test(tc, test_batched_by_name);
 	tcase_add_test(tc, test_batched_routes);
 	tcase_add_test(tc, test_digest_lists_eight);
+	tcase_add_test(tc, test_notices_gathered);
 	tcase_add_test(tc, test_yields_to_intake);
 	tcase_add_test(tc, test_burst_rate);
 	tcase_add_test(tc, test_batch_fails);

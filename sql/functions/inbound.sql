@@ -308,7 +308,8 @@ $$;
 -- p_text, as pakn.handle_inbound_checked takes them), the sender flag and
 -- limits paknd computed, and the category its classifier found with the
 -- keywords of p_category_version (NULL, or keywords changed since:
--- pakn.category_of decides). The message is marked done in the same
+-- pakn.category_of decides), and [sms] notice_gather (p_gather, for
+-- pakn.notify_unit). The message is marked done in the same
 -- transaction as its replies, complaint and ledger rows, so it is
 -- processed exactly once; a message not leased to p_owner any more is
 -- skipped (state 'skipped'). An error is raised as it is (no
@@ -316,10 +317,14 @@ $$;
 -- they would overflow every snapshot's cache): paknd runs the message
 -- alone again, and if it fails again marks it failed with the reason
 -- (pakn.intake_fail) while the rest of its batch commits.
+-- (p_gather, [sms] notice_gather, came later: the function is made again.)
+DROP FUNCTION IF EXISTS pakn.intake_process(bigint, text, text, boolean,
+	text, boolean, text, integer, text, text, jsonb, text, bigint);
 CREATE OR REPLACE FUNCTION pakn.intake_process(p_id bigint, p_owner text,
 	p_kind text, p_keyword boolean, p_ticket text, p_ticket_ok boolean,
 	p_unit text, p_rating integer, p_text text, p_sender_flag text,
 	p_limits jsonb, p_category text, p_category_version bigint,
+	p_gather integer DEFAULT 0,
 	OUT message_id bigint, OUT replies integer, OUT sender_flag text,
 	OUT abuse_flag text, OUT state text, OUT error text)
 LANGUAGE plpgsql
@@ -336,7 +341,8 @@ DECLARE
 	m pakn.inbound_message;
 BEGIN
 	-- Committed without waiting for the disk (see pakn.intake_process_batch).
-	PERFORM set_config('synchronous_commit', 'off', true);
+	PERFORM set_config('synchronous_commit', 'off', true),
+		set_config('pakn.notice_gather', p_gather::text, true);
 	message_id := p_id;
 	replies := 0;
 	SELECT * INTO m FROM pakn.inbound_message i WHERE i.id = p_id FOR UPDATE;
@@ -373,7 +379,8 @@ $$;
 -- unit, rating, text, sender_flag, limits, category), the categories
 -- found with the keywords of p_category_version. Returns one row per
 -- message, as pakn.intake_process does, and whether it was processed
--- with the others (batched) or alone.
+-- with the others (batched) or alone. p_gather: [sms] notice_gather (a
+-- phone's notices of new complaints held for one SMS, 043).
 --
 -- The common case is set-based: new complaints (with a keyword, PA, or
 -- a bare text from a phone with no complaint waiting for its place) that
@@ -407,8 +414,10 @@ $$;
 -- An error fails the whole call; paknd then runs the batch's messages
 -- one by one (pakn.intake_process), so that only the failing one is
 -- marked failed.
+-- (p_gather came later: the function is made again.)
+DROP FUNCTION IF EXISTS pakn.intake_process_batch(text, jsonb, bigint);
 CREATE OR REPLACE FUNCTION pakn.intake_process_batch(p_owner text,
-	p_msgs jsonb, p_category_version bigint)
+	p_msgs jsonb, p_category_version bigint, p_gather integer DEFAULT 0)
 RETURNS TABLE (message_id bigint, replies integer, sender_flag text,
 	abuse_flag text, state text, error text, batched boolean)
 LANGUAGE plpgsql
@@ -464,6 +473,8 @@ BEGIN
 	-- cores, two rounds: 2 656-2 785 complaints/s with the wait,
 	-- 3 004-3 339 without).
 	PERFORM set_config('synchronous_commit', 'off', true);
+	-- [sms] notice_gather for pakn.notify_unit (the one-by-one path).
+	PERFORM set_config('pakn.notice_gather', p_gather::text, true);
 	v_current := p_category_version IS NOT DISTINCT FROM
 		(SELECT v.version FROM pakn.category_version v);
 	-- The batch's rows, locked (as pakn.intake_process locks its
@@ -953,10 +964,25 @@ BEGIN
 				THEN 'new_complaint_fallback' ELSE 'new_complaint' END
 				AS kind, v.vars, v.due_at
 			  FROM v JOIN rcp USING (responsible_unit)),
+		-- A phone that got a notice of a new complaint less than
+		-- p_gather seconds ago, or has some held, gets them later in one
+		-- SMS ([sms] notice_gather; pakn.notice_waits, pakn.notice_flush).
+		hold AS MATERIALIZED (
+			SELECT x.msisdn FROM (SELECT DISTINCT nt0.msisdn FROM nt0) x
+			 WHERE pakn.notice_waits(x.msisdn, p_gather)),
+		held AS (
+			INSERT INTO pakn.notice_held (msisdn, complaint_id, gateway,
+				kind, ticket, unit, due_at)
+			SELECT nt0.msisdn, nt0.id, nt0.gateway, nt0.kind,
+				nt0.vars->>'ticket', nt0.vars->>'unit', nt0.due_at
+			  FROM nt0 JOIN hold USING (msisdn)
+			ON CONFLICT DO NOTHING),
 		nt AS (
 			SELECT nt0.*,
 				count(*) OVER w AS k, row_number() OVER (w ORDER BY nt0.id) AS j
 			  FROM nt0
+			 WHERE NOT EXISTS (SELECT 1 FROM hold
+				WHERE hold.msisdn = nt0.msisdn)
 			WINDOW w AS (PARTITION BY nt0.gateway, nt0.msisdn, nt0.kind)),
 		-- A phone with notices of several complaints of the group gets
 		-- one SMS that lists them (new_complaints, or its _fallback):
@@ -974,16 +1000,8 @@ BEGIN
 			 GROUP BY nt.gateway, nt.msisdn, nt.kind),
 		dg AS (
 			SELECT dg0.id, dg0.n, dg0.gateway, dg0.msisdn, dg0.kind,
-				jsonb_build_object('count', dg0.k,
-					'tickets', dg0.tickets || CASE WHEN dg0.k > 8
-						THEN format(' và %s phản ánh khác', dg0.k - 8)
-						ELSE '' END,
-					'unit', array_to_string(dg0.units[1:3], ', ')
-						|| CASE WHEN cardinality(dg0.units) > 3
-						THEN format(' và %s đơn vị khác',
-							cardinality(dg0.units) - 3)
-						ELSE '' END,
-					'due', coalesce(pakn.due_vi(dg0.due_at), '')) AS vars
+				pakn.notices_vars(dg0.k, dg0.tickets, dg0.units,
+					dg0.due_at) AS vars
 			  FROM dg0),
 		o AS (
 			SELECT v.id, 0::bigint AS n, v.gateway, v.msisdn, v.ack AS kind,
@@ -1082,7 +1100,8 @@ BEGIN
 		END IF;
 		SELECT * INTO p FROM pakn.intake_process(r.id, p_owner, r.kind,
 			r.keyword, r.ticket, r.ticket_ok, r.unit, r.rating, r.text,
-			r.sender_flag, r.limits, r.category, p_category_version) x;
+			r.sender_flag, r.limits, r.category, p_category_version,
+			p_gather) x;
 		message_id := p.message_id;
 		replies := p.replies;
 		sender_flag := p.sender_flag;

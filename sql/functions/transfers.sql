@@ -5,10 +5,110 @@
 -- changes. Tables, and the functions they need to exist, are in
 -- sql/schema/ (README, "SQL").
 
+-- [sms] notice_gather in seconds, as processing's call set it for its
+-- transaction (pakn.intake_process, pakn.intake_process_batch); 0 (every
+-- notice at once) in the transactions of the API and the workers.
+CREATE OR REPLACE FUNCTION pakn.notice_gather() RETURNS integer
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(nullif(current_setting('pakn.notice_gather', true),
+		'')::integer, 0)
+$$;
+
+-- Whether a notice of a new complaint to p_phone is held
+-- (pakn.notice_held, 043) rather than sent: the phone got one less than
+-- p_gather seconds ago, or has notices held already.
+CREATE OR REPLACE FUNCTION pakn.notice_waits(p_phone text, p_gather integer)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT p_gather > 0
+	   AND (EXISTS (SELECT 1 FROM pakn.notice_held h
+			WHERE h.msisdn = p_phone)
+		OR EXISTS (SELECT 1 FROM pakn.outbox o
+			WHERE o.msisdn = p_phone
+			  AND o.created_at > now() - make_interval(secs => p_gather)
+			  AND o.kind IN ('new_complaint', 'new_complaint_fallback',
+				'new_complaints', 'new_complaints_fallback')))
+$$;
+
+-- The variables of new_complaints (039): p_count complaints, the first
+-- eight tickets listed (p_tickets) and how many more, the first three
+-- units and how many more, the earliest due date.
+CREATE OR REPLACE FUNCTION pakn.notices_vars(p_count bigint, p_tickets text,
+	p_units text[], p_due timestamptz)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('count', p_count,
+		'tickets', p_tickets || CASE WHEN p_count > 8
+			THEN format(' và %s phản ánh khác', p_count - 8) ELSE '' END,
+		'unit', array_to_string(p_units[1:3], ', ')
+			|| CASE WHEN cardinality(p_units) > 3
+			THEN format(' và %s đơn vị khác', cardinality(p_units) - 3)
+			ELSE '' END,
+		'due', coalesce(pakn.due_vi(p_due), ''))
+$$;
+
+-- Send the notices held (pakn.notice_held) to the phones whose gather is
+-- over (no notice of a new complaint for p_gather seconds), at most
+-- p_limit phones a call: one SMS a phone (and gateway and kind), the
+-- notice itself (new_complaint, with the complaint as it is now) when
+-- one was held, else their list (new_complaints). Two paknd may call it
+-- at once: a row is sent by the call that deleted it. Returns the phones
+-- served, the notices held they got, and the SMS queued (refused ones
+-- included, as the outbox's trigger marks them).
+CREATE OR REPLACE FUNCTION pakn.notice_flush(p_gather integer,
+	p_limit integer, OUT phones integer, OUT notices integer,
+	OUT sms integer)
+LANGUAGE plpgsql AS $$
+BEGIN
+	WITH ready AS (
+		SELECT x.msisdn
+		  FROM (SELECT DISTINCT h.msisdn FROM pakn.notice_held h) x
+		 WHERE NOT EXISTS (SELECT 1 FROM pakn.outbox o
+			WHERE o.msisdn = x.msisdn
+			  AND o.created_at > now() - make_interval(secs => p_gather)
+			  AND o.kind IN ('new_complaint', 'new_complaint_fallback',
+				'new_complaints', 'new_complaints_fallback'))
+		 ORDER BY x.msisdn LIMIT p_limit),
+	taken AS (
+		DELETE FROM pakn.notice_held h USING ready
+		 WHERE h.msisdn = ready.msisdn
+		RETURNING h.*),
+	t AS (
+		SELECT taken.*, row_number() OVER (PARTITION BY taken.gateway,
+			taken.msisdn, taken.kind ORDER BY taken.complaint_id) AS j
+		  FROM taken),
+	g AS (
+		SELECT t.gateway, t.msisdn, t.kind, count(*) AS k,
+			min(t.complaint_id) AS one,
+			string_agg(t.ticket, ', ' ORDER BY t.complaint_id)
+				FILTER (WHERE t.j <= 8) AS tickets,
+			array_agg(DISTINCT t.unit) AS units, min(t.due_at) AS due_at
+		  FROM t GROUP BY t.gateway, t.msisdn, t.kind),
+	q AS (
+		INSERT INTO pakn.outbox (gateway, msisdn, body, kind, complaint_id)
+		SELECT g.gateway, g.msisdn,
+			CASE WHEN g.k = 1
+			THEN pakn.render(g.kind, pakn.complaint_vars(g.one))
+			ELSE pakn.render(replace(g.kind, 'new_complaint',
+				'new_complaints'), pakn.notices_vars(g.k, g.tickets,
+				g.units, g.due_at)) END,
+			CASE WHEN g.k = 1 THEN g.kind
+			ELSE replace(g.kind, 'new_complaint', 'new_complaints') END,
+			CASE WHEN g.k = 1 THEN g.one END
+		  FROM g ORDER BY g.msisdn, g.kind
+		RETURNING 1)
+	SELECT (SELECT count(DISTINCT g.msisdn) FROM g),
+		(SELECT coalesce(sum(g.k), 0) FROM g), (SELECT count(*) FROM q)
+	  INTO phones, notices, sms;
+END;
+$$;
+
 -- Queue a template to a unit's notice recipients (pakn.notice_recipients;
 -- the fallback ones get the template's _fallback variant when there is
 -- one), at most once per phone, complaint and template in a transaction.
--- Returns the number queued.
+-- A new complaint's notice to a phone that got one lately is held
+-- instead (pakn.notice_waits, [sms] notice_gather), sent with the others
+-- held by pakn.notice_flush. Returns the number queued.
 CREATE OR REPLACE FUNCTION pakn.notify_unit(p_unit text, p_roles text[],
 	p_template text, p_complaint bigint)
 RETURNS integer
@@ -29,6 +129,17 @@ BEGIN
 		v_template := CASE WHEN r.r_fallback AND EXISTS (SELECT 1
 				FROM pakn.template t WHERE t.code = p_template || '_fallback')
 			THEN p_template || '_fallback' ELSE p_template END;
+		IF p_template = 'new_complaint'
+				AND pakn.notice_waits(r.r_phone, pakn.notice_gather()) THEN
+			INSERT INTO pakn.notice_held (msisdn, complaint_id, gateway,
+				kind, ticket, unit, due_at)
+			VALUES (r.r_phone, p_complaint, c.gateway, v_template,
+				c.ticket, coalesce((SELECT u.name FROM pakn.unit u
+					WHERE u.code = c.responsible_unit), ''),
+				coalesce(c.new_due_at, c.due_at))
+			ON CONFLICT DO NOTHING;
+			CONTINUE;
+		END IF;
 		-- The variables once for every recipient.
 		v_vars := coalesce(v_vars, pakn.complaint_vars(p_complaint));
 		n := n + pakn.reply(c.gateway, r.r_phone, v_template, v_vars,
