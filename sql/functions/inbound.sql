@@ -966,16 +966,25 @@ BEGIN
 			  FROM v JOIN rcp USING (responsible_unit)),
 		-- A phone that got a notice of a new complaint less than
 		-- p_gather seconds ago, or has some held, gets them later in one
-		-- SMS ([sms] notice_gather; pakn.notice_waits, pakn.notice_flush).
+		-- SMS ([sms] notice_gather; pakn.notice_waits, pakn.notice_flush):
+		-- held as one row a phone, listed as below (the phones apart
+		-- first: asked once each, not once a notice).
+		ph AS MATERIALIZED (SELECT DISTINCT nt0.msisdn FROM nt0),
 		hold AS MATERIALIZED (
-			SELECT x.msisdn FROM (SELECT DISTINCT nt0.msisdn FROM nt0) x
-			 WHERE pakn.notice_waits(x.msisdn, p_gather)),
+			SELECT ph.msisdn FROM ph
+			 WHERE pakn.notice_waits(ph.msisdn, p_gather)),
+		hn AS (
+			SELECT nt0.*, row_number() OVER (PARTITION BY nt0.gateway,
+				nt0.msisdn, nt0.kind ORDER BY nt0.id) AS j
+			  FROM nt0 JOIN hold USING (msisdn)),
 		held AS (
 			INSERT INTO pakn.notice_held (msisdn, complaint_id, gateway,
-				kind, ticket, unit, due_at)
-			SELECT nt0.msisdn, nt0.id, nt0.gateway, nt0.kind,
-				nt0.vars->>'ticket', nt0.vars->>'unit', nt0.due_at
-			  FROM nt0 JOIN hold USING (msisdn)
+				kind, complaints, tickets, units, due_at)
+			SELECT hn.msisdn, min(hn.id), hn.gateway, hn.kind, count(*),
+				array_agg(hn.vars->>'ticket' ORDER BY hn.id)
+					FILTER (WHERE hn.j <= 8),
+				array_agg(DISTINCT hn.vars->>'unit'), min(hn.due_at)
+			  FROM hn GROUP BY hn.msisdn, hn.gateway, hn.kind
 			ON CONFLICT DO NOTHING),
 		nt AS (
 			SELECT nt0.*,

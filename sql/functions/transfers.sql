@@ -73,17 +73,30 @@ BEGIN
 		DELETE FROM pakn.notice_held h USING ready
 		 WHERE h.msisdn = ready.msisdn
 		RETURNING h.*),
-	t AS (
-		SELECT taken.*, row_number() OVER (PARTITION BY taken.gateway,
-			taken.msisdn, taken.kind ORDER BY taken.complaint_id) AS j
-		  FROM taken),
+	-- The rows' tickets in order (by their first complaint), the first
+	-- eight listed; their units once.
+	tk AS (
+		SELECT x.gateway, x.msisdn, x.kind,
+			string_agg(x.ticket, ', ' ORDER BY x.j)
+				FILTER (WHERE x.j <= 8) AS tickets
+		  FROM (SELECT t.gateway, t.msisdn, t.kind, u.ticket,
+				row_number() OVER (PARTITION BY t.gateway, t.msisdn,
+					t.kind ORDER BY t.complaint_id, u.i) AS j
+			  FROM taken t CROSS JOIN LATERAL unnest(t.tickets)
+				WITH ORDINALITY u(ticket, i)) x
+		 GROUP BY x.gateway, x.msisdn, x.kind),
+	un AS (
+		SELECT t.gateway, t.msisdn, t.kind, array_agg(DISTINCT u.unit) AS units
+		  FROM taken t CROSS JOIN LATERAL unnest(t.units) u(unit)
+		 GROUP BY t.gateway, t.msisdn, t.kind),
 	g AS (
-		SELECT t.gateway, t.msisdn, t.kind, count(*) AS k,
-			min(t.complaint_id) AS one,
-			string_agg(t.ticket, ', ' ORDER BY t.complaint_id)
-				FILTER (WHERE t.j <= 8) AS tickets,
-			array_agg(DISTINCT t.unit) AS units, min(t.due_at) AS due_at
-		  FROM t GROUP BY t.gateway, t.msisdn, t.kind),
+		SELECT t.gateway, t.msisdn, t.kind, sum(t.complaints) AS k,
+			min(t.complaint_id) AS one, tk.tickets, un.units,
+			min(t.due_at) AS due_at
+		  FROM taken t
+		  JOIN tk USING (gateway, msisdn, kind)
+		  JOIN un USING (gateway, msisdn, kind)
+		 GROUP BY t.gateway, t.msisdn, t.kind, tk.tickets, un.units),
 	q AS (
 		INSERT INTO pakn.outbox (gateway, msisdn, body, kind, complaint_id)
 		SELECT g.gateway, g.msisdn,
@@ -132,10 +145,11 @@ BEGIN
 		IF p_template = 'new_complaint'
 				AND pakn.notice_waits(r.r_phone, pakn.notice_gather()) THEN
 			INSERT INTO pakn.notice_held (msisdn, complaint_id, gateway,
-				kind, ticket, unit, due_at)
-			VALUES (r.r_phone, p_complaint, c.gateway, v_template,
-				c.ticket, coalesce((SELECT u.name FROM pakn.unit u
-					WHERE u.code = c.responsible_unit), ''),
+				kind, complaints, tickets, units, due_at)
+			VALUES (r.r_phone, p_complaint, c.gateway, v_template, 1,
+				ARRAY[c.ticket], ARRAY[coalesce((SELECT u.name
+					FROM pakn.unit u
+					WHERE u.code = c.responsible_unit), '')],
 				coalesce(c.new_due_at, c.due_at))
 			ON CONFLICT DO NOTHING;
 			CONTINUE;

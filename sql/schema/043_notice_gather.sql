@@ -10,15 +10,23 @@
 -- notice itself when there is one (new_complaint), else the list
 -- (new_complaints, 039). A unit with a complaint an hour gets each one
 -- at once, as before.
+--
+-- A row holds the notices to one phone of one processing group, already
+-- listed (a complaint processed alone, one): a bench group of 256
+-- complaints has ~350 notices for a few dozen phones, and a row a notice
+-- cost more than the SMS of 039 it replaced.
 CREATE TABLE pakn.notice_held (
 	msisdn       text NOT NULL,
+	-- the first complaint of the row (the others are in tickets)
 	complaint_id bigint NOT NULL REFERENCES pakn.complaint (id),
 	gateway      text NOT NULL,
 	kind         text NOT NULL CONSTRAINT notice_held_kind_check
 			CHECK (kind IN ('new_complaint', 'new_complaint_fallback')),
-	ticket       text NOT NULL,
-	unit         text NOT NULL,
-	due_at       timestamptz,
+	complaints   integer NOT NULL CONSTRAINT notice_held_complaints_check
+			CHECK (complaints > 0),
+	tickets      text[] NOT NULL,  -- the first eight, by complaint
+	units        text[] NOT NULL,  -- their units' names
+	due_at       timestamptz,      -- the earliest due date
 	held_at      timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (msisdn, complaint_id)
 );
