@@ -32,9 +32,12 @@
 
 #include "harness.h"
 
-#define WAIT   15.0
-#define QUEUED "+84913500001" /* a reply queued two months before */
-#define CITIZ  "+84913500002" /* texts after the upgrade */
+#define WAIT    15.0
+#define QUEUED  "+84913500001" /* a reply queued two months before */
+#define CITIZ   "+84913500002" /* texts after the upgrade */
+#define FLAGGED "+84913500003" /* a gateway's own sender (a flagged SMS) */
+/* Why an SMS to FLAGGED is refused, or "" */
+#define FLAG_WHY "SELECT coalesce(pakn.outbox_refusal('" FLAGGED "'), '')"
 /* Whether the outbox's partition of May 2023 exists. */
 #define MAY_2023                                                               \
 	"SELECT count(*) FROM pg_class WHERE relname = 'outbox_2023_05'"
@@ -76,6 +79,13 @@ static const char *const seed_sql[] = {
     "'1 day', 'POST', '\\x' FROM public.m WHERE k IN (1, 3)",
     "UPDATE pakn.complaint SET inbound_id = (SELECT id FROM "
     "pakn.inbound_message WHERE gateway_msg_id = 'old-3')",
+    /* A flagged sender's SMS (044 lists its number), in the oldest
+     * month. */
+    "INSERT INTO pakn.inbound_message (gateway, gateway_msg_id, msisdn, "
+    "shortcode, body, received_at, raw_request, raw_body, sender_flag) "
+    "SELECT 'kgw', 'flagged-3', '" FLAGGED "', '8079', 'loop', start + "
+    "interval '1 day', 'POST', '\\x', 'gateway_sender' FROM public.m "
+    "WHERE k = 3",
     "CREATE TABLE public.inbound_before AS SELECT id, gateway_msg_id, "
     "received_at FROM pakn.inbound_message",
     "CREATE TABLE public.before AS SELECT 'complaint_event' AS tbl, id, at "
@@ -595,7 +605,10 @@ START_TEST(test_inbound_months)
 	          "to_regclass('pakn.inbound_message' || to_char(b.received_at "
 	          "AT TIME ZONE 'Asia/Ho_Chi_Minh', '_YYYY_MM'))",
 	          NULL),
-	    2);
+	    3);
+	/* The flagged sender's number, listed by the upgrade (044). */
+	assert_value(qval(FLAG_WHY, NULL),
+	             "refused: the number is flagged (gateway_sender)");
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(
 		    harness_kannel_sms(D->port, "kgw", "kgw-secret", CITIZ,
@@ -642,6 +655,13 @@ START_TEST(test_inbound_months)
 	                       "WHERE gateway_msg_id LIKE 'old-%'",
 	                       NULL),
 	                 1);
+	/* Its only flagged SMS gone with the month, the number is no longer
+	 * refused (as when the refusal read the messages). */
+	assert_value(qval(FLAG_WHY, NULL), "");
+	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.flagged_sender "
+	                       "WHERE msisdn = $1",
+	                       FLAGGED, NULL),
+	                 0);
 	ck_assert_int_eq(qlong("SELECT count(*) FROM pakn.complaint c JOIN "
 	                       "pakn.inbound_key k ON k.id = c.inbound_id "
 	                       "WHERE c.ticket = 'PARTS1' AND k.gateway_msg_id "

@@ -113,6 +113,9 @@ BEGIN
 		UPDATE pakn.inbound_retry r SET error = 'purged'
 		 WHERE r.message_id IN (SELECT id FROM purge_m)
 		   AND r.error IS NOT NULL;
+		-- A flagged sender whose flagged messages all lost its number.
+		PERFORM pakn.flagged_sender_prune(ARRAY(SELECT DISTINCT msisdn
+			FROM purge_m));
 		DELETE FROM pakn.ussd_session s WHERE s.updated_at < v_limit;
 		DELETE FROM pakn.citizen z
 		 WHERE z.msisdn IN (SELECT msisdn FROM purge_c

@@ -270,7 +270,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- Why an SMS to each of p_numbers is refused (as 027, 032): banned;
--- else our own number or a flagged sender; why NULL if it is not. One
+-- else our own number or a flagged sender (044); why NULL if it is not. One
 -- row a number, in no order. A plain SQL query, so that a caller's query
 -- that names it in FROM with a column as its argument gets it inlined:
 -- pakn.intake_process_batch asks it once for its batch's numbers (4 us
@@ -284,10 +284,26 @@ LANGUAGE sql STABLE AS $$
 		ELSE 'refused: the number is flagged (' || coalesce(
 			(SELECT 'own_number' FROM pakn.own_number o
 			  WHERE o.number = n.msisdn),
-			(SELECT m.sender_flag FROM pakn.inbound_message m
-			  WHERE m.msisdn = n.msisdn AND m.sender_flag IS NOT NULL
-			  LIMIT 1)) || ')' END
+			(SELECT f.sender_flag FROM pakn.flagged_sender f
+			  WHERE f.msisdn = n.msisdn)) || ')' END
 	  FROM unnest(p_numbers) n(msisdn)
+$$;
+
+-- The flagged senders (044) of p_numbers (NULL: all) that no flagged
+-- message of pakn.inbound_message names any more (a purge changed their
+-- number, their month was dropped) go: an SMS to them is refused while
+-- a flagged message of theirs is kept, as when the refusal read the
+-- messages. How many went.
+CREATE OR REPLACE FUNCTION pakn.flagged_sender_prune(p_numbers text[])
+RETURNS integer
+LANGUAGE sql AS $$
+	WITH d AS (
+		DELETE FROM pakn.flagged_sender f
+		 WHERE (p_numbers IS NULL OR f.msisdn = ANY (p_numbers))
+		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message m
+			WHERE m.msisdn = f.msisdn AND m.sender_flag IS NOT NULL)
+		RETURNING 1)
+	SELECT count(*)::integer FROM d
 $$;
 
 -- Why an SMS to p_msisdn is refused, or NULL (the outbox's trigger,

@@ -228,6 +228,10 @@ BEGIN
 			EXECUTE format('DROP TABLE pakn.%I', p.partition);
 		END IF;
 	END LOOP;
+	-- The flagged senders (044) whose flagged messages went with them.
+	IF p_table = 'inbound_message' AND NOT p_dry_run AND v_list <> '[]' THEN
+		PERFORM pakn.flagged_sender_prune(NULL);
+	END IF;
 	RETURN jsonb_build_object('table', p_table, 'before', p_before,
 		'dry_run', p_dry_run, 'partitions', v_list, 'rows', v_total);
 END;
