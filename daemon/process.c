@@ -115,6 +115,9 @@ struct process_msg {
 	char *msisdn;
 	char *shortcode;
 	char *body;
+	/* Its received_at as the claim gave it (the month's partition
+	 * pakn.intake_process_batch reads it in), or NULL. */
+	char *received_at;
 	/* Its value of pakn.ticket_seq (the ticket a complaint of it gets
 	 * when processed set-based), or -1 (the database's then). */
 	long long ticket_seq;
@@ -149,6 +152,7 @@ process_msg_free(struct process_msg *m)
 	free(m->msisdn);
 	free(m->shortcode);
 	free(m->body);
+	free(m->received_at);
 	free(m);
 }
 
@@ -608,6 +612,8 @@ process_json(const struct process *p, const struct process_msg *m)
 	              "limits", a.limits, "category",
 	              process_json_str(a.category), "new_ticket",
 	              process_json_str(with_ticket ? ticket : NULL));
+	if (o != NULL && m->received_at != NULL)
+		json_object_set_new(o, "at", json_string(m->received_at));
 	if (o != NULL)
 		process_json_place(p, &a.cmd, o);
 	process_args_clear(&a);
@@ -752,7 +758,7 @@ process_key(struct process *p, PGresult *res)
 }
 
 /* Row i of a claim (id, gateway, msg id, msisdn, shortcode, body, ticket
- * sequence value, ticket key). */
+ * sequence value, ticket key, received_at). */
 static struct process_msg *
 process_msg_new(struct process *p, PGresult *res, int i)
 {
@@ -767,6 +773,8 @@ process_msg_new(struct process *p, PGresult *res, int i)
 	m->msisdn = xstrdup(PQgetvalue(res, i, 3));
 	m->shortcode = xstrdup(PQgetvalue(res, i, 4));
 	m->body = xstrdup(PQgetvalue(res, i, 5));
+	if (PQnfields(res) > 8 && !PQgetisnull(res, i, 8))
+		m->received_at = xstrdup(PQgetvalue(res, i, 8));
 	m->ticket_seq = -1;
 	if (!PQgetisnull(res, i, 6)) {
 		seq = strtoll(PQgetvalue(res, i, 6), &end, 10);

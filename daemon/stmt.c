@@ -51,7 +51,8 @@ const struct db_stmt stmts[NSTMTS] = {
          11},
     [STMT_INTAKE_CLAIM] = {"intake_claim",
                            "SELECT id, gateway, gateway_msg_id, msisdn, "
-                           "shortcode, body, ticket_seq, ticket_key FROM "
+                           "shortcode, body, ticket_seq, ticket_key, "
+                           "received_at FROM "
                            "pakn.intake_claim($1, "
                            "$2::integer, $3::integer)",
                            3},

@@ -673,6 +673,70 @@ START_TEST(test_inbound_months)
 }
 END_TEST
 
+/* A claim and the processing of its messages read the months that hold
+ * them, not every month kept (a deployment keeps a year or two): with
+ * twelve months more, 100 complaints claimed and processed in one batch
+ * read a few entries of each old month's indexes for the claim (its
+ * scans for waiting messages and lapsed leases), not several a message
+ * (before: the test of a phone's message in flight, the claim's update,
+ * the batch's lock and its update by id, the outbox's refusal by phone:
+ * 5 a message and month). In one transaction, rolled back: the running
+ * paknd never sees the messages. */
+START_TEST(test_claim_reads_its_months)
+{
+	static const char setup[] =
+	    "SELECT pakn.partition_create('inbound_message', d::date, 'test') "
+	    "FROM generate_series('2019-01-01'::date, '2019-12-01', "
+	    "'1 month') d; "
+	    "WITH k AS (INSERT INTO pakn.inbound_key (gateway, gateway_msg_id) "
+	    "SELECT 'kgw', 'months-' || n FROM generate_series(1, 100) n "
+	    "RETURNING id, gateway_msg_id, received_at) INSERT INTO "
+	    "pakn.inbound_message (id, received_at, gateway, gateway_msg_id, "
+	    "msisdn, shortcode, body, raw_request, raw_body) SELECT k.id, "
+	    "k.received_at, 'kgw', k.gateway_msg_id, '+8491370' || "
+	    "lpad(substr(k.gateway_msg_id, 8), 4, '0'), '8079', "
+	    "'PA 00004 Den duong hong', 'POST', '\\x' FROM k; "
+	    "SELECT pg_stat_clear_snapshot(); "
+	    "CREATE TEMPORARY TABLE claimed AS SELECT * FROM "
+	    "pakn.intake_claim('test', 500, 60) WHERE gateway_msg_id LIKE "
+	    "'months-%'; "
+	    "CREATE TEMPORARY TABLE processed AS SELECT * FROM "
+	    "pakn.intake_process_batch('test', (SELECT jsonb_agg("
+	    "jsonb_build_object('id', c.id, 'kind', 'complaint', 'keyword', "
+	    "true, 'ticket', '', 'ticket_ok', false, 'unit', '00004', "
+	    "'rating', 0, 'text', 'Den duong hong', 'sender_flag', NULL, "
+	    "'limits', '{}'::jsonb, 'category', 'general', 'at', "
+	    "c.received_at) ORDER BY c.id) FROM claimed c), (SELECT version "
+	    "FROM pakn.category_version), 0)";
+	static const char measure[] =
+	    "SELECT (SELECT count(*) FROM claimed) || ' ' || (SELECT count(*) "
+	    "FROM processed p WHERE p.state = 'done' AND p.batched) || ' ' || "
+	    "(SELECT count(*) FROM pakn.complaint c JOIN claimed m ON m.id = "
+	    "c.inbound_id WHERE c.location_unit = '00004') || ' ' || (SELECT "
+	    "count(*) FROM pakn.inbound_message m JOIN claimed c USING (id) "
+	    "WHERE m.state = 'done') || ' ' || (SELECT coalesce(sum("
+	    "pg_stat_get_xact_numscans(x.indexrelid)), 0) FROM pg_index x JOIN "
+	    "pg_class t ON t.oid = x.indrelid WHERE t.relname LIKE "
+	    "'inbound\\_message\\_2019\\_%')";
+	long claimed = -1, batched = -1, made = -1, done = -1, scans = -1;
+	char *v = sql_rolled_back(setup, measure);
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(sscanf(v, "%ld %ld %ld %ld %ld", &claimed, &batched,
+	                        &made, &done, &scans),
+	                 5);
+	ck_assert_int_eq(claimed, 100);
+	ck_assert_int_eq(batched, 100);
+	ck_assert_int_eq(made, 100);
+	ck_assert_int_eq(done, 100);
+	ck_assert_msg(scans <= 12 * 8,
+	              "%ld scans of the twelve old months' indexes for 100 "
+	              "messages of this month",
+	              scans);
+	free(v);
+}
+END_TEST
+
 /* The suite, in order: each test builds on the one before. */
 static Suite *
 partitions_suite(void)
@@ -688,6 +752,7 @@ partitions_suite(void)
 	tcase_add_test(tc, test_update_room);
 	tcase_add_test(tc, test_inbound_months);
 	tcase_add_test(tc, test_purge);
+	tcase_add_test(tc, test_claim_reads_its_months);
 	return s;
 }
 
