@@ -562,6 +562,22 @@ START_TEST(test_purge)
 	          "created_at, responsible_unit = (SELECT min(code) FROM "
 	          "pakn.unit) WHERE ticket = 'PARTS1'",
 	          NULL));
+	/* An SMS of last month flagged afterwards (044's trigger lists its
+	 * number): the purge takes the number from it, and the list. */
+	PQclear(q("WITH k AS (INSERT INTO pakn.inbound_key (gateway, "
+	          "gateway_msg_id, received_at) SELECT 'kgw', 'flagged-1', "
+	          "start + interval '1 day' FROM public.m WHERE k = 1 "
+	          "RETURNING id, received_at) INSERT INTO pakn.inbound_message "
+	          "(id, received_at, gateway, gateway_msg_id, msisdn, "
+	          "shortcode, body, raw_request, raw_body, state) SELECT id, "
+	          "received_at, 'kgw', 'flagged-1', '" FLAGGED "', '8079', "
+	          "'loop', 'POST', '\\x', 'done' FROM k",
+	          NULL));
+	PQclear(q("UPDATE pakn.inbound_message SET sender_flag = "
+	          "'gateway_sender' WHERE gateway_msg_id = 'flagged-1'",
+	          NULL));
+	assert_value(qval(FLAG_WHY, NULL),
+	             "refused: the number is flagged (gateway_sender)");
 	ck_assert_int_eq(
 	    paknctl_out(NULL, &out, "purge", "--before", today, NULL), 0);
 	assert_contains(out, "\"complaints\": 1");
@@ -585,6 +601,7 @@ START_TEST(test_purge)
 	          "event = 'purged'",
 	          NULL),
 	    1);
+	assert_value(qval(FLAG_WHY, NULL), "");
 	free(ps);
 }
 END_TEST

@@ -270,11 +270,12 @@ LANGUAGE sql AS $$
 $$;
 
 -- Why an SMS to each of p_numbers is refused (as 027, 032): banned;
--- else our own number or a flagged sender (044); why NULL if it is not. One
--- row a number, in no order. A plain SQL query, so that a caller's query
--- that names it in FROM with a column as its argument gets it inlined:
--- pakn.intake_process_batch asks it once for its batch's numbers (4 us
--- a number, where a call of pakn.outbox_refusal a number was 15 us).
+-- else our own number or a flagged sender (044); why NULL if it is
+-- not. One row a number, in no order. A plain SQL query, so that a
+-- caller's query that names it in FROM with a column as its argument
+-- gets it inlined: pakn.intake_process_batch asks it once for its
+-- batch's numbers (4 us a number, where a call of pakn.outbox_refusal a
+-- number was 15 us).
 CREATE OR REPLACE FUNCTION pakn.outbox_refusals(p_numbers text[])
 RETURNS TABLE (msisdn text, why text)
 LANGUAGE sql STABLE AS $$
