@@ -135,8 +135,9 @@ const struct db_stmt stmts[NSTMTS] = {
                            "SELECT answer, status, ctx, menus_version, menus "
                            "FROM pakn.ussd_advance($1, $2, $3, $4, $5, "
                            "$6::integer, $7::jsonb, $8, $9::jsonb, "
-                           "$10::integer, $11::bigint, $12::boolean)",
-                           12},
+                           "$10::integer, $11::bigint, $12::boolean, "
+                           "$13::integer)",
+                           13},
     [STMT_USSD_JANITOR] = {"ussd_janitor",
                            "SELECT pakn.ussd_janitor($1::integer)", 1},
     [STMT_POSTER] = {"poster", POSTER_SQL, 1},

@@ -236,8 +236,8 @@ step_run(struct ussd_call *c, const struct ussd_ctx *ctx, const char *state,
 static int
 step_advance(struct ussd_call *c, struct step_out *so, char **cause)
 {
-	char idle[24], step[24], menus[24];
-	const char *v[12];
+	char idle[24], step[24], menus[24], gather[24];
+	const char *v[13];
 
 	snprintf(idle, sizeof idle, "%ld", c->idle);
 	snprintf(step, sizeof step, "%d", c->step);
@@ -254,11 +254,14 @@ step_advance(struct ussd_call *c, struct step_out *so, char **cause)
 	v[9] = idle;
 	v[10] = menus;
 	v[11] = c->citizen ? "t" : "f";
+	/* [sms] notice_gather: a complaint's notices held as processing's. */
+	snprintf(gather, sizeof gather, "%ld", c->d->conf->notice_gather);
+	v[12] = gather;
 	free(c->state);
 	c->state = so->state;
 	so->state = NULL;
 	mcounter_add(&queries, 1, "advance");
-	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_ADVANCE, 12, v,
+	return db_submit_key(c->d->db, c->u.msisdn, STMT_USSD_ADVANCE, 13, v,
 	                     NULL, NULL, advance_done, c, cause);
 }
 

@@ -171,19 +171,19 @@ ticket_of(const char *answer)
 	return strndup(p + 3, 7);
 }
 
-/* File a complaint about the roads in the phone's home commune; return
- * the ticket. */
+/* File a complaint about the roads in the phone's home commune on the
+ * instance at port; return the ticket. */
 static char *
-file_complaint(const char *sid, const char *phone, const char *words)
+file_complaint_on(int port, const char *sid, const char *phone,
+                  const char *words)
 {
-	char *text =
-	    to_category(harness_main()->port, sid, phone, "Duong giao thong");
+	char *text = to_category(port, sid, phone, "Duong giao thong");
 	char *t1 = join(text, "1"), *t2 = join(t1, words), *t3 = join(t2, "1");
 	char *a, *ticket;
 
-	expect(sid, phone, t1, "Nhap noi dung phan anh:");
-	expect(sid, phone, t2, "Gui phan anh?");
-	a = step(sid, phone, t3);
+	expect_on(port, sid, phone, t1, "Nhap noi dung phan anh:");
+	expect_on(port, sid, phone, t2, "Gui phan anh?");
+	a = step_on(port, sid, phone, t3);
 	assert_has(a, "END Da nhan phan anh, ma ");
 	ticket = ticket_of(a);
 	free(a);
@@ -192,6 +192,13 @@ file_complaint(const char *sid, const char *phone, const char *words)
 	free(t2);
 	free(t3);
 	return ticket;
+}
+
+/* The same on the shared instance. */
+static char *
+file_complaint(const char *sid, const char *phone, const char *words)
+{
+	return file_complaint_on(harness_main()->port, sid, phone, words);
 }
 
 /* Give a phone a home commune. */
@@ -630,6 +637,70 @@ START_TEST(test_expired)
 }
 END_TEST
 
+/* [sms] notice_gather (043) holds the notices of a complaint made in
+ * the menus as processing holds an SMS's: on an instance with 5 s, two
+ * complaints in a row in a commune with a phone of its own; the
+ * second's notice is not queued in its step's transaction (it was,
+ * before: USSD notified at once) but held, and sent by a later flush
+ * (this instance's, or the others', whose setting is 0). */
+START_TEST(test_notices_gathered)
+{
+	const char *phone = "+84912000031";
+	struct paknd g = {0};
+	char *t1, *t2;
+	long sent = 0;
+
+	ck_assert_int_eq(
+	    paknd_config(&g, "gather", "pakn", 0, "[sms]\nnotice_gather = 5\n"),
+	    0);
+	ck_assert_int_eq(paknd_spawn(&g), 0);
+	ck_assert_int_eq(paknd_wait_ready(&g, 10), 0);
+	ck_assert_int_eq(sql_long("UPDATE pakn.unit SET phones = "
+	                          "'{+84912000099}' WHERE code = '00008' "
+	                          "RETURNING 1",
+	                          NULL),
+	                 1);
+	set_home(phone, "00008");
+	t1 = file_complaint_on(g.port, "it-gather-1", phone, "Cong tac");
+	t2 = file_complaint_on(g.port, "it-gather-2", phone, "Cong van tac");
+	/* The first, notified (at once, or held behind an earlier notice). */
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.complaint c "
+	                          "WHERE c.ticket = $1 AND (EXISTS (SELECT 1 "
+	                          "FROM pakn.outbox o WHERE o.complaint_id = "
+	                          "c.id AND o.msisdn = '+84912000099') OR "
+	                          "EXISTS (SELECT 1 FROM pakn.notice_held h "
+	                          "WHERE c.ticket = ANY (h.tickets)))",
+	                          t1, NULL),
+	                 1);
+	/* The second: nothing to the unit's phone in its own transaction. */
+	ck_assert_int_eq(sql_long("SELECT count(*) FROM pakn.outbox o JOIN "
+	                          "pakn.complaint c ON c.id = o.complaint_id "
+	                          "WHERE c.ticket = $1 AND o.msisdn = "
+	                          "'+84912000099' AND o.created_at = "
+	                          "c.created_at",
+	                          t2, NULL),
+	                 0);
+	/* Sent later, by a flush: the SMS names it. */
+	for (double end = now_secs() + 15; sent == 0 && now_secs() < end;
+	     sleep_ms(100))
+		sent =
+		    sql_long("SELECT count(*) FROM pakn.outbox o, "
+		             "pakn.complaint c WHERE c.ticket = $1 AND "
+		             "o.msisdn = '+84912000099' AND o.kind LIKE "
+		             "'new_complaint%' AND o.body LIKE '%' || "
+		             "c.ticket || '%' AND o.created_at > c.created_at",
+		             t2, NULL);
+	ck_assert_int_eq(sent, 1);
+	ck_assert_int_eq(sql_long("UPDATE pakn.unit SET phones = '{}' WHERE "
+	                          "code = '00008' RETURNING 1",
+	                          NULL),
+	                 1);
+	ck_assert_int_eq(paknd_finish(&g, NULL), 0);
+	free(t1);
+	free(t2);
+}
+END_TEST
+
 /* Two instances serve alternate steps of one session. */
 START_TEST(test_two_instances)
 {
@@ -953,6 +1024,7 @@ ussd_it_suite(void)
 	tcase_add_test(tc, test_citizen_part);
 	tcase_add_test(tc, test_concurrent_final);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_notices_gathered);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("logs");
 	tcase_add_test(tc, test_logs_clean);

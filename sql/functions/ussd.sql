@@ -236,10 +236,14 @@ $$;
 -- the step again when what it kept was old). The menus as in
 -- pakn.ussd_begin, their version read here (a call of
 -- pakn.ussd_menus_since was a tenth of a step).
+-- (p_gather, [sms] notice_gather for the notices of a complaint the
+-- step makes, came later: the function is made again.)
+DROP FUNCTION IF EXISTS pakn.ussd_advance(text, text, text, text, text,
+	integer, jsonb, text, jsonb, integer, bigint, boolean);
 CREATE OR REPLACE FUNCTION pakn.ussd_advance(p_gateway text, p_session text,
 	p_msisdn text, p_service text, p_text text, p_step integer,
 	p_state jsonb, p_answer text, p_action jsonb, p_idle integer,
-	p_menus bigint, p_citizen boolean,
+	p_menus bigint, p_citizen boolean, p_gather integer DEFAULT 0,
 	OUT answer text, OUT status text, OUT ctx jsonb,
 	OUT menus_version bigint, OUT menus jsonb)
 LANGUAGE plpgsql AS $$
@@ -285,6 +289,9 @@ BEGIN
 	status := 'saved';
 	answer := p_answer;
 	IF p_action IS NOT NULL THEN
+		-- A complaint's notices to its unit as processing's: held for
+		-- a phone notified less than p_gather seconds ago (043).
+		PERFORM set_config('pakn.notice_gather', p_gather::text, true);
 		answer := pakn.ussd_act(p_gateway, p_msisdn, p_action, p_answer);
 		IF answer IS DISTINCT FROM p_answer THEN
 			UPDATE pakn.ussd_session x
