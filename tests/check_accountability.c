@@ -1229,7 +1229,6 @@ START_TEST(test_ledger_append_only)
 	     "FROM pakn.complaint_event)",
 	     "DELETE"},
 	    {"TRUNCATE pakn.complaint_event", "TRUNCATE"},
-	    {"TRUNCATE pakn.complaint CASCADE", "TRUNCATE"},
 	};
 	char *before, *after, *msg, *want, state[6];
 	size_t i;
@@ -1263,6 +1262,170 @@ START_TEST(test_ledger_append_only)
 	ck_assert_str_eq(after, before);
 	free(before);
 	free(after);
+}
+END_TEST
+
+/* What a complaint, its ledger rows and its SMS name stays (045): a
+ * complaint and a message's key are never removed, a unit, category or
+ * dimension a complaint names neither, nor renamed; a row naming none of
+ * them is refused (outside processing's batch, which makes its names from
+ * rows it read). Each refusal is SQLSTATE 23503, the foreign key's. */
+START_TEST(test_references_kept)
+{
+	static const struct {
+		const char *sql, *want;
+	} stmts[] = {
+	    {"TRUNCATE pakn.complaint CASCADE",
+	     "pakn.complaint keeps its rows: the ledger and the outbox name "
+	     "them (TRUNCATE refused)"},
+	    {"DELETE FROM pakn.complaint WHERE id = (SELECT min(id) FROM "
+	     "pakn.complaint)",
+	     "pakn.complaint keeps its rows: the ledger and the outbox name "
+	     "them (DELETE refused)"},
+	    {"DELETE FROM pakn.inbound_key WHERE id = (SELECT max(inbound_id) "
+	     "FROM pakn.complaint)",
+	     "pakn.inbound_key keeps its rows: the complaints and the outbox "
+	     "name them (DELETE refused)"},
+	    {"DELETE FROM pakn.unit WHERE code = '00004'",
+	     "pakn.unit 00004 is named by complaints "
+	     "(complaint.location_unit; DELETE refused)"},
+	    {"UPDATE pakn.unit SET code = '00004x' WHERE code = '00004'",
+	     "pakn.unit 00004 is named by complaints "
+	     "(complaint.location_unit; UPDATE refused)"},
+	    {"TRUNCATE pakn.unit CASCADE",
+	     "pakn.unit is named by complaints (TRUNCATE refused)"},
+	    {"DELETE FROM pakn.category WHERE code = (SELECT category_code "
+	     "FROM pakn.complaint WHERE ticket = (SELECT min(ticket) FROM "
+	     "pakn.complaint))",
+	     NULL},
+	    {"DELETE FROM pakn.papi_dimension WHERE code = (SELECT min("
+	     "dimension) FROM pakn.complaint)",
+	     NULL},
+	    {"INSERT INTO pakn.complaint_event (complaint_id, actor, event) "
+	     "VALUES (-1, 'system', 'reminded')",
+	     "pakn.complaint_event: complaint_id -1 names no row (INSERT "
+	     "refused)"},
+	    {"INSERT INTO pakn.outbox (gateway, msisdn, body, kind, "
+	     "inbound_id) VALUES ('kannel', '" OFFICER_E164
+	     "', 'x', 'ack', -1)",
+	     "pakn.outbox: inbound_id -1 names no row (INSERT refused)"},
+	    {"UPDATE pakn.complaint SET responsible_unit = 'nowhere' WHERE id "
+	     "= (SELECT min(id) FROM pakn.complaint WHERE responsible_unit IS "
+	     "NOT NULL)",
+	     "pakn.complaint: responsible_unit nowhere names no row (UPDATE "
+	     "refused)"},
+	    {"UPDATE pakn.complaint SET category_code = 'none_such' WHERE id "
+	     "= (SELECT min(id) FROM pakn.complaint)",
+	     "pakn.complaint: category_code none_such names no row (UPDATE "
+	     "refused)"},
+	};
+	char ci[512], *before, *after, *msg, *id, state[6];
+	PGconn *a, *b;
+	PGresult *r;
+	size_t i;
+
+	harness_expect_pg("keeps its rows");
+	harness_expect_pg("is named by complaints");
+	harness_expect_pg("names no row");
+	ck_assert_int_gt(qlong("SELECT count(*) FROM pakn.complaint WHERE "
+	                       "location_unit = '00004'",
+	                       NULL),
+	                 0);
+	before = qval("SELECT count(*) || ' ' || md5(string_agg("
+	              "complaint::text, '' ORDER BY id)) FROM pakn.complaint",
+	              NULL);
+	for (i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+		msg = sql_refusal(stmts[i].sql, state);
+		ck_assert_msg(msg != NULL, "%s: it succeeded", stmts[i].sql);
+		if (stmts[i].want != NULL)
+			ck_assert_msg(strcmp(msg, stmts[i].want) == 0,
+			              "%s: error \"%s\", want \"%s\"",
+			              stmts[i].sql, msg, stmts[i].want);
+		else
+			ck_assert_msg(strstr(msg, "is named by complaints") !=
+			                  NULL,
+			              "%s: error \"%s\"", stmts[i].sql, msg);
+		ck_assert_msg(strcmp(state, "23503") == 0,
+		              "%s: SQLSTATE %s, want 23503", stmts[i].sql,
+		              state);
+		free(msg);
+	}
+	after = qval("SELECT count(*) || ' ' || md5(string_agg("
+	             "complaint::text, '' ORDER BY id)) FROM pakn.complaint",
+	             NULL);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+	/* What no complaint names goes as before. */
+	ck_assert_ptr_null(sql_refusal(
+	    "DELETE FROM pakn.unit WHERE code = (SELECT u.code FROM pakn.unit "
+	    "u WHERE u.kind = 'commune' AND NOT EXISTS (SELECT 1 FROM "
+	    "pakn.complaint c WHERE u.code IN (c.location_unit, "
+	    "c.responsible_unit)) AND NOT EXISTS (SELECT 1 FROM pakn.unit k "
+	    "WHERE k.parent_code = u.code OR k.desk_unit = u.code OR "
+	    "k.inspection_unit = u.code) AND NOT EXISTS (SELECT 1 FROM "
+	    "pakn.official o WHERE o.unit_code = u.code) AND NOT EXISTS "
+	    "(SELECT 1 FROM pakn.routing_rule r WHERE u.code IN (r.unit_code, "
+	    "r.area_code)) ORDER BY u.code DESC LIMIT 1)",
+	    state));
+
+	/* A unit deleted while a complaint is moved there: the delete waits
+	 * for the complaint's transaction, then sees it and is refused. */
+	ck_assert_int_eq(sql_exec_db("pakn", "INSERT INTO pakn.unit (code, "
+	                                     "name, parent_code, kind) VALUES "
+	                                     "('KEPT1', 'Xã Giữ', '01', "
+	                                     "'commune')"),
+	                 0);
+	id = qval("SELECT max(id)::text FROM pakn.complaint WHERE "
+	          "location_unit = '00004'",
+	          NULL);
+	pg_conninfo(ci, sizeof ci, "pakn");
+	a = PQconnectdb(ci);
+	b = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(a), CONNECTION_OK);
+	ck_assert_int_eq(PQstatus(b), CONNECTION_OK);
+	r = PQexec(a, "BEGIN");
+	PQclear(r);
+	r = PQexecParams(a,
+	                 "UPDATE pakn.complaint SET location_unit = 'KEPT1' "
+	                 "WHERE id = $1",
+	                 1, NULL, (const char *const[]){id}, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
+	              PQerrorMessage(a));
+	ck_assert_str_eq(PQcmdTuples(r), "1");
+	PQclear(r);
+	ck_assert_int_eq(
+	    PQsendQuery(b, "DELETE FROM pakn.unit WHERE code = 'KEPT1'"), 1);
+	sleep_ms(300);
+	ck_assert_int_eq(PQconsumeInput(b), 1);
+	ck_assert_msg(PQisBusy(b), "the delete did not wait");
+	r = PQexec(a, "COMMIT");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	r = PQgetResult(b);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23503");
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
+	                 "pakn.unit KEPT1 is named by complaints "
+	                 "(complaint.location_unit; DELETE refused)");
+	PQclear(r);
+	while ((r = PQgetResult(b)) != NULL)
+		PQclear(r);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.unit WHERE code = 'KEPT1'", NULL),
+	    1);
+	/* The complaint back where it was; the unit goes. */
+	msg = strf("UPDATE pakn.complaint SET location_unit = '00004' WHERE "
+	           "id = %s; DELETE FROM pakn.unit WHERE code = 'KEPT1'",
+	           id);
+	ck_assert_int_eq(sql_exec_db("pakn", msg), 0);
+	free(msg);
+	ck_assert_int_eq(
+	    qlong("SELECT count(*) FROM pakn.unit WHERE code = 'KEPT1'", NULL),
+	    0);
+	free(id);
+	PQfinish(a);
+	PQfinish(b);
 }
 END_TEST
 
@@ -1375,6 +1538,7 @@ accountability_suite(void)
 
 	tc = tcase(s, "ledger", 20);
 	tcase_add_test(tc, test_ledger_append_only);
+	tcase_add_test(tc, test_references_kept);
 	tcase_add_test(tc, test_replay);
 	return s;
 }

@@ -519,6 +519,11 @@ BEGIN
 	PERFORM set_config('synchronous_commit', 'off', true);
 	-- [sms] notice_gather for pakn.notify_unit (the one-by-one path).
 	PERFORM set_config('pakn.notice_gather', p_gather::text, true);
+	-- What the statements below write names rows they have just read or
+	-- written (a category joined, a unit found, the message, the
+	-- complaint made): pakn.references_check skips them (045). Not the
+	-- one-by-one calls at the end.
+	PERFORM set_config('pakn.references_checked', 'on', true);
 	v_current := p_category_version IS NOT DISTINCT FROM
 		(SELECT v.version FROM pakn.category_version v);
 	-- The batch's rows, locked (as pakn.intake_process locks its
@@ -1140,6 +1145,7 @@ BEGIN
 		 WHERE i.id = ANY (v_done)
 		   AND i.received_at BETWEEN v_from AND v_until;
 	END IF;
+	PERFORM set_config('pakn.references_checked', '', true);
 	-- The others, one by one, in the order they came.
 	FOR r IN SELECT a.*
 		  FROM jsonb_array_elements(p_msgs) WITH ORDINALITY e(j, n)
