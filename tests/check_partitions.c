@@ -37,7 +37,9 @@
 #define CITIZ   "+84913500002" /* texts after the upgrade */
 #define FLAGGED "+84913500003" /* a gateway's own sender (a flagged SMS) */
 /* Why an SMS to FLAGGED is refused, or "" */
-#define FLAG_WHY "SELECT coalesce(pakn.outbox_refusal('" FLAGGED "'), '')"
+/* A number flagged while the prune runs */
+#define LATE_FLAG "+84913500007"
+#define FLAG_WHY  "SELECT coalesce(pakn.outbox_refusal('" FLAGGED "'), '')"
 /* Whether the outbox's partition of May 2023 exists. */
 #define MAY_2023                                                               \
 	"SELECT count(*) FROM pg_class WHERE relname = 'outbox_2023_05'"
@@ -608,6 +610,70 @@ START_TEST(test_purge)
 }
 END_TEST
 
+/* A number flagged while the prune runs stays listed (046): the
+ * message's trigger holds its number's row until it commits; the prune
+ * waits for it, then sees the message. */
+START_TEST(test_flagged_meanwhile)
+{
+	char conninfo[512];
+	PGconn *a, *b;
+	PGresult *r;
+
+	/* Listed with no flagged message left (as after a purge), and a
+	 * message of the number not flagged yet. */
+	PQclear(q("INSERT INTO pakn.flagged_sender (msisdn, sender_flag) "
+	          "VALUES ('" LATE_FLAG "', 'gateway_sender')",
+	          NULL));
+	PQclear(q("WITH k AS (INSERT INTO pakn.inbound_key (gateway, "
+	          "gateway_msg_id) VALUES ('kgw', 'flagged-late') RETURNING "
+	          "id, received_at) INSERT INTO pakn.inbound_message (id, "
+	          "received_at, gateway, gateway_msg_id, msisdn, shortcode, "
+	          "body, raw_request, raw_body, state) SELECT id, received_at, "
+	          "'kgw', 'flagged-late', '" LATE_FLAG "', '8079', 'loop', "
+	          "'POST', '\\x', 'done' FROM k",
+	          NULL));
+	pg_conninfo(conninfo, sizeof conninfo, "pakn");
+	a = PQconnectdb(conninfo);
+	b = PQconnectdb(conninfo);
+	ck_assert_int_eq(exec_ok(a, "BEGIN"), 0);
+	ck_assert_int_eq(exec_ok(a, "UPDATE pakn.inbound_message SET "
+	                            "sender_flag = 'gateway_sender' WHERE "
+	                            "gateway_msg_id = 'flagged-late'"),
+	                 0);
+	ck_assert_int_eq(PQsendQuery(b, "SELECT pakn.flagged_sender_prune("
+	                                "ARRAY['" LATE_FLAG "'])"),
+	                 1);
+	sleep_ms(300);
+	ck_assert_int_eq(PQconsumeInput(b), 1);
+	ck_assert_msg(PQisBusy(b), "the prune did not wait for the message");
+	ck_assert_int_eq(exec_ok(a, "COMMIT"), 0);
+	r = PQgetResult(b);
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+	PQclear(r);
+	while ((r = PQgetResult(b)) != NULL)
+		PQclear(r);
+	PQfinish(a);
+	PQfinish(b);
+	assert_value(qval("SELECT coalesce(pakn.outbox_refusal('" LATE_FLAG
+	                  "'), '')",
+	                  NULL),
+	             "refused: the number is flagged (gateway_sender)");
+	/* Its message no longer the number's (a purge): the prune takes it. */
+	PQclear(q("UPDATE pakn.inbound_message SET msisdn = '+84913500008' "
+	          "WHERE gateway_msg_id = 'flagged-late'",
+	          NULL));
+	ck_assert_int_eq(
+	    qlong("SELECT pakn.flagged_sender_prune(ARRAY['" LATE_FLAG "'])",
+	          NULL),
+	    1);
+	assert_value(qval("SELECT coalesce(pakn.outbox_refusal('" LATE_FLAG
+	                  "'), '')",
+	                  NULL),
+	             "");
+}
+END_TEST
+
 /* The received SMS (025): old rows in their months with their ids and
  * keys; a callback lands in this month, stored once; an old month is
  * dropped only when none of its SMS waits for processing, and the
@@ -771,6 +837,7 @@ partitions_suite(void)
 	tcase_add_test(tc, test_update_room);
 	tcase_add_test(tc, test_inbound_months);
 	tcase_add_test(tc, test_purge);
+	tcase_add_test(tc, test_flagged_meanwhile);
 	tcase_add_test(tc, test_claim_reads_its_months);
 	return s;
 }

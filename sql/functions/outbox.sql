@@ -294,17 +294,28 @@ $$;
 -- message of pakn.inbound_message names any more (a purge changed their
 -- number, their month was dropped) go: an SMS to them is refused while
 -- a flagged message of theirs is kept, as when the refusal read the
--- messages. How many went.
+-- messages. How many went. The rows locked first, then tested again by
+-- a statement of its own (a snapshot taken after the locks): a message
+-- flagged meanwhile holds its number's row until it commits
+-- (pakn.flagged_sender_keep, 046), and is seen.
 CREATE OR REPLACE FUNCTION pakn.flagged_sender_prune(p_numbers text[])
 RETURNS integer
-LANGUAGE sql AS $$
-	WITH d AS (
-		DELETE FROM pakn.flagged_sender f
-		 WHERE (p_numbers IS NULL OR f.msisdn = ANY (p_numbers))
-		   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message m
-			WHERE m.msisdn = f.msisdn AND m.sender_flag IS NOT NULL)
-		RETURNING 1)
-	SELECT count(*)::integer FROM d
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+BEGIN
+	PERFORM 1 FROM pakn.flagged_sender f
+	 WHERE (p_numbers IS NULL OR f.msisdn = ANY (p_numbers))
+	   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message m
+		WHERE m.msisdn = f.msisdn AND m.sender_flag IS NOT NULL)
+	 ORDER BY f.msisdn FOR UPDATE OF f;
+	DELETE FROM pakn.flagged_sender f
+	 WHERE (p_numbers IS NULL OR f.msisdn = ANY (p_numbers))
+	   AND NOT EXISTS (SELECT 1 FROM pakn.inbound_message m
+		WHERE m.msisdn = f.msisdn AND m.sender_flag IS NOT NULL);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
 $$;
 
 -- Why an SMS to p_msisdn is refused, or NULL (the outbox's trigger,
