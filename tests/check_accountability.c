@@ -1319,10 +1319,10 @@ START_TEST(test_references_kept)
 	     "pakn.complaint: category_code none_such names no row (UPDATE "
 	     "refused)"},
 	};
-	char ci[512], *before, *after, *msg, *id, state[6];
-	PGconn *a, *b;
+	char *before, *after, *msg, *id, state[6];
 	PGresult *r;
 	size_t i;
+	int waited;
 
 	harness_expect_pg("keeps its rows");
 	harness_expect_pg("is named by complaints");
@@ -1379,38 +1379,20 @@ START_TEST(test_references_kept)
 	id = qval("SELECT max(id)::text FROM pakn.complaint WHERE "
 	          "location_unit = '00004'",
 	          NULL);
-	pg_conninfo(ci, sizeof ci, "pakn");
-	a = PQconnectdb(ci);
-	b = PQconnectdb(ci);
-	ck_assert_int_eq(PQstatus(a), CONNECTION_OK);
-	ck_assert_int_eq(PQstatus(b), CONNECTION_OK);
-	r = PQexec(a, "BEGIN");
-	PQclear(r);
-	r = PQexecParams(a,
-	                 "UPDATE pakn.complaint SET location_unit = 'KEPT1' "
-	                 "WHERE id = $1",
-	                 1, NULL, (const char *const[]){id}, NULL, NULL, 0);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
-	              PQerrorMessage(a));
-	ck_assert_str_eq(PQcmdTuples(r), "1");
-	PQclear(r);
-	ck_assert_int_eq(
-	    PQsendQuery(b, "DELETE FROM pakn.unit WHERE code = 'KEPT1'"), 1);
-	sleep_ms(300);
-	ck_assert_int_eq(PQconsumeInput(b), 1);
-	ck_assert_msg(PQisBusy(b), "the delete did not wait");
-	r = PQexec(a, "COMMIT");
-	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	r = PQgetResult(b);
+	msg = strf("UPDATE pakn.complaint SET location_unit = 'KEPT1' WHERE "
+	           "id = %s",
+	           id);
+	r = sql_behind(msg, "DELETE FROM pakn.unit WHERE code = 'KEPT1'",
+	               &waited);
+	free(msg);
+	ck_assert_msg(waited, "the delete did not wait");
+	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
 	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23503");
 	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
 	                 "pakn.unit KEPT1 is named by complaints "
 	                 "(complaint.location_unit; DELETE refused)");
 	PQclear(r);
-	while ((r = PQgetResult(b)) != NULL)
-		PQclear(r);
 	ck_assert_int_eq(
 	    qlong("SELECT count(*) FROM pakn.unit WHERE code = 'KEPT1'", NULL),
 	    1);
@@ -1424,8 +1406,6 @@ START_TEST(test_references_kept)
 	    qlong("SELECT count(*) FROM pakn.unit WHERE code = 'KEPT1'", NULL),
 	    0);
 	free(id);
-	PQfinish(a);
-	PQfinish(b);
 }
 END_TEST
 

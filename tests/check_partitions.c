@@ -615,9 +615,8 @@ END_TEST
  * waits for it, then sees the message. */
 START_TEST(test_flagged_meanwhile)
 {
-	char conninfo[512];
-	PGconn *a, *b;
 	PGresult *r;
+	int waited;
 
 	/* Listed with no flagged message left (as after a purge), and a
 	 * message of the number not flagged yet. */
@@ -632,29 +631,16 @@ START_TEST(test_flagged_meanwhile)
 	          "'kgw', 'flagged-late', '" LATE_FLAG "', '8079', 'loop', "
 	          "'POST', '\\x', 'done' FROM k",
 	          NULL));
-	pg_conninfo(conninfo, sizeof conninfo, "pakn");
-	a = PQconnectdb(conninfo);
-	b = PQconnectdb(conninfo);
-	ck_assert_int_eq(exec_ok(a, "BEGIN"), 0);
-	ck_assert_int_eq(exec_ok(a, "UPDATE pakn.inbound_message SET "
-	                            "sender_flag = 'gateway_sender' WHERE "
-	                            "gateway_msg_id = 'flagged-late'"),
-	                 0);
-	ck_assert_int_eq(PQsendQuery(b, "SELECT pakn.flagged_sender_prune("
-	                                "ARRAY['" LATE_FLAG "'])"),
-	                 1);
-	sleep_ms(300);
-	ck_assert_int_eq(PQconsumeInput(b), 1);
-	ck_assert_msg(PQisBusy(b), "the prune did not wait for the message");
-	ck_assert_int_eq(exec_ok(a, "COMMIT"), 0);
-	r = PQgetResult(b);
+	r = sql_behind("UPDATE pakn.inbound_message SET sender_flag = "
+	               "'gateway_sender' WHERE gateway_msg_id = 'flagged-late'",
+	               "SELECT pakn.flagged_sender_prune(ARRAY['" LATE_FLAG
+	               "'])",
+	               &waited);
+	ck_assert_msg(waited, "the prune did not wait for the message");
+	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
 	ck_assert_str_eq(PQgetvalue(r, 0, 0), "0");
 	PQclear(r);
-	while ((r = PQgetResult(b)) != NULL)
-		PQclear(r);
-	PQfinish(a);
-	PQfinish(b);
 	assert_value(qval("SELECT coalesce(pakn.outbox_refusal('" LATE_FLAG
 	                  "'), '')",
 	                  NULL),

@@ -712,6 +712,46 @@ sql_rolled_back(const char *setup, const char *query)
 	return v;
 }
 
+/* See harness.h. */
+PGresult *
+sql_behind(const char *held, const char *query, int *waited)
+{
+	PGconn *a, *b;
+	PGresult *res, *r;
+	char *begin = strf("BEGIN; %s", held);
+
+	*waited = 0;
+	a = sql_connect("pakn");
+	b = sql_connect("pakn");
+	res = a != NULL && b != NULL ? PQexec(a, begin) : NULL;
+	free(begin);
+	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	                    PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		fprintf(stderr, "harness: SQL %s\n%s", held,
+		        a != NULL ? PQerrorMessage(a) : "no connection");
+		PQclear(res);
+		PQfinish(a);
+		PQfinish(b);
+		return NULL;
+	}
+	PQclear(res);
+	res = NULL;
+	if (PQsendQuery(b, query) == 1) {
+		sleep_ms(300);
+		*waited = PQconsumeInput(b) == 1 && PQisBusy(b);
+	}
+	PQclear(PQexec(a, "COMMIT"));
+	while ((r = PQgetResult(b)) != NULL) {
+		if (res == NULL)
+			res = r;
+		else
+			PQclear(r);
+	}
+	PQfinish(a);
+	PQfinish(b);
+	return res;
+}
+
 /* Return the text of the standard test configuration. */
 char *
 paknd_config_text(int port, const char *dbname, int migrate, const char *extra)

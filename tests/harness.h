@@ -70,6 +70,11 @@ int sql_exec_db(const char *db, const char *query);
  * without parameters), then query; query's first value, malloc'd (NULL
  * on an error, printed). What setup writes is never seen by others. */
 char *sql_rolled_back(const char *setup, const char *query);
+/* On "pakn": held (statements without parameters) in a transaction on
+ * one connection, then query on another while it is open; after 300 ms
+ * *waited tells whether query was still running, then held commits.
+ * query's result (PQclear it), once it ends. */
+PGresult *sql_behind(const char *held, const char *query, int *waited);
 /* A column of row 0, or NULL when there is no row or the value is NULL. */
 const char *sql_col(const PGresult *res, int col);
 
