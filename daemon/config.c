@@ -75,7 +75,7 @@ static const struct key keys[] = {
      "longest pause in seconds between reconnection attempts"},
     {"database", "lifetime", KEY_INT, "3600", 0, 604800, CF(db_lifetime),
      "seconds a connection is used before it is made again (0: forever)"},
-    {"intake", "batch", KEY_INT, "256", 1, 10000, CF(intake_batch),
+    {"intake", "batch", KEY_INT, "512", 1, 10000, CF(intake_batch),
      "stored messages the processing worker claims at once"},
     {"intake", "lease", KEY_INT, "30", 1, 3600, CF(intake_lease),
      "seconds a claimed message is ours before another instance takes it"},
@@ -88,7 +88,7 @@ static const struct key keys[] = {
     {"intake", "steady_connections", KEY_INT, "2", 1, 64, CF(intake_steady),
      "calls in flight while claims come back with room (no backlog); at "
      "most [intake] connections"},
-    {"intake", "process_batch", KEY_INT, "128", 1, 1000,
+    {"intake", "process_batch", KEY_INT, "256", 1, 1000,
      CF(intake_process_batch),
      "messages the worker processes in one call and transaction"},
     {"intake", "yield_requests", KEY_INT, "32", 0, 1000000,
